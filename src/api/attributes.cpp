@@ -1,0 +1,135 @@
+// Entity attribute endpoints (clause 5.6.3-5.6.5, 6.6-6.7): append, update,
+// partial update, replace and delete attributes.
+#include "api/entity_access.h"
+#include "api/routes.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
+#include "ngsi/error.h"
+#include "ngsi/parse.h"
+#include "ngsi/syntax.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+// The attribute name of the path, expanded with the request's context.
+std::string attributeParam(Call& call) {
+  const auto& name = call.pathParam(1);
+  if (!ngsi::isValidName(name)) fail(ErrorType::BadRequestData, "invalid attribute name '" + name + "'");
+  return call.context().expand(name);
+}
+
+json::object fragment(Call& call, ngsi::ParseMode mode, const std::string& id, bool mergePatch) {
+  const auto& body = call.body(mergePatch);
+  auto parsed = ngsi::parseEntity(body, call.context(), mode);
+  if (auto* bodyId = parsed.if_contains(ngsi::key::id); bodyId && bodyId->get_string() != id)
+    fail(ErrorType::BadRequestData, "the id in the body does not match the id in the path");
+  return parsed;
+}
+
+// The body of .../attrs/{attr}: the attribute itself (an instance or an array of them).
+json::array attributeBody(Call& call, ngsi::ParseMode mode, const std::string& name) {
+  const auto& body = call.body(true);
+  json::object value;
+  for (const auto& [k, v] : body)
+    if (k != "@context") value[k] = v;
+  return ngsi::parseAttribute(value, name, call.context(), mode);
+}
+
+http::Response appendAttributes(Call& call) {
+  call.allowParams({"options", "type", "local"});
+  auto id = entityIdParam(call);
+  bool noOverwrite = false;
+  for (const auto& o : call.listParam("options")) {
+    if (o == "noOverwrite")
+      noOverwrite = true;
+    else
+      fail(ErrorType::BadRequestData, "unknown options value '" + o + "'");
+  }
+  auto parsed = fragment(call, ngsi::ParseMode::Fragment, id, false);
+  auto types = typeParam(call);
+  ngsi::AttributeOutcome outcome;
+  auto now = ngsi::nowMs();
+  mutateEntity(call, id, types, [&](json::object& entity) {
+    outcome = ngsi::appendAttributes(entity, parsed, noOverwrite, now);
+  });
+  return outcomeResponse(call, outcome);
+}
+
+http::Response updateAttributes(Call& call) {
+  call.allowParams({"type", "local"});
+  auto id = entityIdParam(call);
+  auto parsed = fragment(call, ngsi::ParseMode::Fragment, id, true);
+  auto types = typeParam(call);
+  ngsi::AttributeOutcome outcome;
+  auto now = ngsi::nowMs();
+  mutateEntity(call, id, types, [&](json::object& entity) {
+    outcome = ngsi::updateAttributes(entity, parsed, now);
+  });
+  return outcomeResponse(call, outcome);
+}
+
+http::Response partialUpdate(Call& call) {
+  call.allowParams({"type", "local"});
+  auto id = entityIdParam(call);
+  auto attr = attributeParam(call);
+  auto instances = attributeBody(call, ngsi::ParseMode::Patch, call.pathParam(1));
+  auto types = typeParam(call);
+  auto now = ngsi::nowMs();
+  mutateEntity(call, id, types, [&](json::object& entity) {
+    ngsi::partialUpdateAttribute(entity, attr, instances, now);
+  });
+  return call.empty(204);
+}
+
+http::Response replaceAttribute(Call& call) {
+  call.allowParams({"type", "local"});
+  auto id = entityIdParam(call);
+  auto attr = attributeParam(call);
+  auto instances = attributeBody(call, ngsi::ParseMode::Fragment, call.pathParam(1));
+  auto types = typeParam(call);
+  auto now = ngsi::nowMs();
+  mutateEntity(call, id, types, [&](json::object& entity) {
+    ngsi::replaceAttribute(entity, attr, instances, now);
+  });
+  return call.empty(204);
+}
+
+http::Response deleteAttribute(Call& call) {
+  call.allowParams({"datasetId", "deleteAll", "type", "local"});
+  auto id = entityIdParam(call);
+  auto attr = attributeParam(call);
+  std::optional<std::string> datasetId;
+  if (auto ds = call.req.param("datasetId")) {
+    if (!ngsi::isUri(*ds)) fail(ErrorType::BadRequestData, "datasetId must be a URI");
+    datasetId = std::string(*ds);
+  }
+  bool deleteAll = false;
+  if (auto all = call.req.param("deleteAll")) {
+    if (*all != "true" && *all != "false") fail(ErrorType::BadRequestData, "deleteAll must be true or false");
+    deleteAll = *all == "true";
+  }
+  auto types = typeParam(call);
+  auto now = ngsi::nowMs();
+  mutateEntity(call, id, types, [&](json::object& entity) {
+    ngsi::deleteAttribute(entity, attr, datasetId, deleteAll, now);
+  });
+  return call.empty(204);
+}
+
+}  // namespace
+
+void registerAttributeRoutes(http::Router& router, Services& services) {
+  constexpr std::string_view attrs = "/ngsi-ld/v1/entities/{}/attrs";
+  constexpr std::string_view one = "/ngsi-ld/v1/entities/{}/attrs/{}";
+  addRoute(router, services, "POST", attrs, appendAttributes);
+  addRoute(router, services, "PATCH", attrs, updateAttributes);
+  addRoute(router, services, "PATCH", one, partialUpdate);
+  addRoute(router, services, "PUT", one, replaceAttribute);
+  addRoute(router, services, "DELETE", one, deleteAttribute);
+}
+
+}  // namespace allmende::api

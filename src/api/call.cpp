@@ -1,0 +1,177 @@
+// Request-level rules of clause 6.3: tenant header, Content-Type and @context
+// placement (Link header only with application/json, body member only with
+// application/ld+json), unknown parameters, and the response's @context.
+#include "api/call.h"
+
+#include "jsonld/core_context.h"
+#include "ngsi/error.h"
+#include "ngsi/syntax.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+constexpr std::string_view kContextRel = "http://www.w3.org/ns/json-ld#context";
+
+// The URL of the json-ld#context link in a Link header, or "" if there is none.
+std::string contextLink(std::string_view header) {
+  while (!header.empty()) {
+    auto lt = header.find('<');
+    if (lt == std::string_view::npos) break;
+    auto gt = header.find('>', lt);
+    if (gt == std::string_view::npos) fail(ErrorType::BadRequestData, "malformed Link header");
+    std::string url(header.substr(lt + 1, gt - lt - 1));
+    auto next = header.find('<', gt);
+    std::string_view params = header.substr(gt + 1, next == std::string_view::npos ? next : next - gt - 1);
+    if (params.find(kContextRel) != std::string_view::npos) {
+      if (url.empty()) fail(ErrorType::BadRequestData, "the Link header names an empty @context URL");
+      return url;
+    }
+    if (next == std::string_view::npos) break;
+    header = header.substr(next);
+  }
+  return {};
+}
+
+}  // namespace
+
+Call::Call(http::Request& r, Services& s) : req(r), services(s) {
+  if (auto t = req.header("ngsild-tenant")) {
+    tenantGiven_ = true;
+    tenant_ = std::string(*t);
+    if (!ngsi::isValidTenant(tenant_))
+      fail(ErrorType::BadRequestData,
+           "NGSILD-Tenant '" + tenant_ + "' is not a valid tenant name (1-64 letters, digits, _-.:/)");
+  }
+}
+
+void Call::requireTenant() const {
+  if (!tenant_.empty() && !services.store.tenantExists(tenant_))
+    fail(ErrorType::NonexistentTenant, "the tenant '" + tenant_ + "' does not exist");
+}
+
+void Call::allowParams(std::initializer_list<std::string_view> names) const {
+  for (const auto& [name, value] : req.query) {
+    bool known = false;
+    for (auto n : names) known = known || n == name;
+    if (!known) fail(ErrorType::InvalidRequest, "unknown or unsupported query parameter '" + name + "'");
+  }
+}
+
+std::vector<std::string> Call::listParam(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [n, value] : req.query) {
+    if (n != name) continue;
+    std::string_view rest = value;
+    while (true) {
+      auto comma = rest.find(',');
+      auto part = rest.substr(0, comma);
+      if (!part.empty()) out.emplace_back(part);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+    }
+  }
+  return out;
+}
+
+const json::object& Call::body(bool allowMergePatch) {
+  if (body_) return *body_;
+  auto type = bodyMediaType(req, allowMergePatch);
+  if (req.body.empty()) fail(ErrorType::InvalidRequest, "the request body is empty");
+  json::error_code ec;
+  auto parsed = json::parse(req.body, ec);
+  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  if (!parsed.is_object()) fail(ErrorType::InvalidRequest, "the request body must be a JSON object");
+  body_ = std::move(parsed.get_object());
+  const json::value* bodyContext = body_->if_contains("@context");
+  if (type == MediaType::JsonLd) {
+    if (req.header("link") && !contextLink(*req.header("link")).empty())
+      fail(ErrorType::BadRequestData,
+           "with Content-Type application/ld+json the @context must be in the body, not in a Link header");
+    if (!bodyContext)
+      fail(ErrorType::BadRequestData, "a body of type application/ld+json must contain an @context");
+  } else if (bodyContext) {
+    fail(ErrorType::BadRequestData,
+         "a body of type application/json must not contain an @context; send it in a Link header "
+         "or use application/ld+json");
+  }
+  resolveContext(bodyContext);
+  return *body_;
+}
+
+void Call::resolveContext(const json::value* bodyContext) {
+  if (bodyContext) {
+    contextValue_ = *bodyContext;
+  } else if (auto link = req.header("link")) {
+    linkUrl_ = contextLink(*link);
+    if (!linkUrl_.empty()) contextValue_ = json::string(linkUrl_);
+  }
+  ctx_ = services.contexts.resolve(contextValue_);
+}
+
+const jsonld::Context& Call::context() {
+  if (!ctx_) resolveContext(nullptr);
+  return *ctx_;
+}
+
+http::Response Call::respond(int status, json::value body, MediaType type) {
+  http::Response res;
+  res.status = status;
+  res.setHeader("Content-Type", std::string(mediaTypeName(type)));
+  bool contextInBody = type == MediaType::JsonLd;
+  if (type == MediaType::GeoJson) {
+    auto prefer = req.header("prefer");
+    contextInBody = !(prefer && prefer->find("body=json") != std::string_view::npos);
+  }
+  json::value contextValue = contextValue_.is_null() ? json::value(jsonld::kCoreContextUrl) : contextValue_;
+  if (contextInBody) {
+    if (body.is_object()) {
+      body.get_object()["@context"] = contextValue;
+    } else if (body.is_array()) {
+      for (auto& e : body.get_array())
+        if (e.is_object()) e.get_object()["@context"] = contextValue;
+    }
+  } else {
+    std::string url = !linkUrl_.empty()               ? linkUrl_
+                      : contextValue_.is_string()      ? std::string(contextValue_.get_string())
+                                                       : std::string(jsonld::kCoreContextUrl);
+    res.setHeader("Link", "<" + url + ">; rel=\"" + std::string(kContextRel) +
+                              "\"; type=\"application/ld+json\"");
+  }
+  if (tenantGiven_) res.setHeader("NGSILD-Tenant", tenant_);
+  res.body = json::serialize(body);
+  return res;
+}
+
+http::Response Call::plain(int status, json::value body) {
+  http::Response res = empty(status);
+  res.setHeader("Content-Type", "application/json");
+  res.body = json::serialize(body);
+  return res;
+}
+
+http::Response Call::empty(int status) {
+  http::Response res;
+  res.status = status;
+  if (tenantGiven_) res.setHeader("NGSILD-Tenant", tenant_);
+  return res;
+}
+
+http::Response problemResponse(int status, std::string_view type, std::string_view title,
+                               std::string_view detail) {
+  json::object body;
+  body["type"] = type;
+  body["title"] = title;
+  body["status"] = status;
+  body["detail"] = detail;
+  http::Response res;
+  res.status = status;
+  res.setHeader("Content-Type", "application/json");
+  res.body = json::serialize(body);
+  return res;
+}
+
+}  // namespace allmende::api

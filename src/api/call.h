@@ -1,0 +1,70 @@
+// One API call: the request plus what every handler needs from it, read
+// lazily and checked with the spec's errors: the tenant (NGSILD-Tenant), the
+// allowed query parameters, the JSON body and its @context (Link header or
+// body member, by Content-Type), and how to answer (Accept, Link header or
+// @context member, tenant echo).
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "api/media.h"
+#include "api/services.h"
+#include "http/message.h"
+#include "jsonld/context.h"
+
+namespace allmende::api {
+
+namespace json = boost::json;
+
+class Call {
+ public:
+  Call(http::Request& req, Services& services);
+
+  http::Request& req;
+  Services& services;
+
+  const std::string& tenant() const { return tenant_; }
+  // Throws NonexistentTenant unless the tenant is the default one or has data.
+  void requireTenant() const;
+  // Throws InvalidRequest for any query parameter not named here.
+  void allowParams(std::initializer_list<std::string_view> names) const;
+  // The value of a path parameter {} (0-based).
+  const std::string& pathParam(size_t i) const { return req.pathParams.at(i); }
+
+  // The request body as a JSON object, after Content-Type (415) and JSON
+  // (InvalidRequest) checks; resolves the @context from the body or the Link header.
+  const json::object& body(bool allowMergePatch = false);
+  // The request's compiled @context (core only when none was given).
+  const jsonld::Context& context();
+
+  // Comma-separated values of a query parameter ("a,b" -> {"a","b"}).
+  std::vector<std::string> listParam(std::string_view name) const;
+
+  // A response with a JSON body in the negotiated representation.
+  http::Response respond(int status, json::value body, MediaType type);
+  // A plain application/json response (no @context), e.g. for /jsonldContexts.
+  http::Response plain(int status, json::value body);
+  // A response without body (201 with Location, 204).
+  http::Response empty(int status);
+
+ private:
+  void resolveContext(const json::value* bodyContext);
+
+  std::string tenant_;
+  bool tenantGiven_ = false;
+  std::optional<json::object> body_;
+  jsonld::ContextPtr ctx_;
+  json::value contextValue_;      // as the user gave it; null = none
+  std::string linkUrl_;           // the Link header's context URL, if any
+};
+
+// The ProblemDetails response for an error (application/json body).
+http::Response problemResponse(int status, std::string_view type, std::string_view title,
+                               std::string_view detail);
+
+}  // namespace allmende::api

@@ -1,0 +1,137 @@
+// Entity endpoints (clause 5.6 / 6.4-6.5): create, retrieve, delete, replace
+// and merge an entity.
+#include "api/entity_access.h"
+#include "api/routes.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
+#include "ngsi/error.h"
+#include "ngsi/parse.h"
+#include "ngsi/syntax.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+constexpr std::string_view kEntitiesPath = "/ngsi-ld/v1/entities";
+
+std::string escapePathSegment(const std::string& id) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : id) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '@' ||
+        c == '!' || c == '$' || c == '\'' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+http::Response createEntity(Call& call) {
+  call.allowParams({"local"});
+  const auto& body = call.body();
+  auto parsed = ngsi::parseEntity(body, call.context(), ngsi::ParseMode::Create);
+  std::string id(parsed.at(ngsi::key::id).get_string());
+  auto now = ngsi::nowMs();
+  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
+                                                    -> std::optional<store::EntityWrite> {
+    if (current && !ngsi::isExpired(*current, now))
+      fail(ErrorType::AlreadyExists, "an entity with id '" + id + "' already exists");
+    return store::EntityWrite{store::EntityWrite::Kind::Put, ngsi::createEntity(parsed, now)};
+  });
+  auto res = call.empty(201);
+  res.setHeader("Location", std::string(kEntitiesPath) + "/" + escapePathSegment(id));
+  return res;
+}
+
+http::Response retrieveEntity(Call& call) {
+  call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang",
+                    "geometryProperty", "datasetId", "local"});
+  auto id = entityIdParam(call);
+  auto media = negotiate(call.req, true);
+  auto options = renderOptions(call);
+  auto types = typeParam(call);
+  auto entity = readEntity(call, id);
+  if (!hasAnyType(entity, types))
+    fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
+  const auto& ctx = call.context();
+  if (media == MediaType::GeoJson) {
+    std::string geometry(call.req.param("geometryProperty").value_or("location"));
+    if (!ngsi::isValidName(geometry))
+      fail(ErrorType::BadRequestData, "invalid geometryProperty '" + geometry + "'");
+    return call.respond(200, ngsi::renderFeature(entity, ctx, options, ctx.expand(geometry)), media);
+  }
+  if (call.req.param("geometryProperty"))
+    fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
+  return call.respond(200, ngsi::renderEntity(entity, ctx, options), media);
+}
+
+http::Response deleteEntity(Call& call) {
+  call.allowParams({"type", "local"});
+  auto id = entityIdParam(call);
+  call.requireTenant();
+  auto types = typeParam(call);
+  auto now = ngsi::nowMs();
+  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
+                                                    -> std::optional<store::EntityWrite> {
+    if (!current || ngsi::isExpired(*current, now))
+      fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
+    if (!hasAnyType(*current, types))
+      fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
+    return store::EntityWrite{store::EntityWrite::Kind::Delete, {}};
+  });
+  return call.empty(204);
+}
+
+// The id and type in a body for /entities/{id} must agree with the path.
+void checkBodyId(const json::object& parsed, const std::string& id) {
+  if (auto* bodyId = parsed.if_contains(ngsi::key::id); bodyId && bodyId->get_string() != id)
+    fail(ErrorType::BadRequestData, "the id in the body does not match the id in the path");
+}
+
+http::Response replaceEntity(Call& call) {
+  call.allowParams({"local"});
+  auto id = entityIdParam(call);
+  const auto& body = call.body();
+  auto parsed = ngsi::parseEntity(body, call.context(), ngsi::ParseMode::Fragment);
+  checkBodyId(parsed, id);
+  if (!parsed.contains(ngsi::key::type)) fail(ErrorType::BadRequestData, "the entity has no type");
+  auto now = ngsi::nowMs();
+  mutateEntity(call, id, {}, [&](json::object& entity) {
+    entity = ngsi::replaceEntity(entity, parsed, now);
+  });
+  return call.empty(204);
+}
+
+http::Response mergeEntity(Call& call) {
+  call.allowParams({"type", "options", "format", "observedAt", "lang", "local"});
+  auto id = entityIdParam(call);
+  const auto& body = call.body(true);
+  auto parsed = ngsi::parseEntity(body, call.context(), ngsi::ParseMode::Patch);
+  checkBodyId(parsed, id);
+  auto types = typeParam(call);
+  auto now = ngsi::nowMs();
+  mutateEntity(call, id, types, [&](json::object& entity) {
+    ngsi::mergeEntity(entity, parsed, now);
+  });
+  return call.empty(204);
+}
+
+}  // namespace
+
+void registerEntityRoutes(http::Router& router, Services& services) {
+  constexpr std::string_view one = "/ngsi-ld/v1/entities/{}";
+  addRoute(router, services, "POST", kEntitiesPath, createEntity);
+  addRoute(router, services, "GET", one, retrieveEntity);
+  addRoute(router, services, "DELETE", one, deleteEntity);
+  addRoute(router, services, "PUT", one, replaceEntity);
+  addRoute(router, services, "PATCH", one, mergeEntity);
+}
+
+}  // namespace allmende::api

@@ -1,0 +1,42 @@
+// Shared steps of the entity and attribute endpoints: the entity id of the
+// path, reading an entity as a request sees it (tenant, expiry, type filter),
+// mutating an existing entity through the write path, and the output options
+// (options/format, attrs, pick/omit, lang, sysAttrs) of a retrieval.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "api/call.h"
+#include "ngsi/operations.h"
+#include "ngsi/render.h"
+
+namespace allmende::api {
+
+namespace json = boost::json;
+
+// Path parameter i as an entity id; BadRequestData if it is not a URI.
+std::string entityIdParam(const Call& call, size_t i = 0);
+
+// The entity as readers see it, or ResourceNotFound (expired data counts as absent).
+json::object readEntity(Call& call, const std::string& id);
+
+// Applies op to the existing entity atomically; ResourceNotFound if there is
+// none, or none with one of `types` (when not empty).
+void mutateEntity(Call& call, const std::string& id, const std::vector<std::string>& types,
+                  const std::function<void(json::object&)>& op);
+
+// The entity types named by a "type" query parameter, expanded (empty if none given).
+std::vector<std::string> typeParam(Call& call);
+// True if the entity has one of the types (or types is empty).
+bool hasAnyType(const json::object& entity, const std::vector<std::string>& types);
+
+// Render options from options/format/attrs/pick/omit/lang/datasetId parameters.
+ngsi::RenderOptions renderOptions(Call& call);
+
+// 204 when every attribute was changed, else 207 with the UpdateResult body.
+http::Response outcomeResponse(Call& call, const ngsi::AttributeOutcome& outcome);
+
+}  // namespace allmende::api

@@ -1,0 +1,83 @@
+// Dispatch: request-level checks shared by all endpoints (411 without
+// Content-Length on writes), routing misses, and the one place where errors
+// become ProblemDetails.
+#include "api/routes.h"
+
+#include <spdlog/spdlog.h>
+
+#include "ngsi/error.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+
+namespace {
+
+http::Response problemFor(const ngsi::Error& e) {
+  return problemResponse(e.status(), ngsi::errorTypeUri(e.type()), ngsi::errorTitle(e.type()),
+                         e.detail());
+}
+
+ErrorType typeForStatus(int status) {
+  switch (status) {
+    case 413: return ErrorType::RequestEntityTooLarge;
+    case 404: return ErrorType::ResourceNotFound;
+    case 405: return ErrorType::MethodNotAllowed;
+    case 500: return ErrorType::InternalError;
+    default: return ErrorType::InvalidRequest;
+  }
+}
+
+}  // namespace
+
+void addRoute(http::Router& router, Services& services, std::string method,
+              std::string_view pattern, Handler handler) {
+  router.add(std::move(method), pattern,
+             [&services, handler = std::move(handler)](http::Request& req) {
+               Call call(req, services);
+               return handler(call);
+             });
+}
+
+void registerRoutes(http::Router& router, Services& services) {
+  registerSystemRoutes(router, services);
+  registerEntityRoutes(router, services);
+  registerAttributeRoutes(router, services);
+  registerContextRoutes(router, services);
+}
+
+http::Response httpProblem(int status, std::string_view detail) {
+  auto type = typeForStatus(status);
+  return problemResponse(status, ngsi::errorTypeUri(type), ngsi::errorTitle(type), detail);
+}
+
+http::Response dispatch(const http::Router& router, http::Request& req) {
+  try {
+    bool hasBody = req.method == "POST" || req.method == "PATCH" || req.method == "PUT";
+    if (hasBody && !req.header("content-length")) {
+      http::Response res;
+      res.status = 411;  // Length Required: bare, as the conformance suite expects
+      return res;
+    }
+    auto match = router.match(req);
+    if (auto* handler = std::get_if<const http::Router::Handler*>(&match)) return (**handler)(req);
+    switch (std::get<http::Router::Miss>(match)) {
+      case http::Router::Miss::MethodNotAllowed:
+        return httpProblem(405, "method " + req.method + " is not allowed on " + req.path);
+      case http::Router::Miss::BadPath:
+        return problemFor(ngsi::Error(ErrorType::BadRequestData, "the path is not correctly percent-encoded"));
+      case http::Router::Miss::NotFound:
+        break;
+    }
+    return httpProblem(404, "no resource at " + req.path);
+  } catch (const ngsi::Error& e) {
+    auto res = problemFor(e);
+    if (auto t = req.header("ngsild-tenant")) res.setHeader("NGSILD-Tenant", std::string(*t));
+    return res;
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
+    return httpProblem(500, "internal error while processing the request");
+  }
+}
+
+}  // namespace allmende::api

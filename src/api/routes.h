@@ -1,0 +1,35 @@
+// The API's route table and the single entry point the HTTP server calls:
+// routing, the request-level checks every endpoint shares, and the mapping of
+// ngsi::Error (and anything unexpected) to ProblemDetails responses.
+#pragma once
+
+#include <functional>
+
+#include "api/call.h"
+#include "api/services.h"
+#include "http/router.h"
+
+namespace allmende::api {
+
+using Handler = std::function<http::Response(Call&)>;
+
+// Adds a route whose handler receives a Call.
+void addRoute(http::Router& router, Services& services, std::string method,
+              std::string_view pattern, Handler handler);
+
+// Registers every endpoint of the API.
+void registerRoutes(http::Router& router, Services& services);
+
+// Answers one request (never throws).
+http::Response dispatch(const http::Router& router, http::Request& req);
+
+// The ProblemDetails response for an HTTP-level status the server produces itself.
+http::Response httpProblem(int status, std::string_view detail);
+
+// Per-area registration, one per api/*.cpp file.
+void registerEntityRoutes(http::Router& router, Services& services);
+void registerAttributeRoutes(http::Router& router, Services& services);
+void registerContextRoutes(http::Router& router, Services& services);
+void registerSystemRoutes(http::Router& router, Services& services);
+
+}  // namespace allmende::api

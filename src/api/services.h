@@ -1,0 +1,28 @@
+// What the api layer works with: the store, the write path, the @context
+// registry and the broker's settings. Built once in main.cpp; shared by all
+// I/O threads (each member is thread-safe).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "jsonld/context_registry.h"
+#include "ngsi/write_path.h"
+#include "store/store.h"
+
+namespace allmende::api {
+
+struct BrokerInfo {
+  std::string version;
+  std::string revision;
+  int64_t startedAtMs = 0;
+};
+
+struct Services {
+  store::Store& store;
+  ngsi::WritePath& writes;
+  jsonld::ContextRegistry& contexts;
+  BrokerInfo info;
+};
+
+}  // namespace allmende::api

@@ -1,0 +1,45 @@
+// Plain HTTP request and response values handed between the server and the api
+// layer. They carry no Beast type so that only src/http/server.cpp pays for
+// Beast's headers. Header names are stored lower-case.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace allmende::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // raw path, still percent-encoded
+  std::vector<std::pair<std::string, std::string>> query;    // decoded name/value pairs
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+  std::vector<std::string> pathParams;  // decoded {params} of the matched route, in order
+  std::string body;
+
+  // The first header of that (lower-case) name, if any.
+  std::optional<std::string_view> header(std::string_view lowerName) const;
+  // The first query parameter of that name, if any.
+  std::optional<std::string_view> param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void setHeader(std::string name, std::string value);
+};
+
+// Splits a raw target "/a/b?x=1&y=2" into path and decoded query pairs.
+// Returns false if the query string cannot be percent-decoded.
+bool parseTarget(std::string_view target, std::string& path,
+                 std::vector<std::pair<std::string, std::string>>& query);
+
+// Percent-decodes one path segment or query component; '+' stays '+'.
+// Returns std::nullopt on a malformed escape.
+std::optional<std::string> percentDecode(std::string_view in);
+
+}  // namespace allmende::http

@@ -1,0 +1,279 @@
+// Beast/Asio implementation of Server. Each accepted connection becomes a
+// Session living on its own strand: read header (idle timeout), read body
+// (header timeout, body limit), call the handler, write, repeat while
+// keep-alive. Drain: stop accepting, close idle sessions, wait for in-flight
+// requests up to drainTimeout, then stop the io_context.
+#include "http/server.h"
+
+#include <atomic>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace allmende::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+class Session;
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  ProblemFactory problem;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  asio::steady_timer drainTimer{io};
+  std::atomic<bool> draining{false};
+  std::atomic<int> inFlight{0};
+  std::mutex sessionsMutex;
+  std::list<std::weak_ptr<Session>> sessions;
+  std::chrono::steady_clock::time_point drainDeadline;
+
+  Impl(ServerOptions o, Handler h, ProblemFactory p)
+      : options(std::move(o)), handler(std::move(h)), problem(std::move(p)) {}
+
+  void accept();
+  void beginDrain();
+  void checkDrained();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void start() {
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->readHeader(); });
+  }
+
+  // Called on drain: a session waiting for a new request is closed now.
+  void closeIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->close();
+    });
+  }
+
+ private:
+  void readHeader() {
+    if (server_.draining) return close();
+    parser_.emplace();
+    parser_->body_limit(server_.options.maxBodyBytes);
+    parser_->header_limit(64 * 1024);
+    idle_ = true;
+    stream_.expires_after(server_.options.idleTimeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->idle_ = false;
+                               self->onHeader(ec);
+                             });
+  }
+
+  void onHeader(beast::error_code ec) {
+    if (ec) return onReadError(ec);
+    server_.inFlight++;
+    counted_ = true;
+    stream_.expires_after(server_.options.headerTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->onBody(ec);
+                      });
+  }
+
+  void onReadError(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      sendProblem(413, "The request body exceeds the limit of " +
+                           std::to_string(server_.options.maxBodyBytes) + " bytes");
+      return;
+    }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::connection_reset ||
+        ec == asio::error::eof || !buffer_.size())
+      return close();
+    sendProblem(400, "Malformed HTTP request: " + ec.message());
+  }
+
+  void onBody(beast::error_code ec) {
+    if (ec) return onReadError(ec);
+    auto& msg = parser_->get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    if (!parseTarget(msg.target(), req.path, req.query)) {
+      sendProblem(400, "The query string is not correctly percent-encoded");
+      return;
+    }
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    bool keepAlive = msg.keep_alive();
+    Response res;
+    try {
+      res = server_.handler(req);
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled exception in handler: {}", e.what());
+      res = server_.problem(500, "Internal error");
+    }
+    write(std::move(res), keepAlive);
+  }
+
+  void sendProblem(int status, const std::string& detail) {
+    if (!counted_) {
+      server_.inFlight++;
+      counted_ = true;
+    }
+    write(server_.problem(status, detail), false);
+  }
+
+  void write(Response res, bool keepAlive) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->version(11);
+    out->result(static_cast<unsigned>(res.status));
+    for (auto& [name, value] : res.headers) out->insert(name, value);
+    out->body() = std::move(res.body);
+    keepAlive = keepAlive && !server_.draining;
+    out->keep_alive(keepAlive);
+    out->prepare_payload();
+    stream_.expires_after(server_.options.headerTimeout);
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out, keepAlive](beast::error_code ec, size_t) {
+                         self->finishRequest();
+                         if (ec || !keepAlive) return self->close();
+                         self->readHeader();
+                       });
+  }
+
+  void finishRequest() {
+    if (counted_) {
+      server_.inFlight--;
+      counted_ = false;
+    }
+  }
+
+  void close() {
+    finishRequest();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Server::Impl& server_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool idle_ = false;
+  bool counted_ = false;
+};
+
+void Server::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || draining) return;
+      spdlog::warn("accept failed: {}", ec.message());
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto session = std::make_shared<Session>(std::move(socket), *this);
+      {
+        std::lock_guard lock(sessionsMutex);
+        sessions.remove_if([](const auto& w) { return w.expired(); });
+        sessions.push_back(session);
+      }
+      session->start();
+    }
+    if (!draining) accept();
+  });
+}
+
+void Server::Impl::beginDrain() {
+  if (draining.exchange(true)) return;
+  spdlog::info("draining: no new connections, finishing in-flight requests");
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel(ignored);
+  {
+    std::lock_guard lock(sessionsMutex);
+    for (auto& w : sessions)
+      if (auto s = w.lock()) s->closeIfIdle();
+  }
+  drainDeadline = std::chrono::steady_clock::now() + options.drainTimeout;
+  checkDrained();
+}
+
+void Server::Impl::checkDrained() {
+  bool anyAlive;
+  {
+    std::lock_guard lock(sessionsMutex);
+    sessions.remove_if([](const auto& w) { return w.expired(); });
+    anyAlive = !sessions.empty();
+  }
+  if ((!anyAlive && inFlight == 0) || std::chrono::steady_clock::now() >= drainDeadline) {
+    if (inFlight > 0) spdlog::warn("drain timeout: {} requests still in flight", inFlight.load());
+    io.stop();
+    return;
+  }
+  if (!anyAlive || inFlight == 0) {
+    // Sessions without a request in flight are idle or writing: close the idle ones again
+    // (a session may have turned idle after the first sweep).
+    std::lock_guard lock(sessionsMutex);
+    for (auto& w : sessions)
+      if (auto s = w.lock()) s->closeIfIdle();
+  }
+  drainTimer.expires_after(std::chrono::milliseconds(20));
+  drainTimer.async_wait([this](beast::error_code) { checkDrained(); });
+}
+
+Server::Server(ServerOptions options, Handler handler, ProblemFactory problem)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(problem))) {}
+
+Server::~Server() = default;
+
+uint16_t Server::bind() {
+  auto& i = *impl_;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(i.options.listen, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + i.options.listen + "'");
+  tcp::endpoint endpoint(address, i.options.port);
+  i.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) i.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) i.acceptor.bind(endpoint, ec);
+  if (!ec) i.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + i.options.listen + ":" +
+                             std::to_string(i.options.port) + ": " + ec.message());
+  return i.acceptor.local_endpoint().port();
+}
+
+void Server::run() {
+  auto& i = *impl_;
+  i.signals.async_wait([&i](beast::error_code ec, int) {
+    if (!ec) i.beginDrain();
+  });
+  i.accept();
+  int n = i.options.threads > 0 ? i.options.threads
+                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (int t = 1; t < n; ++t) threads.emplace_back([&i] { i.io.run(); });
+  i.io.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::stop() {
+  asio::post(impl_->io, [this] { impl_->beginDrain(); });
+}
+
+}  // namespace allmende::http

@@ -1,0 +1,123 @@
+// allmende: command line, configuration and wiring of the layers; nothing else.
+//   allmende serve --data DIR [--port N] [--listen ADDR] [options]
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/routes.h"
+#include "http/server.h"
+#include "jsonld/context_registry.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
+#include "ngsi/expiry.h"
+#include "ngsi/write_path.h"
+#include "store/embedded/rocks_store.h"
+
+#ifndef ALLMENDE_VERSION
+#define ALLMENDE_VERSION "0.0.0"
+#endif
+#ifndef ALLMENDE_REVISION
+#define ALLMENDE_REVISION "unknown"
+#endif
+
+namespace {
+
+struct Config {
+  std::string dataDir = "./data";
+  std::string listen = "127.0.0.1";
+  uint16_t port = 1026;
+  int threads = 0;
+  bool sync = false;
+  size_t maxBodyBytes = 8 * 1024 * 1024;
+  int headerTimeoutMs = 30000;
+  int idleTimeoutMs = 60000;
+  int drainTimeoutMs = 10000;
+  std::string publicUrl;
+  size_t contextCacheSize = 256;
+  int contextTimeoutMs = 5000;
+  int expiryIntervalMs = 1000;
+  std::string logLevel = "info";
+};
+
+int serve(const Config& cfg) {
+  using namespace allmende;
+  spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
+  auto store = store::openEmbeddedStore({cfg.dataDir, cfg.sync}, ngsi::entityMeta);
+  ngsi::WritePath writes(*store);
+
+  jsonld::RegistryOptions registryOptions;
+  registryOptions.publicBaseUrl =
+      cfg.publicUrl.empty() ? "http://" + cfg.listen + ":" + std::to_string(cfg.port) : cfg.publicUrl;
+  registryOptions.maxCachedContexts = cfg.contextCacheSize;
+  registryOptions.fetchTimeout = std::chrono::milliseconds(cfg.contextTimeoutMs);
+  jsonld::ContextRegistry contexts(
+      registryOptions,
+      {[&store](const jsonld::ContextEntry& e) { store->putContext({e.localId, jsonld::serializeEntry(e)}); },
+       [&store](const std::string& id) { store->deleteContext(id); }});
+  for (const auto& stored : store->contexts()) contexts.restore(jsonld::parseEntry(stored.document));
+
+  api::Services services{*store, writes, contexts,
+                         {ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}};
+  http::Router router;
+  api::registerRoutes(router, services);
+
+  http::ServerOptions serverOptions;
+  serverOptions.listen = cfg.listen;
+  serverOptions.port = cfg.port;
+  serverOptions.threads = cfg.threads;
+  serverOptions.maxBodyBytes = cfg.maxBodyBytes;
+  serverOptions.headerTimeout = std::chrono::milliseconds(cfg.headerTimeoutMs);
+  serverOptions.idleTimeout = std::chrono::milliseconds(cfg.idleTimeoutMs);
+  serverOptions.drainTimeout = std::chrono::milliseconds(cfg.drainTimeoutMs);
+  http::Server server(
+      serverOptions, [&router](http::Request& req) { return api::dispatch(router, req); },
+      api::httpProblem);
+  auto port = server.bind();
+  {
+    ngsi::ExpirySweeper sweeper(*store, writes, std::chrono::milliseconds(cfg.expiryIntervalMs));
+    spdlog::info("allmende {} listening on {}:{} (data in {}, {} durability)", ALLMENDE_VERSION,
+                 cfg.listen, port, cfg.dataDir, cfg.sync ? "fsync" : "process-crash");
+    server.run();
+  }
+  spdlog::info("stopped serving; closing the store");
+  store.reset();
+  spdlog::info("store closed");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Allmende: an NGSI-LD context broker"};
+  app.require_subcommand(1);
+  Config cfg;
+  auto* serveCmd = app.add_subcommand("serve", "Serve the NGSI-LD API");
+  serveCmd->add_option("--data", cfg.dataDir, "Directory of the embedded store")->capture_default_str();
+  serveCmd->add_option("--port", cfg.port, "TCP port (0 = any free port)")->capture_default_str();
+  serveCmd->add_option("--listen", cfg.listen, "Address to listen on")->capture_default_str();
+  serveCmd->add_option("--threads", cfg.threads, "I/O threads (0 = one per core)")->capture_default_str();
+  serveCmd->add_flag("--sync", cfg.sync, "fsync every write (group commit): survive power loss");
+  serveCmd->add_option("--max-body", cfg.maxBodyBytes, "Request body limit in bytes")->capture_default_str();
+  serveCmd->add_option("--header-timeout", cfg.headerTimeoutMs, "ms to receive a request once begun")
+      ->capture_default_str();
+  serveCmd->add_option("--idle-timeout", cfg.idleTimeoutMs, "ms a keep-alive connection may idle")
+      ->capture_default_str();
+  serveCmd->add_option("--drain-timeout", cfg.drainTimeoutMs, "ms in-flight requests get on SIGTERM")
+      ->capture_default_str();
+  serveCmd->add_option("--public-url", cfg.publicUrl,
+                       "Base URL clients reach the broker at (for hosted @context URLs)");
+  serveCmd->add_option("--context-cache", cfg.contextCacheSize, "Remote @contexts kept in the cache")
+      ->capture_default_str();
+  serveCmd->add_option("--context-timeout", cfg.contextTimeoutMs, "ms to fetch a remote @context")
+      ->capture_default_str();
+  serveCmd->add_option("--expiry-interval", cfg.expiryIntervalMs, "ms between sweeps of expired data")
+      ->capture_default_str();
+  serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return serve(cfg);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,86 @@
+// Attribute kinds and small accessors of the internal entity form.
+#include "ngsi/entity.h"
+
+#include <algorithm>
+
+#include "ngsi/datetime.h"
+
+namespace allmende::ngsi {
+
+namespace {
+struct KindInfo {
+  AttributeKind kind;
+  std::string_view name;
+  std::string_view member;
+};
+constexpr KindInfo kKinds[] = {
+    {AttributeKind::Property, "Property", "value"},
+    {AttributeKind::Relationship, "Relationship", "object"},
+    {AttributeKind::GeoProperty, "GeoProperty", "value"},
+    {AttributeKind::LanguageProperty, "LanguageProperty", "languageMap"},
+    {AttributeKind::VocabProperty, "VocabProperty", "vocab"},
+    {AttributeKind::JsonProperty, "JsonProperty", "json"},
+    {AttributeKind::ListProperty, "ListProperty", "valueList"},
+    {AttributeKind::ListRelationship, "ListRelationship", "objectList"},
+};
+}  // namespace
+
+std::string_view kindName(AttributeKind kind) {
+  for (const auto& k : kKinds)
+    if (k.kind == kind) return k.name;
+  return "Property";
+}
+
+std::string_view valueMember(AttributeKind kind) {
+  for (const auto& k : kKinds)
+    if (k.kind == kind) return k.member;
+  return "value";
+}
+
+std::optional<AttributeKind> kindFromName(std::string_view name) {
+  if (name.starts_with("ngsi-ld:")) name.remove_prefix(8);
+  else if (name.starts_with("https://uri.etsi.org/ngsi-ld/")) name.remove_prefix(29);
+  for (const auto& k : kKinds)
+    if (k.name == name) return k.kind;
+  return std::nullopt;
+}
+
+AttributeKind kindOf(const json::object& instance) {
+  if (auto* t = instance.if_contains(key::type); t && t->is_string())
+    if (auto k = kindFromName(t->get_string())) return *k;
+  return AttributeKind::Property;
+}
+
+std::string_view datasetIdOf(const json::object& instance) {
+  if (auto* d = instance.if_contains(key::datasetId); d && d->is_string()) return d->get_string();
+  return {};
+}
+
+bool isExpired(const json::object& holder, int64_t nowMs) {
+  auto* e = holder.if_contains(key::expiresAt);
+  if (!e || !e->is_string()) return false;
+  auto at = parseDateTime(e->get_string());
+  return at && *at <= nowMs;
+}
+
+store::EntityMeta entityMeta(const store::Entity& entity) {
+  store::EntityMeta meta;
+  if (auto* types = entity.if_contains(key::type); types && types->is_array())
+    for (const auto& t : types->get_array())
+      if (t.is_string()) meta.types.emplace_back(t.get_string());
+  auto consider = [&meta](const json::object& holder) {
+    auto* e = holder.if_contains(key::expiresAt);
+    if (!e || !e->is_string()) return;
+    if (auto at = parseDateTime(e->get_string()))
+      meta.expiresAtMs = meta.expiresAtMs ? std::min(meta.expiresAtMs, *at) : *at;
+  };
+  consider(entity);
+  if (auto* attrs = entity.if_contains(key::attrs); attrs && attrs->is_object())
+    for (const auto& [name, instances] : attrs->get_object())
+      if (instances.is_array())
+        for (const auto& inst : instances.get_array())
+          if (inst.is_object()) consider(inst.get_object());
+  return meta;
+}
+
+}  // namespace allmende::ngsi

@@ -1,0 +1,53 @@
+// NGSI-LD errors as values that cross layers: every failure the API reports is
+// an Error carrying the spec's error type, the HTTP status and a detail a person
+// can act on. Rendered as an RFC 7807 ProblemDetails body by the api layer.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace allmende::ngsi {
+
+enum class ErrorType {
+  InvalidRequest,          // 400: malformed request (syntax, JSON, parameters)
+  BadRequestData,          // 400: well-formed but semantically wrong content
+  AlreadyExists,           // 409
+  OperationNotSupported,   // 422
+  ResourceNotFound,        // 404
+  NonexistentTenant,       // 404
+  TooComplexQuery,         // 403
+  TooManyResults,          // 403
+  LdContextNotAvailable,   // 503
+  NotAcceptable,           // 406 (HTTP-level, reported with a ProblemDetails too)
+  UnsupportedMediaType,    // 415
+  RequestEntityTooLarge,   // 413
+  MethodNotAllowed,        // 405
+  InternalError,           // 500
+};
+
+// The spec's error type URI, e.g. https://uri.etsi.org/ngsi-ld/errors/BadRequestData.
+std::string errorTypeUri(ErrorType type);
+// The short title ("Bad Request Data").
+std::string_view errorTitle(ErrorType type);
+int errorStatus(ErrorType type);
+
+// Thrown by any layer; caught once per request by the api layer.
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorType type, std::string detail)
+      : std::runtime_error(detail), type_(type), detail_(std::move(detail)) {}
+  ErrorType type() const { return type_; }
+  const std::string& detail() const { return detail_; }
+  int status() const { return errorStatus(type_); }
+
+ private:
+  ErrorType type_;
+  std::string detail_;
+};
+
+[[noreturn]] inline void fail(ErrorType type, std::string detail) {
+  throw Error(type, std::move(detail));
+}
+
+}  // namespace allmende::ngsi

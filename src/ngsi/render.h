@@ -1,0 +1,41 @@
+// Output: turns an internal entity into the representation a request asked
+// for (normalized, concise, simplified/keyValues; GeoJSON Feature), compacting
+// IRIs with the request's @context and applying attrs/pick/omit, sysAttrs and
+// lang. Expired instances are left out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "jsonld/context.h"
+
+namespace allmende::ngsi {
+
+namespace json = boost::json;
+
+enum class Format { Normalized, Concise, Simplified };
+
+struct RenderOptions {
+  Format format = Format::Normalized;
+  bool sysAttrs = false;
+  std::optional<std::string> lang;                   // lang=... ("*" = all)
+  std::optional<std::set<std::string>> attrs;        // expanded attribute IRIs to keep
+  std::optional<std::set<std::string>> pick;         // compacted member names to keep (incl. id, type)
+  std::set<std::string> omit;                        // compacted member names to drop
+  std::optional<std::string> datasetId;              // only instances with this datasetId ("@none" = default)
+  int64_t now = 0;
+};
+
+json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,
+                          const RenderOptions& options);
+
+// A GeoJSON Feature: geometry from geometryProperty (expanded IRI; null when
+// absent), the rendered entity's members under "properties".
+json::object renderFeature(const json::object& entity, const jsonld::Context& ctx,
+                           const RenderOptions& options, const std::string& geometryProperty);
+
+}  // namespace allmende::ngsi

@@ -1,0 +1,229 @@
+// RocksDB implementation of Store. Writers of one entity are serialised by a
+// striped mutex; each write is one WriteBatch (entity + tenant marker). The
+// in-memory index (per tenant: id -> meta, plus an expiry queue) is rebuilt by
+// scanning the entities at open and kept current under a shared mutex.
+#include "store/embedded/rocks_store.h"
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+namespace allmende::store {
+
+namespace {
+
+std::string tenantKey(std::string_view tenant) {
+  std::string k("T");
+  k.push_back('\0');
+  k.append(tenant);
+  return k;
+}
+
+std::string entityPrefix(std::string_view tenant) {
+  std::string k("E");
+  k.push_back('\0');
+  k.append(tenant);
+  k.push_back('\0');
+  return k;
+}
+
+std::string entityKey(std::string_view tenant, std::string_view id) {
+  return entityPrefix(tenant).append(id);
+}
+
+std::string contextKey(std::string_view id) {
+  std::string k("C");
+  k.push_back('\0');
+  k.append(id);
+  return k;
+}
+
+class RocksStore final : public Store {
+ public:
+  RocksStore(const EmbeddedOptions& options, MetaExtractor extractor)
+      : extractor_(std::move(extractor)) {
+    rocksdb::Options opts;
+    opts.create_if_missing = true;
+    opts.compression = rocksdb::kLZ4Compression;
+    opts.IncreaseParallelism(2);
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = rocksdb::NewLRUCache(options.blockCacheBytes);
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    rocksdb::DB* db = nullptr;
+    auto status = rocksdb::DB::Open(opts, options.directory, &db);
+    if (!status.ok())
+      throw std::runtime_error("cannot open the store in '" + options.directory +
+                               "': " + status.ToString());
+    db_.reset(db);
+    writeOptions_.sync = options.sync;
+    rebuildIndexes();
+  }
+
+  ~RocksStore() override {
+    if (db_) {
+      db_->FlushWAL(true);
+      db_->Close();
+    }
+  }
+
+  bool tenantExists(std::string_view tenant) const override {
+    std::shared_lock lock(indexMutex_);
+    return tenants_.contains(std::string(tenant));
+  }
+
+  std::vector<std::string> tenants() const override {
+    std::shared_lock lock(indexMutex_);
+    std::vector<std::string> out;
+    for (const auto& [name, _] : tenants_) out.push_back(name);
+    return out;
+  }
+
+  std::optional<Entity> getEntity(std::string_view tenant, std::string_view id) const override {
+    std::string value;
+    auto status = db_->Get(rocksdb::ReadOptions(), entityKey(tenant, id), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    check(status, "read");
+    return boost::json::parse(value).as_object();
+  }
+
+  Change modifyEntity(std::string_view tenant, std::string_view id, const Mutator& fn) override {
+    std::string key = entityKey(tenant, id);
+    std::lock_guard writeLock(stripes_[std::hash<std::string>{}(key) % stripes_.size()]);
+    Change change;
+    change.before = getEntity(tenant, id);
+    auto write = fn(change.before);
+    if (!write) {
+      change.after = change.before;
+      return change;
+    }
+    rocksdb::WriteBatch batch;
+    bool newTenant = !tenantExists(tenant);
+    if (newTenant) batch.Put(tenantKey(tenant), "");
+    EntityMeta meta;
+    if (write->kind == EntityWrite::Kind::Put) {
+      batch.Put(key, boost::json::serialize(write->entity));
+      meta = extractor_(write->entity);
+    } else {
+      batch.Delete(key);
+    }
+    check(db_->Write(writeOptions_, &batch), "write");
+    {
+      std::unique_lock lock(indexMutex_);
+      auto& index = tenants_[std::string(tenant)];
+      auto it = index.find(std::string(id));
+      if (it != index.end()) {
+        if (it->second.expiresAtMs) expiry_.erase({it->second.expiresAtMs, std::string(tenant), std::string(id)});
+        index.erase(it);
+      }
+      if (write->kind == EntityWrite::Kind::Put) {
+        if (meta.expiresAtMs) expiry_.insert({meta.expiresAtMs, std::string(tenant), std::string(id)});
+        index.emplace(std::string(id), std::move(meta));
+      }
+    }
+    change.written = true;
+    if (write->kind == EntityWrite::Kind::Put) change.after = std::move(write->entity);
+    return change;
+  }
+
+  void forEachEntity(std::string_view tenant,
+                     const std::function<bool(const Entity&)>& fn) const override {
+    std::string prefix = entityPrefix(tenant);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      auto value = boost::json::parse(std::string_view(it->value().data(), it->value().size()));
+      if (!fn(value.as_object())) break;
+    }
+    check(it->status(), "scan");
+  }
+
+  size_t entityCount(std::string_view tenant) const override {
+    std::shared_lock lock(indexMutex_);
+    auto it = tenants_.find(std::string(tenant));
+    return it == tenants_.end() ? 0 : it->second.size();
+  }
+
+  std::vector<std::pair<std::string, std::string>> dueForExpiry(int64_t nowMs,
+                                                               size_t limit) const override {
+    std::shared_lock lock(indexMutex_);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [at, tenant, id] : expiry_) {
+      if (at > nowMs || out.size() >= limit) break;
+      out.emplace_back(tenant, id);
+    }
+    return out;
+  }
+
+  void putContext(const StoredContext& context) override {
+    check(db_->Put(writeOptions_, contextKey(context.id), context.document), "write");
+  }
+
+  void deleteContext(std::string_view id) override {
+    check(db_->Delete(writeOptions_, contextKey(id)), "write");
+  }
+
+  std::vector<StoredContext> contexts() const override {
+    std::vector<StoredContext> out;
+    std::string prefix = contextKey("");
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+      out.push_back({it->key().ToString().substr(prefix.size()), it->value().ToString()});
+    check(it->status(), "scan");
+    return out;
+  }
+
+ private:
+  static void check(const rocksdb::Status& status, const char* what) {
+    if (!status.ok()) throw std::runtime_error(std::string("store ") + what + " failed: " + status.ToString());
+  }
+
+  void rebuildIndexes() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::string tPrefix = tenantKey("");
+    for (it->Seek(tPrefix); it->Valid() && it->key().starts_with(tPrefix); it->Next())
+      tenants_[it->key().ToString().substr(tPrefix.size())];
+    std::string ePrefix("E");
+    ePrefix.push_back('\0');
+    size_t count = 0;
+    for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
+      std::string key = it->key().ToString();
+      auto sep = key.find('\0', 2);
+      std::string tenant = key.substr(2, sep - 2);
+      std::string id = key.substr(sep + 1);
+      auto value = boost::json::parse(std::string_view(it->value().data(), it->value().size()));
+      auto meta = extractor_(value.as_object());
+      if (meta.expiresAtMs) expiry_.insert({meta.expiresAtMs, tenant, id});
+      tenants_[tenant].emplace(std::move(id), std::move(meta));
+      ++count;
+    }
+    check(it->status(), "scan");
+    spdlog::info("store opened: {} tenants, {} entities", tenants_.size(), count);
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions writeOptions_;
+  MetaExtractor extractor_;
+  mutable std::array<std::mutex, 256> stripes_;
+  mutable std::shared_mutex indexMutex_;
+  std::map<std::string, std::map<std::string, EntityMeta>> tenants_;
+  std::set<std::tuple<int64_t, std::string, std::string>> expiry_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> openEmbeddedStore(const EmbeddedOptions& options, MetaExtractor extractor) {
+  return std::make_unique<RocksStore>(options, std::move(extractor));
+}
+
+}  // namespace allmende::store

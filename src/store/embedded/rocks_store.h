@@ -1,0 +1,28 @@
+// The embedded store: RocksDB under --data DIR, with in-memory indexes rebuilt
+// at start. Key layout (one column family, byte-ordered):
+//   "T\0<tenant>"          -> ""              a tenant exists
+//   "E\0<tenant>\0<id>"    -> entity JSON     the entity, internal form
+//   "C\0<id>"              -> context JSON    a hosted @context
+// Durability: every write goes through the WAL before it is acknowledged, so an
+// acknowledged write survives a crash of the process (kill -9). With sync=true
+// the WAL is also fsynced (RocksDB groups concurrent writers into one fsync),
+// so an acknowledged write survives power loss too.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace allmende::store {
+
+struct EmbeddedOptions {
+  std::string directory;
+  bool sync = false;
+  size_t blockCacheBytes = 256u << 20;
+};
+
+// Opens (creating if needed) the store; throws std::runtime_error on failure.
+std::unique_ptr<Store> openEmbeddedStore(const EmbeddedOptions& options, MetaExtractor extractor);
+
+}  // namespace allmende::store

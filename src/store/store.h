@@ -1,0 +1,85 @@
+// The Store interface: tenant-aware persistence of entities and hosted
+// @contexts. It carries no backend type, so the embedded RocksDB store and a
+// later PostgreSQL store are interchangeable. Entities are passed in their
+// internal (expanded) JSON form, see ngsi/entity.h.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+// modifyEntity serialises writers of the same entity; readers never block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace allmende::store {
+
+using Entity = boost::json::object;
+
+// What a mutator decided to do with one entity.
+struct EntityWrite {
+  enum class Kind { Put, Delete };
+  Kind kind = Kind::Put;
+  Entity entity;  // the complete new state, for Put
+};
+
+// What the indexes need to know of an entity; computed by the layer above
+// (it knows the entity format) through the MetaExtractor given to the store.
+struct EntityMeta {
+  std::vector<std::string> types;
+  int64_t expiresAtMs = 0;  // earliest expiry of the entity or any instance; 0 = none
+};
+using MetaExtractor = std::function<EntityMeta(const Entity&)>;
+
+// A hosted or cached @context kept across restarts.
+struct StoredContext {
+  std::string id;
+  std::string document;  // serialized JSON
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // True once anything was written in that tenant ("" is the default tenant).
+  virtual bool tenantExists(std::string_view tenant) const = 0;
+  virtual std::vector<std::string> tenants() const = 0;
+
+  // The entity's stored state, or nullopt if it does not exist.
+  virtual std::optional<Entity> getEntity(std::string_view tenant, std::string_view id) const = 0;
+
+  // Read-modify-write of one entity, atomic and durable: calls fn with the
+  // current state (nullopt if absent) while holding the entity's write lock; if
+  // fn returns a write it is persisted (one atomic batch) before modifyEntity
+  // returns, and the indexes are updated. Exceptions from fn leave the entity
+  // unchanged and propagate. Returns the state before and after.
+  using Mutator = std::function<std::optional<EntityWrite>(const std::optional<Entity>& current)>;
+  struct Change {
+    std::optional<Entity> before;
+    std::optional<Entity> after;
+    bool written = false;
+  };
+  virtual Change modifyEntity(std::string_view tenant, std::string_view id, const Mutator& fn) = 0;
+
+  // Calls fn for each entity of the tenant in id order until fn returns false.
+  virtual void forEachEntity(std::string_view tenant,
+                             const std::function<bool(const Entity&)>& fn) const = 0;
+  virtual size_t entityCount(std::string_view tenant) const = 0;
+
+  // (tenant, id) of entities holding data that expires at or before nowMs
+  // (epoch milliseconds), at most `limit` of them.
+  virtual std::vector<std::pair<std::string, std::string>> dueForExpiry(int64_t nowMs,
+                                                                       size_t limit) const = 0;
+
+  // Hosted @contexts (not tenant-specific).
+  virtual void putContext(const StoredContext& context) = 0;
+  virtual void deleteContext(std::string_view id) = 0;
+  virtual std::vector<StoredContext> contexts() const = 0;
+};
+
+}  // namespace allmende::store
