@@ -1,0 +1,189 @@
+"""Black-box API test fixtures: start the real allmende binary on a free port
+with a fresh data directory, and a small HTTP server on loopback that serves
+test @context documents (tests/api/contexts/) like a remote context host.
+
+The binary comes from --broker (CTest passes it) or $ALLMENDE_BIN.
+"""
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
+LINK_REL = 'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+
+
+def pytest_addoption(parser):
+    parser.addoption("--broker", default=os.environ.get("ALLMENDE_BIN"), help="allmende binary")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """One allmende process; start/stop/kill it; base URL helpers."""
+
+    def __init__(self, binary, data_dir, extra_args=()):
+        self.binary = binary
+        self.data_dir = data_dir
+        self.extra_args = list(extra_args)
+        self.port = None
+        self.proc = None
+        self.log_path = os.path.join(data_dir + "-logs", "broker.log")
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api(self):
+        return self.url + "/ngsi-ld/v1"
+
+    def start(self, port=None):
+        self.port = port or free_port()
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data_dir, "--port", str(self.port),
+             "--threads", "2", "--expiry-interval", "200", "--context-timeout", "2000",
+             *self.extra_args],
+            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("broker exited at start:\n" + open(self.log_path).read())
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("broker did not become healthy")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        code = self.proc.returncode if self.proc else None
+        self.proc = None
+        return code
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+@pytest.fixture(scope="session")
+def broker_binary(request):
+    binary = request.config.getoption("--broker")
+    if not binary or not os.path.exists(binary):
+        pytest.exit("no allmende binary: pass --broker or set ALLMENDE_BIN", returncode=2)
+    return os.path.abspath(binary)
+
+
+@pytest.fixture(scope="session")
+def tmp_root():
+    root = tempfile.mkdtemp(prefix="allmende-test-")
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def make_broker(broker_binary, tmp_root):
+    """Factory for brokers with their own data directory; all are stopped at the end."""
+    made = []
+
+    def make(*extra_args, data_dir=None):
+        data_dir = data_dir or tempfile.mkdtemp(dir=tmp_root)
+        b = Broker(broker_binary, data_dir, extra_args)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        if b.alive():
+            b.kill()
+
+
+@pytest.fixture(scope="module")
+def broker(broker_binary, tmp_root, context_server):
+    """A broker shared by the tests of one module (tests use unique entity ids)."""
+    b = Broker(broker_binary, tempfile.mkdtemp(dir=tmp_root), ())
+    b.start()
+    yield b
+    assert b.alive(), "the broker died during the tests:\n" + open(b.log_path).read()[-4000:]
+    b.stop()
+
+
+class _ContextHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        name = self.path.lstrip("/").split("?")[0]
+        path = os.path.join(HERE, "contexts", name)
+        if not name or "/" in name or not os.path.isfile(path):
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = open(path, "rb").read()
+        self.server.hits[name] = self.server.hits.get(name, 0) + 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ld+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def context_server():
+    """Serves tests/api/contexts/* at http://127.0.0.1:PORT/NAME; .hits counts fetches."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ContextHandler)
+    server.hits = {}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+
+
+def link(url):
+    return f"<{url}>; {LINK_REL}"
+
+
+def unique_id(kind="Thing"):
+    unique_id.n += 1
+    return f"urn:ngsi-ld:{kind}:{os.getpid()}-{time.time_ns()}-{unique_id.n}"
+
+
+unique_id.n = 0
+
+
+def assert_problem(response, status, error_type):
+    """The response is a ProblemDetails of that status and NGSI-LD error type, with a detail."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["type"] == "https://uri.etsi.org/ngsi-ld/errors/" + error_type, body
+    assert body.get("status") == status, body
+    assert body.get("title"), body
+    assert body.get("detail"), body
+    return body

@@ -1,0 +1,38 @@
+// Identifier, name, scope, language tag and tenant syntax.
+#include <gtest/gtest.h>
+
+#include "ngsi/syntax.h"
+
+using namespace allmende::ngsi;
+
+TEST(Syntax, Uris) {
+  EXPECT_TRUE(isUri("urn:ngsi-ld:Building:1"));
+  EXPECT_TRUE(isUri("http://example.org/a?b=c"));
+  EXPECT_FALSE(isUri("Building1"));
+  EXPECT_FALSE(isUri("urn:with space"));
+  EXPECT_FALSE(isUri(":nothing"));
+  EXPECT_FALSE(isUri("1abc:x"));
+}
+
+TEST(Syntax, Names) {
+  EXPECT_TRUE(isValidName("temperature"));
+  EXPECT_TRUE(isValidName("ex:temperature"));
+  EXPECT_TRUE(isValidName("http://example.org/temperature"));
+  EXPECT_FALSE(isValidName(""));
+  EXPECT_FALSE(isValidName("a b"));
+  EXPECT_FALSE(isValidName("a<b"));
+  EXPECT_FALSE(isValidName("a;b"));
+}
+
+TEST(Syntax, ScopesLanguagesTenants) {
+  EXPECT_TRUE(isValidScope("/Madrid/Centro"));
+  EXPECT_FALSE(isValidScope("Madrid"));
+  EXPECT_FALSE(isValidScope("/a//b"));
+  EXPECT_FALSE(isValidScope("/a/"));
+  EXPECT_TRUE(isValidLanguageTag("de-CH"));
+  EXPECT_TRUE(isValidLanguageTag("@none"));
+  EXPECT_FALSE(isValidLanguageTag("d e"));
+  EXPECT_TRUE(isValidTenant("city-a"));
+  EXPECT_FALSE(isValidTenant("city a"));
+  EXPECT_FALSE(isValidTenant(std::string(65, 'x')));
+}
