@@ -3,6 +3,7 @@
 // application/ld+json), unknown parameters, and the response's @context.
 #include "api/call.h"
 
+#include "api/json_text.h"
 #include "jsonld/core_context.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
@@ -142,14 +143,14 @@ http::Response Call::respond(int status, json::value body, MediaType type) {
                               "\"; type=\"application/ld+json\"");
   }
   if (tenantGiven_) res.setHeader("NGSILD-Tenant", tenant_);
-  res.body = json::serialize(body);
+  res.body = toJsonText(body);
   return res;
 }
 
 http::Response Call::plain(int status, json::value body) {
   http::Response res = empty(status);
   res.setHeader("Content-Type", "application/json");
-  res.body = json::serialize(body);
+  res.body = toJsonText(body);
   return res;
 }
 
@@ -170,7 +171,7 @@ http::Response problemResponse(int status, std::string_view type, std::string_vi
   http::Response res;
   res.status = status;
   res.setHeader("Content-Type", "application/json");
-  res.body = json::serialize(body);
+  res.body = toJsonText(body);
   return res;
 }
 

@@ -78,6 +78,12 @@ def test_retrieve_id_that_is_not_a_uri_is_400(broker):
     assert_problem(get(broker, "thisisaninvaliduri"), 400, "BadRequestData")
 
 
+def test_delete_id_that_is_not_a_uri_is_400(broker):
+    """5.6.6: an entity id in the path must be a URI (suite 002_02 uses 'thisisaninvaliduri')."""
+    r = requests.delete(f"{broker.api}/entities/thisisaninvaliduri")
+    assert_problem(r, 400, "BadRequestData")
+
+
 def test_retrieve_with_matching_type_selector(broker):
     """5.7.1.4 / 4.17: ?type= narrows the target; a type the entity has returns it (suite 5711_01_01)."""
     eid = unique_id()
@@ -200,6 +206,17 @@ def test_merge_keeps_sub_attributes_not_in_the_fragment(broker):
     assert level["value"] == 1
     assert level["unitCode"] == "C62"
     assert level["source"] == {"type": "Property", "value": "sensor"}
+
+
+def test_merge_replaces_sub_attributes_that_are_given(broker):
+    """5.5.12: a sub-attribute named in the fragment takes the fragment's value."""
+    eid = unique_id()
+    create(broker, {"id": eid, "type": "Thing",
+                    "level": {"type": "Property", "value": 4,
+                              "source": {"type": "Property", "value": "sensor"}}})
+    merge(broker, eid, {"level": {"type": "Property", "value": 4,
+                                  "source": {"type": "Property", "value": "manual"}}})
+    assert read(broker, eid)["level"]["source"] == {"type": "Property", "value": "manual"}
 
 
 def test_merge_with_ngsi_ld_null_deletes_the_attribute(broker):

@@ -160,6 +160,7 @@ def test_unknown_query_parameter_is_400_invalid_request(broker):
     assert post_entity(broker, {"id": eid, "type": "Thing"}).status_code == 201
     r = requests.get(f"{broker.api}/entities/{eid}", params={"colour": "blue"})
     assert_problem(r, 400, "InvalidRequest")
+    assert_still_serving(broker)
 
 
 def test_body_over_the_limit_is_413_and_broker_keeps_serving(make_broker):
@@ -190,12 +191,14 @@ def test_unknown_path_is_404(broker):
     """HTTP: a path the API does not have is 404."""
     r = requests.get(broker.api + "/no-such-resource")
     assert r.status_code == 404, r.text
+    assert_still_serving(broker)
 
 
 def test_patch_on_entities_collection_is_405(broker):
     """HTTP: PATCH is not a method of /entities; 405."""
     r = requests.patch(broker.api + "/entities", data="{}", headers=JSON)
     assert r.status_code == 405, r.text
+    assert_still_serving(broker)
 
 
 def test_405_names_the_allowed_methods(broker):

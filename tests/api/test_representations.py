@@ -268,11 +268,11 @@ def test_body_context_with_json_ld(broker, context_server):
 
 
 def test_inline_object_context(broker, context_server):
-    """6.3.5 / JSON-LD: an inline @context object is applied; its IRIs meet the same IRIs of
-    a remote context on the way out."""
+    """6.3.5 / 5.5.5: an inline @context object (the core context implied) is applied; read
+    with a remote context mapping the same IRIs, the terms come back."""
     eid = unique_id("Building")
     r = requests.post(broker.api + "/entities", headers=LD, json={
-        "@context": [{"monument": EX + "monument", "Building": EX + "Building"}, CORE],
+        "@context": {"monument": EX + "monument", "Building": EX + "Building"},
         "id": eid, "type": "Building", "monument": {"type": "Property", "value": True}})
     assert r.status_code == 201, r.text
     body = read(broker, eid, {"Link": user_link(context_server)})

@@ -1,0 +1,19 @@
+-- Create new template entities with unique ids (POST /ngsi-ld/v1/entities).
+local counter = 0
+local thread_tag = tostring(math.random(1, 1e9))
+local template = os.getenv("BENCH_TEMPLATE")
+local headers = { ["Content-Type"] = "application/json" }
+
+setup = function(thread)
+  thread:set("thread_tag", tostring(math.random(1, 1e9)) .. tostring(os.time()))
+end
+
+request = function()
+  counter = counter + 1
+  local id = "urn:ngsi-ld:BenchCreate:" .. thread_tag .. "-" .. counter
+  return wrk.format("POST", "/ngsi-ld/v1/entities", headers, (template:gsub("__ID__", id)))
+end
+
+response = function(status)
+  if status ~= 201 then error("unexpected status " .. status) end
+end
