@@ -1,5 +1,7 @@
 // allmende: command line, configuration and wiring of the layers; nothing else.
 //   allmende serve --data DIR [--port N] [--listen ADDR] [options]
+#include <random>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -55,8 +57,14 @@ int serve(const Config& cfg) {
        [&store](const std::string& id) { store->deleteContext(id); }});
   for (const auto& stored : store->contexts()) contexts.restore(jsonld::parseEntry(stored.document));
 
+  auto brokerId = store->getSetting("brokerId");
+  if (!brokerId) {
+    brokerId = "urn:ngsi-ld:ContextSource:allmende-" + std::to_string(ngsi::nowMs()) + "-" +
+               std::to_string(std::random_device{}());
+    store->putSetting("brokerId", *brokerId);
+  }
   api::Services services{*store, writes, contexts,
-                         {ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}};
+                         {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}};
   http::Router router;
   api::registerRoutes(router, services);
 

@@ -15,10 +15,14 @@ using ngsi::fail;
 
 namespace {
 
-// The attribute name of the path, expanded with the request's context.
+// The attribute name of the path, expanded with the request's context (read
+// the body first: an ld+json body carries the context). "scope" is not an
+// attribute: only DELETE may name it, which the caller handles.
 std::string attributeParam(Call& call) {
   const auto& name = call.pathParam(1);
-  if (!ngsi::isValidName(name)) fail(ErrorType::BadRequestData, "invalid attribute name '" + name + "'");
+  if (!ngsi::isValidName(name) || name[0] == '@')
+    fail(ErrorType::BadRequestData, "invalid attribute name '" + name + "'");
+  if (name == "scope") fail(ErrorType::BadRequestData, "scope is not an attribute and cannot be changed here");
   return call.context().expand(name);
 }
 
@@ -31,12 +35,13 @@ json::object fragment(Call& call, ngsi::ParseMode mode, const std::string& id, b
 }
 
 // The body of .../attrs/{attr}: the attribute itself (an instance or an array of them).
-json::array attributeBody(Call& call, ngsi::ParseMode mode, const std::string& name) {
+json::array attributeBody(Call& call, ngsi::ParseMode mode) {
   const auto& body = call.body(true);
   json::object value;
   for (const auto& [k, v] : body)
     if (k != "@context") value[k] = v;
-  return ngsi::parseAttribute(value, name, call.context(), mode);
+  const auto& name = call.pathParam(1);
+  return ngsi::parseAttribute(value, name, call.context().expand(name), call.context(), mode);
 }
 
 http::Response appendAttributes(Call& call) {
@@ -62,7 +67,7 @@ http::Response appendAttributes(Call& call) {
 http::Response updateAttributes(Call& call) {
   call.allowParams({"type", "local"});
   auto id = entityIdParam(call);
-  auto parsed = fragment(call, ngsi::ParseMode::Fragment, id, true);
+  auto parsed = fragment(call, ngsi::ParseMode::Patch, id, true);
   auto types = typeParam(call);
   ngsi::AttributeOutcome outcome;
   auto now = ngsi::nowMs();
@@ -75,8 +80,8 @@ http::Response updateAttributes(Call& call) {
 http::Response partialUpdate(Call& call) {
   call.allowParams({"type", "local"});
   auto id = entityIdParam(call);
+  auto instances = attributeBody(call, ngsi::ParseMode::Patch);
   auto attr = attributeParam(call);
-  auto instances = attributeBody(call, ngsi::ParseMode::Patch, call.pathParam(1));
   auto types = typeParam(call);
   auto now = ngsi::nowMs();
   mutateEntity(call, id, types, [&](json::object& entity) {
@@ -88,8 +93,8 @@ http::Response partialUpdate(Call& call) {
 http::Response replaceAttribute(Call& call) {
   call.allowParams({"type", "local"});
   auto id = entityIdParam(call);
+  auto instances = attributeBody(call, ngsi::ParseMode::Fragment);
   auto attr = attributeParam(call);
-  auto instances = attributeBody(call, ngsi::ParseMode::Fragment, call.pathParam(1));
   auto types = typeParam(call);
   auto now = ngsi::nowMs();
   mutateEntity(call, id, types, [&](json::object& entity) {
@@ -101,6 +106,12 @@ http::Response replaceAttribute(Call& call) {
 http::Response deleteAttribute(Call& call) {
   call.allowParams({"datasetId", "deleteAll", "type", "local"});
   auto id = entityIdParam(call);
+  auto types = typeParam(call);
+  auto now = ngsi::nowMs();
+  if (call.pathParam(1) == "scope") {
+    mutateEntity(call, id, types, [&](json::object& entity) { ngsi::deleteScope(entity, now); });
+    return call.empty(204);
+  }
   auto attr = attributeParam(call);
   std::optional<std::string> datasetId;
   if (auto ds = call.req.param("datasetId")) {
@@ -112,8 +123,6 @@ http::Response deleteAttribute(Call& call) {
     if (*all != "true" && *all != "false") fail(ErrorType::BadRequestData, "deleteAll must be true or false");
     deleteAll = *all == "true";
   }
-  auto types = typeParam(call);
-  auto now = ngsi::nowMs();
   mutateEntity(call, id, types, [&](json::object& entity) {
     ngsi::deleteAttribute(entity, attr, datasetId, deleteAll, now);
   });

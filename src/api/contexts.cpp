@@ -37,9 +37,11 @@ jsonld::ContextEntry coreEntry() {
 bool boolParam(const Call& call, std::string_view name) {
   auto v = call.req.param(name);
   if (!v) return false;
-  if (*v != "true" && *v != "false")
+  std::string lower(*v);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != "true" && lower != "false")
     fail(ErrorType::BadRequestData, std::string(name) + " must be true or false");
-  return *v == "true";
+  return lower == "true";
 }
 
 http::Response addContext(Call& call) {
@@ -50,7 +52,7 @@ http::Response addContext(Call& call) {
   if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
   auto entry = call.services.contexts.addHosted(doc, call.tenant());
   auto res = call.empty(201);
-  res.setHeader("Location", std::string(kPath) + "/" + entry.localId);
+  res.setHeader("Location", entry.url);  // absolute: clients use it as their @context
   return res;
 }
 
@@ -81,8 +83,9 @@ http::Response serveContext(Call& call) {
                                             : call.services.contexts.find(id, call.tenant());
   if (!entry) fail(ErrorType::ResourceNotFound, "no @context with id '" + id + "'");
   if (withDetails) return call.plain(200, details(*entry));
+  auto media = negotiate(call.req, false);
   auto res = call.plain(200, entry->document);
-  res.setHeader("Content-Type", "application/ld+json");
+  res.setHeader("Content-Type", std::string(mediaTypeName(media)));
   return res;
 }
 
@@ -95,6 +98,8 @@ http::Response deleteContext(Call& call) {
     return call.empty(204);  // the core is embedded: reloading it changes nothing
   }
   auto entry = call.services.contexts.find(id, call.tenant());
+  if (!entry && reload)
+    fail(ErrorType::BadRequestData, "reload needs the URL of a Cached @context; '" + id + "' is none");
   if (!entry) fail(ErrorType::ResourceNotFound, "no @context with id '" + id + "'");
   if (reload) {
     if (entry->kind != "Cached")

@@ -50,6 +50,13 @@ http::Response createEntity(Call& call) {
   return res;
 }
 
+// True if a rendered entity has a member besides id, type and scope.
+bool hasAnyAttribute(const json::object& rendered) {
+  for (const auto& [k, v] : rendered)
+    if (k != "id" && k != "type" && k != "scope" && k != "@context") return true;
+  return false;
+}
+
 http::Response retrieveEntity(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang",
                     "geometryProperty", "datasetId", "local"});
@@ -69,7 +76,13 @@ http::Response retrieveEntity(Call& call) {
   }
   if (call.req.param("geometryProperty"))
     fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
-  return call.respond(200, ngsi::renderEntity(entity, ctx, options), media);
+  auto rendered = ngsi::renderEntity(entity, ctx, options);
+  if (rendered.empty() || (options.attrs && !options.attrs->empty() && !hasAnyAttribute(rendered)))
+    fail(ErrorType::ResourceNotFound, "the entity '" + id + "' has none of the requested attributes");
+  auto res = call.respond(200, std::move(rendered), media);
+  if (auto prefer = call.req.header("prefer"); prefer && prefer->find("ngsi-ld=1.9") != std::string_view::npos)
+    res.setHeader("Preference-Applied", "ngsi-ld=1.9");
+  return res;
 }
 
 http::Response deleteEntity(Call& call) {
@@ -113,7 +126,7 @@ http::Response mergeEntity(Call& call) {
   call.allowParams({"type", "options", "format", "observedAt", "lang", "local"});
   auto id = entityIdParam(call);
   const auto& body = call.body(true);
-  auto parsed = ngsi::parseEntity(body, call.context(), ngsi::ParseMode::Patch);
+  auto parsed = ngsi::parseEntity(body, call.context(), ngsi::ParseMode::Merge);
   checkBodyId(parsed, id);
   auto types = typeParam(call);
   auto now = ngsi::nowMs();

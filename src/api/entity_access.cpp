@@ -11,6 +11,28 @@ namespace allmende::api {
 using ngsi::ErrorType;
 using ngsi::fail;
 
+std::vector<std::string> projectionNames(std::string_view expr, std::string_view param) {
+  auto invalid = [&](const std::string& why) -> std::vector<std::string> {
+    fail(ErrorType::BadRequestData, "invalid " + std::string(param) + " '" + std::string(expr) + "': " + why);
+  };
+  std::vector<std::string> names;
+  std::string current;
+  for (size_t i = 0; i <= expr.size(); ++i) {
+    char c = i < expr.size() ? expr[i] : ',';
+    if (c == ',' || c == '|') {
+      if (current.empty()) return invalid("an empty name");
+      if (!ngsi::isValidName(current)) return invalid("'" + current + "' is not a valid name");
+      names.push_back(std::move(current));
+      current.clear();
+    } else if (c == '{' || c == '}') {
+      return invalid("selecting members of linked entities ({...}) needs join, which is not supported yet");
+    } else {
+      current.push_back(c);
+    }
+  }
+  return names;
+}
+
 std::string entityIdParam(const Call& call, size_t i) {
   const auto& id = call.pathParam(i);
   if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "the entity id '" + id + "' is not a URI");
@@ -80,12 +102,12 @@ ngsi::RenderOptions renderOptions(Call& call) {
     } else if (setFormat(opt)) {
       ++formats;
     } else {
-      fail(ErrorType::BadRequestData, "unknown options value '" + opt + "'");
+      fail(ErrorType::InvalidRequest, "unknown options value '" + opt + "'");
     }
   }
-  if (formats > 1) fail(ErrorType::BadRequestData, "options names more than one representation");
+  if (formats > 1) fail(ErrorType::InvalidRequest, "options names more than one representation");
   if (auto f = call.req.param("format")) {
-    if (!setFormat(*f)) fail(ErrorType::BadRequestData, "unknown format '" + std::string(*f) + "'");
+    if (!setFormat(*f)) fail(ErrorType::InvalidRequest, "unknown format '" + std::string(*f) + "'");
   }
   if (auto lang = call.req.param("lang")) {
     if (lang->empty()) fail(ErrorType::BadRequestData, "lang must not be empty");
@@ -100,15 +122,13 @@ ngsi::RenderOptions renderOptions(Call& call) {
   }
   if (call.req.param("pick") && call.req.param("omit"))
     fail(ErrorType::BadRequestData, "pick and omit cannot be used together");
+  if (call.req.param("attrs") && (call.req.param("pick") || call.req.param("omit")))
+    fail(ErrorType::BadRequestData, "attrs cannot be combined with pick or omit");
   auto compactNames = [&call](std::string_view param) {
     std::set<std::string> names;
-    for (const auto& n : call.listParam(param)) {
-      if (!ngsi::isValidName(n))
-        fail(ErrorType::BadRequestData, "invalid name '" + n + "' in " + std::string(param));
+    for (const auto& n : projectionNames(*call.req.param(param), param))
       names.insert(n == "id" || n == "type" || n == "scope" ? n
                                                             : call.context().compact(call.context().expand(n)));
-    }
-    if (names.empty()) fail(ErrorType::BadRequestData, std::string(param) + " must not be empty");
     return names;
   };
   if (call.req.param("pick")) o.pick = compactNames("pick");

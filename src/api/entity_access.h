@@ -33,6 +33,9 @@ std::vector<std::string> typeParam(Call& call);
 // True if the entity has one of the types (or types is empty).
 bool hasAnyType(const json::object& entity, const std::vector<std::string>& types);
 
+// The names of a pick/omit expression ("id,name|speed"); BadRequestData if malformed.
+std::vector<std::string> projectionNames(std::string_view expr, std::string_view param);
+
 // Render options from options/format/attrs/pick/omit/lang/datasetId parameters.
 ngsi::RenderOptions renderOptions(Call& call);
 

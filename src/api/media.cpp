@@ -38,7 +38,6 @@ std::vector<Range> parseAccept(std::string_view header) {
     auto semi = part.find(';');
     Range r{lower(trim(part.substr(0, semi))), 1.0};
     if (r.type.empty()) continue;
-    bool usable = true;
     while (semi != std::string_view::npos) {
       part = part.substr(semi + 1);
       semi = part.find(';');
@@ -47,13 +46,11 @@ std::vector<Range> parseAccept(std::string_view header) {
         std::string v(param.substr(2));
         char* end = nullptr;
         double q = std::strtod(v.c_str(), &end);
-        if (end == v.c_str() || *end != '\0' || q < 0 || q > 1)
-          usable = false;  // a weight that cannot be read decides nothing
-        else
-          r.q = q;
+        // A weight that cannot be read decides nothing: the range keeps q=1.
+        if (end != v.c_str() && *end == '\0' && q >= 0 && q <= 1) r.q = q;
       }
     }
-    if (usable) out.push_back(std::move(r));
+    out.push_back(std::move(r));
   }
   return out;
 }

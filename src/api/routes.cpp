@@ -44,6 +44,7 @@ void registerRoutes(http::Router& router, Services& services) {
   registerEntityRoutes(router, services);
   registerAttributeRoutes(router, services);
   registerContextRoutes(router, services);
+  registerSourceIdentityRoutes(router, services);
 }
 
 http::Response httpProblem(int status, std::string_view detail) {
@@ -62,8 +63,11 @@ http::Response dispatch(const http::Router& router, http::Request& req) {
     auto match = router.match(req);
     if (auto* handler = std::get_if<const http::Router::Handler*>(&match)) return (**handler)(req);
     switch (std::get<http::Router::Miss>(match)) {
-      case http::Router::Miss::MethodNotAllowed:
-        return httpProblem(405, "method " + req.method + " is not allowed on " + req.path);
+      case http::Router::Miss::MethodNotAllowed: {
+        auto res = httpProblem(405, "method " + req.method + " is not allowed on " + req.path);
+        res.setHeader("Allow", router.allowedMethods(req));
+        return res;
+      }
       case http::Router::Miss::BadPath:
         return problemFor(ngsi::Error(ErrorType::BadRequestData, "the path is not correctly percent-encoded"));
       case http::Router::Miss::NotFound:

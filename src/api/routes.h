@@ -31,5 +31,6 @@ void registerEntityRoutes(http::Router& router, Services& services);
 void registerAttributeRoutes(http::Router& router, Services& services);
 void registerContextRoutes(http::Router& router, Services& services);
 void registerSystemRoutes(http::Router& router, Services& services);
+void registerSourceIdentityRoutes(http::Router& router, Services& services);
 
 }  // namespace allmende::api

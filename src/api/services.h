@@ -13,6 +13,7 @@
 namespace allmende::api {
 
 struct BrokerInfo {
+  std::string brokerId;  // urn:ngsi-ld:ContextSource:<random>, made once per data directory
   std::string version;
   std::string revision;
   int64_t startedAtMs = 0;

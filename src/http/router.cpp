@@ -28,21 +28,27 @@ void Router::add(std::string method, std::string_view pattern, Handler handler) 
   routes_.push_back(std::move(r));
 }
 
-std::variant<const Router::Handler*, Router::Miss> Router::match(Request& req) const {
+bool Router::pathMatches(const Route& route, const std::vector<std::string_view>& segments) const {
+  if (route.segments.size() != segments.size()) return false;
+  for (size_t i = 0; i < segments.size(); ++i)
+    if (route.segments[i] != "{}" && route.segments[i] != segments[i]) return false;
+  return true;
+}
+
+namespace {
+std::vector<std::string_view> requestSegments(const Request& req) {
   auto segments = splitPath(req.path);
   // A trailing slash names the same resource ("/entities/" == "/entities").
   if (segments.size() > 1 && segments.back().empty()) segments.pop_back();
+  return segments;
+}
+}  // namespace
+
+std::variant<const Router::Handler*, Router::Miss> Router::match(Request& req) const {
+  auto segments = requestSegments(req);
   bool pathMatched = false;
   for (const auto& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
-    bool ok = true;
-    for (size_t i = 0; i < segments.size() && ok; ++i) {
-      if (route.segments[i] == "{}")
-        ok = !segments[i].empty();
-      else
-        ok = route.segments[i] == segments[i];
-    }
-    if (!ok) continue;
+    if (!pathMatches(route, segments)) continue;
     pathMatched = true;
     if (route.method != req.method) continue;
     req.pathParams.clear();
@@ -55,6 +61,17 @@ std::variant<const Router::Handler*, Router::Miss> Router::match(Request& req) c
     return &route.handler;
   }
   return pathMatched ? Miss::MethodNotAllowed : Miss::NotFound;
+}
+
+std::string Router::allowedMethods(const Request& req) const {
+  auto segments = requestSegments(req);
+  std::string allow;
+  for (const auto& route : routes_) {
+    if (!pathMatches(route, segments) || allow.find(route.method) != std::string::npos) continue;
+    if (!allow.empty()) allow += ", ";
+    allow += route.method;
+  }
+  return allow;
 }
 
 }  // namespace allmende::http

@@ -1,6 +1,7 @@
 // Maps (method, path pattern) to a handler. Patterns are literal segments and
-// "{}" placeholders; a placeholder matches one non-empty segment, which is
-// percent-decoded into Request::pathParams. Built once at start, then read-only
+// "{}" placeholders; a placeholder matches one segment (even an empty one, so
+// that the handler can say what is wrong with it), which is percent-decoded
+// into Request::pathParams. Built once at start, then read-only
 // and safe to use from every I/O thread.
 #pragma once
 
@@ -23,6 +24,8 @@ class Router {
 
   // The handler for req (filling req.pathParams), or why there is none.
   std::variant<const Handler*, Miss> match(Request& req) const;
+  // The methods routed for req's path, e.g. "GET, PATCH" (for a 405's Allow header).
+  std::string allowedMethods(const Request& req) const;
 
  private:
   struct Route {
@@ -30,6 +33,7 @@ class Router {
     std::vector<std::string> segments;  // "{}" = placeholder
     Handler handler;
   };
+  bool pathMatches(const Route& route, const std::vector<std::string_view>& segments) const;
   std::vector<Route> routes_;
 };
 

@@ -147,7 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
     out->body() = std::move(res.body);
     keepAlive = keepAlive && !server_.draining;
     out->keep_alive(keepAlive);
-    out->prepare_payload();
+    if (res.status != 204 && res.status != 304) out->prepare_payload();  // 204 has no Content-Length
     stream_.expires_after(server_.options.headerTimeout);
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out, keepAlive](beast::error_code ec, size_t) {

@@ -96,6 +96,8 @@ ContextRegistry::ContextRegistry(RegistryOptions options, ContextPersistence per
     : options_(std::move(options)), persistence_(std::move(persistence)) {}
 
 void ContextRegistry::restore(ContextEntry entry) {
+  // Hosted contexts are served here: their URL follows the current public URL.
+  if (entry.kind == "Hosted") entry.url = options_.publicBaseUrl + std::string(kContextsPath) + entry.localId;
   std::lock_guard lock(mutex_);
   byUrl_[entry.url] = entry.localId;
   entries_[entry.localId] = std::move(entry);

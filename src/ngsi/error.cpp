@@ -22,7 +22,7 @@ Info info(ErrorType type) {
     case ErrorType::TooComplexQuery: return {"TooComplexQuery", "Too Complex Query", 403};
     case ErrorType::TooManyResults: return {"TooManyResults", "Too Many Results", 403};
     case ErrorType::LdContextNotAvailable:
-      return {"LdContextNotAvailable", "LD Context Not Available", 503};
+      return {"LdContextNotAvailable", "LD Context Not Available", 504};
     case ErrorType::NotAcceptable: return {"NotAcceptable", "Not Acceptable", 406};
     case ErrorType::UnsupportedMediaType:
       return {"UnsupportedMediaType", "Unsupported Media Type", 415};

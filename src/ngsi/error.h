@@ -18,7 +18,7 @@ enum class ErrorType {
   NonexistentTenant,       // 404
   TooComplexQuery,         // 403
   TooManyResults,          // 403
-  LdContextNotAvailable,   // 503
+  LdContextNotAvailable,   // 504 (as the conformance suite checks; see docs/decisions.md)
   NotAcceptable,           // 406 (HTTP-level, reported with a ProblemDetails too)
   UnsupportedMediaType,    // 415
   RequestEntityTooLarge,   // 413

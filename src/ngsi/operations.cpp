@@ -62,6 +62,30 @@ void addTypes(json::object& entity, const json::object& fragment) {
 
 void touch(json::object& entity, int64_t now) { entity[key::modifiedAt] = now; }
 
+// RFC 7396 JSON merge patch: objects merge member by member, null removes.
+json::value mergePatch(const json::value& target, const json::value& patch) {
+  if (!patch.is_object()) return patch;
+  json::object out = target.is_object() ? target.get_object() : json::object();
+  for (const auto& [k, v] : patch.get_object()) {
+    if (isNgsiNull(v))
+      out.erase(k);
+    else
+      out[k] = mergePatch(out.contains(k) ? out.at(k) : json::value(nullptr), v);
+  }
+  return out;
+}
+
+// Scope members of a fragment: appended (union) or replacing the entity's.
+void applyScope(json::object& entity, const json::value& scope, bool unite) {
+  if (!unite || !entity.contains(key::scope)) {
+    entity[key::scope] = scope;
+    return;
+  }
+  auto& have = entity[key::scope].as_array();
+  for (const auto& s : scope.as_array())
+    if (std::find(have.begin(), have.end(), s) == have.end()) have.push_back(s);
+}
+
 json::array* existingAttribute(json::object& entity, const std::string& attr) {
   auto& attrs = attrsOf(entity);
   auto* a = attrs.if_contains(attr);
@@ -69,12 +93,16 @@ json::array* existingAttribute(json::object& entity, const std::string& attr) {
 }
 
 // Merge-patch of one instance: members present replace, nulls delete.
-void mergeInstance(json::object& target, const json::object& patch, int64_t now) {
+// With mergeValues (merge entity), an object value is merged into the old one
+// (RFC 7396); otherwise it replaces it.
+void mergeInstance(json::object& target, const json::object& patch, int64_t now, bool mergeValues) {
   for (const auto& [member, value] : patch) {
     if (member == key::subs) continue;
     if (member == key::createdAt || member == key::modifiedAt) continue;
-    if (isNgsiNull(value) && member != "value")
+    if (isNgsiNull(value))
       target.erase(member);
+    else if (mergeValues && member == "value" && value.is_object() && target.contains("value"))
+      target[member] = mergePatch(target.at("value"), value);
     else
       target[member] = value;
   }
@@ -90,7 +118,7 @@ void mergeInstance(json::object& target, const json::object& patch, int64_t now)
       auto* existing = targetSubs.get_object().if_contains(name);
       if (existing && existing->is_object()) {
         json::object merged = existing->get_object();
-        mergeInstance(merged, s, now);
+        mergeInstance(merged, s, now, mergeValues);
         targetSubs.get_object()[name] = std::move(merged);
       } else {
         stamp(s, now, now);
@@ -100,12 +128,6 @@ void mergeInstance(json::object& target, const json::object& patch, int64_t now)
     if (targetSubs.get_object().empty()) target.erase(key::subs);
   }
   target[key::modifiedAt] = now;
-}
-
-bool isDeletion(const json::object& instance) {
-  auto member = valueMember(kindOf(instance));
-  auto* v = instance.if_contains(member);
-  return v && isNgsiNull(*v);
 }
 
 }  // namespace
@@ -122,7 +144,10 @@ AttributeOutcome appendAttributes(json::object& entity, const json::object& frag
                                   bool noOverwrite, int64_t now) {
   AttributeOutcome out;
   addTypes(entity, fragment);
-  if (auto* s = fragment.if_contains(key::scope); s && s->is_array()) entity[key::scope] = *s;
+  if (auto* s = fragment.if_contains(key::scope); s && s->is_array()) {
+    applyScope(entity, *s, noOverwrite);
+    out.updated.emplace_back(key::scope);
+  }
   auto& attrs = attrsOf(entity);
   for (const auto& [name, instances] : fragment.at(key::attrs).get_object()) {
     auto& target = attrs[name];
@@ -145,23 +170,35 @@ AttributeOutcome appendAttributes(json::object& entity, const json::object& frag
 
 AttributeOutcome updateAttributes(json::object& entity, const json::object& fragment, int64_t now) {
   AttributeOutcome out;
+  addTypes(entity, fragment);
+  if (auto* s = fragment.if_contains(key::scope)) {
+    if (entity.contains(key::scope) && s->is_array()) {
+      entity[key::scope] = *s;
+      out.updated.emplace_back(key::scope);
+    } else {
+      out.notUpdated.emplace_back(key::scope, "the entity has no scope");
+    }
+  }
   for (const auto& [name, instances] : fragment.at(key::attrs).get_object()) {
     auto* target = existingAttribute(entity, std::string(name));
     bool updated = false;
-    if (target) {
-      for (const auto& inst : instances.get_array()) {
-        const auto& obj = inst.get_object();
-        if (findInstance(*target, datasetIdOf(obj)) < 0) continue;
+    for (const auto& inst : instances.get_array()) {
+      const auto& obj = inst.get_object();
+      int at = target ? findInstance(*target, datasetIdOf(obj)) : -1;
+      if (at < 0) continue;
+      if (isDeletion(obj))
+        target->erase(target->begin() + at);
+      else
         putInstance(*target, obj, now);
-        updated = true;
-      }
+      updated = true;
     }
+    if (target && target->empty()) attrsOf(entity).erase(name);
     if (updated)
       out.updated.emplace_back(name);
     else
       out.notUpdated.emplace_back(name, target ? "no instance with that datasetId" : "attribute does not exist");
   }
-  if (!out.updated.empty()) touch(entity, now);
+  touch(entity, now);
   return out;
 }
 
@@ -175,13 +212,18 @@ void partialUpdateAttribute(json::object& entity, const std::string& attr,
     if (at < 0)
       fail(ErrorType::ResourceNotFound, "the attribute '" + attr + "' has no instance with datasetId '" +
                                             std::string(datasetIdOf(patch)) + "'");
+    if (isDeletion(patch)) {
+      target->erase(target->begin() + at);
+      continue;
+    }
     json::object merged = (*target)[at].get_object();
     json::object p = patch;
     // The fragment's kind applies only when it names a value member.
     if (!p.contains(valueMember(kindOf(p)))) p.erase(key::type);
-    mergeInstance(merged, p, now);
+    mergeInstance(merged, p, now, false);
     (*target)[at] = std::move(merged);
   }
+  if (target->empty()) attrsOf(entity).erase(attr);
   touch(entity, now);
 }
 
@@ -208,6 +250,12 @@ void deleteAttribute(json::object& entity, const std::string& attr,
     target->erase(target->begin() + at);
     if (target->empty()) attrsOf(entity).erase(attr);
   }
+  touch(entity, now);
+}
+
+void deleteScope(json::object& entity, int64_t now) {
+  if (!entity.contains(key::scope)) fail(ErrorType::ResourceNotFound, "the entity has no scope");
+  entity.erase(key::scope);
   touch(entity, now);
 }
 
@@ -249,7 +297,7 @@ void mergeEntity(json::object& entity, const json::object& fragment, int64_t now
         putInstance(*target, patch, now);
       } else {
         json::object merged = (*target)[at].get_object();
-        mergeInstance(merged, patch, now);
+        mergeInstance(merged, patch, now, true);
         (*target)[at] = std::move(merged);
       }
     }

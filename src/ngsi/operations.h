@@ -49,6 +49,9 @@ void replaceAttribute(json::object& entity, const std::string& attr, const json:
 void deleteAttribute(json::object& entity, const std::string& attr,
                      const std::optional<std::string>& datasetId, bool deleteAll, int64_t now);
 
+// Removes the entity's scope (DELETE .../attrs/scope). Throws ResourceNotFound.
+void deleteScope(json::object& entity, int64_t now);
+
 // Replace Entity (PUT /entities/{id}): keeps id and createdAt, takes everything else.
 json::object replaceEntity(const json::object& current, json::object parsed, int64_t now);
 

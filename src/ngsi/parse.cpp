@@ -2,7 +2,8 @@
 // attribute has (value -> Property, object -> Relationship, languageMap ->
 // LanguageProperty, ...; a GeoJSON geometry -> GeoProperty; anything else ->
 // Property with that value). Members that are not NGSI-LD keywords are
-// sub-attributes, parsed by the same rules at any depth.
+// sub-attributes, parsed by the same rules at any depth. Each attribute kind
+// allows only its own members (clause 4.5): e.g. a Relationship has no unitCode.
 #include "ngsi/parse.h"
 
 #include <set>
@@ -17,29 +18,56 @@ namespace allmende::ngsi {
 
 namespace {
 
-constexpr std::string_view kValueMembers[] = {"value",    "object",    "languageMap", "vocab",
-                                              "json",     "valueList", "objectList"};
+const std::string kNgsiLd = "https://uri.etsi.org/ngsi-ld/";
+const std::string kProof = kNgsiLd + "ngsildproof";
 
-// Members of an attribute that are not sub-attributes.
+// Members of an attribute that are never sub-attributes.
 bool isReservedMember(std::string_view m) {
   static const std::set<std::string_view> reserved = {
-      "type",       "value",      "object",     "languageMap", "vocab",      "json",
-      "valueList",  "objectList", "datasetId",  "observedAt",  "unitCode",   "createdAt",
-      "modifiedAt", "deletedAt",  "expiresAt",  "objectType",  "instanceId", "lang",
-      "@context",   "previousValue", "previousObject", "previousLanguageMap", "previousVocab",
-      "previousJson", "previousValueList", "previousObjectList"};
-  return reserved.contains(m);
+      "type",        "value",         "object",         "languageMap",         "vocab",
+      "json",        "valueList",     "objectList",     "datasetId",           "observedAt",
+      "unitCode",    "createdAt",     "modifiedAt",     "deletedAt",           "expiresAt",
+      "objectType",  "instanceId",    "lang",           "valueType",           "@context",
+      "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson",
+      "previousValueList", "previousObjectList", "entityIdSealed", "entityTypeSealed"};
+  return reserved.contains(m) || m.starts_with("@");
 }
+
+constexpr std::string_view kValueMembers[] = {"value", "object", "languageMap", "vocab",
+                                              "json",  "valueList", "objectList"};
 
 [[noreturn]] void bad(const std::string& detail) { fail(ErrorType::BadRequestData, detail); }
 
+bool allowsNull(ParseMode mode) { return mode == ParseMode::Patch || mode == ParseMode::Merge; }
+
 void checkDateTime(const json::value& v, const std::string& where) {
-  if (!v.is_string() || !parseDateTime(v.get_string()))
-    bad(where + " must be an ISO 8601 date-time string");
+  if (!v.is_string() || !parseDateTime(v.get_string()) || !v.get_string().ends_with("Z"))
+    bad(where + " must be an ISO 8601 UTC date-time string ending in Z");
 }
 
 void checkUri(const json::value& v, const std::string& where) {
   if (!v.is_string() || !isUri(v.get_string())) bad(where + " must be a URI");
+}
+
+// A name of a type or attribute: valid characters, not a JSON-LD keyword, and a
+// short name (no ':') starts with a letter or '_'.
+void checkName(std::string_view name, const std::string& what) {
+  bool ok = isValidName(name) && name[0] != '@';
+  if (ok && name.find(':') == std::string_view::npos) {
+    unsigned char c = static_cast<unsigned char>(name[0]);
+    ok = std::isalpha(c) || c == '_' || c >= 0x80;
+  }
+  if (!ok) bad("invalid " + what + " '" + std::string(name) + "'");
+}
+
+// Rejects "urn:ngsi-ld:null" nested in a value (only Merge gives it a meaning there).
+void checkNoNestedNull(const json::value& v, const std::string& where) {
+  if (v.is_string() && v.get_string() == "urn:ngsi-ld:null")
+    bad(where + ": urn:ngsi-ld:null is not allowed inside a value");
+  if (v.is_array())
+    for (const auto& e : v.get_array()) checkNoNestedNull(e, where);
+  if (v.is_object())
+    for (const auto& [k, e] : v.get_object()) checkNoNestedNull(e, where);
 }
 
 json::value expandVocab(const json::value& v, const jsonld::Context& ctx, const std::string& where) {
@@ -68,13 +96,10 @@ json::value normalizeObjectList(const json::value& v, const std::string& where) 
   if (!v.is_array()) bad(where + ": objectList must be an array");
   json::array out;
   for (const auto& e : v.get_array()) {
-    if (e.is_object() && e.get_object().contains("object")) {
-      checkUri(e.get_object().at("object"), where + " objectList");
-      out.push_back(e.get_object().at("object"));
-    } else {
-      checkUri(e, where + " objectList");
-      out.push_back(e);
-    }
+    const json::value& uri =
+        e.is_object() && e.get_object().contains("object") ? e.get_object().at("object") : e;
+    checkUri(uri, where + " objectList entries");
+    out.push_back(uri);
   }
   return out;
 }
@@ -88,8 +113,28 @@ void checkLanguageMap(const json::value& v, const std::string& where) {
       ok = true;
       for (const auto& t : text.get_array()) ok = ok && t.is_string();
     }
-    if (!ok) bad(where + ": languageMap values must be strings");
+    if (!ok) bad(where + ": languageMap values must be strings or arrays of strings");
+    checkNoNestedNull(text, where);
   }
+}
+
+// A GeoProperty value: a geometry object, or a JSON string holding one.
+json::value geometryValue(const json::value& v, const std::string& where) {
+  json::value g = v;
+  if (v.is_string()) {
+    json::error_code ec;
+    g = json::parse(v.get_string(), ec);
+    if (ec) bad(where + ": a GeoProperty value must be a GeoJSON geometry");
+  }
+  if (looksLikeGeometry(g) && g.at("type").as_string() == "GeometryCollection")
+    bad(where + ": GeometryCollection is not supported as a GeoProperty value");
+  if (auto e = geometryError(g); !e.empty()) bad(where + ": invalid GeoJSON: " + e);
+  return g;
+}
+
+bool isGeoOnlyName(const std::string& iri) {
+  return iri == kNgsiLd + "location" || iri == kNgsiLd + "observationSpace" ||
+         iri == kNgsiLd + "operationSpace";
 }
 
 std::optional<AttributeKind> inferKind(const json::object& obj) {
@@ -105,39 +150,160 @@ std::optional<AttributeKind> inferKind(const json::object& obj) {
   return std::nullopt;
 }
 
-json::object parseInstance(const json::value& input, const std::string& name,
-                           const jsonld::Context& ctx, ParseMode mode, int depth);
-void parseMetadata(const json::object& obj, json::object& out, const std::string& name,
-                   const jsonld::Context& ctx, ParseMode mode, std::optional<AttributeKind> kind);
+struct Parser {
+  const jsonld::Context& ctx;
+  ParseMode mode;
 
-void parseSubAttributes(const json::object& obj, json::object& out, const std::string& name,
-                        const jsonld::Context& ctx, ParseMode mode, int depth) {
+  json::object instance(const json::value& input, const std::string& name, const std::string& iri,
+                        int depth);
+  void members(const json::object& obj, json::object& out, const std::string& name,
+               const std::string& iri, std::optional<AttributeKind> kind);
+  void value(const json::value& v, json::object& out, AttributeKind kind, const std::string& name);
+  void subAttributes(const json::object& obj, json::object& out, const std::string& name, int depth);
+};
+
+void Parser::value(const json::value& v, json::object& out, AttributeKind kind,
+                   const std::string& name) {
+  std::string member(valueMember(kind));
+  if (isNgsiNull(v)) {
+    if (!allowsNull(mode)) bad(name + ": \"" + member + "\" must not be null");
+    out[member] = nullptr;
+    return;
+  }
+  switch (kind) {
+    case AttributeKind::Property:
+      if (mode != ParseMode::Merge) checkNoNestedNull(v, name);
+      out[member] = v;
+      return;
+    case AttributeKind::GeoProperty:
+      out[member] = geometryValue(v, name);
+      return;
+    case AttributeKind::Relationship:
+      checkRelationshipObject(v, name);
+      out[member] = v;
+      return;
+    case AttributeKind::LanguageProperty:
+      if (allowsNull(mode) && v.is_object() && v.get_object().size() == 1 &&
+          v.get_object().contains("@none") && isNgsiNull(v.get_object().at("@none"))) {
+        out[member] = nullptr;  // {"@none": "urn:ngsi-ld:null"} deletes a LanguageProperty
+        return;
+      }
+      checkLanguageMap(v, name);
+      out[member] = v;
+      return;
+    case AttributeKind::VocabProperty:
+      out[member] = expandVocab(v, ctx, name);
+      return;
+    case AttributeKind::JsonProperty:
+      if (!v.is_object() && !v.is_array()) bad(name + ": json must be a JSON object or array");
+      out[member] = v;
+      return;
+    case AttributeKind::ListProperty:
+      if (!v.is_array()) bad(name + ": valueList must be an array");
+      checkNoNestedNull(v, name);
+      out[member] = v;
+      return;
+    case AttributeKind::ListRelationship:
+      out[member] = normalizeObjectList(v, name);
+      return;
+  }
+}
+
+void Parser::members(const json::object& obj, json::object& out, const std::string& name,
+                     const std::string& iri, std::optional<AttributeKind> kind) {
+  auto is = [&kind](std::initializer_list<AttributeKind> kinds) {
+    if (!kind) return true;  // a partial instance: its kind is the stored one
+    for (auto k : kinds)
+      if (*kind == k) return true;
+    return false;
+  };
+  for (auto vm : kValueMembers)
+    if (kind && vm != valueMember(*kind) && obj.contains(vm))
+      bad(name + ": a " + std::string(kindName(*kind)) + " cannot have \"" + std::string(vm) + "\"");
+  for (const auto& [member, v] : obj) {
+    std::string_view m = member;
+    if (m.starts_with("previous"))
+      bad(name + ": \"" + std::string(m) + "\" is only produced by the broker");
+    if (m == "@context") bad(name + ": an attribute cannot carry its own @context");
+    if ((m == "entityIdSealed" || m == "entityTypeSealed") && iri != kProof)
+      bad(name + ": \"" + std::string(m) + "\" is only allowed in ngsildproof");
+  }
+  if (auto* d = obj.if_contains("datasetId")) {
+    if (d->is_string() && d->get_string() == "@none") {
+      // the default instance, spelled out
+    } else {
+      if (isNgsiNull(*d)) bad(name + ": datasetId must not be null");
+      checkUri(*d, name + " datasetId");
+      out[key::datasetId] = *d;
+    }
+  }
+  if (auto* o = obj.if_contains("observedAt")) {
+    if (!(allowsNull(mode) && isNgsiNull(*o))) checkDateTime(*o, name + " observedAt");
+    out[key::observedAt] = *o;
+  }
+  if (auto* u = obj.if_contains("unitCode")) {
+    if (!is({AttributeKind::Property, AttributeKind::ListProperty}))
+      bad(name + ": a " + std::string(kindName(*kind)) + " cannot have a unitCode");
+    if (!u->is_string() && !(allowsNull(mode) && isNgsiNull(*u))) bad(name + ": unitCode must be a string");
+    out[key::unitCode] = *u;
+  }
+  if (auto* e = obj.if_contains("expiresAt")) {
+    checkDateTime(*e, name + " expiresAt");
+    out[key::expiresAt] = *e;
+  }
+  if (auto* ot = obj.if_contains("objectType")) {
+    if (!is({AttributeKind::Relationship, AttributeKind::ListRelationship}))
+      bad(name + ": objectType is only allowed on relationships");
+    out[key::objectType] = expandVocab(*ot, ctx, name + " objectType");
+  }
+  if (auto* vt = obj.if_contains("valueType")) {
+    if (!vt->is_string()) bad(name + ": valueType must be a string");
+    if (kind == AttributeKind::LanguageProperty && vt->get_string() != "langString")
+      bad(name + ": the valueType of a LanguageProperty must be langString");
+    out["valueType"] = *vt;
+  }
+  if (iri == kProof) {
+    if (auto* v = out.if_contains("value"); v && !v->is_object())
+      bad(name + ": the value of ngsildproof must be a proof object");
+    for (std::string_view sealed : {"entityIdSealed", "entityTypeSealed"}) {
+      auto* s = obj.if_contains(sealed);
+      if (!s) continue;
+      if (!s->is_string()) bad(name + ": " + std::string(sealed) + " must be a string");
+      out[sealed] = sealed == "entityTypeSealed" ? json::value(ctx.expand(s->get_string())) : *s;
+    }
+  }
+}
+
+void Parser::subAttributes(const json::object& obj, json::object& out, const std::string& name,
+                           int depth) {
   json::object subs;
-  for (const auto& [member, value] : obj) {
+  for (const auto& [member, v] : obj) {
     if (isReservedMember(member)) continue;
     std::string sub(member);
-    if (!isValidName(sub) || sub[0] == '@') bad(name + ": invalid sub-attribute name '" + sub + "'");
+    checkName(sub, "sub-attribute name in " + name);
     std::string where = name + "." + sub;
-    if (mode == ParseMode::Patch && isNgsiNull(value)) {
-      subs[ctx.expand(sub)] = nullptr;  // deletion marker for merge semantics
+    std::string subIri = ctx.expand(sub);
+    if (allowsNull(mode) && isNgsiNull(v)) {
+      subs[subIri] = nullptr;  // deletes the sub-attribute
       continue;
     }
-    if (value.is_array() && !value.get_array().empty() && value.get_array()[0].is_object() &&
-        inferKind(value.get_array()[0].get_object()))
+    if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_object() &&
+        inferKind(v.get_array()[0].get_object()))
       bad(where + ": a sub-attribute cannot have several instances");
-    subs[ctx.expand(sub)] = parseInstance(value, where, ctx, mode, depth + 1);
+    subs[subIri] = instance(v, where, subIri, depth + 1);
   }
   if (!subs.empty()) out[key::subs] = std::move(subs);
 }
 
-json::object parseInstance(const json::value& input, const std::string& name,
-                           const jsonld::Context& ctx, ParseMode mode, int depth) {
+json::object Parser::instance(const json::value& input, const std::string& name,
+                              const std::string& iri, int depth) {
   if (depth > 16) bad(name + ": sub-attributes are nested too deeply");
   json::object out;
   if (!input.is_object()) {
     if (input.is_null()) bad(name + ": the attribute value must not be null");
+    if (isGeoOnlyName(iri)) bad(name + " must be a GeoProperty");
     out[key::type] = "Property";
-    out["value"] = input;
+    value(input, out, AttributeKind::Property, name);
     return out;
   }
   const auto& obj = input.get_object();
@@ -147,97 +313,38 @@ json::object parseInstance(const json::value& input, const std::string& name,
     kind = kindFromName(t->get_string());
     if (!kind) {
       if (looksLikeGeometry(input)) {  // concise GeoProperty: the geometry itself
-        if (auto e = geometryError(input); !e.empty()) bad(name + ": invalid GeoJSON: " + e);
         out[key::type] = "GeoProperty";
-        out["value"] = input;
+        out["value"] = geometryValue(input, name);
         return out;
       }
       bad(name + ": '" + std::string(t->get_string()) + "' is not an NGSI-LD attribute type");
     }
   } else {
     kind = inferKind(obj);
-    if (!kind && mode == ParseMode::Patch) {
+    if (!kind && allowsNull(mode)) {
       // A partial instance: only metadata and sub-attributes change.
-      parseMetadata(obj, out, name, ctx, mode, std::nullopt);
-      parseSubAttributes(obj, out, name, ctx, mode, depth);
+      members(obj, out, name, iri, std::nullopt);
+      subAttributes(obj, out, name, depth);
       return out;
     }
     if (!kind) {
+      if (isGeoOnlyName(iri)) bad(name + " must be a GeoProperty");
       out[key::type] = "Property";
-      out["value"] = input;
+      value(input, out, AttributeKind::Property, name);
       return out;
     }
   }
-  std::string_view member = valueMember(*kind);
-  const json::value* value = obj.if_contains(member);
+  if (isGeoOnlyName(iri) && *kind != AttributeKind::GeoProperty)
+    bad(name + " must be a GeoProperty");
   out[key::type] = kindName(*kind);
-  bool nullValue = value && isNgsiNull(*value);
-  if (!value || (nullValue && mode != ParseMode::Patch)) {
-    if (mode != ParseMode::Patch)
-      bad(name + ": a " + std::string(kindName(*kind)) + " needs a non-null \"" + std::string(member) + "\"");
-  } else if (nullValue) {
-    out[member] = *value;
-  } else {
-    switch (*kind) {
-      case AttributeKind::Property:
-        out[member] = *value;
-        break;
-      case AttributeKind::GeoProperty:
-        if (auto e = geometryError(*value); !e.empty()) bad(name + ": invalid GeoJSON: " + e);
-        out[member] = *value;
-        break;
-      case AttributeKind::Relationship:
-        checkRelationshipObject(*value, name);
-        out[member] = *value;
-        break;
-      case AttributeKind::LanguageProperty:
-        checkLanguageMap(*value, name);
-        out[member] = *value;
-        break;
-      case AttributeKind::VocabProperty:
-        out[member] = expandVocab(*value, ctx, name);
-        break;
-      case AttributeKind::JsonProperty:
-        out[member] = *value;
-        break;
-      case AttributeKind::ListProperty:
-        if (!value->is_array()) bad(name + ": valueList must be an array");
-        out[member] = *value;
-        break;
-      case AttributeKind::ListRelationship:
-        out[member] = normalizeObjectList(*value, name);
-        break;
-    }
-  }
-  parseMetadata(obj, out, name, ctx, mode, kind);
-  parseSubAttributes(obj, out, name, ctx, mode, depth);
+  std::string_view member = valueMember(*kind);
+  if (const json::value* v = obj.if_contains(member))
+    value(*v, out, *kind, name);
+  else if (!allowsNull(mode))
+    bad(name + ": a " + std::string(kindName(*kind)) + " needs \"" + std::string(member) + "\"");
+  members(obj, out, name, iri, kind);
+  subAttributes(obj, out, name, depth);
   return out;
-}
-
-void parseMetadata(const json::object& obj, json::object& out, const std::string& name,
-                   const jsonld::Context& ctx, ParseMode mode, std::optional<AttributeKind> kind) {
-  if (auto* d = obj.if_contains("datasetId")) {
-    checkUri(*d, name + " datasetId");
-    out[key::datasetId] = *d;
-  }
-  if (auto* o = obj.if_contains("observedAt")) {
-    if (!(mode == ParseMode::Patch && isNgsiNull(*o))) checkDateTime(*o, name + " observedAt");
-    out[key::observedAt] = *o;
-  }
-  if (auto* u = obj.if_contains("unitCode")) {
-    if (!u->is_string() && !(mode == ParseMode::Patch && isNgsiNull(*u)))
-      bad(name + ": unitCode must be a string");
-    out[key::unitCode] = *u;
-  }
-  if (auto* e = obj.if_contains("expiresAt")) {
-    checkDateTime(*e, name + " expiresAt");
-    out[key::expiresAt] = *e;
-  }
-  if (auto* ot = obj.if_contains("objectType")) {
-    if (kind && *kind != AttributeKind::Relationship && *kind != AttributeKind::ListRelationship)
-      bad(name + ": objectType is only allowed on relationships");
-    out[key::objectType] = expandVocab(*ot, ctx, name + " objectType");
-  }
 }
 
 bool looksLikeInstanceArray(const json::array& a) {
@@ -255,9 +362,10 @@ bool looksLikeInstanceArray(const json::array& a) {
 json::array parseTypes(const json::value& v, const jsonld::Context& ctx) {
   json::array types;
   auto add = [&](const json::value& t) {
-    if (!t.is_string() || !isValidName(t.get_string()))
-      bad("the entity type must be a valid name (got " + json::serialize(t) + ")");
+    if (!t.is_string()) bad("the entity type must be a string (got " + json::serialize(t) + ")");
+    checkName(t.get_string(), "entity type");
     std::string iri = ctx.expand(t.get_string());
+    if (iri.empty() || iri[0] == '@') bad("the entity type '" + std::string(t.get_string()) + "' is a JSON-LD keyword");
     if (std::find(types.begin(), types.end(), json::value(iri)) == types.end()) types.emplace_back(iri);
   };
   if (v.is_array()) {
@@ -283,19 +391,30 @@ json::array parseScopes(const json::value& v) {
   return scopes;
 }
 
+// Attribute names that are core terms of the data model itself.
+bool isReservedAttributeName(std::string_view name) {
+  return isReservedMember(name) && name != "type";
+}
+
 }  // namespace
 
 bool isNgsiNull(const json::value& v) {
   return v.is_null() || (v.is_string() && v.get_string() == "urn:ngsi-ld:null");
 }
 
-json::array parseAttribute(const json::value& value, const std::string& name,
+bool isDeletion(const json::object& instance) {
+  auto* v = instance.if_contains(valueMember(kindOf(instance)));
+  return v && v->is_null();
+}
+
+json::array parseAttribute(const json::value& value, const std::string& name, const std::string& iri,
                            const jsonld::Context& ctx, ParseMode mode) {
+  Parser parser{ctx, mode};
   json::array instances;
   if (value.is_array() && looksLikeInstanceArray(value.get_array())) {
     std::set<std::string> seen;
     for (const auto& e : value.get_array()) {
-      auto inst = parseInstance(e, name, ctx, mode, 0);
+      auto inst = parser.instance(e, name, iri, 0);
       std::string ds(datasetIdOf(inst));
       if (!seen.insert(ds).second)
         bad(name + ": two instances with the same datasetId" + (ds.empty() ? " (default)" : " '" + ds + "'"));
@@ -303,14 +422,11 @@ json::array parseAttribute(const json::value& value, const std::string& name,
     }
     return instances;
   }
-  if (mode == ParseMode::Patch && isNgsiNull(value)) {
-    json::object marker;
-    marker[key::type] = "Property";
-    marker["value"] = nullptr;
-    instances.push_back(std::move(marker));
+  if (allowsNull(mode) && isNgsiNull(value)) {
+    instances.push_back(json::object{{key::type, "Property"}, {"value", nullptr}});
     return instances;
   }
-  instances.push_back(parseInstance(value, name, ctx, mode, 0));
+  instances.push_back(parser.instance(value, name, iri, 0));
   return instances;
 }
 
@@ -320,16 +436,13 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
   for (const auto& [member, value] : body) {
     std::string_view m = member;
     if (m == "id" || m == "@id") {
-      if (!value.is_string() || !isUri(value.get_string()))
+      if (!value.is_string() || !isUri(value.get_string()) || isNgsiNull(value))
         bad("the entity id must be a URI (got " + json::serialize(value) + ")");
       entity[key::id] = value;
     } else if (m == "type" || m == "@type") {
       entity[key::type] = parseTypes(value, ctx);
     } else if (m == "scope") {
-      if (mode == ParseMode::Patch && isNgsiNull(value))
-        entity[key::scope] = nullptr;
-      else
-        entity[key::scope] = parseScopes(value);
+      entity[key::scope] = allowsNull(mode) && isNgsiNull(value) ? json::value(nullptr) : parseScopes(value);
     } else if (m == "expiresAt") {
       checkDateTime(value, "expiresAt");
       entity[key::expiresAt] = value;
@@ -337,8 +450,10 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
       continue;
     } else {
       std::string name(m);
-      if (!isValidName(name) || name[0] == '@') bad("invalid attribute name '" + name + "'");
-      attrs[ctx.expand(name)] = parseAttribute(value, name, ctx, mode);
+      if (isReservedAttributeName(name)) bad("'" + name + "' is an NGSI-LD keyword, not an attribute name");
+      checkName(name, "attribute name");
+      std::string iri = ctx.expand(name);
+      attrs[iri] = parseAttribute(value, name, iri, ctx, mode);
     }
   }
   if (mode == ParseMode::Create) {

@@ -14,9 +14,11 @@ namespace allmende::ngsi {
 namespace json = boost::json;
 
 enum class ParseMode {
-  Create,    // a whole new entity: id and type required
-  Fragment,  // attributes to add or update (append, update, replace, merge): id/type optional
-  Patch,     // like Fragment, but null / "urn:ngsi-ld:null" values are allowed (merge, partial update)
+  Create,    // a whole new entity: id and type required; no NGSI-LD null anywhere
+  Fragment,  // attributes to add or replace (append, replace): id/type optional; no null
+  Patch,     // update and partial update: a null value deletes the attribute (instance);
+             // members may be left out; no null nested inside a value
+  Merge,     // merge entity: like Patch, and nulls inside object values delete keys (RFC 7396)
 };
 
 // An entity body. Returns the internal form without system timestamps; members
@@ -24,11 +26,16 @@ enum class ParseMode {
 json::object parseEntity(const json::object& body, const jsonld::Context& ctx, ParseMode mode);
 
 // The value of one attribute (an instance object, a concise value or an array of
-// instances) as a list of internal instances. `name` is only used in errors.
-json::array parseAttribute(const json::value& value, const std::string& name,
+// instances) as a list of internal instances. `iri` is the expanded attribute
+// name (it decides GeoProperty-only names and ngsildproof); `name` is used in errors.
+json::array parseAttribute(const json::value& value, const std::string& name, const std::string& iri,
                            const jsonld::Context& ctx, ParseMode mode);
 
-// True for the NGSI-LD null of merge and partial update: JSON null or "urn:ngsi-ld:null".
+// True for the NGSI-LD null: JSON null or "urn:ngsi-ld:null".
 bool isNgsiNull(const json::value& v);
+
+// True if a parsed (Patch/Merge) instance asks for its deletion: its value
+// member is the NGSI-LD null (for a LanguageProperty, {"@none": null}).
+bool isDeletion(const json::object& instance);
 
 }  // namespace allmende::ngsi

@@ -3,6 +3,10 @@
 // value (several instances become {"dataset": {datasetId|"@none": value}}).
 #include "ngsi/render.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/geojson.h"
@@ -26,14 +30,44 @@ json::value compactVocab(const json::value& v, const jsonld::Context& ctx) {
   return v;
 }
 
-// The text of a languageMap in the requested language: exact tag, then its
-// primary language, then "@none", then the first entry.
+// The text of a languageMap for a lang parameter ("fr", "fr;q=0.2,nl;q=0.9", "*"):
+// requested tags by falling weight; each matches exactly, then by its primary
+// language; then "@none"; then the first entry.
 std::optional<std::pair<std::string, json::value>> pickLanguage(const json::object& map,
                                                                 const std::string& lang) {
-  if (auto* v = map.if_contains(lang)) return std::pair{lang, *v};
-  for (const auto& [tag, text] : map)
-    if (std::string_view(tag).starts_with(lang + "-")) return std::pair{std::string(tag), text};
-  if (auto* v = map.if_contains("@none")) return std::pair{std::string("@none"), *v};
+  std::vector<std::pair<double, std::string>> wanted;
+  std::string_view rest = lang;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view part = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    double q = 1;
+    if (auto semi = part.find(';'); semi != std::string_view::npos) {
+      auto param = part.substr(semi + 1);
+      if (param.starts_with("q=")) q = std::atof(std::string(param.substr(2)).c_str());
+      part = part.substr(0, semi);
+    }
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (!part.empty() && q > 0) wanted.emplace_back(q, std::string(part));
+  }
+  std::stable_sort(wanted.begin(), wanted.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  auto entry = [&map](std::string_view tag) -> std::optional<std::pair<std::string, json::value>> {
+    if (auto* v = map.if_contains(tag)) return std::pair{std::string(tag), *v};
+    return std::nullopt;
+  };
+  for (const auto& [q, tag] : wanted) {
+    if (tag == "*") {
+      for (const auto& [t, text] : map)
+        if (t != "@none") return std::pair{std::string(t), text};
+      continue;
+    }
+    if (auto e = entry(tag)) return e;
+    std::string primary = tag.substr(0, tag.find('-'));
+    if (auto e = entry(primary)) return e;
+    for (const auto& [t, text] : map)
+      if (std::string_view(t).starts_with(primary + "-")) return std::pair{std::string(t), text};
+  }
+  if (auto e = entry("@none")) return e;
   if (!map.empty()) return std::pair{std::string(map.begin()->key()), map.begin()->value()};
   return std::nullopt;
 }
@@ -41,33 +75,37 @@ std::optional<std::pair<std::string, json::value>> pickLanguage(const json::obje
 json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
                            const RenderOptions& o);
 
+// createdAt, modifiedAt (epoch ms inside) and expiresAt: shown with sysAttrs only.
+void addSystemMembers(const json::object& holder, json::object& out) {
+  for (auto member : {key::createdAt, key::modifiedAt})
+    if (auto* v = holder.if_contains(member); v && v->is_int64())
+      out[member] = formatDateTime(v->get_int64());
+  if (auto* e = holder.if_contains(key::expiresAt)) out[key::expiresAt] = *e;
+}
+
 json::value simplifiedValue(const json::object& inst, const jsonld::Context& ctx,
                             const RenderOptions& o) {
   auto kind = kindOf(inst);
   const json::value* v = inst.if_contains(valueMember(kind));
   if (!v) return nullptr;
-  if (kind == AttributeKind::VocabProperty) return compactVocab(*v, ctx);
-  if (kind == AttributeKind::LanguageProperty && o.lang && *o.lang != "*" && v->is_object()) {
+  if (kind == AttributeKind::LanguageProperty && o.lang && v->is_object()) {
     if (auto picked = pickLanguage(v->get_object(), *o.lang)) return picked->second;
   }
-  if (kind == AttributeKind::LanguageProperty) {
-    json::object wrapped;
-    wrapped["languageMap"] = *v;
-    return wrapped;
-  }
+  // Simplified keeps a one-member wrapper where a bare value would be ambiguous (4.5.4).
+  if (kind == AttributeKind::LanguageProperty || kind == AttributeKind::JsonProperty)
+    return json::object{{valueMember(kind), *v}};
+  if (kind == AttributeKind::VocabProperty) return json::object{{"vocab", compactVocab(*v, ctx)}};
   return *v;
 }
 
 void renderMembers(const json::object& inst, json::object& out, const jsonld::Context& ctx,
                    const RenderOptions& o) {
-  for (auto member : {key::observedAt, key::unitCode, key::datasetId, key::expiresAt})
+  for (std::string_view member : {key::observedAt, key::unitCode, key::datasetId,
+                                   std::string_view("valueType"), std::string_view("entityIdSealed")})
     if (auto* v = inst.if_contains(member)) out[member] = *v;
   if (auto* ot = inst.if_contains(key::objectType)) out[key::objectType] = compactVocab(*ot, ctx);
-  if (o.sysAttrs) {
-    for (auto member : {key::createdAt, key::modifiedAt})
-      if (auto* v = inst.if_contains(member); v && v->is_int64())
-        out[member] = formatDateTime(v->get_int64());
-  }
+  if (auto* ts = inst.if_contains("entityTypeSealed")) out["entityTypeSealed"] = compactVocab(*ts, ctx);
+  if (o.sysAttrs) addSystemMembers(inst, out);
   if (auto* subs = inst.if_contains(key::subs); subs && subs->is_object()) {
     for (const auto& [name, sub] : subs->get_object()) {
       if (!sub.is_object() || isExpired(sub.get_object(), o.now)) continue;
@@ -84,7 +122,7 @@ json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
   json::object out;
   if (o.format == Format::Normalized) out[key::type] = kindName(kind);
   const json::value* v = inst.if_contains(member);
-  if (kind == AttributeKind::LanguageProperty && o.lang && *o.lang != "*" && v && v->is_object()) {
+  if (kind == AttributeKind::LanguageProperty && o.lang && v && v->is_object()) {
     if (auto picked = pickLanguage(v->get_object(), *o.lang)) {
       if (o.format == Format::Normalized) out[key::type] = "Property";
       out["value"] = picked->second;
@@ -152,13 +190,9 @@ json::object renderEntity(const json::object& entity, const jsonld::Context& ctx
   json::object out;
   if (wanted(o, "id")) out[key::id] = entity.at(key::id);
   if (wanted(o, "type")) out[key::type] = compactTypes(entity.at(key::type), ctx);
-  if (auto* s = entity.if_contains(key::scope); s && wanted(o, "scope")) out[key::scope] = *s;
-  if (auto* e = entity.if_contains(key::expiresAt); e && wanted(o, "expiresAt")) out[key::expiresAt] = *e;
-  if (o.sysAttrs) {
-    for (auto member : {key::createdAt, key::modifiedAt})
-      if (auto* v = entity.if_contains(member); v && v->is_int64())
-        out[member] = formatDateTime(v->get_int64());
-  }
+  if (auto* s = entity.if_contains(key::scope); s && s->is_array() && wanted(o, "scope"))
+    out[key::scope] = s->get_array().size() == 1 ? s->get_array()[0] : *s;
+  if (o.sysAttrs) addSystemMembers(entity, out);
   if (auto* attrs = entity.if_contains(key::attrs); attrs && attrs->is_object()) {
     for (const auto& [iri, instances] : attrs->get_object()) {
       if (o.attrs && !o.attrs->contains(std::string(iri))) continue;
@@ -180,13 +214,13 @@ json::object renderFeature(const json::object& entity, const jsonld::Context& ct
   json::value geometry = nullptr;
   if (auto* attrs = entity.if_contains(key::attrs); attrs && attrs->is_object()) {
     if (auto* g = attrs->get_object().if_contains(geometryProperty); g && g->is_array()) {
+      // The default instance if there is one, else the first.
       for (const auto& inst : g->get_array()) {
         if (!inst.is_object() || isExpired(inst.get_object(), options.now)) continue;
         auto* v = inst.get_object().if_contains("value");
-        if (v && looksLikeGeometry(*v)) {
-          geometry = *v;
-          break;
-        }
+        if (!v || !looksLikeGeometry(*v)) continue;
+        if (geometry.is_null() || datasetIdOf(inst.get_object()).empty()) geometry = *v;
+        if (datasetIdOf(inst.get_object()).empty()) break;
       }
     }
   }

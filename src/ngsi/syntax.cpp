@@ -14,7 +14,37 @@ bool forbiddenInUri(char c) {
 }
 }  // namespace
 
+// Decodes the next UTF-8 code point at s[i] (advancing i); -1 if malformed.
+long nextCodePoint(std::string_view s, size_t& i) {
+  auto c = static_cast<unsigned char>(s[i++]);
+  if (c < 0x80) return c;
+  int extra = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+  if (extra < 0 || i + static_cast<size_t>(extra) > s.size()) return -1;
+  long cp = c & (0x3F >> extra);
+  for (int k = 0; k < extra; ++k) {
+    auto cc = static_cast<unsigned char>(s[i++]);
+    if ((cc & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  return cp;
+}
+
+// Invisible, formatting, filler and non-characters: they make two different
+// identifiers look the same, so identifiers must not contain them.
+bool isInvisibleOrNonCharacter(long cp) {
+  return cp <= 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD || cp == 0x115F || cp == 0x1160 ||
+         cp == 0x180E || (cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
+         (cp >= 0x205F && cp <= 0x206F) || cp == 0x2800 || cp == 0x3000 || cp == 0x3164 ||
+         (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF ||
+         cp == 0xFFA0 || (cp >= 0xFFF0 && cp <= 0xFFFF) || (cp >= 0xE0000 && cp <= 0xE0FFF) ||
+         (cp & 0xFFFE) == 0xFFFE || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF;
+}
+
 bool isUri(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    long cp = nextCodePoint(s, i);
+    if (cp < 0 || isInvisibleOrNonCharacter(cp)) return false;
+  }
   auto colon = s.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 >= s.size()) return false;
   if (!isAlpha(s[0])) return false;

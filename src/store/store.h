@@ -76,6 +76,10 @@ class Store {
   virtual std::vector<std::pair<std::string, std::string>> dueForExpiry(int64_t nowMs,
                                                                        size_t limit) const = 0;
 
+  // Broker-wide settings that must survive restarts (e.g. the broker's identity).
+  virtual std::optional<std::string> getSetting(std::string_view key) const = 0;
+  virtual void putSetting(std::string_view key, std::string_view value) = 0;
+
   // Hosted @contexts (not tenant-specific).
   virtual void putContext(const StoredContext& context) = 0;
   virtual void deleteContext(std::string_view id) = 0;

@@ -45,7 +45,10 @@ def test_restart_keeps_entities_and_contexts(make_broker, context_server):
     got = requests.get(f"{b.api}/entities/{eid}")
     assert got.status_code == 200
     assert got.json()["seq"]["value"] == 1
-    assert requests.get(b.url + hosted).status_code == 200
+    local_id = hosted.rsplit("/", 1)[1]
+    served = requests.get(f"{b.api}/jsonldContexts/{local_id}")
+    assert served.status_code == 200
+    assert served.json()["@context"]["kw"] == "http://example.org/kw"
 
 
 def test_kill9_loses_no_acknowledged_write(make_broker):
@@ -94,7 +97,6 @@ def test_sigterm_drains_in_flight_and_exits_cleanly(make_broker):
 
     def slow_client():
         # Keep requests flowing while the broker is told to stop.
-        session = requests.Session()
         for n in range(200):
             try:
                 results.append(create(b.api, unique_id("Sensor"), n).status_code)

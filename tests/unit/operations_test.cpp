@@ -57,7 +57,7 @@ TEST(Operations, UpdateOnlyExisting) {
 
 TEST(Operations, PartialUpdateKeepsOtherMembers) {
   auto e = base();
-  auto patch = parseAttribute(json::parse(R"({"value":9})"), "a", *coreContext(), ParseMode::Patch);
+  auto patch = parseAttribute(json::parse(R"({"value":9})"), "a", kA, *coreContext(), ParseMode::Patch);
   partialUpdateAttribute(e, kA, patch, 200);
   EXPECT_EQ(inst(e, kA).at("value").as_int64(), 9);
   EXPECT_TRUE(inst(e, kA).contains("subs"));

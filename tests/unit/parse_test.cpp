@@ -86,7 +86,7 @@ TEST(Parse, Errors) {
 }
 
 TEST(Parse, PatchAllowsNull) {
-  auto e = parse(R"({"a":"urn:ngsi-ld:null","b":{"value":null}})", ParseMode::Patch);
+  auto e = parse(R"({"a":"urn:ngsi-ld:null","b":{"value":null}})", ParseMode::Merge);
   EXPECT_TRUE(e.at("attrs").at(kVocab + "a").as_array()[0].at("value").is_null());
   EXPECT_TRUE(e.at("attrs").at(kVocab + "b").as_array()[0].at("value").is_null());
   EXPECT_TRUE(isNgsiNull(json::value("urn:ngsi-ld:null")));

@@ -42,6 +42,13 @@ std::string entityKey(std::string_view tenant, std::string_view id) {
   return entityPrefix(tenant).append(id);
 }
 
+std::string settingKey(std::string_view key) {
+  std::string k("S");
+  k.push_back('\0');
+  k.append(key);
+  return k;
+}
+
 std::string contextKey(std::string_view id) {
   std::string k("C");
   k.push_back('\0');
@@ -163,6 +170,18 @@ class RocksStore final : public Store {
       out.emplace_back(tenant, id);
     }
     return out;
+  }
+
+  std::optional<std::string> getSetting(std::string_view key) const override {
+    std::string value;
+    auto status = db_->Get(rocksdb::ReadOptions(), settingKey(key), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    check(status, "read");
+    return value;
+  }
+
+  void putSetting(std::string_view key, std::string_view value) override {
+    check(db_->Put(writeOptions_, settingKey(key), rocksdb::Slice(value.data(), value.size())), "write");
   }
 
   void putContext(const StoredContext& context) override {
