@@ -52,7 +52,9 @@ http::Response addContext(Call& call) {
   if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
   auto entry = call.services.contexts.addHosted(doc, call.tenant());
   auto res = call.empty(201);
-  res.setHeader("Location", entry.url);  // absolute: clients use it as their @context
+  // Relative, like every Location of the API; the broker also accepts this
+  // path as an @context reference (see ContextRegistry).
+  res.setHeader("Location", std::string(kPath) + "/" + entry.localId);
   return res;
 }
 

@@ -52,10 +52,17 @@ json::value ContextRegistry::fetchDocument(const std::string& url) const {
 }
 
 void checkContextValue(const json::value& value) {
-  if (value.is_string() || value.is_object()) {
-    if (value.is_string() && !isHttpUrl(value.get_string()) &&
-        value.get_string().find(':') == json::string::npos)
-      fail(ErrorType::BadRequestData, "@context: '" + std::string(value.get_string()) + "' is not a URL");
+  if (value.is_string()) {
+    std::string_view s = value.get_string();
+    if (!isHttpUrl(s) && s.find(':') == std::string_view::npos && !s.starts_with(kContextsPath))
+      fail(ErrorType::BadRequestData, "@context: '" + std::string(s) + "' is not a URL");
+    return;
+  }
+  if (value.is_object()) {
+    for (const auto& [term, def] : value.get_object())
+      if (def.is_object() && def.get_object().contains("@context"))
+        fail(ErrorType::BadRequestData,
+             "@context: scoped contexts (term '" + std::string(term) + "') are not supported");
     return;
   }
   if (value.is_array()) {
@@ -142,7 +149,7 @@ json::value ContextRegistry::loadDocument(const std::string& url, std::vector<st
     }
   }
   if (!isHttpUrl(url))
-    fail(ErrorType::BadRequestData, "@context: '" + url + "' is not an http(s) URL");
+    fail(ErrorType::BadRequestData, "@context: '" + url + "' is not an http(s) URL nor a hosted @context");
   auto doc = fetchDocument(url);
   std::lock_guard lock(mutex_);
   if (!findLocked(url, nullptr)) {

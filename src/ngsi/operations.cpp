@@ -182,14 +182,17 @@ AttributeOutcome updateAttributes(json::object& entity, const json::object& frag
   for (const auto& [name, instances] : fragment.at(key::attrs).get_object()) {
     auto* target = existingAttribute(entity, std::string(name));
     bool updated = false;
+    // An existing attribute is updated; an instance with a new datasetId is added to it.
     for (const auto& inst : instances.get_array()) {
       const auto& obj = inst.get_object();
-      int at = target ? findInstance(*target, datasetIdOf(obj)) : -1;
-      if (at < 0) continue;
-      if (isDeletion(obj))
+      if (!target) continue;
+      int at = findInstance(*target, datasetIdOf(obj));
+      if (isDeletion(obj)) {
+        if (at < 0) continue;
         target->erase(target->begin() + at);
-      else
+      } else {
         putInstance(*target, obj, now);
+      }
       updated = true;
     }
     if (target && target->empty()) attrsOf(entity).erase(name);
@@ -218,8 +221,13 @@ void partialUpdateAttribute(json::object& entity, const std::string& attr,
     }
     json::object merged = (*target)[at].get_object();
     json::object p = patch;
-    // The fragment's kind applies only when it names a value member.
-    if (!p.contains(valueMember(kindOf(p)))) p.erase(key::type);
+    // The fragment's kind applies only when it names a value member, and must be the stored one.
+    if (!p.contains(valueMember(kindOf(p))))
+      p.erase(key::type);
+    else if (kindOf(p) != kindOf(merged))
+      fail(ErrorType::BadRequestData, "the attribute '" + attr + "' is a " +
+                                          std::string(kindName(kindOf(merged))) + ", not a " +
+                                          std::string(kindName(kindOf(p))));
     mergeInstance(merged, p, now, false);
     (*target)[at] = std::move(merged);
   }
