@@ -37,6 +37,8 @@ struct Config {
   size_t contextCacheSize = 256;
   int contextTimeoutMs = 5000;
   int expiryIntervalMs = 1000;
+  size_t maxLimit = 1000;
+  size_t maxBatch = 1000;
   std::string logLevel = "info";
 };
 
@@ -63,8 +65,11 @@ int serve(const Config& cfg) {
                std::to_string(std::random_device{}());
     store->putSetting("brokerId", *brokerId);
   }
+  api::Limits limits;
+  limits.maxLimit = cfg.maxLimit;
+  limits.maxBatch = cfg.maxBatch;
   api::Services services{*store, writes, contexts,
-                         {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}};
+                         {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits};
   http::Router router;
   api::registerRoutes(router, services);
 
@@ -118,6 +123,10 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--context-timeout", cfg.contextTimeoutMs, "ms to fetch a remote @context")
       ->capture_default_str();
   serveCmd->add_option("--expiry-interval", cfg.expiryIntervalMs, "ms between sweeps of expired data")
+      ->capture_default_str();
+  serveCmd->add_option("--max-limit", cfg.maxLimit, "Largest page size (limit) a query may ask for")
+      ->capture_default_str();
+  serveCmd->add_option("--max-batch", cfg.maxBatch, "Most entities in one batch operation")
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -1,6 +1,7 @@
 // Entity endpoints (clause 5.6 / 6.4-6.5): create, retrieve, delete, replace
 // and merge an entity.
 #include "api/entity_access.h"
+#include "api/linked_entities.h"
 #include "api/routes.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
@@ -37,16 +38,10 @@ http::Response createEntity(Call& call) {
   call.allowParams({"local"});
   const auto& body = call.body();
   auto parsed = ngsi::parseEntity(body, call.context(), ngsi::ParseMode::Create);
-  std::string id(parsed.at(ngsi::key::id).get_string());
-  auto now = ngsi::nowMs();
-  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
-                                                    -> std::optional<store::EntityWrite> {
-    if (current && !ngsi::isExpired(*current, now))
-      fail(ErrorType::AlreadyExists, "an entity with id '" + id + "' already exists");
-    return store::EntityWrite{store::EntityWrite::Kind::Put, ngsi::createEntity(parsed, now)};
-  });
+  insertEntity(call, parsed, ngsi::nowMs());
   auto res = call.empty(201);
-  res.setHeader("Location", std::string(kEntitiesPath) + "/" + escapePathSegment(id));
+  res.setHeader("Location", std::string(kEntitiesPath) + "/" +
+                                escapePathSegment(std::string(parsed.at(ngsi::key::id).get_string())));
   return res;
 }
 
@@ -59,10 +54,11 @@ bool hasAnyAttribute(const json::object& rendered) {
 
 http::Response retrieveEntity(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang",
-                    "geometryProperty", "datasetId", "local"});
+                    "geometryProperty", "datasetId", "local", "join", "joinLevel"});
   auto id = entityIdParam(call);
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
+  auto join = joinParams(call);
   auto types = typeParam(call);
   auto entity = readEntity(call, id);
   if (!hasAnyType(entity, types))
@@ -76,8 +72,9 @@ http::Response retrieveEntity(Call& call) {
   }
   if (call.req.param("geometryProperty"))
     fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
-  auto rendered = ngsi::renderEntity(entity, ctx, options);
-  if (rendered.empty() || (options.attrs && !options.attrs->empty() && !hasAnyAttribute(rendered)))
+  auto rendered = renderJoined(call, entity, options, join);
+  const auto& main = rendered.is_array() ? rendered.get_array()[0].get_object() : rendered.get_object();
+  if (main.empty() || (options.attrs && !options.attrs->empty() && !hasAnyAttribute(main)))
     fail(ErrorType::ResourceNotFound, "the entity '" + id + "' has none of the requested attributes");
   auto res = call.respond(200, std::move(rendered), media);
   if (auto prefer = call.req.header("prefer"); prefer && prefer->find("ngsi-ld=1.9") != std::string_view::npos)
@@ -88,17 +85,7 @@ http::Response retrieveEntity(Call& call) {
 http::Response deleteEntity(Call& call) {
   call.allowParams({"type", "local"});
   auto id = entityIdParam(call);
-  call.requireTenant();
-  auto types = typeParam(call);
-  auto now = ngsi::nowMs();
-  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
-                                                    -> std::optional<store::EntityWrite> {
-    if (!current || ngsi::isExpired(*current, now))
-      fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
-    if (!hasAnyType(*current, types))
-      fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
-    return store::EntityWrite{store::EntityWrite::Kind::Delete, {}};
-  });
+  removeEntity(call, id, typeParam(call));
   return call.empty(204);
 }
 

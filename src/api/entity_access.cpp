@@ -63,6 +63,29 @@ void mutateEntity(Call& call, const std::string& id, const std::vector<std::stri
   });
 }
 
+void insertEntity(Call& call, const json::object& parsed, int64_t now) {
+  std::string id(parsed.at(ngsi::key::id).get_string());
+  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
+                                                    -> std::optional<store::EntityWrite> {
+    if (current && !ngsi::isExpired(*current, now))
+      fail(ErrorType::AlreadyExists, "an entity with id '" + id + "' already exists");
+    return store::EntityWrite{store::EntityWrite::Kind::Put, ngsi::createEntity(parsed, now)};
+  });
+}
+
+void removeEntity(Call& call, const std::string& id, const std::vector<std::string>& types) {
+  call.requireTenant();
+  auto now = ngsi::nowMs();
+  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
+                                                    -> std::optional<store::EntityWrite> {
+    if (!current || ngsi::isExpired(*current, now))
+      fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
+    if (!hasAnyType(*current, types))
+      fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
+    return store::EntityWrite{store::EntityWrite::Kind::Delete, {}};
+  });
+}
+
 std::vector<std::string> typeParam(Call& call) {
   std::vector<std::string> types;
   for (const auto& t : call.listParam("type")) {

@@ -28,6 +28,12 @@ json::object readEntity(Call& call, const std::string& id);
 void mutateEntity(Call& call, const std::string& id, const std::vector<std::string>& types,
                   const std::function<void(json::object&)>& op);
 
+// Creates a parsed (ParseMode::Create) entity; AlreadyExists if it exists.
+void insertEntity(Call& call, const json::object& parsed, int64_t now);
+
+// Deletes the entity; ResourceNotFound if there is none (with one of `types`).
+void removeEntity(Call& call, const std::string& id, const std::vector<std::string>& types);
+
 // The entity types named by a "type" query parameter, expanded (empty if none given).
 std::vector<std::string> typeParam(Call& call);
 // True if the entity has one of the types (or types is empty).

@@ -45,6 +45,10 @@ void registerRoutes(http::Router& router, Services& services) {
   registerAttributeRoutes(router, services);
   registerContextRoutes(router, services);
   registerSourceIdentityRoutes(router, services);
+  registerQueryRoutes(router, services);
+  registerBatchRoutes(router, services);
+  registerPurgeRoutes(router, services);
+  registerDiscoveryRoutes(router, services);
 }
 
 http::Response httpProblem(int status, std::string_view detail) {

@@ -32,5 +32,9 @@ void registerAttributeRoutes(http::Router& router, Services& services);
 void registerContextRoutes(http::Router& router, Services& services);
 void registerSystemRoutes(http::Router& router, Services& services);
 void registerSourceIdentityRoutes(http::Router& router, Services& services);
+void registerQueryRoutes(http::Router& router, Services& services);
+void registerBatchRoutes(http::Router& router, Services& services);
+void registerPurgeRoutes(http::Router& router, Services& services);
+void registerDiscoveryRoutes(http::Router& router, Services& services);
 
 }  // namespace allmende::api

@@ -19,11 +19,18 @@ struct BrokerInfo {
   int64_t startedAtMs = 0;
 };
 
+struct Limits {
+  size_t defaultLimit = 20;    // page size when a query gives no limit
+  size_t maxLimit = 1000;      // larger limits are TooManyResults
+  size_t maxBatch = 1000;      // entities in one batch operation
+};
+
 struct Services {
   store::Store& store;
   ngsi::WritePath& writes;
   jsonld::ContextRegistry& contexts;
   BrokerInfo info;
+  Limits limits;
 };
 
 }  // namespace allmende::api

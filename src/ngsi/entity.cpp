@@ -3,7 +3,10 @@
 
 #include <algorithm>
 
+#include <set>
+
 #include "ngsi/datetime.h"
+#include "query/geo.h"
 
 namespace allmende::ngsi {
 
@@ -75,11 +78,23 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       meta.expiresAtMs = meta.expiresAtMs ? std::min(meta.expiresAtMs, *at) : *at;
   };
   consider(entity);
-  if (auto* attrs = entity.if_contains(key::attrs); attrs && attrs->is_object())
-    for (const auto& [name, instances] : attrs->get_object())
-      if (instances.is_array())
-        for (const auto& inst : instances.get_array())
-          if (inst.is_object()) consider(inst.get_object());
+  auto* attrs = entity.if_contains(key::attrs);
+  if (!attrs || !attrs->is_object()) return meta;
+  for (const auto& [name, instances] : attrs->get_object()) {
+    if (!instances.is_array()) continue;
+    std::set<std::string_view> kinds;
+    for (const auto& inst : instances.get_array()) {
+      if (!inst.is_object()) continue;
+      const auto& obj = inst.get_object();
+      consider(obj);
+      auto kind = kindOf(obj);
+      kinds.insert(kindName(kind));
+      if (kind == AttributeKind::GeoProperty)
+        if (auto* v = obj.if_contains("value"))
+          if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(std::string(name), *box);
+    }
+    for (auto k : kinds) meta.attrs.emplace_back(std::string(name), std::string(k));
+  }
   return meta;
 }
 

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +18,9 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+
+#include "query/geo.h"
+#include "store/entity_query.h"
 
 namespace allmende::store {
 
@@ -32,6 +37,8 @@ struct EntityWrite {
 // (it knows the entity format) through the MetaExtractor given to the store.
 struct EntityMeta {
   std::vector<std::string> types;
+  std::vector<std::pair<std::string, std::string>> attrs;        // attribute IRI, kind name
+  std::vector<std::pair<std::string, query::GeoBox>> geometries;  // GeoProperty IRI, box
   int64_t expiresAtMs = 0;  // earliest expiry of the entity or any instance; 0 = none
 };
 using MetaExtractor = std::function<EntityMeta(const Entity&)>;
@@ -66,10 +73,23 @@ class Store {
   };
   virtual Change modifyEntity(std::string_view tenant, std::string_view id, const Mutator& fn) = 0;
 
-  // Calls fn for each entity of the tenant in id order until fn returns false.
-  virtual void forEachEntity(std::string_view tenant,
-                             const std::function<bool(const Entity&)>& fn) const = 0;
+  // The entities matching q, in id order, paged (see store/entity_query.h).
+  virtual EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const = 0;
   virtual size_t entityCount(std::string_view tenant) const = 0;
+
+  // Discovery: per entity type, its entity count and attribute IRIs with the
+  // kinds used; per attribute, its entity count, kinds and entity types.
+  struct TypeInfo {
+    size_t entityCount = 0;
+    std::map<std::string, std::set<std::string>> attributes;  // IRI -> kinds
+  };
+  struct AttributeInfo {
+    size_t entityCount = 0;
+    std::set<std::string> kinds;
+    std::set<std::string> types;
+  };
+  virtual std::map<std::string, TypeInfo> types(std::string_view tenant) const = 0;
+  virtual std::map<std::string, AttributeInfo> attributes(std::string_view tenant) const = 0;
 
   // (tenant, id) of entities holding data that expires at or before nowMs
   // (epoch milliseconds), at most `limit` of them.

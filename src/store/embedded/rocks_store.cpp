@@ -4,6 +4,8 @@
 // scanning the entities at open and kept current under a shared mutex.
 #include "store/embedded/rocks_store.h"
 
+#include "store/embedded/tenant_index.h"
+
 #include <array>
 #include <map>
 #include <mutex>
@@ -118,25 +120,25 @@ class RocksStore final : public Store {
     rocksdb::WriteBatch batch;
     bool newTenant = !tenantExists(tenant);
     if (newTenant) batch.Put(tenantKey(tenant), "");
-    EntityMeta meta;
-    if (write->kind == EntityWrite::Kind::Put) {
+    if (write->kind == EntityWrite::Kind::Put)
       batch.Put(key, boost::json::serialize(write->entity));
-      meta = extractor_(write->entity);
-    } else {
+    else
       batch.Delete(key);
-    }
+    std::optional<EntityMeta> oldMeta, newMeta;
+    if (change.before) oldMeta = extractor_(*change.before);
+    if (write->kind == EntityWrite::Kind::Put) newMeta = extractor_(write->entity);
     check(db_->Write(writeOptions_, &batch), "write");
     {
       std::unique_lock lock(indexMutex_);
       auto& index = tenants_[std::string(tenant)];
-      auto it = index.find(std::string(id));
-      if (it != index.end()) {
-        if (it->second.expiresAtMs) expiry_.erase({it->second.expiresAtMs, std::string(tenant), std::string(id)});
-        index.erase(it);
+      std::string idString(id);
+      if (oldMeta) {
+        if (oldMeta->expiresAtMs) expiry_.erase({oldMeta->expiresAtMs, std::string(tenant), idString});
+        index.remove(idString, *oldMeta);
       }
-      if (write->kind == EntityWrite::Kind::Put) {
-        if (meta.expiresAtMs) expiry_.insert({meta.expiresAtMs, std::string(tenant), std::string(id)});
-        index.emplace(std::string(id), std::move(meta));
+      if (newMeta) {
+        if (newMeta->expiresAtMs) expiry_.insert({newMeta->expiresAtMs, std::string(tenant), idString});
+        index.add(idString, *newMeta);
       }
     }
     change.written = true;
@@ -144,21 +146,42 @@ class RocksStore final : public Store {
     return change;
   }
 
-  void forEachEntity(std::string_view tenant,
-                     const std::function<bool(const Entity&)>& fn) const override {
+  EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const override {
+    EntityPage page;
+    std::shared_lock lock(indexMutex_);
+    auto it = tenants_.find(std::string(tenant));
+    if (it == tenants_.end()) return page;
     std::string prefix = entityPrefix(tenant);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto value = boost::json::parse(std::string_view(it->value().data(), it->value().size()));
-      if (!fn(value.as_object())) break;
-    }
-    check(it->status(), "scan");
+    size_t matched = 0;
+    std::string value;
+    it->second.forEachCandidate(q, [&](const std::string& id) {
+      if (!db_->Get(rocksdb::ReadOptions(), prefix + id, &value).ok()) return true;
+      auto parsed = boost::json::parse(value);
+      auto& entity = parsed.as_object();
+      if (q.predicate && !q.predicate(entity)) return true;
+      if (matched++ >= q.offset && page.entities.size() < q.limit) page.entities.push_back(std::move(entity));
+      return q.count || page.entities.size() < q.limit;
+    });
+    page.total = matched;
+    return page;
   }
 
   size_t entityCount(std::string_view tenant) const override {
     std::shared_lock lock(indexMutex_);
     auto it = tenants_.find(std::string(tenant));
     return it == tenants_.end() ? 0 : it->second.size();
+  }
+
+  std::map<std::string, TypeInfo> types(std::string_view tenant) const override {
+    std::shared_lock lock(indexMutex_);
+    auto it = tenants_.find(std::string(tenant));
+    return it == tenants_.end() ? std::map<std::string, TypeInfo>{} : it->second.types();
+  }
+
+  std::map<std::string, AttributeInfo> attributes(std::string_view tenant) const override {
+    std::shared_lock lock(indexMutex_);
+    auto it = tenants_.find(std::string(tenant));
+    return it == tenants_.end() ? std::map<std::string, AttributeInfo>{} : it->second.attributes();
   }
 
   std::vector<std::pair<std::string, std::string>> dueForExpiry(int64_t nowMs,
@@ -223,7 +246,7 @@ class RocksStore final : public Store {
       auto value = boost::json::parse(std::string_view(it->value().data(), it->value().size()));
       auto meta = extractor_(value.as_object());
       if (meta.expiresAtMs) expiry_.insert({meta.expiresAtMs, tenant, id});
-      tenants_[tenant].emplace(std::move(id), std::move(meta));
+      tenants_[tenant].add(id, meta);
       ++count;
     }
     check(it->status(), "scan");
@@ -235,7 +258,7 @@ class RocksStore final : public Store {
   MetaExtractor extractor_;
   mutable std::array<std::mutex, 256> stripes_;
   mutable std::shared_mutex indexMutex_;
-  std::map<std::string, std::map<std::string, EntityMeta>> tenants_;
+  std::map<std::string, TenantIndex> tenants_;
   std::set<std::tuple<int64_t, std::string, std::string>> expiry_;
 };
 

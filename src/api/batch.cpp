@@ -1,0 +1,218 @@
+// Batch entity operations (clause 5.6.7-5.6.10, 5.6.20; /entityOperations/):
+// create, upsert (options=replace|update), update (options=noOverwrite),
+// delete and merge. Each entity is applied atomically through the write path;
+// one entity's failure does not stop the others. Answers: 201 with the created
+// ids, 204 when everything was applied, 207 with a BatchOperationResult
+// {"success": [...], "errors": [{"entityId", "error": ProblemDetails}]}.
+#include "api/entity_access.h"
+#include "api/routes.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
+#include "ngsi/error.h"
+#include "ngsi/parse.h"
+#include "ngsi/syntax.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+// One element of a batch body with the @context that applies to it.
+struct Item {
+  json::object body;
+  jsonld::ContextPtr context;
+};
+
+// The body: a non-empty JSON array of objects (or of ids, for delete), each
+// with its @context (the Link header's for application/json, its own member
+// for application/ld+json).
+json::array batchArray(Call& call) {
+  bodyMediaType(call.req, false);
+  if (call.req.body.empty()) fail(ErrorType::InvalidRequest, "the request body is empty");
+  json::error_code ec;
+  auto parsed = json::parse(call.req.body, ec);
+  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  if (!parsed.is_array()) fail(ErrorType::BadRequestData, "a batch operation needs a JSON array");
+  auto& items = parsed.get_array();
+  if (items.empty()) fail(ErrorType::BadRequestData, "the batch is empty");
+  if (items.size() > call.services.limits.maxBatch)
+    fail(ErrorType::BadRequestData, "the batch has " + std::to_string(items.size()) +
+                                        " elements; the maximum is " + std::to_string(call.services.limits.maxBatch));
+  return std::move(items);
+}
+
+std::vector<Item> batchEntities(Call& call) {
+  auto items = batchArray(call);
+  bool ld = bodyMediaType(call.req, false) == MediaType::JsonLd;
+  if (ld && call.req.header("link"))
+    fail(ErrorType::BadRequestData, "with application/ld+json the @context must be in each entity, not in a Link header");
+  std::vector<Item> out;
+  for (auto& v : items) {
+    if (!v.is_object()) fail(ErrorType::BadRequestData, "every batch element must be an entity object");
+    auto& o = v.get_object();
+    const json::value* ctx = o.if_contains("@context");
+    if (ld && !ctx) fail(ErrorType::BadRequestData, "with application/ld+json every entity needs an @context");
+    if (!ld && ctx) fail(ErrorType::BadRequestData, "with application/json the entities must not contain an @context");
+    Item item{std::move(o), nullptr};
+    item.context = ld ? call.services.contexts.resolve(*ctx) : nullptr;
+    out.push_back(std::move(item));
+  }
+  if (!ld) call.context();  // resolve the Link header's context once, failing the whole batch if needed
+  return out;
+}
+
+const jsonld::Context& contextOf(Call& call, const Item& item) {
+  return item.context ? *item.context : call.context();
+}
+
+std::string idOf(const json::object& o) {
+  auto* id = o.if_contains("id");
+  if (!id) id = o.if_contains("@id");
+  return id && id->is_string() ? std::string(id->get_string()) : std::string();
+}
+
+struct Outcome {
+  json::array success;
+  json::array errors;
+  json::array created;
+
+  void failed(const std::string& id, const ngsi::Error& e) {
+    json::object problem{{"type", ngsi::errorTypeUri(e.type())},
+                         {"title", ngsi::errorTitle(e.type())},
+                         {"status", e.status()},
+                         {"detail", e.detail()}};
+    errors.push_back(json::object{{"entityId", id}, {"error", std::move(problem)}});
+  }
+};
+
+// Runs op for each item, collecting successes and per-entity errors.
+template <class Op>
+Outcome forEach(std::vector<Item>& items, Op op) {
+  Outcome out;
+  for (auto& item : items) {
+    std::string id = idOf(item.body);
+    try {
+      if (id.empty()) fail(ErrorType::BadRequestData, "the entity has no id");
+      if (op(item, id)) out.created.emplace_back(id);
+      out.success.emplace_back(id);
+    } catch (const ngsi::Error& e) {
+      out.failed(id, e);
+    }
+  }
+  return out;
+}
+
+http::Response result(Call& call, const Outcome& out, bool createdAnswer) {
+  if (!out.errors.empty())
+    return call.plain(207, json::object{{"success", out.success}, {"errors", out.errors}});
+  if (createdAnswer && !out.created.empty()) return call.plain(201, out.created);
+  return call.empty(204);
+}
+
+std::string option(Call& call, std::initializer_list<std::string_view> allowed) {
+  std::string chosen;
+  for (const auto& o : call.listParam("options")) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || o == a;
+    if (!ok) fail(ErrorType::BadRequestData, "unknown options value '" + o + "'");
+    chosen = o;
+  }
+  return chosen;
+}
+
+http::Response batchCreate(Call& call) {
+  call.allowParams({"local"});
+  auto items = batchEntities(call);
+  auto now = ngsi::nowMs();
+  auto out = forEach(items, [&](Item& item, const std::string&) {
+    insertEntity(call, ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create), now);
+    return true;
+  });
+  if (out.errors.empty()) return call.plain(201, out.success);
+  return result(call, out, true);
+}
+
+http::Response batchUpsert(Call& call) {
+  call.allowParams({"options", "local"});
+  bool update = option(call, {"replace", "update"}) == "update";
+  auto items = batchEntities(call);
+  auto now = ngsi::nowMs();
+  auto out = forEach(items, [&](Item& item, const std::string& id) {
+    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create);
+    bool created = false;
+    call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current) {
+      store::EntityWrite write;
+      if (!current || ngsi::isExpired(*current, now)) {
+        created = true;
+        write.entity = ngsi::createEntity(parsed, now);
+      } else if (update) {
+        write.entity = *current;
+        ngsi::appendAttributes(write.entity, parsed, false, now);
+      } else {
+        write.entity = ngsi::replaceEntity(*current, parsed, now);
+      }
+      return std::optional(std::move(write));
+    });
+    return created;
+  });
+  return result(call, out, true);
+}
+
+http::Response batchUpdate(Call& call) {
+  call.allowParams({"options", "local"});
+  bool noOverwrite = option(call, {"noOverwrite"}) == "noOverwrite";
+  auto items = batchEntities(call);
+  auto now = ngsi::nowMs();
+  auto out = forEach(items, [&](Item& item, const std::string& id) {
+    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Fragment);
+    mutateEntity(call, id, {}, [&](json::object& entity) {
+      ngsi::appendAttributes(entity, parsed, noOverwrite, now);
+    });
+    return false;
+  });
+  return result(call, out, false);
+}
+
+http::Response batchMerge(Call& call) {
+  call.allowParams({"local"});
+  auto items = batchEntities(call);
+  auto now = ngsi::nowMs();
+  auto out = forEach(items, [&](Item& item, const std::string& id) {
+    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Merge);
+    mutateEntity(call, id, {}, [&](json::object& entity) { ngsi::mergeEntity(entity, parsed, now); });
+    return false;
+  });
+  return result(call, out, false);
+}
+
+http::Response batchDelete(Call& call) {
+  call.allowParams({"local"});
+  auto items = batchArray(call);
+  Outcome out;
+  for (const auto& v : items) {
+    if (!v.is_string()) fail(ErrorType::BadRequestData, "a batch delete needs an array of entity ids");
+    std::string id(v.get_string());
+    try {
+      if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "'" + id + "' is not a URI");
+      removeEntity(call, id, {});
+      out.success.emplace_back(id);
+    } catch (const ngsi::Error& e) {
+      out.failed(id, e);
+    }
+  }
+  return result(call, out, false);
+}
+
+}  // namespace
+
+void registerBatchRoutes(http::Router& router, Services& services) {
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/create", batchCreate);
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/upsert", batchUpsert);
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/update", batchUpdate);
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/merge", batchMerge);
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete);
+}
+
+}  // namespace allmende::api

@@ -1,0 +1,257 @@
+// Builds selectors and one predicate; the predicate repeats the exact checks
+// (types, attributes, id pattern, q, scopeQ, geo relation, expiry) so that the
+// store's indexes only have to narrow candidates, never to decide.
+#include "api/entity_selection.h"
+
+#include <memory>
+
+#include <re2/re2.h>
+
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
+#include "ngsi/error.h"
+#include "ngsi/syntax.h"
+#include "query/geo.h"
+#include "query/q.h"
+#include "query/type_expr.h"
+
+namespace allmende::api {
+
+namespace json = boost::json;
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+// One entity selector of a query: ids / idPattern / types (any of them may be absent).
+struct Selector {
+  std::vector<std::string> ids;
+  std::shared_ptr<re2::RE2> idPattern;
+  std::optional<query::TypeSelection> types;
+};
+
+struct Filters {
+  bool anyType = false;             // type=*
+  std::vector<Selector> selectors;  // OR; empty = any entity
+  std::vector<std::string> attrs;   // any of
+  query::ExprPtr q, scopeQ;
+  std::optional<query::GeoQuery> geo;
+};
+
+std::shared_ptr<re2::RE2> compilePattern(std::string_view pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto re = std::make_shared<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+  if (!re->ok()) fail(ErrorType::BadRequestData, "idPattern '" + std::string(pattern) + "' is not a valid regular expression: " + re->error());
+  return re;
+}
+
+bool typesMatch(const json::object& entity, const query::TypeSelection& types) {
+  const auto& have = entity.at(ngsi::key::type).get_array();
+  auto has = [&have](const std::string& t) {
+    for (const auto& h : have)
+      if (h.is_string() && h.get_string() == t) return true;
+    return false;
+  };
+  for (const auto& group : types) {
+    bool all = true;
+    for (const auto& t : group) all = all && has(t);
+    if (all) return true;
+  }
+  return false;
+}
+
+bool selectorMatches(const Selector& s, const json::object& entity) {
+  std::string_view id = entity.at(ngsi::key::id).get_string();
+  if (!s.ids.empty() && std::find(s.ids.begin(), s.ids.end(), id) == s.ids.end()) return false;
+  if (s.idPattern && !RE2::FullMatch(re2::StringPiece(id.data(), id.size()), *s.idPattern)) return false;
+  return !s.types || typesMatch(entity, *s.types);
+}
+
+bool geoMatches(const query::GeoQuery& geo, const json::object& entity, int64_t now) {
+  auto* attrs = entity.if_contains(ngsi::key::attrs);
+  auto* instances = attrs ? attrs->get_object().if_contains(geo.geoproperty) : nullptr;
+  if (!instances || !instances->is_array()) return false;
+  for (const auto& inst : instances->get_array()) {
+    const auto& obj = inst.get_object();
+    if (ngsi::isExpired(obj, now)) continue;
+    if (auto* v = obj.if_contains("value"); v && query::geoMatches(geo, *v)) return true;
+  }
+  return false;
+}
+
+query::ExprPtr parsedQ(std::string_view text, Call& call, const std::vector<std::string>& expandValues) {
+  auto q = query::parseQ(text, call.context(), expandValues);
+  if (q->linkDepth > 0)
+    fail(ErrorType::BadRequestData, "q terms on linked entities (attr{...}) are not supported yet");
+  return q;
+}
+
+Selection finish(Filters f) {
+  Selection out;
+  auto& q = out.query;
+  out.restricted = f.anyType || !f.attrs.empty() || f.q || f.geo;
+  for (const auto& s : f.selectors) out.restricted = out.restricted || s.types.has_value();
+  // Index selectors: only when every selector restricts the same way can the union be used.
+  bool allIds = !f.selectors.empty(), allTypes = !f.selectors.empty();
+  for (const auto& s : f.selectors) {
+    allIds = allIds && !s.ids.empty();
+    allTypes = allTypes && s.types.has_value();
+  }
+  if (allIds) {
+    q.ids.emplace();
+    for (const auto& s : f.selectors) q.ids->insert(q.ids->end(), s.ids.begin(), s.ids.end());
+  }
+  if (allTypes) {
+    q.types.emplace();
+    for (const auto& s : f.selectors) q.types->insert(q.types->end(), s.types->begin(), s.types->end());
+  }
+  if (!f.attrs.empty()) q.anyAttrs = f.attrs;
+  if (f.geo) {
+    if (auto box = query::candidateBox(*f.geo)) {
+      q.geoProperty = f.geo->geoproperty;
+      q.geoBox = *box;
+    }
+  }
+  auto now = ngsi::nowMs();
+  q.predicate = [f = std::move(f), now](const json::object& entity) {
+    if (ngsi::isExpired(entity, now)) return false;
+    if (!f.selectors.empty()) {
+      bool any = false;
+      for (const auto& s : f.selectors) any = any || selectorMatches(s, entity);
+      if (!any) return false;
+    }
+    if (!f.attrs.empty()) {
+      const auto& attrs = entity.at(ngsi::key::attrs).get_object();
+      bool any = false;
+      for (const auto& a : f.attrs) any = any || attrs.contains(a);
+      if (!any) return false;
+    }
+    if (f.q && !query::matches(*f.q, entity, now)) return false;
+    if (f.scopeQ && !query::matchesScope(*f.scopeQ, entity)) return false;
+    if (f.geo && !geoMatches(*f.geo, entity, now)) return false;
+    return true;
+  };
+  return out;
+}
+
+std::vector<std::string> checkedIds(const std::vector<std::string>& ids) {
+  for (const auto& id : ids)
+    if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "id '" + id + "' is not a URI");
+  return ids;
+}
+
+std::vector<std::string> expandedAttrs(Call& call, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    if (!ngsi::isValidName(n)) fail(ErrorType::BadRequestData, "invalid attribute name '" + n + "'");
+    out.push_back(call.context().expand(n));
+  }
+  return out;
+}
+
+query::GeoQuery geoFrom(Call& call, std::string_view georel, std::optional<std::string_view> geometry,
+                        const json::value& coordinates, std::optional<std::string_view> geoproperty) {
+  if (!geometry) fail(ErrorType::BadRequestData, "a geo-query needs geometry");
+  if (coordinates.is_null()) fail(ErrorType::BadRequestData, "a geo-query needs coordinates");
+  std::string property = call.context().expand(geoproperty.value_or("location"));
+  return query::parseGeoQuery(georel, *geometry, coordinates, property);
+}
+
+}  // namespace
+
+Selection selectionFromParams(Call& call) {
+  Filters f;
+  Selector s;
+  s.ids = checkedIds(call.listParam("id"));
+  if (auto p = call.req.param("idPattern")) s.idPattern = compilePattern(*p);
+  if (auto t = call.req.param("type")) {
+    if (*t == "*") {
+      if (call.req.param("local") == "false")
+        fail(ErrorType::BadRequestData, "type=* implies local=true; local=false cannot go with it");
+      f.anyType = true;
+    } else {
+      s.types = query::parseTypeSelection(*t, call.context());
+    }
+  }
+  if (!s.ids.empty() || s.idPattern || s.types) f.selectors.push_back(std::move(s));
+  if (call.req.param("attrs")) f.attrs = expandedAttrs(call, call.listParam("attrs"));
+  if (auto q = call.req.param("q")) f.q = parsedQ(*q, call, call.listParam("expandValues"));
+  if (auto sq = call.req.param("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
+  auto georel = call.req.param("georel");
+  if (georel) {
+    json::value coordinates;
+    if (auto c = call.req.param("coordinates")) {
+      json::error_code ec;
+      coordinates = json::parse(*c, ec);
+      if (ec) fail(ErrorType::BadRequestData, "coordinates is not a JSON array: " + std::string(*c));
+    }
+    f.geo = geoFrom(call, *georel, call.req.param("geometry"), coordinates, call.req.param("geoproperty"));
+  } else if (call.req.param("geometry") || call.req.param("coordinates")) {
+    fail(ErrorType::BadRequestData, "geometry and coordinates need georel");
+  }
+  return finish(std::move(f));
+}
+
+Selection selectionFromQueryBody(Call& call, const json::object& body) {
+  Filters f;
+  if (auto* t = body.if_contains("type"); t && (!t->is_string() || t->get_string() != "Query"))
+    fail(ErrorType::BadRequestData, "the body's type must be \"Query\"");
+  auto stringMember = [&body](std::string_view name) -> std::optional<std::string_view> {
+    auto* v = body.if_contains(name);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) fail(ErrorType::BadRequestData, std::string(name) + " must be a string");
+    return std::string_view(v->get_string());
+  };
+  if (auto* entities = body.if_contains("entities")) {
+    if (!entities->is_array() || entities->get_array().empty())
+      fail(ErrorType::BadRequestData, "entities must be a non-empty array of entity selectors");
+    for (const auto& e : entities->get_array()) {
+      if (!e.is_object()) fail(ErrorType::BadRequestData, "an entity selector must be an object");
+      const auto& o = e.get_object();
+      Selector s;
+      if (auto* id = o.if_contains("id")) {
+        if (!id->is_string()) fail(ErrorType::BadRequestData, "an entity selector's id must be a URI");
+        s.ids = checkedIds({std::string(id->get_string())});
+      }
+      if (auto* p = o.if_contains("idPattern"); p && p->is_string()) s.idPattern = compilePattern(p->get_string());
+      if (auto* t = o.if_contains("type")) {
+        if (!t->is_string()) fail(ErrorType::BadRequestData, "an entity selector's type must be a string");
+        s.types = query::parseTypeSelection(t->get_string(), call.context());
+      }
+      f.selectors.push_back(std::move(s));
+    }
+  }
+  if (auto* attrs = body.if_contains("attrs")) {
+    if (!attrs->is_array()) fail(ErrorType::BadRequestData, "attrs must be an array of names");
+    std::vector<std::string> names;
+    for (const auto& a : attrs->get_array()) {
+      if (!a.is_string()) fail(ErrorType::BadRequestData, "attrs must be an array of names");
+      names.emplace_back(a.get_string());
+    }
+    f.attrs = expandedAttrs(call, names);
+  }
+  if (auto q = stringMember("q")) f.q = parsedQ(*q, call, {});
+  if (auto sq = stringMember("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
+  if (auto* g = body.if_contains("geoQ")) {
+    if (!g->is_object()) fail(ErrorType::BadRequestData, "geoQ must be an object");
+    const auto& geo = g->get_object();
+    auto member = [&geo](std::string_view name) -> std::optional<std::string_view> {
+      auto* v = geo.if_contains(name);
+      if (v && v->is_string()) return std::string_view(v->get_string());
+      return std::nullopt;
+    };
+    auto georel = member("georel");
+    if (!georel) fail(ErrorType::BadRequestData, "geoQ needs georel");
+    json::value coordinates = geo.contains("coordinates") ? geo.at("coordinates") : json::value();
+    if (coordinates.is_string()) {
+      json::error_code ec;
+      coordinates = json::parse(coordinates.get_string(), ec);
+      if (ec) fail(ErrorType::BadRequestData, "geoQ coordinates is not a JSON array");
+    }
+    f.geo = geoFrom(call, *georel, member("geometry"), coordinates, member("geoproperty"));
+  }
+  return finish(std::move(f));
+}
+
+}  // namespace allmende::api

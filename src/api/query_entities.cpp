@@ -1,0 +1,146 @@
+// Query entities (clause 5.7.2 and 5.7.4 / 6.4.3.2, 6.23): GET /entities with
+// query parameters and POST /entityOperations/query with a Query body; paging
+// with limit/offset, NGSILD-Results-Count with count=true, prev/next Link
+// headers, every representation including a GeoJSON FeatureCollection.
+#include "api/entity_access.h"
+#include "api/entity_selection.h"
+#include "api/routes.h"
+#include "ngsi/error.h"
+#include "ngsi/syntax.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+size_t sizeParam(const Call& call, std::string_view name, size_t fallback) {
+  auto v = call.req.param(name);
+  if (!v) return fallback;
+  size_t n = 0;
+  if (v->empty() || v->size() > 9) fail(ErrorType::BadRequestData, std::string(name) + " must be a non-negative integer");
+  for (char c : *v) {
+    if (c < '0' || c > '9') fail(ErrorType::BadRequestData, std::string(name) + " must be a non-negative integer");
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  return n;
+}
+
+std::string encodeLinkValue(std::string_view v) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (c <= 0x20 || c == '&' || c == '#' || c == '%' || c == '+' || c == '<' || c == '>' || c == '"' || c >= 0x7f) {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+// <path?params with limit/offset replaced>; rel="prev"|"next" (parameters sorted by name).
+std::string pageLink(const Call& call, size_t limit, size_t offset, std::string_view rel, MediaType media) {
+  auto params = call.req.query;
+  std::erase_if(params, [](const auto& p) { return p.first == "limit" || p.first == "offset"; });
+  params.emplace_back("limit", std::to_string(limit));
+  params.emplace_back("offset", std::to_string(offset));
+  std::stable_sort(params.begin(), params.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string url = call.req.path + "?";
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i) url += "&";
+    url += params[i].first + "=" + encodeLinkValue(params[i].second);
+  }
+  return "<" + url + ">; rel=\"" + std::string(rel) + "\";type=\"" + std::string(mediaTypeName(media)) + "\"";
+}
+
+http::Response answer(Call& call, Selection selection) {
+  auto media = negotiate(call.req, true);
+  auto options = renderOptions(call);
+  size_t limit = sizeParam(call, "limit", call.services.limits.defaultLimit);
+  size_t offset = sizeParam(call, "offset", 0);
+  bool count = false;
+  if (auto c = call.req.param("count")) {
+    if (*c != "true" && *c != "false") fail(ErrorType::BadRequestData, "count must be true or false");
+    count = *c == "true";
+  }
+  if (limit > call.services.limits.maxLimit)
+    fail(ErrorType::TooManyResults, "limit " + std::to_string(limit) + " exceeds the maximum of " +
+                                        std::to_string(call.services.limits.maxLimit));
+  if (limit == 0 && !count) fail(ErrorType::BadRequestData, "limit=0 is only allowed with count=true");
+  if (media != MediaType::GeoJson && call.req.param("geometryProperty"))
+    fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
+  call.requireTenant();
+  auto& q = selection.query;
+  q.offset = offset;
+  q.limit = limit + 1;  // one more tells whether a next page exists
+  q.count = count;
+  auto page = call.services.store.queryEntities(call.tenant(), q);
+  bool more = page.entities.size() > limit;
+  if (more) page.entities.pop_back();
+
+  const auto& ctx = call.context();
+  json::value body;
+  if (media == MediaType::GeoJson) {
+    std::string geometry = ctx.expand(call.req.param("geometryProperty").value_or("location"));
+    json::array features;
+    for (const auto& e : page.entities) features.push_back(ngsi::renderFeature(e, ctx, options, geometry));
+    body = json::object{{"type", "FeatureCollection"}, {"features", std::move(features)}};
+  } else {
+    json::array entities;
+    for (const auto& e : page.entities) entities.push_back(ngsi::renderEntity(e, ctx, options));
+    body = std::move(entities);
+  }
+  auto res = call.respond(200, std::move(body), media);
+  if (count) res.setHeader("NGSILD-Results-Count", std::to_string(page.total));
+  if (limit > 0) {
+    std::string links;
+    if (offset > 0) links = pageLink(call, limit, offset > limit ? offset - limit : 0, "prev", media);
+    if (more) links += (links.empty() ? "" : ", ") + pageLink(call, limit, offset + limit, "next", media);
+    if (!links.empty()) {
+      for (auto& [name, value] : res.headers)
+        if (name == "Link") {
+          value += ", " + links;
+          links.clear();
+        }
+      if (!links.empty()) res.setHeader("Link", links);
+    }
+  }
+  return res;
+}
+
+http::Response queryEntities(Call& call) {
+  call.allowParams({"id", "idPattern", "type", "attrs", "pick", "omit", "q", "scopeQ", "georel",
+                    "geometry", "coordinates", "geoproperty", "options", "format", "lang", "limit",
+                    "offset", "count", "geometryProperty", "datasetId", "local", "csf", "expandValues"});
+  auto selection = selectionFromParams(call);
+  if (!selection.restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData, "a query needs at least one of type, attrs, q or georel (or local=true)");
+  return answer(call, std::move(selection));
+}
+
+http::Response queryPost(Call& call) {
+  call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "limit", "offset", "count",
+                    "geometryProperty", "datasetId", "local", "csf"});
+  const auto& body = call.body();
+  auto selection = selectionFromQueryBody(call, body);
+  if (!selection.restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData, "the Query needs at least one of entities with a type, attrs, q or geoQ");
+  // Query body members that shape the output, as if they were parameters.
+  for (std::string_view member : {"lang"})
+    if (auto* v = body.if_contains(member); v && v->is_string() && !call.req.param(member))
+      call.req.query.emplace_back(std::string(member), std::string(v->get_string()));
+  return answer(call, std::move(selection));
+}
+
+}  // namespace
+
+void registerQueryRoutes(http::Router& router, Services& services) {
+  addRoute(router, services, "GET", "/ngsi-ld/v1/entities", queryEntities);
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/query", queryPost);
+}
+
+}  // namespace allmende::api

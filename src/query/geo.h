@@ -1,0 +1,86 @@
+// Geo-queries (clause 4.10): parsing geoQ parameters (georel, geometry,
+// coordinates, geoproperty) and evaluating a georel between an entity's
+// GeoProperty value (GeoJSON) and the query geometry on the WGS84 sphere, with
+// distances in metres. Also the R-tree index the embedded store keeps per
+// tenant and GeoProperty to find candidates without scanning every entity.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+namespace allmende::query {
+
+enum class GeoRel { Near, Within, Contains, Intersects, Equals, Disjoint, Overlaps };
+
+// The query geometry converted once for evaluation (defined in geo.cpp).
+struct GeoShape;
+
+// A parsed geo-query. Immutable after parseGeoQuery; may be shared between threads.
+struct GeoQuery {
+  GeoRel rel = GeoRel::Intersects;
+  std::optional<double> maxDistance;  // metres, with Near
+  std::optional<double> minDistance;  // metres, with Near
+  boost::json::value geometry;        // the query geometry as GeoJSON {"type", "coordinates"}
+  std::string geoproperty;            // expanded IRI of the GeoProperty (default location)
+  // Set by parseGeoQuery so that geoMatches does not convert `geometry` per
+  // candidate; shared, so copies stay cheap. When null (a GeoQuery built by
+  // hand), geoMatches and candidateBox convert `geometry` on each call.
+  std::shared_ptr<const GeoShape> shape;
+};
+
+// Builds a GeoQuery from the request parameters (georel, geometry, coordinates
+// as the JSON value of the parameter or POST query body; a JSON string holding
+// the coordinates' JSON text is parsed too). An empty geoproperty means
+// location. Throws ngsi::Error BadRequestData naming the fault: missing or
+// unknown georel, near without exactly one positive distance, an unknown
+// geometry type, malformed or out-of-range coordinates.
+GeoQuery parseGeoQuery(std::string_view georel, std::string_view geometry,
+                       const boost::json::value& coordinates, std::string geoproperty);
+
+// True if the entity geometry (a valid GeoJSON geometry) satisfies the query.
+// A value that is not a readable geometry never matches, whatever the georel.
+bool geoMatches(const GeoQuery& query, const boost::json::value& entityGeometry);
+
+// A bounding box in degrees; a query's candidate box (for near: the circle's box).
+// As in RFC 7946 (5.2), minLon > maxLon means the box crosses the antimeridian
+// (it spans minLon..180 and -180..maxLon); a box around a pole spans all longitudes.
+struct GeoBox {
+  double minLon, minLat, maxLon, maxLat;
+};
+// The box of a GeoJSON geometry (edges as great-circle arcs, so a long east-west
+// edge widens it poleward); nullopt if the value is not a readable geometry.
+std::optional<GeoBox> boundingBox(const boost::json::value& geometry);
+// The box entity geometries must intersect to possibly match (nullopt: any may
+// match, e.g. disjoint or near;minDistance).
+std::optional<GeoBox> candidateBox(const GeoQuery& query);
+
+// An R-tree over entity geometries' boxes, keyed by a number the caller assigns.
+// A key may be inserted with several boxes (one per attribute instance); each
+// (key, box) pair is removed by a remove with the same key and box.
+// Not thread-safe: the caller locks.
+class GeoIndex {
+ public:
+  GeoIndex();
+  ~GeoIndex();
+  GeoIndex(GeoIndex&&) noexcept;
+  GeoIndex& operator=(GeoIndex&&) noexcept;
+  void insert(uint64_t key, const GeoBox& box);
+  // Removes the pair if present; otherwise does nothing.
+  void remove(uint64_t key, const GeoBox& box);
+  // Keys whose boxes intersect `box` (edges included), ascending, each once.
+  std::vector<uint64_t> intersecting(const GeoBox& box) const;
+  // The number of (key, box) pairs held.
+  size_t size() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace allmende::query

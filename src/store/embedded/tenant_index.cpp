@@ -1,0 +1,213 @@
+// Candidate selection: of the selectors a query gives (ids, types, attributes,
+// geo box), the smallest index source is walked in id order and the others are
+// checked by set membership, so a selective query touches few entities and a
+// limit=20 query over a large type stops after the first matches.
+#include "store/embedded/tenant_index.h"
+
+#include <algorithm>
+
+namespace allmende::store {
+
+namespace {
+
+template <class Map>
+void decrement(Map& counts, const std::string& key) {
+  auto it = counts.find(key);
+  if (it != counts.end() && --it->second == 0) counts.erase(it);
+}
+
+}  // namespace
+
+void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
+  const std::string* key = &*ids_.insert(id).first;
+  for (const auto& t : meta.types) byType_[t].insert(key);
+  for (const auto& [attr, kind] : meta.attrs) {
+    byAttr_[attr].insert(key);
+    attrKinds_[attr][kind]++;
+    for (const auto& t : meta.types) {
+      typeAttrKinds_[t][attr][kind]++;
+      attrTypes_[attr][t]++;
+    }
+  }
+  for (const auto& t : meta.types) typeAttrKinds_[t];  // a type without attributes still counts
+  for (const auto& [property, box] : meta.geometries)
+    byGeo_[property].insert(reinterpret_cast<uint64_t>(key), box);
+}
+
+void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
+  auto it = ids_.find(id);
+  if (it == ids_.end()) return;
+  const std::string* key = &*it;
+  for (const auto& t : meta.types) {
+    auto set = byType_.find(t);
+    if (set == byType_.end()) continue;
+    set->second.erase(key);
+    if (set->second.empty()) byType_.erase(set);
+  }
+  for (const auto& [attr, kind] : meta.attrs) {
+    if (auto set = byAttr_.find(attr); set != byAttr_.end()) {
+      set->second.erase(key);
+      if (set->second.empty()) byAttr_.erase(set);
+    }
+    decrement(attrKinds_[attr], kind);
+    if (attrKinds_[attr].empty()) attrKinds_.erase(attr);
+    for (const auto& t : meta.types) {
+      decrement(typeAttrKinds_[t][attr], kind);
+      if (typeAttrKinds_[t][attr].empty()) typeAttrKinds_[t].erase(attr);
+      decrement(attrTypes_[attr], t);
+      if (attrTypes_[attr].empty()) attrTypes_.erase(attr);
+    }
+  }
+  for (const auto& t : meta.types)
+    if (!byType_.contains(t)) typeAttrKinds_.erase(t);
+  for (const auto& [property, box] : meta.geometries) {
+    if (auto g = byGeo_.find(property); g != byGeo_.end()) {
+      g->second.remove(reinterpret_cast<uint64_t>(key), box);
+      if (g->second.size() == 0) byGeo_.erase(g);
+    }
+  }
+  ids_.erase(it);
+}
+
+TenantIndex::Source TenantIndex::typeSource(const std::vector<std::vector<std::string>>& dnf) const {
+  Source out;
+  if (dnf.size() == 1) {
+    // One conjunction: walk its smallest type set; the others are checked per candidate.
+    static const IdSet empty;
+    out.set = &empty;
+    for (const auto& t : dnf[0]) {
+      auto it = byType_.find(t);
+      if (it == byType_.end()) return out;
+      if (out.set == &empty || it->second.size() < out.set->size()) out.set = &it->second;
+    }
+    return out;
+  }
+  std::set<const std::string*, ByValue> merged;
+  for (const auto& conjunction : dnf)
+    for (const auto& t : conjunction)
+      if (auto it = byType_.find(t); it != byType_.end()) merged.insert(it->second.begin(), it->second.end());
+  out.list.assign(merged.begin(), merged.end());
+  return out;
+}
+
+TenantIndex::Source TenantIndex::attrSource(const std::vector<std::string>& attrs) const {
+  Source out;
+  if (attrs.size() == 1) {
+    static const IdSet empty;
+    auto it = byAttr_.find(attrs[0]);
+    out.set = it == byAttr_.end() ? &empty : &it->second;
+    return out;
+  }
+  std::set<const std::string*, ByValue> merged;
+  for (const auto& a : attrs)
+    if (auto it = byAttr_.find(a); it != byAttr_.end()) merged.insert(it->second.begin(), it->second.end());
+  out.list.assign(merged.begin(), merged.end());
+  return out;
+}
+
+TenantIndex::Source TenantIndex::idSource(const std::vector<std::string>& ids) const {
+  Source out;
+  for (const auto& id : ids)
+    if (auto it = ids_.find(id); it != ids_.end()) out.list.push_back(&*it);
+  std::sort(out.list.begin(), out.list.end(), ByValue());
+  out.list.erase(std::unique(out.list.begin(), out.list.end()), out.list.end());
+  return out;
+}
+
+TenantIndex::Source TenantIndex::geoSource(const std::string& property, const query::GeoBox& box) const {
+  Source out;
+  auto it = byGeo_.find(property);
+  if (it == byGeo_.end()) return out;
+  for (auto key : it->second.intersecting(box)) out.list.push_back(reinterpret_cast<const std::string*>(key));
+  std::sort(out.list.begin(), out.list.end(), ByValue());
+  return out;
+}
+
+bool TenantIndex::hasTypes(const std::string* id, const std::vector<std::vector<std::string>>& dnf) const {
+  for (const auto& conjunction : dnf) {
+    bool all = true;
+    for (const auto& t : conjunction) {
+      auto it = byType_.find(t);
+      all = all && it != byType_.end() && it->second.contains(id);
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+bool TenantIndex::hasAnyAttr(const std::string* id, const std::vector<std::string>& attrs) const {
+  for (const auto& a : attrs)
+    if (auto it = byAttr_.find(a); it != byAttr_.end() && it->second.contains(id)) return true;
+  return false;
+}
+
+void TenantIndex::forEachCandidate(const EntityQuery& q,
+                                   const std::function<bool(const std::string&)>& visit) const {
+  bool geo = q.geoProperty && q.geoBox;
+  if (!q.ids && !q.types && !q.anyAttrs && !geo) {
+    for (const auto& id : ids_)
+      if (!visit(id)) return;
+    return;
+  }
+  // Build the sources; walk the smallest, check the others per candidate.
+  enum Kind { Ids, Types, Attrs, Geo };
+  std::vector<std::pair<Kind, Source>> sources;
+  if (q.ids) sources.emplace_back(Ids, idSource(*q.ids));
+  if (q.types) sources.emplace_back(Types, typeSource(*q.types));
+  if (q.anyAttrs) sources.emplace_back(Attrs, attrSource(*q.anyAttrs));
+  if (geo) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox));
+  auto walked = std::min_element(sources.begin(), sources.end(), [this](const auto& a, const auto& b) {
+    return a.second.size(ids_.size()) < b.second.size(ids_.size());
+  });
+  std::unordered_set<const std::string*> idFilter, geoFilter;
+  for (const auto& [kind, source] : sources) {
+    if (&source == &walked->second) continue;
+    if (kind == Ids) idFilter.insert(source.list.begin(), source.list.end());
+    if (kind == Geo) geoFilter.insert(source.list.begin(), source.list.end());
+  }
+  auto accept = [&](const std::string* id) {
+    for (const auto& [kind, source] : sources) {
+      // A walked type source is one type of a conjunction: the others still need checking.
+      if (&source == &walked->second && kind != Types) continue;
+      bool in = kind == Ids     ? idFilter.contains(id)
+                : kind == Geo   ? geoFilter.contains(id)
+                : kind == Types ? hasTypes(id, *q.types)
+                                : hasAnyAttr(id, *q.anyAttrs);
+      if (!in) return true;  // not a candidate: keep walking
+    }
+    return visit(*id);
+  };
+  const Source& source = walked->second;
+  if (source.set) {
+    for (const auto* id : *source.set)
+      if (!accept(id)) return;
+  } else {
+    for (const auto* id : source.list)
+      if (!accept(id)) return;
+  }
+}
+
+std::map<std::string, Store::TypeInfo> TenantIndex::types() const {
+  std::map<std::string, Store::TypeInfo> out;
+  for (const auto& [type, attrs] : typeAttrKinds_) {
+    auto& info = out[type];
+    if (auto it = byType_.find(type); it != byType_.end()) info.entityCount = it->second.size();
+    for (const auto& [attr, kinds] : attrs)
+      for (const auto& [kind, n] : kinds) info.attributes[attr].insert(kind);
+  }
+  return out;
+}
+
+std::map<std::string, Store::AttributeInfo> TenantIndex::attributes() const {
+  std::map<std::string, Store::AttributeInfo> out;
+  for (const auto& [attr, kinds] : attrKinds_) {
+    auto& info = out[attr];
+    if (auto it = byAttr_.find(attr); it != byAttr_.end()) info.entityCount = it->second.size();
+    for (const auto& [kind, n] : kinds) info.kinds.insert(kind);
+    if (auto t = attrTypes_.find(attr); t != attrTypes_.end())
+      for (const auto& [type, n] : t->second) info.types.insert(type);
+  }
+  return out;
+}
+
+}  // namespace allmende::store

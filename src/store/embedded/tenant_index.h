@@ -1,0 +1,66 @@
+// The in-memory indexes of one tenant in the embedded store: every entity id
+// (ordered), entity ids by type and by attribute (ordered by id), an R-tree
+// per GeoProperty, and the counters discovery (/types, /attributes) reports.
+// Rebuilt from the stored entities at start; kept current by every write.
+// Not thread-safe: RocksStore guards it with its index mutex.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "query/geo.h"
+#include "store/store.h"
+
+namespace allmende::store {
+
+class TenantIndex {
+ public:
+  void add(const std::string& id, const EntityMeta& meta);
+  void remove(const std::string& id, const EntityMeta& meta);
+  size_t size() const { return ids_.size(); }
+
+  // Calls visit(id) for each candidate of the query's selectors, in id order,
+  // until visit returns false. Candidates still need the exact predicate.
+  void forEachCandidate(const EntityQuery& query,
+                        const std::function<bool(const std::string&)>& visit) const;
+
+  std::map<std::string, Store::TypeInfo> types() const;
+  std::map<std::string, Store::AttributeInfo> attributes() const;
+
+ private:
+  struct ByValue {
+    bool operator()(const std::string* a, const std::string* b) const { return *a < *b; }
+  };
+  using IdSet = std::set<const std::string*, ByValue>;
+  using IdList = std::vector<const std::string*>;  // sorted by value
+
+  // A candidate source: an index set, or a list built from several of them.
+  struct Source {
+    const IdSet* set = nullptr;
+    IdList list;
+    bool all = false;  // every entity
+    size_t size(size_t total) const { return all ? total : set ? set->size() : list.size(); }
+  };
+  Source typeSource(const std::vector<std::vector<std::string>>& dnf) const;
+  Source attrSource(const std::vector<std::string>& attrs) const;
+  Source idSource(const std::vector<std::string>& ids) const;
+  Source geoSource(const std::string& property, const query::GeoBox& box) const;
+  bool hasTypes(const std::string* id, const std::vector<std::vector<std::string>>& dnf) const;
+  bool hasAnyAttr(const std::string* id, const std::vector<std::string>& attrs) const;
+
+  std::set<std::string> ids_;
+  std::unordered_map<std::string, IdSet> byType_;
+  std::unordered_map<std::string, IdSet> byAttr_;
+  std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
+  // Discovery counters: type -> attribute -> kind -> entities; attribute -> kind / type -> entities.
+  std::map<std::string, std::map<std::string, std::map<std::string, size_t>>> typeAttrKinds_;
+  std::map<std::string, std::map<std::string, size_t>> attrKinds_;
+  std::map<std::string, std::map<std::string, size_t>> attrTypes_;
+};
+
+}  // namespace allmende::store

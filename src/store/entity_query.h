@@ -1,0 +1,40 @@
+// What a query asks the store for: candidate selectors the store answers from
+// its indexes (ids, types, attribute presence, a geo box), an exact predicate
+// the caller builds (q, scopeQ, geo relation, idPattern, ...) that the store
+// applies to each candidate, and paging. Results come in entity id order, so
+// that offset/limit paging neither repeats nor skips entities.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "query/geo.h"
+
+namespace allmende::store {
+
+struct EntityQuery {
+  // Candidate selectors; each one given narrows the candidates.
+  std::optional<std::vector<std::string>> ids;                // any of these ids
+  std::optional<std::vector<std::vector<std::string>>> types;  // OR of ANDs of type IRIs
+  std::optional<std::vector<std::string>> anyAttrs;           // has at least one of them
+  std::optional<std::string> geoProperty;                     // with geoBox: R-tree candidates
+  std::optional<query::GeoBox> geoBox;
+
+  // Exact check of a candidate (the stored, unexpired entity); empty = accept.
+  std::function<bool(const boost::json::object&)> predicate;
+
+  size_t offset = 0;
+  size_t limit = 20;   // 0: no entities, only the count (with count)
+  bool count = false;  // also count every match
+};
+
+struct EntityPage {
+  std::vector<boost::json::object> entities;
+  size_t total = 0;  // all matches, when EntityQuery::count
+};
+
+}  // namespace allmende::store
