@@ -1,0 +1,13 @@
+-- Query by type and a numeric range on temperature, first page of 20
+-- (GET /ngsi-ld/v1/entities?type=AirQualityObserved&q=temperature>=A;temperature<B&limit=20).
+math.randomseed(os.time() + 2)
+
+request = function()
+  local low = math.random(0, 35)
+  local q = string.format("temperature%%3E%%3D%d%%3Btemperature%%3C%d", low, low + 5)
+  return wrk.format("GET", "/ngsi-ld/v1/entities?type=AirQualityObserved&limit=20&q=" .. q)
+end
+
+response = function(status)
+  if status ~= 200 then error("unexpected status " .. status) end
+end
