@@ -23,6 +23,7 @@ namespace {
 struct Item {
   json::object body;
   jsonld::ContextPtr context;
+  std::string fault;  // why this element cannot be applied, if it cannot
 };
 
 // The body: a non-empty JSON array of objects (or of ids, for delete), each
@@ -43,6 +44,8 @@ json::array batchArray(Call& call) {
   return std::move(items);
 }
 
+// Elements whose @context placement does not fit the Content-Type fail on their
+// own (in the 207 result), as every other per-entity fault does.
 std::vector<Item> batchEntities(Call& call) {
   auto items = batchArray(call);
   bool ld = bodyMediaType(call.req, false) == MediaType::JsonLd;
@@ -52,11 +55,14 @@ std::vector<Item> batchEntities(Call& call) {
   for (auto& v : items) {
     if (!v.is_object()) fail(ErrorType::BadRequestData, "every batch element must be an entity object");
     auto& o = v.get_object();
-    const json::value* ctx = o.if_contains("@context");
-    if (ld && !ctx) fail(ErrorType::BadRequestData, "with application/ld+json every entity needs an @context");
-    if (!ld && ctx) fail(ErrorType::BadRequestData, "with application/json the entities must not contain an @context");
-    Item item{std::move(o), nullptr};
-    item.context = ld ? call.services.contexts.resolve(*ctx) : nullptr;
+    Item item{std::move(o), nullptr, {}};
+    const json::value* ctx = item.body.if_contains("@context");
+    if (ld && !ctx)
+      item.fault = "with application/ld+json every entity needs an @context";
+    else if (!ld && ctx)
+      item.fault = "with application/json an entity must not contain an @context (use a Link header)";
+    else if (ld)
+      item.context = call.services.contexts.resolve(*ctx);
     out.push_back(std::move(item));
   }
   if (!ld) call.context();  // resolve the Link header's context once, failing the whole batch if needed
@@ -95,6 +101,7 @@ Outcome forEach(std::vector<Item>& items, Op op) {
     std::string id = idOf(item.body);
     try {
       if (id.empty()) fail(ErrorType::BadRequestData, "the entity has no id");
+      if (!item.fault.empty()) fail(ErrorType::BadRequestData, item.fault);
       if (op(item, id)) out.created.emplace_back(id);
       out.success.emplace_back(id);
     } catch (const ngsi::Error& e) {
@@ -167,9 +174,17 @@ http::Response batchUpdate(Call& call) {
   auto now = ngsi::nowMs();
   auto out = forEach(items, [&](Item& item, const std::string& id) {
     auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Fragment);
+    ngsi::AttributeOutcome outcome;
     mutateEntity(call, id, {}, [&](json::object& entity) {
-      ngsi::appendAttributes(entity, parsed, noOverwrite, now);
+      outcome = ngsi::appendAttributes(entity, parsed, noOverwrite, now);
     });
+    if (!outcome.notUpdated.empty()) {
+      // The entity was updated, but not completely: say which attributes were kept.
+      std::string kept;
+      for (const auto& [name, reason] : outcome.notUpdated)
+        kept += (kept.empty() ? "" : ", ") + contextOf(call, item).compact(name);
+      fail(ErrorType::BadRequestData, "attributes not overwritten (noOverwrite): " + kept);
+    }
     return false;
   });
   return result(call, out, false);
@@ -190,9 +205,10 @@ http::Response batchMerge(Call& call) {
 http::Response batchDelete(Call& call) {
   call.allowParams({"local"});
   auto items = batchArray(call);
+  for (const auto& v : items)
+    if (!v.is_string()) fail(ErrorType::BadRequestData, "a batch delete needs an array of entity ids");
   Outcome out;
   for (const auto& v : items) {
-    if (!v.is_string()) fail(ErrorType::BadRequestData, "a batch delete needs an array of entity ids");
     std::string id(v.get_string());
     try {
       if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "'" + id + "' is not a URI");

@@ -156,7 +156,10 @@ ngsi::RenderOptions renderOptions(Call& call) {
   };
   if (call.req.param("pick")) o.pick = compactNames("pick");
   if (call.req.param("omit")) o.omit = compactNames("omit");
-  if (auto ds = call.req.param("datasetId")) o.datasetId = std::string(*ds);
+  if (call.req.param("datasetId")) {
+    auto ids = call.listParam("datasetId");
+    o.datasetIds = std::set<std::string>(ids.begin(), ids.end());
+  }
   return o;
 }
 

@@ -32,6 +32,7 @@ struct Selector {
 
 struct Filters {
   bool anyType = false;             // type=*
+  bool userAttrs = false;           // attrs names an attribute (not only id, type, createdAt, ...)
   std::vector<Selector> selectors;  // OR; empty = any entity
   std::vector<std::string> attrs;   // any of
   query::ExprPtr q, scopeQ;
@@ -87,10 +88,27 @@ query::ExprPtr parsedQ(std::string_view text, Call& call, const std::vector<std:
   return q;
 }
 
+// True if the expression compares at least one attribute (not only the entity's
+// own createdAt/modifiedAt), which makes a query narrow enough (5.7.2.4).
+bool namesAttribute(const query::Expr& e) {
+  if (e.kind != query::Expr::Kind::Term) {
+    for (const auto& c : e.children)
+      if (namesAttribute(*c)) return true;
+    return false;
+  }
+  const auto& path = e.term.path;
+  return !(path.attributes.size() == 1 && path.member != query::AttrPath::Member::Value);
+}
+
+bool isSystemName(std::string_view n) {
+  return n == "id" || n == "type" || n == "createdAt" || n == "modifiedAt" || n == "scope" ||
+         n == "expiresAt" || n == "deletedAt";
+}
+
 Selection finish(Filters f) {
   Selection out;
   auto& q = out.query;
-  out.restricted = f.anyType || !f.attrs.empty() || f.q || f.geo;
+  out.restricted = f.anyType || f.userAttrs || (f.q && namesAttribute(*f.q)) || f.geo;
   for (const auto& s : f.selectors) out.restricted = out.restricted || s.types.has_value();
   // Index selectors: only when every selector restricts the same way can the union be used.
   bool allIds = !f.selectors.empty(), allTypes = !f.selectors.empty();
@@ -175,9 +193,18 @@ Selection selectionFromParams(Call& call) {
     }
   }
   if (!s.ids.empty() || s.idPattern || s.types) f.selectors.push_back(std::move(s));
-  if (call.req.param("attrs")) f.attrs = expandedAttrs(call, call.listParam("attrs"));
+  if (call.req.param("attrs")) {
+    auto names = call.listParam("attrs");
+    for (const auto& n : names) {
+      if (n.find('{') != std::string::npos)
+        fail(ErrorType::BadRequestData, "attrs cannot select members of linked entities ('" + n + "')");
+      f.userAttrs = f.userAttrs || !isSystemName(n);
+    }
+    f.attrs = expandedAttrs(call, names);
+  }
   if (auto q = call.req.param("q")) f.q = parsedQ(*q, call, call.listParam("expandValues"));
   if (auto sq = call.req.param("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
+  if (auto csf = call.req.param("csf")) query::parseQ(*csf, call.context());  // syntax only: no registrations yet
   auto georel = call.req.param("georel");
   if (georel) {
     json::value coordinates;
@@ -210,11 +237,28 @@ Selection selectionFromQueryBody(Call& call, const json::object& body) {
       if (!e.is_object()) fail(ErrorType::BadRequestData, "an entity selector must be an object");
       const auto& o = e.get_object();
       Selector s;
+      for (const auto& [k, v] : o)
+        if (k != "id" && k != "idPattern" && k != "type")
+          fail(ErrorType::BadRequestData, "an entity selector has no member '" + std::string(k) + "'");
       if (auto* id = o.if_contains("id")) {
-        if (!id->is_string()) fail(ErrorType::BadRequestData, "an entity selector's id must be a URI");
-        s.ids = checkedIds({std::string(id->get_string())});
+        // A String or String[]; when ids are given they take precedence over idPattern.
+        if (id->is_string()) {
+          s.ids = checkedIds({std::string(id->get_string())});
+        } else if (id->is_array() && !id->get_array().empty()) {
+          std::vector<std::string> ids;
+          for (const auto& i : id->get_array()) {
+            if (!i.is_string()) fail(ErrorType::BadRequestData, "an entity selector's id must be URIs");
+            ids.emplace_back(i.get_string());
+          }
+          s.ids = checkedIds(ids);
+        } else {
+          fail(ErrorType::BadRequestData, "an entity selector's id must be a URI or an array of URIs");
+        }
       }
-      if (auto* p = o.if_contains("idPattern"); p && p->is_string()) s.idPattern = compilePattern(p->get_string());
+      if (auto* p = o.if_contains("idPattern"); p && s.ids.empty()) {
+        if (!p->is_string()) fail(ErrorType::BadRequestData, "an entity selector's idPattern must be a string");
+        s.idPattern = compilePattern(p->get_string());
+      }
       if (auto* t = o.if_contains("type")) {
         if (!t->is_string()) fail(ErrorType::BadRequestData, "an entity selector's type must be a string");
         s.types = query::parseTypeSelection(t->get_string(), call.context());
@@ -223,14 +267,19 @@ Selection selectionFromQueryBody(Call& call, const json::object& body) {
     }
   }
   if (auto* attrs = body.if_contains("attrs")) {
-    if (!attrs->is_array()) fail(ErrorType::BadRequestData, "attrs must be an array of names");
+    if (!attrs->is_array() || attrs->get_array().empty())
+      fail(ErrorType::BadRequestData, "attrs must be a non-empty array of names");
     std::vector<std::string> names;
     for (const auto& a : attrs->get_array()) {
       if (!a.is_string()) fail(ErrorType::BadRequestData, "attrs must be an array of names");
       names.emplace_back(a.get_string());
     }
+    for (const auto& n : names) f.userAttrs = f.userAttrs || !isSystemName(n);
     f.attrs = expandedAttrs(call, names);
   }
+  if (body.contains("temporalQ"))
+    fail(ErrorType::BadRequestData, "temporalQ belongs to the temporal API, not to a Query of current entities");
+  if (auto csf = stringMember("csf")) query::parseQ(*csf, call.context());
   if (auto q = stringMember("q")) f.q = parsedQ(*q, call, {});
   if (auto sq = stringMember("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
   if (auto* g = body.if_contains("geoQ")) {

@@ -1,9 +1,15 @@
-// Purge entities (clause 5.6.21, DELETE /ngsi-ld/v1/entities?type=&id=&idPattern=&q=):
-// deletes every entity a selection matches, each through the write path.
+// Purge entities (clause 5.6.21, DELETE /ngsi-ld/v1/entities?type=&id=&idPattern=&q=...):
+// deletes every entity a selection matches, or with drop=/keep= removes (keeps)
+// only the named attributes of each; each entity through the write path.
+#include <set>
+
 #include "api/entity_access.h"
 #include "api/entity_selection.h"
 #include "api/routes.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "ngsi/syntax.h"
 
 namespace allmende::api {
 
@@ -12,14 +18,31 @@ using ngsi::fail;
 
 namespace {
 
+std::set<std::string> attributeSet(Call& call, std::string_view param) {
+  std::set<std::string> out;
+  for (const auto& n : call.listParam(param)) {
+    if (!ngsi::isValidName(n)) fail(ErrorType::BadRequestData, "invalid attribute name '" + n + "' in " + std::string(param));
+    out.insert(call.context().expand(n));
+  }
+  if (out.empty()) fail(ErrorType::BadRequestData, std::string(param) + " must name attributes");
+  return out;
+}
+
 http::Response purgeEntities(Call& call) {
-  call.allowParams({"id", "idPattern", "type", "q", "scopeQ", "attrs", "local", "expandValues"});
+  call.allowParams({"id", "idPattern", "type", "q", "scopeQ", "attrs", "local", "expandValues", "keep", "drop"});
+  if (call.req.param("keep") && call.req.param("drop"))
+    fail(ErrorType::BadRequestData, "keep and drop cannot be used together");
   auto selection = selectionFromParams(call);
-  if (!selection.restricted && !call.req.param("id") && !call.req.param("idPattern") && !call.req.param("scopeQ"))
-    fail(ErrorType::BadRequestData, "purging needs at least one of type, id, idPattern, q, scopeQ or attrs");
+  // Too wide (5.6.21.4): like a query, a purge needs a type, an attribute or a
+  // geo-query; ids or an id pattern alone are not enough; local=true opts in.
+  if (!selection.restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData, "purging needs at least one of type, attrs, q or georel (or local=true)");
+  std::optional<std::set<std::string>> drop, keep;
+  if (call.req.param("drop")) drop = attributeSet(call, "drop");
+  if (call.req.param("keep")) keep = attributeSet(call, "keep");
   call.requireTenant();
   // Collect the ids first (the predicate records them, so no entity body is kept),
-  // then delete each one; an entity deleted concurrently is simply skipped.
+  // then change each one; an entity deleted concurrently is simply skipped.
   std::vector<std::string> ids;
   auto& q = selection.query;
   auto exact = std::move(q.predicate);
@@ -30,9 +53,22 @@ http::Response purgeEntities(Call& call) {
   q.limit = 0;
   q.count = true;
   call.services.store.queryEntities(call.tenant(), q);
+  auto now = ngsi::nowMs();
   for (const auto& id : ids) {
     try {
-      removeEntity(call, id, {});
+      if (!drop && !keep) {
+        removeEntity(call, id, {});
+        continue;
+      }
+      mutateEntity(call, id, {}, [&](json::object& entity) {
+        auto& attrs = entity[ngsi::key::attrs].as_object();
+        for (auto it = attrs.begin(); it != attrs.end();) {
+          std::string name(it->key());
+          bool remove = drop ? drop->contains(name) : !keep->contains(name);
+          it = remove ? attrs.erase(it) : std::next(it);
+        }
+        entity[ngsi::key::modifiedAt] = now;
+      });
     } catch (const ngsi::Error& e) {
       if (e.type() != ErrorType::ResourceNotFound) throw;
     }

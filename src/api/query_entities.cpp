@@ -4,8 +4,13 @@
 // headers, every representation including a GeoJSON FeatureCollection.
 #include "api/entity_access.h"
 #include "api/entity_selection.h"
+#include "api/linked_entities.h"
 #include "api/routes.h"
+#include "ngsi/datetime.h"
 #include "ngsi/error.h"
+#include "query/order_by.h"
+
+#include <set>
 #include "ngsi/syntax.h"
 
 namespace allmende::api {
@@ -49,7 +54,9 @@ std::string pageLink(const Call& call, size_t limit, size_t offset, std::string_
   params.emplace_back("limit", std::to_string(limit));
   params.emplace_back("offset", std::to_string(offset));
   std::stable_sort(params.begin(), params.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string url = call.req.path + "?";
+  std::string url = call.req.path;
+  if (url.size() > 1 && url.back() == '/') url.pop_back();  // the canonical path of the resource
+  url += "?";
   for (size_t i = 0; i < params.size(); ++i) {
     if (i) url += "&";
     url += params[i].first + "=" + encodeLinkValue(params[i].second);
@@ -75,6 +82,15 @@ http::Response answer(Call& call, Selection selection) {
     fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
   call.requireTenant();
   auto& q = selection.query;
+  if (!q.ordering && call.req.param("orderBy")) {
+    json::value from;
+    if (auto f = call.req.param("orderFrom")) from = json::string(*f);
+    q.ordering = std::make_shared<query::Ordering>(*call.req.param("orderBy"), call.context(), from,
+                                                   call.req.param("collation"));
+  } else if (call.req.param("collation") && !q.ordering) {
+    fail(ErrorType::BadRequestData, "collation needs orderBy");
+  }
+  q.now = ngsi::nowMs();
   q.offset = offset;
   q.limit = limit + 1;  // one more tells whether a next page exists
   q.count = count;
@@ -90,8 +106,18 @@ http::Response answer(Call& call, Selection selection) {
     for (const auto& e : page.entities) features.push_back(ngsi::renderFeature(e, ctx, options, geometry));
     body = json::object{{"type", "FeatureCollection"}, {"features", std::move(features)}};
   } else {
+    auto join = joinParams(call);
     json::array entities;
-    for (const auto& e : page.entities) entities.push_back(ngsi::renderEntity(e, ctx, options));
+    std::set<std::string> seen;  // flat joins list each linked entity once
+    for (const auto& e : page.entities) {
+      auto rendered = renderJoined(call, e, options, join);
+      if (rendered.is_array()) {
+        for (auto& r : rendered.get_array())
+          if (seen.insert(std::string(r.get_object().at("id").get_string())).second) entities.push_back(std::move(r));
+      } else if (!options.pick || rendered.get_object().size() > 0) {
+        entities.push_back(std::move(rendered));  // an entity the projection leaves empty is not listed
+      }
+    }
     body = std::move(entities);
   }
   auto res = call.respond(200, std::move(body), media);
@@ -115,7 +141,8 @@ http::Response answer(Call& call, Selection selection) {
 http::Response queryEntities(Call& call) {
   call.allowParams({"id", "idPattern", "type", "attrs", "pick", "omit", "q", "scopeQ", "georel",
                     "geometry", "coordinates", "geoproperty", "options", "format", "lang", "limit",
-                    "offset", "count", "geometryProperty", "datasetId", "local", "csf", "expandValues"});
+                    "offset", "count", "geometryProperty", "datasetId", "local", "csf", "expandValues",
+                    "orderBy", "orderFrom", "collation", "join", "joinLevel"});
   auto selection = selectionFromParams(call);
   if (!selection.restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData, "a query needs at least one of type, attrs, q or georel (or local=true)");
@@ -127,12 +154,54 @@ http::Response queryPost(Call& call) {
                     "geometryProperty", "datasetId", "local", "csf"});
   const auto& body = call.body();
   auto selection = selectionFromQueryBody(call, body);
+  if (auto* orderBy = body.if_contains("orderBy")) {
+    // OrderingParams (5.2.43): orderBy String[], coordinates (for distance), collation.
+    if (!orderBy->is_array()) fail(ErrorType::BadRequestData, "orderBy must be an array of strings");
+    std::string joined;
+    for (const auto& o : orderBy->get_array()) {
+      if (!o.is_string()) fail(ErrorType::BadRequestData, "orderBy must be an array of strings");
+      joined += (joined.empty() ? "" : ",") + std::string(o.get_string());
+    }
+    auto* geometry = body.if_contains("geometry");
+    if (geometry && !geometry->is_string()) fail(ErrorType::BadRequestData, "geometry must be a string");
+    auto* coordinates = body.if_contains("coordinates");
+    if (coordinates && !coordinates->is_array()) fail(ErrorType::BadRequestData, "coordinates must be a JSON array");
+    std::optional<std::string_view> collation;
+    if (auto* c = body.if_contains("collation")) {
+      if (!c->is_string()) fail(ErrorType::BadRequestData, "collation must be a string");
+      collation = c->get_string();
+    }
+    selection.query.ordering = std::make_shared<query::Ordering>(
+        joined, call.context(), coordinates ? *coordinates : json::value(), collation);
+  }
   if (!selection.restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData, "the Query needs at least one of entities with a type, attrs, q or geoQ");
-  // Query body members that shape the output, as if they were parameters.
-  for (std::string_view member : {"lang"})
-    if (auto* v = body.if_contains(member); v && v->is_string() && !call.req.param(member))
-      call.req.query.emplace_back(std::string(member), std::string(v->get_string()));
+  // Query body members that shape the output act like the parameters of GET.
+  static const std::set<std::string_view> known = {
+      "type", "entities", "attrs", "pick", "omit", "q", "geoQ", "csf", "scopeQ", "lang", "join",
+      "joinLevel", "datasetId", "orderBy", "collation", "coordinates", "geometry", "local",
+      "expandValues", "containedBy", "@context"};
+  for (const auto& [member, v] : body)
+    if (!known.contains(member))
+      fail(ErrorType::BadRequestData, "a Query has no member '" + std::string(member) + "'");
+  for (std::string_view member : {"attrs", "pick", "omit", "lang", "join", "joinLevel", "datasetId"}) {
+    auto* v = body.if_contains(member);
+    if (!v || call.req.param(member)) continue;
+    std::string text;
+    if (v->is_string()) {
+      text = std::string(v->get_string());
+    } else if (v->is_int64() || v->is_uint64()) {
+      text = json::serialize(*v);
+    } else if (v->is_array()) {
+      for (const auto& e : v->get_array()) {
+        if (!e.is_string()) fail(ErrorType::BadRequestData, std::string(member) + " must be strings");
+        text += (text.empty() ? "" : ",") + std::string(e.get_string());
+      }
+    } else {
+      fail(ErrorType::BadRequestData, "invalid " + std::string(member) + " in the Query");
+    }
+    call.req.query.emplace_back(std::string(member), std::move(text));
+  }
   return answer(call, std::move(selection));
 }
 

@@ -34,12 +34,12 @@ int hexValue(char c) {
 }
 }  // namespace
 
-std::optional<std::string> percentDecode(std::string_view in) {
+std::optional<std::string> percentDecode(std::string_view in, bool formEncoded) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
-      out.push_back(in[i]);
+      out.push_back(formEncoded && in[i] == '+' ? ' ' : in[i]);
       continue;
     }
     if (i + 2 >= in.size()) return std::nullopt;
@@ -63,9 +63,8 @@ bool parseTarget(std::string_view target, std::string& path,
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     if (part.empty()) continue;
     auto eq = part.find('=');
-    auto name = percentDecode(part.substr(0, eq));
-    auto value = percentDecode(eq == std::string_view::npos ? std::string_view()
-                                                             : part.substr(eq + 1));
+    auto name = percentDecode(part.substr(0, eq), true);
+    auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), true);
     if (!name || !value) return false;
     query.emplace_back(std::move(*name), std::move(*value));
   }

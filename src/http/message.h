@@ -33,13 +33,15 @@ struct Response {
   void setHeader(std::string name, std::string value);
 };
 
-// Splits a raw target "/a/b?x=1&y=2" into path and decoded query pairs.
+// Splits a raw target "/a/b?x=1&y=2" into path and decoded query pairs
+// ('+' in the query is a space; a literal plus is sent as %2B).
 // Returns false if the query string cannot be percent-decoded.
 bool parseTarget(std::string_view target, std::string& path,
                  std::vector<std::pair<std::string, std::string>>& query);
 
-// Percent-decodes one path segment or query component; '+' stays '+'.
+// Percent-decodes one path segment, or (formEncoded) one query component where
+// '+' stands for a space as browsers and HTTP clients send it.
 // Returns std::nullopt on a malformed escape.
-std::optional<std::string> percentDecode(std::string_view in);
+std::optional<std::string> percentDecode(std::string_view in, bool formEncoded = false);
 
 }  // namespace allmende::http

@@ -165,6 +165,7 @@ struct Parser {
 void Parser::value(const json::value& v, json::object& out, AttributeKind kind,
                    const std::string& name) {
   std::string member(valueMember(kind));
+  if (v.is_null()) bad(name + ": JSON null is not a value; urn:ngsi-ld:null deletes in updates");
   if (isNgsiNull(v)) {
     if (!allowsNull(mode)) bad(name + ": \"" + member + "\" must not be null");
     out[member] = nullptr;
@@ -398,9 +399,7 @@ bool isReservedAttributeName(std::string_view name) {
 
 }  // namespace
 
-bool isNgsiNull(const json::value& v) {
-  return v.is_null() || (v.is_string() && v.get_string() == "urn:ngsi-ld:null");
-}
+bool isNgsiNull(const json::value& v) { return v.is_string() && v.get_string() == "urn:ngsi-ld:null"; }
 
 bool isDeletion(const json::object& instance) {
   auto* v = instance.if_contains(valueMember(kindOf(instance)));

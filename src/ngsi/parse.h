@@ -31,7 +31,8 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
 json::array parseAttribute(const json::value& value, const std::string& name, const std::string& iri,
                            const jsonld::Context& ctx, ParseMode mode);
 
-// True for the NGSI-LD null: JSON null or "urn:ngsi-ld:null".
+// True for the NGSI-LD null "urn:ngsi-ld:null" (JSON null is never accepted:
+// JSON-LD drops it, so NGSI-LD spells deletion with this URI, clause 4.5.x/5.5.4).
 bool isNgsiNull(const json::value& v);
 
 // True if a parsed (Patch/Merge) instance asks for its deletion: its value

@@ -152,9 +152,9 @@ json::value renderAttribute(const json::array& instances, const jsonld::Context&
   json::array kept;
   for (const auto& inst : instances) {
     if (!inst.is_object() || isExpired(inst.get_object(), o.now)) continue;
-    if (o.datasetId) {
-      std::string_view ds = datasetIdOf(inst.get_object());
-      if (*o.datasetId == "@none" ? !ds.empty() : ds != *o.datasetId) continue;
+    if (o.datasetIds) {
+      std::string ds(datasetIdOf(inst.get_object()));
+      if (!o.datasetIds->contains(ds.empty() ? "@none" : ds)) continue;
     }
     kept.push_back(inst);
   }

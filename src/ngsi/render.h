@@ -26,7 +26,7 @@ struct RenderOptions {
   std::optional<std::set<std::string>> attrs;        // expanded attribute IRIs to keep
   std::optional<std::set<std::string>> pick;         // compacted member names to keep (incl. id, type)
   std::set<std::string> omit;                        // compacted member names to drop
-  std::optional<std::string> datasetId;              // only instances with this datasetId ("@none" = default)
+  std::optional<std::set<std::string>> datasetIds;   // only instances with these datasetIds ("@none" = default)
   int64_t now = 0;
 };
 

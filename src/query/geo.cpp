@@ -548,6 +548,19 @@ bool geoMatches(const GeoQuery& query, const json::value& entityGeometry) {
   }
 }
 
+std::optional<double> distanceMeters(const json::value& geometry, double lon, double lat) {
+  auto shape = readShape(geometry, false);
+  if (!shape) return std::nullopt;
+  const Part from = MultiPoint{Point(lon, lat)};
+  double d = std::numeric_limits<double>::infinity();
+  try {
+    for (const Part& p : shape->parts) d = std::min(d, partDistance(from, p));
+  } catch (const bg::exception&) {
+    return std::nullopt;
+  }
+  return d;
+}
+
 std::optional<GeoBox> boundingBox(const json::value& geometry) {
   auto shape = readShape(geometry, true);
   if (!shape) return std::nullopt;

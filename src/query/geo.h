@@ -47,6 +47,10 @@ GeoQuery parseGeoQuery(std::string_view georel, std::string_view geometry,
 // A value that is not a readable geometry never matches, whatever the georel.
 bool geoMatches(const GeoQuery& query, const boost::json::value& entityGeometry);
 
+// The shortest distance in metres from the point (lon, lat) to a geometry, or
+// nullopt if the geometry cannot be read (orderBy dist-asc/dist-desc).
+std::optional<double> distanceMeters(const boost::json::value& geometry, double lon, double lat);
+
 // A bounding box in degrees; a query's candidate box (for near: the circle's box).
 // As in RFC 7946 (5.2), minLon > maxLon means the box crosses the antimeridian
 // (it spans minLon..180 and -180..maxLon); a box around a pole spans all longitudes.

@@ -1,8 +1,9 @@
 // What a query asks the store for: candidate selectors the store answers from
 // its indexes (ids, types, attribute presence, a geo box), an exact predicate
 // the caller builds (q, scopeQ, geo relation, idPattern, ...) that the store
-// applies to each candidate, and paging. Results come in entity id order, so
-// that offset/limit paging neither repeats nor skips entities.
+// applies to each candidate, an optional ordering, and paging. Without an
+// ordering, results come in entity id order; with one, ties keep id order; so
+// offset/limit paging neither repeats nor skips entities.
 #pragma once
 
 #include <functional>
@@ -13,6 +14,7 @@
 #include <boost/json/object.hpp>
 
 #include "query/geo.h"
+#include "query/order_by.h"
 
 namespace allmende::store {
 
@@ -26,6 +28,10 @@ struct EntityQuery {
 
   // Exact check of a candidate (the stored, unexpired entity); empty = accept.
   std::function<bool(const boost::json::object&)> predicate;
+
+  // Order of the results: by id when null, else by the ordering's keys (ties by id).
+  std::shared_ptr<const query::Ordering> ordering;
+  int64_t now = 0;  // for reading sort keys of transient data
 
   size_t offset = 0;
   size_t limit = 20;   // 0: no entities, only the count (with count)

@@ -1,4 +1,4 @@
-"""NGSI-LD null (4.5.0, 5.5.12): "urn:ngsi-ld:null" (or JSON null) in an update
+"""NGSI-LD null (4.5.0, 5.5.12): "urn:ngsi-ld:null" in an update
 or merge deletes what it stands for; in places where it means nothing (create,
 a nested value of a partial update, a datasetId) it is 400 BadRequestData.
 Also: update adding a new datasetId instance (5.6.2) and the attribute kind
@@ -62,13 +62,18 @@ def test_update_with_null_value_deletes_the_property(broker):
     assert body["keep"] == prop(1)
 
 
-def test_update_with_json_null_value_deletes_the_property(broker):
-    """5.6.2 / 4.5.0: JSON null as the value has the same meaning as urn:ngsi-ld:null."""
+def test_json_null_is_not_the_ngsi_ld_null(broker):
+    """5.5.4 / 4.5.0: JSON null is no value (JSON-LD drops it); only urn:ngsi-ld:null
+    deletes, so an update carrying JSON null is 400 BadRequestData and changes nothing
+    (conformance 057_03_02)."""
     eid = unique_id()
     create(broker, thing(eid, name=prop("x"), keep=prop(1)))
     r = requests.patch(attrs_url(broker, eid), json={"name": prop(None)}, headers=JSON)
-    assert r.status_code == 204, r.text
-    assert "name" not in read(broker, eid)
+    assert_problem(r, 400, "BadRequestData")
+    assert read(broker, eid)["name"] == prop("x")
+    r = requests.patch(f"{broker.api}/entities/{eid}", json={"name": prop(None)}, headers=JSON)
+    assert_problem(r, 400, "BadRequestData")
+    assert read(broker, eid)["name"] == prop("x")
 
 
 def test_update_with_null_object_deletes_the_relationship(broker):

@@ -85,9 +85,12 @@ TEST(Parse, Errors) {
   EXPECT_EQ(errorOf(R"({"id":"urn:a","type":"T","a":null})"), ErrorType::BadRequestData);
 }
 
-TEST(Parse, PatchAllowsNull) {
-  auto e = parse(R"({"a":"urn:ngsi-ld:null","b":{"value":null}})", ParseMode::Merge);
+TEST(Parse, NgsiLdNullOnlyInUpdates) {
+  auto e = parse(R"({"a":"urn:ngsi-ld:null","b":{"value":"urn:ngsi-ld:null"}})", ParseMode::Merge);
   EXPECT_TRUE(e.at("attrs").at(kVocab + "a").as_array()[0].at("value").is_null());
   EXPECT_TRUE(e.at("attrs").at(kVocab + "b").as_array()[0].at("value").is_null());
   EXPECT_TRUE(isNgsiNull(json::value("urn:ngsi-ld:null")));
+  EXPECT_FALSE(isNgsiNull(json::value(nullptr))) << "JSON null is not the NGSI-LD null";
+  EXPECT_EQ(errorOf(R"({"b":{"value":null}})", ParseMode::Merge), ErrorType::BadRequestData);
+  EXPECT_EQ(errorOf(R"({"id":"urn:a","type":"T","b":{"value":"urn:ngsi-ld:null"}})"), ErrorType::BadRequestData);
 }

@@ -152,14 +152,31 @@ class RocksStore final : public Store {
     auto it = tenants_.find(std::string(tenant));
     if (it == tenants_.end()) return page;
     std::string prefix = entityPrefix(tenant);
-    size_t matched = 0;
     std::string value;
+    auto load = [&](const std::string& id) -> std::optional<Entity> {
+      if (!db_->Get(rocksdb::ReadOptions(), prefix + id, &value).ok()) return std::nullopt;
+      return boost::json::parse(value).as_object();
+    };
+    if (q.ordering) {
+      // Every match's sort key first; then only the page's entities are read again.
+      std::vector<std::pair<query::Ordering::Key, std::string>> keyed;
+      it->second.forEachCandidate(q, [&](const std::string& id) {
+        auto entity = load(id);
+        if (entity && (!q.predicate || q.predicate(*entity))) keyed.emplace_back(q.ordering->key(*entity, q.now), id);
+        return true;
+      });
+      std::stable_sort(keyed.begin(), keyed.end(),
+                       [&q](const auto& a, const auto& b) { return q.ordering->less(a.first, b.first); });
+      page.total = keyed.size();
+      for (size_t i = q.offset; i < keyed.size() && page.entities.size() < q.limit; ++i)
+        if (auto entity = load(keyed[i].second)) page.entities.push_back(std::move(*entity));
+      return page;
+    }
+    size_t matched = 0;
     it->second.forEachCandidate(q, [&](const std::string& id) {
-      if (!db_->Get(rocksdb::ReadOptions(), prefix + id, &value).ok()) return true;
-      auto parsed = boost::json::parse(value);
-      auto& entity = parsed.as_object();
-      if (q.predicate && !q.predicate(entity)) return true;
-      if (matched++ >= q.offset && page.entities.size() < q.limit) page.entities.push_back(std::move(entity));
+      auto entity = load(id);
+      if (!entity || (q.predicate && !q.predicate(*entity))) return true;
+      if (matched++ >= q.offset && page.entities.size() < q.limit) page.entities.push_back(std::move(*entity));
       return q.count || page.entities.size() < q.limit;
     });
     page.total = matched;
