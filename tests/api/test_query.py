@@ -121,6 +121,17 @@ def test_query_type_grouping_with_parentheses(broker):
     assert only_a not in result
 
 
+def test_entity_matching_several_selected_types_is_returned_once(broker):
+    """4.17 / 4.13: an entity with types A and B appears once for type=A,B and is counted once."""
+    a, b = new_type(), new_type()
+    both = create(broker, entity(unique_id(), [a, b]))
+    only_a = create(broker, entity(unique_id(), a))
+    r = query(broker, type=f"{a},{b}", count="true")
+    assert r.status_code == 200, r.text
+    assert sorted(e["id"] for e in r.json()) == sorted([both, only_a])
+    assert r.headers.get("NGSILD-Results-Count") == "2"
+
+
 def test_query_type_wildcard_selects_every_type(broker):
     """6.4.3.2 (suite 019_26_01): type=* selects all entity types, not a type named "*"."""
     a, b = new_type(), new_type()
@@ -686,3 +697,16 @@ def test_post_query_in_a_tenant(broker):
     r = post_query(broker, {"type": "Query", "entities": [{"type": t}]}, {"NGSILD-Tenant": tenant})
     assert r.status_code == 200, r.text
     assert ids(r.json()) == [eid]
+
+
+def test_post_query_in_a_nonexistent_tenant_is_404(broker):
+    """5.5.10 / 6.3.14: a POST query naming a tenant that does not exist is NonexistentTenant."""
+    r = post_query(broker, {"type": "Query", "entities": [{"type": new_type()}]},
+                   {"NGSILD-Tenant": new_tenant()})
+    assert_problem(r, 404, "NonexistentTenant")
+
+
+def test_post_query_limit_above_the_maximum_is_too_many_results(broker):
+    """6.3.10: the page size limit applies to the POST query too."""
+    r = post_query(broker, {"type": "Query", "entities": [{"type": new_type()}]}, limit=1001)
+    assert_problem(r, 403, "TooManyResults")

@@ -130,6 +130,21 @@ def test_near_distance_is_measured_on_the_sphere(broker):
     assert matching(broker, t, "near;maxDistance==400", "Point", REF) == [inside]
 
 
+def test_near_across_the_antimeridian(broker):
+    """4.10: 179.999 E and 179.999 W on the equator are ~220 m apart on the sphere."""
+    t = new_type()
+    hit = create(broker, t, point([179.999, 0]))
+    assert matching(broker, t, "near;maxDistance==500", "Point", [-179.999, 0]) == [hit]
+    assert matching(broker, t, "near;minDistance==500", "Point", [-179.999, 0]) == []
+
+
+def test_near_the_pole(broker):
+    """4.10: near the pole, longitudes 0 and 180 at latitude 89.999 are ~220 m apart."""
+    t = new_type()
+    hit = create(broker, t, point([0, 89.999]))
+    assert matching(broker, t, "near;maxDistance==500", "Point", [180, 89.999]) == [hit]
+
+
 def test_near_min_distance(broker):
     """4.10 (suite 019_10_03): near;minDistance==500 selects entities at least 500 m away."""
     t = new_type()
@@ -268,6 +283,36 @@ def test_equals_polygon(broker):
     same = create(broker, t, polygon(ring))
     create(broker, t, polygon(square(0, 0, 10, 11)))
     assert matching(broker, t, "equals", "Polygon", [ring]) == [same]
+
+
+def test_equals_is_topological(broker):
+    """4.10 / Simple Features: equals compares point sets, so a ring starting at another
+    vertex or running the other way round is the same polygon."""
+    t = new_type()
+    same = create(broker, t, polygon(square(0, 0, 10, 10)))
+    shifted = [[10, 0], [10, 10], [0, 10], [0, 0], [10, 0]]
+    reversed_ring = list(reversed(square(0, 0, 10, 10)))
+    assert matching(broker, t, "equals", "Polygon", [shifted]) == [same]
+    assert matching(broker, t, "equals", "Polygon", [reversed_ring]) == [same]
+
+
+def test_boundary_point_intersects_but_is_not_contained(broker):
+    """4.10 / Simple Features: a point on a polygon's border intersects it, but the polygon
+    does not contain it (contains needs the interiors to meet)."""
+    t = new_type()
+    area = create(broker, t, polygon(square(0, 0, 10, 10)))
+    assert matching(broker, t, "intersects", "Point", [10, 5]) == [area]
+    assert matching(broker, t, "contains", "Point", [10, 5]) == []
+    assert matching(broker, t, "contains", "Point", [9, 5]) == [area]
+
+
+def test_identical_polygon_is_within_but_does_not_overlap(broker):
+    """4.10 / Simple Features: a polygon is within an identical one; identical polygons do
+    not overlap."""
+    t = new_type()
+    area = create(broker, t, polygon(square(0, 0, 10, 10)))
+    assert matching(broker, t, "within", "Polygon", [square(0, 0, 10, 10)]) == [area]
+    assert matching(broker, t, "overlaps", "Polygon", [square(0, 0, 10, 10)]) == []
 
 
 def test_overlaps_polygon(broker):
