@@ -23,7 +23,7 @@ namespace {
 struct Item {
   json::object body;
   jsonld::ContextPtr context;
-  std::string fault;  // why this element cannot be applied, if it cannot
+  std::optional<ngsi::Error> fault;  // why this element cannot be applied, if it cannot
 };
 
 // The body: a non-empty JSON array of objects (or of ids, for delete), each
@@ -44,28 +44,37 @@ json::array batchArray(Call& call) {
   return std::move(items);
 }
 
-// Elements whose @context placement does not fit the Content-Type fail on their
-// own (in the 207 result), as every other per-entity fault does.
+// Elements whose @context cannot be used (misplaced for the Content-Type, or
+// not retrievable) fail on their own in the 207 result, as every other
+// per-entity fault does.
 std::vector<Item> batchEntities(Call& call) {
   auto items = batchArray(call);
   bool ld = bodyMediaType(call.req, false) == MediaType::JsonLd;
   if (ld && call.req.header("link"))
     fail(ErrorType::BadRequestData, "with application/ld+json the @context must be in each entity, not in a Link header");
+  std::optional<ngsi::Error> linkFault;
+  if (!ld) {
+    try {
+      call.context();  // the Link header's context, resolved once for every entity
+    } catch (const ngsi::Error& e) {
+      linkFault = e;
+    }
+  }
   std::vector<Item> out;
   for (auto& v : items) {
     if (!v.is_object()) fail(ErrorType::BadRequestData, "every batch element must be an entity object");
-    auto& o = v.get_object();
-    Item item{std::move(o), nullptr, {}};
+    Item item{std::move(v.get_object()), nullptr, linkFault};
     const json::value* ctx = item.body.if_contains("@context");
-    if (ld && !ctx)
-      item.fault = "with application/ld+json every entity needs an @context";
-    else if (!ld && ctx)
-      item.fault = "with application/json an entity must not contain an @context (use a Link header)";
-    else if (ld)
-      item.context = call.services.contexts.resolve(*ctx);
+    try {
+      if (ld && !ctx) fail(ErrorType::BadRequestData, "with application/ld+json every entity needs an @context");
+      if (!ld && ctx)
+        fail(ErrorType::BadRequestData, "with application/json an entity must not contain an @context (use a Link header)");
+      if (ld) item.context = call.services.contexts.resolve(*ctx);
+    } catch (const ngsi::Error& e) {
+      item.fault = e;
+    }
     out.push_back(std::move(item));
   }
-  if (!ld) call.context();  // resolve the Link header's context once, failing the whole batch if needed
   return out;
 }
 
@@ -101,7 +110,7 @@ Outcome forEach(std::vector<Item>& items, Op op) {
     std::string id = idOf(item.body);
     try {
       if (id.empty()) fail(ErrorType::BadRequestData, "the entity has no id");
-      if (!item.fault.empty()) fail(ErrorType::BadRequestData, item.fault);
+      if (item.fault) throw *item.fault;
       if (op(item, id)) out.created.emplace_back(id);
       out.success.emplace_back(id);
     } catch (const ngsi::Error& e) {

@@ -58,7 +58,7 @@ http::Response retrieveEntity(Call& call) {
   auto id = entityIdParam(call);
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
-  auto join = joinParams(call);
+  auto join = joinParams(call, options);
   auto types = typeParam(call);
   auto entity = readEntity(call, id);
   if (!hasAnyType(entity, types))

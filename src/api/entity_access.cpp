@@ -11,26 +11,64 @@ namespace allmende::api {
 using ngsi::ErrorType;
 using ngsi::fail;
 
-std::vector<std::string> projectionNames(std::string_view expr, std::string_view param) {
-  auto invalid = [&](const std::string& why) -> std::vector<std::string> {
-    fail(ErrorType::BadRequestData, "invalid " + std::string(param) + " '" + std::string(expr) + "': " + why);
-  };
-  std::vector<std::string> names;
-  std::string current;
-  for (size_t i = 0; i <= expr.size(); ++i) {
-    char c = i < expr.size() ? expr[i] : ',';
-    if (c == ',' || c == '|') {
-      if (current.empty()) return invalid("an empty name");
-      if (!ngsi::isValidName(current)) return invalid("'" + current + "' is not a valid name");
-      names.push_back(std::move(current));
-      current.clear();
-    } else if (c == '{' || c == '}') {
-      return invalid("selecting members of linked entities ({...}) needs join, which is not supported yet");
-    } else {
-      current.push_back(c);
+namespace {
+
+class ProjectionParser {
+ public:
+  ProjectionParser(Call& call, std::string_view expr, std::string_view param)
+      : call_(call), expr_(expr), param_(param) {}
+
+  ngsi::Projection parse() {
+    auto p = list(0);
+    if (pos_ != expr_.size()) invalid("an unexpected '" + std::string(1, expr_[pos_]) + "'");
+    return p;
+  }
+
+ private:
+  [[noreturn]] void invalid(const std::string& why) {
+    fail(ErrorType::BadRequestData, "invalid " + std::string(param_) + " '" + std::string(expr_) + "': " + why);
+  }
+
+  ngsi::Projection list(int depth) {
+    if (depth > 16) invalid("nested too deeply");
+    ngsi::Projection p;
+    while (true) {
+      size_t start = pos_;
+      while (pos_ < expr_.size() && expr_[pos_] != ',' && expr_[pos_] != '|' && expr_[pos_] != '{' &&
+             expr_[pos_] != '}')
+        ++pos_;
+      std::string name(expr_.substr(start, pos_ - start));
+      if (name.empty()) invalid("an empty name");
+      if (!ngsi::isValidName(name)) invalid("'" + name + "' is not a valid name");
+      if (name != "id" && name != "type" && name != "scope") name = call_.context().compact(call_.context().expand(name));
+      p.names.insert(name);
+      if (pos_ < expr_.size() && expr_[pos_] == '{') {
+        ++pos_;
+        p.linked[name] = list(depth + 1);
+        if (pos_ >= expr_.size() || expr_[pos_] != '}') invalid("an unclosed '{'");
+        ++pos_;
+      }
+      if (pos_ >= expr_.size() || expr_[pos_] == '}') return p;
+      ++pos_;  // ',' or '|'
     }
   }
-  return names;
+
+  Call& call_;
+  std::string_view expr_;
+  std::string_view param_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+ngsi::Projection parseProjection(Call& call, std::string_view expr, std::string_view param) {
+  return ProjectionParser(call, expr, param).parse();
+}
+
+int projectionDepth(const ngsi::Projection& p) {
+  int depth = 0;
+  for (const auto& [name, sub] : p.linked) depth = std::max(depth, 1 + projectionDepth(sub));
+  return depth;
 }
 
 std::string entityIdParam(const Call& call, size_t i) {
@@ -147,15 +185,8 @@ ngsi::RenderOptions renderOptions(Call& call) {
     fail(ErrorType::BadRequestData, "pick and omit cannot be used together");
   if (call.req.param("attrs") && (call.req.param("pick") || call.req.param("omit")))
     fail(ErrorType::BadRequestData, "attrs cannot be combined with pick or omit");
-  auto compactNames = [&call](std::string_view param) {
-    std::set<std::string> names;
-    for (const auto& n : projectionNames(*call.req.param(param), param))
-      names.insert(n == "id" || n == "type" || n == "scope" ? n
-                                                            : call.context().compact(call.context().expand(n)));
-    return names;
-  };
-  if (call.req.param("pick")) o.pick = compactNames("pick");
-  if (call.req.param("omit")) o.omit = compactNames("omit");
+  if (auto p = call.req.param("pick")) o.pick = parseProjection(call, *p, "pick");
+  if (auto p = call.req.param("omit")) o.omit = parseProjection(call, *p, "omit");
   if (call.req.param("datasetId")) {
     auto ids = call.listParam("datasetId");
     o.datasetIds = std::set<std::string>(ids.begin(), ids.end());

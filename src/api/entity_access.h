@@ -39,8 +39,11 @@ std::vector<std::string> typeParam(Call& call);
 // True if the entity has one of the types (or types is empty).
 bool hasAnyType(const json::object& entity, const std::vector<std::string>& types);
 
-// The names of a pick/omit expression ("id,name|speed"); BadRequestData if malformed.
-std::vector<std::string> projectionNames(std::string_view expr, std::string_view param);
+// A pick/omit expression ("id,name|speed", "id,locatedAt{name,inCountry{name}}"),
+// names compacted with the request's context; BadRequestData if malformed.
+ngsi::Projection parseProjection(Call& call, std::string_view expr, std::string_view param);
+// How deep a projection reaches into linked entities (0: not at all).
+int projectionDepth(const ngsi::Projection& p);
 
 // Render options from options/format/attrs/pick/omit/lang/datasetId parameters.
 ngsi::RenderOptions renderOptions(Call& call);

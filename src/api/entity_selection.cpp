@@ -4,6 +4,7 @@
 #include "api/entity_selection.h"
 
 #include <memory>
+#include <unordered_map>
 
 #include <re2/re2.h>
 
@@ -30,7 +31,22 @@ struct Selector {
   std::optional<query::TypeSelection> types;
 };
 
+// Reads a linked entity for a q term on it (rel{attr}); each entity once per request.
+struct LinkedReader {
+  store::Store* store = nullptr;
+  std::string tenant;
+  std::shared_ptr<std::unordered_map<std::string, std::optional<json::object>>> cache =
+      std::make_shared<std::unordered_map<std::string, std::optional<json::object>>>();
+
+  const json::object* operator()(std::string_view id) const {
+    auto [it, fresh] = cache->try_emplace(std::string(id));
+    if (fresh) it->second = store->getEntity(tenant, id);
+    return it->second ? &*it->second : nullptr;
+  }
+};
+
 struct Filters {
+  std::optional<LinkedReader> linked;  // set when q follows relationships
   bool anyType = false;             // type=*
   bool userAttrs = false;           // attrs names an attribute (not only id, type, createdAt, ...)
   std::vector<Selector> selectors;  // OR; empty = any entity
@@ -65,7 +81,8 @@ bool typesMatch(const json::object& entity, const query::TypeSelection& types) {
 bool selectorMatches(const Selector& s, const json::object& entity) {
   std::string_view id = entity.at(ngsi::key::id).get_string();
   if (!s.ids.empty() && std::find(s.ids.begin(), s.ids.end(), id) == s.ids.end()) return false;
-  if (s.idPattern && !RE2::FullMatch(re2::StringPiece(id.data(), id.size()), *s.idPattern)) return false;
+  // idPattern matches anywhere in the id (a search, as 4233_01 and other brokers do); anchor with ^...$.
+  if (s.idPattern && !RE2::PartialMatch(re2::StringPiece(id.data(), id.size()), *s.idPattern)) return false;
   return !s.types || typesMatch(entity, *s.types);
 }
 
@@ -81,10 +98,20 @@ bool geoMatches(const query::GeoQuery& geo, const json::object& entity, int64_t 
   return false;
 }
 
-query::ExprPtr parsedQ(std::string_view text, Call& call, const std::vector<std::string>& expandValues) {
+// q, checked against the join: terms on linked entities (rel{attr}) need join and
+// may reach no deeper than joinLevel (5.7.2.4); purge never allows them.
+query::ExprPtr parsedQ(std::string_view text, Call& call, const std::vector<std::string>& expandValues,
+                       Filters& f) {
   auto q = query::parseQ(text, call.context(), expandValues);
-  if (q->linkDepth > 0)
-    fail(ErrorType::BadRequestData, "q terms on linked entities (attr{...}) are not supported yet");
+  if (q->linkDepth == 0) return q;
+  auto join = call.req.param("join");
+  if (call.req.method == "DELETE" || !join || (*join != "inline" && *join != "flat"))
+    fail(ErrorType::BadRequestData, "q terms on linked entities (attr{...}) need join=inline or join=flat");
+  int level = 1;
+  if (auto l = call.req.param("joinLevel")) level = std::atoi(std::string(*l).c_str());
+  if (q->linkDepth > level)
+    fail(ErrorType::BadRequestData, "q reaches deeper into linked entities than joinLevel");
+  f.linked = LinkedReader{&call.services.store, call.tenant()};
   return q;
 }
 
@@ -145,7 +172,8 @@ Selection finish(Filters f) {
       for (const auto& a : f.attrs) any = any || attrs.contains(a);
       if (!any) return false;
     }
-    if (f.q && !query::matches(*f.q, entity, now)) return false;
+    if (f.q && !(f.linked ? query::matches(*f.q, entity, now, *f.linked) : query::matches(*f.q, entity, now)))
+      return false;
     if (f.scopeQ && !query::matchesScope(*f.scopeQ, entity)) return false;
     if (f.geo && !geoMatches(*f.geo, entity, now)) return false;
     return true;
@@ -202,7 +230,7 @@ Selection selectionFromParams(Call& call) {
     }
     f.attrs = expandedAttrs(call, names);
   }
-  if (auto q = call.req.param("q")) f.q = parsedQ(*q, call, call.listParam("expandValues"));
+  if (auto q = call.req.param("q")) f.q = parsedQ(*q, call, call.listParam("expandValues"), f);
   if (auto sq = call.req.param("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
   if (auto csf = call.req.param("csf")) query::parseQ(*csf, call.context());  // syntax only: no registrations yet
   auto georel = call.req.param("georel");
@@ -280,7 +308,7 @@ Selection selectionFromQueryBody(Call& call, const json::object& body) {
   if (body.contains("temporalQ"))
     fail(ErrorType::BadRequestData, "temporalQ belongs to the temporal API, not to a Query of current entities");
   if (auto csf = stringMember("csf")) query::parseQ(*csf, call.context());
-  if (auto q = stringMember("q")) f.q = parsedQ(*q, call, {});
+  if (auto q = stringMember("q")) f.q = parsedQ(*q, call, {}, f);
   if (auto sq = stringMember("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
   if (auto* g = body.if_contains("geoQ")) {
     if (!g->is_object()) fail(ErrorType::BadRequestData, "geoQ must be an object");

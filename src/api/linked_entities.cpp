@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "api/entity_access.h"
+#include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
 
@@ -14,7 +16,7 @@ namespace json = boost::json;
 using ngsi::ErrorType;
 using ngsi::fail;
 
-Join joinParams(const Call& call) {
+Join joinParams(const Call& call, const ngsi::RenderOptions& options) {
   Join join;
   if (auto j = call.req.param("join")) {
     if (*j == "inline")
@@ -31,6 +33,15 @@ Join joinParams(const Call& call) {
       fail(ErrorType::BadRequestData, "joinLevel must be a positive integer");
     join.level = std::stoi(std::string(*l));
   }
+  // Projections into linked entities need the join, and no deeper than it goes (4.21, 5.7.2.4).
+  for (const auto* p : {options.pick ? &*options.pick : nullptr, options.omit ? &*options.omit : nullptr}) {
+    if (!p) continue;
+    int depth = projectionDepth(*p);
+    if (depth > 0 && join.kind == Join::Kind::None)
+      fail(ErrorType::BadRequestData, "pick/omit on linked entities ({...}) needs join");
+    if (depth > join.level)
+      fail(ErrorType::BadRequestData, "pick/omit reaches deeper into linked entities than joinLevel");
+  }
   return join;
 }
 
@@ -38,19 +49,18 @@ namespace {
 
 struct Joiner {
   Call& call;
-  const ngsi::RenderOptions& options;
   const Join& join;
   std::set<std::string> flatSeen;
   json::array flat;
 
   std::optional<json::object> target(std::string_view id) {
     auto e = call.services.store.getEntity(call.tenant(), id);
-    if (!e || ngsi::isExpired(*e, options.now)) return std::nullopt;
+    if (!e || ngsi::isExpired(*e, ngsi::nowMs())) return std::nullopt;
     return e;
   }
 
-  // Renders entity; for inline, relationships below `level` get their targets.
-  json::object render(const json::object& entity, int level) {
+  // Renders entity with its projection; relationships below `level` get their targets.
+  json::object render(const json::object& entity, int level, const ngsi::RenderOptions& options) {
     auto out = ngsi::renderEntity(entity, call.context(), options);
     if (level >= join.level) return out;
     const auto& attrs = entity.at(ngsi::key::attrs).get_object();
@@ -64,15 +74,21 @@ struct Joiner {
         if (!object || !object->is_string()) continue;
         auto linked = target(object->get_string());
         if (!linked) continue;
+        // The linked entity gets the projection given for this relationship, if any.
+        ngsi::RenderOptions sub = options;
+        sub.pick = options.pick && options.pick->linked.contains(name)
+                       ? std::optional(options.pick->linked.at(name)) : std::nullopt;
+        sub.omit = options.omit && options.omit->linked.contains(name)
+                       ? std::optional(options.omit->linked.at(name)) : std::nullopt;
         if (join.kind == Join::Kind::Flat) {
           if (flatSeen.insert(std::string(object->get_string())).second) {
             flat.push_back(json::value());  // placeholder keeps the order parent-first
             size_t at = flat.size() - 1;
-            flat[at] = render(*linked, level + 1);
+            flat[at] = render(*linked, level + 1, sub);
           }
           continue;
         }
-        auto rendered = render(*linked, level + 1);
+        auto rendered = render(*linked, level + 1, sub);
         auto& slot = out[name];
         if (options.format == ngsi::Format::Simplified)
           slot = std::move(rendered);
@@ -89,12 +105,13 @@ struct Joiner {
 
 json::value renderJoined(Call& call, const json::object& entity, const ngsi::RenderOptions& options,
                          const Join& join) {
-  Joiner joiner{call, options, join, {}, {}};
+  Joiner joiner{call, join, {}, {}};
   if (join.kind == Join::Kind::None) return ngsi::renderEntity(entity, call.context(), options);
-  if (join.kind == Join::Kind::Inline) return joiner.render(entity, 0);
+  if (join.kind == Join::Kind::Inline) return joiner.render(entity, 0, options);
   joiner.flatSeen.insert(std::string(entity.at(ngsi::key::id).get_string()));
   joiner.flat.push_back(json::value());
-  joiner.flat[0] = joiner.render(entity, 0);
+  joiner.flat[0] = joiner.render(entity, 0, options);
+  if (joiner.flat.size() == 1) return std::move(joiner.flat[0]);  // nothing linked: the entity alone
   return std::move(joiner.flat);
 }
 

@@ -16,8 +16,9 @@ struct Join {
   int level = 1;
 };
 
-// From the join and joinLevel parameters; BadRequestData when malformed.
-Join joinParams(const Call& call);
+// From the join and joinLevel parameters; BadRequestData when malformed, or when
+// the pick/omit of options reaches into linked entities without (or beyond) the join.
+Join joinParams(const Call& call, const ngsi::RenderOptions& options);
 
 // The rendered entity with its linked entities joined in (an object for inline,
 // an array for flat).

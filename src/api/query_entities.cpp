@@ -106,7 +106,7 @@ http::Response answer(Call& call, Selection selection) {
     for (const auto& e : page.entities) features.push_back(ngsi::renderFeature(e, ctx, options, geometry));
     body = json::object{{"type", "FeatureCollection"}, {"features", std::move(features)}};
   } else {
-    auto join = joinParams(call);
+    auto join = joinParams(call, options);
     json::array entities;
     std::set<std::string> seen;  // flat joins list each linked entity once
     for (const auto& e : page.entities) {
@@ -153,33 +153,10 @@ http::Response queryPost(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "limit", "offset", "count",
                     "geometryProperty", "datasetId", "local", "csf"});
   const auto& body = call.body();
-  auto selection = selectionFromQueryBody(call, body);
-  if (auto* orderBy = body.if_contains("orderBy")) {
-    // OrderingParams (5.2.43): orderBy String[], coordinates (for distance), collation.
-    if (!orderBy->is_array()) fail(ErrorType::BadRequestData, "orderBy must be an array of strings");
-    std::string joined;
-    for (const auto& o : orderBy->get_array()) {
-      if (!o.is_string()) fail(ErrorType::BadRequestData, "orderBy must be an array of strings");
-      joined += (joined.empty() ? "" : ",") + std::string(o.get_string());
-    }
-    auto* geometry = body.if_contains("geometry");
-    if (geometry && !geometry->is_string()) fail(ErrorType::BadRequestData, "geometry must be a string");
-    auto* coordinates = body.if_contains("coordinates");
-    if (coordinates && !coordinates->is_array()) fail(ErrorType::BadRequestData, "coordinates must be a JSON array");
-    std::optional<std::string_view> collation;
-    if (auto* c = body.if_contains("collation")) {
-      if (!c->is_string()) fail(ErrorType::BadRequestData, "collation must be a string");
-      collation = c->get_string();
-    }
-    selection.query.ordering = std::make_shared<query::Ordering>(
-        joined, call.context(), coordinates ? *coordinates : json::value(), collation);
-  }
-  if (!selection.restricted && call.req.param("local") != "true")
-    fail(ErrorType::BadRequestData, "the Query needs at least one of entities with a type, attrs, q or geoQ");
   // Query body members that shape the output act like the parameters of GET.
   static const std::set<std::string_view> known = {
       "type", "entities", "attrs", "pick", "omit", "q", "geoQ", "csf", "scopeQ", "lang", "join",
-      "joinLevel", "datasetId", "orderBy", "collation", "coordinates", "geometry", "local",
+      "joinLevel", "datasetId", "ordering", "local",
       "expandValues", "containedBy", "@context"};
   for (const auto& [member, v] : body)
     if (!known.contains(member))
@@ -201,6 +178,35 @@ http::Response queryPost(Call& call) {
       fail(ErrorType::BadRequestData, "invalid " + std::string(member) + " in the Query");
     }
     call.req.query.emplace_back(std::string(member), std::move(text));
+  }
+  auto selection = selectionFromQueryBody(call, body);
+  if (!selection.restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData, "the Query needs at least one of entities with a type, attrs, q or geoQ");
+  if (auto* ordering = body.if_contains("ordering")) {
+    // OrderingParams (5.2.43): orderBy String[], coordinates (for distance), geometry, collation.
+    if (!ordering->is_object()) fail(ErrorType::BadRequestData, "ordering must be an object");
+    const auto& o = ordering->get_object();
+    auto* orderBy = o.if_contains("orderBy");
+    if (!orderBy || !orderBy->is_array() || orderBy->get_array().empty())
+      fail(ErrorType::BadRequestData, "ordering.orderBy must be a non-empty array of strings");
+    std::string joined;
+    for (const auto& item : orderBy->get_array()) {
+      if (!item.is_string()) fail(ErrorType::BadRequestData, "ordering.orderBy must be an array of strings");
+      joined += (joined.empty() ? "" : ",") + std::string(item.get_string());
+    }
+    auto* geometry = o.if_contains("geometry");
+    if (geometry && (!geometry->is_string() || geometry->get_string() != "Point"))
+      fail(ErrorType::BadRequestData, "ordering.geometry must be \"Point\"");
+    auto* coordinates = o.if_contains("coordinates");
+    if (coordinates && !coordinates->is_array())
+      fail(ErrorType::BadRequestData, "ordering.coordinates must be a JSON array");
+    std::optional<std::string_view> collation;
+    if (auto* c = o.if_contains("collation")) {
+      if (!c->is_string()) fail(ErrorType::BadRequestData, "ordering.collation must be a string");
+      collation = c->get_string();
+    }
+    selection.query.ordering = std::make_shared<query::Ordering>(
+        joined, call.context(), coordinates ? *coordinates : json::value(), collation);
   }
   return answer(call, std::move(selection));
 }

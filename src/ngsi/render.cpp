@@ -16,8 +16,8 @@ namespace allmende::ngsi {
 namespace {
 
 bool wanted(const RenderOptions& o, const std::string& compacted) {
-  if (o.pick && !o.pick->contains(compacted)) return false;
-  return !o.omit.contains(compacted);
+  if (o.pick && !o.pick->names.contains(compacted)) return false;
+  return !(o.omit && o.omit->names.contains(compacted) && !o.omit->linked.contains(compacted));
 }
 
 json::value compactVocab(const json::value& v, const jsonld::Context& ctx) {

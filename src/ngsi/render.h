@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -19,13 +20,21 @@ namespace json = boost::json;
 
 enum class Format { Normalized, Concise, Simplified };
 
+// A pick or omit projection (clause 4.21): compacted member names at this
+// level, and for a relationship name the projection of the entity it links to
+// (pick=id,locatedAt{name} / omit=locatedAt{name}; only with join).
+struct Projection {
+  std::set<std::string> names;
+  std::map<std::string, Projection> linked;
+};
+
 struct RenderOptions {
   Format format = Format::Normalized;
   bool sysAttrs = false;
   std::optional<std::string> lang;                   // lang=... ("*" = all)
   std::optional<std::set<std::string>> attrs;        // expanded attribute IRIs to keep
-  std::optional<std::set<std::string>> pick;         // compacted member names to keep (incl. id, type)
-  std::set<std::string> omit;                        // compacted member names to drop
+  std::optional<Projection> pick;  // members to keep (incl. id, type)
+  std::optional<Projection> omit;  // members to drop (a name with a linked projection stays)
   std::optional<std::set<std::string>> datasetIds;   // only instances with these datasetIds ("@none" = default)
   int64_t now = 0;
 };

@@ -172,15 +172,17 @@ def test_query_by_id_pattern(broker):
     assert ids(found(broker, type=t, idPattern=r"urn:ngsi-ld:Car:.*")) == [match1, match2]
 
 
-def test_id_pattern_must_match_the_whole_id(broker):
-    """5.7.2: idPattern matches the entire id; a pattern that only matches a part of it
-    selects nothing."""
+def test_id_pattern_matches_anywhere_in_the_id(broker):
+    """5.7.2 (suite 4233_01 uses idPattern=coll4233): idPattern is searched in the id,
+    like a regular expression search; ^ and $ anchor it."""
     t = new_type()
     tag = uuid.uuid4().hex[:8]
     eid = create(broker, entity(f"urn:ngsi-ld:Car:{tag}", t))
-    assert found(broker, type=t, idPattern=tag) == []
-    assert found(broker, type=t, idPattern="urn:ngsi-ld:Car") == []
-    assert ids(found(broker, type=t, idPattern=f".*{tag}")) == [eid]
+    other = create(broker, entity(f"urn:ngsi-ld:Car:x{uuid.uuid4().hex[:8]}", t))
+    assert ids(found(broker, type=t, idPattern=tag)) == [eid]
+    assert ids(found(broker, type=t, idPattern="urn:ngsi-ld:Car")) == sorted([eid, other])
+    assert found(broker, type=t, idPattern=f"^{tag}") == []
+    assert ids(found(broker, type=t, idPattern=f"{tag}$")) == [eid]
 
 
 def test_invalid_ids_are_400(broker):

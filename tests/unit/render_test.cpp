@@ -60,11 +60,11 @@ TEST(Render, SysAttrsPickOmitLang) {
   EXPECT_EQ(out.at("createdAt").as_string(), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(out.at("a").at("modifiedAt").as_string(), "1970-01-01T00:00:00.000Z");
   RenderOptions pick;
-  pick.pick = std::set<std::string>{"id", "a"};
+  pick.pick = Projection{{"id", "a"}, {}};
   auto p = render(pick);
   EXPECT_EQ(p.size(), 2u);
   RenderOptions omit;
-  omit.omit = {"a", "type"};
+  omit.omit = Projection{{"a", "type"}, {}};
   auto m = render(omit);
   EXPECT_FALSE(m.contains("a"));
   EXPECT_FALSE(m.contains("type"));
