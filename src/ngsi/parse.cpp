@@ -392,9 +392,12 @@ json::array parseScopes(const json::value& v) {
   return scopes;
 }
 
-// Attribute names that are core terms of the data model itself.
+// Attribute names that are non-reified core terms of the data model (4.5.x; the
+// conformance suite rejects datasetId, instanceId and observedAt as names). Names
+// like "vocab" or "value" stay usable as attribute names (422_08).
 bool isReservedAttributeName(std::string_view name) {
-  return isReservedMember(name) && name != "type";
+  return name == "datasetId" || name == "instanceId" || name == "observedAt" || name == "unitCode" ||
+         name.starts_with("@");
 }
 
 }  // namespace
