@@ -132,6 +132,41 @@ bool isSystemName(std::string_view n) {
          n == "expiresAt" || n == "deletedAt";
 }
 
+// Numeric conditions of q that the store's value index can check before reading
+// entities: terms "attr op number" (or ==a..b) on a plain attribute, directly in
+// q or in its top-level AND. They only narrow candidates; q still decides.
+void addNumberRanges(const query::Expr& e, std::vector<store::EntityQuery::NumberRange>& out) {
+  if (e.kind == query::Expr::Kind::And) {
+    for (const auto& c : e.children) addNumberRanges(*c, out);
+    return;
+  }
+  if (e.kind != query::Expr::Kind::Term) return;
+  const auto& t = e.term;
+  const auto& p = t.path;
+  if (p.attributes.size() != 1 || p.member != query::AttrPath::Member::Value || !p.valuePath.empty() || p.linked)
+    return;
+  store::EntityQuery::NumberRange r;
+  r.attribute = p.attributes[0];
+  auto number = [](const query::Literal& l) { return l.kind == query::Literal::Kind::Number; };
+  if (t.op == query::Op::Eq && t.range && number(t.range->first) && number(t.range->second)) {
+    r.min = t.range->first.number;
+    r.max = t.range->second.number;
+  } else if (t.values.size() != 1 || !number(t.values[0])) {
+    return;
+  } else if (t.op == query::Op::Eq) {
+    r.min = r.max = t.values[0].number;
+  } else if (t.op == query::Op::Gt || t.op == query::Op::Ge) {
+    r.min = t.values[0].number;
+    r.minOpen = t.op == query::Op::Gt;
+  } else if (t.op == query::Op::Lt || t.op == query::Op::Le) {
+    r.max = t.values[0].number;
+    r.maxOpen = t.op == query::Op::Lt;
+  } else {
+    return;
+  }
+  out.push_back(std::move(r));
+}
+
 Selection finish(Filters f) {
   Selection out;
   auto& q = out.query;
@@ -156,8 +191,10 @@ Selection finish(Filters f) {
     if (auto box = query::candidateBox(*f.geo)) {
       q.geoProperty = f.geo->geoproperty;
       q.geoBox = *box;
+      q.geoBoxFilter = query::boxFilter(*f.geo);
     }
   }
+  if (f.q) addNumberRanges(*f.q, q.numberRanges);
   auto now = ngsi::nowMs();
   q.predicate = [f = std::move(f), now](const json::object& entity) {
     if (ngsi::isExpired(entity, now)) return false;

@@ -66,6 +66,20 @@ bool isExpired(const json::object& holder, int64_t nowMs) {
   return at && *at <= nowMs;
 }
 
+namespace {
+void collectNumbers(const json::value& v, const std::string& name,
+                    std::vector<std::pair<std::string, double>>& out, int depth) {
+  if (v.is_number()) {
+    out.emplace_back(name, v.to_number<double>());
+  } else if (v.is_array() && depth == 0) {
+    for (const auto& e : v.get_array()) collectNumbers(e, name, out, 1);
+  } else if (v.is_object()) {
+    if (auto* inner = v.get_object().if_contains("@value"); inner && inner->is_number())
+      out.emplace_back(name, inner->to_number<double>());
+  }
+}
+}  // namespace
+
 store::EntityMeta entityMeta(const store::Entity& entity) {
   store::EntityMeta meta;
   if (auto* types = entity.if_contains(key::type); types && types->is_array())
@@ -92,6 +106,11 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       if (kind == AttributeKind::GeoProperty)
         if (auto* v = obj.if_contains("value"))
           if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(std::string(name), *box);
+      // Every number a q term could compare (value, list elements, {"@value": n}).
+      auto* v = obj.if_contains(valueMember(kind));
+      if (v && kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship &&
+          kind != AttributeKind::GeoProperty)
+        collectNumbers(*v, std::string(name), meta.numbers, 0);
     }
     for (auto k : kinds) meta.attrs.emplace_back(std::string(name), std::string(k));
   }

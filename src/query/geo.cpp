@@ -548,6 +548,22 @@ bool geoMatches(const GeoQuery& query, const json::value& entityGeometry) {
   }
 }
 
+std::function<bool(const GeoBox&)> boxFilter(const GeoQuery& query) {
+  if (query.rel != GeoRel::Near || !query.maxDistance) return {};
+  const auto& c = query.geometry.at("coordinates");
+  if (query.geometry.at("type").as_string() != "Point") return {};
+  double lon = c.at(0).to_number<double>(), lat = c.at(1).to_number<double>();
+  double max = *query.maxDistance * (1 + 1e-9) + 1e-3;  // never reject a match on rounding
+  return [lon, lat, max](const GeoBox& b) {
+    if (b.minLon != b.maxLon || b.minLat != b.maxLat) return true;  // not a point: decide exactly later
+    constexpr double rad = std::numbers::pi / 180;
+    double dLat = (b.minLat - lat) * rad, dLon = (b.minLon - lon) * rad;
+    double h = std::sin(dLat / 2) * std::sin(dLat / 2) +
+               std::cos(lat * rad) * std::cos(b.minLat * rad) * std::sin(dLon / 2) * std::sin(dLon / 2);
+    return 2 * kEarthRadius * std::asin(std::min(1.0, std::sqrt(h))) <= max;
+  };
+}
+
 std::optional<double> distanceMeters(const json::value& geometry, double lon, double lat) {
   auto shape = readShape(geometry, false);
   if (!shape) return std::nullopt;
@@ -623,11 +639,18 @@ void GeoIndex::remove(uint64_t key, const GeoBox& box) {
   if (removed > 0) --impl_->pairs;
 }
 
-std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box) const {
+std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box,
+                                             const std::function<bool(const GeoBox&)>& keep) const {
   std::vector<uint64_t> keys;
   forEachHalf(box, [&](const PlaneBox& b) {
-    for (auto it = impl_->tree.qbegin(bg::index::intersects(b)); it != impl_->tree.qend(); ++it)
+    for (auto it = impl_->tree.qbegin(bg::index::intersects(b)); it != impl_->tree.qend(); ++it) {
+      if (keep) {
+        const auto& lo = it->first.min_corner();
+        const auto& hi = it->first.max_corner();
+        if (!keep(GeoBox{bg::get<0>(lo), bg::get<1>(lo), bg::get<0>(hi), bg::get<1>(hi)})) continue;
+      }
       keys.push_back(it->second);
+    }
   });
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,10 @@ struct GeoBox {
 // The box of a GeoJSON geometry (edges as great-circle arcs, so a long east-west
 // edge widens it poleward); nullopt if the value is not a readable geometry.
 std::optional<GeoBox> boundingBox(const boost::json::value& geometry);
+// A cheap test on an indexed box that rejects geometries which cannot match
+// (near;maxDistance: a point farther than the distance); empty if none applies.
+std::function<bool(const GeoBox&)> boxFilter(const GeoQuery& query);
+
 // The box entity geometries must intersect to possibly match (nullopt: any may
 // match, e.g. disjoint or near;minDistance).
 std::optional<GeoBox> candidateBox(const GeoQuery& query);
@@ -77,8 +82,10 @@ class GeoIndex {
   void insert(uint64_t key, const GeoBox& box);
   // Removes the pair if present; otherwise does nothing.
   void remove(uint64_t key, const GeoBox& box);
-  // Keys whose boxes intersect `box` (edges included), ascending, each once.
-  std::vector<uint64_t> intersecting(const GeoBox& box) const;
+  // Keys whose boxes intersect `box` (edges included), ascending, each once;
+  // with `keep`, only keys whose stored box it accepts.
+  std::vector<uint64_t> intersecting(const GeoBox& box,
+                                     const std::function<bool(const GeoBox&)>& keep = {}) const;
   // The number of (key, box) pairs held.
   size_t size() const;
 

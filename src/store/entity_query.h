@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,19 @@ struct EntityQuery {
   std::optional<std::vector<std::string>> anyAttrs;           // has at least one of them
   std::optional<std::string> geoProperty;                     // with geoBox: R-tree candidates
   std::optional<query::GeoBox> geoBox;
+  std::function<bool(const query::GeoBox&)> geoBoxFilter;     // drops boxes that cannot match
+
+  // Numeric conditions the store checks from its value index before reading an
+  // entity: the attribute must have a numeric value in [min, max] (bounds open
+  // when the flags say so). Conditions the caller cannot express here stay in
+  // the predicate, which still decides exactly.
+  struct NumberRange {
+    std::string attribute;
+    double min = -std::numeric_limits<double>::infinity();
+    double max = std::numeric_limits<double>::infinity();
+    bool minOpen = false, maxOpen = false;
+  };
+  std::vector<NumberRange> numberRanges;
 
   // Exact check of a candidate (the stored, unexpired entity); empty = accept.
   std::function<bool(const boost::json::object&)> predicate;

@@ -39,6 +39,7 @@ struct EntityMeta {
   std::vector<std::string> types;
   std::vector<std::pair<std::string, std::string>> attrs;        // attribute IRI, kind name
   std::vector<std::pair<std::string, query::GeoBox>> geometries;  // GeoProperty IRI, box
+  std::vector<std::pair<std::string, double>> numbers;            // attribute IRI, a numeric value
   int64_t expiresAtMs = 0;  // earliest expiry of the entity or any instance; 0 = none
 };
 using MetaExtractor = std::function<EntityMeta(const Entity&)>;

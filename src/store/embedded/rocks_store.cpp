@@ -152,7 +152,18 @@ class RocksStore final : public Store {
     auto it = tenants_.find(std::string(tenant));
     if (it == tenants_.end()) return page;
     std::string prefix = entityPrefix(tenant);
-    std::string value;
+    std::string key, value;
+    // Each candidate is parsed into an arena on the stack (a fresh one per
+    // candidate: Boost 1.81's monotonic_resource cannot be reused after
+    // release()); only the entities kept for the page are copied out of it.
+    auto visitParsed = [&](const std::string& id, const std::function<void(const Entity&)>& use) {
+      key.assign(prefix).append(id);
+      if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok()) return;
+      alignas(std::max_align_t) unsigned char buffer[65536];
+      boost::json::monotonic_resource arena(buffer, sizeof buffer);
+      auto parsed = boost::json::parse(value, &arena);
+      use(parsed.as_object());
+    };
     auto load = [&](const std::string& id) -> std::optional<Entity> {
       if (!db_->Get(rocksdb::ReadOptions(), prefix + id, &value).ok()) return std::nullopt;
       return boost::json::parse(value).as_object();
@@ -161,8 +172,9 @@ class RocksStore final : public Store {
       // Every match's sort key first; then only the page's entities are read again.
       std::vector<std::pair<query::Ordering::Key, std::string>> keyed;
       it->second.forEachCandidate(q, [&](const std::string& id) {
-        auto entity = load(id);
-        if (entity && (!q.predicate || q.predicate(*entity))) keyed.emplace_back(q.ordering->key(*entity, q.now), id);
+        visitParsed(id, [&](const Entity& entity) {
+          if (!q.predicate || q.predicate(entity)) keyed.emplace_back(q.ordering->key(entity, q.now), id);
+        });
         return true;
       });
       std::stable_sort(keyed.begin(), keyed.end(),
@@ -174,9 +186,11 @@ class RocksStore final : public Store {
     }
     size_t matched = 0;
     it->second.forEachCandidate(q, [&](const std::string& id) {
-      auto entity = load(id);
-      if (!entity || (q.predicate && !q.predicate(*entity))) return true;
-      if (matched++ >= q.offset && page.entities.size() < q.limit) page.entities.push_back(std::move(*entity));
+      visitParsed(id, [&](const Entity& entity) {
+        if (q.predicate && !q.predicate(entity)) return;
+        if (matched++ >= q.offset && page.entities.size() < q.limit)
+          page.entities.emplace_back(entity, boost::json::storage_ptr());  // a copy out of the arena
+      });
       return q.count || page.entities.size() < q.limit;
     });
     page.total = matched;

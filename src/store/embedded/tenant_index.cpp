@@ -32,6 +32,13 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   for (const auto& t : meta.types) typeAttrKinds_[t];  // a type without attributes still counts
   for (const auto& [property, box] : meta.geometries)
     byGeo_[property].insert(reinterpret_cast<uint64_t>(key), box);
+  for (const auto& [attr, value] : meta.numbers) {
+    auto& n = numbers_[attr][key];
+    if (n.count < 2)
+      n.values[n.count++] = value;
+    else
+      n.many = true;
+  }
 }
 
 void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
@@ -64,6 +71,12 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
     if (auto g = byGeo_.find(property); g != byGeo_.end()) {
       g->second.remove(reinterpret_cast<uint64_t>(key), box);
       if (g->second.size() == 0) byGeo_.erase(g);
+    }
+  }
+  for (const auto& [attr, value] : meta.numbers) {
+    if (auto m = numbers_.find(attr); m != numbers_.end()) {
+      m->second.erase(key);
+      if (m->second.empty()) numbers_.erase(m);
     }
   }
   ids_.erase(it);
@@ -114,11 +127,12 @@ TenantIndex::Source TenantIndex::idSource(const std::vector<std::string>& ids) c
   return out;
 }
 
-TenantIndex::Source TenantIndex::geoSource(const std::string& property, const query::GeoBox& box) const {
+TenantIndex::Source TenantIndex::geoSource(const std::string& property, const query::GeoBox& box,
+                                           const std::function<bool(const query::GeoBox&)>& keep) const {
   Source out;
   auto it = byGeo_.find(property);
   if (it == byGeo_.end()) return out;
-  for (auto key : it->second.intersecting(box)) out.list.push_back(reinterpret_cast<const std::string*>(key));
+  for (auto key : it->second.intersecting(box, keep)) out.list.push_back(reinterpret_cast<const std::string*>(key));
   std::sort(out.list.begin(), out.list.end(), ByValue());
   return out;
 }
@@ -141,12 +155,30 @@ bool TenantIndex::hasAnyAttr(const std::string* id, const std::vector<std::strin
   return false;
 }
 
+bool TenantIndex::numbersMayMatch(const std::string* id,
+                                  const std::vector<EntityQuery::NumberRange>& ranges) const {
+  for (const auto& r : ranges) {
+    auto attr = numbers_.find(r.attribute);
+    if (attr == numbers_.end()) return false;
+    auto n = attr->second.find(id);
+    if (n == attr->second.end()) return false;
+    if (n->second.many) continue;  // cannot tell from the index: the predicate decides
+    bool any = false;
+    for (uint8_t i = 0; i < n->second.count && !any; ++i) {
+      double v = n->second.values[i];
+      any = (r.minOpen ? v > r.min : v >= r.min) && (r.maxOpen ? v < r.max : v <= r.max);
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
 void TenantIndex::forEachCandidate(const EntityQuery& q,
                                    const std::function<bool(const std::string&)>& visit) const {
   bool geo = q.geoProperty && q.geoBox;
   if (!q.ids && !q.types && !q.anyAttrs && !geo) {
     for (const auto& id : ids_)
-      if (!visit(id)) return;
+      if (numbersMayMatch(&id, q.numberRanges) && !visit(id)) return;
     return;
   }
   // Build the sources; walk the smallest, check the others per candidate.
@@ -155,7 +187,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   if (q.ids) sources.emplace_back(Ids, idSource(*q.ids));
   if (q.types) sources.emplace_back(Types, typeSource(*q.types));
   if (q.anyAttrs) sources.emplace_back(Attrs, attrSource(*q.anyAttrs));
-  if (geo) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox));
+  if (geo) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter));
   auto walked = std::min_element(sources.begin(), sources.end(), [this](const auto& a, const auto& b) {
     return a.second.size(ids_.size()) < b.second.size(ids_.size());
   });
@@ -175,6 +207,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
                                 : hasAnyAttr(id, *q.anyAttrs);
       if (!in) return true;  // not a candidate: keep walking
     }
+    if (!numbersMayMatch(id, q.numberRanges)) return true;
     return visit(*id);
   };
   const Source& source = walked->second;

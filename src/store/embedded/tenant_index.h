@@ -49,14 +49,23 @@ class TenantIndex {
   Source typeSource(const std::vector<std::vector<std::string>>& dnf) const;
   Source attrSource(const std::vector<std::string>& attrs) const;
   Source idSource(const std::vector<std::string>& ids) const;
-  Source geoSource(const std::string& property, const query::GeoBox& box) const;
+  Source geoSource(const std::string& property, const query::GeoBox& box,
+                   const std::function<bool(const query::GeoBox&)>& keep) const;
   bool hasTypes(const std::string* id, const std::vector<std::vector<std::string>>& dnf) const;
   bool hasAnyAttr(const std::string* id, const std::vector<std::string>& attrs) const;
+  bool numbersMayMatch(const std::string* id, const std::vector<EntityQuery::NumberRange>& ranges) const;
 
   std::set<std::string> ids_;
   std::unordered_map<std::string, IdSet> byType_;
   std::unordered_map<std::string, IdSet> byAttr_;
   std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
+  // Numeric values per attribute and entity (at most two; more marks "many").
+  struct Numbers {
+    double values[2];
+    uint8_t count = 0;
+    bool many = false;
+  };
+  std::unordered_map<std::string, std::unordered_map<const std::string*, Numbers>> numbers_;
   // Discovery counters: type -> attribute -> kind -> entities; attribute -> kind / type -> entities.
   std::map<std::string, std::map<std::string, std::map<std::string, size_t>>> typeAttrKinds_;
   std::map<std::string, std::map<std::string, size_t>> attrKinds_;
