@@ -56,8 +56,10 @@ http::Response retrieveEntity(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang",
                     "geometryProperty", "datasetId", "local", "join", "joinLevel"});
   auto id = entityIdParam(call);
+  boost::json::monotonic_resource arena(16 * 1024);  // the rendering, freed with the request
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
+  options.storage = &arena;
   auto join = joinParams(call, options);
   auto types = typeParam(call);
   auto entity = readEntity(call, id);

@@ -65,8 +65,11 @@ std::string pageLink(const Call& call, size_t limit, size_t offset, std::string_
 }
 
 http::Response answer(Call& call, Selection selection) {
+  // The page's entities and their rendering live in one arena freed with the request.
+  boost::json::monotonic_resource arena(64 * 1024);
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
+  options.storage = &arena;
   size_t limit = sizeParam(call, "limit", call.services.limits.defaultLimit);
   size_t offset = sizeParam(call, "offset", 0);
   bool count = false;
@@ -91,6 +94,7 @@ http::Response answer(Call& call, Selection selection) {
     fail(ErrorType::BadRequestData, "collation needs orderBy");
   }
   q.now = ngsi::nowMs();
+  q.pageStorage = &arena;
   q.offset = offset;
   q.limit = limit + 1;  // one more tells whether a next page exists
   q.count = count;
@@ -102,12 +106,12 @@ http::Response answer(Call& call, Selection selection) {
   json::value body;
   if (media == MediaType::GeoJson) {
     std::string geometry = ctx.expand(call.req.param("geometryProperty").value_or("location"));
-    json::array features;
+    json::array features(&arena);
     for (const auto& e : page.entities) features.push_back(ngsi::renderFeature(e, ctx, options, geometry));
     body = json::object{{"type", "FeatureCollection"}, {"features", std::move(features)}};
   } else {
     auto join = joinParams(call, options);
-    json::array entities;
+    json::array entities(&arena);
     std::set<std::string> seen;  // flat joins list each linked entity once
     for (const auto& e : page.entities) {
       auto rendered = renderJoined(call, e, options, join);

@@ -20,14 +20,20 @@ bool wanted(const RenderOptions& o, const std::string& compacted) {
   return !(o.omit && o.omit->names.contains(compacted) && !o.omit->linked.contains(compacted));
 }
 
-json::value compactVocab(const json::value& v, const jsonld::Context& ctx) {
-  if (v.is_string()) return json::string(ctx.compact(v.get_string()));
+json::value compactVocab(const json::value& v, const jsonld::Context& ctx, const json::storage_ptr& sp) {
+  if (v.is_string()) return json::string(ctx.compact(v.get_string()), sp);
   if (v.is_array()) {
-    json::array out;
-    for (const auto& e : v.get_array()) out.push_back(compactVocab(e, ctx));
+    json::array out(sp);
+    for (const auto& e : v.get_array()) out.push_back(compactVocab(e, ctx, sp));
     return out;
   }
-  return v;
+  return json::value(v, sp);
+}
+
+json::object wrapped(std::string_view member, json::value v, const json::storage_ptr& sp) {
+  json::object o(sp);
+  o[member] = std::move(v);
+  return o;
 }
 
 // The text of a languageMap for a lang parameter ("fr", "fr;q=0.2,nl;q=0.9", "*"):
@@ -88,14 +94,15 @@ json::value simplifiedValue(const json::object& inst, const jsonld::Context& ctx
   auto kind = kindOf(inst);
   const json::value* v = inst.if_contains(valueMember(kind));
   if (!v) return nullptr;
+  const auto& sp = o.storage;
   if (kind == AttributeKind::LanguageProperty && o.lang && v->is_object()) {
-    if (auto picked = pickLanguage(v->get_object(), *o.lang)) return picked->second;
+    if (auto picked = pickLanguage(v->get_object(), *o.lang)) return json::value(picked->second, sp);
   }
   // Simplified keeps a one-member wrapper where a bare value would be ambiguous (4.5.4).
   if (kind == AttributeKind::LanguageProperty || kind == AttributeKind::JsonProperty)
-    return json::object{{valueMember(kind), *v}};
-  if (kind == AttributeKind::VocabProperty) return json::object{{"vocab", compactVocab(*v, ctx)}};
-  return *v;
+    return wrapped(valueMember(kind), json::value(*v, sp), sp);
+  if (kind == AttributeKind::VocabProperty) return wrapped("vocab", compactVocab(*v, ctx, sp), sp);
+  return json::value(*v, sp);
 }
 
 void renderMembers(const json::object& inst, json::object& out, const jsonld::Context& ctx,
@@ -103,8 +110,8 @@ void renderMembers(const json::object& inst, json::object& out, const jsonld::Co
   for (std::string_view member : {key::observedAt, key::unitCode, key::datasetId,
                                    std::string_view("valueType"), std::string_view("entityIdSealed")})
     if (auto* v = inst.if_contains(member)) out[member] = *v;
-  if (auto* ot = inst.if_contains(key::objectType)) out[key::objectType] = compactVocab(*ot, ctx);
-  if (auto* ts = inst.if_contains("entityTypeSealed")) out["entityTypeSealed"] = compactVocab(*ts, ctx);
+  if (auto* ot = inst.if_contains(key::objectType)) out[key::objectType] = compactVocab(*ot, ctx, o.storage);
+  if (auto* ts = inst.if_contains("entityTypeSealed")) out["entityTypeSealed"] = compactVocab(*ts, ctx, o.storage);
   if (o.sysAttrs) addSystemMembers(inst, out);
   if (auto* subs = inst.if_contains(key::subs); subs && subs->is_object()) {
     for (const auto& [name, sub] : subs->get_object()) {
@@ -119,7 +126,8 @@ json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
   if (o.format == Format::Simplified) return simplifiedValue(inst, ctx, o);
   auto kind = kindOf(inst);
   std::string member(valueMember(kind));
-  json::object out;
+  const auto& sp = o.storage;
+  json::object out(sp);
   if (o.format == Format::Normalized) out[key::type] = kindName(kind);
   const json::value* v = inst.if_contains(member);
   if (kind == AttributeKind::LanguageProperty && o.lang && v && v->is_object()) {
@@ -131,10 +139,10 @@ json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
       return out;
     }
   }
-  if (v) out[member] = kind == AttributeKind::VocabProperty ? compactVocab(*v, ctx) : *v;
+  if (v) out[member] = kind == AttributeKind::VocabProperty ? compactVocab(*v, ctx, sp) : json::value(*v, sp);
   if (kind == AttributeKind::ListRelationship && v && v->is_array() && o.format == Format::Normalized) {
-    json::array list;
-    for (const auto& e : v->get_array()) list.push_back(json::object{{"object", e}});
+    json::array list(sp);
+    for (const auto& e : v->get_array()) list.push_back(wrapped("object", json::value(e, sp), sp));
     out[member] = std::move(list);
   }
   renderMembers(inst, out, ctx, o);
@@ -142,42 +150,42 @@ json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
       (kind == AttributeKind::Property || kind == AttributeKind::GeoProperty)) {
     // Nothing but the value: concise drops the wrapper unless that would be ambiguous.
     bool ambiguous = kind == AttributeKind::Property && (v->is_object() || v->is_array());
-    if (!ambiguous) return *v;
+    if (!ambiguous) return json::value(*v, sp);
   }
   return out;
 }
 
 json::value renderAttribute(const json::array& instances, const jsonld::Context& ctx,
                             const RenderOptions& o) {
-  json::array kept;
+  std::vector<const json::object*> kept;
   for (const auto& inst : instances) {
     if (!inst.is_object() || isExpired(inst.get_object(), o.now)) continue;
     if (o.datasetIds) {
       std::string ds(datasetIdOf(inst.get_object()));
       if (!o.datasetIds->contains(ds.empty() ? "@none" : ds)) continue;
     }
-    kept.push_back(inst);
+    kept.push_back(&inst.get_object());
   }
   if (kept.empty()) return nullptr;
-  if (kept.size() == 1) return renderInstance(kept[0].get_object(), ctx, o);
+  if (kept.size() == 1) return renderInstance(*kept[0], ctx, o);
   if (o.format == Format::Simplified) {
-    json::object dataset;
-    for (const auto& inst : kept) {
-      std::string_view ds = datasetIdOf(inst.get_object());
-      dataset[ds.empty() ? "@none" : ds] = simplifiedValue(inst.get_object(), ctx, o);
+    json::object dataset(o.storage);
+    for (const auto* inst : kept) {
+      std::string_view ds = datasetIdOf(*inst);
+      dataset[ds.empty() ? "@none" : ds] = simplifiedValue(*inst, ctx, o);
     }
-    return json::object{{"dataset", std::move(dataset)}};
+    return wrapped("dataset", std::move(dataset), o.storage);
   }
-  json::array out;
-  for (const auto& inst : kept) out.push_back(renderInstance(inst.get_object(), ctx, o));
+  json::array out(o.storage);
+  for (const auto* inst : kept) out.push_back(renderInstance(*inst, ctx, o));
   return out;
 }
 
-json::value compactTypes(const json::value& types, const jsonld::Context& ctx) {
-  if (!types.is_array()) return types;
+json::value compactTypes(const json::value& types, const jsonld::Context& ctx, const json::storage_ptr& sp) {
+  if (!types.is_array()) return json::value(types, sp);
   const auto& a = types.get_array();
-  if (a.size() == 1 && a[0].is_string()) return json::string(ctx.compact(a[0].get_string()));
-  json::array out;
+  if (a.size() == 1 && a[0].is_string()) return json::string(ctx.compact(a[0].get_string()), sp);
+  json::array out(sp);
   for (const auto& t : a)
     if (t.is_string()) out.emplace_back(ctx.compact(t.get_string()));
   return out;
@@ -187,9 +195,9 @@ json::value compactTypes(const json::value& types, const jsonld::Context& ctx) {
 
 json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,
                           const RenderOptions& o) {
-  json::object out;
+  json::object out(o.storage);
   if (wanted(o, "id")) out[key::id] = entity.at(key::id);
-  if (wanted(o, "type")) out[key::type] = compactTypes(entity.at(key::type), ctx);
+  if (wanted(o, "type")) out[key::type] = compactTypes(entity.at(key::type), ctx, o.storage);
   if (auto* s = entity.if_contains(key::scope); s && s->is_array() && wanted(o, "scope"))
     out[key::scope] = s->get_array().size() == 1 ? s->get_array()[0] : *s;
   if (o.sysAttrs) addSystemMembers(entity, out);
@@ -208,7 +216,7 @@ json::object renderEntity(const json::object& entity, const jsonld::Context& ctx
 json::object renderFeature(const json::object& entity, const jsonld::Context& ctx,
                            const RenderOptions& options, const std::string& geometryProperty) {
   json::object properties = renderEntity(entity, ctx, options);
-  json::object feature;
+  json::object feature(options.storage);
   feature[key::id] = entity.at(key::id);
   feature[key::type] = "Feature";
   json::value geometry = nullptr;

@@ -37,6 +37,7 @@ struct RenderOptions {
   std::optional<Projection> omit;  // members to drop (a name with a linked projection stays)
   std::optional<std::set<std::string>> datasetIds;   // only instances with these datasetIds ("@none" = default)
   int64_t now = 0;
+  boost::json::storage_ptr storage;  // where the rendered values are allocated (a request's arena)
 };
 
 json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,

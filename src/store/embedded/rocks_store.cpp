@@ -166,7 +166,7 @@ class RocksStore final : public Store {
     };
     auto load = [&](const std::string& id) -> std::optional<Entity> {
       if (!db_->Get(rocksdb::ReadOptions(), prefix + id, &value).ok()) return std::nullopt;
-      return boost::json::parse(value).as_object();
+      return boost::json::parse(value, q.pageStorage).as_object();
     };
     if (q.ordering) {
       // Every match's sort key first; then only the page's entities are read again.
@@ -189,7 +189,7 @@ class RocksStore final : public Store {
       visitParsed(id, [&](const Entity& entity) {
         if (q.predicate && !q.predicate(entity)) return;
         if (matched++ >= q.offset && page.entities.size() < q.limit)
-          page.entities.emplace_back(entity, boost::json::storage_ptr());  // a copy out of the arena
+          page.entities.emplace_back(entity, q.pageStorage);  // a copy out of the candidate's arena
       });
       return q.count || page.entities.size() < q.limit;
     });
