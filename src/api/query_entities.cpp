@@ -115,11 +115,17 @@ http::Response answer(Call& call, Selection selection) {
     std::set<std::string> seen;  // flat joins list each linked entity once
     for (const auto& e : page.entities) {
       auto rendered = renderJoined(call, e, options, join);
-      if (rendered.is_array()) {
-        for (auto& r : rendered.get_array())
-          if (seen.insert(std::string(r.get_object().at("id").get_string())).second) entities.push_back(std::move(r));
-      } else if (!options.pick || rendered.get_object().size() > 0) {
-        entities.push_back(std::move(rendered));  // an entity the projection leaves empty is not listed
+      if (join.kind != Join::Kind::Flat) {
+        if (!options.pick || rendered.get_object().size() > 0)
+          entities.push_back(std::move(rendered));  // an entity the projection leaves empty is not listed
+        continue;
+      }
+      // Flat: the page's entities and their linked entities, each listed once.
+      json::array parts = rendered.is_array() ? std::move(rendered.get_array()) : json::array{std::move(rendered)};
+      for (size_t i = 0; i < parts.size(); ++i) {
+        auto* id = parts[i].get_object().if_contains("id");
+        std::string key = id ? std::string(id->get_string()) : i == 0 ? std::string(e.at("id").get_string()) : "";
+        if (key.empty() || seen.insert(key).second) entities.push_back(std::move(parts[i]));
       }
     }
     body = std::move(entities);
