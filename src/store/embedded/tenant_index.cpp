@@ -19,10 +19,19 @@ void decrement(Map& counts, const std::string& key) {
 }  // namespace
 
 void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
-  const std::string* key = &*ids_.insert(id).first;
-  for (const auto& t : meta.types) byType_[t].insert(key);
+  auto& entry = *ids_.try_emplace(id).first;
+  const Entry* key = &entry;
+  entry.second = Facts{};
+  for (const auto& t : meta.types) {
+    auto& set = *byType_.try_emplace(t).first;
+    set.second.insert(key);
+    entry.second.types.push_back(&set.first);
+  }
   for (const auto& [attr, kind] : meta.attrs) {
-    byAttr_[attr].insert(key);
+    auto& set = *byAttr_.try_emplace(attr).first;
+    set.second.insert(key);
+    if (std::find(entry.second.attrs.begin(), entry.second.attrs.end(), &set.first) == entry.second.attrs.end())
+      entry.second.attrs.push_back(&set.first);
     attrKinds_[attr][kind]++;
     for (const auto& t : meta.types) {
       typeAttrKinds_[t][attr][kind]++;
@@ -44,7 +53,7 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
 void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   auto it = ids_.find(id);
   if (it == ids_.end()) return;
-  const std::string* key = &*it;
+  const Entry* key = &*it;
   for (const auto& t : meta.types) {
     auto set = byType_.find(t);
     if (set == byType_.end()) continue;
@@ -95,7 +104,7 @@ TenantIndex::Source TenantIndex::typeSource(const std::vector<std::vector<std::s
     }
     return out;
   }
-  std::set<const std::string*, ByValue> merged;
+  IdSet merged;
   for (const auto& conjunction : dnf)
     for (const auto& t : conjunction)
       if (auto it = byType_.find(t); it != byType_.end()) merged.insert(it->second.begin(), it->second.end());
@@ -111,7 +120,7 @@ TenantIndex::Source TenantIndex::attrSource(const std::vector<std::string>& attr
     out.set = it == byAttr_.end() ? &empty : &it->second;
     return out;
   }
-  std::set<const std::string*, ByValue> merged;
+  IdSet merged;
   for (const auto& a : attrs)
     if (auto it = byAttr_.find(a); it != byAttr_.end()) merged.insert(it->second.begin(), it->second.end());
   out.list.assign(merged.begin(), merged.end());
@@ -132,30 +141,30 @@ TenantIndex::Source TenantIndex::geoSource(const std::string& property, const qu
   Source out;
   auto it = byGeo_.find(property);
   if (it == byGeo_.end()) return out;
-  for (auto key : it->second.intersecting(box, keep)) out.list.push_back(reinterpret_cast<const std::string*>(key));
+  for (auto key : it->second.intersecting(box, keep)) out.list.push_back(reinterpret_cast<const Entry*>(key));
   std::sort(out.list.begin(), out.list.end(), ByValue());
   return out;
 }
 
-bool TenantIndex::hasTypes(const std::string* id, const std::vector<std::vector<std::string>>& dnf) const {
-  for (const auto& conjunction : dnf) {
-    bool all = true;
-    for (const auto& t : conjunction) {
-      auto it = byType_.find(t);
-      all = all && it != byType_.end() && it->second.contains(id);
-    }
-    if (all) return true;
-  }
+bool TenantIndex::hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf) {
+  auto has = [e](const std::string& t) {
+    for (const auto* mine : e->second.types)
+      if (*mine == t) return true;
+    return false;
+  };
+  for (const auto& conjunction : dnf)
+    if (std::all_of(conjunction.begin(), conjunction.end(), has)) return true;
   return false;
 }
 
-bool TenantIndex::hasAnyAttr(const std::string* id, const std::vector<std::string>& attrs) const {
+bool TenantIndex::hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs) {
   for (const auto& a : attrs)
-    if (auto it = byAttr_.find(a); it != byAttr_.end() && it->second.contains(id)) return true;
+    for (const auto* mine : e->second.attrs)
+      if (*mine == a) return true;
   return false;
 }
 
-bool TenantIndex::numbersMayMatch(const std::string* id,
+bool TenantIndex::numbersMayMatch(const Entry* id,
                                   const std::vector<EntityQuery::NumberRange>& ranges) const {
   for (const auto& r : ranges) {
     auto attr = numbers_.find(r.attribute);
@@ -177,8 +186,8 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
                                    const std::function<bool(const std::string&)>& visit) const {
   bool geo = q.geoProperty && q.geoBox;
   if (!q.ids && !q.types && !q.anyAttrs && !geo) {
-    for (const auto& id : ids_)
-      if (numbersMayMatch(&id, q.numberRanges) && !visit(id)) return;
+    for (const auto& entry : ids_)
+      if (numbersMayMatch(&entry, q.numberRanges) && !visit(entry.first)) return;
     return;
   }
   // Build the sources; walk the smallest, check the others per candidate.
@@ -191,13 +200,13 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   auto walked = std::min_element(sources.begin(), sources.end(), [this](const auto& a, const auto& b) {
     return a.second.size(ids_.size()) < b.second.size(ids_.size());
   });
-  std::unordered_set<const std::string*> idFilter, geoFilter;
+  std::unordered_set<const Entry*> idFilter, geoFilter;
   for (const auto& [kind, source] : sources) {
     if (&source == &walked->second) continue;
     if (kind == Ids) idFilter.insert(source.list.begin(), source.list.end());
     if (kind == Geo) geoFilter.insert(source.list.begin(), source.list.end());
   }
-  auto accept = [&](const std::string* id) {
+  auto accept = [&](const Entry* id) {
     for (const auto& [kind, source] : sources) {
       // A walked type source is one type of a conjunction: the others still need checking.
       if (&source == &walked->second && kind != Types) continue;
@@ -208,7 +217,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
       if (!in) return true;  // not a candidate: keep walking
     }
     if (!numbersMayMatch(id, q.numberRanges)) return true;
-    return visit(*id);
+    return visit(id->first);
   };
   const Source& source = walked->second;
   if (source.set) {

@@ -33,11 +33,19 @@ class TenantIndex {
   std::map<std::string, Store::AttributeInfo> attributes() const;
 
  private:
-  struct ByValue {
-    bool operator()(const std::string* a, const std::string* b) const { return *a < *b; }
+  // What the index knows of one entity, next to its id, so that membership tests
+  // need no set look-up: its types and attributes (pointers to the interned
+  // names, the keys of byType_ and byAttr_).
+  struct Facts {
+    std::vector<const std::string*> types;
+    std::vector<const std::string*> attrs;
   };
-  using IdSet = std::set<const std::string*, ByValue>;
-  using IdList = std::vector<const std::string*>;  // sorted by value
+  using Entry = std::pair<const std::string, Facts>;
+  struct ByValue {
+    bool operator()(const Entry* a, const Entry* b) const { return a->first < b->first; }
+  };
+  using IdSet = std::set<const Entry*, ByValue>;
+  using IdList = std::vector<const Entry*>;  // sorted by id
 
   // A candidate source: an index set, or a list built from several of them.
   struct Source {
@@ -51,11 +59,11 @@ class TenantIndex {
   Source idSource(const std::vector<std::string>& ids) const;
   Source geoSource(const std::string& property, const query::GeoBox& box,
                    const std::function<bool(const query::GeoBox&)>& keep) const;
-  bool hasTypes(const std::string* id, const std::vector<std::vector<std::string>>& dnf) const;
-  bool hasAnyAttr(const std::string* id, const std::vector<std::string>& attrs) const;
-  bool numbersMayMatch(const std::string* id, const std::vector<EntityQuery::NumberRange>& ranges) const;
+  static bool hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf);
+  static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
+  bool numbersMayMatch(const Entry* e, const std::vector<EntityQuery::NumberRange>& ranges) const;
 
-  std::set<std::string> ids_;
+  std::map<std::string, Facts> ids_;
   std::unordered_map<std::string, IdSet> byType_;
   std::unordered_map<std::string, IdSet> byAttr_;
   std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
@@ -65,7 +73,7 @@ class TenantIndex {
     uint8_t count = 0;
     bool many = false;
   };
-  std::unordered_map<std::string, std::unordered_map<const std::string*, Numbers>> numbers_;
+  std::unordered_map<std::string, std::unordered_map<const Entry*, Numbers>> numbers_;
   // Discovery counters: type -> attribute -> kind -> entities; attribute -> kind / type -> entities.
   std::map<std::string, std::map<std::string, std::map<std::string, size_t>>> typeAttrKinds_;
   std::map<std::string, std::map<std::string, size_t>> attrKinds_;
