@@ -142,7 +142,7 @@ TenantIndex::Source TenantIndex::geoSource(const std::string& property, const qu
   auto it = byGeo_.find(property);
   if (it == byGeo_.end()) return out;
   for (auto key : it->second.intersecting(box, keep)) out.list.push_back(reinterpret_cast<const Entry*>(key));
-  std::sort(out.list.begin(), out.list.end(), ByValue());
+  out.unsorted = true;
   return out;
 }
 
@@ -219,13 +219,21 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
     if (!numbersMayMatch(id, q.numberRanges)) return true;
     return visit(id->first);
   };
-  const Source& source = walked->second;
+  Source& source = walked->second;
   if (source.set) {
     for (const auto* id : *source.set)
       if (!accept(id)) return;
-  } else {
-    for (const auto* id : source.list)
-      if (!accept(id)) return;
+    return;
+  }
+  // An unsorted list is put in id order a chunk at a time: a first page
+  // rarely needs more than its first offset+limit entries.
+  size_t chunk = source.unsorted ? std::max<size_t>(q.offset + q.limit + 8, 32) : source.list.size();
+  for (size_t done = 0; done < source.list.size(); chunk *= 2) {
+    size_t end = std::min(source.list.size(), done + chunk);
+    if (source.unsorted)
+      std::partial_sort(source.list.begin() + done, source.list.begin() + end, source.list.end(), ByValue());
+    for (; done < end; ++done)
+      if (!accept(source.list[done])) return;
   }
 }
 

@@ -51,7 +51,8 @@ class TenantIndex {
   struct Source {
     const IdSet* set = nullptr;
     IdList list;
-    bool all = false;  // every entity
+    bool all = false;       // every entity
+    bool unsorted = false;  // list not yet in id order (sorted lazily while walking)
     size_t size(size_t total) const { return all ? total : set ? set->size() : list.size(); }
   };
   Source typeSource(const std::vector<std::vector<std::string>>& dnf) const;
