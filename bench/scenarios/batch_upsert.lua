@@ -3,6 +3,7 @@
 local template = os.getenv("BENCH_TEMPLATE")
 local headers = { ["Content-Type"] = "application/json" }
 local counter = 0
+math.randomseed(os.time())
 local tag = tostring(math.random(1, 1e9))
 
 request = function()

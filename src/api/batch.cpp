@@ -102,19 +102,51 @@ struct Outcome {
   }
 };
 
-// Runs op for each item, collecting successes and per-entity errors.
-template <class Op>
-Outcome forEach(std::vector<Item>& items, Op op) {
-  Outcome out;
-  for (auto& item : items) {
-    std::string id = idOf(item.body);
+// What the mutator of one element reports besides success or failure.
+struct Step {
+  bool created = false;    // the element created its entity
+  std::string incomplete;  // written, but to be reported as an error (noOverwrite)
+};
+
+// Prepares every element (prepare(item, id, step) parses it and returns its
+// mutator), applies all mutators in one write (Store::modifyEntities: each
+// entity atomic, one durable batch), and collects successes and per-entity errors.
+template <class Prepare>
+Outcome applyBatch(Call& call, std::vector<Item>& items, Prepare prepare) {
+  std::vector<std::string> ids(items.size());
+  std::vector<std::optional<ngsi::Error>> faults(items.size());
+  std::vector<Step> steps(items.size());
+  std::vector<store::Store::Mutation> mutations;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < items.size(); ++i) {
+    ids[i] = idOf(items[i].body);
     try {
-      if (id.empty()) fail(ErrorType::BadRequestData, "the entity has no id");
-      if (item.fault) throw *item.fault;
-      if (op(item, id)) out.created.emplace_back(id);
-      out.success.emplace_back(id);
+      if (ids[i].empty()) fail(ErrorType::BadRequestData, "the entity has no id");
+      if (items[i].fault) throw *items[i].fault;
+      mutations.push_back({ids[i], prepare(items[i], ids[i], steps[i])});
+      which.push_back(i);
     } catch (const ngsi::Error& e) {
-      out.failed(id, e);
+      faults[i] = e;
+    }
+  }
+  auto outcomes = call.services.writes.applyAll(call.tenant(), mutations);
+  for (size_t k = 0; k < outcomes.size(); ++k) {
+    if (!outcomes[k].error) continue;
+    try {
+      std::rethrow_exception(outcomes[k].error);
+    } catch (const ngsi::Error& e) {
+      faults[which[k]] = e;
+    }
+  }
+  Outcome out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (faults[i]) {
+      out.failed(ids[i], *faults[i]);
+    } else if (!steps[i].incomplete.empty()) {
+      out.failed(ids[i], ngsi::Error(ErrorType::BadRequestData, steps[i].incomplete));
+    } else {
+      out.success.emplace_back(ids[i]);
+      if (steps[i].created) out.created.emplace_back(ids[i]);
     }
   }
   return out;
@@ -142,9 +174,8 @@ http::Response batchCreate(Call& call) {
   call.allowParams({"local"});
   auto items = batchEntities(call);
   auto now = ngsi::nowMs();
-  auto out = forEach(items, [&](Item& item, const std::string&) {
-    insertEntity(call, ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create), now);
-    return true;
+  auto out = applyBatch(call, items, [&](Item& item, const std::string&, Step&) {
+    return createMutator(ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create), now);
   });
   if (out.errors.empty()) return call.plain(201, out.success);
   return result(call, out, true);
@@ -155,13 +186,12 @@ http::Response batchUpsert(Call& call) {
   bool update = option(call, {"replace", "update"}) == "update";
   auto items = batchEntities(call);
   auto now = ngsi::nowMs();
-  auto out = forEach(items, [&](Item& item, const std::string& id) {
+  auto out = applyBatch(call, items, [&](Item& item, const std::string&, Step& step) -> store::Store::Mutator {
     auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create);
-    bool created = false;
-    call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current) {
+    return [parsed = std::move(parsed), &step, update, now](const std::optional<store::Entity>& current) {
       store::EntityWrite write;
-      if (!current || ngsi::isExpired(*current, now)) {
-        created = true;
+      step.created = !current || ngsi::isExpired(*current, now);
+      if (step.created) {
         write.entity = ngsi::createEntity(parsed, now);
       } else if (update) {
         write.entity = *current;
@@ -170,8 +200,7 @@ http::Response batchUpsert(Call& call) {
         write.entity = ngsi::replaceEntity(*current, parsed, now);
       }
       return std::optional(std::move(write));
-    });
-    return created;
+    };
   });
   return result(call, out, true);
 }
@@ -180,21 +209,18 @@ http::Response batchUpdate(Call& call) {
   call.allowParams({"options", "local"});
   bool noOverwrite = option(call, {"noOverwrite"}) == "noOverwrite";
   auto items = batchEntities(call);
+  call.requireTenant();
   auto now = ngsi::nowMs();
-  auto out = forEach(items, [&](Item& item, const std::string& id) {
-    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Fragment);
-    ngsi::AttributeOutcome outcome;
-    mutateEntity(call, id, {}, [&](json::object& entity) {
-      outcome = ngsi::appendAttributes(entity, parsed, noOverwrite, now);
-    });
-    if (!outcome.notUpdated.empty()) {
-      // The entity was updated, but not completely: say which attributes were kept.
-      std::string kept;
+  auto out = applyBatch(call, items, [&](Item& item, const std::string& id, Step& step) {
+    const auto& ctx = contextOf(call, item);
+    auto parsed = ngsi::parseEntity(item.body, ctx, ngsi::ParseMode::Fragment);
+    return changeMutator(id, {}, [parsed = std::move(parsed), &step, &ctx, noOverwrite, now](json::object& entity) {
+      auto outcome = ngsi::appendAttributes(entity, parsed, noOverwrite, now);
+      // The entity is updated, but not completely: say which attributes were kept.
       for (const auto& [name, reason] : outcome.notUpdated)
-        kept += (kept.empty() ? "" : ", ") + contextOf(call, item).compact(name);
-      fail(ErrorType::BadRequestData, "attributes not overwritten (noOverwrite): " + kept);
-    }
-    return false;
+        step.incomplete += (step.incomplete.empty() ? "attributes not overwritten (noOverwrite): " : ", ") +
+                           ctx.compact(name);
+    });
   });
   return result(call, out, false);
 }
@@ -202,31 +228,30 @@ http::Response batchUpdate(Call& call) {
 http::Response batchMerge(Call& call) {
   call.allowParams({"local"});
   auto items = batchEntities(call);
+  call.requireTenant();
   auto now = ngsi::nowMs();
-  auto out = forEach(items, [&](Item& item, const std::string& id) {
+  auto out = applyBatch(call, items, [&](Item& item, const std::string& id, Step&) {
     auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Merge);
-    mutateEntity(call, id, {}, [&](json::object& entity) { ngsi::mergeEntity(entity, parsed, now); });
-    return false;
+    return changeMutator(id, {}, [parsed = std::move(parsed), now](json::object& entity) {
+      ngsi::mergeEntity(entity, parsed, now);
+    });
   });
   return result(call, out, false);
 }
 
 http::Response batchDelete(Call& call) {
   call.allowParams({"local"});
-  auto items = batchArray(call);
-  for (const auto& v : items)
+  auto ids = batchArray(call);
+  std::vector<Item> items;
+  for (const auto& v : ids) {
     if (!v.is_string()) fail(ErrorType::BadRequestData, "a batch delete needs an array of entity ids");
-  Outcome out;
-  for (const auto& v : items) {
-    std::string id(v.get_string());
-    try {
-      if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "'" + id + "' is not a URI");
-      removeEntity(call, id, {});
-      out.success.emplace_back(id);
-    } catch (const ngsi::Error& e) {
-      out.failed(id, e);
-    }
+    items.push_back(Item{json::object{{"id", v}}, nullptr, std::nullopt});
   }
+  call.requireTenant();
+  auto out = applyBatch(call, items, [](Item&, const std::string& id, Step&) {
+    if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "'" + id + "' is not a URI");
+    return deleteMutator(id, {});
+  });
   return result(call, out, false);
 }
 

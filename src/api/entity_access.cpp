@@ -85,11 +85,10 @@ json::object readEntity(Call& call, const std::string& id) {
   return std::move(*entity);
 }
 
-void mutateEntity(Call& call, const std::string& id, const std::vector<std::string>& types,
-                  const std::function<void(json::object&)>& op) {
-  call.requireTenant();
-  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
-                                                    -> std::optional<store::EntityWrite> {
+store::Store::Mutator changeMutator(std::string id, std::vector<std::string> types,
+                                    std::function<void(json::object&)> op) {
+  return [id = std::move(id), types = std::move(types), op = std::move(op)](
+             const std::optional<store::Entity>& current) -> std::optional<store::EntityWrite> {
     if (!current || ngsi::isExpired(*current, ngsi::nowMs()))
       fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
     if (!hasAnyType(*current, types))
@@ -98,30 +97,43 @@ void mutateEntity(Call& call, const std::string& id, const std::vector<std::stri
     write.entity = *current;
     op(write.entity);
     return write;
-  });
+  };
 }
 
-void insertEntity(Call& call, const json::object& parsed, int64_t now) {
-  std::string id(parsed.at(ngsi::key::id).get_string());
-  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
-                                                    -> std::optional<store::EntityWrite> {
+store::Store::Mutator createMutator(json::object parsed, int64_t now) {
+  return [parsed = std::move(parsed), now](const std::optional<store::Entity>& current)
+             -> std::optional<store::EntityWrite> {
     if (current && !ngsi::isExpired(*current, now))
-      fail(ErrorType::AlreadyExists, "an entity with id '" + id + "' already exists");
+      fail(ErrorType::AlreadyExists,
+           "an entity with id '" + std::string(parsed.at(ngsi::key::id).get_string()) + "' already exists");
     return store::EntityWrite{store::EntityWrite::Kind::Put, ngsi::createEntity(parsed, now)};
-  });
+  };
 }
 
-void removeEntity(Call& call, const std::string& id, const std::vector<std::string>& types) {
-  call.requireTenant();
-  auto now = ngsi::nowMs();
-  call.services.writes.apply(call.tenant(), id, [&](const std::optional<store::Entity>& current)
-                                                    -> std::optional<store::EntityWrite> {
-    if (!current || ngsi::isExpired(*current, now))
+store::Store::Mutator deleteMutator(std::string id, std::vector<std::string> types) {
+  return [id = std::move(id), types = std::move(types)](const std::optional<store::Entity>& current)
+             -> std::optional<store::EntityWrite> {
+    if (!current || ngsi::isExpired(*current, ngsi::nowMs()))
       fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
     if (!hasAnyType(*current, types))
       fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
     return store::EntityWrite{store::EntityWrite::Kind::Delete, {}};
-  });
+  };
+}
+
+void mutateEntity(Call& call, const std::string& id, const std::vector<std::string>& types,
+                  const std::function<void(json::object&)>& op) {
+  call.requireTenant();
+  call.services.writes.apply(call.tenant(), id, changeMutator(id, types, op));
+}
+
+void insertEntity(Call& call, const json::object& parsed, int64_t now) {
+  call.services.writes.apply(call.tenant(), parsed.at(ngsi::key::id).get_string(), createMutator(parsed, now));
+}
+
+void removeEntity(Call& call, const std::string& id, const std::vector<std::string>& types) {
+  call.requireTenant();
+  call.services.writes.apply(call.tenant(), id, deleteMutator(id, types));
 }
 
 std::vector<std::string> typeParam(Call& call) {

@@ -23,6 +23,14 @@ std::string entityIdParam(const Call& call, size_t i = 0);
 // The entity as readers see it, or ResourceNotFound (expired data counts as absent).
 json::object readEntity(Call& call, const std::string& id);
 
+// Mutators for the write path, shared by single-entity and batch operations:
+// change an existing entity (ResourceNotFound if there is none, or none with one
+// of `types` when not empty), create one (AlreadyExists), delete one.
+store::Store::Mutator changeMutator(std::string id, std::vector<std::string> types,
+                                    std::function<void(json::object&)> op);
+store::Store::Mutator createMutator(json::object parsed, int64_t now);
+store::Store::Mutator deleteMutator(std::string id, std::vector<std::string> types);
+
 // Applies op to the existing entity atomically; ResourceNotFound if there is
 // none, or none with one of `types` (when not empty).
 void mutateEntity(Call& call, const std::string& id, const std::vector<std::string>& types,

@@ -23,13 +23,23 @@ class WritePath {
   // Registers a listener called after each durable change (not for no-ops).
   void addListener(Listener listener) { listeners_.push_back(std::move(listener)); }
 
-  // Applies mutator to entity `id` of `tenant` (see Store::modifyEntity).
+  // Applies the mutations to entities of `tenant` in one durable batch (see
+  // Store::modifyEntities), then tells the listeners about each change written.
+  std::vector<store::Store::Outcome> applyAll(std::string_view tenant,
+                                              const std::vector<store::Store::Mutation>& mutations) {
+    auto outcomes = store_.modifyEntities(tenant, mutations);
+    for (const auto& o : outcomes)
+      if (o.change.written)
+        for (const auto& listener : listeners_) listener(tenant, o.change);
+    return outcomes;
+  }
+
+  // One mutation (rethrows what the mutator threw).
   store::Store::Change apply(std::string_view tenant, std::string_view id,
                              const store::Store::Mutator& mutator) {
-    auto change = store_.modifyEntity(tenant, id, mutator);
-    if (change.written)
-      for (const auto& listener : listeners_) listener(tenant, change);
-    return change;
+    auto outcomes = applyAll(tenant, {store::Store::Mutation{std::string(id), mutator}});
+    if (outcomes[0].error) std::rethrow_exception(outcomes[0].error);
+    return std::move(outcomes[0].change);
   }
 
  private:

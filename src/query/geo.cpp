@@ -51,6 +51,12 @@
 //   pole. Disjoint and near;minDistance have no candidate box.
 #include "query/geo.h"
 
+#include <unordered_map>
+
+#include <array>
+
+#include <map>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -618,9 +624,20 @@ void forEachHalf(const GeoBox& b, F&& f) {
 }
 }  // namespace
 
+// Entities with the same box (many sensors at one site) share one R-tree entry:
+// an R-tree holding thousands of identical boxes degrades to linear removal.
 struct GeoIndex::Impl {
-  bg::index::rtree<IndexValue, bg::index::rstar<16>> tree;
+  struct Group {
+    uint64_t id;
+    std::vector<uint64_t> keys;
+  };
+  bg::index::rtree<IndexValue, bg::index::quadratic<16>> tree;  // (box, group id)
+  std::map<std::array<double, 4>, Group> groups;                // by box
+  std::unordered_map<uint64_t, const Group*> byId;
+  uint64_t nextId = 0;
   size_t pairs = 0;
+
+  static std::array<double, 4> boxKey(const GeoBox& b) { return {b.minLon, b.minLat, b.maxLon, b.maxLat}; }
 };
 
 GeoIndex::GeoIndex() : impl_(std::make_unique<Impl>()) {}
@@ -629,14 +646,31 @@ GeoIndex::GeoIndex(GeoIndex&&) noexcept = default;
 GeoIndex& GeoIndex::operator=(GeoIndex&&) noexcept = default;
 
 void GeoIndex::insert(uint64_t key, const GeoBox& box) {
-  forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.insert({b, key}); });
+  auto [it, fresh] = impl_->groups.try_emplace(Impl::boxKey(box));
+  auto& group = it->second;
+  if (fresh) {
+    group.id = impl_->nextId++;
+    impl_->byId[group.id] = &group;
+    forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.insert({b, group.id}); });
+  }
+  group.keys.push_back(key);
   ++impl_->pairs;
 }
 
 void GeoIndex::remove(uint64_t key, const GeoBox& box) {
-  size_t removed = 0;
-  forEachHalf(box, [&](const PlaneBox& b) { removed += impl_->tree.remove(IndexValue{b, key}); });
-  if (removed > 0) --impl_->pairs;
+  auto it = impl_->groups.find(Impl::boxKey(box));
+  if (it == impl_->groups.end()) return;
+  auto& keys = it->second.keys;
+  auto k = std::find(keys.begin(), keys.end(), key);
+  if (k == keys.end()) return;
+  *k = keys.back();
+  keys.pop_back();
+  --impl_->pairs;
+  if (!keys.empty()) return;
+  uint64_t id = it->second.id;
+  forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.remove(IndexValue{b, id}); });
+  impl_->byId.erase(id);
+  impl_->groups.erase(it);
 }
 
 std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box,
@@ -649,7 +683,8 @@ std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box,
         const auto& hi = it->first.max_corner();
         if (!keep(GeoBox{bg::get<0>(lo), bg::get<1>(lo), bg::get<0>(hi), bg::get<1>(hi)})) continue;
       }
-      keys.push_back(it->second);
+      const auto& members = impl_->byId.at(it->second)->keys;
+      keys.insert(keys.end(), members.begin(), members.end());
     }
   });
   std::sort(keys.begin(), keys.end());

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <set>
@@ -61,18 +62,37 @@ class Store {
   // The entity's stored state, or nullopt if it does not exist.
   virtual std::optional<Entity> getEntity(std::string_view tenant, std::string_view id) const = 0;
 
-  // Read-modify-write of one entity, atomic and durable: calls fn with the
-  // current state (nullopt if absent) while holding the entity's write lock; if
-  // fn returns a write it is persisted (one atomic batch) before modifyEntity
-  // returns, and the indexes are updated. Exceptions from fn leave the entity
-  // unchanged and propagate. Returns the state before and after.
+  // Read-modify-write of entities, each atomic, all durable together: for each
+  // mutation in order, its mutator sees the entity's current state (nullopt if
+  // absent; the state an earlier mutation of the same call left, for repeated
+  // ids) while the entities' write locks are held. The writes of the mutators
+  // that return one are persisted in one atomic batch (one WAL record, one
+  // fsync with --sync) before modifyEntities returns, and the indexes are
+  // updated. A mutator that throws leaves its entity unchanged; its exception
+  // is returned in its outcome and the others still apply.
   using Mutator = std::function<std::optional<EntityWrite>(const std::optional<Entity>& current)>;
   struct Change {
     std::optional<Entity> before;
     std::optional<Entity> after;
     bool written = false;
   };
-  virtual Change modifyEntity(std::string_view tenant, std::string_view id, const Mutator& fn) = 0;
+  struct Mutation {
+    std::string id;
+    Mutator mutator;
+  };
+  struct Outcome {
+    Change change;
+    std::exception_ptr error;  // what the mutator threw, if it threw
+  };
+  virtual std::vector<Outcome> modifyEntities(std::string_view tenant,
+                                              const std::vector<Mutation>& mutations) = 0;
+
+  // One mutation; rethrows what the mutator threw.
+  Change modifyEntity(std::string_view tenant, std::string_view id, const Mutator& fn) {
+    auto outcomes = modifyEntities(tenant, {Mutation{std::string(id), fn}});
+    if (outcomes[0].error) std::rethrow_exception(outcomes[0].error);
+    return std::move(outcomes[0].change);
+  }
 
   // The entities matching q, in id order, paged (see store/entity_query.h).
   virtual EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const = 0;

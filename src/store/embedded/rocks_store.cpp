@@ -107,43 +107,74 @@ class RocksStore final : public Store {
     return boost::json::parse(value).as_object();
   }
 
-  Change modifyEntity(std::string_view tenant, std::string_view id, const Mutator& fn) override {
-    std::string key = entityKey(tenant, id);
-    std::lock_guard writeLock(stripes_[std::hash<std::string>{}(key) % stripes_.size()]);
-    Change change;
-    change.before = getEntity(tenant, id);
-    auto write = fn(change.before);
-    if (!write) {
-      change.after = change.before;
-      return change;
+  std::vector<Outcome> modifyEntities(std::string_view tenant,
+                                      const std::vector<Mutation>& mutations) override {
+    // Lock every stripe involved, in index order, so that batches cannot deadlock.
+    std::vector<std::string> keys;
+    std::vector<size_t> stripes;
+    for (const auto& m : mutations) {
+      keys.push_back(entityKey(tenant, m.id));
+      stripes.push_back(std::hash<std::string>{}(keys.back()) % stripes_.size());
     }
+    std::sort(stripes.begin(), stripes.end());
+    stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+    std::vector<std::unique_lock<std::mutex>> locks;
+    for (auto s : stripes) locks.emplace_back(stripes_[s]);
+
+    std::vector<Outcome> out(mutations.size());
+    std::unordered_map<std::string_view, size_t> pending;  // id -> the mutation that last wrote it
     rocksdb::WriteBatch batch;
-    bool newTenant = !tenantExists(tenant);
-    if (newTenant) batch.Put(tenantKey(tenant), "");
-    if (write->kind == EntityWrite::Kind::Put)
-      batch.Put(key, boost::json::serialize(write->entity));
-    else
-      batch.Delete(key);
-    std::optional<EntityMeta> oldMeta, newMeta;
-    if (change.before) oldMeta = extractor_(*change.before);
-    if (write->kind == EntityWrite::Kind::Put) newMeta = extractor_(write->entity);
+    std::vector<size_t> written;
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      auto& change = out[i].change;
+      const auto& id = mutations[i].id;
+      auto seen = pending.find(id);
+      change.before = seen != pending.end() ? out[seen->second].change.after : getEntity(tenant, id);
+      std::optional<EntityWrite> write;
+      try {
+        write = mutations[i].mutator(change.before);
+      } catch (...) {
+        out[i].error = std::current_exception();
+        continue;
+      }
+      if (!write) {
+        change.after = change.before;
+        continue;
+      }
+      if (write->kind == EntityWrite::Kind::Put) {
+        batch.Put(keys[i], boost::json::serialize(write->entity));
+        change.after = std::move(write->entity);
+      } else {
+        batch.Delete(keys[i]);
+      }
+      change.written = true;
+      pending[id] = i;
+      written.push_back(i);
+    }
+    if (written.empty()) return out;
+    if (!tenantExists(tenant)) batch.Put(tenantKey(tenant), "");
+    std::vector<std::pair<std::optional<EntityMeta>, std::optional<EntityMeta>>> metas;
+    for (auto i : written) {
+      const auto& change = out[i].change;
+      metas.emplace_back(change.before ? std::optional(extractor_(*change.before)) : std::nullopt,
+                         change.after ? std::optional(extractor_(*change.after)) : std::nullopt);
+    }
     check(db_->Write(writeOptions_, &batch), "write");
-    {
-      std::unique_lock lock(indexMutex_);
-      auto& index = tenants_[std::string(tenant)];
-      std::string idString(id);
+    std::unique_lock lock(indexMutex_);
+    auto& index = tenants_[std::string(tenant)];
+    for (size_t k = 0; k < written.size(); ++k) {
+      const auto& id = mutations[written[k]].id;
+      auto& [oldMeta, newMeta] = metas[k];
       if (oldMeta) {
-        if (oldMeta->expiresAtMs) expiry_.erase({oldMeta->expiresAtMs, std::string(tenant), idString});
-        index.remove(idString, *oldMeta);
+        if (oldMeta->expiresAtMs) expiry_.erase({oldMeta->expiresAtMs, std::string(tenant), id});
+        index.remove(id, *oldMeta);
       }
       if (newMeta) {
-        if (newMeta->expiresAtMs) expiry_.insert({newMeta->expiresAtMs, std::string(tenant), idString});
-        index.add(idString, *newMeta);
+        if (newMeta->expiresAtMs) expiry_.insert({newMeta->expiresAtMs, std::string(tenant), id});
+        index.add(id, *newMeta);
       }
     }
-    change.written = true;
-    if (write->kind == EntityWrite::Kind::Put) change.after = std::move(write->entity);
-    return change;
+    return out;
   }
 
   EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const override {
