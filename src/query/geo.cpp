@@ -65,6 +65,7 @@
 #include <variant>
 
 #include <boost/geometry.hpp>
+#include <boost/function_output_iterator.hpp>
 #include <boost/geometry/index/rtree.hpp>
 #include <boost/json.hpp>
 
@@ -628,13 +629,11 @@ void forEachHalf(const GeoBox& b, F&& f) {
 // an R-tree holding thousands of identical boxes degrades to linear removal.
 struct GeoIndex::Impl {
   struct Group {
-    uint64_t id;
     std::vector<uint64_t> keys;
   };
-  bg::index::rtree<IndexValue, bg::index::quadratic<16>> tree;  // (box, group id)
-  std::map<std::array<double, 4>, Group> groups;                // by box
-  std::unordered_map<uint64_t, const Group*> byId;
-  uint64_t nextId = 0;
+  // (box, address of its Group): std::map nodes do not move, so the address is stable.
+  bg::index::rtree<IndexValue, bg::index::rstar<16>> tree;
+  std::map<std::array<double, 4>, Group> groups;  // by box
   size_t pairs = 0;
 
   static std::array<double, 4> boxKey(const GeoBox& b) { return {b.minLon, b.minLat, b.maxLon, b.maxLat}; }
@@ -647,13 +646,11 @@ GeoIndex& GeoIndex::operator=(GeoIndex&&) noexcept = default;
 
 void GeoIndex::insert(uint64_t key, const GeoBox& box) {
   auto [it, fresh] = impl_->groups.try_emplace(Impl::boxKey(box));
-  auto& group = it->second;
   if (fresh) {
-    group.id = impl_->nextId++;
-    impl_->byId[group.id] = &group;
-    forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.insert({b, group.id}); });
+    auto address = reinterpret_cast<uint64_t>(&it->second);
+    forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.insert({b, address}); });
   }
-  group.keys.push_back(key);
+  it->second.keys.push_back(key);
   ++impl_->pairs;
 }
 
@@ -667,25 +664,26 @@ void GeoIndex::remove(uint64_t key, const GeoBox& box) {
   keys.pop_back();
   --impl_->pairs;
   if (!keys.empty()) return;
-  uint64_t id = it->second.id;
-  forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.remove(IndexValue{b, id}); });
-  impl_->byId.erase(id);
+  auto address = reinterpret_cast<uint64_t>(&it->second);
+  forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.remove(IndexValue{b, address}); });
   impl_->groups.erase(it);
 }
 
 std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box,
                                              const std::function<bool(const GeoBox&)>& keep) const {
   std::vector<uint64_t> keys;
-  forEachHalf(box, [&](const PlaneBox& b) {
-    for (auto it = impl_->tree.qbegin(bg::index::intersects(b)); it != impl_->tree.qend(); ++it) {
-      if (keep) {
-        const auto& lo = it->first.min_corner();
-        const auto& hi = it->first.max_corner();
-        if (!keep(GeoBox{bg::get<0>(lo), bg::get<1>(lo), bg::get<0>(hi), bg::get<1>(hi)})) continue;
-      }
-      const auto& members = impl_->byId.at(it->second)->keys;
-      keys.insert(keys.end(), members.begin(), members.end());
+  keys.reserve(256);
+  auto collect = [&](const IndexValue& v) {
+    if (keep) {
+      const auto& lo = v.first.min_corner();
+      const auto& hi = v.first.max_corner();
+      if (!keep(GeoBox{bg::get<0>(lo), bg::get<1>(lo), bg::get<0>(hi), bg::get<1>(hi)})) return;
     }
+    const auto& members = reinterpret_cast<const Impl::Group*>(v.second)->keys;
+    keys.insert(keys.end(), members.begin(), members.end());
+  };
+  forEachHalf(box, [&](const PlaneBox& b) {
+    impl_->tree.query(bg::index::intersects(b), boost::make_function_output_iterator(collect));
   });
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
