@@ -80,6 +80,8 @@ class GeoIndex {
   GeoIndex(GeoIndex&&) noexcept;
   GeoIndex& operator=(GeoIndex&&) noexcept;
   void insert(uint64_t key, const GeoBox& box);
+  // Builds the index from many pairs at once (packed R-tree); only on an empty index.
+  void bulkLoad(const std::vector<std::pair<uint64_t, GeoBox>>& pairs);
   // Removes the pair if present; otherwise does nothing.
   void remove(uint64_t key, const GeoBox& box);
   // Keys whose boxes intersect `box` (edges included), ascending, each once;

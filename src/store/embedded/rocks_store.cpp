@@ -4,6 +4,7 @@
 // scanning the entities at open and kept current under a shared mutex.
 #include "store/embedded/rocks_store.h"
 
+#include "store/embedded/meta_codec.h"
 #include "store/embedded/tenant_index.h"
 
 #include <array>
@@ -42,6 +43,16 @@ std::string entityPrefix(std::string_view tenant) {
 
 std::string entityKey(std::string_view tenant, std::string_view id) {
   return entityPrefix(tenant).append(id);
+}
+
+// "M\0<tenant>\0<id>": the entity's index record (see meta_codec.h).
+std::string metaKey(std::string_view tenant, std::string_view id) {
+  std::string k("M");
+  k.push_back('\0');
+  k.append(tenant);
+  k.push_back('\0');
+  k.append(id);
+  return k;
 }
 
 std::string settingKey(std::string_view key) {
@@ -158,6 +169,10 @@ class RocksStore final : public Store {
       const auto& change = out[i].change;
       metas.emplace_back(change.before ? std::optional(extractor_(*change.before)) : std::nullopt,
                          change.after ? std::optional(extractor_(*change.after)) : std::nullopt);
+      if (metas.back().second)
+        batch.Put(metaKey(tenant, mutations[i].id), encodeMeta(*metas.back().second));
+      else
+        batch.Delete(metaKey(tenant, mutations[i].id));
     }
     check(db_->Write(writeOptions_, &batch), "write");
     std::unique_lock lock(indexMutex_);
@@ -292,27 +307,54 @@ class RocksStore final : public Store {
     if (!status.ok()) throw std::runtime_error(std::string("store ") + what + " failed: " + status.ToString());
   }
 
+  // The indexes come from the index records ("M" keys). A data directory
+  // without them (written before they existed) gets them once from its entities.
   void rebuildIndexes() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::string tPrefix = tenantKey("");
     for (it->Seek(tPrefix); it->Valid() && it->key().starts_with(tPrefix); it->Next())
       tenants_[it->key().ToString().substr(tPrefix.size())];
-    std::string ePrefix("E");
-    ePrefix.push_back('\0');
+    if (getSetting("indexRecords") != "1") writeIndexRecords();
+    std::string mPrefix("M");
+    mPrefix.push_back('\0');
     size_t count = 0;
-    for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
-      std::string key = it->key().ToString();
+    for (it->Seek(mPrefix); it->Valid() && it->key().starts_with(mPrefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
       auto sep = key.find('\0', 2);
-      std::string tenant = key.substr(2, sep - 2);
-      std::string id = key.substr(sep + 1);
-      auto value = boost::json::parse(std::string_view(it->value().data(), it->value().size()));
-      auto meta = extractor_(value.as_object());
+      std::string tenant(key.substr(2, sep - 2));
+      std::string id(key.substr(sep + 1));
+      auto meta = decodeMeta(std::string_view(it->value().data(), it->value().size()));
       if (meta.expiresAtMs) expiry_.insert({meta.expiresAtMs, tenant, id});
-      tenants_[tenant].add(id, meta);
+      auto& index = tenants_[tenant];
+      index.beginBulk();
+      index.add(id, meta);
       ++count;
     }
     check(it->status(), "scan");
+    for (auto& [tenant, index] : tenants_) index.endBulk();
     spdlog::info("store opened: {} tenants, {} entities", tenants_.size(), count);
+  }
+
+  void writeIndexRecords() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::string ePrefix("E");
+    ePrefix.push_back('\0');
+    rocksdb::WriteBatch batch;
+    size_t count = 0;
+    for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      auto sep = key.find('\0', 2);
+      auto value = boost::json::parse(std::string_view(it->value().data(), it->value().size()));
+      batch.Put(metaKey(key.substr(2, sep - 2), key.substr(sep + 1)), encodeMeta(extractor_(value.as_object())));
+      if (++count % 10000 == 0) {
+        check(db_->Write(writeOptions_, &batch), "write");
+        batch.Clear();
+      }
+    }
+    check(it->status(), "scan");
+    batch.Put(settingKey("indexRecords"), "1");
+    check(db_->Write(writeOptions_, &batch), "write");
+    if (count) spdlog::info("wrote index records for {} entities", count);
   }
 
   std::unique_ptr<rocksdb::DB> db_;

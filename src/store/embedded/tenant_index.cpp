@@ -18,18 +18,20 @@ void decrement(Map& counts, const std::string& key) {
 
 }  // namespace
 
+// Inserts hint at the end: at start the ids come in order, so each insertion is
+// then constant time; a wrong hint costs only the usual search.
 void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
-  auto& entry = *ids_.try_emplace(id).first;
+  auto& entry = *ids_.try_emplace(ids_.end(), id);
   const Entry* key = &entry;
   entry.second = Facts{};
   for (const auto& t : meta.types) {
     auto& set = *byType_.try_emplace(t).first;
-    set.second.insert(key);
+    set.second.insert(set.second.end(), key);
     entry.second.types.push_back(&set.first);
   }
   for (const auto& [attr, kind] : meta.attrs) {
     auto& set = *byAttr_.try_emplace(attr).first;
-    set.second.insert(key);
+    set.second.insert(set.second.end(), key);
     if (std::find(entry.second.attrs.begin(), entry.second.attrs.end(), &set.first) == entry.second.attrs.end())
       entry.second.attrs.push_back(&set.first);
     attrKinds_[attr][kind]++;
@@ -39,15 +41,32 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
     }
   }
   for (const auto& t : meta.types) typeAttrKinds_[t];  // a type without attributes still counts
-  for (const auto& [property, box] : meta.geometries)
-    byGeo_[property].insert(reinterpret_cast<uint64_t>(key), box);
+  for (const auto& [property, box] : meta.geometries) {
+    if (bulk_)
+      pendingGeo_[property].emplace_back(reinterpret_cast<uint64_t>(key), box);
+    else
+      byGeo_[property].insert(reinterpret_cast<uint64_t>(key), box);
+  }
+  // meta.numbers lists each attribute's numbers together: one map look-up per attribute.
+  const std::string* lastAttr = nullptr;
+  std::unordered_map<const Entry*, Numbers>* perEntity = nullptr;
   for (const auto& [attr, value] : meta.numbers) {
-    auto& n = numbers_[attr][key];
+    if (!lastAttr || *lastAttr != attr) {
+      perEntity = &numbers_[attr];
+      lastAttr = &attr;
+    }
+    auto& n = (*perEntity)[key];
     if (n.count < 2)
       n.values[n.count++] = value;
     else
       n.many = true;
   }
+}
+
+void TenantIndex::endBulk() {
+  for (auto& [property, pairs] : pendingGeo_) byGeo_[property].bulkLoad(pairs);
+  pendingGeo_.clear();
+  bulk_ = false;
 }
 
 void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {

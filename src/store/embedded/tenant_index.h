@@ -21,6 +21,10 @@ namespace allmende::store {
 class TenantIndex {
  public:
   void add(const std::string& id, const EntityMeta& meta);
+  // While bulk loading (at start), geometries are collected and their R-trees
+  // built once, packed, by endBulk().
+  void beginBulk() { bulk_ = true; }
+  void endBulk();
   void remove(const std::string& id, const EntityMeta& meta);
   size_t size() const { return ids_.size(); }
 
@@ -68,6 +72,8 @@ class TenantIndex {
   std::unordered_map<std::string, IdSet> byType_;
   std::unordered_map<std::string, IdSet> byAttr_;
   std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
+  bool bulk_ = false;
+  std::unordered_map<std::string, std::vector<std::pair<uint64_t, query::GeoBox>>> pendingGeo_;
   // Numeric values per attribute and entity (at most two; more marks "many").
   struct Numbers {
     double values[2];
