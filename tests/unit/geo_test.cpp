@@ -601,3 +601,20 @@ TEST(GeoIndex, CandidatesThenExactFilter) {
   GeoIndex moved = std::move(index);
   EXPECT_EQ(moved.size(), geometries.size());
 }
+
+TEST(GeoIndex, BulkLoadGroupsIdenticalBoxes) {
+  allmende::query::GeoIndex index;
+  std::vector<std::pair<uint64_t, allmende::query::GeoBox>> pairs;
+  for (uint64_t k = 0; k < 1000; ++k) pairs.push_back({k, {13.4, 52.5, 13.4, 52.5}});  // one site
+  pairs.push_back({5000, {10, 50, 10, 50}});
+  index.bulkLoad(pairs);
+  EXPECT_EQ(index.size(), 1001u);
+  EXPECT_EQ(index.intersecting({13, 52, 14, 53}).size(), 1000u);
+  for (uint64_t k = 0; k < 999; ++k) index.remove(k, {13.4, 52.5, 13.4, 52.5});
+  auto left = index.intersecting({13, 52, 14, 53});
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0], 999u);
+  index.remove(999, {13.4, 52.5, 13.4, 52.5});
+  EXPECT_TRUE(index.intersecting({13, 52, 14, 53}).empty());
+  EXPECT_EQ(index.intersecting({9, 49, 11, 51}), std::vector<uint64_t>{5000});
+}

@@ -7,6 +7,7 @@
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
+#include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_store.h"
 
 namespace json = boost::json;
@@ -80,4 +81,49 @@ TEST(Store, ExpiryIndexFollowsWrites) {
   });
   EXPECT_TRUE(s->dueForExpiry(ngsi::nowMs(), 10).empty());
   EXPECT_EQ(s->entityCount(""), 1u);
+}
+
+TEST(Store, IndexRecordsRoundTrip) {
+  store::EntityMeta meta;
+  meta.types = {"urn:T"};
+  meta.attrs = {{"urn:a", "Property"}, {"urn:loc", "GeoProperty"}};
+  meta.geometries = {{"urn:loc", query::GeoBox{13.4, 52.5, 13.5, 52.6}}};
+  meta.numbers = {{"urn:a", 21.5}, {"urn:a", -3}};
+  meta.expiresAtMs = 1234;
+  auto back = store::decodeMeta(store::encodeMeta(meta));
+  EXPECT_EQ(back.types, meta.types);
+  EXPECT_EQ(back.attrs, meta.attrs);
+  ASSERT_EQ(back.geometries.size(), 1u);
+  EXPECT_EQ(back.geometries[0].second.maxLat, 52.6);
+  EXPECT_EQ(back.numbers, meta.numbers);
+  EXPECT_EQ(back.expiresAtMs, 1234);
+  EXPECT_THROW(store::decodeMeta("[1,2"), std::runtime_error);
+}
+
+TEST(Store, QueriesSeeTheIndexesAfterReopen) {
+  TempDir dir;
+  auto entity = [](const std::string& id, double lon, double temperature) {
+    return json::parse(R"({"id":")" + id + R"(","type":["urn:T"],"attrs":{
+        "urn:loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" +
+                       std::to_string(lon) + R"(,52.5]}}],
+        "urn:t":[{"type":"Property","value":)" + std::to_string(temperature) + "}]}}")
+        .as_object();
+  };
+  {
+    auto s = open(dir);
+    s->modifyEntity("", "urn:a", put(entity("urn:a", 13.40, 10)));
+    s->modifyEntity("", "urn:b", put(entity("urn:b", 13.41, 30)));
+  }
+  auto s = open(dir);
+  store::EntityQuery q;
+  q.geoProperty = "urn:loc";
+  q.geoBox = query::GeoBox{13.405, 52.4, 13.42, 52.6};
+  auto page = s->queryEntities("", q);
+  ASSERT_EQ(page.entities.size(), 1u);
+  EXPECT_EQ(page.entities[0].at("id").as_string(), "urn:b");
+  store::EntityQuery byNumber;
+  byNumber.numberRanges.push_back({"urn:t", 0, 20});
+  page = s->queryEntities("", byNumber);
+  ASSERT_EQ(page.entities.size(), 1u);
+  EXPECT_EQ(page.entities[0].at("id").as_string(), "urn:a");
 }
