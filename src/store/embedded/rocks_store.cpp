@@ -180,14 +180,14 @@ class RocksStore final : public Store {
     for (size_t k = 0; k < written.size(); ++k) {
       const auto& id = mutations[written[k]].id;
       auto& [oldMeta, newMeta] = metas[k];
-      if (oldMeta) {
-        if (oldMeta->expiresAtMs) expiry_.erase({oldMeta->expiresAtMs, std::string(tenant), id});
+      if (oldMeta && oldMeta->expiresAtMs) expiry_.erase({oldMeta->expiresAtMs, std::string(tenant), id});
+      if (newMeta && newMeta->expiresAtMs) expiry_.insert({newMeta->expiresAtMs, std::string(tenant), id});
+      if (oldMeta && newMeta)
+        index.replace(id, *oldMeta, *newMeta);
+      else if (oldMeta)
         index.remove(id, *oldMeta);
-      }
-      if (newMeta) {
-        if (newMeta->expiresAtMs) expiry_.insert({newMeta->expiresAtMs, std::string(tenant), id});
+      else if (newMeta)
         index.add(id, *newMeta);
-      }
     }
     return out;
   }

@@ -47,7 +47,11 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
     else
       byGeo_[property].insert(reinterpret_cast<uint64_t>(key), box);
   }
-  // meta.numbers lists each attribute's numbers together: one map look-up per attribute.
+  addNumbers(key, meta);
+}
+
+// meta.numbers lists each attribute's numbers together: one map look-up per attribute.
+void TenantIndex::addNumbers(const Entry* key, const EntityMeta& meta) {
   const std::string* lastAttr = nullptr;
   std::unordered_map<const Entry*, Numbers>* perEntity = nullptr;
   for (const auto& [attr, value] : meta.numbers) {
@@ -61,6 +65,38 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
     else
       n.many = true;
   }
+}
+
+void TenantIndex::removeNumbers(const Entry* key, const EntityMeta& meta) {
+  for (const auto& [attr, value] : meta.numbers) {
+    if (auto m = numbers_.find(attr); m != numbers_.end()) {
+      m->second.erase(key);
+      if (m->second.empty()) numbers_.erase(m);
+    }
+  }
+}
+
+void TenantIndex::replace(const std::string& id, const EntityMeta& before, const EntityMeta& after) {
+  auto it = ids_.find(id);
+  if (it == ids_.end() || before.types != after.types || before.attrs != after.attrs ||
+      before.geometries.size() != after.geometries.size()) {
+    remove(id, before);
+    add(id, after);
+    return;
+  }
+  for (size_t i = 0; i < before.geometries.size(); ++i) {
+    const auto& [p1, b1] = before.geometries[i];
+    const auto& [p2, b2] = after.geometries[i];
+    if (p1 != p2 || b1.minLon != b2.minLon || b1.minLat != b2.minLat || b1.maxLon != b2.maxLon ||
+        b1.maxLat != b2.maxLat) {
+      remove(id, before);
+      add(id, after);
+      return;
+    }
+  }
+  // Same types, attributes and geometries: only the numeric values may differ.
+  removeNumbers(&*it, before);
+  addNumbers(&*it, after);
 }
 
 void TenantIndex::endBulk() {
@@ -101,12 +137,7 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
       if (g->second.size() == 0) byGeo_.erase(g);
     }
   }
-  for (const auto& [attr, value] : meta.numbers) {
-    if (auto m = numbers_.find(attr); m != numbers_.end()) {
-      m->second.erase(key);
-      if (m->second.empty()) numbers_.erase(m);
-    }
-  }
+  removeNumbers(key, meta);
   ids_.erase(it);
 }
 

@@ -26,6 +26,8 @@ class TenantIndex {
   void beginBulk() { bulk_ = true; }
   void endBulk();
   void remove(const std::string& id, const EntityMeta& meta);
+  // remove(old) + add(new), cheaper when only numeric values changed (an update).
+  void replace(const std::string& id, const EntityMeta& before, const EntityMeta& after);
   size_t size() const { return ids_.size(); }
 
   // Calls visit(id) for each candidate of the query's selectors, in id order,
@@ -67,6 +69,8 @@ class TenantIndex {
   static bool hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf);
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
   bool numbersMayMatch(const Entry* e, const std::vector<EntityQuery::NumberRange>& ranges) const;
+  void addNumbers(const Entry* key, const EntityMeta& meta);
+  void removeNumbers(const Entry* key, const EntityMeta& meta);
 
   std::map<std::string, Facts> ids_;
   std::unordered_map<std::string, IdSet> byType_;
