@@ -2,6 +2,8 @@
 // [[attr, number]...], expiresAtMs].
 #include "store/embedded/meta_codec.h"
 
+#include <charconv>
+#include <cstdio>
 #include <stdexcept>
 
 #include <boost/json.hpp>
@@ -10,14 +12,69 @@ namespace allmende::store {
 
 namespace json = boost::json;
 
+namespace {
+// Written by hand (no DOM): this runs once per entity write.
+void appendString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void appendNumber(std::string& out, double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  out.append(buf, end);
+}
+}  // namespace
+
 std::string encodeMeta(const EntityMeta& meta) {
-  json::array types, attrs, geometries, numbers;
-  for (const auto& t : meta.types) types.emplace_back(t);
-  for (const auto& [attr, kind] : meta.attrs) attrs.push_back(json::array{attr, kind});
-  for (const auto& [attr, b] : meta.geometries)
-    geometries.push_back(json::array{attr, b.minLon, b.minLat, b.maxLon, b.maxLat});
-  for (const auto& [attr, n] : meta.numbers) numbers.push_back(json::array{attr, n});
-  return json::serialize(json::array{types, attrs, geometries, numbers, meta.expiresAtMs});
+  std::string out;
+  out.reserve(512);
+  out += "[[";
+  for (size_t i = 0; i < meta.types.size(); ++i) {
+    if (i) out.push_back(',');
+    appendString(out, meta.types[i]);
+  }
+  out += "],[";
+  for (size_t i = 0; i < meta.attrs.size(); ++i) {
+    out += i ? ",[" : "[";
+    appendString(out, meta.attrs[i].first);
+    out.push_back(',');
+    appendString(out, meta.attrs[i].second);
+    out.push_back(']');
+  }
+  out += "],[";
+  for (size_t i = 0; i < meta.geometries.size(); ++i) {
+    const auto& [attr, b] = meta.geometries[i];
+    out += i ? ",[" : "[";
+    appendString(out, attr);
+    for (double d : {b.minLon, b.minLat, b.maxLon, b.maxLat}) {
+      out.push_back(',');
+      appendNumber(out, d);
+    }
+    out.push_back(']');
+  }
+  out += "],[";
+  for (size_t i = 0; i < meta.numbers.size(); ++i) {
+    out += i ? ",[" : "[";
+    appendString(out, meta.numbers[i].first);
+    out.push_back(',');
+    appendNumber(out, meta.numbers[i].second);
+    out.push_back(']');
+  }
+  out += "],";
+  out += std::to_string(meta.expiresAtMs);
+  out.push_back(']');
+  return out;
 }
 
 EntityMeta decodeMeta(std::string_view text) {
