@@ -188,11 +188,11 @@ http::Response batchUpsert(Call& call) {
   auto now = ngsi::nowMs();
   auto out = applyBatch(call, items, [&](Item& item, const std::string&, Step& step) -> store::Store::Mutator {
     auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create);
-    return [parsed = std::move(parsed), &step, update, now](const std::optional<store::Entity>& current) {
+    return [parsed = std::move(parsed), &step, update, now](const std::optional<store::Entity>& current) mutable {
       store::EntityWrite write;
       step.created = !current || ngsi::isExpired(*current, now);
       if (step.created) {
-        write.entity = ngsi::createEntity(parsed, now);
+        write.entity = ngsi::createEntity(std::move(parsed), now);
       } else if (update) {
         write.entity = *current;
         ngsi::appendAttributes(write.entity, parsed, false, now);

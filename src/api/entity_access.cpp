@@ -101,12 +101,13 @@ store::Store::Mutator changeMutator(std::string id, std::vector<std::string> typ
 }
 
 store::Store::Mutator createMutator(json::object parsed, int64_t now) {
-  return [parsed = std::move(parsed), now](const std::optional<store::Entity>& current)
+  // Runs once: the parsed entity moves into the write instead of being copied.
+  return [parsed = std::move(parsed), now](const std::optional<store::Entity>& current) mutable
              -> std::optional<store::EntityWrite> {
     if (current && !ngsi::isExpired(*current, now))
       fail(ErrorType::AlreadyExists,
            "an entity with id '" + std::string(parsed.at(ngsi::key::id).get_string()) + "' already exists");
-    return store::EntityWrite{store::EntityWrite::Kind::Put, ngsi::createEntity(parsed, now)};
+    return store::EntityWrite{store::EntityWrite::Kind::Put, ngsi::createEntity(std::move(parsed), now)};
   };
 }
 
