@@ -52,6 +52,7 @@
 // - Regular expressions are RE2, compiled at parse time, and use partial match
 //   (anchor with ^ and $ for a full match); they apply to strings only.
 #include "query/q.h"
+#include "query/expression_parser.h"
 
 #include <re2/re2.h>
 
@@ -73,8 +74,6 @@ using Member = AttrPath::Member;
 
 namespace {
 
-constexpr size_t kMaxLength = 4096;
-constexpr int kMaxDepth = 64;
 constexpr std::string_view kCore = "https://uri.etsi.org/ngsi-ld/";
 
 // "YYYY-MM-DD" as midnight UTC.
@@ -173,70 +172,15 @@ std::string_view opText(Op op) {
 // ---------------------------------------------------------------------------
 // Parsing
 
-class Parser {
+class Parser : public ExpressionParser<Parser> {
  public:
+  static constexpr bool kCommaIsOr = false;
   Parser(std::string_view text, const jsonld::Context& ctx, const std::vector<std::string>& expand)
-      : s_(text), ctx_(ctx), expand_(expand) {}
+      : ExpressionParser(text, "q"), ctx_(ctx), expand_(expand) {}
 
-  ExprPtr parse() {
-    if (s_.size() > kMaxLength)
-      fail("too complex: longer than " + std::to_string(kMaxLength) + " characters");
-    if (s_.empty()) fail("empty expression");
-    auto e = parseOr(0);
-    if (pos_ < s_.size()) unexpected();
-    return e;
-  }
+  ExprPtr parseOperand() { return parseTerm(); }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    ngsi::fail(ngsi::ErrorType::BadRequestData, "q: " + what);
-  }
-  [[noreturn]] void failAt(const std::string& what, size_t pos) const {
-    fail(what + " at position " + std::to_string(pos + 1));
-  }
-  [[noreturn]] void unexpected() const {
-    if (pos_ >= s_.size()) fail("unexpected end of expression");
-    failAt("unexpected '" + std::string(1, s_[pos_]) + "'", pos_);
-  }
-  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
-  bool take(std::string_view token) {
-    if (s_.substr(pos_).starts_with(token)) return pos_ += token.size(), true;
-    return false;
-  }
-
-  static ExprPtr combine(Expr::Kind kind, std::vector<ExprPtr> parts) {
-    if (parts.size() == 1) return std::move(parts[0]);
-    auto e = std::make_shared<Expr>();
-    e->kind = kind;
-    for (const auto& p : parts) e->linkDepth = std::max(e->linkDepth, p->linkDepth);
-    e->children = std::move(parts);
-    return e;
-  }
-
-  ExprPtr parseOr(int depth) {
-    std::vector<ExprPtr> parts{parseAnd(depth)};
-    while (take("|")) parts.push_back(parseAnd(depth));
-    return combine(Expr::Kind::Or, std::move(parts));
-  }
-
-  ExprPtr parseAnd(int depth) {
-    std::vector<ExprPtr> parts{parseFactor(depth)};
-    while (take(";")) parts.push_back(parseFactor(depth));
-    return combine(Expr::Kind::And, std::move(parts));
-  }
-
-  ExprPtr parseFactor(int depth) {
-    size_t open = pos_;
-    if (!take("(")) return parseTerm();
-    if (depth + 1 > kMaxDepth) fail("too complex: more than 64 nested parentheses");
-    auto e = parseOr(depth + 1);
-    if (!take(")")) {
-      if (pos_ >= s_.size()) failAt("unbalanced '('", open);
-      unexpected();
-    }
-    return e;
-  }
-
   ExprPtr parseTerm() {
     auto e = std::make_shared<Expr>();
     Term& t = e->term;
@@ -446,8 +390,6 @@ class Parser {
     return {std::move(lo), std::move(hi)};
   }
 
-  std::string_view s_;
-  size_t pos_ = 0;
   const jsonld::Context& ctx_;
   const std::vector<std::string>& expand_;
 };

@@ -13,6 +13,7 @@
 
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "query/expression_parser.h"
 #include "query/q.h"
 
 namespace allmende::query {
@@ -21,91 +22,30 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr size_t kMaxLength = 4096;
-constexpr int kMaxDepth = 64;
-
 bool isLevelChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '.' || c == '~' || (static_cast<unsigned char>(c) & 0x80);
 }
 
-class ScopeParser {
+class ScopeParser : public ExpressionParser<ScopeParser> {
  public:
-  explicit ScopeParser(std::string_view text) : s_(text) {}
-
-  ExprPtr parse() {
-    if (s_.size() > kMaxLength)
-      fail("too complex: longer than " + std::to_string(kMaxLength) + " characters");
-    if (s_.empty()) fail("empty expression");
-    auto e = parseOr(0);
-    if (pos_ < s_.size()) unexpected();
-    return e;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    ngsi::fail(ngsi::ErrorType::BadRequestData, "scopeQ: " + what);
-  }
-  [[noreturn]] void failAt(const std::string& what, size_t pos) const {
-    fail(what + " at position " + std::to_string(pos + 1));
-  }
-  [[noreturn]] void unexpected() const {
-    if (pos_ >= s_.size()) fail("unexpected end of expression");
-    failAt("unexpected '" + std::string(1, s_[pos_]) + "'", pos_);
-  }
-  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
-  bool take(char c) {
-    if (peek() != c) return false;
-    ++pos_;
-    return true;
-  }
-
-  static ExprPtr combine(Expr::Kind kind, std::vector<ExprPtr> parts) {
-    if (parts.size() == 1) return std::move(parts[0]);
-    auto e = std::make_shared<Expr>();
-    e->kind = kind;
-    e->children = std::move(parts);
-    return e;
-  }
-
-  ExprPtr parseOr(int depth) {
-    std::vector<ExprPtr> parts{parseAnd(depth)};
-    while (take('|') || take(',')) parts.push_back(parseAnd(depth));
-    return combine(Expr::Kind::Or, std::move(parts));
-  }
-
-  ExprPtr parseAnd(int depth) {
-    std::vector<ExprPtr> parts{parseFactor(depth)};
-    while (take(';')) parts.push_back(parseFactor(depth));
-    return combine(Expr::Kind::And, std::move(parts));
-  }
-
-  ExprPtr parseFactor(int depth) {
-    size_t open = pos_;
-    if (!take('(')) return parseScope();
-    if (depth + 1 > kMaxDepth) fail("too complex: more than 64 nested parentheses");
-    auto e = parseOr(depth + 1);
-    if (!take(')')) {
-      if (pos_ >= s_.size()) failAt("unbalanced '('", open);
-      unexpected();
-    }
-    return e;
-  }
+  static constexpr bool kCommaIsOr = true;
+  explicit ScopeParser(std::string_view text) : ExpressionParser(text, "scopeQ") {}
 
   // "/" level *("/" level), level = 1*levelChar / "+" / "#" (last only).
-  ExprPtr parseScope() {
+  ExprPtr parseOperand() {
     size_t start = pos_;
-    if (!take('/')) {
+    if (!take("/")) {
       if (pos_ >= s_.size()) fail("missing a scope at the end");
       failAt("expected a scope starting with '/', found '" + std::string(1, s_[pos_]) + "'", pos_);
     }
     for (;;) {
       size_t level = pos_;
-      if (take('#')) break;  // nothing may follow "#"
-      if (!take('+'))
+      if (take("#")) break;  // nothing may follow "#"
+      if (!take("+"))
         while (pos_ < s_.size() && isLevelChar(s_[pos_])) ++pos_;
       if (pos_ == level) failAt("empty scope level", level);
-      if (!take('/')) break;
+      if (!take("/")) break;
     }
     char c = peek();
     if (c != '\0' && c != ';' && c != '|' && c != ',' && c != ')')
@@ -118,9 +58,6 @@ class ScopeParser {
     e->term.values.push_back(std::move(scope));
     return e;
   }
-
-  std::string_view s_;
-  size_t pos_ = 0;
 };
 
 // The next level of a scope or pattern from pos (after its "/"), advancing pos.
