@@ -36,6 +36,7 @@ struct Config {
   std::string publicUrl;
   size_t contextCacheSize = 256;
   int contextTimeoutMs = 5000;
+  std::string contextCaFile;
   int expiryIntervalMs = 1000;
   size_t maxLimit = 1000;
   size_t maxBatch = 1000;
@@ -52,7 +53,8 @@ int serve(const Config& cfg) {
   registryOptions.publicBaseUrl =
       cfg.publicUrl.empty() ? "http://" + cfg.listen + ":" + std::to_string(cfg.port) : cfg.publicUrl;
   registryOptions.maxCachedContexts = cfg.contextCacheSize;
-  registryOptions.fetchTimeout = std::chrono::milliseconds(cfg.contextTimeoutMs);
+  registryOptions.fetch.timeout = std::chrono::milliseconds(cfg.contextTimeoutMs);
+  registryOptions.fetch.extraCaFile = cfg.contextCaFile;
   jsonld::ContextRegistry contexts(
       registryOptions,
       {[&store](const jsonld::ContextEntry& e) { store->putContext({e.localId, jsonld::serializeEntry(e)}); },
@@ -122,6 +124,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serveCmd->add_option("--context-timeout", cfg.contextTimeoutMs, "ms to fetch a remote @context")
       ->capture_default_str();
+  serveCmd->add_option("--context-ca", cfg.contextCaFile,
+                       "PEM file of CA certificates trusted for https @contexts besides the system's");
   serveCmd->add_option("--expiry-interval", cfg.expiryIntervalMs, "ms between sweeps of expired data")
       ->capture_default_str();
   serveCmd->add_option("--max-limit", cfg.maxLimit, "Largest page size (limit) a query may ask for")

@@ -1,13 +1,14 @@
 // A small blocking HTTP/1.1 client for fetching remote resources (JSON-LD
-// @contexts; later notifications and federation use an async sibling). Plain
-// http only; every call is bounded by a timeout and a size limit. Thread-safe:
-// each call uses its own io_context.
+// @contexts; later notifications and federation use an async sibling). http://
+// and https:// (certificates verified against the system's trust store plus an
+// optional extra CA file, host name checked, SNI sent). Every call is bounded
+// by a timeout and a size limit. Thread-safe: each call uses its own io_context.
 #pragma once
 
 #include <chrono>
 #include <string>
-#include <vector>
 #include <utility>
+#include <vector>
 
 namespace allmende::http {
 
@@ -19,8 +20,14 @@ struct ClientResponse {
   std::string body;
 };
 
-// GETs url (following up to 3 redirects), waiting at most `timeout` in total.
-ClientResponse get(const std::string& url, std::chrono::milliseconds timeout, size_t maxBytes,
+struct ClientOptions {
+  std::chrono::milliseconds timeout{5000};  // for the whole exchange
+  size_t maxBytes = 2 * 1024 * 1024;        // largest body accepted
+  std::string extraCaFile;                  // PEM certificates trusted besides the system's
+};
+
+// GETs url (following up to 3 redirects).
+ClientResponse get(const std::string& url, const ClientOptions& options,
                    const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace allmende::http

@@ -37,7 +37,7 @@ bool isHttpUrl(std::string_view s) { return s.starts_with("http://") || s.starts
 }  // namespace
 
 json::value ContextRegistry::fetchDocument(const std::string& url) const {
-  auto res = http::get(url, options_.fetchTimeout, options_.maxDocumentBytes);
+  auto res = http::get(url, options_.fetch);
   if (!res.ok || res.status != 200)
     fail(ErrorType::LdContextNotAvailable,
          "the @context '" + url + "' could not be retrieved: " +

@@ -22,6 +22,7 @@
 
 #include <boost/json.hpp>
 
+#include "http/client.h"
 #include "jsonld/context.h"
 
 namespace allmende::jsonld {
@@ -46,8 +47,7 @@ struct RegistryOptions {
   std::string publicBaseUrl = "http://127.0.0.1:1026";  // where hosted contexts are served
   size_t maxCachedContexts = 256;                      // remote contexts kept (LRU)
   size_t maxCompiledContexts = 1024;                   // compiled request contexts kept (LRU)
-  std::chrono::milliseconds fetchTimeout{5000};
-  size_t maxDocumentBytes = 2 * 1024 * 1024;
+  http::ClientOptions fetch;  // timeout, size limit, extra CA file for remote contexts
 };
 
 class ContextRegistry {
