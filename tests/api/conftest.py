@@ -5,7 +5,6 @@ test @context documents (tests/api/contexts/) like a remote context host.
 The binary comes from --broker (CTest passes it) or $ALLMENDE_BIN.
 """
 import http.server
-import json
 import os
 import shutil
 import signal
@@ -168,6 +167,38 @@ def context_server():
 
 def link(url):
     return f"<{url}>; {LINK_REL}"
+
+
+# --- request helpers shared by the test files ---------------------------------
+
+JSON = {"Content-Type": "application/json"}
+NULL = "urn:ngsi-ld:null"
+
+
+def entity_url(broker, eid):
+    return f"{broker.api}/entities/{eid}"
+
+
+def attrs_url(broker, eid, attr=None):
+    return f"{broker.api}/entities/{eid}/attrs" + (f"/{attr}" if attr else "")
+
+
+def get_entity(broker, eid, headers=None, **params):
+    return requests.get(entity_url(broker, eid), params=params, headers=headers)
+
+
+def read_entity(broker, eid, headers=None, **params):
+    """The entity (GET must answer 200)."""
+    r = get_entity(broker, eid, headers, **params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def create_entity(broker, entity, headers=JSON):
+    """POST /entities, which must answer 201; returns the response."""
+    r = requests.post(broker.api + "/entities", json=entity, headers=headers)
+    assert r.status_code == 201, r.text
+    return r
 
 
 def unique_id(kind="Thing"):

@@ -8,26 +8,10 @@ from datetime import datetime
 
 import requests
 
-from conftest import assert_problem, link, unique_id
+from conftest import assert_problem, link, unique_id, JSON, attrs_url, create_entity as create, read_entity as read
 
-JSON = {"Content-Type": "application/json"}
 DEFAULT_VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
 EX = "http://example.org/vocab#"
-
-
-def create(broker, entity, headers=JSON):
-    r = requests.post(broker.api + "/entities", json=entity, headers=headers)
-    assert r.status_code == 201, r.text
-
-
-def read(broker, eid, headers=None, **params):
-    r = requests.get(f"{broker.api}/entities/{eid}", params=params, headers=headers)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def attrs_url(broker, eid, attr=None):
-    return f"{broker.api}/entities/{eid}/attrs" + (f"/{attr}" if attr else "")
 
 
 def thing(eid, **attrs):

@@ -11,9 +11,8 @@ import uuid
 import pytest
 import requests
 
-from conftest import CORE, assert_problem, link, unique_id
+from conftest import CORE, assert_problem, link, unique_id, JSON, get_entity as get, read_entity as read
 
-JSON = {"Content-Type": "application/json"}
 LD = {"Content-Type": "application/ld+json"}
 EX = "http://example.org/vocab#"
 ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
@@ -34,16 +33,6 @@ def thing(eid, **attrs):
 def batch(broker, op, body, headers=JSON, **params):
     return requests.post(f"{broker.api}/entityOperations/{op}", json=body, params=params,
                          headers=headers)
-
-
-def get(broker, eid, headers=None, **params):
-    return requests.get(f"{broker.api}/entities/{eid}", params=params, headers=headers)
-
-
-def read(broker, eid, headers=None, **params):
-    r = get(broker, eid, headers, **params)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def exists(broker, eid):

@@ -10,26 +10,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from conftest import assert_problem, link, unique_id
-
-JSON = {"Content-Type": "application/json"}
-NULL = "urn:ngsi-ld:null"
-
-
-def create(broker, entity, headers=JSON):
-    r = requests.post(broker.api + "/entities", json=entity, headers=headers)
-    assert r.status_code == 201, r.text
-    return r
-
-
-def get(broker, eid, headers=None, **params):
-    return requests.get(f"{broker.api}/entities/{eid}", params=params, headers=headers)
-
-
-def read(broker, eid, headers=None, **params):
-    r = get(broker, eid, headers, **params)
-    assert r.status_code == 200, r.text
-    return r.json()
+from conftest import assert_problem, link, unique_id, JSON, NULL, create_entity as create, get_entity as get, read_entity as read
 
 
 def instant(text):

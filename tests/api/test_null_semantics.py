@@ -8,30 +8,9 @@ Every test makes its own entity (unique_id()), so the tests share one broker.
 """
 import requests
 
-from conftest import assert_problem, unique_id
+from conftest import assert_problem, unique_id, JSON, NULL, attrs_url, entity_url, create_entity as create, read_entity as read
 
-JSON = {"Content-Type": "application/json"}
-NULL = "urn:ngsi-ld:null"
 GPS = "urn:ngsi-ld:Dataset:gps"
-
-
-def entity_url(broker, eid):
-    return f"{broker.api}/entities/{eid}"
-
-
-def attrs_url(broker, eid, attr=None):
-    return f"{broker.api}/entities/{eid}/attrs" + (f"/{attr}" if attr else "")
-
-
-def create(broker, entity):
-    r = requests.post(broker.api + "/entities", json=entity, headers=JSON)
-    assert r.status_code == 201, r.text
-
-
-def read(broker, eid):
-    r = requests.get(entity_url(broker, eid))
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def thing(eid, **attrs):

@@ -10,9 +10,8 @@ import re
 import pytest
 import requests
 
-from conftest import CORE, assert_problem, link, unique_id
+from conftest import CORE, assert_problem, link, unique_id, JSON, get_entity as get, read_entity as read
 
-JSON = {"Content-Type": "application/json"}
 LD = {"Content-Type": "application/ld+json"}
 CONTEXT_REL = 'rel="http://www.w3.org/ns/json-ld#context"'
 EX = "http://example.org/vocab#"
@@ -40,16 +39,6 @@ def make(broker):
     r = requests.post(broker.api + "/entities", json=building(eid), headers=JSON)
     assert r.status_code == 201, r.text
     return eid
-
-
-def get(broker, eid, headers=None, **params):
-    return requests.get(f"{broker.api}/entities/{eid}", params=params, headers=headers)
-
-
-def read(broker, eid, headers=None, **params):
-    r = get(broker, eid, headers, **params)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def user_link(context_server):

@@ -9,30 +9,13 @@ import json
 import pytest
 import requests
 
-from conftest import CORE, assert_problem, unique_id
+from conftest import CORE, assert_problem, unique_id, JSON, entity_url, create_entity as create, read_entity as read
 
-JSON = {"Content-Type": "application/json"}
 LD_JSON = {"Content-Type": "application/ld+json"}
-
-
-def entity_url(broker, eid):
-    return f"{broker.api}/entities/{eid}"
 
 
 def post(broker, entity, headers=JSON):
     return requests.post(broker.api + "/entities", json=entity, headers=headers)
-
-
-def create(broker, entity, headers=JSON):
-    r = post(broker, entity, headers)
-    assert r.status_code == 201, r.text
-    return r
-
-
-def read(broker, eid, **params):
-    r = requests.get(entity_url(broker, eid), params=params)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def assert_rejected(broker, entity, headers=JSON):
