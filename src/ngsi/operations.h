@@ -1,7 +1,7 @@
 // The entity operations of NGSI-LD (clause 5.6) applied to the internal form:
 // create, append/update/replace/merge attributes, partial attribute update,
 // delete attribute, replace entity. Pure functions of (entity, input, now):
-// the api layer runs them inside Store::modifyEntity so each is atomic.
+// the api layer runs them inside the write path (Store::modifyEntities), so each is atomic.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,7 @@
 // internal (expanded) JSON form, see ngsi/entity.h.
 //
 // Thread-safety: every method may be called from any thread concurrently.
-// modifyEntity serialises writers of the same entity; readers never block.
+// modifyEntities serialises writers of the same entity; readers never block.
 #pragma once
 
 #include <cstdint>
@@ -86,13 +86,6 @@ class Store {
   };
   virtual std::vector<Outcome> modifyEntities(std::string_view tenant,
                                               const std::vector<Mutation>& mutations) = 0;
-
-  // One mutation; rethrows what the mutator threw.
-  Change modifyEntity(std::string_view tenant, std::string_view id, const Mutator& fn) {
-    auto outcomes = modifyEntities(tenant, {Mutation{std::string(id), fn}});
-    if (outcomes[0].error) std::rethrow_exception(outcomes[0].error);
-    return std::move(outcomes[0].change);
-  }
 
   // The entities matching q, in id order, paged (see store/entity_query.h).
   virtual EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const = 0;

@@ -27,6 +27,14 @@ std::unique_ptr<store::Store> open(const TempDir& dir) {
   return store::openEmbeddedStore({dir.path.string(), false}, ngsi::entityMeta);
 }
 
+// One mutation through Store::modifyEntities; rethrows what the mutator threw.
+store::Store::Change modify(store::Store& s, std::string_view tenant, std::string id,
+                            store::Store::Mutator fn) {
+  auto outcomes = s.modifyEntities(tenant, {store::Store::Mutation{std::move(id), std::move(fn)}});
+  if (outcomes[0].error) std::rethrow_exception(outcomes[0].error);
+  return std::move(outcomes[0].change);
+}
+
 store::Store::Mutator put(json::object e) {
   return [e](const std::optional<store::Entity>&) {
     return std::optional(store::EntityWrite{store::EntityWrite::Kind::Put, e});
@@ -39,7 +47,7 @@ TEST(Store, WritesReadsAndSurvivesReopen) {
   {
     auto s = open(dir);
     EXPECT_FALSE(s->tenantExists("city"));
-    auto change = s->modifyEntity("city", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}}}));
+    auto change = modify(*s, "city", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}}}));
     EXPECT_TRUE(change.written);
     EXPECT_FALSE(change.before);
     EXPECT_TRUE(s->tenantExists("city"));
@@ -58,7 +66,7 @@ TEST(Store, WritesReadsAndSurvivesReopen) {
 TEST(Store, FailedMutatorWritesNothing) {
   TempDir dir;
   auto s = open(dir);
-  EXPECT_THROW(s->modifyEntity("", "urn:a",
+  EXPECT_THROW(modify(*s, "", "urn:a",
                                [](const std::optional<store::Entity>&) -> std::optional<store::EntityWrite> {
                                  throw std::runtime_error("no");
                                }),
@@ -70,13 +78,13 @@ TEST(Store, FailedMutatorWritesNothing) {
 TEST(Store, ExpiryIndexFollowsWrites) {
   TempDir dir;
   auto s = open(dir);
-  s->modifyEntity("", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}},
+  modify(*s, "", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}},
                                     {"expiresAt", "2000-01-01T00:00:00Z"}}));
-  s->modifyEntity("", "urn:b", put({{"id", "urn:b"}, {"type", json::array{"T"}}}));
+  modify(*s, "", "urn:b", put({{"id", "urn:b"}, {"type", json::array{"T"}}}));
   auto due = s->dueForExpiry(ngsi::nowMs(), 10);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].second, "urn:a");
-  s->modifyEntity("", "urn:a", [](const std::optional<store::Entity>&) {
+  modify(*s, "", "urn:a", [](const std::optional<store::Entity>&) {
     return std::optional(store::EntityWrite{store::EntityWrite::Kind::Delete, {}});
   });
   EXPECT_TRUE(s->dueForExpiry(ngsi::nowMs(), 10).empty());
@@ -111,8 +119,8 @@ TEST(Store, QueriesSeeTheIndexesAfterReopen) {
   };
   {
     auto s = open(dir);
-    s->modifyEntity("", "urn:a", put(entity("urn:a", 13.40, 10)));
-    s->modifyEntity("", "urn:b", put(entity("urn:b", 13.41, 30)));
+    modify(*s, "", "urn:a", put(entity("urn:a", 13.40, 10)));
+    modify(*s, "", "urn:b", put(entity("urn:b", 13.41, 30)));
   }
   auto s = open(dir);
   store::EntityQuery q;
