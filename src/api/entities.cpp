@@ -54,7 +54,7 @@ bool hasAnyAttribute(const json::object& rendered) {
 
 http::Response retrieveEntity(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang",
-                    "geometryProperty", "datasetId", "local", "join", "joinLevel"});
+                    "geometryProperty", "datasetId", "local", "join", "joinLevel", "containedBy"});
   auto id = entityIdParam(call);
   boost::json::monotonic_resource arena(16 * 1024);  // the rendering, freed with the request
   auto media = negotiate(call.req, true);

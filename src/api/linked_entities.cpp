@@ -1,6 +1,7 @@
 // Joins follow the Relationship objects of an entity (and, below it, of the
 // linked entities) up to joinLevel, reading each target once; targets that
-// do not exist (or expired) are left as plain relationships.
+// do not exist (or expired), or that containedBy names, are left as plain
+// relationships.
 #include "api/linked_entities.h"
 
 #include <set>
@@ -9,6 +10,7 @@
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "ngsi/syntax.h"
 
 namespace allmende::api {
 
@@ -33,6 +35,17 @@ Join joinParams(const Call& call, const ngsi::RenderOptions& options) {
       fail(ErrorType::BadRequestData, "joinLevel must be a positive integer");
     join.level = std::stoi(std::string(*l));
   }
+  if (auto c = call.req.param("containedBy")) {
+    if (join.kind == Join::Kind::None) fail(ErrorType::BadRequestData, "containedBy needs join");
+    std::string_view rest = *c;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string id(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "containedBy: '" + id + "' is not a URI");
+      join.containedBy.insert(std::move(id));
+    }
+  }
   // Projections into linked entities need the join, and no deeper than it goes (4.21, 5.7.2.4).
   for (const auto* p : {options.pick ? &*options.pick : nullptr, options.omit ? &*options.omit : nullptr}) {
     if (!p) continue;
@@ -54,6 +67,7 @@ struct Joiner {
   json::array flat;
 
   std::optional<json::object> target(std::string_view id) {
+    if (join.containedBy.contains(std::string(id))) return std::nullopt;  // the caller has it already
     auto e = call.services.store.getEntity(call.tenant(), id);
     if (!e || ngsi::isExpired(*e, ngsi::nowMs())) return std::nullopt;
     return e;

@@ -1,8 +1,13 @@
 // Linked entity retrieval (clause 4.5.23, v1.8+): join=inline puts the entity a
 // Relationship points to into the Relationship ("entity" member; in the
 // simplified form it replaces the object id), join=flat returns the entity and
-// its linked entities as an array. joinLevel bounds the depth (default 1).
+// its linked entities as an array. joinLevel bounds the depth (default 1);
+// containedBy names entities the caller has already retrieved while walking the
+// graph (a federated broker passes it on), which are then not joined again.
 #pragma once
+
+#include <set>
+#include <string>
 
 #include <boost/json.hpp>
 
@@ -14,9 +19,10 @@ namespace allmende::api {
 struct Join {
   enum class Kind { None, Inline, Flat } kind = Kind::None;
   int level = 1;
+  std::set<std::string> containedBy;
 };
 
-// From the join and joinLevel parameters; BadRequestData when malformed, or when
+// From the join, joinLevel and containedBy parameters; BadRequestData when malformed, or when
 // the pick/omit of options reaches into linked entities without (or beyond) the join.
 Join joinParams(const Call& call, const ngsi::RenderOptions& options);
 

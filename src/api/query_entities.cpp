@@ -152,7 +152,7 @@ http::Response queryEntities(Call& call) {
   call.allowParams({"id", "idPattern", "type", "attrs", "pick", "omit", "q", "scopeQ", "georel",
                     "geometry", "coordinates", "geoproperty", "options", "format", "lang", "limit",
                     "offset", "count", "geometryProperty", "datasetId", "local", "csf", "expandValues",
-                    "orderBy", "orderFrom", "collation", "join", "joinLevel"});
+                    "orderBy", "orderFrom", "collation", "join", "joinLevel", "containedBy"});
   auto selection = selectionFromParams(call);
   if (!selection.restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData, "a query needs at least one of type, attrs, q or georel (or local=true)");
@@ -171,7 +171,8 @@ http::Response queryPost(Call& call) {
   for (const auto& [member, v] : body)
     if (!known.contains(member))
       fail(ErrorType::BadRequestData, "a Query has no member '" + std::string(member) + "'");
-  for (std::string_view member : {"attrs", "pick", "omit", "lang", "join", "joinLevel", "datasetId"}) {
+  for (std::string_view member :
+       {"attrs", "pick", "omit", "lang", "join", "joinLevel", "datasetId", "containedBy"}) {
     auto* v = body.if_contains(member);
     if (!v || call.req.param(member)) continue;
     std::string text;

@@ -1,4 +1,4 @@
-"""Linked entity retrieval (4.5.23, 5.7.1 / 5.7.2 join and joinLevel), nested
+"""Linked entity retrieval (4.5.23, 5.7.1 / 5.7.2 join, joinLevel and containedBy), nested
 pick/omit projections on linked entities (4.21) and queries through linked
 entities (4.9 EXAMPLE 13/14, q=rel{attr}).
 
@@ -301,6 +301,63 @@ def test_nested_omit_deeper_than_join_level_is_bad_request(broker):
     r = retrieve(broker, b["id"], join="inline", joinLevel="1",
                  omit="locatedAt{isInCountry{name}}")
     assert_problem(r, 400, "BadRequestData")
+
+
+# --- containedBy: entities the caller has already retrieved ------------------------------
+
+def test_contained_by_inline_leaves_an_already_retrieved_target_as_a_plain_relationship(broker):
+    """4.5.23 / 5.7.1 containedBy: a target named in containedBy is not joined again; the
+    relationship keeps its object, and the other hops are still followed."""
+    g = Graph(broker)
+    country = g.country()
+    city = g.city(country=country)
+    b = g.building(city["id"])
+    body = retrieved(broker, b["id"], join="inline", joinLevel="2", containedBy=country["id"])
+    city_in = body["locatedAt"]["entity"]
+    assert city_in["id"] == city["id"]
+    assert city_in["isInCountry"] == {"type": "Relationship", "object": country["id"]}
+
+
+def test_contained_by_flat_omits_the_already_retrieved_entities(broker):
+    """containedBy with join=flat: named entities are not listed, nor followed further."""
+    g = Graph(broker)
+    country = g.country()
+    city = g.city(country=country)
+    b = g.building(city["id"])
+    whole = retrieved(broker, b["id"], join="flat", joinLevel="2")
+    assert ids_of(whole) == sorted([b["id"], city["id"], country["id"]])
+    cut = retrieve(broker, b["id"], join="flat", joinLevel="2", containedBy=city["id"])
+    assert cut.status_code == 200, cut.text
+    assert cut.json()["id"] == b["id"]  # nothing left to join: the entity alone
+
+
+def test_contained_by_list_on_query_and_post_query(broker):
+    """containedBy takes a comma-separated list (GET) or an array (Query body)."""
+    g = Graph(broker)
+    paris, lyon = g.city("Paris"), g.city("Lyon")
+    b1, b2 = g.building(paris["id"]), g.building(lyon["id"])
+    result = found(broker, type=g.building_t, join="flat", containedBy=f"{paris['id']},{lyon['id']}")
+    assert ids_of(result) == sorted([b1["id"], b2["id"]])
+    r = post_query(broker, {"type": "Query", "entities": [{"type": g.building_t}],
+                            "join": "flat", "containedBy": [paris["id"]]})
+    assert r.status_code == 200, r.text
+    assert ids_of(r.json()) == sorted([b1["id"], b2["id"], lyon["id"]])
+
+
+def test_contained_by_that_is_not_a_uri_is_bad_request(broker):
+    """containedBy lists entity ids: a non-URI member -> 400 BadRequestData naming it."""
+    g = Graph(broker)
+    b = g.building(g.city()["id"])
+    r = retrieve(broker, b["id"], join="inline", containedBy="not a uri")
+    assert_problem(r, 400, "BadRequestData")
+    assert "not a uri" in r.json()["detail"]
+
+
+def test_contained_by_without_join_is_bad_request(broker):
+    """containedBy only qualifies a join, like joinLevel."""
+    g = Graph(broker)
+    b = g.building(g.city()["id"])
+    assert_problem(retrieve(broker, b["id"], containedBy=b["id"]), 400, "BadRequestData")
 
 
 # --- retrieve: bad join parameters ---------------------------------------------------
