@@ -65,7 +65,7 @@ std::string pageLink(const Call& call, size_t limit, size_t offset, std::string_
 }
 
 http::Response answer(Call& call, Selection selection) {
-  // The page's entities and their rendering live in one arena freed with the request.
+  // The rendering lives in one arena freed with the request.
   boost::json::monotonic_resource arena(64 * 1024);
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
@@ -94,7 +94,6 @@ http::Response answer(Call& call, Selection selection) {
     fail(ErrorType::BadRequestData, "collation needs orderBy");
   }
   q.now = ngsi::nowMs();
-  q.pageStorage = &arena;
   q.offset = offset;
   q.limit = limit + 1;  // one more tells whether a next page exists
   q.count = count;

@@ -81,12 +81,21 @@ std::optional<std::pair<std::string, json::value>> pickLanguage(const json::obje
 json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
                            const RenderOptions& o);
 
-// createdAt, modifiedAt (epoch ms inside) and expiresAt: shown with sysAttrs only.
+// createdAt, modifiedAt (epoch ms inside) and expiresAt: shown with sysAttrs
+// only. True if `name` is one of them.
+bool addSystemMember(std::string_view name, const json::value& v, json::object& out) {
+  if (name == key::createdAt || name == key::modifiedAt) {
+    if (v.is_int64()) out[name] = formatDateTime(v.get_int64());
+    return true;
+  }
+  if (name != key::expiresAt) return false;
+  out[name] = v;
+  return true;
+}
+
 void addSystemMembers(const json::object& holder, json::object& out) {
-  for (auto member : {key::createdAt, key::modifiedAt})
-    if (auto* v = holder.if_contains(member); v && v->is_int64())
-      out[member] = formatDateTime(v->get_int64());
-  if (auto* e = holder.if_contains(key::expiresAt)) out[key::expiresAt] = *e;
+  for (auto member : {key::createdAt, key::modifiedAt, key::expiresAt})
+    if (auto* v = holder.if_contains(member)) addSystemMember(member, *v, out);
 }
 
 json::value simplifiedValue(const json::object& inst, const jsonld::Context& ctx,
@@ -105,18 +114,25 @@ json::value simplifiedValue(const json::object& inst, const jsonld::Context& ctx
   return json::value(*v, sp);
 }
 
+// One pass over the stored members (an instance has few; looking each
+// possible one up by name costs more than the copying).
 void renderMembers(const json::object& inst, json::object& out, const jsonld::Context& ctx,
                    const RenderOptions& o) {
-  for (std::string_view member : {key::observedAt, key::unitCode, key::datasetId,
-                                   std::string_view("valueType"), std::string_view("entityIdSealed")})
-    if (auto* v = inst.if_contains(member)) out[member] = *v;
-  if (auto* ot = inst.if_contains(key::objectType)) out[key::objectType] = compactVocab(*ot, ctx, o.storage);
-  if (auto* ts = inst.if_contains("entityTypeSealed")) out["entityTypeSealed"] = compactVocab(*ts, ctx, o.storage);
-  if (o.sysAttrs) addSystemMembers(inst, out);
-  if (auto* subs = inst.if_contains(key::subs); subs && subs->is_object()) {
-    for (const auto& [name, sub] : subs->get_object()) {
-      if (!sub.is_object() || isExpired(sub.get_object(), o.now)) continue;
-      out[ctx.compact(name)] = renderInstance(sub.get_object(), ctx, o);
+  for (const auto& member : inst) {
+    std::string_view name = member.key();
+    const json::value& v = member.value();
+    if (name == key::observedAt || name == key::unitCode || name == key::datasetId || name == "valueType" ||
+        name == "entityIdSealed") {
+      out[name] = v;
+    } else if (name == key::objectType || name == "entityTypeSealed") {
+      out[name] = compactVocab(v, ctx, o.storage);
+    } else if (name == key::subs && v.is_object()) {
+      for (const auto& [subName, sub] : v.get_object()) {
+        if (!sub.is_object() || isExpired(sub.get_object(), o.now)) continue;
+        out[ctx.compact(subName)] = renderInstance(sub.get_object(), ctx, o);
+      }
+    } else if (o.sysAttrs) {
+      addSystemMember(name, v, out);
     }
   }
 }
@@ -125,10 +141,10 @@ json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
                            const RenderOptions& o) {
   if (o.format == Format::Simplified) return simplifiedValue(inst, ctx, o);
   auto kind = kindOf(inst);
-  std::string member(valueMember(kind));
+  std::string_view member = valueMember(kind);
   const auto& sp = o.storage;
-  json::object out(sp);
-  if (o.format == Format::Normalized) out[key::type] = kindName(kind);
+  json::object out(inst.size() + 1, sp);  // room for every member: no rehash while filling
+  if (o.format == Format::Normalized) out.emplace(key::type, kindName(kind));
   const json::value* v = inst.if_contains(member);
   if (kind == AttributeKind::LanguageProperty && o.lang && v && v->is_object()) {
     if (auto picked = pickLanguage(v->get_object(), *o.lang)) {
@@ -139,7 +155,10 @@ json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
       return out;
     }
   }
-  if (v) out[member] = kind == AttributeKind::VocabProperty ? compactVocab(*v, ctx, sp) : json::value(*v, sp);
+  if (v && kind == AttributeKind::VocabProperty)
+    out.emplace(member, compactVocab(*v, ctx, sp));
+  else if (v)
+    out.emplace(member, *v);
   if (kind == AttributeKind::ListRelationship && v && v->is_array() && o.format == Format::Normalized) {
     json::array list(sp);
     for (const auto& e : v->get_array()) list.push_back(wrapped("object", json::value(e, sp), sp));
@@ -195,13 +214,14 @@ json::value compactTypes(const json::value& types, const jsonld::Context& ctx, c
 
 json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,
                           const RenderOptions& o) {
-  json::object out(o.storage);
-  if (wanted(o, "id")) out[key::id] = entity.at(key::id);
-  if (wanted(o, "type")) out[key::type] = compactTypes(entity.at(key::type), ctx, o.storage);
+  auto* attrs = entity.if_contains(key::attrs);
+  json::object out(8 + (attrs && attrs->is_object() ? attrs->get_object().size() : 0), o.storage);
+  if (wanted(o, "id")) out.emplace(key::id, entity.at(key::id));
+  if (wanted(o, "type")) out.emplace(key::type, compactTypes(entity.at(key::type), ctx, o.storage));
   if (auto* s = entity.if_contains(key::scope); s && s->is_array() && wanted(o, "scope"))
     out[key::scope] = s->get_array().size() == 1 ? s->get_array()[0] : *s;
   if (o.sysAttrs) addSystemMembers(entity, out);
-  if (auto* attrs = entity.if_contains(key::attrs); attrs && attrs->is_object()) {
+  if (attrs && attrs->is_object()) {
     for (const auto& [iri, instances] : attrs->get_object()) {
       if (o.attrs && !o.attrs->contains(std::string(iri))) continue;
       std::string name = ctx.compact(iri);

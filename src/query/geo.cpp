@@ -51,17 +51,15 @@
 //   pole. Disjoint and near;minDistance have no candidate box.
 #include "query/geo.h"
 
-#include <unordered_map>
-
-#include <array>
-
-#include <map>
-
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numbers>
+#include <unordered_map>
 #include <variant>
 
 #include <boost/geometry.hpp>
@@ -627,9 +625,14 @@ void forEachHalf(const GeoBox& b, F&& f) {
 
 // Entities with the same box (many sensors at one site) share one R-tree entry:
 // an R-tree holding thousands of identical boxes degrades to linear removal.
+// An entry holds the key itself while its box has one key (no indirection on
+// the query path), and the address of the box's Group, tagged with the top bit,
+// once a second key joins.
 struct GeoIndex::Impl {
+  static constexpr uint64_t kGroupTag = uint64_t{1} << 63;
   struct Group {
     std::vector<uint64_t> keys;
+    bool tagged = false;  // the tree entry refers to this group, not to keys[0]
   };
   using BoxKey = std::array<double, 4>;
   struct BoxHash {
@@ -639,12 +642,28 @@ struct GeoIndex::Impl {
       return h;
     }
   };
-  // (box, address of its Group): unordered_map nodes do not move, so the address is stable.
   bg::index::rtree<IndexValue, bg::index::rstar<16>> tree;
-  std::unordered_map<BoxKey, Group, BoxHash> groups;  // by box
+  std::unordered_map<BoxKey, Group, BoxHash> groups;  // by box; nodes do not move, so addresses are stable
   size_t pairs = 0;
 
   static BoxKey boxKey(const GeoBox& b) { return {b.minLon, b.minLat, b.maxLon, b.maxLat}; }
+  static uint64_t entryOf(const Group& g) {
+    return g.tagged ? reinterpret_cast<uint64_t>(&g) | kGroupTag : g.keys[0];
+  }
+  // Adds key to its box's group; returns the group when the box is new.
+  Group* join(uint64_t key, const GeoBox& box) {
+    assert(!(key & kGroupTag));
+    auto [it, fresh] = groups.try_emplace(boxKey(box));
+    it->second.keys.push_back(key);
+    ++pairs;
+    if (fresh) return &it->second;
+    if (!it->second.tagged) {  // a second key: the entry now refers to the group
+      forEachHalf(box, [&](const PlaneBox& b) { tree.remove(IndexValue{b, it->second.keys[0]}); });
+      it->second.tagged = true;
+      forEachHalf(box, [&](const PlaneBox& b) { tree.insert({b, entryOf(it->second)}); });
+    }
+    return nullptr;
+  }
 };
 
 GeoIndex::GeoIndex() : impl_(std::make_unique<Impl>()) {}
@@ -653,25 +672,16 @@ GeoIndex::GeoIndex(GeoIndex&&) noexcept = default;
 GeoIndex& GeoIndex::operator=(GeoIndex&&) noexcept = default;
 
 void GeoIndex::insert(uint64_t key, const GeoBox& box) {
-  auto [it, fresh] = impl_->groups.try_emplace(Impl::boxKey(box));
-  if (fresh) {
-    auto address = reinterpret_cast<uint64_t>(&it->second);
-    forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.insert({b, address}); });
-  }
-  it->second.keys.push_back(key);
-  ++impl_->pairs;
+  if (auto* fresh = impl_->join(key, box))
+    forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.insert({b, Impl::entryOf(*fresh)}); });
 }
 
 void GeoIndex::bulkLoad(const std::vector<std::pair<uint64_t, GeoBox>>& pairs) {
+  for (const auto& [key, box] : pairs) impl_->join(key, box);
   std::vector<IndexValue> values;
-  for (const auto& [key, box] : pairs) {
-    auto [it, fresh] = impl_->groups.try_emplace(Impl::boxKey(box));
-    if (fresh) {
-      auto address = reinterpret_cast<uint64_t>(&it->second);
-      forEachHalf(box, [&](const PlaneBox& b) { values.emplace_back(b, address); });
-    }
-    it->second.keys.push_back(key);
-    ++impl_->pairs;
+  for (const auto& [boxKey, group] : impl_->groups) {
+    GeoBox box{boxKey[0], boxKey[1], boxKey[2], boxKey[3]};
+    forEachHalf(box, [&](const PlaneBox& b) { values.emplace_back(b, Impl::entryOf(group)); });
   }
   impl_->tree = decltype(impl_->tree)(values.begin(), values.end());  // packing: far faster than inserts
 }
@@ -682,12 +692,12 @@ void GeoIndex::remove(uint64_t key, const GeoBox& box) {
   auto& keys = it->second.keys;
   auto k = std::find(keys.begin(), keys.end(), key);
   if (k == keys.end()) return;
+  uint64_t entry = Impl::entryOf(it->second);
   *k = keys.back();
   keys.pop_back();
   --impl_->pairs;
-  if (!keys.empty()) return;
-  auto address = reinterpret_cast<uint64_t>(&it->second);
-  forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.remove(IndexValue{b, address}); });
+  if (!keys.empty()) return;  // a group stays a group until its last key goes
+  forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.remove(IndexValue{b, entry}); });
   impl_->groups.erase(it);
 }
 
@@ -701,14 +711,16 @@ std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box,
       const auto& hi = v.first.max_corner();
       if (!keep(GeoBox{bg::get<0>(lo), bg::get<1>(lo), bg::get<0>(hi), bg::get<1>(hi)})) return;
     }
-    const auto& members = reinterpret_cast<const Impl::Group*>(v.second)->keys;
+    if (!(v.second & Impl::kGroupTag)) {
+      keys.push_back(v.second);
+      return;
+    }
+    const auto& members = reinterpret_cast<const Impl::Group*>(v.second & ~Impl::kGroupTag)->keys;
     keys.insert(keys.end(), members.begin(), members.end());
   };
   forEachHalf(box, [&](const PlaneBox& b) {
     impl_->tree.query(bg::index::intersects(b), boost::make_function_output_iterator(collect));
   });
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
 }
 

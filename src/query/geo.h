@@ -79,13 +79,16 @@ class GeoIndex {
   ~GeoIndex();
   GeoIndex(GeoIndex&&) noexcept;
   GeoIndex& operator=(GeoIndex&&) noexcept;
+  // Keys are below 2^63 (the top bit tags internal entries); in the store, addresses.
   void insert(uint64_t key, const GeoBox& box);
   // Builds the index from many pairs at once (packed R-tree); only on an empty index.
   void bulkLoad(const std::vector<std::pair<uint64_t, GeoBox>>& pairs);
   // Removes the pair if present; otherwise does nothing.
   void remove(uint64_t key, const GeoBox& box);
-  // Keys whose boxes intersect `box` (edges included), ascending, each once;
-  // with `keep`, only keys whose stored box it accepts.
+  // Keys whose boxes intersect `box` (edges included), in no particular order,
+  // once per such box (a key with several boxes, or a box across the
+  // antimeridian, may come more than once); with `keep`, only keys whose stored
+  // box it accepts.
   std::vector<uint64_t> intersecting(const GeoBox& box,
                                      const std::function<bool(const GeoBox&)>& keep = {}) const;
   // The number of (key, box) pairs held.

@@ -47,8 +47,6 @@ struct EntityQuery {
   std::shared_ptr<const query::Ordering> ordering;
   int64_t now = 0;  // for reading sort keys of transient data
 
-  boost::json::storage_ptr pageStorage;  // where the returned entities are allocated (a request's arena)
-
   size_t offset = 0;
   size_t limit = 20;   // 0: no entities, only the count (with count)
   bool count = false;  // also count every match

@@ -138,6 +138,34 @@ def test_near_across_the_antimeridian(broker):
     assert matching(broker, t, "near;minDistance==500", "Point", [-179.999, 0]) == []
 
 
+def test_entity_with_two_location_instances_near_is_listed_once(broker):
+    """4.10 with datasetId (4.5.5): an entity whose two location instances both lie
+    within the distance matches once."""
+    t = new_type()
+    eid = unique_id()
+    body = {"id": eid, "type": t,
+            "location": [geo(point(AT_300M)),
+                         {**geo(point(REF)), "datasetId": "urn:ngsi-ld:Dataset:gps"}]}
+    r = requests.post(broker.api + "/entities", json=body, headers=JSON)
+    assert r.status_code == 201, r.text
+    assert matching(broker, t, "near;maxDistance==500", "Point", REF) == [eid]
+    r = geo_query(broker, t, "near;maxDistance==500", "Point", REF, count="true")
+    assert r.headers["NGSILD-Results-Count"] == "1"
+
+
+def test_entities_at_one_site_page_in_id_order(broker):
+    """4.10 + 5.5.9: many entities at the very same point (sensors of one site) are all
+    found, and paging through them with limit/offset neither repeats nor skips one."""
+    t = new_type()
+    ids = sorted(create(broker, t, point(AT_300M)) for _ in range(7))
+    pages = []
+    for offset in range(0, 7, 3):
+        r = geo_query(broker, t, "near;maxDistance==500", "Point", REF, limit="3", offset=str(offset))
+        assert r.status_code == 200, r.text
+        pages += [e["id"] for e in r.json()]
+    assert pages == ids
+
+
 def test_near_the_pole(broker):
     """4.10: near the pole, longitudes 0 and 180 at latitude 89.999 are ~220 m apart."""
     t = new_type()

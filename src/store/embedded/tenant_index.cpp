@@ -5,6 +5,7 @@
 #include "store/embedded/tenant_index.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace allmende::store {
 
@@ -214,18 +215,25 @@ bool TenantIndex::hasAnyAttr(const Entry* e, const std::vector<std::string>& att
   return false;
 }
 
-bool TenantIndex::numbersMayMatch(const Entry* id,
-                                  const std::vector<EntityQuery::NumberRange>& ranges) const {
+TenantIndex::NumberChecks TenantIndex::numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const {
+  NumberChecks checks;
   for (const auto& r : ranges) {
     auto attr = numbers_.find(r.attribute);
-    if (attr == numbers_.end()) return false;
-    auto n = attr->second.find(id);
-    if (n == attr->second.end()) return false;
+    checks.emplace_back(&r, attr == numbers_.end() ? nullptr : &attr->second);
+  }
+  return checks;
+}
+
+bool TenantIndex::numbersMayMatch(const Entry* id, const NumberChecks& checks) {
+  for (const auto& [r, values] : checks) {
+    if (!values) return false;
+    auto n = values->find(id);
+    if (n == values->end()) return false;
     if (n->second.many) continue;  // cannot tell from the index: the predicate decides
     bool any = false;
     for (uint8_t i = 0; i < n->second.count && !any; ++i) {
       double v = n->second.values[i];
-      any = (r.minOpen ? v > r.min : v >= r.min) && (r.maxOpen ? v < r.max : v <= r.max);
+      any = (r->minOpen ? v > r->min : v >= r->min) && (r->maxOpen ? v < r->max : v <= r->max);
     }
     if (!any) return false;
   }
@@ -235,9 +243,10 @@ bool TenantIndex::numbersMayMatch(const Entry* id,
 void TenantIndex::forEachCandidate(const EntityQuery& q,
                                    const std::function<bool(const std::string&)>& visit) const {
   bool geo = q.geoProperty && q.geoBox;
+  auto numbers = numberChecks(q.numberRanges);  // the value maps, looked up once per query
   if (!q.ids && !q.types && !q.anyAttrs && !geo) {
     for (const auto& entry : ids_)
-      if (numbersMayMatch(&entry, q.numberRanges) && !visit(entry.first)) return;
+      if (numbersMayMatch(&entry, numbers) && !visit(entry.first)) return;
     return;
   }
   // Build the sources; walk the smallest, check the others per candidate.
@@ -266,7 +275,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
                                 : hasAnyAttr(id, *q.anyAttrs);
       if (!in) return true;  // not a candidate: keep walking
     }
-    if (!numbersMayMatch(id, q.numberRanges)) return true;
+    if (!numbersMayMatch(id, numbers)) return true;
     return visit(id->first);
   };
   Source& source = walked->second;
@@ -275,15 +284,47 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
       if (!accept(id)) return;
     return;
   }
-  // An unsorted list is put in id order a chunk at a time: a first page
-  // rarely needs more than its first offset+limit entries.
-  size_t chunk = source.unsorted ? std::max<size_t>(q.offset + q.limit + 8, 32) : source.list.size();
-  for (size_t done = 0; done < source.list.size(); chunk *= 2) {
-    size_t end = std::min(source.list.size(), done + chunk);
-    if (source.unsorted)
-      std::partial_sort(source.list.begin() + done, source.list.begin() + end, source.list.end(), ByValue());
+  if (!source.unsorted) {
+    for (const auto* id : source.list)
+      if (!accept(id)) return;
+    return;
+  }
+  // An unsorted list (R-tree candidates) is put in id order a chunk at a time:
+  // a first page rarely needs more than its first offset+limit entries. Each id
+  // is read once, for an 8-byte sort key (the bytes after the prefix all
+  // candidates share); only equal keys compare whole ids. A candidate listed
+  // twice (several boxes) ends up next to itself and is visited once.
+  // The ids are scattered over the heap: their cache lines are requested for
+  // all candidates first (entries, then characters), so the misses overlap.
+  for (const auto* id : source.list) __builtin_prefetch(&id->first);
+  for (const auto* id : source.list) __builtin_prefetch(id->first.data());
+  std::vector<std::pair<uint64_t, const Entry*>> keyed;
+  keyed.reserve(source.list.size());
+  size_t shared = source.list.empty() ? 0 : source.list[0]->first.size();
+  for (const auto* id : source.list) {
+    const auto& a = source.list[0]->first;
+    const auto& b = id->first;
+    size_t n = std::min(shared, b.size());
+    if (n == shared && std::memcmp(a.data(), b.data(), n) == 0) continue;  // the usual case: same prefix
+    shared = std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin();
+  }
+  for (const auto* id : source.list) {
+    const auto& s = id->first;
+    unsigned char bytes[8] = {};
+    std::memcpy(bytes, s.data() + shared, std::min<size_t>(8, s.size() - shared));
+    uint64_t key = 0;
+    for (unsigned char b : bytes) key = key << 8 | b;
+    keyed.emplace_back(key, id);
+  }
+  auto before = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second->first < b.second->first;
+  };
+  size_t chunk = std::max<size_t>(q.offset + q.limit + 8, 32);
+  for (size_t done = 0; done < keyed.size(); chunk *= 2) {
+    size_t end = std::min(keyed.size(), done + chunk);
+    std::partial_sort(keyed.begin() + done, keyed.begin() + end, keyed.end(), before);
     for (; done < end; ++done)
-      if (!accept(source.list[done])) return;
+      if ((done == 0 || keyed[done].second != keyed[done - 1].second) && !accept(keyed[done].second)) return;
   }
 }
 

@@ -68,7 +68,6 @@ class TenantIndex {
                    const std::function<bool(const query::GeoBox&)>& keep) const;
   static bool hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf);
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
-  bool numbersMayMatch(const Entry* e, const std::vector<EntityQuery::NumberRange>& ranges) const;
   void addNumbers(const Entry* key, const EntityMeta& meta);
   void removeNumbers(const Entry* key, const EntityMeta& meta);
 
@@ -84,7 +83,12 @@ class TenantIndex {
     uint8_t count = 0;
     bool many = false;
   };
-  std::unordered_map<std::string, std::unordered_map<const Entry*, Numbers>> numbers_;
+  using NumbersByEntity = std::unordered_map<const Entry*, Numbers>;
+  std::unordered_map<std::string, NumbersByEntity> numbers_;
+  // A query's numeric conditions with the value map of each one's attribute (null: none).
+  using NumberChecks = std::vector<std::pair<const EntityQuery::NumberRange*, const NumbersByEntity*>>;
+  NumberChecks numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const;
+  static bool numbersMayMatch(const Entry* e, const NumberChecks& checks);
   // Discovery counters: type -> attribute -> kind -> entities; attribute -> kind / type -> entities.
   std::map<std::string, std::map<std::string, std::map<std::string, size_t>>> typeAttrKinds_;
   std::map<std::string, std::map<std::string, size_t>> attrKinds_;
