@@ -265,7 +265,8 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
     if (kind == Ids) idFilter.insert(source.list.begin(), source.list.end());
     if (kind == Geo) geoFilter.insert(source.list.begin(), source.list.end());
   }
-  auto accept = [&](const Entry* id) {
+  // Whether a candidate of the walked source passes the other selectors and the numeric conditions.
+  auto indexed = [&](const Entry* id) {
     for (const auto& [kind, source] : sources) {
       // A walked type source is one type of a conjunction: the others still need checking.
       if (&source == &walked->second && kind != Types) continue;
@@ -273,11 +274,11 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
                 : kind == Geo   ? geoFilter.contains(id)
                 : kind == Types ? hasTypes(id, *q.types)
                                 : hasAnyAttr(id, *q.anyAttrs);
-      if (!in) return true;  // not a candidate: keep walking
+      if (!in) return false;
     }
-    if (!numbersMayMatch(id, numbers)) return true;
-    return visit(id->first);
+    return numbersMayMatch(id, numbers);
   };
+  auto accept = [&](const Entry* id) { return !indexed(id) || visit(id->first); };  // false: stop
   Source& source = walked->second;
   if (source.set) {
     for (const auto* id : *source.set)
@@ -296,7 +297,9 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   // twice (several boxes) ends up next to itself and is visited once.
   // The ids are scattered over the heap: their cache lines are requested for
   // all candidates first (entries, then characters), so the misses overlap.
+  // Candidates the index rules out are dropped before sorting.
   for (const auto* id : source.list) __builtin_prefetch(&id->first);
+  std::erase_if(source.list, [&](const Entry* id) { return !indexed(id); });
   for (const auto* id : source.list) __builtin_prefetch(id->first.data());
   std::vector<std::pair<uint64_t, const Entry*>> keyed;
   keyed.reserve(source.list.size());
@@ -324,7 +327,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
     size_t end = std::min(keyed.size(), done + chunk);
     std::partial_sort(keyed.begin() + done, keyed.begin() + end, keyed.end(), before);
     for (; done < end; ++done)
-      if ((done == 0 || keyed[done].second != keyed[done - 1].second) && !accept(keyed[done].second)) return;
+      if ((done == 0 || keyed[done].second != keyed[done - 1].second) && !visit(keyed[done].second->first)) return;
   }
 }
 
