@@ -650,17 +650,18 @@ struct GeoIndex::Impl {
   static uint64_t entryOf(const Group& g) {
     return g.tagged ? reinterpret_cast<uint64_t>(&g) | kGroupTag : g.keys[0];
   }
-  // Adds key to its box's group; returns the group when the box is new.
-  Group* join(uint64_t key, const GeoBox& box) {
+  // Adds key to its box's group; returns the group when the box is new. With
+  // `inTree` false (a bulk load builds the tree afterwards) the tree is left alone.
+  Group* join(uint64_t key, const GeoBox& box, bool inTree) {
     assert(!(key & kGroupTag));
     auto [it, fresh] = groups.try_emplace(boxKey(box));
     it->second.keys.push_back(key);
     ++pairs;
     if (fresh) return &it->second;
     if (!it->second.tagged) {  // a second key: the entry now refers to the group
-      forEachHalf(box, [&](const PlaneBox& b) { tree.remove(IndexValue{b, it->second.keys[0]}); });
+      if (inTree) forEachHalf(box, [&](const PlaneBox& b) { tree.remove(IndexValue{b, it->second.keys[0]}); });
       it->second.tagged = true;
-      forEachHalf(box, [&](const PlaneBox& b) { tree.insert({b, entryOf(it->second)}); });
+      if (inTree) forEachHalf(box, [&](const PlaneBox& b) { tree.insert({b, entryOf(it->second)}); });
     }
     return nullptr;
   }
@@ -672,12 +673,12 @@ GeoIndex::GeoIndex(GeoIndex&&) noexcept = default;
 GeoIndex& GeoIndex::operator=(GeoIndex&&) noexcept = default;
 
 void GeoIndex::insert(uint64_t key, const GeoBox& box) {
-  if (auto* fresh = impl_->join(key, box))
+  if (auto* fresh = impl_->join(key, box, true))
     forEachHalf(box, [&](const PlaneBox& b) { impl_->tree.insert({b, Impl::entryOf(*fresh)}); });
 }
 
 void GeoIndex::bulkLoad(const std::vector<std::pair<uint64_t, GeoBox>>& pairs) {
-  for (const auto& [key, box] : pairs) impl_->join(key, box);
+  for (const auto& [key, box] : pairs) impl_->join(key, box, false);
   std::vector<IndexValue> values;
   for (const auto& [boxKey, group] : impl_->groups) {
     GeoBox box{boxKey[0], boxKey[1], boxKey[2], boxKey[3]};
