@@ -6,12 +6,11 @@
 #include <memory>
 #include <unordered_map>
 
-#include <re2/re2.h>
-
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
+#include "query/entity_selector.h"
 #include "query/geo.h"
 #include "query/q.h"
 #include "query/type_expr.h"
@@ -24,12 +23,7 @@ using ngsi::fail;
 
 namespace {
 
-// One entity selector of a query: ids / idPattern / types (any of them may be absent).
-struct Selector {
-  std::vector<std::string> ids;
-  std::shared_ptr<re2::RE2> idPattern;
-  std::optional<query::TypeSelection> types;
-};
+using Selector = query::EntitySelector;
 
 // Reads a linked entity for a q term on it (rel{attr}); each entity once per request.
 struct LinkedReader {
@@ -54,49 +48,6 @@ struct Filters {
   query::ExprPtr q, scopeQ;
   std::optional<query::GeoQuery> geo;
 };
-
-std::shared_ptr<re2::RE2> compilePattern(std::string_view pattern) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  auto re = std::make_shared<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
-  if (!re->ok()) fail(ErrorType::BadRequestData, "idPattern '" + std::string(pattern) + "' is not a valid regular expression: " + re->error());
-  return re;
-}
-
-bool typesMatch(const json::object& entity, const query::TypeSelection& types) {
-  const auto& have = entity.at(ngsi::key::type).get_array();
-  auto has = [&have](const std::string& t) {
-    for (const auto& h : have)
-      if (h.is_string() && h.get_string() == t) return true;
-    return false;
-  };
-  for (const auto& group : types) {
-    bool all = true;
-    for (const auto& t : group) all = all && has(t);
-    if (all) return true;
-  }
-  return false;
-}
-
-bool selectorMatches(const Selector& s, const json::object& entity) {
-  std::string_view id = entity.at(ngsi::key::id).get_string();
-  if (!s.ids.empty() && std::find(s.ids.begin(), s.ids.end(), id) == s.ids.end()) return false;
-  // idPattern matches anywhere in the id (a search, as 4233_01 and other brokers do); anchor with ^...$.
-  if (s.idPattern && !RE2::PartialMatch(re2::StringPiece(id.data(), id.size()), *s.idPattern)) return false;
-  return !s.types || typesMatch(entity, *s.types);
-}
-
-bool geoMatches(const query::GeoQuery& geo, const json::object& entity, int64_t now) {
-  auto* attrs = entity.if_contains(ngsi::key::attrs);
-  auto* instances = attrs ? attrs->get_object().if_contains(geo.geoproperty) : nullptr;
-  if (!instances || !instances->is_array()) return false;
-  for (const auto& inst : instances->get_array()) {
-    const auto& obj = inst.get_object();
-    if (ngsi::isExpired(obj, now)) continue;
-    if (auto* v = obj.if_contains("value"); v && query::geoMatches(geo, *v)) return true;
-  }
-  return false;
-}
 
 // q, checked against the join: terms on linked entities (rel{attr}) need join and
 // may reach no deeper than joinLevel (5.7.2.4); purge never allows them.
@@ -200,7 +151,7 @@ Selection finish(Filters f) {
     if (ngsi::isExpired(entity, now)) return false;
     if (!f.selectors.empty()) {
       bool any = false;
-      for (const auto& s : f.selectors) any = any || selectorMatches(s, entity);
+      for (const auto& s : f.selectors) any = any || query::matches(s, entity);
       if (!any) return false;
     }
     if (!f.attrs.empty()) {
@@ -212,16 +163,10 @@ Selection finish(Filters f) {
     if (f.q && !(f.linked ? query::matches(*f.q, entity, now, *f.linked) : query::matches(*f.q, entity, now)))
       return false;
     if (f.scopeQ && !query::matchesScope(*f.scopeQ, entity)) return false;
-    if (f.geo && !geoMatches(*f.geo, entity, now)) return false;
+    if (f.geo && !query::geoMatchesEntity(*f.geo, entity, now)) return false;
     return true;
   };
   return out;
-}
-
-std::vector<std::string> checkedIds(const std::vector<std::string>& ids) {
-  for (const auto& id : ids)
-    if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "id '" + id + "' is not a URI");
-  return ids;
 }
 
 std::vector<std::string> expandedAttrs(Call& call, const std::vector<std::string>& names) {
@@ -233,21 +178,13 @@ std::vector<std::string> expandedAttrs(Call& call, const std::vector<std::string
   return out;
 }
 
-query::GeoQuery geoFrom(Call& call, std::string_view georel, std::optional<std::string_view> geometry,
-                        const json::value& coordinates, std::optional<std::string_view> geoproperty) {
-  if (!geometry) fail(ErrorType::BadRequestData, "a geo-query needs geometry");
-  if (coordinates.is_null()) fail(ErrorType::BadRequestData, "a geo-query needs coordinates");
-  std::string property = call.context().expand(geoproperty.value_or("location"));
-  return query::parseGeoQuery(georel, *geometry, coordinates, property);
-}
-
 }  // namespace
 
 Selection selectionFromParams(Call& call) {
   Filters f;
   Selector s;
-  s.ids = checkedIds(call.listParam("id"));
-  if (auto p = call.req.param("idPattern")) s.idPattern = compilePattern(*p);
+  s.ids = query::checkedIds(call.listParam("id"));
+  if (auto p = call.req.param("idPattern")) s.idPattern = query::compileIdPattern(*p);
   if (auto t = call.req.param("type")) {
     if (*t == "*") {
       if (call.req.param("local") == "false")
@@ -278,7 +215,7 @@ Selection selectionFromParams(Call& call) {
       coordinates = json::parse(*c, ec);
       if (ec) fail(ErrorType::BadRequestData, "coordinates is not a JSON array: " + std::string(*c));
     }
-    f.geo = geoFrom(call, *georel, call.req.param("geometry"), coordinates, call.req.param("geoproperty"));
+    f.geo = query::geoQueryFrom(call.context(), *georel, call.req.param("geometry"), coordinates, call.req.param("geoproperty"));
   } else if (call.req.param("geometry") || call.req.param("coordinates")) {
     fail(ErrorType::BadRequestData, "geometry and coordinates need georel");
   }
@@ -295,42 +232,8 @@ Selection selectionFromQueryBody(Call& call, const json::object& body) {
     if (!v->is_string()) fail(ErrorType::BadRequestData, std::string(name) + " must be a string");
     return std::string_view(v->get_string());
   };
-  if (auto* entities = body.if_contains("entities")) {
-    if (!entities->is_array() || entities->get_array().empty())
-      fail(ErrorType::BadRequestData, "entities must be a non-empty array of entity selectors");
-    for (const auto& e : entities->get_array()) {
-      if (!e.is_object()) fail(ErrorType::BadRequestData, "an entity selector must be an object");
-      const auto& o = e.get_object();
-      Selector s;
-      for (const auto& [k, v] : o)
-        if (k != "id" && k != "idPattern" && k != "type")
-          fail(ErrorType::BadRequestData, "an entity selector has no member '" + std::string(k) + "'");
-      if (auto* id = o.if_contains("id")) {
-        // A String or String[]; when ids are given they take precedence over idPattern.
-        if (id->is_string()) {
-          s.ids = checkedIds({std::string(id->get_string())});
-        } else if (id->is_array() && !id->get_array().empty()) {
-          std::vector<std::string> ids;
-          for (const auto& i : id->get_array()) {
-            if (!i.is_string()) fail(ErrorType::BadRequestData, "an entity selector's id must be URIs");
-            ids.emplace_back(i.get_string());
-          }
-          s.ids = checkedIds(ids);
-        } else {
-          fail(ErrorType::BadRequestData, "an entity selector's id must be a URI or an array of URIs");
-        }
-      }
-      if (auto* p = o.if_contains("idPattern"); p && s.ids.empty()) {
-        if (!p->is_string()) fail(ErrorType::BadRequestData, "an entity selector's idPattern must be a string");
-        s.idPattern = compilePattern(p->get_string());
-      }
-      if (auto* t = o.if_contains("type")) {
-        if (!t->is_string()) fail(ErrorType::BadRequestData, "an entity selector's type must be a string");
-        s.types = query::parseTypeSelection(t->get_string(), call.context());
-      }
-      f.selectors.push_back(std::move(s));
-    }
-  }
+  if (auto* entities = body.if_contains("entities"))
+    f.selectors = query::parseEntitySelectors(*entities, call.context(), false);
   if (auto* attrs = body.if_contains("attrs")) {
     if (!attrs->is_array() || attrs->get_array().empty())
       fail(ErrorType::BadRequestData, "attrs must be a non-empty array of names");
@@ -347,24 +250,7 @@ Selection selectionFromQueryBody(Call& call, const json::object& body) {
   if (auto csf = stringMember("csf")) query::parseQ(*csf, call.context());
   if (auto q = stringMember("q")) f.q = parsedQ(*q, call, {}, f);
   if (auto sq = stringMember("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
-  if (auto* g = body.if_contains("geoQ")) {
-    if (!g->is_object()) fail(ErrorType::BadRequestData, "geoQ must be an object");
-    const auto& geo = g->get_object();
-    auto member = [&geo](std::string_view name) -> std::optional<std::string_view> {
-      auto* v = geo.if_contains(name);
-      if (v && v->is_string()) return std::string_view(v->get_string());
-      return std::nullopt;
-    };
-    auto georel = member("georel");
-    if (!georel) fail(ErrorType::BadRequestData, "geoQ needs georel");
-    json::value coordinates = geo.contains("coordinates") ? geo.at("coordinates") : json::value();
-    if (coordinates.is_string()) {
-      json::error_code ec;
-      coordinates = json::parse(coordinates.get_string(), ec);
-      if (ec) fail(ErrorType::BadRequestData, "geoQ coordinates is not a JSON array");
-    }
-    f.geo = geoFrom(call, *georel, member("geometry"), coordinates, member("geoproperty"));
-  }
+  if (auto* g = body.if_contains("geoQ")) f.geo = query::parseGeoQ(*g, call.context());
   return finish(std::move(f));
 }
 

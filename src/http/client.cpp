@@ -1,4 +1,4 @@
-// Blocking GET built on Beast's async operations driven by a private
+// Blocking GET and POST built on Beast's async operations driven by a private
 // io_context with run_for(), so that a stalled server cannot hold a caller
 // longer than the timeout. https goes through Asio's OpenSSL stream.
 #include "http/client.h"
@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+
+#include <optional>
 
 namespace allmende::http {
 
@@ -27,7 +29,7 @@ struct Target {
 
 // Runs the exchange on `stream` (a tcp_stream or an ssl_stream over one).
 template <class Stream>
-void exchange(Stream& stream, bhttp::request<bhttp::empty_body>& req, beast::flat_buffer& buffer,
+void exchange(Stream& stream, bhttp::request<bhttp::string_body>& req, beast::flat_buffer& buffer,
               bhttp::response_parser<bhttp::string_body>& parser, beast::error_code& failure,
               ClientResponse& out) {
   bhttp::async_write(stream, req, [&](beast::error_code ec, size_t) {
@@ -44,9 +46,10 @@ void exchange(Stream& stream, bhttp::request<bhttp::empty_body>& req, beast::fla
   });
 }
 
-ClientResponse getOnce(const Target& t, const ClientOptions& options,
-                       const std::vector<std::pair<std::string, std::string>>& headers,
-                       std::string& redirect) {
+ClientResponse sendOnce(bhttp::verb method, const Target& t, const std::string& body,
+                        const ClientOptions& options,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        std::string& redirect) {
   ClientResponse out;
   asio::io_context io;
   tcp::resolver resolver(io);
@@ -71,11 +74,15 @@ ClientResponse getOnce(const Target& t, const ClientOptions& options,
     tlsStream.set_verify_callback(ssl::host_name_verification(t.host));
   }
   beast::flat_buffer buffer;
-  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, t.resource, 11};
+  bhttp::request<bhttp::string_body> req{method, t.resource, 11};
   req.set(bhttp::field::host, t.hostAndPort);
   req.set(bhttp::field::accept, "application/ld+json, application/json;q=0.9, */*;q=0.1");
   req.set(bhttp::field::user_agent, "allmende");
   for (const auto& [n, v] : headers) req.set(n, v);
+  if (method != bhttp::verb::get) {
+    req.body() = body;
+    req.prepare_payload();
+  }
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(options.maxBytes);
   beast::error_code failure;
@@ -119,39 +126,55 @@ ClientResponse getOnce(const Target& t, const ClientOptions& options,
   return out;
 }
 
+// The parts of an http(s) URL the exchange needs; nullopt (with `error` set) otherwise.
+std::optional<Target> targetOf(const std::string& url, std::string& error) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) {
+    error = "not a valid URL";
+    return std::nullopt;
+  }
+  if (parsed->scheme() != "http" && parsed->scheme() != "https") {
+    error = "only http:// and https:// URLs can be reached";
+    return std::nullopt;
+  }
+  Target t;
+  t.tls = parsed->scheme() == "https";
+  t.host = std::string(parsed->encoded_host());
+  if (t.host.size() > 2 && t.host.front() == '[' && t.host.back() == ']')
+    t.host = t.host.substr(1, t.host.size() - 2);
+  t.port = parsed->has_port() ? std::string(parsed->port()) : t.tls ? "443" : "80";
+  t.hostAndPort = std::string(parsed->encoded_host_and_port());
+  t.resource = std::string(parsed->encoded_resource());
+  if (t.resource.empty()) t.resource = "/";
+  return t;
+}
+
 }  // namespace
 
 ClientResponse get(const std::string& url, const ClientOptions& options,
                    const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string current = url;
   for (int hop = 0; hop < 4; ++hop) {
-    auto parsed = boost::urls::parse_uri(current);
     ClientResponse fault;
-    if (!parsed) {
-      fault.error = "not a valid URL";
-      return fault;
-    }
-    Target t;
-    if (parsed->scheme() != "http" && parsed->scheme() != "https") {
-      fault.error = "only http:// and https:// URLs can be fetched";
-      return fault;
-    }
-    t.tls = parsed->scheme() == "https";
-    t.host = std::string(parsed->encoded_host());
-    if (t.host.size() > 2 && t.host.front() == '[' && t.host.back() == ']')
-      t.host = t.host.substr(1, t.host.size() - 2);
-    t.port = parsed->has_port() ? std::string(parsed->port()) : t.tls ? "443" : "80";
-    t.hostAndPort = std::string(parsed->encoded_host_and_port());
-    t.resource = std::string(parsed->encoded_resource());
-    if (t.resource.empty()) t.resource = "/";
+    auto t = targetOf(current, fault.error);
+    if (!t) return fault;
     std::string redirect;
-    auto res = getOnce(t, options, headers, redirect);
+    auto res = sendOnce(bhttp::verb::get, *t, {}, options, headers, redirect);
     if (redirect.empty()) return res;
     current = redirect;
   }
   ClientResponse tooMany;
   tooMany.error = "too many redirects";
   return tooMany;
+}
+
+ClientResponse post(const std::string& url, const std::string& body, const ClientOptions& options,
+                    const std::vector<std::pair<std::string, std::string>>& headers) {
+  ClientResponse fault;
+  auto t = targetOf(url, fault.error);
+  if (!t) return fault;
+  std::string ignoredRedirect;
+  return sendOnce(bhttp::verb::post, *t, body, options, headers, ignoredRedirect);
 }
 
 }  // namespace allmende::http

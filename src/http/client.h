@@ -1,5 +1,5 @@
-// A small blocking HTTP/1.1 client for fetching remote resources (JSON-LD
-// @contexts; later notifications and federation use an async sibling). http://
+// A small blocking HTTP/1.1 client: fetches remote JSON-LD @contexts and
+// posts notifications (from the notifier's own thread, never a request's). http://
 // and https:// (certificates verified against the system's trust store plus an
 // optional extra CA file, host name checked, SNI sent). Every call is bounded
 // by a timeout and a size limit. Thread-safe: each call uses its own io_context.
@@ -29,5 +29,9 @@ struct ClientOptions {
 // GETs url (following up to 3 redirects).
 ClientResponse get(const std::string& url, const ClientOptions& options,
                    const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// POSTs body to url (no redirects followed). headers carry Content-Type etc.
+ClientResponse post(const std::string& url, const std::string& body, const ClientOptions& options,
+                    const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace allmende::http

@@ -51,6 +51,13 @@ struct StoredContext {
   std::string document;  // serialized JSON
 };
 
+// A subscription, serialized by the layer above, kept across restarts.
+struct StoredSubscription {
+  std::string tenant;
+  std::string id;
+  std::string document;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -113,6 +120,11 @@ class Store {
   // Broker-wide settings that must survive restarts (e.g. the broker's identity).
   virtual std::optional<std::string> getSetting(std::string_view key) const = 0;
   virtual void putSetting(std::string_view key, std::string_view value) = 0;
+
+  // Subscriptions of every tenant. Putting one makes its tenant exist.
+  virtual void putSubscription(const StoredSubscription& subscription) = 0;
+  virtual void deleteSubscription(std::string_view tenant, std::string_view id) = 0;
+  virtual std::vector<StoredSubscription> subscriptions() const = 0;
 
   // Hosted @contexts (not tenant-specific).
   virtual void putContext(const StoredContext& context) = 0;

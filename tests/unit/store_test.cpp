@@ -63,6 +63,27 @@ TEST(Store, WritesReadsAndSurvivesReopen) {
   EXPECT_EQ(s->contexts()[0].id, "ctx1");
 }
 
+TEST(Store, SubscriptionsSurviveReopenAndMakeTheirTenantExist) {
+  TempDir dir;
+  {
+    auto s = open(dir);
+    s->putSubscription({"ward7", "urn:s1", "{\"a\":1}"});
+    s->putSubscription({"", "urn:s2", "{}"});
+    s->putSubscription({"", "urn:s3", "{}"});
+    s->deleteSubscription("", "urn:s3");
+    EXPECT_TRUE(s->tenantExists("ward7"));
+  }
+  auto s = open(dir);
+  EXPECT_TRUE(s->tenantExists("ward7"));
+  auto all = s->subscriptions();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].tenant, "");
+  EXPECT_EQ(all[0].id, "urn:s2");
+  EXPECT_EQ(all[1].tenant, "ward7");
+  EXPECT_EQ(all[1].id, "urn:s1");
+  EXPECT_EQ(all[1].document, "{\"a\":1}");
+}
+
 TEST(Store, FailedMutatorWritesNothing) {
   TempDir dir;
   auto s = open(dir);

@@ -69,6 +69,16 @@ std::string contextKey(std::string_view id) {
   return k;
 }
 
+// "U\0<tenant>\0<id>": a subscription.
+std::string subscriptionKey(std::string_view tenant, std::string_view id) {
+  std::string k("U");
+  k.push_back('\0');
+  k.append(tenant);
+  k.push_back('\0');
+  k.append(id);
+  return k;
+}
+
 class RocksStore final : public Store {
  public:
   RocksStore(const EmbeddedOptions& options, MetaExtractor extractor)
@@ -293,6 +303,37 @@ class RocksStore final : public Store {
 
   void putSetting(std::string_view key, std::string_view value) override {
     check(db_->Put(writeOptions_, settingKey(key), rocksdb::Slice(value.data(), value.size())), "write");
+  }
+
+  void putSubscription(const StoredSubscription& s) override {
+    rocksdb::WriteBatch batch;
+    batch.Put(subscriptionKey(s.tenant, s.id), s.document);
+    bool newTenant = !tenantExists(s.tenant);
+    if (newTenant) batch.Put(tenantKey(s.tenant), "");
+    check(db_->Write(writeOptions_, &batch), "write");
+    if (newTenant) {
+      std::unique_lock lock(indexMutex_);
+      tenants_[s.tenant];
+    }
+  }
+
+  void deleteSubscription(std::string_view tenant, std::string_view id) override {
+    check(db_->Delete(writeOptions_, subscriptionKey(tenant, id)), "write");
+  }
+
+  std::vector<StoredSubscription> subscriptions() const override {
+    std::vector<StoredSubscription> out;
+    std::string prefix("U");
+    prefix.push_back('\0');
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      auto sep = key.find('\0', 2);
+      out.push_back({std::string(key.substr(2, sep - 2)), std::string(key.substr(sep + 1)),
+                     it->value().ToString()});
+    }
+    check(it->status(), "scan");
+    return out;
   }
 
   void putContext(const StoredContext& context) override {
