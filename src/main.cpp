@@ -13,6 +13,7 @@
 #include "ngsi/expiry.h"
 #include "ngsi/write_path.h"
 #include "store/embedded/rocks_store.h"
+#include "subscriptions/manager.h"
 
 #ifndef ALLMENDE_VERSION
 #define ALLMENDE_VERSION "0.0.0"
@@ -38,6 +39,7 @@ struct Config {
   int contextTimeoutMs = 5000;
   std::string contextCaFile;
   int expiryIntervalMs = 1000;
+  int notificationTimeoutMs = 5000;
   size_t maxLimit = 1000;
   size_t maxBatch = 1000;
   std::string logLevel = "info";
@@ -67,10 +69,16 @@ int serve(const Config& cfg) {
                std::to_string(std::random_device{}());
     store->putSetting("brokerId", *brokerId);
   }
+  subscriptions::NotifierOptions notifierOptions;
+  notifierOptions.timeout = std::chrono::milliseconds(cfg.notificationTimeoutMs);
+  auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, notifierOptions);
+  writes.addListener([&subs](std::string_view tenant, const store::Store::Change& change) {
+    subs->onChange(tenant, change);
+  });
   api::Limits limits;
   limits.maxLimit = cfg.maxLimit;
   limits.maxBatch = cfg.maxBatch;
-  api::Services services{*store, writes, contexts,
+  api::Services services{*store, writes, contexts, *subs,
                          {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits};
   http::Router router;
   api::registerRoutes(router, services);
@@ -94,6 +102,7 @@ int serve(const Config& cfg) {
     server.run();
   }
   spdlog::info("stopped serving; closing the store");
+  subs.reset();
   store.reset();
   spdlog::info("store closed");
   return 0;
@@ -127,6 +136,9 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--context-ca", cfg.contextCaFile,
                        "PEM file of CA certificates trusted for https @contexts besides the system's");
   serveCmd->add_option("--expiry-interval", cfg.expiryIntervalMs, "ms between sweeps of expired data")
+      ->capture_default_str();
+  serveCmd->add_option("--notification-timeout", cfg.notificationTimeoutMs,
+                       "ms a notification may take to deliver before it counts as failed")
       ->capture_default_str();
   serveCmd->add_option("--max-limit", cfg.maxLimit, "Largest page size (limit) a query may ask for")
       ->capture_default_str();

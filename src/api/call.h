@@ -41,6 +41,11 @@ class Call {
   const json::object& body(bool allowMergePatch = false);
   // The request's compiled @context (core only when none was given).
   const jsonld::Context& context();
+  // The @context as the request gave it (body member or Link URL); null = none.
+  const json::value& contextValue() {
+    context();
+    return contextValue_;
+  }
 
   // Comma-separated values of a query parameter ("a,b" -> {"a","b"}).
   std::vector<std::string> listParam(std::string_view name) const;

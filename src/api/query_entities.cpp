@@ -5,6 +5,7 @@
 #include "api/entity_access.h"
 #include "api/entity_selection.h"
 #include "api/linked_entities.h"
+#include "api/paging.h"
 #include "api/routes.h"
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
@@ -20,67 +21,13 @@ using ngsi::fail;
 
 namespace {
 
-size_t sizeParam(const Call& call, std::string_view name, size_t fallback) {
-  auto v = call.req.param(name);
-  if (!v) return fallback;
-  size_t n = 0;
-  if (v->empty() || v->size() > 9) fail(ErrorType::BadRequestData, std::string(name) + " must be a non-negative integer");
-  for (char c : *v) {
-    if (c < '0' || c > '9') fail(ErrorType::BadRequestData, std::string(name) + " must be a non-negative integer");
-    n = n * 10 + static_cast<size_t>(c - '0');
-  }
-  return n;
-}
-
-std::string encodeLinkValue(std::string_view v) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (c <= 0x20 || c == '&' || c == '#' || c == '%' || c == '+' || c == '<' || c == '>' || c == '"' || c >= 0x7f) {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
-}
-
-// <path?params with limit/offset replaced>; rel="prev"|"next" (parameters sorted by name).
-std::string pageLink(const Call& call, size_t limit, size_t offset, std::string_view rel, MediaType media) {
-  auto params = call.req.query;
-  std::erase_if(params, [](const auto& p) { return p.first == "limit" || p.first == "offset"; });
-  params.emplace_back("limit", std::to_string(limit));
-  params.emplace_back("offset", std::to_string(offset));
-  std::stable_sort(params.begin(), params.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string url = call.req.path;
-  if (url.size() > 1 && url.back() == '/') url.pop_back();  // the canonical path of the resource
-  url += "?";
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (i) url += "&";
-    url += params[i].first + "=" + encodeLinkValue(params[i].second);
-  }
-  return "<" + url + ">; rel=\"" + std::string(rel) + "\";type=\"" + std::string(mediaTypeName(media)) + "\"";
-}
-
 http::Response answer(Call& call, Selection selection) {
   // The rendering lives in one arena freed with the request.
   boost::json::monotonic_resource arena(64 * 1024);
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
   options.storage = &arena;
-  size_t limit = sizeParam(call, "limit", call.services.limits.defaultLimit);
-  size_t offset = sizeParam(call, "offset", 0);
-  bool count = false;
-  if (auto c = call.req.param("count")) {
-    if (*c != "true" && *c != "false") fail(ErrorType::BadRequestData, "count must be true or false");
-    count = *c == "true";
-  }
-  if (limit > call.services.limits.maxLimit)
-    fail(ErrorType::TooManyResults, "limit " + std::to_string(limit) + " exceeds the maximum of " +
-                                        std::to_string(call.services.limits.maxLimit));
-  if (limit == 0 && !count) fail(ErrorType::BadRequestData, "limit=0 is only allowed with count=true");
+  auto paging = pagingParams(call);
   if (media != MediaType::GeoJson && call.req.param("geometryProperty"))
     fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
   call.requireTenant();
@@ -94,11 +41,11 @@ http::Response answer(Call& call, Selection selection) {
     fail(ErrorType::BadRequestData, "collation needs orderBy");
   }
   q.now = ngsi::nowMs();
-  q.offset = offset;
-  q.limit = limit + 1;  // one more tells whether a next page exists
-  q.count = count;
+  q.offset = paging.offset;
+  q.limit = paging.limit + 1;  // one more tells whether a next page exists
+  q.count = paging.count;
   auto page = call.services.store.queryEntities(call.tenant(), q);
-  bool more = page.entities.size() > limit;
+  bool more = page.entities.size() > paging.limit;
   if (more) page.entities.pop_back();
 
   const auto& ctx = call.context();
@@ -130,20 +77,7 @@ http::Response answer(Call& call, Selection selection) {
     body = std::move(entities);
   }
   auto res = call.respond(200, std::move(body), media);
-  if (count) res.setHeader("NGSILD-Results-Count", std::to_string(page.total));
-  if (limit > 0) {
-    std::string links;
-    if (offset > 0) links = pageLink(call, limit, offset > limit ? offset - limit : 0, "prev", media);
-    if (more) links += (links.empty() ? "" : ", ") + pageLink(call, limit, offset + limit, "next", media);
-    if (!links.empty()) {
-      for (auto& [name, value] : res.headers)
-        if (name == "Link") {
-          value += ", " + links;
-          links.clear();
-        }
-      if (!links.empty()) res.setHeader("Link", links);
-    }
-  }
+  addPageHeaders(call, res, paging, more, page.total, media);
   return res;
 }
 

@@ -49,6 +49,7 @@ void registerRoutes(http::Router& router, Services& services) {
   registerBatchRoutes(router, services);
   registerPurgeRoutes(router, services);
   registerDiscoveryRoutes(router, services);
+  registerSubscriptionRoutes(router, services);
 }
 
 http::Response httpProblem(int status, std::string_view detail) {

@@ -36,5 +36,6 @@ void registerQueryRoutes(http::Router& router, Services& services);
 void registerBatchRoutes(http::Router& router, Services& services);
 void registerPurgeRoutes(http::Router& router, Services& services);
 void registerDiscoveryRoutes(http::Router& router, Services& services);
+void registerSubscriptionRoutes(http::Router& router, Services& services);
 
 }  // namespace allmende::api

@@ -1,5 +1,5 @@
 // What the api layer works with: the store, the write path, the @context
-// registry and the broker's settings. Built once in main.cpp; shared by all
+// registry, the subscriptions and the broker's settings. Built once in main.cpp; shared by all
 // I/O threads (each member is thread-safe).
 #pragma once
 
@@ -9,6 +9,10 @@
 #include "jsonld/context_registry.h"
 #include "ngsi/write_path.h"
 #include "store/store.h"
+
+namespace allmende::subscriptions {
+class Manager;
+}
 
 namespace allmende::api {
 
@@ -29,6 +33,7 @@ struct Services {
   store::Store& store;
   ngsi::WritePath& writes;
   jsonld::ContextRegistry& contexts;
+  subscriptions::Manager& subscriptions;
   BrokerInfo info;
   Limits limits;
 };

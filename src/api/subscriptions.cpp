@@ -1,0 +1,105 @@
+// Subscriptions (clause 5.8, 6.10-6.11): create, query with paging, retrieve,
+// update (PATCH fragment) and delete. What a subscription may contain and how
+// it is shown lives in subscriptions/subscription.h; matching and delivery in
+// subscriptions/manager.h.
+#include "api/paging.h"
+#include "api/routes.h"
+#include "ngsi/datetime.h"
+#include "ngsi/error.h"
+#include "ngsi/syntax.h"
+#include "subscriptions/manager.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+constexpr std::string_view kPath = "/ngsi-ld/v1/subscriptions";
+
+std::string subscriptionIdParam(const Call& call) {
+  const auto& id = call.pathParam(0);
+  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "the subscription id '" + id + "' is not a URI");
+  return id;
+}
+
+bool sysAttrsOption(const Call& call) {
+  bool sysAttrs = false;
+  for (const auto& o : call.listParam("options")) {
+    if (o != "sysAttrs") fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
+    sysAttrs = true;
+  }
+  return sysAttrs;
+}
+
+http::Response createSubscription(Call& call) {
+  call.allowParams({});
+  const auto& body = call.body();
+  auto s = subscriptions::createSubscription(body, call.context(), call.contextValue(), ngsi::nowMs());
+  std::string id = s.id;
+  call.services.subscriptions.create(call.tenant(), std::move(s));
+  auto res = call.empty(201);
+  res.setHeader("Location", std::string(kPath) + "/" + id);
+  return res;
+}
+
+http::Response querySubscriptions(Call& call) {
+  call.allowParams({"limit", "offset", "count", "options"});
+  auto media = negotiate(call.req, false);
+  auto paging = pagingParams(call);
+  bool sysAttrs = sysAttrsOption(call);
+  call.requireTenant();
+  auto all = call.services.subscriptions.list(call.tenant());
+  auto now = ngsi::nowMs();
+  json::array out;
+  for (size_t i = paging.offset; i < all.size() && out.size() < paging.limit; ++i)
+    out.push_back(subscriptions::renderSubscription(all[i], call.context(), sysAttrs, now));
+  bool more = paging.offset + paging.limit < all.size();
+  auto res = call.respond(200, std::move(out), media);
+  addPageHeaders(call, res, paging, more, all.size(), media);
+  return res;
+}
+
+http::Response retrieveSubscription(Call& call) {
+  call.allowParams({"options"});
+  auto media = negotiate(call.req, false);
+  auto id = subscriptionIdParam(call);
+  bool sysAttrs = sysAttrsOption(call);
+  call.requireTenant();
+  auto s = call.services.subscriptions.get(call.tenant(), id);
+  return call.respond(200, subscriptions::renderSubscription(s, call.context(), sysAttrs, ngsi::nowMs()), media);
+}
+
+http::Response updateSubscription(Call& call) {
+  call.allowParams({});
+  auto id = subscriptionIdParam(call);
+  const auto& fragment = call.body(true);
+  const auto& ctx = call.context();
+  call.requireTenant();
+  call.services.subscriptions.update(call.tenant(), id, [&](subscriptions::Subscription& s) {
+    subscriptions::patchSubscription(s, fragment, ctx, ngsi::nowMs());
+  });
+  return call.empty(204);
+}
+
+http::Response deleteSubscription(Call& call) {
+  call.allowParams({});
+  auto id = subscriptionIdParam(call);
+  call.requireTenant();
+  call.services.subscriptions.remove(call.tenant(), id);
+  return call.empty(204);
+}
+
+}  // namespace
+
+void registerSubscriptionRoutes(http::Router& router, Services& services) {
+  std::string one = std::string(kPath) + "/{}";
+  addRoute(router, services, "POST", kPath, createSubscription);
+  addRoute(router, services, "GET", kPath, querySubscriptions);
+  addRoute(router, services, "GET", one, retrieveSubscription);
+  addRoute(router, services, "PATCH", one, updateSubscription);
+  addRoute(router, services, "DELETE", one, deleteSubscription);
+}
+
+}  // namespace allmende::api

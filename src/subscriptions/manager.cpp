@@ -1,0 +1,145 @@
+// Subscriptions in memory and in the store; matching of entity changes.
+#include "subscriptions/manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include "ngsi/datetime.h"
+#include "ngsi/error.h"
+
+namespace allmende::subscriptions {
+
+namespace json = boost::json;
+using ngsi::ErrorType;
+using ngsi::fail;
+
+Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, NotifierOptions options)
+    : store_(store), contexts_(contexts) {
+  size_t count = 0;
+  for (const auto& stored : store_.subscriptions()) {
+    Entry e;
+    e.sub = parseStoredSubscription(stored.id, stored.document);
+    try {
+      e.compiled = compile(e.sub);
+    } catch (const std::exception& ex) {
+      spdlog::error("subscription {} will not notify: {}", stored.id, ex.what());
+    }
+    tenants_[stored.tenant][stored.id] = std::move(e);
+    ++count;
+  }
+  if (count) spdlog::info("{} subscriptions loaded", count);
+  notifier_ = std::make_unique<Notifier>(
+      options, [this](const Notifier::Job& job, bool ok, int64_t at) { report(job, ok, at); });
+}
+
+Manager::~Manager() {
+  notifier_.reset();
+  std::lock_guard lock(mutex_);
+  for (const auto& [tenant, subs] : tenants_)
+    for (const auto& [id, e] : subs) store_.putSubscription({tenant, id, serializeSubscription(e.sub)});
+}
+
+std::shared_ptr<const Manager::Compiled> Manager::compile(const Subscription& s) {
+  auto ctx = contexts_.resolve(s.context);
+  auto compiled = std::make_shared<Compiled>();
+  compiled->matcher = compileMatcher(s, *ctx);
+  if (auto* j = s.doc.if_contains("jsonldContext"))
+    compiled->shape = compileShape(s, contexts_.resolve(*j), *j);
+  else
+    compiled->shape = compileShape(s, ctx, s.context);
+  return compiled;
+}
+
+namespace {
+
+// The entry of (tenant, id) in a tenant map, const or not; ResourceNotFound if absent.
+template <class Tenants>
+auto& entryOf(Tenants& tenants, std::string_view tenant, std::string_view id) {
+  auto t = tenants.find(tenant);
+  if (t != tenants.end())
+    if (auto it = t->second.find(id); it != t->second.end()) return it->second;
+  fail(ErrorType::ResourceNotFound, "no subscription with id '" + std::string(id) + "'");
+}
+
+}  // namespace
+
+void Manager::create(std::string_view tenant, Subscription s) {
+  auto compiled = compile(s);
+  std::lock_guard lock(mutex_);
+  auto& subs = tenants_[std::string(tenant)];
+  if (subs.contains(s.id)) fail(ErrorType::AlreadyExists, "a subscription with id '" + s.id + "' exists");
+  store_.putSubscription({std::string(tenant), s.id, serializeSubscription(s)});
+  std::string id = s.id;
+  subs[id] = Entry{std::move(s), std::move(compiled), 0};
+}
+
+Subscription Manager::get(std::string_view tenant, std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  return entryOf(tenants_, tenant, id).sub;
+}
+
+void Manager::update(std::string_view tenant, std::string_view id,
+                     const std::function<void(Subscription&)>& change) {
+  Subscription s = get(tenant, id);
+  change(s);
+  auto compiled = compile(s);
+  std::lock_guard lock(mutex_);
+  auto& e = entryOf(tenants_, tenant, id);
+  s.stats = e.sub.stats;  // outcomes that arrived meanwhile
+  store_.putSubscription({std::string(tenant), s.id, serializeSubscription(s)});
+  e.sub = std::move(s);
+  e.compiled = std::move(compiled);
+}
+
+void Manager::remove(std::string_view tenant, std::string_view id) {
+  std::lock_guard lock(mutex_);
+  entryOf(tenants_, tenant, id);
+  store_.deleteSubscription(tenant, id);
+  tenants_.find(tenant)->second.erase(std::string(id));
+}
+
+std::vector<Subscription> Manager::list(std::string_view tenant) const {
+  std::lock_guard lock(mutex_);
+  std::vector<Subscription> out;
+  if (auto t = tenants_.find(tenant); t != tenants_.end())
+    for (const auto& [id, e] : t->second) out.push_back(e.sub);
+  return out;
+}
+
+void Manager::onChange(std::string_view tenant, const store::Store::Change& change) {
+  auto now = ngsi::nowMs();
+  std::vector<std::pair<std::string, std::shared_ptr<const Compiled>>> due;
+  {
+    std::lock_guard lock(mutex_);
+    auto t = tenants_.find(tenant);
+    if (t == tenants_.end()) return;
+    for (auto& [id, e] : t->second) {
+      if (!e.compiled || !triggers(e.compiled->matcher, change, now)) continue;
+      if (e.compiled->matcher.throttlingMs && e.lastQueuedMs &&
+          now - e.lastQueuedMs < e.compiled->matcher.throttlingMs)
+        continue;
+      e.lastQueuedMs = now;
+      e.sub.stats.timesSent++;
+      e.sub.stats.lastNotificationMs = now;
+      due.emplace_back(id, e.compiled);
+    }
+  }
+  for (const auto& [id, compiled] : due)
+    notifier_->send({std::string(tenant), id, buildNotification(compiled->shape, id, change, now)});
+}
+
+void Manager::report(const Notifier::Job& job, bool ok, int64_t at) {
+  std::lock_guard lock(mutex_);
+  auto t = tenants_.find(job.tenant);
+  if (t == tenants_.end()) return;
+  auto it = t->second.find(job.subscriptionId);
+  if (it == t->second.end()) return;
+  auto& st = it->second.sub.stats;
+  if (ok) {
+    st.lastSuccessMs = at;
+  } else {
+    st.lastFailureMs = at;
+    st.timesFailed++;
+  }
+}
+
+}  // namespace allmende::subscriptions

@@ -1,0 +1,64 @@
+// The broker's subscriptions: kept per tenant in memory and in the store,
+// compiled for matching, and fed every entity change by the write path
+// (ngsi::WritePath listener). A change that a subscription notifies becomes a
+// notification job for the Notifier; the request that caused it never waits.
+// Notification statistics are updated as outcomes arrive and stored with the
+// subscription when it is next written and when the broker stops.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jsonld/context_registry.h"
+#include "store/store.h"
+#include "subscriptions/matcher.h"
+#include "subscriptions/notification.h"
+#include "subscriptions/notifier.h"
+#include "subscriptions/subscription.h"
+
+namespace allmende::subscriptions {
+
+class Manager {
+ public:
+  // Loads the stored subscriptions.
+  Manager(store::Store& store, jsonld::ContextRegistry& contexts, NotifierOptions options);
+  ~Manager();
+
+  // Throws AlreadyExists, or LdContextNotAvailable when its @context or jsonldContext cannot be loaded.
+  void create(std::string_view tenant, Subscription s);
+  // Throw ResourceNotFound for an unknown id.
+  Subscription get(std::string_view tenant, std::string_view id) const;
+  void update(std::string_view tenant, std::string_view id, const std::function<void(Subscription&)>& change);
+  void remove(std::string_view tenant, std::string_view id);
+  // The tenant's subscriptions in id order.
+  std::vector<Subscription> list(std::string_view tenant) const;
+
+  // The write path's listener.
+  void onChange(std::string_view tenant, const store::Store::Change& change);
+
+ private:
+  struct Compiled {
+    Matcher matcher;
+    NotificationShape shape;
+  };
+  struct Entry {
+    Subscription sub;
+    std::shared_ptr<const Compiled> compiled;  // null if its @context could not be loaded at start
+    int64_t lastQueuedMs = 0;                  // for throttling
+  };
+  std::shared_ptr<const Compiled> compile(const Subscription& s);
+  void report(const Notifier::Job& job, bool ok, int64_t atMs);
+
+  store::Store& store_;
+  jsonld::ContextRegistry& contexts_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::map<std::string, Entry, std::less<>>, std::less<>> tenants_;
+  std::unique_ptr<Notifier> notifier_;  // last: stopped first
+};
+
+}  // namespace allmende::subscriptions

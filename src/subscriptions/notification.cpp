@@ -1,0 +1,172 @@
+// Building a notification: the changed entity rendered as the subscription
+// asks (ngsi/render.h), removed attributes added back as NGSI-LD nulls.
+#include "subscriptions/notification.h"
+
+#include "jsonld/core_context.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
+#include "ngsi/render.h"
+
+namespace allmende::subscriptions {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kNull = "urn:ngsi-ld:null";
+
+bool keyValues(const NotificationShape& s) { return s.format == "keyValues" || s.format == "simplified"; }
+
+// An attribute instance that no longer exists, in the notification's format.
+json::value nullInstance(const NotificationShape& shape, const json::object& was, int64_t now) {
+  if (keyValues(shape)) return json::string(kNull);
+  auto kind = ngsi::kindFromName(was.at("type").get_string()).value_or(ngsi::AttributeKind::Property);
+  json::object o;
+  o["type"] = was.at("type");
+  if (kind == ngsi::AttributeKind::LanguageProperty)
+    o["languageMap"] = json::object{{"@none", kNull}};
+  else
+    o[ngsi::valueMember(kind)] = kNull;
+  if (auto* d = was.if_contains(ngsi::key::datasetId)) o["datasetId"] = *d;
+  if (shape.sysAttrs) o["deletedAt"] = ngsi::formatDateTime(now);
+  return o;
+}
+
+bool wanted(const NotificationShape& shape, const std::string& iri) {
+  return !shape.attributes || shape.attributes->contains(iri);
+}
+
+// The instances of `before` that `after` no longer has (all of them when the attribute is gone).
+json::array removedInstances(const json::array& before, const json::value* after) {
+  json::array out;
+  for (const auto& b : before) {
+    auto* ds = b.get_object().if_contains(ngsi::key::datasetId);
+    bool kept = false;
+    if (after)
+      for (const auto& a : after->get_array()) {
+        auto* ads = a.get_object().if_contains(ngsi::key::datasetId);
+        kept = kept || (ds ? ads && *ads == *ds : !ads);
+      }
+    if (!kept) out.push_back(b);
+  }
+  return out;
+}
+
+json::object renderData(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
+  ngsi::RenderOptions options;
+  options.format = shape.format == "concise" ? ngsi::Format::Concise
+                   : keyValues(shape)        ? ngsi::Format::Simplified
+                                             : ngsi::Format::Normalized;
+  options.sysAttrs = shape.sysAttrs;
+  options.attrs = shape.attributes;
+  options.datasetIds = shape.datasetIds;
+  options.lang = shape.lang;
+  options.now = now;
+  const auto& ctx = *shape.ctx;
+  if (!change.after) {
+    // The entity is gone: its id, type and deletedAt, and the watched attributes as nulls.
+    const auto& before = *change.before;
+    json::object out;
+    out["id"] = before.at(ngsi::key::id);
+    json::array types;
+    for (const auto& t : before.at(ngsi::key::type).get_array()) types.emplace_back(ctx.compact(t.get_string()));
+    out["type"] = types.size() == 1 ? json::value(types[0]) : json::value(types);
+    if (shape.sysAttrs) {
+      auto full = ngsi::renderEntity(before, ctx, options);
+      if (auto* c = full.if_contains("createdAt")) out["createdAt"] = *c;
+      if (auto* m = full.if_contains("modifiedAt")) out["modifiedAt"] = *m;
+    }
+    out["deletedAt"] = ngsi::formatDateTime(now);
+    const auto& attrs = before.at(ngsi::key::attrs).get_object();
+    for (const auto& w : shape.watched)
+      if (auto* instances = attrs.if_contains(w); instances && wanted(shape, w))
+        out[ctx.compact(w)] = nullInstance(shape, instances->get_array()[0].get_object(), now);
+    return out;
+  }
+  auto out = ngsi::renderEntity(*change.after, ctx, options);
+  if (change.before) {
+    const auto& before = change.before->at(ngsi::key::attrs).get_object();
+    const auto& after = change.after->at(ngsi::key::attrs).get_object();
+    for (const auto& [iri, instances] : before) {
+      if (!wanted(shape, std::string(iri))) continue;
+      auto removed = removedInstances(instances.get_array(), after.if_contains(iri));
+      if (removed.empty()) continue;
+      std::string name = ctx.compact(iri);
+      if (!after.contains(iri) && removed.size() == 1) {
+        out[name] = nullInstance(shape, removed[0].get_object(), now);
+        continue;
+      }
+      if (keyValues(shape)) continue;  // instances of a kept attribute: the remaining ones are shown
+      json::array all;
+      if (auto* present = out.if_contains(name)) {
+        if (present->is_array())
+          all = present->get_array();
+        else
+          all.push_back(*present);
+      }
+      for (const auto& r : removed) all.push_back(nullInstance(shape, r.get_object(), now));
+      out[name] = all.size() == 1 ? all[0] : json::value(all);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, json::value contextValue) {
+  NotificationShape shape;
+  const auto& n = s.doc.at("notification").get_object();
+  const auto& e = n.at("endpoint").get_object();
+  shape.endpoint = std::string(e.at("uri").get_string());
+  if (auto* a = e.if_contains("accept")) shape.accept = std::string(a->get_string());
+  if (auto* r = e.if_contains("receiverInfo"))
+    for (const auto& p : r->get_array())
+      shape.headers.emplace_back(std::string(p.at("key").get_string()), std::string(p.at("value").get_string()));
+  shape.ctx = std::move(ctx);
+  shape.contextValue = contextValue.is_null() ? json::value(jsonld::kCoreContextUrl) : std::move(contextValue);
+  if (auto* f = n.if_contains("format")) shape.format = std::string(f->get_string());
+  if (auto* b = n.if_contains("sysAttrs")) shape.sysAttrs = b->get_bool();
+  if (auto* a = n.if_contains("attributes")) {
+    shape.attributes.emplace();
+    for (const auto& v : a->get_array()) shape.attributes->insert(std::string(v.get_string()));
+  }
+  if (auto* d = s.doc.if_contains("datasetId")) {
+    shape.datasetIds.emplace();
+    for (const auto& v : d->get_array()) shape.datasetIds->insert(std::string(v.get_string()));
+  }
+  if (auto* l = s.doc.if_contains("lang")) shape.lang = std::string(l->get_string());
+  if (auto* w = s.doc.if_contains("watchedAttributes"))
+    for (const auto& v : w->get_array()) shape.watched.insert(std::string(v.get_string()));
+  return shape;
+}
+
+NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
+                                      const store::Store::Change& change, int64_t now) {
+  auto data = renderData(shape, change, now);
+  NotificationRequest req;
+  req.url = shape.endpoint;
+  bool ld = shape.accept == "application/ld+json";
+  if (ld) {
+    data["@context"] = shape.contextValue;
+    req.headers.emplace_back("Content-Type", "application/ld+json");
+  } else {
+    const auto& c = shape.contextValue;
+    std::string url = c.is_string() ? std::string(c.get_string())
+                      : c.is_array() && c.get_array().size() == 1 && c.get_array()[0].is_string()
+                          ? std::string(c.get_array()[0].get_string())
+                          : std::string(jsonld::kCoreContextUrl);
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.headers.emplace_back("Link", "<" + url + ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+  }
+  for (const auto& h : shape.headers) req.headers.push_back(h);
+  json::object body;
+  body["id"] = randomUrn("Notification");
+  body["type"] = "Notification";
+  body["subscriptionId"] = subscriptionId;
+  body["notifiedAt"] = ngsi::formatDateTime(now);
+  body["data"] = json::array{std::move(data)};
+  req.body = json::serialize(body);
+  return req;
+}
+
+}  // namespace allmende::subscriptions

@@ -1,0 +1,51 @@
+// The notification for one entity change (clause 5.3.1 Notification): which
+// request goes to the endpoint, in the representation the subscription asks
+// for (format, attributes, sysAttrs, datasetId, lang; application/json with a
+// Link header or application/ld+json with @context per entity). Deleted
+// attributes appear with the NGSI-LD null; a deleted entity as id, type and
+// deletedAt.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "jsonld/context.h"
+#include "store/store.h"
+#include "subscriptions/subscription.h"
+
+namespace allmende::subscriptions {
+
+// How a subscription's notifications look, compiled once per create/update.
+struct NotificationShape {
+  std::string endpoint;                                      // endpoint.uri
+  std::string accept = "application/json";                   // endpoint.accept
+  std::vector<std::pair<std::string, std::string>> headers;  // endpoint.receiverInfo
+  jsonld::ContextPtr ctx;        // compacts the data (jsonldContext or the subscription's @context)
+  boost::json::value contextValue;  // what the data carries as @context / in the Link header
+  std::string format = "normalized";
+  bool sysAttrs = false;
+  std::optional<std::set<std::string>> attributes;  // expanded IRIs
+  std::optional<std::set<std::string>> datasetIds;
+  std::optional<std::string> lang;
+  std::set<std::string> watched;  // expanded IRIs; deleted ones are shown on entity deletion
+};
+
+NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, boost::json::value contextValue);
+
+// A request ready to send.
+struct NotificationRequest {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
+                                      const store::Store::Change& change, int64_t nowMs);
+
+}  // namespace allmende::subscriptions
