@@ -1,0 +1,263 @@
+"""HTTP notifications (5.8.1, 5.3.1): which entity changes a subscription
+notifies (triggers, watchedAttributes, q, entity selectors, isActive,
+throttling), what a notification carries (format, attributes, sysAttrs, @context
+in the body or a Link header, receiverInfo headers, deleted attributes and
+entities), and the delivery statistics shown on the subscription.
+
+A receiver on 127.0.0.1 records every notification; each test subscribes with
+its own entity type so that tests do not see each other's notifications.
+"""
+import http.server
+import json
+import queue
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import CORE, JSON, NULL, link, unique_id
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.received.put((self.path, dict(self.headers), json.loads(body)))
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server.received = queue.Queue()
+    server.status = 200
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/notify"
+    yield server
+    server.shutdown()
+
+
+def next_notification(receiver, path, timeout=5):
+    """The next notification posted to `path` (others are skipped)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            p, headers, body = receiver.received.get(timeout=max(0.01, deadline - time.time()))
+        except queue.Empty:
+            break
+        if p == path:
+            return headers, body
+    raise AssertionError(f"no notification to {path} within {timeout} s")
+
+
+def no_notification(receiver, path, wait=0.7):
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        try:
+            p, _, body = receiver.received.get(timeout=max(0.01, deadline - time.time()))
+        except queue.Empty:
+            return
+        assert p != path, f"unexpected notification: {body}"
+
+
+def subscribe(broker, receiver, kind, headers=JSON, **members):
+    """Subscribes to entities of type `kind`; notifications go to /notify/<kind>."""
+    notification = members.pop("notification", {})
+    endpoint = {"uri": f"{receiver.url}/{kind}", **notification.pop("endpoint", {})}
+    body = {"type": "Subscription", "entities": [{"type": kind}],
+            "notification": {**notification, "endpoint": endpoint}, **members}
+    r = requests.post(broker.api + "/subscriptions", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.headers["Location"].rsplit("/", 1)[1], f"/notify/{kind}"
+
+
+def kind_name():
+    return "K" + unique_id().rsplit(":", 1)[1].replace("-", "")
+
+
+def create(broker, eid, kind, **attrs):
+    body = {"id": eid, "type": kind, **{k: {"type": "Property", "value": v} for k, v in attrs.items()}}
+    r = requests.post(broker.api + "/entities", json=body, headers=JSON)
+    assert r.status_code == 201, r.text
+
+
+def update(broker, eid, **attrs):
+    body = {k: {"type": "Property", "value": v} for k, v in attrs.items()}
+    r = requests.patch(f"{broker.api}/entities/{eid}/attrs", json=body, headers=JSON)
+    assert r.status_code == 204, r.text
+
+
+def test_created_and_updated_entities_are_notified_in_full(broker, receiver):
+    kind = kind_name()
+    sid, path = subscribe(broker, receiver, kind)
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=20, humidity=50)
+    headers, n = next_notification(receiver, path)
+    assert n["type"] == "Notification" and n["subscriptionId"] == sid
+    assert n["id"].startswith("urn:ngsi-ld:Notification:") and n["notifiedAt"].endswith("Z")
+    assert n["data"] == [{"id": eid, "type": kind, "temperature": {"type": "Property", "value": 20},
+                          "humidity": {"type": "Property", "value": 50}}]
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Link"] == link(CORE)
+    update(broker, eid, temperature=21)
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["temperature"]["value"] == 21 and n["data"][0]["humidity"]["value"] == 50
+
+
+def test_watched_attributes_and_q_decide(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, watchedAttributes=["temperature"], q="temperature>25")
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=20, humidity=50)
+    no_notification(receiver, path)  # q does not hold
+    update(broker, eid, temperature=30)
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["temperature"]["value"] == 30
+    update(broker, eid, humidity=10)  # not watched
+    no_notification(receiver, path)
+
+
+def test_other_types_and_paused_subscriptions_are_not_notified(broker, receiver):
+    kind = kind_name()
+    sid, path = subscribe(broker, receiver, kind, isActive=False)
+    create(broker, unique_id(kind), kind, temperature=1)
+    create(broker, unique_id("Other"), "Other", temperature=1)
+    no_notification(receiver, path)
+    r = requests.patch(f"{broker.api}/subscriptions/{sid}", json={"isActive": True}, headers=JSON)
+    assert r.status_code == 204
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=2)
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["id"] == eid
+
+
+def test_key_values_attributes_and_sys_attrs(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind,
+                        notification={"format": "keyValues", "attributes": ["temperature"], "sysAttrs": True})
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=20, humidity=50)
+    _, n = next_notification(receiver, path)
+    data = n["data"][0]
+    assert data["temperature"] == 20 and "humidity" not in data
+    assert data["createdAt"].endswith("Z") and data["modifiedAt"].endswith("Z")
+
+
+def test_ld_json_endpoint_gets_the_subscription_context_in_the_body(broker, receiver, context_server):
+    ctx = context_server.base + "/test-context.jsonld"
+    kind = "Building"
+    name = unique_id()  # the q keeps other tests' Buildings out
+    subscribe(broker, receiver, kind, headers={**JSON, "Link": link(ctx)}, q=f'name=="{name}"',
+              notification={"endpoint": {"accept": "application/ld+json"}})
+    eid = unique_id("Building")
+    r = requests.post(broker.api + "/entities", headers={**JSON, "Link": link(ctx)},
+                      json={"id": eid, "type": "Building", "name": {"type": "Property", "value": name}})
+    assert r.status_code == 201, r.text
+    headers, n = next_notification(receiver, "/notify/Building")
+    assert headers["Content-Type"] == "application/ld+json" and "Link" not in headers
+    assert n["data"] == [{"id": eid, "type": "Building", "name": {"type": "Property", "value": name},
+                          "@context": ctx}]
+
+
+def test_receiver_info_becomes_headers(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, notification={
+        "endpoint": {"receiverInfo": [{"key": "X-Additional-Key", "value": "v1"}]}})
+    create(broker, unique_id(kind), kind, temperature=1)
+    headers, _ = next_notification(receiver, path)
+    assert headers["X-Additional-Key"] == "v1"
+
+
+def test_deleted_attribute_and_entity(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind,
+                        notificationTrigger=["attributeDeleted", "entityDeleted"])
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=20, humidity=50)
+    no_notification(receiver, path)  # creation is neither trigger
+    r = requests.delete(f"{broker.api}/entities/{eid}/attrs/humidity")
+    assert r.status_code == 204
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["humidity"] == {"type": "Property", "value": NULL}
+    assert n["data"][0]["temperature"]["value"] == 20
+    assert requests.delete(f"{broker.api}/entities/{eid}").status_code == 204
+    _, n = next_notification(receiver, path)
+    assert set(n["data"][0]) == {"id", "type", "deletedAt"}
+    assert n["data"][0]["id"] == eid
+
+
+def test_entity_created_trigger_only(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, notificationTrigger=["entityCreated"])
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=1)
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["id"] == eid
+    update(broker, eid, temperature=2)
+    no_notification(receiver, path)
+
+
+def test_throttling_drops_notifications_in_between(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, throttling=30)
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=1)
+    next_notification(receiver, path)
+    update(broker, eid, temperature=2)
+    no_notification(receiver, path)
+
+
+def test_delivery_statistics(broker, receiver):
+    kind = kind_name()
+    sid, path = subscribe(broker, receiver, kind)
+    assert "timesSent" not in requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
+    create(broker, unique_id(kind), kind, temperature=1)
+    next_notification(receiver, path)
+    time.sleep(0.2)
+    n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
+    assert n["timesSent"] == 1 and n["status"] == "ok"
+    assert n["lastNotification"].endswith("Z") and n["lastSuccess"].endswith("Z")
+    assert "lastFailure" not in n and "timesFailed" not in n
+
+
+def test_failed_delivery_is_recorded(broker):
+    kind = kind_name()
+    body = {"type": "Subscription", "entities": [{"type": kind}],
+            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/closed"}}}
+    r = requests.post(broker.api + "/subscriptions", json=body, headers=JSON)
+    sid = r.headers["Location"].rsplit("/", 1)[1]
+    create(broker, unique_id(kind), kind, temperature=1)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
+        if n.get("status") == "failed":
+            break
+        time.sleep(0.05)
+    assert n["status"] == "failed" and n["timesFailed"] == 1 and n["lastFailure"].endswith("Z")
+
+
+def test_deleted_subscription_stops_notifying(broker, receiver):
+    kind = kind_name()
+    sid, path = subscribe(broker, receiver, kind)
+    assert requests.delete(f"{broker.api}/subscriptions/{sid}").status_code == 204
+    create(broker, unique_id(kind), kind, temperature=1)
+    no_notification(receiver, path)
+
+
+def test_batch_and_tenant_changes_are_notified_in_their_tenant(broker, receiver):
+    kind = kind_name()
+    tenant = {"NGSILD-Tenant": "notified"}
+    _, path = subscribe(broker, receiver, kind, headers={**JSON, **tenant})
+    create(broker, unique_id(kind), kind, temperature=1)  # default tenant: not this subscription
+    no_notification(receiver, path)
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entityOperations/upsert", headers={**JSON, **tenant},
+                      json=[{"id": eid, "type": kind, "temperature": {"type": "Property", "value": 3}}])
+    assert r.status_code == 201, r.text
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["id"] == eid
