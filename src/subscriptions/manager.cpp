@@ -12,6 +12,9 @@ namespace json = boost::json;
 using ngsi::ErrorType;
 using ngsi::fail;
 
+// A periodic notification carries at most this many entities (the first in id order).
+constexpr size_t kMaxPeriodicEntities = 1000;
+
 Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, NotifierOptions options)
     : store_(store), contexts_(contexts) {
   size_t count = 0;
@@ -29,9 +32,23 @@ Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, Notifie
   if (count) spdlog::info("{} subscriptions loaded", count);
   notifier_ = std::make_unique<Notifier>(
       options, [this](const Notifier::Job& job, bool ok, int64_t at) { report(job, ok, at); });
+  ticker_ = std::thread([this] {
+    std::unique_lock lock(tickerMutex_);
+    while (!tickerWake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+      lock.unlock();
+      tick();
+      lock.lock();
+    }
+  });
 }
 
 Manager::~Manager() {
+  {
+    std::lock_guard lock(tickerMutex_);
+    stopping_ = true;
+  }
+  tickerWake_.notify_all();
+  ticker_.join();
   notifier_.reset();
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
@@ -118,13 +135,58 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
           now - e.lastQueuedMs < e.compiled->matcher.throttlingMs)
         continue;
       e.lastQueuedMs = now;
-      e.sub.stats.timesSent++;
-      e.sub.stats.lastNotificationMs = now;
+      countSent(e, now);
       due.emplace_back(id, e.compiled);
     }
   }
-  for (const auto& [id, compiled] : due)
-    notifier_->send({std::string(tenant), id, buildNotification(compiled->shape, id, change, now)});
+  for (const auto& [id, compiled] : due) {
+    json::array data{renderChange(compiled->shape, change, now)};
+    notifier_->send({std::string(tenant), id, buildNotification(compiled->shape, id, std::move(data), now)});
+  }
+}
+
+void Manager::countSent(Entry& e, int64_t now) {
+  e.sub.stats.timesSent++;
+  e.sub.stats.lastNotificationMs = now;
+}
+
+void Manager::tick() {
+  auto now = ngsi::nowMs();
+  std::vector<std::tuple<std::string, std::string, std::shared_ptr<const Compiled>>> due;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [tenant, subs] : tenants_)
+      for (auto& [id, e] : subs) {
+        if (!e.compiled || !e.compiled->matcher.intervalMs) continue;
+        const auto& m = e.compiled->matcher;
+        if (!e.nextDueMs) e.nextDueMs = now + m.intervalMs;  // the first one an interval after creation
+        if (now < e.nextDueMs) continue;
+        e.nextDueMs = now + m.intervalMs;
+        if (!live(m, now)) continue;
+        countSent(e, now);
+        due.emplace_back(tenant, id, e.compiled);
+      }
+  }
+  for (const auto& [tenant, id, compiled] : due) notifyPeriodically(tenant, id, *compiled, now);
+}
+
+void Manager::notifyPeriodically(const std::string& tenant, const std::string& id, const Compiled& compiled,
+                                 int64_t now) {
+  const auto& m = compiled.matcher;
+  store::EntityQuery q;
+  bool allTyped = !m.selectors.empty();
+  for (const auto& s : m.selectors) allTyped = allTyped && s.types;
+  if (allTyped) {
+    q.types.emplace();
+    for (const auto& s : m.selectors) q.types->insert(q.types->end(), s.types->begin(), s.types->end());
+  }
+  q.predicate = [&m, now](const store::Entity& e) { return selects(m, e, now); };
+  q.now = now;
+  q.limit = kMaxPeriodicEntities;
+  json::array data;
+  for (const auto& e : store_.queryEntities(tenant, q).entities)
+    data.push_back(renderChange(compiled.shape, {std::nullopt, e, false}, now));
+  notifier_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data), now)});
 }
 
 void Manager::report(const Notifier::Job& job, bool ok, int64_t at) {

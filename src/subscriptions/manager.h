@@ -2,6 +2,8 @@
 // compiled for matching, and fed every entity change by the write path
 // (ngsi::WritePath listener). A change that a subscription notifies becomes a
 // notification job for the Notifier; the request that caused it never waits.
+// Subscriptions with a timeInterval are notified by a ticker thread instead,
+// every interval, with all entities they select.
 // Notification statistics are updated as outcomes arrive and stored with the
 // subscription when it is next written and when the broker stops.
 #pragma once
@@ -12,6 +14,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <condition_variable>
 #include <vector>
 
 #include "jsonld/context_registry.h"
@@ -50,15 +54,25 @@ class Manager {
     Subscription sub;
     std::shared_ptr<const Compiled> compiled;  // null if its @context could not be loaded at start
     int64_t lastQueuedMs = 0;                  // for throttling
+    int64_t nextDueMs = 0;                     // for timeInterval
   };
   std::shared_ptr<const Compiled> compile(const Subscription& s);
   void report(const Notifier::Job& job, bool ok, int64_t atMs);
+  // Counts a notification as sent (under the lock) before it is queued.
+  static void countSent(Entry& e, int64_t nowMs);
+  void tick();
+  void notifyPeriodically(const std::string& tenant, const std::string& id, const Compiled& compiled,
+                          int64_t nowMs);
 
   store::Store& store_;
   jsonld::ContextRegistry& contexts_;
   mutable std::mutex mutex_;
   std::map<std::string, std::map<std::string, Entry, std::less<>>, std::less<>> tenants_;
-  std::unique_ptr<Notifier> notifier_;  // last: stopped first
+  std::unique_ptr<Notifier> notifier_;
+  std::mutex tickerMutex_;
+  std::condition_variable tickerWake_;
+  bool stopping_ = false;
+  std::thread ticker_;  // last: stopped first
 };
 
 }  // namespace allmende::subscriptions

@@ -26,17 +26,6 @@ const json::object* attrsOf(const store::Entity& e) {
   return a ? a->if_object() : nullptr;
 }
 
-bool selected(const Matcher& m, const store::Entity& entity, int64_t now) {
-  if (!m.selectors.empty()) {
-    bool any = false;
-    for (const auto& s : m.selectors) any = any || query::matches(s, entity);
-    if (!any) return false;
-  }
-  if (m.q && !query::matches(*m.q, entity, now)) return false;
-  if (m.scopeQ && !query::matchesScope(*m.scopeQ, entity)) return false;
-  return !m.geo || query::geoMatchesEntity(*m.geo, entity, now);
-}
-
 // Which attribute triggers the change fires, over the watched attributes.
 unsigned attributeTriggers(const Matcher& m, const json::object* before, const json::object* after) {
   unsigned fired = 0;
@@ -61,6 +50,19 @@ unsigned attributeTriggers(const Matcher& m, const json::object* before, const j
 
 }  // namespace
 
+bool live(const Matcher& m, int64_t now) { return m.active && !(m.expiresAtMs && m.expiresAtMs <= now); }
+
+bool selects(const Matcher& m, const store::Entity& entity, int64_t now) {
+  if (!m.selectors.empty()) {
+    bool any = false;
+    for (const auto& s : m.selectors) any = any || query::matches(s, entity);
+    if (!any) return false;
+  }
+  if (m.q && !query::matches(*m.q, entity, now)) return false;
+  if (m.scopeQ && !query::matchesScope(*m.scopeQ, entity)) return false;
+  return !m.geo || query::geoMatchesEntity(*m.geo, entity, now);
+}
+
 Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx) {
   Matcher m;
   const auto& d = s.doc;
@@ -80,13 +82,14 @@ Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx) {
   if (auto* a = d.if_contains("isActive")) m.active = a->get_bool();
   if (auto* e = d.if_contains("expiresAt")) m.expiresAtMs = ngsi::parseDateTime(e->get_string()).value_or(0);
   if (auto* t = d.if_contains("throttling")) m.throttlingMs = static_cast<int64_t>(t->to_number<double>() * 1000);
+  if (auto* t = d.if_contains("timeInterval")) m.intervalMs = static_cast<int64_t>(t->to_number<double>() * 1000);
   return m;
 }
 
 bool triggers(const Matcher& m, const store::Store::Change& change, int64_t now) {
-  if (!m.active || (m.expiresAtMs && m.expiresAtMs <= now)) return false;
+  if (m.intervalMs || !live(m, now)) return false;
   const auto& state = change.after ? change.after : change.before;
-  if (!state || !selected(m, *state, now)) return false;
+  if (!state || !selects(m, *state, now)) return false;
   unsigned fired = attributeTriggers(m, change.before ? attrsOf(*change.before) : nullptr,
                                      change.after ? attrsOf(*change.after) : nullptr);
   if (!change.before) fired |= EntityCreated;

@@ -38,10 +38,17 @@ struct Matcher {
   bool active = true;
   int64_t expiresAtMs = 0;   // 0 = never
   int64_t throttlingMs = 0;  // 0 = none
+  int64_t intervalMs = 0;    // timeInterval: notified periodically, not on changes
 };
 
 // Compiles s with ctx (the @context it was created with).
 Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx);
+
+// True if the subscription is active and not expired at nowMs.
+bool live(const Matcher& m, int64_t nowMs);
+
+// True if the entity is one the subscription is about (selectors, q, scopeQ, geoQ).
+bool selects(const Matcher& m, const store::Entity& entity, int64_t nowMs);
 
 // True if the change (before/after of one entity) is notified by the subscription at nowMs.
 bool triggers(const Matcher& m, const store::Store::Change& change, int64_t nowMs);

@@ -52,7 +52,9 @@ json::array removedInstances(const json::array& before, const json::value* after
   return out;
 }
 
-json::object renderData(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
+}  // namespace
+
+json::object renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
   ngsi::RenderOptions options;
   options.format = shape.format == "concise" ? ngsi::Format::Concise
                    : keyValues(shape)        ? ngsi::Format::Simplified
@@ -111,8 +113,6 @@ json::object renderData(const NotificationShape& shape, const store::Store::Chan
   return out;
 }
 
-}  // namespace
-
 NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, json::value contextValue) {
   NotificationShape shape;
   const auto& n = s.doc.at("notification").get_object();
@@ -141,13 +141,12 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, js
 }
 
 NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
-                                      const store::Store::Change& change, int64_t now) {
-  auto data = renderData(shape, change, now);
+                                      json::array data, int64_t now) {
   NotificationRequest req;
   req.url = shape.endpoint;
   bool ld = shape.accept == "application/ld+json";
   if (ld) {
-    data["@context"] = shape.contextValue;
+    for (auto& d : data) d.get_object()["@context"] = shape.contextValue;
     req.headers.emplace_back("Content-Type", "application/ld+json");
   } else {
     const auto& c = shape.contextValue;
@@ -164,7 +163,7 @@ NotificationRequest buildNotification(const NotificationShape& shape, std::strin
   body["type"] = "Notification";
   body["subscriptionId"] = subscriptionId;
   body["notifiedAt"] = ngsi::formatDateTime(now);
-  body["data"] = json::array{std::move(data)};
+  body["data"] = std::move(data);
   req.body = json::serialize(body);
   return req;
 }

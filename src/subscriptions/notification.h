@@ -45,7 +45,10 @@ struct NotificationRequest {
   std::string body;
 };
 
+// One entity of the notification's data: the changed entity as the shape asks.
+boost::json::object renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t nowMs);
+
 NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
-                                      const store::Store::Change& change, int64_t nowMs);
+                                      boost::json::array data, int64_t nowMs);
 
 }  // namespace allmende::subscriptions

@@ -261,3 +261,24 @@ def test_batch_and_tenant_changes_are_notified_in_their_tenant(broker, receiver)
     assert r.status_code == 201, r.text
     _, n = next_notification(receiver, path)
     assert n["data"][0]["id"] == eid
+
+
+def test_time_interval_notifies_all_selected_entities_periodically(broker, receiver):
+    kind = kind_name()
+    eids = sorted(unique_id(kind) for _ in range(2))
+    for eid in eids:
+        create(broker, eid, kind, temperature=5)
+    start = time.time()
+    sid, path = subscribe(broker, receiver, kind, timeInterval=1, notification={"format": "keyValues"})
+    _, n = next_notification(receiver, path, timeout=3)
+    assert time.time() - start >= 0.9  # not at creation
+    assert n["subscriptionId"] == sid
+    assert [d["id"] for d in n["data"]] == eids and n["data"][0]["temperature"] == 5
+    update(broker, eids[0], temperature=6)  # a change alone notifies nothing ...
+    _, n = next_notification(receiver, path, timeout=3)  # ... the next period shows it
+    assert n["data"][0]["temperature"] == 6
+    assert requests.delete(f"{broker.api}/subscriptions/{sid}").status_code == 204
+    time.sleep(0.2)  # a period in flight may still arrive
+    while not receiver.received.empty():
+        receiver.received.get()
+    no_notification(receiver, path, wait=1.5)
