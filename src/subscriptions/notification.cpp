@@ -52,6 +52,47 @@ json::array removedInstances(const json::array& before, const json::value* after
   return out;
 }
 
+constexpr std::string_view kValueMembers[] = {"value", "object", "languageMap", "json", "vocab", "valueList",
+                                              "objectList"};
+
+// showChanges: "previousValue" (previousObject, ...) on an instance whose value changed.
+void addPreviousInstance(json::object& now, const json::object& was) {
+  for (auto member : kValueMembers) {
+    auto* w = was.if_contains(member);
+    if (!w) continue;
+    auto* n = now.if_contains(member);
+    if (!n || *n != *w) {
+      std::string name = "previous" + std::string(member);
+      name[8] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[8])));
+      now[name] = *w;
+    }
+    return;
+  }
+}
+
+// Pairs the instances of a rendered attribute (object or array) by datasetId.
+void addPrevious(json::value& now, const json::value& was) {
+  auto instances = [](json::value& v) {
+    std::vector<json::object*> out;
+    if (v.is_object()) out.push_back(&v.get_object());
+    if (v.is_array())
+      for (auto& i : v.get_array())
+        if (i.is_object()) out.push_back(&i.get_object());
+    return out;
+  };
+  json::value wasCopy = was;
+  for (auto* n : instances(now))
+    for (auto* w : instances(wasCopy))
+      if (n->if_contains("datasetId") == nullptr ? !w->contains("datasetId")
+                                                 : w->contains("datasetId") && w->at("datasetId") == n->at("datasetId"))
+        addPreviousInstance(*n, *w);
+}
+
+bool isEntityMember(std::string_view name) {
+  return name == "id" || name == "type" || name == "scope" || name == "createdAt" || name == "modifiedAt" ||
+         name == "deletedAt" || name == "expiresAt" || name == "@context";
+}
+
 }  // namespace
 
 json::object renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
@@ -80,6 +121,18 @@ json::object renderChange(const NotificationShape& shape, const store::Store::Ch
     }
     out["deletedAt"] = ngsi::formatDateTime(now);
     const auto& attrs = before.at(ngsi::key::attrs).get_object();
+    if (shape.showChanges) {
+      // Every attribute as a null with its previous value.
+      auto was = ngsi::renderEntity(before, ctx, options);
+      for (const auto& [iri, instances] : attrs) {
+        if (!wanted(shape, std::string(iri))) continue;
+        std::string name = ctx.compact(iri);
+        json::value gone = nullInstance(shape, instances.get_array()[0].get_object(), now);
+        if (auto* w = was.if_contains(name)) addPrevious(gone, w->is_array() ? w->get_array()[0] : *w);
+        out[name] = std::move(gone);
+      }
+      return out;
+    }
     for (const auto& w : shape.watched)
       if (auto* instances = attrs.if_contains(w); instances && wanted(shape, w))
         out[ctx.compact(w)] = nullInstance(shape, instances->get_array()[0].get_object(), now);
@@ -109,6 +162,12 @@ json::object renderChange(const NotificationShape& shape, const store::Store::Ch
       for (const auto& r : removed) all.push_back(nullInstance(shape, r.get_object(), now));
       out[name] = all.size() == 1 ? all[0] : json::value(all);
     }
+    if (shape.showChanges) {
+      auto was = ngsi::renderEntity(*change.before, ctx, options);
+      for (auto& [name, value] : out)
+        if (!isEntityMember(name))
+          if (auto* w = was.if_contains(name); w && *w != value) addPrevious(value, *w);
+    }
   }
   return out;
 }
@@ -126,6 +185,7 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, js
   shape.contextValue = contextValue.is_null() ? json::value(jsonld::kCoreContextUrl) : std::move(contextValue);
   if (auto* f = n.if_contains("format")) shape.format = std::string(f->get_string());
   if (auto* b = n.if_contains("sysAttrs")) shape.sysAttrs = b->get_bool();
+  if (auto* b = n.if_contains("showChanges")) shape.showChanges = b->get_bool();
   if (auto* a = n.if_contains("attributes")) {
     shape.attributes.emplace();
     for (const auto& v : a->get_array()) shape.attributes->insert(std::string(v.get_string()));

@@ -3,7 +3,7 @@
 // for (format, attributes, sysAttrs, datasetId, lang; application/json with a
 // Link header or application/ld+json with @context per entity). Deleted
 // attributes appear with the NGSI-LD null; a deleted entity as id, type and
-// deletedAt.
+// deletedAt. With showChanges, changed attributes carry their previous value.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,7 @@ struct NotificationShape {
   boost::json::value contextValue;  // what the data carries as @context / in the Link header
   std::string format = "normalized";
   bool sysAttrs = false;
+  bool showChanges = false;  // previousValue (previousObject, ...) on changed attributes
   std::optional<std::set<std::string>> attributes;  // expanded IRIs
   std::optional<std::set<std::string>> datasetIds;
   std::optional<std::string> lang;

@@ -282,3 +282,29 @@ def test_time_interval_notifies_all_selected_entities_periodically(broker, recei
     while not receiver.received.empty():
         receiver.received.get()
     no_notification(receiver, path, wait=1.5)
+
+
+def test_show_changes_carries_previous_values(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, notificationTrigger=["attributeUpdated", "attributeDeleted",
+                                                                     "entityDeleted"],
+                        notification={"showChanges": True})
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entities", headers=JSON, json={
+        "id": eid, "type": kind, "temperature": {"type": "Property", "value": 20},
+        "humidity": {"type": "Property", "value": 50},
+        "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Person:a"}})
+    assert r.status_code == 201
+    update(broker, eid, temperature=21)
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["temperature"] == {"type": "Property", "value": 21, "previousValue": 20}
+    assert "previousValue" not in n["data"][0]["humidity"]  # unchanged
+    assert requests.delete(f"{broker.api}/entities/{eid}/attrs/humidity").status_code == 204
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["humidity"] == {"type": "Property", "value": NULL, "previousValue": 50}
+    assert requests.delete(f"{broker.api}/entities/{eid}").status_code == 204
+    _, n = next_notification(receiver, path)
+    data = n["data"][0]
+    assert data["temperature"] == {"type": "Property", "value": NULL, "previousValue": 21}
+    assert data["owner"] == {"type": "Relationship", "object": NULL, "previousObject": "urn:ngsi-ld:Person:a"}
+    assert set(data) == {"id", "type", "deletedAt", "temperature", "owner"}
