@@ -122,15 +122,39 @@ std::vector<Subscription> Manager::list(std::string_view tenant) const {
   return out;
 }
 
+namespace {
+
+// Reads linked entities for q terms like rel{attr}, each once per change.
+class LinkedEntities {
+ public:
+  LinkedEntities(const store::Store& store, std::string_view tenant) : store_(store), tenant_(tenant) {}
+  query::EntityResolver resolver() {
+    return [this](std::string_view id) -> const json::object* {
+      auto [it, fresh] = read_.try_emplace(std::string(id));
+      if (fresh) it->second = store_.getEntity(tenant_, id);
+      return it->second ? &*it->second : nullptr;
+    };
+  }
+
+ private:
+  const store::Store& store_;
+  std::string_view tenant_;
+  std::map<std::string, std::optional<store::Entity>> read_;
+};
+
+}  // namespace
+
 void Manager::onChange(std::string_view tenant, const store::Store::Change& change) {
   auto now = ngsi::nowMs();
+  LinkedEntities linked(store_, tenant);
+  auto resolve = linked.resolver();
   std::vector<std::pair<std::string, std::shared_ptr<const Compiled>>> due;
   {
     std::lock_guard lock(mutex_);
     auto t = tenants_.find(tenant);
     if (t == tenants_.end()) return;
     for (auto& [id, e] : t->second) {
-      if (!e.compiled || !triggers(e.compiled->matcher, change, now)) continue;
+      if (!e.compiled || !triggers(e.compiled->matcher, change, now, resolve)) continue;
       if (e.compiled->matcher.throttlingMs && e.lastQueuedMs &&
           now - e.lastQueuedMs < e.compiled->matcher.throttlingMs)
         continue;
@@ -180,7 +204,8 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
     q.types.emplace();
     for (const auto& s : m.selectors) q.types->insert(q.types->end(), s.types->begin(), s.types->end());
   }
-  q.predicate = [&m, now](const store::Entity& e) { return selects(m, e, now); };
+  LinkedEntities linked(store_, tenant);
+  q.predicate = [&m, now, resolve = linked.resolver()](const store::Entity& e) { return selects(m, e, now, resolve); };
   q.now = now;
   q.limit = kMaxPeriodicEntities;
   json::array data;

@@ -26,7 +26,18 @@ const json::object* attrsOf(const store::Entity& e) {
   return a ? a->if_object() : nullptr;
 }
 
-// Which attribute triggers the change fires, over the watched attributes.
+// The instance of an attribute with the datasetId of `like` (absent = the default instance).
+const json::value* sameInstance(const json::array& instances, const json::object& like) {
+  auto* ds = like.if_contains(ngsi::key::datasetId);
+  for (const auto& i : instances) {
+    auto* ids = i.get_object().if_contains(ngsi::key::datasetId);
+    if (ds ? ids && *ids == *ds : !ids) return &i;
+  }
+  return nullptr;
+}
+
+// Which attribute triggers the change fires, over the watched attributes; an
+// instance (datasetId) that appears or disappears counts as created or deleted.
 unsigned attributeTriggers(const Matcher& m, const json::object* before, const json::object* after) {
   unsigned fired = 0;
   auto check = [&](std::string_view name) {
@@ -34,7 +45,16 @@ unsigned attributeTriggers(const Matcher& m, const json::object* before, const j
     auto* a = after ? after->if_contains(name) : nullptr;
     if (!b && a) fired |= AttributeCreated;
     if (b && !a) fired |= AttributeDeleted;
-    if (b && a && *b != *a) fired |= AttributeUpdated;
+    if (!b || !a || *b == *a) return;
+    for (const auto& inst : b->get_array()) {
+      auto* now = sameInstance(a->get_array(), inst.get_object());
+      if (!now)
+        fired |= AttributeDeleted;
+      else if (*now != inst)
+        fired |= AttributeUpdated;
+    }
+    for (const auto& inst : a->get_array())
+      if (!sameInstance(b->get_array(), inst.get_object())) fired |= AttributeCreated;
   };
   if (!m.watched.empty()) {
     for (const auto& w : m.watched) check(w);
@@ -52,13 +72,14 @@ unsigned attributeTriggers(const Matcher& m, const json::object* before, const j
 
 bool live(const Matcher& m, int64_t now) { return m.active && !(m.expiresAtMs && m.expiresAtMs <= now); }
 
-bool selects(const Matcher& m, const store::Entity& entity, int64_t now) {
+bool selects(const Matcher& m, const store::Entity& entity, int64_t now, const query::EntityResolver& linked) {
   if (!m.selectors.empty()) {
     bool any = false;
     for (const auto& s : m.selectors) any = any || query::matches(s, entity);
     if (!any) return false;
   }
-  if (m.q && !query::matches(*m.q, entity, now)) return false;
+  if (m.q && !(m.q->linkDepth ? query::matches(*m.q, entity, now, linked) : query::matches(*m.q, entity, now)))
+    return false;
   if (m.scopeQ && !query::matchesScope(*m.scopeQ, entity)) return false;
   return !m.geo || query::geoMatchesEntity(*m.geo, entity, now);
 }
@@ -86,10 +107,11 @@ Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx) {
   return m;
 }
 
-bool triggers(const Matcher& m, const store::Store::Change& change, int64_t now) {
+bool triggers(const Matcher& m, const store::Store::Change& change, int64_t now,
+              const query::EntityResolver& linked) {
   if (m.intervalMs || !live(m, now)) return false;
   const auto& state = change.after ? change.after : change.before;
-  if (!state || !selects(m, *state, now)) return false;
+  if (!state || !selects(m, *state, now, linked)) return false;
   unsigned fired = attributeTriggers(m, change.before ? attrsOf(*change.before) : nullptr,
                                      change.after ? attrsOf(*change.after) : nullptr);
   if (!change.before) fired |= EntityCreated;

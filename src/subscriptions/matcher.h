@@ -47,10 +47,12 @@ Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx);
 // True if the subscription is active and not expired at nowMs.
 bool live(const Matcher& m, int64_t nowMs);
 
-// True if the entity is one the subscription is about (selectors, q, scopeQ, geoQ).
-bool selects(const Matcher& m, const store::Entity& entity, int64_t nowMs);
+// True if the entity is one the subscription is about (selectors, q, scopeQ,
+// geoQ); q terms on linked entities (rel{attr}) read them through `linked`.
+bool selects(const Matcher& m, const store::Entity& entity, int64_t nowMs, const query::EntityResolver& linked);
 
 // True if the change (before/after of one entity) is notified by the subscription at nowMs.
-bool triggers(const Matcher& m, const store::Store::Change& change, int64_t nowMs);
+bool triggers(const Matcher& m, const store::Store::Change& change, int64_t nowMs,
+              const query::EntityResolver& linked);
 
 }  // namespace allmende::subscriptions

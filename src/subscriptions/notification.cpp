@@ -28,7 +28,11 @@ json::value nullInstance(const NotificationShape& shape, const json::object& was
   else
     o[ngsi::valueMember(kind)] = kNull;
   if (auto* d = was.if_contains(ngsi::key::datasetId)) o["datasetId"] = *d;
-  if (shape.sysAttrs) o["deletedAt"] = ngsi::formatDateTime(now);
+  if (shape.sysAttrs) {
+    for (auto member : {ngsi::key::createdAt, ngsi::key::modifiedAt})
+      if (auto* t = was.if_contains(member); t && t->is_int64()) o[member] = ngsi::formatDateTime(t->get_int64());
+    o["deletedAt"] = ngsi::formatDateTime(now);
+  }
   return o;
 }
 
@@ -147,11 +151,25 @@ json::object renderChange(const NotificationShape& shape, const store::Store::Ch
       auto removed = removedInstances(instances.get_array(), after.if_contains(iri));
       if (removed.empty()) continue;
       std::string name = ctx.compact(iri);
-      if (!after.contains(iri) && removed.size() == 1) {
+      if (!after.contains(iri)) {  // the attribute is gone (deleteAll too): one null
         out[name] = nullInstance(shape, removed[0].get_object(), now);
         continue;
       }
-      if (keyValues(shape)) continue;  // instances of a kept attribute: the remaining ones are shown
+      if (keyValues(shape)) {
+        // Simplified: {"dataset": {"<datasetId>" | "@none": value}}, the removed ones as nulls.
+        auto& shown = out[name];
+        if (!shown.is_object() || !shown.get_object().contains("dataset")) {
+          const auto& kept = after.at(iri).get_array()[0].get_object();
+          auto* ds = kept.if_contains(ngsi::key::datasetId);
+          shown = json::object{{"dataset", json::object{{ds ? ds->get_string() : "@none", shown}}}};
+        }
+        auto& dataset = shown.get_object()["dataset"].get_object();
+        for (const auto& r : removed) {
+          auto* ds = r.get_object().if_contains(ngsi::key::datasetId);
+          dataset[ds ? ds->get_string() : "@none"] = kNull;
+        }
+        continue;
+      }
       json::array all;
       if (auto* present = out.if_contains(name)) {
         if (present->is_array())

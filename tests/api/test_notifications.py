@@ -308,3 +308,41 @@ def test_show_changes_carries_previous_values(broker, receiver):
     assert data["temperature"] == {"type": "Property", "value": NULL, "previousValue": 21}
     assert data["owner"] == {"type": "Relationship", "object": NULL, "previousObject": "urn:ngsi-ld:Person:a"}
     assert set(data) == {"id", "type", "deletedAt", "temperature", "owner"}
+
+
+def test_deleted_instances_are_notified_as_deletions(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, notificationTrigger=["attributeDeleted"],
+                        notification={"sysAttrs": True})
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entities", headers=JSON, json={
+        "id": eid, "type": kind, "name": [
+            {"type": "Property", "value": "A"},
+            {"type": "Property", "value": "B", "datasetId": "urn:ngsi-ld:Dataset:b"},
+            {"type": "Property", "value": "C", "datasetId": "urn:ngsi-ld:Dataset:c"}]})
+    assert r.status_code == 201
+    r = requests.delete(f"{broker.api}/entities/{eid}/attrs/name", params={"datasetId": "urn:ngsi-ld:Dataset:b"})
+    assert r.status_code == 204
+    _, n = next_notification(receiver, path)
+    gone = [i for i in n["data"][0]["name"] if i.get("datasetId") == "urn:ngsi-ld:Dataset:b"]
+    assert len(n["data"][0]["name"]) == 3 and gone[0]["value"] == NULL
+    assert gone[0]["deletedAt"].endswith("Z") and gone[0]["createdAt"].endswith("Z")
+    r = requests.delete(f"{broker.api}/entities/{eid}/attrs/name", params={"deleteAll": "true"})
+    assert r.status_code == 204
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["name"]["value"] == NULL  # one null for the whole attribute
+
+
+def test_q_on_a_linked_entity_reads_it_from_the_store(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, q="device{battery}<0.5")
+    good, bad = unique_id("Device"), unique_id("Device")
+    for did, level in ((good, 0.3), (bad, 0.9)):
+        create(broker, did, "Device", battery=level)
+    for did in (bad, good):
+        r = requests.post(broker.api + "/entities", headers=JSON, json={
+            "id": unique_id(kind) + did[-4:], "type": kind, "device": {"type": "Relationship", "object": did}})
+        assert r.status_code == 201
+    _, n = next_notification(receiver, path)
+    assert n["data"][0]["device"]["object"] == good
+    no_notification(receiver, path)

@@ -19,6 +19,7 @@ namespace {
 
 constexpr int64_t kNow = 1'700'000'000'000;  // 2023-11-14
 const std::string kDefault = "https://uri.etsi.org/ngsi-ld/default-context/";
+const query::EntityResolver kNoLinks = [](std::string_view) -> const json::object* { return nullptr; };
 
 Subscription make(std::string_view text) {
   return createSubscription(json::parse(text).as_object(), *jsonld::coreContext(), nullptr, kNow);
@@ -80,28 +81,28 @@ TEST(Subscription, PatchIsCheckedAsAWhole) {
 TEST(Matcher, DefaultTriggersNotifyCreatedAndUpdatedAttributes) {
   auto m = compileMatcher(make(R"({"type":"Subscription","entities":[{"type":"Room"}],
     "notification":{"endpoint":{"uri":"http://h/n"}}})"), *jsonld::coreContext());
-  EXPECT_TRUE(triggers(m, {std::nullopt, entity(kRoom), true}, kNow));
-  EXPECT_TRUE(triggers(m, {entity(kRoom), entity(kWarmer), true}, kNow));
-  EXPECT_FALSE(triggers(m, {entity(kRoom), std::nullopt, true}, kNow)) << "deletion is not a default trigger";
+  EXPECT_TRUE(triggers(m, {std::nullopt, entity(kRoom), true}, kNow, kNoLinks));
+  EXPECT_TRUE(triggers(m, {entity(kRoom), entity(kWarmer), true}, kNow, kNoLinks));
+  EXPECT_FALSE(triggers(m, {entity(kRoom), std::nullopt, true}, kNow, kNoLinks)) << "deletion is not a default trigger";
   auto other = entity(R"({"id":"urn:x","type":"Car","temperature":{"type":"Property","value":1}})");
-  EXPECT_FALSE(triggers(m, {std::nullopt, other, true}, kNow));
+  EXPECT_FALSE(triggers(m, {std::nullopt, other, true}, kNow, kNoLinks));
 }
 
 TEST(Matcher, WatchedAttributesAndQDecide) {
   auto m = compileMatcher(make(R"({"type":"Subscription","watchedAttributes":["temperature"],"q":"temperature>25",
     "notification":{"endpoint":{"uri":"http://h/n"}}})"), *jsonld::coreContext());
-  EXPECT_TRUE(triggers(m, {entity(kRoom), entity(kWarmer), true}, kNow));
-  EXPECT_FALSE(triggers(m, {entity(kRoom), entity(kDrier), true}, kNow)) << "q fails on the new state";
-  EXPECT_FALSE(triggers(m, {entity(kWarmer), entity(kWarmer), true}, kNow)) << "nothing watched changed";
+  EXPECT_TRUE(triggers(m, {entity(kRoom), entity(kWarmer), true}, kNow, kNoLinks));
+  EXPECT_FALSE(triggers(m, {entity(kRoom), entity(kDrier), true}, kNow, kNoLinks)) << "q fails on the new state";
+  EXPECT_FALSE(triggers(m, {entity(kWarmer), entity(kWarmer), true}, kNow, kNoLinks)) << "nothing watched changed";
 }
 
 TEST(Matcher, EntityTriggersAndPausedOrExpiredSubscriptions) {
   auto s = make(R"({"type":"Subscription","entities":[{"type":"Room"}],"notificationTrigger":["entityDeleted"],
     "expiresAt":"2030-01-01T00:00:00Z","notification":{"endpoint":{"uri":"http://h/n"}}})");
   auto m = compileMatcher(s, *jsonld::coreContext());
-  EXPECT_TRUE(triggers(m, {entity(kRoom), std::nullopt, true}, kNow));
-  EXPECT_FALSE(triggers(m, {entity(kRoom), entity(kWarmer), true}, kNow));
-  EXPECT_FALSE(triggers(m, {entity(kRoom), std::nullopt, true}, 1'900'000'000'000)) << "expired";
+  EXPECT_TRUE(triggers(m, {entity(kRoom), std::nullopt, true}, kNow, kNoLinks));
+  EXPECT_FALSE(triggers(m, {entity(kRoom), entity(kWarmer), true}, kNow, kNoLinks));
+  EXPECT_FALSE(triggers(m, {entity(kRoom), std::nullopt, true}, 1'900'000'000'000, kNoLinks)) << "expired";
   m.active = false;
-  EXPECT_FALSE(triggers(m, {entity(kRoom), std::nullopt, true}, kNow));
+  EXPECT_FALSE(triggers(m, {entity(kRoom), std::nullopt, true}, kNow, kNoLinks));
 }
