@@ -3,6 +3,7 @@
 #include "api/entity_access.h"
 #include "api/linked_entities.h"
 #include "api/routes.h"
+#include "api/version_preference.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
@@ -70,7 +71,8 @@ http::Response retrieveEntity(Call& call) {
     std::string geometry(call.req.param("geometryProperty").value_or("location"));
     if (!ngsi::isValidName(geometry))
       fail(ErrorType::BadRequestData, "invalid geometryProperty '" + geometry + "'");
-    return call.respond(200, ngsi::renderFeature(entity, ctx, options, ctx.expand(geometry)), media);
+    return respondForVersion(call, 200, ngsi::renderFeature(entity, ctx, options, ctx.expand(geometry)), media,
+                             entityPayload(options));
   }
   if (call.req.param("geometryProperty"))
     fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
@@ -78,10 +80,7 @@ http::Response retrieveEntity(Call& call) {
   const auto& main = rendered.is_array() ? rendered.get_array()[0].get_object() : rendered.get_object();
   if (main.empty() || (options.attrs && !options.attrs->empty() && !hasAnyAttribute(main)))
     fail(ErrorType::ResourceNotFound, "the entity '" + id + "' has none of the requested attributes");
-  auto res = call.respond(200, std::move(rendered), media);
-  if (auto prefer = call.req.header("prefer"); prefer && prefer->find("ngsi-ld=1.9") != std::string_view::npos)
-    res.setHeader("Preference-Applied", "ngsi-ld=1.9");
-  return res;
+  return respondForVersion(call, 200, std::move(rendered), media, entityPayload(options));
 }
 
 http::Response deleteEntity(Call& call) {

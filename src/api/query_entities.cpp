@@ -6,6 +6,7 @@
 #include "api/entity_selection.h"
 #include "api/linked_entities.h"
 #include "api/paging.h"
+#include "api/version_preference.h"
 #include "api/routes.h"
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
@@ -76,7 +77,7 @@ http::Response answer(Call& call, Selection selection) {
     }
     body = std::move(entities);
   }
-  auto res = call.respond(200, std::move(body), media);
+  auto res = respondForVersion(call, 200, std::move(body), media, entityPayload(options));
   addPageHeaders(call, res, paging, more, page.total, media);
   return res;
 }

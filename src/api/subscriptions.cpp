@@ -4,6 +4,7 @@
 // subscriptions/manager.h.
 #include "api/paging.h"
 #include "api/routes.h"
+#include "api/version_preference.h"
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
@@ -56,7 +57,7 @@ http::Response querySubscriptions(Call& call) {
   for (size_t i = paging.offset; i < all.size() && out.size() < paging.limit; ++i)
     out.push_back(subscriptions::renderSubscription(all[i], call.context(), sysAttrs, now));
   bool more = paging.offset + paging.limit < all.size();
-  auto res = call.respond(200, std::move(out), media);
+  auto res = respondForVersion(call, 200, std::move(out), media, Payload::Other);
   addPageHeaders(call, res, paging, more, all.size(), media);
   return res;
 }
@@ -68,7 +69,8 @@ http::Response retrieveSubscription(Call& call) {
   bool sysAttrs = sysAttrsOption(call);
   call.requireTenant();
   auto s = call.services.subscriptions.get(call.tenant(), id);
-  return call.respond(200, subscriptions::renderSubscription(s, call.context(), sysAttrs, ngsi::nowMs()), media);
+  return respondForVersion(call, 200, subscriptions::renderSubscription(s, call.context(), sysAttrs, ngsi::nowMs()),
+                           media, Payload::Other);
 }
 
 http::Response updateSubscription(Call& call) {
