@@ -78,7 +78,8 @@ int serve(const Config& cfg) {
   api::Limits limits;
   limits.maxLimit = cfg.maxLimit;
   limits.maxBatch = cfg.maxBatch;
-  api::Services services{*store, writes, contexts, *subs,
+  api::EntityMapRegistry entityMaps;
+  api::Services services{*store, writes, contexts, *subs, entityMaps,
                          {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits};
   http::Router router;
   api::registerRoutes(router, services);

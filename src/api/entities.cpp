@@ -1,6 +1,7 @@
 // Entity endpoints (clause 5.6 / 6.4-6.5): create, retrieve, delete, replace
 // and merge an entity.
 #include "api/entity_access.h"
+#include "api/entity_maps.h"
 #include "api/linked_entities.h"
 #include "api/routes.h"
 #include "api/version_preference.h"
@@ -54,9 +55,10 @@ bool hasAnyAttribute(const json::object& rendered) {
 }
 
 http::Response retrieveEntity(Call& call) {
-  call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang",
-                    "geometryProperty", "datasetId", "local", "join", "joinLevel", "containedBy"});
+  call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang", "geometryProperty",
+                    "datasetId", "local", "join", "joinLevel", "containedBy", "entityMap", "entityMapLifetime"});
   auto id = entityIdParam(call);
+  auto mapUse = entityMapUse(call);
   boost::json::monotonic_resource arena(16 * 1024);  // the rendering, freed with the request
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
@@ -71,8 +73,10 @@ http::Response retrieveEntity(Call& call) {
     std::string geometry(call.req.param("geometryProperty").value_or("location"));
     if (!ngsi::isValidName(geometry))
       fail(ErrorType::BadRequestData, "invalid geometryProperty '" + geometry + "'");
-    return respondForVersion(call, 200, ngsi::renderFeature(entity, ctx, options, ctx.expand(geometry)), media,
-                             entityPayload(options));
+    auto res = respondForVersion(call, 200, ngsi::renderFeature(entity, ctx, options, ctx.expand(geometry)), media,
+                                 entityPayload(options));
+    finishEntityMap(call, mapUse, {id}, res);
+    return res;
   }
   if (call.req.param("geometryProperty"))
     fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
@@ -80,7 +84,9 @@ http::Response retrieveEntity(Call& call) {
   const auto& main = rendered.is_array() ? rendered.get_array()[0].get_object() : rendered.get_object();
   if (main.empty() || (options.attrs && !options.attrs->empty() && !hasAnyAttribute(main)))
     fail(ErrorType::ResourceNotFound, "the entity '" + id + "' has none of the requested attributes");
-  return respondForVersion(call, 200, std::move(rendered), media, entityPayload(options));
+  auto res = respondForVersion(call, 200, std::move(rendered), media, entityPayload(options));
+  finishEntityMap(call, mapUse, {id}, res);
+  return res;
 }
 
 http::Response deleteEntity(Call& call) {

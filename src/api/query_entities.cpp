@@ -3,6 +3,7 @@
 // with limit/offset, NGSILD-Results-Count with count=true, prev/next Link
 // headers, every representation including a GeoJSON FeatureCollection.
 #include "api/entity_access.h"
+#include "api/entity_maps.h"
 #include "api/entity_selection.h"
 #include "api/linked_entities.h"
 #include "api/paging.h"
@@ -45,6 +46,18 @@ http::Response answer(Call& call, Selection selection) {
   q.offset = paging.offset;
   q.limit = paging.limit + 1;  // one more tells whether a next page exists
   q.count = paging.count;
+  // With an EntityMap every candidate is visited, and those that match are recorded.
+  auto mapUse = entityMapUse(call);
+  std::vector<std::string> matched;
+  if (mapUse.active) {
+    if (mapUse.live) q.ids = mapUse.live->entityIds;  // the map fixes the candidates
+    q.predicate = [&matched, predicate = std::move(q.predicate)](const json::object& e) {
+      if (predicate && !predicate(e)) return false;
+      matched.emplace_back(e.at("id").get_string());
+      return true;
+    };
+    q.count = true;
+  }
   auto page = call.services.store.queryEntities(call.tenant(), q);
   bool more = page.entities.size() > paging.limit;
   if (more) page.entities.pop_back();
@@ -78,6 +91,7 @@ http::Response answer(Call& call, Selection selection) {
     body = std::move(entities);
   }
   auto res = respondForVersion(call, 200, std::move(body), media, entityPayload(options));
+  if (finishEntityMap(call, mapUse, std::move(matched), res)) res.status = 201;  // a map was made (6.4.3.2)
   addPageHeaders(call, res, paging, more, page.total, media);
   return res;
 }
@@ -86,7 +100,8 @@ http::Response queryEntities(Call& call) {
   call.allowParams({"id", "idPattern", "type", "attrs", "pick", "omit", "q", "scopeQ", "georel",
                     "geometry", "coordinates", "geoproperty", "options", "format", "lang", "limit",
                     "offset", "count", "geometryProperty", "datasetId", "local", "csf", "expandValues",
-                    "orderBy", "orderFrom", "collation", "join", "joinLevel", "containedBy"});
+                    "orderBy", "orderFrom", "collation", "join", "joinLevel", "containedBy", "entityMap",
+                    "entityMapLifetime"});
   auto selection = selectionFromParams(call);
   if (!selection.restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData, "a query needs at least one of type, attrs, q or georel (or local=true)");
@@ -95,7 +110,7 @@ http::Response queryEntities(Call& call) {
 
 http::Response queryPost(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "limit", "offset", "count",
-                    "geometryProperty", "datasetId", "local", "csf"});
+                    "geometryProperty", "datasetId", "local", "csf", "entityMap", "entityMapLifetime"});
   const auto& body = call.body();
   // Query body members that shape the output act like the parameters of GET.
   static const std::set<std::string_view> known = {

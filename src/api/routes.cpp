@@ -50,6 +50,7 @@ void registerRoutes(http::Router& router, Services& services) {
   registerPurgeRoutes(router, services);
   registerDiscoveryRoutes(router, services);
   registerSubscriptionRoutes(router, services);
+  registerEntityMapRoutes(router, services);
 }
 
 http::Response httpProblem(int status, std::string_view detail) {

@@ -37,5 +37,6 @@ void registerBatchRoutes(http::Router& router, Services& services);
 void registerPurgeRoutes(http::Router& router, Services& services);
 void registerDiscoveryRoutes(http::Router& router, Services& services);
 void registerSubscriptionRoutes(http::Router& router, Services& services);
+void registerEntityMapRoutes(http::Router& router, Services& services);
 
 }  // namespace allmende::api

@@ -1,11 +1,12 @@
 // What the api layer works with: the store, the write path, the @context
-// registry, the subscriptions and the broker's settings. Built once in main.cpp; shared by all
+// registry, the subscriptions, the EntityMaps and the broker's settings. Built once in main.cpp; shared by all
 // I/O threads (each member is thread-safe).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "api/entity_map_registry.h"
 #include "jsonld/context_registry.h"
 #include "ngsi/write_path.h"
 #include "store/store.h"
@@ -34,6 +35,7 @@ struct Services {
   ngsi::WritePath& writes;
   jsonld::ContextRegistry& contexts;
   subscriptions::Manager& subscriptions;
+  EntityMapRegistry& entityMaps;
   BrokerInfo info;
   Limits limits;
 };

@@ -2,6 +2,8 @@
 #include "ngsi/syntax.h"
 
 #include <cctype>
+#include <cstdio>
+#include <random>
 
 namespace allmende::ngsi {
 
@@ -102,6 +104,14 @@ bool isValidTenant(std::string_view s) {
   for (char c : s)
     if (!isAlnum(c) && c != '_' && c != '-' && c != '.' && c != ':' && c != '/') return false;
   return true;
+}
+
+std::string randomUrn(std::string_view kind) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[33];
+  snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+           static_cast<unsigned long long>(rng()));
+  return "urn:ngsi-ld:" + std::string(kind) + ":" + buf;
 }
 
 }  // namespace allmende::ngsi

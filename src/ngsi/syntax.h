@@ -1,7 +1,8 @@
 // Syntax checks of NGSI-LD identifiers and names: entity ids and other URIs,
-// attribute and type names, scopes, language tags, tenant names.
+// attribute and type names, scopes, language tags, tenant names; fresh ids.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace allmende::ngsi {
@@ -17,5 +18,8 @@ bool isValidScope(std::string_view s);
 bool isValidLanguageTag(std::string_view s);
 // A tenant name: 1-64 characters of letters, digits, '_', '-', '.', ':', '/'.
 bool isValidTenant(std::string_view s);
+
+// A fresh identifier: urn:ngsi-ld:<kind>:<32 random hex digits>.
+std::string randomUrn(std::string_view kind);
 
 }  // namespace allmende::ngsi

@@ -6,6 +6,7 @@
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/render.h"
+#include "ngsi/syntax.h"
 
 namespace allmende::subscriptions {
 
@@ -237,7 +238,7 @@ NotificationRequest buildNotification(const NotificationShape& shape, std::strin
   }
   for (const auto& h : shape.headers) req.headers.push_back(h);
   json::object body;
-  body["id"] = randomUrn("Notification");
+  body["id"] = ngsi::randomUrn("Notification");
   body["type"] = "Notification";
   body["subscriptionId"] = subscriptionId;
   body["notifiedAt"] = ngsi::formatDateTime(now);

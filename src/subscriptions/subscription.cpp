@@ -3,7 +3,6 @@
 #include "subscriptions/subscription.h"
 
 #include <functional>
-#include <random>
 #include <set>
 
 #include "ngsi/datetime.h"
@@ -225,14 +224,6 @@ void checkWhole(const json::object& doc) {
 
 }  // namespace
 
-std::string randomUrn(std::string_view kind) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
-  snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-           static_cast<unsigned long long>(rng()));
-  return "urn:ngsi-ld:" + std::string(kind) + ":" + buf;
-}
-
 std::string mapTypeNames(std::string_view expression, const std::function<std::string(std::string_view)>& fn) {
   std::string out;
   size_t start = 0;
@@ -259,7 +250,7 @@ Subscription createSubscription(const json::object& body, const jsonld::Context&
     if (!id->is_string() || !ngsi::isUri(id->get_string())) bad("the subscription id must be a URI");
     s.id = std::string(id->get_string());
   } else {
-    s.id = randomUrn("Subscription");
+    s.id = ngsi::randomUrn("Subscription");
   }
   s.doc["id"] = s.id;
   for (const auto& [name, value] : body)

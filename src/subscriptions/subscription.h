@@ -59,9 +59,6 @@ json::object renderSubscription(const Subscription& s, const jsonld::Context& ct
 std::string serializeSubscription(const Subscription& s);
 Subscription parseStoredSubscription(std::string_view id, std::string_view document);
 
-// urn:ngsi-ld:<kind>:<32 random hex digits>.
-std::string randomUrn(std::string_view kind);
-
 // Rewrites each name of a type expression ("A,B", "(A;B)|C") with fn.
 std::string mapTypeNames(std::string_view expression, const std::function<std::string(std::string_view)>& fn);
 

@@ -1,0 +1,49 @@
+// EntityMaps (clause 5.2.39, 5.5.14, 5.14): for a query, which entities it
+// selected and where they live ("@none" = this broker), so that paging through
+// the query later sees the same candidates. Held in memory per tenant for a
+// bounded lifetime (a map that is gone is made again, as 5.7.1.4 says), at
+// most kMaxMaps at once (the oldest give way). Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace allmende::api {
+
+struct EntityMap {
+  std::string id;
+  int64_t expiresAtMs = 0;
+  std::vector<std::string> entityIds;  // in the query's order
+};
+
+class EntityMapRegistry {
+ public:
+  static constexpr int64_t kDefaultLifetimeMs = 60 * 60 * 1000;  // 1 hour
+  static constexpr int64_t kMaxLifetimeMs = 24 * 60 * 60 * 1000;  // a day
+  static constexpr size_t kMaxMaps = 10000;
+
+  // A new map of these entities living lifetimeMs (bounded by kMaxLifetimeMs).
+  EntityMap create(const std::string& tenant, std::vector<std::string> entityIds, int64_t lifetimeMs, int64_t nowMs);
+  // The live map with that id in that tenant.
+  std::optional<EntityMap> find(const std::string& tenant, const std::string& id, int64_t nowMs);
+  // Sets expiresAt (bounded by now + kMaxLifetimeMs); false if there is no live map.
+  bool expire(const std::string& tenant, const std::string& id, int64_t expiresAtMs, int64_t nowMs);
+  // Keeps only these entities (those that still match); false if there is no live map.
+  bool prune(const std::string& tenant, const std::string& id, std::vector<std::string> entityIds, int64_t nowMs);
+  bool remove(const std::string& tenant, const std::string& id, int64_t nowMs);
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // tenant, id
+  EntityMap* live(const Key& key, int64_t nowMs);
+
+  std::mutex mutex_;
+  std::map<Key, EntityMap> maps_;
+  std::map<int64_t, Key> byCreation_;  // creation order (for eviction)
+  int64_t lastCreated_ = 0;
+};
+
+}  // namespace allmende::api
