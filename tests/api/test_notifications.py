@@ -42,27 +42,29 @@ def receiver():
     server.shutdown()
 
 
-def next_notification(receiver, path, timeout=5):
-    """The next notification posted to `path` (others are skipped)."""
+def _wait_for(receiver, path, timeout):
+    """(headers, body) of the next notification posted to `path` within timeout, else None
+    (notifications to other paths are skipped)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             p, headers, body = receiver.received.get(timeout=max(0.01, deadline - time.time()))
         except queue.Empty:
-            break
+            return None
         if p == path:
             return headers, body
-    raise AssertionError(f"no notification to {path} within {timeout} s")
+    return None
+
+
+def next_notification(receiver, path, timeout=5):
+    got = _wait_for(receiver, path, timeout)
+    assert got, f"no notification to {path} within {timeout} s"
+    return got
 
 
 def no_notification(receiver, path, wait=0.7):
-    deadline = time.time() + wait
-    while time.time() < deadline:
-        try:
-            p, _, body = receiver.received.get(timeout=max(0.01, deadline - time.time()))
-        except queue.Empty:
-            return
-        assert p != path, f"unexpected notification: {body}"
+    got = _wait_for(receiver, path, wait)
+    assert got is None, f"unexpected notification: {got[1]}"
 
 
 def subscribe(broker, receiver, kind, headers=JSON, **members):

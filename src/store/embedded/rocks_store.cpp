@@ -26,58 +26,30 @@ namespace allmende::store {
 
 namespace {
 
-std::string tenantKey(std::string_view tenant) {
-  std::string k("T");
+// Key layout: "<kind>\0<part>" or "<kind>\0<tenant>\0<id>" with kinds T
+// (tenant marker), E (entity), M (the entity's index record, see
+// meta_codec.h), U (subscription), S (setting), C (hosted or cached @context).
+std::string makeKey(char kind, std::string_view part) {
+  std::string k(1, kind);
   k.push_back('\0');
-  k.append(tenant);
+  k.append(part);
   return k;
 }
 
-std::string entityPrefix(std::string_view tenant) {
-  std::string k("E");
-  k.push_back('\0');
-  k.append(tenant);
-  k.push_back('\0');
-  return k;
-}
-
-std::string entityKey(std::string_view tenant, std::string_view id) {
-  return entityPrefix(tenant).append(id);
-}
-
-// "M\0<tenant>\0<id>": the entity's index record (see meta_codec.h).
-std::string metaKey(std::string_view tenant, std::string_view id) {
-  std::string k("M");
-  k.push_back('\0');
-  k.append(tenant);
+std::string makeKey(char kind, std::string_view tenant, std::string_view id) {
+  std::string k = makeKey(kind, tenant);
   k.push_back('\0');
   k.append(id);
   return k;
 }
 
-std::string settingKey(std::string_view key) {
-  std::string k("S");
-  k.push_back('\0');
-  k.append(key);
-  return k;
-}
-
-std::string contextKey(std::string_view id) {
-  std::string k("C");
-  k.push_back('\0');
-  k.append(id);
-  return k;
-}
-
-// "U\0<tenant>\0<id>": a subscription.
-std::string subscriptionKey(std::string_view tenant, std::string_view id) {
-  std::string k("U");
-  k.push_back('\0');
-  k.append(tenant);
-  k.push_back('\0');
-  k.append(id);
-  return k;
-}
+std::string tenantKey(std::string_view tenant) { return makeKey('T', tenant); }
+std::string entityPrefix(std::string_view tenant) { return makeKey('E', tenant, ""); }
+std::string entityKey(std::string_view tenant, std::string_view id) { return makeKey('E', tenant, id); }
+std::string metaKey(std::string_view tenant, std::string_view id) { return makeKey('M', tenant, id); }
+std::string subscriptionKey(std::string_view tenant, std::string_view id) { return makeKey('U', tenant, id); }
+std::string settingKey(std::string_view key) { return makeKey('S', key); }
+std::string contextKey(std::string_view id) { return makeKey('C', id); }
 
 class RocksStore final : public Store {
  public:
