@@ -80,6 +80,7 @@ auto& entryOf(Tenants& tenants, std::string_view tenant, std::string_view id) {
 }  // namespace
 
 void Manager::create(std::string_view tenant, Subscription s) {
+  std::lock_guard writing(writeMutex_);
   auto compiled = compile(s);
   std::lock_guard lock(mutex_);
   auto& subs = tenants_[std::string(tenant)];
@@ -96,6 +97,7 @@ Subscription Manager::get(std::string_view tenant, std::string_view id) const {
 
 void Manager::update(std::string_view tenant, std::string_view id,
                      const std::function<void(Subscription&)>& change) {
+  std::lock_guard writing(writeMutex_);
   Subscription s = get(tenant, id);
   change(s);
   auto compiled = compile(s);
@@ -108,6 +110,7 @@ void Manager::update(std::string_view tenant, std::string_view id,
 }
 
 void Manager::remove(std::string_view tenant, std::string_view id) {
+  std::lock_guard writing(writeMutex_);
   std::lock_guard lock(mutex_);
   entryOf(tenants_, tenant, id);
   store_.deleteSubscription(tenant, id);

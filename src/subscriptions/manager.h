@@ -66,6 +66,7 @@ class Manager {
 
   store::Store& store_;
   jsonld::ContextRegistry& contexts_;
+  std::mutex writeMutex_;  // one create/update/remove at a time: no PATCH is lost to another
   mutable std::mutex mutex_;
   std::map<std::string, std::map<std::string, Entry, std::less<>>, std::less<>> tenants_;
   std::unique_ptr<Notifier> notifier_;

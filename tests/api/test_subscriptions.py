@@ -267,3 +267,22 @@ def test_tenants_are_separate_and_subscriptions_survive_a_restart(make_broker):
     assert requests.get(b.api + "/subscriptions").json() == []
     assert_problem(requests.get(b.api + "/subscriptions", headers={"NGSILD-Tenant": "none"}), 404,
                    "NonexistentTenant")
+
+
+def test_concurrent_patches_of_different_members_are_all_kept(broker):
+    import threading
+    sid = create(broker, subscription())
+
+    def patch(member):
+        session = requests.Session()
+        for i in range(40):
+            r = session.patch(sub_url(broker, sid), json={member: f"{member}-{i}"}, headers=JSON)
+            assert r.status_code == 204
+
+    threads = [threading.Thread(target=patch, args=(m,)) for m in ("description", "subscriptionName")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = read(broker, sid)
+    assert got["description"] == "description-39" and got["subscriptionName"] == "subscriptionName-39"
