@@ -348,3 +348,24 @@ def test_q_on_a_linked_entity_reads_it_from_the_store(broker, receiver):
     _, n = next_notification(receiver, path)
     assert n["data"][0]["device"]["object"] == good
     no_notification(receiver, path)
+
+
+def test_statistics_survive_a_restart_and_mqtt_endpoints_count_as_failed(make_broker, receiver):
+    b = make_broker()
+    b.start()
+    kind = kind_name()
+    sid, path = subscribe(b, receiver, kind)
+    body = {"type": "Subscription", "entities": [{"type": kind}],
+            "notification": {"endpoint": {"uri": "mqtt://127.0.0.1:1883/topic"}}}
+    r = requests.post(b.api + "/subscriptions", json=body, headers=JSON)
+    assert r.status_code == 201
+    mqtt = r.headers["Location"].rsplit("/", 1)[1]
+    create(b, unique_id(kind), kind, temperature=1)
+    next_notification(receiver, path)
+    time.sleep(0.3)
+    b.stop()
+    b.start()
+    n = requests.get(f"{b.api}/subscriptions/{sid}").json()["notification"]
+    assert n["timesSent"] == 1 and n["status"] == "ok"
+    n = requests.get(f"{b.api}/subscriptions/{mqtt}").json()["notification"]
+    assert n["timesFailed"] == 1 and n["status"] == "failed"
