@@ -60,9 +60,9 @@ std::shared_ptr<const Manager::Compiled> Manager::compile(const Subscription& s)
   auto compiled = std::make_shared<Compiled>();
   compiled->matcher = compileMatcher(s, *ctx);
   if (auto* j = s.doc.if_contains("jsonldContext"))
-    compiled->shape = compileShape(s, contexts_.resolve(*j), *j);
+    compiled->shape = compileShape(s, contexts_.resolve(*j), *j, *ctx);
   else
-    compiled->shape = compileShape(s, ctx, s.context);
+    compiled->shape = compileShape(s, ctx, s.context, *ctx);
   return compiled;
 }
 

@@ -37,8 +37,12 @@ json::value nullInstance(const NotificationShape& shape, const json::object& was
   return o;
 }
 
+// Whether the notification shows this attribute (attributes, pick, omit).
 bool wanted(const NotificationShape& shape, const std::string& iri) {
-  return !shape.attributes || shape.attributes->contains(iri);
+  if (shape.attributes && !shape.attributes->contains(iri)) return false;
+  if (!shape.pick && !shape.omit) return true;
+  auto name = shape.ctx->compact(iri);
+  return (!shape.pick || shape.pick->names.contains(name)) && !(shape.omit && shape.omit->names.contains(name));
 }
 
 // The instances of `before` that `after` no longer has (all of them when the attribute is gone).
@@ -107,6 +111,8 @@ json::object renderChange(const NotificationShape& shape, const store::Store::Ch
                                              : ngsi::Format::Normalized;
   options.sysAttrs = shape.sysAttrs;
   options.attrs = shape.attributes;
+  options.pick = shape.pick;
+  options.omit = shape.omit;
   options.datasetIds = shape.datasetIds;
   options.lang = shape.lang;
   options.now = now;
@@ -191,7 +197,8 @@ json::object renderChange(const NotificationShape& shape, const store::Store::Ch
   return out;
 }
 
-NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, json::value contextValue) {
+NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, json::value contextValue,
+                               const jsonld::Context& subscriptionCtx) {
   NotificationShape shape;
   const auto& n = s.doc.at("notification").get_object();
   const auto& e = n.at("endpoint").get_object();
@@ -208,6 +215,16 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, js
   if (auto* a = n.if_contains("attributes")) {
     shape.attributes.emplace();
     for (const auto& v : a->get_array()) shape.attributes->insert(std::string(v.get_string()));
+  }
+  for (auto [member, projection] : {std::pair{"pick", &shape.pick}, std::pair{"omit", &shape.omit}}) {
+    auto* names = n.if_contains(member);
+    if (!names) continue;
+    projection->emplace();
+    for (const auto& v : names->get_array()) {
+      std::string_view name = v.get_string();
+      bool entityMember = name == "id" || name == "type" || name == "scope";
+      (*projection)->names.insert(entityMember ? std::string(name) : shape.ctx->compact(subscriptionCtx.expand(name)));
+    }
   }
   if (auto* d = s.doc.if_contains("datasetId")) {
     shape.datasetIds.emplace();

@@ -1,6 +1,6 @@
 // The notification for one entity change (clause 5.3.1 Notification): which
 // request goes to the endpoint, in the representation the subscription asks
-// for (format, attributes, sysAttrs, datasetId, lang; application/json with a
+// for (format, attributes, pick, omit, sysAttrs, datasetId, lang; application/json with a
 // Link header or application/ld+json with @context per entity). Deleted
 // attributes appear with the NGSI-LD null; a deleted entity as id, type and
 // deletedAt. With showChanges, changed attributes carry their previous value.
@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include "jsonld/context.h"
+#include "ngsi/render.h"
 #include "store/store.h"
 #include "subscriptions/subscription.h"
 
@@ -32,12 +33,16 @@ struct NotificationShape {
   bool sysAttrs = false;
   bool showChanges = false;  // previousValue (previousObject, ...) on changed attributes
   std::optional<std::set<std::string>> attributes;  // expanded IRIs
+  std::optional<ngsi::Projection> pick, omit;       // names compacted with ctx
   std::optional<std::set<std::string>> datasetIds;
   std::optional<std::string> lang;
   std::set<std::string> watched;  // expanded IRIs; deleted ones are shown on entity deletion
 };
 
-NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, boost::json::value contextValue);
+// ctx compacts the data; subscriptionCtx (the @context the subscription was
+// made with) expands its names.
+NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, boost::json::value contextValue,
+                               const jsonld::Context& subscriptionCtx);
 
 // A request ready to send.
 struct NotificationRequest {

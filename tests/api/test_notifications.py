@@ -369,3 +369,18 @@ def test_statistics_survive_a_restart_and_mqtt_endpoints_count_as_failed(make_br
     assert n["timesSent"] == 1 and n["status"] == "ok"
     n = requests.get(f"{b.api}/subscriptions/{mqtt}").json()["notification"]
     assert n["timesFailed"] == 1 and n["status"] == "failed"
+
+
+def test_pick_and_omit_shape_the_notified_entity(broker, receiver):
+    kind = kind_name()
+    _, picked = subscribe(broker, receiver, kind, notification={"pick": ["id", "temperature"]})
+    other = kind + "b"
+    _, omitted = subscribe(broker, receiver, other, notification={"omit": ["type", "humidity"]})
+    eid = unique_id(kind)
+    create(broker, eid, kind, temperature=20, humidity=50)
+    _, n = next_notification(receiver, picked)
+    assert n["data"][0] == {"id": eid, "temperature": {"type": "Property", "value": 20}}
+    eid = unique_id(other)
+    create(broker, eid, other, temperature=20, humidity=50)
+    _, n = next_notification(receiver, omitted)
+    assert n["data"][0] == {"id": eid, "temperature": {"type": "Property", "value": 20}}
