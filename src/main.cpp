@@ -40,6 +40,7 @@ struct Config {
   std::string contextCaFile;
   int expiryIntervalMs = 1000;
   int notificationTimeoutMs = 5000;
+  size_t notificationLanes = 4;
   size_t maxLimit = 1000;
   size_t maxBatch = 1000;
   std::string logLevel = "info";
@@ -71,6 +72,7 @@ int serve(const Config& cfg) {
   }
   subscriptions::NotifierOptions notifierOptions;
   notifierOptions.timeout = std::chrono::milliseconds(cfg.notificationTimeoutMs);
+  notifierOptions.lanes = cfg.notificationLanes;
   auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, notifierOptions);
   writes.addListener([&subs](std::string_view tenant, const store::Store::Change& change) {
     subs->onChange(tenant, change);
@@ -140,6 +142,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serveCmd->add_option("--notification-timeout", cfg.notificationTimeoutMs,
                        "ms a notification may take to deliver before it counts as failed")
+      ->capture_default_str();
+  serveCmd->add_option("--notification-lanes", cfg.notificationLanes,
+                       "Threads sending notifications (a subscription always uses the same one)")
       ->capture_default_str();
   serveCmd->add_option("--max-limit", cfg.maxLimit, "Largest page size (limit) a query may ask for")
       ->capture_default_str();

@@ -1,4 +1,4 @@
-// The notifier's queue and its sending thread.
+// The notifier's lanes: queues and their sending threads.
 #include "subscriptions/notifier.h"
 
 #include <spdlog/spdlog.h>
@@ -8,24 +8,30 @@
 
 namespace allmende::subscriptions {
 
-Notifier::Notifier(NotifierOptions options, Report report)
-    : options_(options), report_(std::move(report)), thread_([this] { run(); }) {}
+Notifier::Notifier(NotifierOptions options, Report report) : options_(options), report_(std::move(report)) {
+  options_.lanes = std::max<size_t>(1, options_.lanes);
+  for (size_t i = 0; i < options_.lanes; ++i) lanes_.push_back(std::make_unique<Lane>());
+  for (auto& lane : lanes_) lane->thread = std::thread([this, l = lane.get()] { run(*l); });
+}
 
 Notifier::~Notifier() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+  for (auto& lane : lanes_) {
+    {
+      std::lock_guard lock(lane->mutex);
+      lane->stopping = true;
+    }
+    lane->wake.notify_all();
   }
-  wake_.notify_all();
-  thread_.join();
+  for (auto& lane : lanes_) lane->thread.join();
 }
 
 void Notifier::send(Job job) {
+  auto& lane = *lanes_[std::hash<std::string>{}(job.tenant + '\n' + job.subscriptionId) % lanes_.size()];
   {
-    std::lock_guard lock(mutex_);
-    if (queue_.size() < options_.maxQueued) {
-      queue_.push_back(std::move(job));
-      wake_.notify_one();
+    std::lock_guard lock(lane.mutex);
+    if (lane.queue.size() < options_.maxQueued) {
+      lane.queue.push_back(std::move(job));
+      lane.wake.notify_one();
       return;
     }
   }
@@ -33,18 +39,18 @@ void Notifier::send(Job job) {
   report_(job, false, ngsi::nowMs());
 }
 
-void Notifier::run() {
+void Notifier::run(Lane& lane) {
   http::ClientOptions client;
   client.timeout = options_.timeout;
   client.maxBytes = 64 * 1024;
   while (true) {
     Job job;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      std::unique_lock lock(lane.mutex);
+      lane.wake.wait(lock, [&lane] { return lane.stopping || !lane.queue.empty(); });
+      if (lane.stopping) return;
+      job = std::move(lane.queue.front());
+      lane.queue.pop_front();
     }
     bool ok = false;
     const auto& url = job.request.url;

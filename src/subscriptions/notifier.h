@@ -1,16 +1,20 @@
-// Delivers notifications off the request path: a bounded queue drained by one
-// thread that POSTs each request (http/client.h) and reports the outcome.
-// Notifications of one subscription leave in the order they were queued. A
-// full queue drops the notification and reports it as failed.
+// Delivers notifications off the request path: a few lanes, each a bounded
+// queue drained by its own thread that POSTs each request (http/client.h) and
+// reports the outcome. A subscription always uses the same lane, so its
+// notifications leave in the order they were queued, and a slow endpoint holds
+// up only the subscriptions that share its lane. A full lane drops the
+// notification and reports it as failed.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "subscriptions/notification.h"
 
@@ -18,7 +22,8 @@ namespace allmende::subscriptions {
 
 struct NotifierOptions {
   std::chrono::milliseconds timeout{5000};  // per notification, connect to last byte
-  size_t maxQueued = 10000;
+  size_t lanes = 4;                          // sending threads
+  size_t maxQueued = 10000;                  // per lane
 };
 
 class Notifier {
@@ -28,24 +33,27 @@ class Notifier {
     std::string subscriptionId;
     NotificationRequest request;
   };
-  // Called on the notifier's thread after each attempt.
+  // Called on a lane's thread after each attempt.
   using Report = std::function<void(const Job& job, bool ok, int64_t atMs)>;
 
   Notifier(NotifierOptions options, Report report);
-  ~Notifier();  // stops after the notification in flight; the rest are dropped
+  ~Notifier();  // stops after the notifications in flight; the queued ones are dropped
 
   void send(Job job);
 
  private:
-  void run();
+  struct Lane {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Job> queue;
+    bool stopping = false;
+    std::thread thread;
+  };
+  void run(Lane& lane);
 
   NotifierOptions options_;
   Report report_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Job> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
 };
 
 }  // namespace allmende::subscriptions

@@ -384,3 +384,33 @@ def test_pick_and_omit_shape_the_notified_entity(broker, receiver):
     create(broker, eid, other, temperature=20, humidity=50)
     _, n = next_notification(receiver, omitted)
     assert n["data"][0] == {"id": eid, "temperature": {"type": "Property", "value": 20}}
+
+
+def test_a_hanging_endpoint_does_not_hold_up_other_subscriptions(make_broker, receiver):
+    import socket
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(16)  # connections are never accepted: requests hang until the timeout
+    try:
+        b = make_broker("--notification-timeout", "3000", "--notification-lanes", "4")
+        b.start()
+        kind = kind_name()
+        first = {"id": "urn:ngsi-ld:Subscription:0-hanging", "type": "Subscription", "entities": [{"type": kind}],
+                 "notification": {"endpoint": {"uri": f"http://127.0.0.1:{hanging.getsockname()[1]}/n"}}}
+        assert requests.post(b.api + "/subscriptions", json=first, headers=JSON).status_code == 201
+        paths = set()
+        for i in range(16):
+            _, path = subscribe(b, receiver, f"{kind}/{i}", entities=[{"type": kind}])
+            paths.add(path)
+        start = time.time()
+        create(b, unique_id(kind), kind, temperature=1)
+        got = set()
+        while time.time() - start < 1.5 and len(got) < len(paths):
+            try:
+                p, _, _ = receiver.received.get(timeout=0.1)
+                got.add(p)
+            except queue.Empty:
+                pass
+        assert got & paths, "every notification waited for the hanging endpoint"
+    finally:
+        hanging.close()
