@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ngsi/datetime.h"
+#include "ngsi/entity.h"
 #include "ngsi/error.h"
 
 namespace allmende::subscriptions {
@@ -26,6 +27,7 @@ Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, Notifie
     } catch (const std::exception& ex) {
       spdlog::error("subscription {} will not notify: {}", stored.id, ex.what());
     }
+    index(stored.tenant, stored.id, e.compiled.get(), true);
     tenants_[stored.tenant][stored.id] = std::move(e);
     ++count;
   }
@@ -53,6 +55,21 @@ Manager::~Manager() {
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
     for (const auto& [id, e] : subs) store_.putSubscription({tenant, id, serializeSubscription(e.sub)});
+}
+
+void Manager::index(const std::string& tenant, const std::string& id, const Compiled* compiled, bool add) {
+  if (!compiled) return;
+  auto& ti = typeIndex_[tenant];
+  auto types = requiredTypes(compiled->matcher);
+  if (types.empty()) {
+    add ? (void)ti.anyType.insert(id) : (void)ti.anyType.erase(id);
+    return;
+  }
+  for (const auto& t : types) {
+    auto& ids = ti.byType[t];
+    add ? (void)ids.insert(id) : (void)ids.erase(id);
+    if (ids.empty()) ti.byType.erase(t);
+  }
 }
 
 std::shared_ptr<const Manager::Compiled> Manager::compile(const Subscription& s) {
@@ -87,6 +104,7 @@ void Manager::create(std::string_view tenant, Subscription s) {
   if (subs.contains(s.id)) fail(ErrorType::AlreadyExists, "a subscription with id '" + s.id + "' exists");
   store_.putSubscription({std::string(tenant), s.id, serializeSubscription(s)});
   std::string id = s.id;
+  index(std::string(tenant), id, compiled.get(), true);
   subs[id] = Entry{std::move(s), std::move(compiled), 0};
 }
 
@@ -105,6 +123,8 @@ void Manager::update(std::string_view tenant, std::string_view id,
   auto& e = entryOf(tenants_, tenant, id);
   s.stats = e.sub.stats;  // outcomes that arrived meanwhile
   store_.putSubscription({std::string(tenant), s.id, serializeSubscription(s)});
+  index(std::string(tenant), s.id, e.compiled.get(), false);
+  index(std::string(tenant), s.id, compiled.get(), true);
   e.sub = std::move(s);
   e.compiled = std::move(compiled);
 }
@@ -112,7 +132,7 @@ void Manager::update(std::string_view tenant, std::string_view id,
 void Manager::remove(std::string_view tenant, std::string_view id) {
   std::lock_guard writing(writeMutex_);
   std::lock_guard lock(mutex_);
-  entryOf(tenants_, tenant, id);
+  index(std::string(tenant), std::string(id), entryOf(tenants_, tenant, id).compiled.get(), false);
   store_.deleteSubscription(tenant, id);
   tenants_.find(tenant)->second.erase(std::string(id));
 }
@@ -154,16 +174,25 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
   std::vector<std::pair<std::string, std::shared_ptr<const Compiled>>> due;
   {
     std::lock_guard lock(mutex_);
-    auto t = tenants_.find(tenant);
-    if (t == tenants_.end()) return;
-    for (auto& [id, e] : t->second) {
+    auto ti = typeIndex_.find(tenant);
+    if (ti == typeIndex_.end()) return;
+    // The subscriptions that may select the entity by its types (before or after the change).
+    std::set<std::string_view> candidates(ti->second.anyType.begin(), ti->second.anyType.end());
+    for (const auto* state : {&change.before, &change.after})
+      if (*state)
+        for (const auto& type : (*state)->at(ngsi::key::type).get_array())
+          if (auto it = ti->second.byType.find(std::string_view(type.get_string())); it != ti->second.byType.end())
+            candidates.insert(it->second.begin(), it->second.end());
+    auto& subs = tenants_.find(tenant)->second;
+    for (auto id : candidates) {
+      auto& e = subs.find(id)->second;
       if (!e.compiled || !triggers(e.compiled->matcher, change, now, resolve)) continue;
       if (e.compiled->matcher.throttlingMs && e.lastQueuedMs &&
           now - e.lastQueuedMs < e.compiled->matcher.throttlingMs)
         continue;
       e.lastQueuedMs = now;
       countSent(e, now);
-      due.emplace_back(id, e.compiled);
+      due.emplace_back(std::string(id), e.compiled);
     }
   }
   for (const auto& [id, compiled] : due) {

@@ -3,7 +3,8 @@
 // (ngsi::WritePath listener). A change that a subscription notifies becomes a
 // notification job for the Notifier; the request that caused it never waits.
 // Subscriptions with a timeInterval are notified by a ticker thread instead,
-// every interval, with all entities they select.
+// every interval, with all entities they select. A change is matched only
+// against the subscriptions that may select its entity's types.
 // Notification statistics are updated as outcomes arrive and stored with the
 // subscription when it is next written and when the broker stops.
 #pragma once
@@ -12,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -56,7 +58,13 @@ class Manager {
     int64_t lastQueuedMs = 0;                  // for throttling
     int64_t nextDueMs = 0;                     // for timeInterval
   };
+  // Which subscriptions of a tenant an entity of some type may concern.
+  struct TypeIndex {
+    std::map<std::string, std::set<std::string>, std::less<>> byType;  // type IRI -> subscription ids
+    std::set<std::string> anyType;                                    // no type required
+  };
   std::shared_ptr<const Compiled> compile(const Subscription& s);
+  void index(const std::string& tenant, const std::string& id, const Compiled* compiled, bool add);
   void report(const Notifier::Job& job, bool ok, int64_t atMs);
   // Counts a notification as sent (under the lock) before it is queued.
   static void countSent(Entry& e, int64_t nowMs);
@@ -69,6 +77,7 @@ class Manager {
   std::mutex writeMutex_;  // one create/update/remove at a time: no PATCH is lost to another
   mutable std::mutex mutex_;
   std::map<std::string, std::map<std::string, Entry, std::less<>>, std::less<>> tenants_;
+  std::map<std::string, TypeIndex, std::less<>> typeIndex_;  // per tenant
   std::unique_ptr<Notifier> notifier_;
   std::mutex tickerMutex_;
   std::condition_variable tickerWake_;

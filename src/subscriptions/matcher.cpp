@@ -70,6 +70,18 @@ unsigned attributeTriggers(const Matcher& m, const json::object* before, const j
 
 }  // namespace
 
+std::vector<std::string> requiredTypes(const Matcher& m) {
+  std::vector<std::string> out;
+  for (const auto& s : m.selectors) {
+    if (!s.types) return {};
+    for (const auto& group : *s.types) {
+      if (group.empty()) return {};
+      out.push_back(group.front());
+    }
+  }
+  return out;
+}
+
 bool live(const Matcher& m, int64_t now) { return m.active && !(m.expiresAtMs && m.expiresAtMs <= now); }
 
 bool selects(const Matcher& m, const store::Entity& entity, int64_t now, const query::EntityResolver& linked) {

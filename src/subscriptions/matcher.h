@@ -44,6 +44,11 @@ struct Matcher {
 // Compiles s with ctx (the @context it was created with).
 Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx);
 
+// Entity types one of which an entity must have for the subscription to
+// select it (the first type of each group of its type selections); empty if
+// any entity may be selected. Lets the manager skip subscriptions by type.
+std::vector<std::string> requiredTypes(const Matcher& m);
+
 // True if the subscription is active and not expired at nowMs.
 bool live(const Matcher& m, int64_t nowMs);
 

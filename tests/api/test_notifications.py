@@ -414,3 +414,26 @@ def test_a_hanging_endpoint_does_not_hold_up_other_subscriptions(make_broker, re
         assert got & paths, "every notification waited for the hanging endpoint"
     finally:
         hanging.close()
+
+
+def test_type_expressions_and_subscriptions_without_entities(broker, receiver):
+    kind = kind_name()
+    a, b, c = kind + "A", kind + "B", kind + "C"
+    _, typed = subscribe(broker, receiver, kind, entities=[{"type": f"({a};{b})|{c}"}])
+    attr = "w" + kind.lower()
+    r = requests.post(broker.api + "/subscriptions", headers=JSON, json={
+        "type": "Subscription", "watchedAttributes": [attr],
+        "notification": {"endpoint": {"uri": f"{receiver.url}/{kind}-any"}}})
+    assert r.status_code == 201
+    for types, expected in (([a], False), ([a, b], True), ([c], True)):
+        eid = unique_id(kind)
+        r = requests.post(broker.api + "/entities", headers=JSON,
+                          json={"id": eid, "type": types, "x": {"type": "Property", "value": 1}})
+        assert r.status_code == 201
+        if expected:
+            assert next_notification(receiver, typed)[1]["data"][0]["id"] == eid
+        else:
+            no_notification(receiver, typed)
+    eid = unique_id("AnyKind")
+    create(broker, eid, "AnyKind", **{attr: 1})
+    assert next_notification(receiver, f"/notify/{kind}-any")[1]["data"][0]["id"] == eid
