@@ -54,16 +54,18 @@ ClientResponse sendOnce(bhttp::verb method, const Target& t, const std::string& 
   asio::io_context io;
   tcp::resolver resolver(io);
   ssl::context tlsContext(ssl::context::tls_client);
-  tlsContext.set_default_verify_paths();
-  if (!options.extraCaFile.empty()) {
-    beast::error_code ec;
-    tlsContext.load_verify_file(options.extraCaFile, ec);
-    if (ec) {
-      out.error = "cannot read the CA file " + options.extraCaFile + ": " + ec.message();
-      return out;
+  if (t.tls) {  // loading the trust store costs milliseconds: only for https
+    tlsContext.set_default_verify_paths();
+    if (!options.extraCaFile.empty()) {
+      beast::error_code ec;
+      tlsContext.load_verify_file(options.extraCaFile, ec);
+      if (ec) {
+        out.error = "cannot read the CA file " + options.extraCaFile + ": " + ec.message();
+        return out;
+      }
     }
+    tlsContext.set_verify_mode(ssl::verify_peer);
   }
-  tlsContext.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<beast::tcp_stream> tlsStream(io, tlsContext);
   beast::tcp_stream& tcpStream = beast::get_lowest_layer(tlsStream);
   if (t.tls) {

@@ -35,8 +35,12 @@ void Notifier::send(Job job) {
       return;
     }
   }
-  spdlog::warn("notification queue full: dropped a notification of {}", job.subscriptionId);
-  report_(job, false, ngsi::nowMs());
+  auto now = ngsi::nowMs();
+  auto dropped = ++dropped_;
+  if (auto last = lastDropWarning_.load(); now - last >= 1000 && lastDropWarning_.compare_exchange_strong(last, now))
+    spdlog::warn("notification queue full: {} notifications dropped so far (now one of {})", dropped,
+                 job.subscriptionId);  // at most once a second
+  report_(job, false, now);
 }
 
 void Notifier::run(Lane& lane) {

@@ -6,7 +6,9 @@
 // notification and reports it as failed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -54,6 +56,8 @@ class Notifier {
   NotifierOptions options_;
   Report report_;
   std::vector<std::unique_ptr<Lane>> lanes_;
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<int64_t> lastDropWarning_{0};
 };
 
 }  // namespace allmende::subscriptions
