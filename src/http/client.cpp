@@ -1,7 +1,9 @@
-// Blocking GET and POST built on Beast's async operations driven by a private
+// Blocking requests built on Beast's async operations driven by a private
 // io_context with run_for(), so that a stalled server cannot hold a caller
 // longer than the timeout. https goes through Asio's OpenSSL stream.
 #include "http/client.h"
+
+#include <optional>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -9,8 +11,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
-
-#include <optional>
 
 namespace allmende::http {
 
@@ -25,108 +25,8 @@ namespace {
 struct Target {
   bool tls = false;
   std::string host, port, hostAndPort, resource;
+  std::string origin() const { return (tls ? "https://" : "http://") + hostAndPort; }
 };
-
-// Runs the exchange on `stream` (a tcp_stream or an ssl_stream over one).
-template <class Stream>
-void exchange(Stream& stream, bhttp::request<bhttp::string_body>& req, beast::flat_buffer& buffer,
-              bhttp::response_parser<bhttp::string_body>& parser, beast::error_code& failure,
-              ClientResponse& out) {
-  bhttp::async_write(stream, req, [&](beast::error_code ec, size_t) {
-    if (ec) {
-      failure = ec;
-      return;
-    }
-    bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, size_t) {
-      if (ec)
-        failure = ec;
-      else
-        out.ok = true;
-    });
-  });
-}
-
-ClientResponse sendOnce(bhttp::verb method, const Target& t, const std::string& body,
-                        const ClientOptions& options,
-                        const std::vector<std::pair<std::string, std::string>>& headers,
-                        std::string& redirect) {
-  ClientResponse out;
-  asio::io_context io;
-  tcp::resolver resolver(io);
-  ssl::context tlsContext(ssl::context::tls_client);
-  if (t.tls) {  // loading the trust store costs milliseconds: only for https
-    tlsContext.set_default_verify_paths();
-    if (!options.extraCaFile.empty()) {
-      beast::error_code ec;
-      tlsContext.load_verify_file(options.extraCaFile, ec);
-      if (ec) {
-        out.error = "cannot read the CA file " + options.extraCaFile + ": " + ec.message();
-        return out;
-      }
-    }
-    tlsContext.set_verify_mode(ssl::verify_peer);
-  }
-  beast::ssl_stream<beast::tcp_stream> tlsStream(io, tlsContext);
-  beast::tcp_stream& tcpStream = beast::get_lowest_layer(tlsStream);
-  if (t.tls) {
-    if (!SSL_set_tlsext_host_name(tlsStream.native_handle(), t.host.c_str())) {
-      out.error = "cannot set the TLS server name";
-      return out;
-    }
-    tlsStream.set_verify_callback(ssl::host_name_verification(t.host));
-  }
-  beast::flat_buffer buffer;
-  bhttp::request<bhttp::string_body> req{method, t.resource, 11};
-  req.set(bhttp::field::host, t.hostAndPort);
-  req.set(bhttp::field::accept, "application/ld+json, application/json;q=0.9, */*;q=0.1");
-  req.set(bhttp::field::user_agent, "allmende");
-  for (const auto& [n, v] : headers) req.set(n, v);
-  if (method != bhttp::verb::get) {
-    req.body() = body;
-    req.prepare_payload();
-  }
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(options.maxBytes);
-  beast::error_code failure;
-
-  tcpStream.expires_after(options.timeout);
-  resolver.async_resolve(t.host, t.port, [&](beast::error_code ec, tcp::resolver::results_type results) {
-    if (ec) {
-      failure = ec;
-      return;
-    }
-    tcpStream.async_connect(results, [&](beast::error_code ec, const tcp::endpoint&) {
-      if (ec) {
-        failure = ec;
-        return;
-      }
-      if (!t.tls) return exchange(tcpStream, req, buffer, parser, failure, out);
-      tlsStream.async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
-        if (ec) {
-          failure = ec;
-          return;
-        }
-        exchange(tlsStream, req, buffer, parser, failure, out);
-      });
-    });
-  });
-  io.run_for(options.timeout + std::chrono::milliseconds(100));
-  if (!out.ok) {
-    out.error = failure ? failure.message() : "timed out";
-    return out;
-  }
-  auto& msg = parser.get();
-  out.status = static_cast<int>(msg.result_int());
-  if (auto it = msg.find(bhttp::field::content_type); it != msg.end())
-    out.contentType = std::string(it->value());
-  if (out.status >= 300 && out.status < 400) {
-    if (auto it = msg.find(bhttp::field::location); it != msg.end()) redirect = std::string(it->value());
-  }
-  out.body = std::move(msg.body());
-  beast::error_code ignored;
-  tcpStream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  return out;
-}
 
 // The parts of an http(s) URL the exchange needs; nullopt (with `error` set) otherwise.
 std::optional<Target> targetOf(const std::string& url, std::string& error) {
@@ -153,30 +53,177 @@ std::optional<Target> targetOf(const std::string& url, std::string& error) {
 
 }  // namespace
 
-ClientResponse get(const std::string& url, const ClientOptions& options,
-                   const std::vector<std::pair<std::string, std::string>>& headers) {
+// One open connection (plain or TLS) to one origin, with its io_context.
+struct Client::Connection {
+  asio::io_context io;
+  ssl::context tls{ssl::context::tls_client};
+  bool trustLoaded = false;
+  std::string origin;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;  // TLS used only for https
+  bool secure = false;
+  beast::flat_buffer buffer;
+
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(*stream); }
+
+  // Runs the queued operations for at most `timeout`; false if they did not finish.
+  bool run(std::chrono::milliseconds timeout) {
+    io.restart();
+    io.run_for(timeout + std::chrono::milliseconds(100));
+    return io.stopped();
+  }
+
+  void close() {
+    if (!stream) return;
+    beast::error_code ignored;
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
+    stream.reset();
+    origin.clear();
+  }
+
+  // Connects (and shakes hands) to t; an error message, or "" on success.
+  std::string open(const Target& t, const ClientOptions& options) {
+    close();
+    if (t.tls && !trustLoaded) {  // loading the trust store costs milliseconds: once, only for https
+      tls.set_default_verify_paths();
+      if (!options.extraCaFile.empty()) {
+        beast::error_code ec;
+        tls.load_verify_file(options.extraCaFile, ec);
+        if (ec) return "cannot read the CA file " + options.extraCaFile + ": " + ec.message();
+      }
+      tls.set_verify_mode(ssl::verify_peer);
+      trustLoaded = true;
+    }
+    stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls);
+    secure = t.tls;
+    if (t.tls) {
+      if (!SSL_set_tlsext_host_name(stream->native_handle(), t.host.c_str())) return "cannot set the TLS server name";
+      stream->set_verify_callback(ssl::host_name_verification(t.host));
+    }
+    tcp::resolver resolver(io);
+    beast::error_code failure;
+    bool done = false;
+    tcp().expires_after(options.timeout);
+    resolver.async_resolve(t.host, t.port, [&](beast::error_code ec, tcp::resolver::results_type results) {
+      if (ec) {
+        failure = ec;
+        return;
+      }
+      tcp().async_connect(results, [&](beast::error_code ec, const tcp::endpoint&) {
+        if (ec || !t.tls) {
+          failure = ec;
+          done = !ec;
+          return;
+        }
+        stream->async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+          failure = ec;
+          done = !ec;
+        });
+      });
+    });
+    run(options.timeout);
+    if (!done) {
+      std::string why = failure ? failure.message() : "timed out";
+      close();
+      return why;
+    }
+    origin = t.origin();
+    return {};
+  }
+
+  // One request on the open connection; `answered` tells whether any response byte arrived.
+  ClientResponse exchange(bhttp::request<bhttp::string_body>& req, const ClientOptions& options, bool& answered) {
+    ClientResponse out;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(options.maxBytes);
+    beast::error_code failure;
+    buffer.clear();
+    tcp().expires_after(options.timeout);
+    auto onRead = [&](beast::error_code ec, size_t) {
+      answered = parser.got_some();
+      if (ec)
+        failure = ec;
+      else
+        out.ok = true;
+    };
+    auto onWrite = [&](beast::error_code ec, size_t) {
+      if (ec) {
+        failure = ec;
+        return;
+      }
+      if (secure)
+        bhttp::async_read(*stream, buffer, parser, onRead);
+      else
+        bhttp::async_read(tcp(), buffer, parser, onRead);
+    };
+    if (secure)
+      bhttp::async_write(*stream, req, onWrite);
+    else
+      bhttp::async_write(tcp(), req, onWrite);
+    run(options.timeout);
+    if (!out.ok) {
+      out.error = failure ? failure.message() : "timed out";
+      close();
+      return out;
+    }
+    auto& msg = parser.get();
+    out.status = static_cast<int>(msg.result_int());
+    if (auto it = msg.find(bhttp::field::content_type); it != msg.end()) out.contentType = std::string(it->value());
+    if (auto it = msg.find(bhttp::field::location); it != msg.end()) out.location = std::string(it->value());
+    out.body = std::move(msg.body());
+    if (!parser.keep_alive()) close();
+    return out;
+  }
+};
+
+Client::Client(ClientOptions options) : options_(std::move(options)), connection_(std::make_unique<Connection>()) {}
+
+Client::~Client() { connection_->close(); }
+
+ClientResponse Client::send(std::string_view method, const std::string& url, const std::string& body,
+                            const ClientHeaders& headers) {
+  ClientResponse fault;
+  auto t = targetOf(url, fault.error);
+  if (!t) return fault;
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), t->resource, 11};
+  req.set(bhttp::field::host, t->hostAndPort);
+  req.set(bhttp::field::accept, "application/ld+json, application/json;q=0.9, */*;q=0.1");
+  req.set(bhttp::field::user_agent, "allmende");
+  for (const auto& [n, v] : headers) req.set(n, v);
+  if (req.method() != bhttp::verb::get) {
+    req.body() = body;
+    req.prepare_payload();
+  }
+  auto& c = *connection_;
+  bool reused = c.stream && c.origin == t->origin();
+  if (!reused) {
+    if (auto why = c.open(*t, options_); !why.empty()) {
+      fault.error = why;
+      return fault;
+    }
+  }
+  bool answered = false;
+  auto res = c.exchange(req, options_, answered);
+  if (res.ok || !reused || answered) return res;
+  // The server had closed the kept connection: once more on a new one.
+  if (auto why = c.open(*t, options_); !why.empty()) {
+    fault.error = why;
+    return fault;
+  }
+  return c.exchange(req, options_, answered);
+}
+
+ClientResponse get(const std::string& url, const ClientOptions& options, const ClientHeaders& headers) {
+  Client client(options);
   std::string current = url;
   for (int hop = 0; hop < 4; ++hop) {
-    ClientResponse fault;
-    auto t = targetOf(current, fault.error);
-    if (!t) return fault;
-    std::string redirect;
-    auto res = sendOnce(bhttp::verb::get, *t, {}, options, headers, redirect);
-    if (redirect.empty()) return res;
-    current = redirect;
+    auto res = client.send("GET", current, {}, headers);
+    if (!res.ok || res.status < 300 || res.status >= 400 || res.location.empty()) return res;
+    current = res.location;
   }
   ClientResponse tooMany;
   tooMany.error = "too many redirects";
   return tooMany;
-}
-
-ClientResponse post(const std::string& url, const std::string& body, const ClientOptions& options,
-                    const std::vector<std::pair<std::string, std::string>>& headers) {
-  ClientResponse fault;
-  auto t = targetOf(url, fault.error);
-  if (!t) return fault;
-  std::string ignoredRedirect;
-  return sendOnce(bhttp::verb::post, *t, body, options, headers, ignoredRedirect);
 }
 
 }  // namespace allmende::http

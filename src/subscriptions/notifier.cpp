@@ -44,9 +44,10 @@ void Notifier::send(Job job) {
 }
 
 void Notifier::run(Lane& lane) {
-  http::ClientOptions client;
-  client.timeout = options_.timeout;
-  client.maxBytes = 64 * 1024;
+  http::ClientOptions clientOptions;
+  clientOptions.timeout = options_.timeout;
+  clientOptions.maxBytes = 64 * 1024;
+  http::Client client(clientOptions);  // keeps the connection to the lane's last endpoint
   while (true) {
     Job job;
     {
@@ -59,7 +60,7 @@ void Notifier::run(Lane& lane) {
     bool ok = false;
     const auto& url = job.request.url;
     if (url.starts_with("http://") || url.starts_with("https://")) {
-      auto res = http::post(url, job.request.body, client, job.request.headers);
+      auto res = client.send("POST", url, job.request.body, job.request.headers);
       ok = res.ok && res.status >= 200 && res.status < 300;
       if (!ok)
         spdlog::info("notification of {} to {} failed: {}", job.subscriptionId, url,

@@ -437,3 +437,45 @@ def test_type_expressions_and_subscriptions_without_entities(broker, receiver):
     eid = unique_id("AnyKind")
     create(broker, eid, "AnyKind", **{attr: 1})
     assert next_notification(receiver, f"/notify/{kind}-any")[1]["data"][0]["id"] == eid
+
+
+class _KeepAliveReceiver(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 receiver that records the client port of each notification and
+    silently closes the connection after every second one (a stale kept connection)."""
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.ports.append(self.client_address[1])
+        self.send_response(204)
+        self.end_headers()
+        if len(self.server.ports) % 2 == 0:
+            self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_connections_to_an_endpoint_are_kept_and_renewed(broker):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveReceiver)
+    server.ports = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        kind = kind_name()
+        body = {"type": "Subscription", "entities": [{"type": kind}],
+                "notification": {"endpoint": {"uri": f"http://127.0.0.1:{server.server_address[1]}/n"}}}
+        r = requests.post(broker.api + "/subscriptions", json=body, headers=JSON)
+        sid = r.headers["Location"].rsplit("/", 1)[1]
+        eid = unique_id(kind)
+        create(broker, eid, kind, temperature=0)
+        for i in range(1, 6):
+            update(broker, eid, temperature=i)
+        deadline = time.time() + 5
+        while len(server.ports) < 6 and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(server.ports) == 6  # none lost when the server dropped a kept connection
+        assert any(a == b for a, b in zip(server.ports, server.ports[1:]))  # connections are reused
+        n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
+        assert n["timesSent"] == 6 and "timesFailed" not in n
+    finally:
+        server.shutdown()
