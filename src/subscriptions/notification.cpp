@@ -207,6 +207,12 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, js
   if (auto* r = e.if_contains("receiverInfo"))
     for (const auto& p : r->get_array())
       shape.headers.emplace_back(std::string(p.at("key").get_string()), std::string(p.at("value").get_string()));
+  if (auto* info = e.if_contains("notifierInfo"))
+    for (const auto& p : info->get_array()) {
+      std::string_view key = p.at("key").get_string(), value = p.at("value").get_string();
+      if (key == "MQTT-QoS") shape.mqttQos = value[0] - '0';
+      if (key == "MQTT-Version") shape.mqtt5 = value == "mqtt5.0";
+    }
   shape.ctx = std::move(ctx);
   shape.contextValue = contextValue.is_null() ? json::value(jsonld::kCoreContextUrl) : std::move(contextValue);
   if (auto* f = n.if_contains("format")) shape.format = std::string(f->get_string());
@@ -240,6 +246,8 @@ NotificationRequest buildNotification(const NotificationShape& shape, std::strin
                                       json::array data, int64_t now) {
   NotificationRequest req;
   req.url = shape.endpoint;
+  req.mqttQos = shape.mqttQos;
+  req.mqtt5 = shape.mqtt5;
   bool ld = shape.accept == "application/ld+json";
   if (ld) {
     for (auto& d : data) d.get_object()["@context"] = shape.contextValue;

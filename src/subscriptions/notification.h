@@ -27,6 +27,8 @@ struct NotificationShape {
   std::string endpoint;                                      // endpoint.uri
   std::string accept = "application/json";                   // endpoint.accept
   std::vector<std::pair<std::string, std::string>> headers;  // endpoint.receiverInfo
+  int mqttQos = 0;     // endpoint.notifierInfo MQTT-QoS
+  bool mqtt5 = false;  // endpoint.notifierInfo MQTT-Version mqtt5.0
   jsonld::ContextPtr ctx;        // compacts the data (jsonldContext or the subscription's @context)
   boost::json::value contextValue;  // what the data carries as @context / in the Link header
   std::string format = "normalized";
@@ -47,8 +49,10 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, bo
 // A request ready to send.
 struct NotificationRequest {
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers;  // for MQTT: the message's metadata
   std::string body;
+  int mqttQos = 0;
+  bool mqtt5 = false;
 };
 
 // One entity of the notification's data: the changed entity as the shape asks.

@@ -1,9 +1,11 @@
 // The notifier's lanes: queues and their sending threads.
 #include "subscriptions/notifier.h"
 
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "http/client.h"
+#include "subscriptions/mqtt_sender.h"
 #include "ngsi/datetime.h"
 
 namespace allmende::subscriptions {
@@ -48,6 +50,7 @@ void Notifier::run(Lane& lane) {
   clientOptions.timeout = options_.timeout;
   clientOptions.maxBytes = 64 * 1024;
   http::Client client(clientOptions);  // keeps the connection to the lane's last endpoint
+  MqttSender mqtt(options_.timeout);
   while (true) {
     Job job;
     {
@@ -66,8 +69,16 @@ void Notifier::run(Lane& lane) {
         spdlog::info("notification of {} to {} failed: {}", job.subscriptionId, url,
                      res.ok ? "HTTP " + std::to_string(res.status) : res.error);
     } else {
-      spdlog::info("notification of {} to {} failed: only http and https endpoints are served yet",
-                   job.subscriptionId, url);
+      // MQTT (7.2): the HTTP headers become the message's metadata, the notification its body.
+      std::string metadata;
+      for (const auto& [name, value] : job.request.headers)
+        metadata += (metadata.empty() ? "" : ",") + boost::json::serialize(boost::json::string(name)) + ":" +
+                    boost::json::serialize(boost::json::string(value));
+      MqttMessage message{url, "{\"metadata\":{" + metadata + "},\"body\":" + job.request.body + "}",
+                          job.request.mqttQos, job.request.mqtt5};
+      std::string error;
+      ok = mqtt.publish(message, error);
+      if (!ok) spdlog::info("notification of {} to {} failed: {}", job.subscriptionId, url, error);
     }
     report_(job, ok, ngsi::nowMs());
   }

@@ -1,6 +1,7 @@
 // Delivers notifications off the request path: a few lanes, each a bounded
-// queue drained by its own thread that POSTs each request (http/client.h,
-// keeping the connection to its last endpoint open) and reports the outcome. A subscription always uses the same lane, so its
+// queue drained by its own thread that POSTs each request (http/client.h) or
+// publishes it to an MQTT broker (mqtt_sender.h), keeping the connection to
+// its last endpoint open, and reports the outcome. A subscription always uses the same lane, so its
 // notifications leave in the order they were queued, and a slow endpoint holds
 // up only the subscriptions that share its lane. A full lane drops the
 // notification and reports it as failed.

@@ -86,7 +86,15 @@ json::object endpoint(const json::value& v) {
     out["accept"] = *a;
   }
   if (auto* r = e.if_contains("receiverInfo")) out["receiverInfo"] = keyValuePairs(*r, "endpoint.receiverInfo");
-  if (auto* n = e.if_contains("notifierInfo")) out["notifierInfo"] = keyValuePairs(*n, "endpoint.notifierInfo");
+  if (auto* n = e.if_contains("notifierInfo")) {
+    out["notifierInfo"] = keyValuePairs(*n, "endpoint.notifierInfo");
+    for (const auto& p : n->get_array()) {
+      std::string_view key = p.at("key").get_string(), value = p.at("value").get_string();
+      if (key == "MQTT-QoS" && value != "0" && value != "1" && value != "2") bad("notifierInfo MQTT-QoS must be 0, 1 or 2");
+      if (key == "MQTT-Version" && value != "mqtt3.1.1" && value != "mqtt5.0")
+        bad("notifierInfo MQTT-Version must be mqtt3.1.1 or mqtt5.0");
+    }
+  }
   return out;
 }
 
