@@ -218,3 +218,15 @@ def assert_problem(response, status, error_type):
     assert body.get("title"), body
     assert body.get("detail"), body
     return body
+
+
+def delivery_state(broker, subscription_id, status, member=None, timeout=5):
+    """The subscription's notification member once its delivery status is `status` (and
+    `member`, e.g. lastSuccess, is there); waits up to timeout, returns the last state read."""
+    deadline = time.time() + timeout
+    while True:
+        n = requests.get(f"{broker.api}/subscriptions/{subscription_id}").json()["notification"]
+        if (n.get("status") == status and (member is None or member in n)) or time.time() > deadline:
+            return n
+        time.sleep(0.05)
+

@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 import pytest
 import requests
 
-from conftest import CORE, JSON, free_port, link, unique_id
+from conftest import CORE, JSON, delivery_state, free_port, link, unique_id
 
 
 def start_mosquitto(folder, users=None):
@@ -133,8 +133,7 @@ def test_notification_is_published_with_metadata_and_body(broker, mqtt_port, inf
         body = message["body"]
         assert body["type"] == "Notification" and body["subscriptionId"] == sid
         assert body["data"] == [{"id": eid, "type": kind, "temperature": {"type": "Property", "value": 7}}]
-        time.sleep(0.2)
-        n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
+        n = delivery_state(broker, sid, "ok", "lastSuccess")
         assert n["timesSent"] == 1 and n["status"] == "ok"
     finally:
         listener.close()
@@ -144,12 +143,7 @@ def test_unreachable_mqtt_broker_counts_as_failed(broker):
     kind = "M" + unique_id().rsplit("-", 1)[1]
     sid = subscribe(broker, kind, f"mqtt://127.0.0.1:{free_port()}/nowhere")
     create(broker, kind, 1)
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
-        if n.get("status") == "failed":
-            break
-        time.sleep(0.05)
+    n = delivery_state(broker, sid, "failed")
     assert n["status"] == "failed" and n["timesFailed"] == 1
 
 
@@ -170,12 +164,7 @@ def test_credentials_in_the_endpoint_are_used(broker, mosquittos):
         wrong = subscribe(broker, kind, f"mqtt://city:wrong@127.0.0.1:{port}/{kind}")
         eid = create(broker, kind, 3)
         assert listener.next()["body"]["data"][0]["id"] == eid
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            n = requests.get(f"{broker.api}/subscriptions/{wrong}").json()["notification"]
-            if n.get("status") == "failed":
-                break
-            time.sleep(0.05)
+        n = delivery_state(broker, wrong, "failed")
         assert n["status"] == "failed"
         assert requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]["status"] == "ok"
     finally:

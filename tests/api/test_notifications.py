@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from conftest import CORE, JSON, NULL, link, unique_id
+from conftest import CORE, JSON, NULL, delivery_state, link, unique_id
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -220,8 +220,7 @@ def test_delivery_statistics(broker, receiver):
     assert "timesSent" not in requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
     create(broker, unique_id(kind), kind, temperature=1)
     next_notification(receiver, path)
-    time.sleep(0.2)
-    n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
+    n = delivery_state(broker, sid, "ok", "lastSuccess")
     assert n["timesSent"] == 1 and n["status"] == "ok"
     assert n["lastNotification"].endswith("Z") and n["lastSuccess"].endswith("Z")
     assert "lastFailure" not in n and "timesFailed" not in n
@@ -234,12 +233,7 @@ def test_failed_delivery_is_recorded(broker):
     r = requests.post(broker.api + "/subscriptions", json=body, headers=JSON)
     sid = r.headers["Location"].rsplit("/", 1)[1]
     create(broker, unique_id(kind), kind, temperature=1)
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
-        if n.get("status") == "failed":
-            break
-        time.sleep(0.05)
+    n = delivery_state(broker, sid, "failed")
     assert n["status"] == "failed" and n["timesFailed"] == 1 and n["lastFailure"].endswith("Z")
 
 
@@ -362,7 +356,8 @@ def test_statistics_survive_a_restart_and_mqtt_endpoints_count_as_failed(make_br
     mqtt = r.headers["Location"].rsplit("/", 1)[1]
     create(b, unique_id(kind), kind, temperature=1)
     next_notification(receiver, path)
-    time.sleep(0.3)
+    delivery_state(b, sid, "ok", "lastSuccess")
+    delivery_state(b, mqtt, "failed")
     b.stop()
     b.start()
     n = requests.get(f"{b.api}/subscriptions/{sid}").json()["notification"]
