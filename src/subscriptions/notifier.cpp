@@ -10,6 +10,19 @@
 
 namespace allmende::subscriptions {
 
+namespace {
+
+// The endpoint for the log: a password in it (scheme://user:password@host) is not shown.
+std::string redacted(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos || url.find('/', scheme + 3) < at) return url;
+  auto colon = url.find(':', scheme + 3);
+  return colon < at ? url.substr(0, colon + 1) + "***" + url.substr(at) : url;
+}
+
+}  // namespace
+
 Notifier::Notifier(NotifierOptions options, Report report) : options_(options), report_(std::move(report)) {
   options_.lanes = std::max<size_t>(1, options_.lanes);
   for (size_t i = 0; i < options_.lanes; ++i) lanes_.push_back(std::make_unique<Lane>());
@@ -66,7 +79,7 @@ void Notifier::run(Lane& lane) {
       auto res = client.send("POST", url, job.request.body, job.request.headers);
       ok = res.ok && res.status >= 200 && res.status < 300;
       if (!ok)
-        spdlog::info("notification of {} to {} failed: {}", job.subscriptionId, url,
+        spdlog::info("notification of {} to {} failed: {}", job.subscriptionId, redacted(url),
                      res.ok ? "HTTP " + std::to_string(res.status) : res.error);
     } else {
       // MQTT (7.2): the HTTP headers become the message's metadata, the notification its body.
@@ -78,7 +91,7 @@ void Notifier::run(Lane& lane) {
                           job.request.mqttQos, job.request.mqtt5};
       std::string error;
       ok = mqtt.publish(message, error);
-      if (!ok) spdlog::info("notification of {} to {} failed: {}", job.subscriptionId, url, error);
+      if (!ok) spdlog::info("notification of {} to {} failed: {}", job.subscriptionId, redacted(url), error);
     }
     report_(job, ok, ngsi::nowMs());
   }

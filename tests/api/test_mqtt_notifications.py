@@ -166,6 +166,8 @@ def test_credentials_in_the_endpoint_are_used(broker, mosquittos):
         assert listener.next()["body"]["data"][0]["id"] == eid
         n = delivery_state(broker, wrong, "failed")
         assert n["status"] == "failed"
+        log = open(broker.log_path).read()
+        assert f"city:***@127.0.0.1:{port}" in log and "city:wrong@" not in log  # no password in the log
         assert requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]["status"] == "ok"
     finally:
         listener.close()
