@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ngsi/error.h"
 #include "ngsi/syntax.h"
 
 namespace allmende::api {
@@ -13,24 +14,34 @@ EntityMap EntityMapRegistry::create(const std::string& tenant, std::vector<std::
   EntityMap m;
   m.id = ngsi::randomUrn("EntityMap");
   m.expiresAtMs = now + std::clamp<int64_t>(lifetimeMs, 0, kMaxLifetimeMs);
+  if (entityIds.size() > maxEntityIds_)
+    ngsi::fail(ngsi::ErrorType::TooManyResults, "the query selects " + std::to_string(entityIds.size()) +
+                                                    " entities; an EntityMap holds at most " +
+                                                    std::to_string(maxEntityIds_));
   m.entityIds = std::move(entityIds);
   std::lock_guard lock(mutex_);
-  while (maps_.size() >= kMaxMaps && !byCreation_.empty()) {
-    maps_.erase(byCreation_.begin()->second);
-    byCreation_.erase(byCreation_.begin());
-  }
+  while ((maps_.size() >= maxMaps_ || entityIds_ + m.entityIds.size() > maxEntityIds_) && !byCreation_.empty())
+    erase(byCreation_.begin()->second);
+  entityIds_ += m.entityIds.size();
   lastCreated_ = std::max(lastCreated_ + 1, now);
   byCreation_[lastCreated_] = {tenant, m.id};
   maps_[{tenant, m.id}] = m;
   return m;
 }
 
+void EntityMapRegistry::erase(const Key& key) {
+  if (auto it = maps_.find(key); it != maps_.end()) {
+    entityIds_ -= it->second.entityIds.size();
+    maps_.erase(it);
+  }
+  std::erase_if(byCreation_, [&key](const auto& entry) { return entry.second == key; });
+}
+
 EntityMap* EntityMapRegistry::live(const Key& key, int64_t now) {
   auto it = maps_.find(key);
   if (it == maps_.end()) return nullptr;
   if (it->second.expiresAtMs > now) return &it->second;
-  maps_.erase(it);  // an expired map cannot be accessed (5.5.14)
-  std::erase_if(byCreation_, [&key](const auto& entry) { return entry.second == key; });
+  erase(key);  // an expired map cannot be accessed (5.5.14)
   return nullptr;
 }
 
@@ -53,16 +64,16 @@ bool EntityMapRegistry::prune(const std::string& tenant, const std::string& id, 
   std::lock_guard lock(mutex_);
   auto* m = live({tenant, id}, now);
   if (!m) return false;
+  entityIds_ -= m->entityIds.size();
   m->entityIds = std::move(entityIds);
+  entityIds_ += m->entityIds.size();
   return true;
 }
 
 bool EntityMapRegistry::remove(const std::string& tenant, const std::string& id, int64_t now) {
   std::lock_guard lock(mutex_);
   if (!live({tenant, id}, now)) return false;
-  Key key{tenant, id};
-  maps_.erase(key);
-  std::erase_if(byCreation_, [&key](const auto& entry) { return entry.second == key; });
+  erase({tenant, id});
   return true;
 }
 

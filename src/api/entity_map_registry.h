@@ -1,8 +1,9 @@
 // EntityMaps (clause 5.2.39, 5.5.14, 5.14): for a query, which entities it
 // selected and where they live ("@none" = this broker), so that paging through
 // the query later sees the same candidates. Held in memory per tenant for a
-// bounded lifetime (a map that is gone is made again, as 5.7.1.4 says), at
-// most kMaxMaps at once (the oldest give way). Thread-safe.
+// bounded lifetime (a map that is gone is made again, as 5.7.1.4 says), with
+// at most maxMaps maps and maxEntityIds entity ids at once (the oldest maps
+// give way). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +25,12 @@ class EntityMapRegistry {
  public:
   static constexpr int64_t kDefaultLifetimeMs = 60 * 60 * 1000;  // 1 hour
   static constexpr int64_t kMaxLifetimeMs = 24 * 60 * 60 * 1000;  // a day
-  static constexpr size_t kMaxMaps = 10000;
 
-  // A new map of these entities living lifetimeMs (bounded by kMaxLifetimeMs).
+  explicit EntityMapRegistry(size_t maxMaps = 10000, size_t maxEntityIds = 2'000'000)  // ids: about 100 MB
+      : maxMaps_(maxMaps), maxEntityIds_(maxEntityIds) {}
+
+  // A new map of these entities living lifetimeMs (bounded by kMaxLifetimeMs);
+  // TooManyResults if it alone would hold more than maxEntityIds.
   EntityMap create(const std::string& tenant, std::vector<std::string> entityIds, int64_t lifetimeMs, int64_t nowMs);
   // The live map with that id in that tenant.
   std::optional<EntityMap> find(const std::string& tenant, const std::string& id, int64_t nowMs);
@@ -42,7 +46,11 @@ class EntityMapRegistry {
 
   std::mutex mutex_;
   std::map<Key, EntityMap> maps_;
+  void erase(const Key& key);
+
+  const size_t maxMaps_, maxEntityIds_;
   std::map<int64_t, Key> byCreation_;  // creation order (for eviction)
+  size_t entityIds_ = 0;               // held by all maps
   int64_t lastCreated_ = 0;
 };
 
