@@ -233,18 +233,13 @@ json::object renderEntity(const json::object& entity, const jsonld::Context& ctx
   return out;
 }
 
-json::object renderFeature(const json::object& entity, const jsonld::Context& ctx,
-                           const RenderOptions& options, const std::string& geometryProperty) {
-  json::object properties = renderEntity(entity, ctx, options);
-  json::object feature(options.storage);
-  feature[key::id] = entity.at(key::id);
-  feature[key::type] = "Feature";
+json::value featureGeometry(const json::object& entity, const std::string& geometryProperty, int64_t now) {
   json::value geometry = nullptr;
   if (auto* attrs = entity.if_contains(key::attrs); attrs && attrs->is_object()) {
     if (auto* g = attrs->get_object().if_contains(geometryProperty); g && g->is_array()) {
       // The default instance if there is one, else the first.
       for (const auto& inst : g->get_array()) {
-        if (!inst.is_object() || isExpired(inst.get_object(), options.now)) continue;
+        if (!inst.is_object() || isExpired(inst.get_object(), now)) continue;
         auto* v = inst.get_object().if_contains("value");
         if (!v || !looksLikeGeometry(*v)) continue;
         if (geometry.is_null() || datasetIdOf(inst.get_object()).empty()) geometry = *v;
@@ -252,10 +247,23 @@ json::object renderFeature(const json::object& entity, const jsonld::Context& ct
       }
     }
   }
+  return geometry;
+}
+
+json::object asFeature(json::object rendered, json::value geometry, json::storage_ptr storage) {
+  json::object feature(std::move(storage));
+  feature[key::id] = rendered.at(key::id);
+  feature[key::type] = "Feature";
   feature["geometry"] = std::move(geometry);
-  properties.erase(key::id);
-  feature["properties"] = std::move(properties);
+  rendered.erase(key::id);
+  feature["properties"] = std::move(rendered);
   return feature;
+}
+
+json::object renderFeature(const json::object& entity, const jsonld::Context& ctx,
+                           const RenderOptions& options, const std::string& geometryProperty) {
+  return asFeature(renderEntity(entity, ctx, options), featureGeometry(entity, geometryProperty, options.now),
+                   options.storage);
 }
 
 }  // namespace allmende::ngsi

@@ -43,6 +43,13 @@ struct RenderOptions {
 json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,
                           const RenderOptions& options);
 
+// The GeoJSON geometry of an entity's geometryProperty (expanded IRI): its
+// default instance's value, else the first unexpired one's; null when absent.
+json::value featureGeometry(const json::object& entity, const std::string& geometryProperty, int64_t now);
+
+// A rendered entity as a GeoJSON Feature: id, the geometry, the other members under "properties".
+json::object asFeature(json::object rendered, json::value geometry, json::storage_ptr storage = {});
+
 // A GeoJSON Feature: geometry from geometryProperty (expanded IRI; null when
 // absent), the rendered entity's members under "properties".
 json::object renderFeature(const json::object& entity, const jsonld::Context& ctx,

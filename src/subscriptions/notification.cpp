@@ -102,9 +102,8 @@ bool isEntityMember(std::string_view name) {
          name == "deletedAt" || name == "expiresAt" || name == "@context";
 }
 
-}  // namespace
-
-json::object renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
+// The entity of a change as the shape asks, deleted attributes and instances as nulls.
+json::object renderEntityChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
   ngsi::RenderOptions options;
   options.format = shape.format == "concise" ? ngsi::Format::Concise
                    : keyValues(shape)        ? ngsi::Format::Simplified
@@ -197,6 +196,16 @@ json::object renderChange(const NotificationShape& shape, const store::Store::Ch
   return out;
 }
 
+}  // namespace
+
+json::object renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
+  auto rendered = renderEntityChange(shape, change, now);
+  if (shape.accept != "application/geo+json") return rendered;
+  const auto& state = change.after ? *change.after : *change.before;
+  auto geometry = change.after ? ngsi::featureGeometry(state, shape.ctx->expand("location"), now) : json::value();
+  return ngsi::asFeature(std::move(rendered), std::move(geometry));
+}
+
 NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, json::value contextValue,
                                const jsonld::Context& subscriptionCtx) {
   NotificationShape shape;
@@ -248,11 +257,17 @@ NotificationRequest buildNotification(const NotificationShape& shape, std::strin
   req.url = shape.endpoint;
   req.mqttQos = shape.mqttQos;
   req.mqtt5 = shape.mqtt5;
-  bool ld = shape.accept == "application/ld+json";
-  if (ld) {
+  json::value payload;
+  if (shape.accept == "application/geo+json") {
+    // One FeatureCollection carries the entities (as Features) and the @context.
+    payload = json::object{{"type", "FeatureCollection"}, {"features", std::move(data)}, {"@context", shape.contextValue}};
+    req.headers.emplace_back("Content-Type", "application/geo+json");
+  } else if (shape.accept == "application/ld+json") {
     for (auto& d : data) d.get_object()["@context"] = shape.contextValue;
+    payload = std::move(data);
     req.headers.emplace_back("Content-Type", "application/ld+json");
   } else {
+    payload = std::move(data);
     const auto& c = shape.contextValue;
     std::string url = c.is_string() ? std::string(c.get_string())
                       : c.is_array() && c.get_array().size() == 1 && c.get_array()[0].is_string()
@@ -267,7 +282,7 @@ NotificationRequest buildNotification(const NotificationShape& shape, std::strin
   body["type"] = "Notification";
   body["subscriptionId"] = subscriptionId;
   body["notifiedAt"] = ngsi::formatDateTime(now);
-  body["data"] = std::move(data);
+  body["data"] = std::move(payload);
   req.body = json::serialize(body);
   return req;
 }

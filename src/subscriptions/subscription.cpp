@@ -50,11 +50,10 @@ json::array compactedNames(const json::array& names, const jsonld::Context& ctx)
 
 bool isPositiveNumber(const json::value& v) { return v.is_number() && v.to_number<double>() > 0; }
 
-int64_t futureDateTime(const json::value& v, int64_t now) {
+void checkFutureDateTime(const json::value& v, int64_t now) {
   auto at = v.is_string() ? ngsi::parseDateTime(v.get_string()) : std::nullopt;
   if (!at) bad("expiresAt must be a DateTime (e.g. 2030-01-01T00:00:00Z)");
   if (*at <= now) bad("expiresAt lies in the past");
-  return *at;
 }
 
 json::array keyValuePairs(const json::value& v, std::string_view member) {
@@ -199,7 +198,7 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
     return v;
   }
   if (name == "expiresAt") {
-    futureDateTime(v, now);
+    checkFutureDateTime(v, now);
     return v;
   }
   if (name == "datasetId") {

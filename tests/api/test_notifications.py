@@ -474,3 +474,21 @@ def test_connections_to_an_endpoint_are_kept_and_renewed(broker):
         assert n["timesSent"] == 6 and "timesFailed" not in n
     finally:
         server.shutdown()
+
+
+def test_geo_json_endpoint_gets_a_feature_collection(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, notification={"endpoint": {"accept": "application/geo+json"}})
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entities", headers=JSON, json={
+        "id": eid, "type": kind, "temperature": {"type": "Property", "value": 4},
+        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [13.4, 52.5]}}})
+    assert r.status_code == 201
+    headers, n = next_notification(receiver, path)
+    assert headers["Content-Type"] == "application/geo+json"
+    collection = n["data"]
+    assert collection["type"] == "FeatureCollection" and collection["@context"] == CORE
+    feature = collection["features"][0]
+    assert feature["id"] == eid and feature["type"] == "Feature"
+    assert feature["geometry"] == {"type": "Point", "coordinates": [13.4, 52.5]}
+    assert feature["properties"]["temperature"] == {"type": "Property", "value": 4}
