@@ -109,8 +109,8 @@ Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx) {
     m.triggers = 0;
     for (const auto& name : t->get_array()) m.triggers |= triggerBit(name.get_string());
   }
-  if (auto* q = d.if_contains("q")) m.q = query::parseQ(q->get_string(), ctx);
-  if (auto* q = d.if_contains("scopeQ")) m.scopeQ = query::parseScopeQ(q->get_string());
+  if (auto* q = d.if_contains("q")) m.q = query::parseQ(queryText(q->get_string()), ctx);
+  if (auto* q = d.if_contains("scopeQ")) m.scopeQ = query::parseScopeQ(queryText(q->get_string()));
   if (auto* g = d.if_contains("geoQ")) m.geo = query::parseGeoQ(*g, ctx);
   if (auto* a = d.if_contains("isActive")) m.active = a->get_bool();
   if (auto* e = d.if_contains("expiresAt")) m.expiresAtMs = ngsi::parseDateTime(e->get_string()).value_or(0);

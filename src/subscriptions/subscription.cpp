@@ -184,9 +184,9 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
   if (name == "q" || name == "scopeQ" || name == "csf") {
     if (!v.is_string()) bad(std::string(name) + " must be a string");
     if (name == "scopeQ")
-      query::parseScopeQ(v.get_string());
+      query::parseScopeQ(queryText(v.get_string()));
     else
-      query::parseQ(v.get_string(), ctx);
+      query::parseQ(queryText(v.get_string()), ctx);
     return v;
   }
   if (name == "geoQ") {
@@ -230,6 +230,22 @@ void checkWhole(const json::object& doc) {
 }
 
 }  // namespace
+
+std::string queryText(std::string_view member) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < member.size(); ++i) {
+    if (member[i] == '%' && i + 2 < member.size() && hex(member[i + 1]) >= 0 && hex(member[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(member[i + 1]) * 16 + hex(member[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(member[i]);
+    }
+  }
+  return out;
+}
 
 std::string mapTypeNames(std::string_view expression, const std::function<std::string(std::string_view)>& fn) {
   std::string out;

@@ -59,6 +59,11 @@ json::object renderSubscription(const Subscription& s, const jsonld::Context& ct
 std::string serializeSubscription(const Subscription& s);
 Subscription parseStoredSubscription(std::string_view id, std::string_view document);
 
+// The query text of a q, scopeQ or csf member, percent-decoded as in a query
+// string ("name==%22a%20b%22" is name=="a b"); a '%' not followed by two hex
+// digits stays as it is.
+std::string queryText(std::string_view member);
+
 // Rewrites each name of a type expression ("A,B", "(A;B)|C") with fn.
 std::string mapTypeNames(std::string_view expression, const std::function<std::string(std::string_view)>& fn);
 

@@ -124,6 +124,16 @@ def test_watched_attributes_and_q_decide(broker, receiver):
     no_notification(receiver, path)
 
 
+def test_a_percent_encoded_q_is_decoded(broker, receiver):
+    kind = kind_name()
+    _, path = subscribe(broker, receiver, kind, q="name==%22Eiffel%20Tower%22")
+    eid = unique_id(kind)
+    create(broker, unique_id(kind), kind, name="Tour Eiffel")
+    create(broker, eid, kind, name="Eiffel Tower")
+    assert next_notification(receiver, path)[1]["data"][0]["id"] == eid
+    no_notification(receiver, path)
+
+
 def test_other_types_and_paused_subscriptions_are_not_notified(broker, receiver):
     kind = kind_name()
     sid, path = subscribe(broker, receiver, kind, isActive=False)

@@ -45,6 +45,12 @@ TEST(Subscription, TypeExpressionNamesAreRewrittenInPlace) {
   EXPECT_EQ(mapTypeNames("Room", upper), "<Room>");
 }
 
+TEST(Subscription, QueryTextIsPercentDecoded) {
+  EXPECT_EQ(queryText("name==%22Eiffel%20Tower%22"), "name==\"Eiffel Tower\"");
+  EXPECT_EQ(queryText("a==100%"), "a==100%");
+  EXPECT_EQ(queryText("a==%zz;b==%4"), "a==%zz;b==%4");
+}
+
 TEST(Subscription, StoredFormExpandsTermsAndRoundTrips) {
   auto s = make(R"({"id":"urn:s1","type":"Subscription","entities":[{"type":"Room"}],
     "watchedAttributes":["temperature"],"notification":{"attributes":["humidity"],"endpoint":{"uri":"http://h/n"}}})");
