@@ -1,13 +1,10 @@
-// Joins follow the Relationship objects of an entity (and, below it, of the
-// linked entities) up to joinLevel, reading each target once; targets that
-// do not exist (or expired), or that containedBy names, are left as plain
-// relationships.
+// The join, joinLevel and containedBy parameters, checked; the joining itself
+// is ngsi/linked_render.h, reading linked entities from the request's tenant.
 #include "api/linked_entities.h"
 
 #include <set>
 
 #include "api/entity_access.h"
-#include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
@@ -58,75 +55,10 @@ Join joinParams(const Call& call, const ngsi::RenderOptions& options) {
   return join;
 }
 
-namespace {
-
-struct Joiner {
-  Call& call;
-  const Join& join;
-  std::set<std::string> flatSeen;
-  json::array flat;
-
-  std::optional<json::object> target(std::string_view id) {
-    if (join.containedBy.contains(std::string(id))) return std::nullopt;  // the caller has it already
-    auto e = call.services.store.getEntity(call.tenant(), id);
-    if (!e || ngsi::isExpired(*e, ngsi::nowMs())) return std::nullopt;
-    return e;
-  }
-
-  // Renders entity with its projection; relationships below `level` get their targets.
-  json::object render(const json::object& entity, int level, const ngsi::RenderOptions& options) {
-    auto out = ngsi::renderEntity(entity, call.context(), options);
-    if (level >= join.level) return out;
-    const auto& attrs = entity.at(ngsi::key::attrs).get_object();
-    for (const auto& [iri, instances] : attrs) {
-      std::string name = call.context().compact(iri);
-      if (!out.contains(name)) continue;
-      for (const auto& inst : instances.get_array()) {
-        const auto& obj = inst.get_object();
-        if (ngsi::kindOf(obj) != ngsi::AttributeKind::Relationship) continue;
-        auto* object = obj.if_contains("object");
-        if (!object || !object->is_string()) continue;
-        auto linked = target(object->get_string());
-        if (!linked) continue;
-        // The linked entity gets the projection given for this relationship, if any.
-        ngsi::RenderOptions sub = options;
-        sub.pick = options.pick && options.pick->linked.contains(name)
-                       ? std::optional(options.pick->linked.at(name)) : std::nullopt;
-        sub.omit = options.omit && options.omit->linked.contains(name)
-                       ? std::optional(options.omit->linked.at(name)) : std::nullopt;
-        if (join.kind == Join::Kind::Flat) {
-          if (flatSeen.insert(std::string(object->get_string())).second) {
-            flat.push_back(json::value());  // placeholder keeps the order parent-first
-            size_t at = flat.size() - 1;
-            flat[at] = render(*linked, level + 1, sub);
-          }
-          continue;
-        }
-        auto rendered = render(*linked, level + 1, sub);
-        auto& slot = out[name];
-        if (options.format == ngsi::Format::Simplified)
-          slot = std::move(rendered);
-        else if (slot.is_object())
-          slot.get_object()["entity"] = std::move(rendered);
-        break;  // one instance of a multi-instance relationship is joined
-      }
-    }
-    return out;
-  }
-};
-
-}  // namespace
-
 json::value renderJoined(Call& call, const json::object& entity, const ngsi::RenderOptions& options,
                          const Join& join) {
-  Joiner joiner{call, join, {}, {}};
-  if (join.kind == Join::Kind::None) return ngsi::renderEntity(entity, call.context(), options);
-  if (join.kind == Join::Kind::Inline) return joiner.render(entity, 0, options);
-  joiner.flatSeen.insert(std::string(entity.at(ngsi::key::id).get_string()));
-  joiner.flat.push_back(json::value());
-  joiner.flat[0] = joiner.render(entity, 0, options);
-  if (joiner.flat.size() == 1) return std::move(joiner.flat[0]);  // nothing linked: the entity alone
-  return std::move(joiner.flat);
+  ngsi::EntityReader read = [&call](std::string_view id) { return call.services.store.getEntity(call.tenant(), id); };
+  return ngsi::renderJoined(entity, call.context(), options, join, read);
 }
 
 }  // namespace allmende::api

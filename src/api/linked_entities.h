@@ -1,9 +1,8 @@
-// Linked entity retrieval (clause 4.5.23, v1.8+): join=inline puts the entity a
-// Relationship points to into the Relationship ("entity" member; in the
-// simplified form it replaces the object id), join=flat returns the entity and
-// its linked entities as an array. joinLevel bounds the depth (default 1);
-// containedBy names entities the caller has already retrieved while walking the
-// graph (a federated broker passes it on), which are then not joined again.
+// Linked entity retrieval on retrieve and query (clause 4.5.23, v1.8+): the
+// join, joinLevel and containedBy parameters (containedBy names entities the
+// caller has already retrieved while walking the graph, which are then not
+// joined again), and rendering with the request's tenant and @context
+// (ngsi/linked_render.h).
 #pragma once
 
 #include <set>
@@ -12,15 +11,12 @@
 #include <boost/json.hpp>
 
 #include "api/call.h"
+#include "ngsi/linked_render.h"
 #include "ngsi/render.h"
 
 namespace allmende::api {
 
-struct Join {
-  enum class Kind { None, Inline, Flat } kind = Kind::None;
-  int level = 1;
-  std::set<std::string> containedBy;
-};
+using ngsi::Join;
 
 // From the join, joinLevel and containedBy parameters; BadRequestData when malformed, or when
 // the pick/omit of options reaches into linked entities without (or beyond) the join.

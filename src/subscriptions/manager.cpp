@@ -196,9 +196,13 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
     }
   }
   for (const auto& [id, compiled] : due) {
-    json::array data{renderChange(compiled->shape, change, now)};
+    auto data = renderChange(compiled->shape, change, now, reader(tenant));
     notifier_->send({std::string(tenant), id, buildNotification(compiled->shape, id, std::move(data), now)});
   }
+}
+
+ngsi::EntityReader Manager::reader(std::string_view tenant) const {
+  return [this, tenant = std::string(tenant)](std::string_view id) { return store_.getEntity(tenant, id); };
 }
 
 void Manager::countSent(Entry& e, int64_t now) {
@@ -242,7 +246,7 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   q.limit = kMaxPeriodicEntities;
   json::array data;
   for (const auto& e : store_.queryEntities(tenant, q).entities)
-    data.push_back(renderChange(compiled.shape, {std::nullopt, e, false}, now));
+    for (auto& d : renderChange(compiled.shape, {std::nullopt, e, false}, now, reader(tenant))) data.push_back(std::move(d));
   notifier_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data), now)});
 }
 

@@ -102,8 +102,10 @@ bool isEntityMember(std::string_view name) {
          name == "deletedAt" || name == "expiresAt" || name == "@context";
 }
 
-// The entity of a change as the shape asks, deleted attributes and instances as nulls.
-json::object renderEntityChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
+// The entity of a change as the shape asks, deleted attributes and instances as
+// nulls; with join=flat, the entities it links to are added to `linked`.
+json::object renderEntityChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now,
+                                const ngsi::EntityReader& read, json::array& linked) {
   ngsi::RenderOptions options;
   options.format = shape.format == "concise" ? ngsi::Format::Concise
                    : keyValues(shape)        ? ngsi::Format::Simplified
@@ -148,7 +150,13 @@ json::object renderEntityChange(const NotificationShape& shape, const store::Sto
         out[ctx.compact(w)] = nullInstance(shape, instances->get_array()[0].get_object(), now);
     return out;
   }
-  auto out = ngsi::renderEntity(*change.after, ctx, options);
+  auto joined = ngsi::renderJoined(*change.after, ctx, options, shape.join, read);
+  if (joined.is_array()) {  // flat: the entity first, then what it links to
+    auto& all = joined.get_array();
+    for (size_t i = 1; i < all.size(); ++i) linked.push_back(std::move(all[i]));
+    joined = std::move(all[0]);
+  }
+  auto out = std::move(joined.get_object());
   if (change.before) {
     const auto& before = change.before->at(ngsi::key::attrs).get_object();
     const auto& after = change.after->at(ngsi::key::attrs).get_object();
@@ -198,12 +206,19 @@ json::object renderEntityChange(const NotificationShape& shape, const store::Sto
 
 }  // namespace
 
-json::object renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now) {
-  auto rendered = renderEntityChange(shape, change, now);
-  if (shape.accept != "application/geo+json") return rendered;
-  const auto& state = change.after ? *change.after : *change.before;
-  auto geometry = change.after ? ngsi::featureGeometry(state, shape.ctx->expand("location"), now) : json::value();
-  return ngsi::asFeature(std::move(rendered), std::move(geometry));
+json::array renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t now,
+                         const ngsi::EntityReader& read) {
+  json::array linked;
+  auto rendered = renderEntityChange(shape, change, now, read, linked);
+  json::array out;
+  if (shape.accept != "application/geo+json") {
+    out.push_back(std::move(rendered));
+  } else {
+    auto geometry = change.after ? ngsi::featureGeometry(*change.after, shape.ctx->expand("location"), now) : json::value();
+    out.push_back(ngsi::asFeature(std::move(rendered), std::move(geometry)));
+  }
+  for (auto& l : linked) out.push_back(std::move(l));
+  return out;
 }
 
 NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, json::value contextValue,
@@ -227,6 +242,11 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, js
   if (auto* f = n.if_contains("format")) shape.format = std::string(f->get_string());
   if (auto* b = n.if_contains("sysAttrs")) shape.sysAttrs = b->get_bool();
   if (auto* b = n.if_contains("showChanges")) shape.showChanges = b->get_bool();
+  if (auto* j = n.if_contains("join"))
+    shape.join.kind = j->get_string() == "flat"     ? ngsi::Join::Kind::Flat
+                      : j->get_string() == "inline" ? ngsi::Join::Kind::Inline
+                                                    : ngsi::Join::Kind::None;
+  if (auto* l = n.if_contains("joinLevel")) shape.join.level = static_cast<int>(l->get_int64());
   if (auto* a = n.if_contains("attributes")) {
     shape.attributes.emplace();
     for (const auto& v : a->get_array()) shape.attributes->insert(std::string(v.get_string()));

@@ -1,6 +1,6 @@
 // The notification for one entity change (clause 5.3.1 Notification): which
 // request goes to the endpoint, in the representation the subscription asks
-// for (format, attributes, pick, omit, sysAttrs, datasetId, lang; application/json with a
+// for (format, attributes, pick, omit, join, sysAttrs, datasetId, lang; application/json with a
 // Link header or application/ld+json with @context per entity). Deleted
 // attributes appear with the NGSI-LD null; a deleted entity as id, type and
 // deletedAt. With showChanges, changed attributes carry their previous value.
@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include "jsonld/context.h"
+#include "ngsi/linked_render.h"
 #include "ngsi/render.h"
 #include "store/store.h"
 #include "subscriptions/subscription.h"
@@ -34,6 +35,7 @@ struct NotificationShape {
   std::string format = "normalized";
   bool sysAttrs = false;
   bool showChanges = false;  // previousValue (previousObject, ...) on changed attributes
+  ngsi::Join join;           // join, joinLevel: linked entities inline or listed (flat)
   std::optional<std::set<std::string>> attributes;  // expanded IRIs
   std::optional<ngsi::Projection> pick, omit;       // names compacted with ctx
   std::optional<std::set<std::string>> datasetIds;
@@ -55,8 +57,11 @@ struct NotificationRequest {
   bool mqtt5 = false;
 };
 
-// One entity of the notification's data: the changed entity as the shape asks.
-boost::json::object renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t nowMs);
+// The notification's data for one change: the changed entity as the shape asks
+// (a Feature for geo+json), and with join=flat the entities it links to
+// (read through `read`).
+boost::json::array renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t nowMs,
+                                const ngsi::EntityReader& read);
 
 NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
                                       boost::json::array data, int64_t nowMs);

@@ -502,3 +502,23 @@ def test_geo_json_endpoint_gets_a_feature_collection(broker, receiver):
     assert feature["id"] == eid and feature["type"] == "Feature"
     assert feature["geometry"] == {"type": "Point", "coordinates": [13.4, 52.5]}
     assert feature["properties"]["temperature"] == {"type": "Property", "value": 4}
+
+
+@pytest.mark.parametrize("join", ["inline", "flat"])
+def test_join_brings_the_linked_entity(broker, receiver, join):
+    kind = kind_name()
+    city = unique_id("City")
+    create(broker, city, "City", population=100)
+    _, path = subscribe(broker, receiver, kind, notification={"join": join, "joinLevel": 1})
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entities", headers=JSON, json={
+        "id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}})
+    assert r.status_code == 201
+    _, n = next_notification(receiver, path)
+    linked = {"id": city, "type": "City", "population": {"type": "Property", "value": 100}}
+    if join == "inline":
+        assert n["data"] == [{"id": eid, "type": kind,
+                              "locatedAt": {"type": "Relationship", "object": city, "entity": linked}}]
+    else:
+        assert n["data"] == [{"id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}},
+                             linked]
