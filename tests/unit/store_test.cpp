@@ -156,3 +156,33 @@ TEST(Store, QueriesSeeTheIndexesAfterReopen) {
   ASSERT_EQ(page.entities.size(), 1u);
   EXPECT_EQ(page.entities[0].at("id").as_string(), "urn:a");
 }
+
+TEST(Store, ATypeEveryEntityHasStillSelectsAndOtherTypesNarrow) {
+  TempDir dir;
+  auto s = open(dir);
+  auto entity = [](const std::string& id, const std::string& types, double lon) {
+    return json::parse(R"({"id":")" + id + R"(","type":)" + types + R"(,"attrs":{
+        "urn:loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" +
+                       std::to_string(lon) + R"(,52.5]}}]}})")
+        .as_object();
+  };
+  modify(*s, "", "urn:a", put(entity("urn:a", R"(["urn:T"])", 13.40)));
+  modify(*s, "", "urn:b", put(entity("urn:b", R"(["urn:T","urn:U"])", 13.41)));
+  modify(*s, "", "urn:c", put(entity("urn:c", R"(["urn:T"])", 13.42)));
+  auto ids = [&](std::vector<std::vector<std::string>> types, bool geo) {
+    store::EntityQuery q;
+    q.types = std::move(types);
+    if (geo) {
+      q.geoProperty = "urn:loc";
+      q.geoBox = query::GeoBox{13.405, 52.4, 13.43, 52.6};
+    }
+    std::vector<std::string> out;
+    for (const auto& e : s->queryEntities("", q).entities) out.emplace_back(e.at("id").as_string());
+    return out;
+  };
+  EXPECT_EQ(ids({{"urn:T"}}, false), (std::vector<std::string>{"urn:a", "urn:b", "urn:c"}));
+  EXPECT_EQ(ids({{"urn:T"}}, true), (std::vector<std::string>{"urn:b", "urn:c"}));
+  EXPECT_EQ(ids({{"urn:U"}}, true), (std::vector<std::string>{"urn:b"}));
+  EXPECT_EQ(ids({{"urn:T", "urn:U"}}, false), (std::vector<std::string>{"urn:b"}));
+  EXPECT_EQ(ids({{"urn:X"}}, false), (std::vector<std::string>{}));
+}

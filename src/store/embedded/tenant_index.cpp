@@ -244,7 +244,14 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
                                    const std::function<bool(const std::string&)>& visit) const {
   bool geo = q.geoProperty && q.geoBox;
   auto numbers = numberChecks(q.numberRanges);  // the value maps, looked up once per query
-  if (!q.ids && !q.types && !q.anyAttrs && !geo) {
+  // A type selection that every entity meets (a group of types all entities have) narrows nothing.
+  bool types = q.types && !std::any_of(q.types->begin(), q.types->end(), [this](const auto& group) {
+    return std::all_of(group.begin(), group.end(), [this](const std::string& t) {
+      auto it = byType_.find(t);
+      return it != byType_.end() && it->second.size() == ids_.size();
+    });
+  });
+  if (!q.ids && !types && !q.anyAttrs && !geo) {
     for (const auto& entry : ids_)
       if (numbersMayMatch(&entry, numbers) && !visit(entry.first)) return;
     return;
@@ -253,7 +260,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   enum Kind { Ids, Types, Attrs, Geo };
   std::vector<std::pair<Kind, Source>> sources;
   if (q.ids) sources.emplace_back(Ids, idSource(*q.ids));
-  if (q.types) sources.emplace_back(Types, typeSource(*q.types));
+  if (types) sources.emplace_back(Types, typeSource(*q.types));
   if (q.anyAttrs) sources.emplace_back(Attrs, attrSource(*q.anyAttrs));
   if (geo) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter));
   auto walked = std::min_element(sources.begin(), sources.end(), [this](const auto& a, const auto& b) {
