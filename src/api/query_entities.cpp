@@ -63,12 +63,15 @@ http::Response answer(Call& call, Selection selection) {
   if (more) page.entities.pop_back();
 
   const auto& ctx = call.context();
-  json::value body;
+  json::value body(&arena);  // in the arena too: moving the page into it must not copy it
   if (media == MediaType::GeoJson) {
     std::string geometry = ctx.expand(call.req.param("geometryProperty").value_or("location"));
     json::array features(&arena);
     for (const auto& e : page.entities) features.push_back(ngsi::renderFeature(e, ctx, options, geometry));
-    body = json::object{{"type", "FeatureCollection"}, {"features", std::move(features)}};
+    json::object collection(&arena);
+    collection["type"] = "FeatureCollection";
+    collection["features"] = std::move(features);
+    body = std::move(collection);
   } else {
     auto join = joinParams(call, options);
     json::array entities(&arena);
