@@ -6,6 +6,7 @@
 #include <functional>
 #include <numbers>
 #include <random>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -542,6 +543,35 @@ TEST(Geo, CandidateBoxHoldsEveryNearMatch) {
     }
     EXPECT_GT(matched, 200) << c.lon << "," << c.lat;
     EXPECT_LT(matched, 3600) << c.lon << "," << c.lat;
+  }
+}
+
+TEST(Geo, BoxFilterAgreesWithTheExactNearCheckForPoints) {
+  // The near filter decides points from the index alone (a flat-earth estimate
+  // where it is safe, haversine otherwise): it must agree with the exact check.
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  for (auto [lon, lat, metres] : {std::tuple{13.4, 52.5, 500.0}, std::tuple{0.0, 0.0, 2000.0},
+                                  std::tuple{20.0, 80.0, 500.0}, std::tuple{179.999, -33.0, 800.0},
+                                  std::tuple{-70.0, -88.0, 300.0}, std::tuple{5.0, 45.0, 90000.0}}) {
+    auto q = query("near;maxDistance==" + std::to_string(metres), "Point",
+                   "[" + std::to_string(lon) + "," + std::to_string(lat) + "]");
+    auto keep = boxFilter(q);
+    ASSERT_TRUE(keep);
+    double rDeg = metres / kR * 180 / std::numbers::pi;
+    int inside = 0, outside = 0;
+    for (int i = 0; i < 3000; ++i) {
+      double plat = std::clamp(lat + unit(rng) * 2 * rDeg, -90.0, 90.0);
+      double plon = lon + unit(rng) * std::min(170.0, 2 * rDeg / std::cos(rad(std::min(89.0, std::abs(plat)))));
+      plon = plon > 180 ? plon - 360 : plon < -180 ? plon + 360 : plon;
+      double d = haversine(lon, lat, plon, plat);
+      if (std::abs(d - metres) < 0.01) continue;  // rounding may decide either way
+      bool exact = geoMatches(q, json::parse(point(plon, plat)));
+      EXPECT_EQ(keep(GeoBox{plon, plat, plon, plat}), exact) << lon << "," << lat << " -> " << plon << "," << plat;
+      (exact ? inside : outside)++;
+    }
+    EXPECT_GT(inside, 300);
+    EXPECT_GT(outside, 300);
   }
 }
 
