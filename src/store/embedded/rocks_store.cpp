@@ -222,16 +222,50 @@ class RocksStore final : public Store {
         if (auto entity = load(keyed[i].second)) page.entities.push_back(std::move(*entity));
       return page;
     }
+    // Candidates are read in batches (one RocksDB MultiGet each), as many at a
+    // time as the page may still need (64 when everything is counted).
     size_t matched = 0;
-    it->second.forEachCandidate(q, [&](const std::string& id) {
-      if (matched < q.offset || page.entities.size() >= q.limit) {  // only counted
-        visitParsed(id, [&](const Entity& entity) { matched += !q.predicate || q.predicate(entity); });
-      } else if (auto entity = load(id); entity && (!q.predicate || q.predicate(*entity))) {
+    std::vector<const std::string*> batch;
+    std::vector<std::string> keys;
+    std::vector<rocksdb::Slice> slices;
+    std::vector<rocksdb::PinnableSlice> values;
+    std::vector<rocksdb::Status> statuses;
+    auto full = [&] { return page.entities.size() >= q.limit; };
+    auto flush = [&] {
+      size_t n = batch.size();
+      if (n == 0) return;
+      keys.resize(n);
+      slices.resize(n);
+      for (size_t i = 0; i < n; ++i) slices[i] = keys[i].assign(prefix).append(*batch[i]);
+      values = std::vector<rocksdb::PinnableSlice>(n);
+      statuses.assign(n, rocksdb::Status());
+      db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, slices.data(), values.data(),
+                    statuses.data(), true);
+      for (size_t i = 0; i < n && (q.count || !full()); ++i) {
+        if (!statuses[i].ok()) continue;
+        std::string_view text(values[i].data(), values[i].size());
+        if (matched < q.offset || full()) {  // only counted
+          alignas(std::max_align_t) unsigned char buffer[65536];
+          boost::json::monotonic_resource arena(buffer, sizeof buffer);
+          auto parsed = boost::json::parse(text, &arena);
+          matched += !q.predicate || q.predicate(parsed.as_object());
+          continue;
+        }
+        auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(text.size() * 3);
+        auto parsed = boost::json::parse(text, std::move(arena));
+        if (q.predicate && !q.predicate(parsed.as_object())) continue;
         ++matched;
-        page.entities.push_back(std::move(*entity));
+        page.entities.push_back(std::move(parsed.as_object()));
       }
-      return q.count || page.entities.size() < q.limit;
+      batch.clear();
+    };
+    it->second.forEachCandidate(q, [&](const std::string& id) {
+      batch.push_back(&id);
+      size_t wanted = q.count ? 64 : (q.offset > matched ? q.offset - matched : 0) + q.limit - page.entities.size();
+      if (batch.size() >= std::clamp<size_t>(wanted, 1, 64)) flush();
+      return q.count || !full();
     });
+    flush();
     page.total = matched;
     return page;
   }
