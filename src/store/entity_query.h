@@ -8,10 +8,12 @@
 
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 #include "query/geo.h"
@@ -53,6 +55,9 @@ struct EntityQuery {
 };
 
 struct EntityPage {
+  // The memory the entities live in (freed at once with the page; declared
+  // first, so that it outlives the entities).
+  std::vector<std::unique_ptr<boost::json::monotonic_resource>> arenas;
   std::vector<boost::json::object> entities;
   size_t total = 0;  // all matches, when EntityQuery::count
 };

@@ -187,10 +187,9 @@ class RocksStore final : public Store {
     if (it == tenants_.end()) return page;
     std::string prefix = entityPrefix(tenant);
     std::string key, value;
-    // Sort keys are read from candidates parsed into an arena on the stack (a
+    // Sort keys and counted candidates are parsed into an arena on the stack (a
     // fresh one per candidate: Boost 1.81's monotonic_resource cannot be reused
-    // after release()). An entity that may be returned gets an arena of its own,
-    // sized for it, which it keeps when it joins the page (no copy).
+    // after release()).
     auto visitParsed = [&](const std::string& id, const std::function<void(const Entity&)>& use) {
       key.assign(prefix).append(id);
       if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok()) return;
@@ -199,12 +198,15 @@ class RocksStore final : public Store {
       auto parsed = boost::json::parse(value, &arena);
       use(parsed.as_object());
     };
-    auto load = [&](const std::string& id) -> std::optional<Entity> {
-      key.assign(prefix).append(id);
-      if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok()) return std::nullopt;
-      auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(value.size() * 3);
-      auto parsed = boost::json::parse(value, std::move(arena));
-      return std::move(parsed.as_object());
+    // An entity that may be returned is parsed into an arena of the page (its
+    // memory is freed at once with the page; dropped again if it is not kept).
+    auto parseIntoPage = [&](std::string_view text) -> Entity& {
+      auto& arena = page.arenas.emplace_back(std::make_unique<boost::json::monotonic_resource>(text.size() * 3));
+      return page.entities.emplace_back(std::move(boost::json::parse(text, arena.get()).as_object()));
+    };
+    auto dropLast = [&] {
+      page.entities.pop_back();
+      page.arenas.pop_back();
     };
     if (q.ordering) {
       // Every match's sort key first; then only the page's entities are read again.
@@ -218,8 +220,10 @@ class RocksStore final : public Store {
       std::stable_sort(keyed.begin(), keyed.end(),
                        [&q](const auto& a, const auto& b) { return q.ordering->less(a.first, b.first); });
       page.total = keyed.size();
-      for (size_t i = q.offset; i < keyed.size() && page.entities.size() < q.limit; ++i)
-        if (auto entity = load(keyed[i].second)) page.entities.push_back(std::move(*entity));
+      for (size_t i = q.offset; i < keyed.size() && page.entities.size() < q.limit; ++i) {
+        key.assign(prefix).append(keyed[i].second);
+        if (db_->Get(rocksdb::ReadOptions(), key, &value).ok()) parseIntoPage(value);
+      }
       return page;
     }
     // Candidates are read in batches (one RocksDB MultiGet each), as many at a
@@ -251,11 +255,12 @@ class RocksStore final : public Store {
           matched += !q.predicate || q.predicate(parsed.as_object());
           continue;
         }
-        auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(text.size() * 3);
-        auto parsed = boost::json::parse(text, std::move(arena));
-        if (q.predicate && !q.predicate(parsed.as_object())) continue;
+        const auto& entity = parseIntoPage(text);
+        if (q.predicate && !q.predicate(entity)) {
+          dropLast();
+          continue;
+        }
         ++matched;
-        page.entities.push_back(std::move(parsed.as_object()));
       }
       batch.clear();
     };
