@@ -59,7 +59,8 @@ http::Response retrieveEntity(Call& call) {
                     "datasetId", "local", "join", "joinLevel", "containedBy", "entityMap", "entityMapLifetime"});
   auto id = entityIdParam(call);
   auto mapUse = entityMapUse(call);
-  boost::json::monotonic_resource arena(16 * 1024);  // the rendering, freed with the request
+  alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);  // the rendering, freed with the request
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
   options.storage = &arena;

@@ -25,7 +25,8 @@ namespace {
 
 http::Response answer(Call& call, Selection selection) {
   // The rendering lives in one arena freed with the request.
-  boost::json::monotonic_resource arena(64 * 1024);
+  alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];  // a typical page needs no heap at all
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
   options.storage = &arena;
