@@ -20,8 +20,10 @@ EntityMap EntityMapRegistry::create(const std::string& tenant, std::vector<std::
                                                     std::to_string(maxEntityIds_));
   m.entityIds = std::move(entityIds);
   std::lock_guard lock(mutex_);
-  while ((maps_.size() >= maxMaps_ || entityIds_ + m.entityIds.size() > maxEntityIds_) && !byCreation_.empty())
-    erase(byCreation_.begin()->second);
+  while ((maps_.size() >= maxMaps_ || entityIds_ + m.entityIds.size() > maxEntityIds_) && !byCreation_.empty()) {
+    Key oldest = byCreation_.begin()->second;  // a copy: erase() removes the node it lives in
+    erase(oldest);
+  }
   entityIds_ += m.entityIds.size();
   lastCreated_ = std::max(lastCreated_ + 1, now);
   byCreation_[lastCreated_] = {tenant, m.id};
