@@ -94,15 +94,9 @@ http::Response createForQuery(Call& call) {
   call.requireTenant();
   auto& q = selection.query;
   std::vector<std::string> matched;
-  auto predicate = std::move(q.predicate);
-  q.predicate = [&matched, predicate](const json::object& e) {
-    if (predicate && !predicate(e)) return false;
-    matched.emplace_back(e.at("id").get_string());
-    return true;
-  };
+  recordMatches(q, matched);
   q.now = ngsi::nowMs();
   q.limit = 0;
-  q.count = true;
   call.services.store.queryEntities(call.tenant(), q);
   auto map = call.services.entityMaps.create(call.tenant(), std::move(matched), use.lifetimeMs, ngsi::nowMs());
   auto res = call.plain(201, render(map));
@@ -157,6 +151,15 @@ EntityMapUse entityMapUse(Call& call) {
     use.live = call.services.entityMaps.find(call.tenant(), idFromReference(*ref), ngsi::nowMs());
   }
   return use;
+}
+
+void recordMatches(store::EntityQuery& q, std::vector<std::string>& matched) {
+  q.predicate = [&matched, predicate = std::move(q.predicate)](const json::object& e) {
+    if (predicate && !predicate(e)) return false;
+    matched.emplace_back(e.at("id").get_string());
+    return true;
+  };
+  q.count = true;
 }
 
 bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::string> matched, http::Response& res) {

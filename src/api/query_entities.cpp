@@ -52,12 +52,7 @@ http::Response answer(Call& call, Selection selection) {
   std::vector<std::string> matched;
   if (mapUse.active) {
     if (mapUse.live) q.ids = mapUse.live->entityIds;  // the map fixes the candidates
-    q.predicate = [&matched, predicate = std::move(q.predicate)](const json::object& e) {
-      if (predicate && !predicate(e)) return false;
-      matched.emplace_back(e.at("id").get_string());
-      return true;
-    };
-    q.count = true;
+    recordMatches(q, matched);
   }
   auto page = call.services.store.queryEntities(call.tenant(), q);
   bool more = page.entities.size() > paging.limit;

@@ -147,15 +147,22 @@ std::vector<Subscription> Manager::list(std::string_view tenant) const {
 
 namespace {
 
-// Reads linked entities for q terms like rel{attr}, each once per change.
+// Reads linked entities (for q terms like rel{attr} and for joins), each once per change.
 class LinkedEntities {
  public:
   LinkedEntities(const store::Store& store, std::string_view tenant) : store_(store), tenant_(tenant) {}
+  const json::object* find(std::string_view id) {
+    auto [it, fresh] = read_.try_emplace(std::string(id));
+    if (fresh) it->second = store_.getEntity(tenant_, id);
+    return it->second ? &*it->second : nullptr;
+  }
   query::EntityResolver resolver() {
-    return [this](std::string_view id) -> const json::object* {
-      auto [it, fresh] = read_.try_emplace(std::string(id));
-      if (fresh) it->second = store_.getEntity(tenant_, id);
-      return it->second ? &*it->second : nullptr;
+    return [this](std::string_view id) { return find(id); };
+  }
+  ngsi::EntityReader reader() {
+    return [this](std::string_view id) -> std::optional<json::object> {
+      auto* e = find(id);
+      return e ? std::optional(*e) : std::nullopt;
     };
   }
 
@@ -169,13 +176,13 @@ class LinkedEntities {
 
 void Manager::onChange(std::string_view tenant, const store::Store::Change& change) {
   auto now = ngsi::nowMs();
-  LinkedEntities linked(store_, tenant);
-  auto resolve = linked.resolver();
   std::vector<std::pair<std::string, std::shared_ptr<const Compiled>>> due;
+  LinkedEntities linked(store_, tenant);
   {
     std::lock_guard lock(mutex_);
     auto ti = typeIndex_.find(tenant);
     if (ti == typeIndex_.end()) return;
+    auto resolve = linked.resolver();
     // The subscriptions that may select the entity by its types (before or after the change).
     std::set<std::string_view> candidates(ti->second.anyType.begin(), ti->second.anyType.end());
     for (const auto* state : {&change.before, &change.after})
@@ -196,13 +203,9 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
     }
   }
   for (const auto& [id, compiled] : due) {
-    auto data = renderChange(compiled->shape, change, now, reader(tenant));
+    auto data = renderChange(compiled->shape, change, now, linked.reader());
     notifier_->send({std::string(tenant), id, buildNotification(compiled->shape, id, std::move(data), now)});
   }
-}
-
-ngsi::EntityReader Manager::reader(std::string_view tenant) const {
-  return [this, tenant = std::string(tenant)](std::string_view id) { return store_.getEntity(tenant, id); };
 }
 
 void Manager::countSent(Entry& e, int64_t now) {
@@ -246,7 +249,8 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   q.limit = kMaxPeriodicEntities;
   json::array data;
   for (const auto& e : store_.queryEntities(tenant, q).entities)
-    for (auto& d : renderChange(compiled.shape, {std::nullopt, e, false}, now, reader(tenant))) data.push_back(std::move(d));
+    for (auto& d : renderChange(compiled.shape, {std::nullopt, e, false}, now, linked.reader()))
+      data.push_back(std::move(d));
   notifier_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data), now)});
 }
 

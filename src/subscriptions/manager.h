@@ -68,8 +68,6 @@ class Manager {
   void report(const Notifier::Job& job, bool ok, int64_t atMs);
   // Counts a notification as sent (under the lock) before it is queued.
   static void countSent(Entry& e, int64_t nowMs);
-  // Reads entities of a tenant (linked entities of joins).
-  ngsi::EntityReader reader(std::string_view tenant) const;
   void tick();
   void notifyPeriodically(const std::string& tenant, const std::string& id, const Compiled& compiled,
                           int64_t nowMs);
