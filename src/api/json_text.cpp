@@ -3,6 +3,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include <boost/json.hpp>
 
@@ -12,11 +14,24 @@ namespace json = boost::json;
 
 namespace {
 
+// True if any of the eight bytes at p is below 0x20, '"' or '\\' (SWAR: a byte
+// of x - 0x01..01 * n has its top bit set where x's byte was below n, n <= 0x80).
+bool needsEscape(const char* p) {
+  constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  auto below = [&](uint64_t v, unsigned n) { return (v - ones * n) & ~v & highs; };
+  return (below(x, 0x20) | below(x ^ (ones * '"'), 1) | below(x ^ (ones * '\\'), 1)) != 0;
+}
+
 void writeString(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out.push_back('"');
   size_t run = 0;  // start of the current stretch that needs no escaping
   for (size_t i = 0; i < s.size(); ++i) {
+    // Eight bytes at a time while none of them is a control character, '"' or '\\'.
+    while (i + 8 <= s.size() && !needsEscape(s.data() + i)) i += 8;
+    if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
@@ -39,6 +54,13 @@ void writeString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+template <class Integer>
+void writeInteger(std::string& out, Integer n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
 void writeDouble(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";
@@ -53,8 +75,8 @@ void write(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null: out += "null"; break;
     case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case json::kind::int64: out += std::to_string(v.get_int64()); break;
-    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
+    case json::kind::int64: writeInteger(out, v.get_int64()); break;
+    case json::kind::uint64: writeInteger(out, v.get_uint64()); break;
     case json::kind::double_: writeDouble(out, v.get_double()); break;
     case json::kind::string: writeString(out, v.get_string()); break;
     case json::kind::array: {

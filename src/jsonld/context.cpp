@@ -27,7 +27,7 @@ bool isAbsoluteIri(std::string_view s) {
 }  // namespace
 
 const TermDefinition* Context::find(std::string_view term) const {
-  auto it = terms_.find(std::string(term));
+  auto it = terms_.find(term);
   return it == terms_.end() ? nullptr : &it->second;
 }
 
@@ -48,7 +48,7 @@ std::string Context::expand(std::string_view term) const {
 }
 
 std::string Context::compact(std::string_view iri) const {
-  if (auto it = reverse_.find(std::string(iri)); it != reverse_.end()) return it->second;
+  if (auto it = reverse_.find(iri); it != reverse_.end()) return it->second;
   if (!vocab_.empty() && iri.size() > vocab_.size() && iri.starts_with(vocab_)) {
     auto rest = iri.substr(vocab_.size());
     if (rest.find(':') == std::string_view::npos && !find(rest)) return std::string(rest);

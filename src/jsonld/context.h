@@ -20,6 +20,14 @@ struct TermDefinition {
   bool prefix = false;    // usable as the prefix of a compact IRI
 };
 
+// Hashing that lets string maps be searched with a string_view (no copy).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
 class Context {
  public:
   // Expands a term or compact IRI to an absolute IRI (vocabulary-relative).
@@ -29,14 +37,14 @@ class Context {
   // The definition of term, or nullptr.
   const TermDefinition* find(std::string_view term) const;
   const std::string& vocab() const { return vocab_; }
-  const std::unordered_map<std::string, TermDefinition>& terms() const { return terms_; }
+  const StringMap<TermDefinition>& terms() const { return terms_; }
 
  private:
   friend class ContextBuilder;
   void finish();  // builds the reverse (IRI -> term) table
 
-  std::unordered_map<std::string, TermDefinition> terms_;
-  std::unordered_map<std::string, std::string> reverse_;  // IRI -> preferred term
+  StringMap<TermDefinition> terms_;
+  StringMap<std::string> reverse_;  // IRI -> preferred term
   std::string vocab_;
 };
 

@@ -6,6 +6,7 @@
 // allows only its own members (clause 4.5): e.g. a Relationship has no unitCode.
 #include "ngsi/parse.h"
 
+#include <algorithm>
 #include <set>
 
 #include "ngsi/datetime.h"
@@ -40,13 +41,20 @@ constexpr std::string_view kValueMembers[] = {"value", "object", "languageMap", 
 
 bool allowsNull(ParseMode mode) { return mode == ParseMode::Patch || mode == ParseMode::Merge; }
 
-void checkDateTime(const json::value& v, const std::string& where) {
-  if (!v.is_string() || !parseDateTime(v.get_string()) || !v.get_string().ends_with("Z"))
-    bad(where + " must be an ISO 8601 UTC date-time string ending in Z");
+// "<where> <member>" for error details; built only when a check fails.
+std::string subject(std::string_view where, std::string_view member) {
+  std::string s(where);
+  if (!member.empty()) s.append(" ").append(member);
+  return s;
 }
 
-void checkUri(const json::value& v, const std::string& where) {
-  if (!v.is_string() || !isUri(v.get_string())) bad(where + " must be a URI");
+void checkDateTime(const json::value& v, std::string_view where, std::string_view member = {}) {
+  if (!v.is_string() || !parseDateTime(v.get_string()) || !v.get_string().ends_with("Z"))
+    bad(subject(where, member) + " must be an ISO 8601 UTC date-time string ending in Z");
+}
+
+void checkUri(const json::value& v, std::string_view where, std::string_view member = {}) {
+  if (!v.is_string() || !isUri(v.get_string())) bad(subject(where, member) + " must be a URI");
 }
 
 // A name of a type or attribute: valid characters, not a JSON-LD keyword, and a
@@ -84,9 +92,9 @@ json::value expandVocab(const json::value& v, const jsonld::Context& ctx, const 
 }
 
 void checkRelationshipObject(const json::value& v, const std::string& where) {
-  if (v.is_string()) return checkUri(v, where + " object");
+  if (v.is_string()) return checkUri(v, where, "object");
   if (v.is_array() && !v.get_array().empty()) {
-    for (const auto& e : v.get_array()) checkUri(e, where + " object");
+    for (const auto& e : v.get_array()) checkUri(e, where, "object");
     return;
   }
   bad(where + ": a Relationship needs an \"object\" that is a URI");
@@ -98,7 +106,7 @@ json::value normalizeObjectList(const json::value& v, const std::string& where) 
   for (const auto& e : v.get_array()) {
     const json::value& uri =
         e.is_object() && e.get_object().contains("object") ? e.get_object().at("object") : e;
-    checkUri(uri, where + " objectList entries");
+    checkUri(uri, where, "objectList entries");
     out.push_back(uri);
   }
   return out;
@@ -133,8 +141,9 @@ json::value geometryValue(const json::value& v, const std::string& where) {
 }
 
 bool isGeoOnlyName(const std::string& iri) {
-  return iri == kNgsiLd + "location" || iri == kNgsiLd + "observationSpace" ||
-         iri == kNgsiLd + "operationSpace";
+  static const std::string names[] = {kNgsiLd + "location", kNgsiLd + "observationSpace",
+                                      kNgsiLd + "operationSpace"};
+  return std::find(std::begin(names), std::end(names), iri) != std::end(names);
 }
 
 std::optional<AttributeKind> inferKind(const json::object& obj) {
@@ -234,12 +243,12 @@ void Parser::members(const json::object& obj, json::object& out, const std::stri
       // the default instance, spelled out
     } else {
       if (isNgsiNull(*d)) bad(name + ": datasetId must not be null");
-      checkUri(*d, name + " datasetId");
+      checkUri(*d, name, "datasetId");
       out[key::datasetId] = *d;
     }
   }
   if (auto* o = obj.if_contains("observedAt")) {
-    if (!(allowsNull(mode) && isNgsiNull(*o))) checkDateTime(*o, name + " observedAt");
+    if (!(allowsNull(mode) && isNgsiNull(*o))) checkDateTime(*o, name, "observedAt");
     out[key::observedAt] = *o;
   }
   if (auto* u = obj.if_contains("unitCode")) {
@@ -249,7 +258,7 @@ void Parser::members(const json::object& obj, json::object& out, const std::stri
     out[key::unitCode] = *u;
   }
   if (auto* e = obj.if_contains("expiresAt")) {
-    checkDateTime(*e, name + " expiresAt");
+    checkDateTime(*e, name, "expiresAt");
     out[key::expiresAt] = *e;
   }
   if (auto* ot = obj.if_contains("objectType")) {

@@ -99,11 +99,7 @@ class RocksStore final : public Store {
   }
 
   std::optional<Entity> getEntity(std::string_view tenant, std::string_view id) const override {
-    std::string value;
-    auto status = db_->Get(rocksdb::ReadOptions(), entityKey(tenant, id), &value);
-    if (status.IsNotFound()) return std::nullopt;
-    check(status, "read");
-    return boost::json::parse(value).as_object();
+    return std::move(readEntities({entityKey(tenant, id)})[0]);
   }
 
   std::vector<Outcome> modifyEntities(std::string_view tenant,
@@ -120,6 +116,7 @@ class RocksStore final : public Store {
     std::vector<std::unique_lock<std::mutex>> locks;
     for (auto s : stripes) locks.emplace_back(stripes_[s]);
 
+    auto current = readEntities(keys);
     std::vector<Outcome> out(mutations.size());
     std::unordered_map<std::string_view, size_t> pending;  // id -> the mutation that last wrote it
     rocksdb::WriteBatch batch;
@@ -128,7 +125,7 @@ class RocksStore final : public Store {
       auto& change = out[i].change;
       const auto& id = mutations[i].id;
       auto seen = pending.find(id);
-      change.before = seen != pending.end() ? out[seen->second].change.after : getEntity(tenant, id);
+      change.before = seen != pending.end() ? out[seen->second].change.after : std::move(current[i]);
       std::optional<EntityWrite> write;
       try {
         write = mutations[i].mutator(change.before);
@@ -368,6 +365,22 @@ class RocksStore final : public Store {
  private:
   static void check(const rocksdb::Status& status, const char* what) {
     if (!status.ok()) throw std::runtime_error(std::string("store ") + what + " failed: " + status.ToString());
+  }
+
+  // The entities stored under `keys` (nullopt where none is), read together.
+  std::vector<std::optional<Entity>> readEntities(const std::vector<std::string>& keys) const {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(),
+                  statuses.data());
+    std::vector<std::optional<Entity>> out(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      check(statuses[i], "read");
+      out[i] = boost::json::parse(std::string_view(values[i].data(), values[i].size())).as_object();
+    }
+    return out;
   }
 
   // The indexes come from the index records ("M" keys). A data directory

@@ -48,32 +48,24 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
     else
       byGeo_[property].insert(reinterpret_cast<uint64_t>(key), box);
   }
-  addNumbers(key, meta);
+  setNumbers(entry.second, meta);
 }
 
-// meta.numbers lists each attribute's numbers together: one map look-up per attribute.
-void TenantIndex::addNumbers(const Entry* key, const EntityMeta& meta) {
-  const std::string* lastAttr = nullptr;
-  std::unordered_map<const Entry*, Numbers>* perEntity = nullptr;
+// meta.numbers lists each attribute's numbers together; every such attribute is
+// one of the entity's attributes, so its interned name is among facts.attrs.
+void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
+  facts.numbers.clear();
   for (const auto& [attr, value] : meta.numbers) {
-    if (!lastAttr || *lastAttr != attr) {
-      perEntity = &numbers_[attr];
-      lastAttr = &attr;
+    if (facts.numbers.empty() || *facts.numbers.back().first != attr) {
+      auto name = std::find_if(facts.attrs.begin(), facts.attrs.end(), [&](const auto* a) { return *a == attr; });
+      if (name == facts.attrs.end()) continue;
+      facts.numbers.emplace_back(*name, Numbers{});
     }
-    auto& n = (*perEntity)[key];
+    auto& n = facts.numbers.back().second;
     if (n.count < 2)
       n.values[n.count++] = value;
     else
       n.many = true;
-  }
-}
-
-void TenantIndex::removeNumbers(const Entry* key, const EntityMeta& meta) {
-  for (const auto& [attr, value] : meta.numbers) {
-    if (auto m = numbers_.find(attr); m != numbers_.end()) {
-      m->second.erase(key);
-      if (m->second.empty()) numbers_.erase(m);
-    }
   }
 }
 
@@ -96,8 +88,7 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
     }
   }
   // Same types, attributes and geometries: only the numeric values may differ.
-  removeNumbers(&*it, before);
-  addNumbers(&*it, after);
+  setNumbers(it->second, after);
 }
 
 void TenantIndex::endBulk() {
@@ -138,7 +129,6 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
       if (g->second.size() == 0) byGeo_.erase(g);
     }
   }
-  removeNumbers(key, meta);
   ids_.erase(it);
 }
 
@@ -218,17 +208,17 @@ bool TenantIndex::hasAnyAttr(const Entry* e, const std::vector<std::string>& att
 TenantIndex::NumberChecks TenantIndex::numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const {
   NumberChecks checks;
   for (const auto& r : ranges) {
-    auto attr = numbers_.find(r.attribute);
-    checks.emplace_back(&r, attr == numbers_.end() ? nullptr : &attr->second);
+    auto attr = byAttr_.find(r.attribute);
+    checks.emplace_back(&r, attr == byAttr_.end() ? nullptr : &attr->first);
   }
   return checks;
 }
 
 bool TenantIndex::numbersMayMatch(const Entry* id, const NumberChecks& checks) {
-  for (const auto& [r, values] : checks) {
-    if (!values) return false;
-    auto n = values->find(id);
-    if (n == values->end()) return false;
+  const auto& numbers = id->second.numbers;
+  for (const auto& [r, attr] : checks) {
+    auto n = std::find_if(numbers.begin(), numbers.end(), [attr](const auto& p) { return p.first == attr; });
+    if (!attr || n == numbers.end()) return false;
     if (n->second.many) continue;  // cannot tell from the index: the predicate decides
     bool any = false;
     for (uint8_t i = 0; i < n->second.count && !any; ++i) {
@@ -243,7 +233,7 @@ bool TenantIndex::numbersMayMatch(const Entry* id, const NumberChecks& checks) {
 void TenantIndex::forEachCandidate(const EntityQuery& q,
                                    const std::function<bool(const std::string&)>& visit) const {
   bool geo = q.geoProperty && q.geoBox;
-  auto numbers = numberChecks(q.numberRanges);  // the value maps, looked up once per query
+  auto numbers = numberChecks(q.numberRanges);  // attribute names looked up once per query
   // A type selection that every entity meets (a group of types all entities have) narrows nothing.
   bool types = q.types && !std::any_of(q.types->begin(), q.types->end(), [this](const auto& group) {
     return std::all_of(group.begin(), group.end(), [this](const std::string& t) {

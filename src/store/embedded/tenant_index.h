@@ -39,12 +39,19 @@ class TenantIndex {
   std::map<std::string, Store::AttributeInfo> attributes() const;
 
  private:
+  // Numeric values of one attribute of an entity (at most two; more marks "many").
+  struct Numbers {
+    double values[2];
+    uint8_t count = 0;
+    bool many = false;
+  };
   // What the index knows of one entity, next to its id, so that membership tests
   // need no set look-up: its types and attributes (pointers to the interned
-  // names, the keys of byType_ and byAttr_).
+  // names, the keys of byType_ and byAttr_) and the numeric values of its attributes.
   struct Facts {
     std::vector<const std::string*> types;
     std::vector<const std::string*> attrs;
+    std::vector<std::pair<const std::string*, Numbers>> numbers;
   };
   using Entry = std::pair<const std::string, Facts>;
   struct ByValue {
@@ -68,8 +75,7 @@ class TenantIndex {
                    const std::function<bool(const query::GeoBox&)>& keep) const;
   static bool hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf);
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
-  void addNumbers(const Entry* key, const EntityMeta& meta);
-  void removeNumbers(const Entry* key, const EntityMeta& meta);
+  void setNumbers(Facts& facts, const EntityMeta& meta) const;
 
   std::map<std::string, Facts> ids_;
   std::unordered_map<std::string, IdSet> byType_;
@@ -77,16 +83,8 @@ class TenantIndex {
   std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
   bool bulk_ = false;
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, query::GeoBox>>> pendingGeo_;
-  // Numeric values per attribute and entity (at most two; more marks "many").
-  struct Numbers {
-    double values[2];
-    uint8_t count = 0;
-    bool many = false;
-  };
-  using NumbersByEntity = std::unordered_map<const Entry*, Numbers>;
-  std::unordered_map<std::string, NumbersByEntity> numbers_;
-  // A query's numeric conditions with the value map of each one's attribute (null: none).
-  using NumberChecks = std::vector<std::pair<const EntityQuery::NumberRange*, const NumbersByEntity*>>;
+  // A query's numeric conditions with each one's interned attribute name (null: no entity has it).
+  using NumberChecks = std::vector<std::pair<const EntityQuery::NumberRange*, const std::string*>>;
   NumberChecks numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const;
   static bool numbersMayMatch(const Entry* e, const NumberChecks& checks);
   // Discovery counters: type -> attribute -> kind -> entities; attribute -> kind / type -> entities.
