@@ -63,6 +63,26 @@ TEST(Store, WritesReadsAndSurvivesReopen) {
   EXPECT_EQ(s->contexts()[0].id, "ctx1");
 }
 
+TEST(Store, KeyNumbersOfTheStoredFormSurviveReopen) {
+  // The first write names its keys as text and has them numbered; the second
+  // (and every later one) uses the numbers, which must still mean the same after a restart.
+  TempDir dir;
+  json::object a{{"id", "urn:a"}, {"type", json::array{"T"}}, {"attrs", json::object{{"https://x.org/p", 1.5}}}};
+  json::object b{{"id", "urn:b"}, {"type", json::array{"T"}}, {"attrs", json::object{{"https://x.org/p", -2}}}};
+  {
+    auto s = open(dir);
+    modify(*s, "", "urn:a", put(a));
+    modify(*s, "", "urn:b", put(b));
+    EXPECT_EQ(*s->getEntity("", "urn:b"), b);
+  }
+  auto s = open(dir);
+  EXPECT_EQ(*s->getEntity("", "urn:a"), a);
+  EXPECT_EQ(*s->getEntity("", "urn:b"), b);
+  json::object c{{"id", "urn:c"}, {"attrs", json::object{{"https://x.org/q", "new key"}, {"https://x.org/p", 0}}}};
+  modify(*s, "", "urn:c", put(c));
+  EXPECT_EQ(*s->getEntity("", "urn:c"), c);
+}
+
 TEST(Store, SubscriptionsSurviveReopenAndMakeTheirTenantExist) {
   TempDir dir;
   {

@@ -4,6 +4,7 @@
 // scanning the entities at open and kept current under a shared mutex.
 #include "store/embedded/rocks_store.h"
 
+#include "store/embedded/entity_codec.h"
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/tenant_index.h"
 
@@ -27,8 +28,10 @@ namespace allmende::store {
 namespace {
 
 // Key layout: "<kind>\0<part>" or "<kind>\0<tenant>\0<id>" with kinds T
-// (tenant marker), E (entity), M (the entity's index record, see
-// meta_codec.h), U (subscription), S (setting), C (hosted or cached @context).
+// (tenant marker), E (entity, see entity_codec.h), M (the entity's index
+// record, see meta_codec.h), K (a key number of the stored form: "K\0" and the
+// number in 4 bytes, big-endian; see key_dictionary.h), U (subscription),
+// S (setting), C (hosted or cached @context).
 std::string makeKey(char kind, std::string_view part) {
   std::string k(1, kind);
   k.push_back('\0');
@@ -50,6 +53,11 @@ std::string metaKey(std::string_view tenant, std::string_view id) { return makeK
 std::string subscriptionKey(std::string_view tenant, std::string_view id) { return makeKey('U', tenant, id); }
 std::string settingKey(std::string_view key) { return makeKey('S', key); }
 std::string contextKey(std::string_view id) { return makeKey('C', id); }
+std::string keyNumberKey(uint32_t id) {
+  std::string number(4, '\0');
+  for (int i = 0; i < 4; ++i) number[i] = static_cast<char>(id >> (24 - 8 * i));
+  return makeKey('K', number);
+}
 
 class RocksStore final : public Store {
  public:
@@ -76,6 +84,7 @@ class RocksStore final : public Store {
                                "': " + status.ToString());
     db_.reset(db);
     writeOptions_.sync = options.sync;
+    loadKeyNumbers();
     rebuildIndexes();
   }
 
@@ -121,6 +130,8 @@ class RocksStore final : public Store {
     std::unordered_map<std::string_view, size_t> pending;  // id -> the mutation that last wrote it
     rocksdb::WriteBatch batch;
     std::vector<size_t> written;
+    auto keyIds = keys_.snapshot();
+    std::vector<std::string> unnumbered;
     for (size_t i = 0; i < mutations.size(); ++i) {
       auto& change = out[i].change;
       const auto& id = mutations[i].id;
@@ -138,7 +149,7 @@ class RocksStore final : public Store {
         continue;
       }
       if (write->kind == EntityWrite::Kind::Put) {
-        batch.Put(keys[i], boost::json::serialize(write->entity));
+        batch.Put(keys[i], encodeEntity(write->entity, *keyIds, unnumbered));
         change.after = std::move(write->entity);
       } else {
         batch.Delete(keys[i]);
@@ -160,6 +171,7 @@ class RocksStore final : public Store {
         batch.Delete(metaKey(tenant, mutations[i].id));
     }
     check(db_->Write(writeOptions_, &batch), "write");
+    if (!unnumbered.empty()) numberKeys(unnumbered);
     std::unique_lock lock(indexMutex_);
     auto& index = tenants_[std::string(tenant)];
     for (size_t k = 0; k < written.size(); ++k) {
@@ -192,14 +204,13 @@ class RocksStore final : public Store {
       if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok()) return;
       alignas(std::max_align_t) unsigned char buffer[65536];
       boost::json::monotonic_resource arena(buffer, sizeof buffer);
-      auto parsed = boost::json::parse(value, &arena);
-      use(parsed.as_object());
+      use(decodeEntity(value, keys_, &arena));
     };
     // An entity that may be returned is parsed into an arena of the page (its
     // memory is freed at once with the page; dropped again if it is not kept).
     auto parseIntoPage = [&](std::string_view text) -> Entity& {
-      auto& arena = page.arenas.emplace_back(std::make_unique<boost::json::monotonic_resource>(text.size() * 3));
-      return page.entities.emplace_back(std::move(boost::json::parse(text, arena.get()).as_object()));
+      auto& arena = page.arenas.emplace_back(std::make_unique<boost::json::monotonic_resource>(text.size() * 8));
+      return page.entities.emplace_back(decodeEntity(text, keys_, arena.get()));
     };
     auto dropLast = [&] {
       page.entities.pop_back();
@@ -248,8 +259,7 @@ class RocksStore final : public Store {
         if (matched < q.offset || full()) {  // only counted
           alignas(std::max_align_t) unsigned char buffer[65536];
           boost::json::monotonic_resource arena(buffer, sizeof buffer);
-          auto parsed = boost::json::parse(text, &arena);
-          matched += !q.predicate || q.predicate(parsed.as_object());
+          matched += !q.predicate || q.predicate(decodeEntity(text, keys_, &arena));
           continue;
         }
         const auto& entity = parseIntoPage(text);
@@ -378,9 +388,31 @@ class RocksStore final : public Store {
     for (size_t i = 0; i < keys.size(); ++i) {
       if (statuses[i].IsNotFound()) continue;
       check(statuses[i], "read");
-      out[i] = boost::json::parse(std::string_view(values[i].data(), values[i].size())).as_object();
+      out[i] = decodeEntity(std::string_view(values[i].data(), values[i].size()), keys_);
     }
     return out;
+  }
+
+  void loadKeyNumbers() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::string prefix = makeKey('K', "");
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view number(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      if (number.size() != 4) throw std::runtime_error("unreadable key record");
+      uint32_t id = 0;
+      for (char c : number) id = id << 8 | static_cast<uint8_t>(c);
+      keys_.load(id, it->value().ToString());
+    }
+    check(it->status(), "scan");
+  }
+
+  // Numbers for keys that were written as text, for the writes after this one.
+  void numberKeys(const std::vector<std::string>& unnumbered) {
+    keys_.assign(unnumbered, [this](const std::vector<std::pair<uint32_t, std::string>>& added) {
+      rocksdb::WriteBatch batch;
+      for (const auto& [id, key] : added) batch.Put(keyNumberKey(id), key);
+      check(db_->Write(writeOptions_, &batch), "write");
+    });
   }
 
   // The indexes come from the index records ("M" keys). A data directory
@@ -420,8 +452,8 @@ class RocksStore final : public Store {
     for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
       std::string_view key(it->key().data(), it->key().size());
       auto sep = key.find('\0', 2);
-      auto value = boost::json::parse(std::string_view(it->value().data(), it->value().size()));
-      batch.Put(metaKey(key.substr(2, sep - 2), key.substr(sep + 1)), encodeMeta(extractor_(value.as_object())));
+      auto value = decodeEntity(std::string_view(it->value().data(), it->value().size()), keys_);
+      batch.Put(metaKey(key.substr(2, sep - 2), key.substr(sep + 1)), encodeMeta(extractor_(value)));
       if (++count % 10000 == 0) {
         check(db_->Write(writeOptions_, &batch), "write");
         batch.Clear();
@@ -436,6 +468,7 @@ class RocksStore final : public Store {
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteOptions writeOptions_;
   MetaExtractor extractor_;
+  KeyDictionary keys_;
   mutable std::array<std::mutex, 256> stripes_;
   mutable std::shared_mutex indexMutex_;
   std::map<std::string, TenantIndex> tenants_;

@@ -1,0 +1,122 @@
+// The stored form of entities: exact round trips of every JSON kind, numbered
+// and text keys, JSON text from earlier versions, damaged values rejected,
+// and key numbering.
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "store/embedded/entity_codec.h"
+#include "store/embedded/key_dictionary.h"
+
+namespace json = boost::json;
+using namespace allmende::store;
+
+namespace {
+
+json::object sample() {
+  json::object e;
+  e["id"] = "urn:ngsi-ld:T:1";
+  e["type"] = json::array{"https://example.org/T"};
+  e["createdAt"] = int64_t(1795721604695);
+  json::object inst{{"type", "Property"},
+                    {"value", json::object{{"n", nullptr}, {"t", true}, {"f", false},
+                                           {"min", std::numeric_limits<int64_t>::min()},
+                                           {"max", std::numeric_limits<int64_t>::max()},
+                                           {"neg", -3}, {"u", std::numeric_limits<uint64_t>::max()},
+                                           {"d", 21.5}, {"tiny", 5e-324}, {"negzero", -0.0},
+                                           {"s", std::string("nul\0byte é", 11)}, {"empty", ""},
+                                           {"list", json::array{1, json::array{}, json::object{}, "x"}}}}};
+  e["attrs"] = json::object{{"https://example.org/a", json::array{inst}}};
+  return e;
+}
+
+// Equal, and every number of the same kind (json::value == compares 1 and 1.0 equal).
+void expectSame(const json::value& a, const json::value& b) {
+  ASSERT_EQ(a.kind(), b.kind()) << json::serialize(a) << " vs " << json::serialize(b);
+  if (a.is_object()) {
+    ASSERT_EQ(a.get_object().size(), b.get_object().size());
+    auto it = b.get_object().begin();
+    for (const auto& [k, v] : a.get_object()) {  // same members in the same order
+      EXPECT_EQ(k, it->key());
+      expectSame(v, (it++)->value());
+    }
+  } else if (a.is_array()) {
+    ASSERT_EQ(a.get_array().size(), b.get_array().size());
+    for (size_t i = 0; i < a.get_array().size(); ++i) expectSame(a.get_array()[i], b.get_array()[i]);
+  } else if (a.is_double()) {
+    EXPECT_EQ(std::signbit(a.get_double()), std::signbit(b.get_double()));
+    EXPECT_EQ(a.get_double(), b.get_double());
+  } else {
+    EXPECT_EQ(a, b);
+  }
+}
+
+}  // namespace
+
+TEST(EntityCodec, RoundTripsWithTextKeysThenWithNumberedKeys) {
+  KeyDictionary keys;
+  std::vector<std::string> unnumbered;
+  auto first = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  expectSame(decodeEntity(first, keys), sample());
+  EXPECT_FALSE(unnumbered.empty());
+
+  std::vector<std::pair<uint32_t, std::string>> persisted;
+  keys.assign(unnumbered, [&](const auto& added) { persisted = added; });
+  EXPECT_EQ(persisted.size(), 19u);  // each distinct key once
+  unnumbered.clear();
+  auto second = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  EXPECT_TRUE(unnumbered.empty());
+  EXPECT_LT(second.size(), first.size());
+  expectSame(decodeEntity(second, keys), sample());
+  // Values written with text keys stay readable.
+  expectSame(decodeEntity(first, keys), sample());
+}
+
+TEST(EntityCodec, DecodesIntoTheGivenStorage) {
+  KeyDictionary keys;
+  std::vector<std::string> unnumbered;
+  auto stored = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  json::monotonic_resource arena;
+  auto entity = decodeEntity(stored, keys, &arena);
+  EXPECT_EQ(entity.storage().get(), &arena);
+  EXPECT_EQ(entity.at("attrs").storage().get(), &arena);
+}
+
+TEST(EntityCodec, ReadsJsonTextOfEarlierVersions) {
+  KeyDictionary keys;
+  expectSame(decodeEntity(json::serialize(sample()), keys), sample());
+}
+
+TEST(EntityCodec, RejectsDamagedValues) {
+  KeyDictionary keys;
+  keys.assign({"id"}, [](const auto&) {});
+  std::vector<std::string> unnumbered;
+  auto stored = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  for (size_t n = 0; n < stored.size(); ++n)  // every truncation
+    EXPECT_THROW(decodeEntity(stored.substr(0, n), keys), std::runtime_error) << n;
+  EXPECT_THROW(decodeEntity(stored + "x", keys), std::runtime_error);
+  EXPECT_THROW(decodeEntity("{\"id\":", keys), std::runtime_error);
+  KeyDictionary empty;  // a key number the dictionary does not have
+  EXPECT_THROW(decodeEntity(stored, empty), std::runtime_error);
+}
+
+TEST(KeyDictionary, NumbersOnlyAfterPersistingAndStopsWhenFull) {
+  KeyDictionary keys;
+  EXPECT_THROW(keys.assign({"a"}, [](const auto&) { throw std::runtime_error("disk full"); }),
+               std::runtime_error);
+  EXPECT_FALSE(keys.snapshot()->contains("a"));  // not persisted: not used
+  EXPECT_THROW(keys.key(0), std::runtime_error);
+  keys.assign({"a", "b", "a"}, [](const auto& added) { EXPECT_EQ(added.size(), 2u); });
+  EXPECT_EQ(keys.key(keys.snapshot()->at("b")), "b");
+  std::vector<std::string> many;
+  for (uint32_t i = 0; i < KeyDictionary::kMaxKeys + 10; ++i) many.push_back("k" + std::to_string(i));
+  keys.assign(many, [](const auto&) {});
+  EXPECT_EQ(keys.snapshot()->size(), KeyDictionary::kMaxKeys);
+  KeyDictionary reopened;  // load() restores what was persisted
+  reopened.load(1, "b");
+  reopened.load(0, "a");
+  EXPECT_EQ(reopened.key(1), "b");
+  EXPECT_EQ(reopened.snapshot()->at("a"), 0u);
+}
