@@ -139,14 +139,34 @@ TEST(Store, IndexRecordsRoundTrip) {
   meta.geometries = {{"urn:loc", query::GeoBox{13.4, 52.5, 13.5, 52.6}}};
   meta.numbers = {{"urn:a", 21.5}, {"urn:a", -3}};
   meta.expiresAtMs = 1234;
-  auto back = store::decodeMeta(store::encodeMeta(meta));
-  EXPECT_EQ(back.types, meta.types);
-  EXPECT_EQ(back.attrs, meta.attrs);
-  ASSERT_EQ(back.geometries.size(), 1u);
-  EXPECT_EQ(back.geometries[0].second.maxLat, 52.6);
-  EXPECT_EQ(back.numbers, meta.numbers);
-  EXPECT_EQ(back.expiresAtMs, 1234);
-  EXPECT_THROW(store::decodeMeta("[1,2"), std::runtime_error);
+  auto expectSame = [&](const store::EntityMeta& back) {
+    EXPECT_EQ(back.types, meta.types);
+    EXPECT_EQ(back.attrs, meta.attrs);
+    ASSERT_EQ(back.geometries.size(), 1u);
+    EXPECT_EQ(back.geometries[0].first, "urn:loc");
+    EXPECT_EQ(back.geometries[0].second.minLon, 13.4);
+    EXPECT_EQ(back.geometries[0].second.maxLat, 52.6);
+    EXPECT_EQ(back.numbers, meta.numbers);
+    EXPECT_EQ(back.expiresAtMs, 1234);
+  };
+  store::KeyDictionary keys;
+  std::vector<std::string> unnumbered;
+  auto withText = store::encodeMeta(meta, *keys.snapshot(), unnumbered);  // names as text
+  expectSame(store::decodeMeta(withText, keys));
+  keys.assign(unnumbered, [](const auto&) {});
+  unnumbered.clear();
+  auto withNumbers = store::encodeMeta(meta, *keys.snapshot(), unnumbered);
+  EXPECT_TRUE(unnumbered.empty());
+  EXPECT_LT(withNumbers.size(), withText.size());
+  expectSame(store::decodeMeta(withNumbers, keys));
+  // Records of earlier versions (JSON text) are read.
+  expectSame(store::decodeMeta(
+      R"([["urn:T"],[["urn:a","Property"],["urn:loc","GeoProperty"]],[["urn:loc",13.4,52.5,13.5,52.6]],)"
+      R"([["urn:a",21.5],["urn:a",-3]],1234])",
+      keys));
+  EXPECT_THROW(store::decodeMeta("[1,2", keys), std::runtime_error);
+  for (size_t n = 0; n < withNumbers.size(); ++n)
+    EXPECT_THROW(store::decodeMeta(withNumbers.substr(0, n), keys), std::runtime_error) << n;
 }
 
 TEST(Store, QueriesSeeTheIndexesAfterReopen) {

@@ -6,31 +6,19 @@
 // of length k/2 that follows. Varints are LEB128.
 #include "store/embedded/entity_codec.h"
 
-#include <bit>
-#include <cstring>
 #include <stdexcept>
+
+#include "store/embedded/binary_io.h"
 
 namespace allmende::store {
 
 namespace json = boost::json;
+using namespace binary;
 
 namespace {
 
 constexpr char kBinary = '\xB1';  // JSON text starts with '{'
 enum Tag : uint8_t { Null, False, True, Int64, Uint64, Double, String, Array, Object };
-
-void putVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void putBytes(std::string& out, std::string_view s) {
-  putVarint(out, s.size());
-  out.append(s);
-}
 
 void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Ids& ids,
                  std::vector<std::string>& unnumbered) {
@@ -49,8 +37,7 @@ void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Id
       break;
     case json::kind::double_: {
       out.push_back(Double);
-      auto bits = std::bit_cast<uint64_t>(v.get_double());
-      for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
+      putDouble(out, v.get_double());
       break;
     }
     case json::kind::string:
@@ -66,13 +53,7 @@ void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Id
       out.push_back(Object);
       putVarint(out, v.get_object().size());
       for (const auto& [k, e] : v.get_object()) {
-        if (auto it = ids.find(std::string_view(k)); it != ids.end()) {
-          putVarint(out, uint64_t(it->second) << 1);
-        } else {
-          putVarint(out, uint64_t(k.size()) << 1 | 1);
-          out.append(k.data(), k.size());
-          unnumbered.emplace_back(k);
-        }
+        putKey(out, k, ids, unnumbered);
         encodeValue(out, e, ids, unnumbered);
       }
       break;
@@ -84,89 +65,53 @@ void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Id
 class Reader {
  public:
   Reader(std::string_view in, const KeyDictionary& keys, json::storage_ptr sp)
-      : p_(in.data()), end_(in.data() + in.size()), keys_(keys), stack_(json::storage_ptr(), temp_, sizeof temp_) {
+      : in_(in, keys), stack_(json::storage_ptr(), temp_, sizeof temp_) {
     stack_.reset(std::move(sp));
   }
 
   json::object entity() {
-    if (byte() != Object) bad();
+    if (in_.byte() != Object) Input::bad("stored entity");
     object(0);
-    if (p_ != end_) bad();
+    if (!in_.done()) Input::bad("stored entity");
     return std::move(stack_.release().get_object());
   }
 
  private:
-  [[noreturn]] static void bad() { throw std::runtime_error("unreadable stored entity"); }
-
   void value(int depth) {
-    if (depth > 64) bad();
-    switch (byte()) {
+    if (depth > 64) Input::bad("stored entity");
+    switch (in_.byte()) {
       case Null: stack_.push_null(); break;
       case False: stack_.push_bool(false); break;
       case True: stack_.push_bool(true); break;
       case Int64: {
-        uint64_t z = varint();
+        uint64_t z = in_.varint();
         stack_.push_int64(static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)));
         break;
       }
-      case Uint64: stack_.push_uint64(varint()); break;
-      case Double: {
-        uint64_t bits = 0;
-        auto s = bytes(8);
-        for (int i = 0; i < 8; ++i) bits |= uint64_t(static_cast<uint8_t>(s[i])) << (8 * i);
-        stack_.push_double(std::bit_cast<double>(bits));
-        break;
-      }
-      case String: stack_.push_string(bytes(varint())); break;
+      case Uint64: stack_.push_uint64(in_.varint()); break;
+      case Double: stack_.push_double(in_.number()); break;
+      case String: stack_.push_string(in_.bytes()); break;
       case Array: {
-        uint64_t n = count();
+        uint64_t n = in_.count();
         for (uint64_t i = 0; i < n; ++i) value(depth + 1);
         stack_.push_array(n);
         break;
       }
       case Object: object(depth); break;
-      default: bad();
+      default: Input::bad("stored entity");
     }
   }
 
   void object(int depth) {
-    uint64_t n = count();
+    uint64_t n = in_.count();
     for (uint64_t i = 0; i < n; ++i) {
-      uint64_t k = varint();
-      stack_.push_key(k & 1 ? bytes(k >> 1) : keys_.key(static_cast<uint32_t>(k >> 1)));
+      stack_.push_key(in_.key());
       value(depth + 1);
     }
     stack_.push_object(n);
   }
 
-  uint8_t byte() {
-    if (p_ == end_) bad();
-    return static_cast<uint8_t>(*p_++);
-  }
-  uint64_t varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      uint8_t b = byte();
-      v |= uint64_t(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    bad();
-  }
-  uint64_t count() {  // every element takes at least one byte
-    uint64_t n = varint();
-    if (n > uint64_t(end_ - p_)) bad();
-    return n;
-  }
-  std::string_view bytes(uint64_t n) {
-    if (n > uint64_t(end_ - p_)) bad();
-    std::string_view s(p_, n);
-    p_ += n;
-    return s;
-  }
-
-  const char* p_;
-  const char* end_;
-  const KeyDictionary& keys_;
+  Input in_;
   unsigned char temp_[4096];
   json::value_stack stack_;
 };

@@ -1,83 +1,28 @@
-// A compact JSON array: [types, [[attr, kind]...], [[attr, minLon, minLat, maxLon, maxLat]...],
+// Layout: the byte kBinary; the types (count, names); the attributes (count,
+// pairs of name and kind); the geometries (count, name and four doubles:
+// minLon, minLat, maxLon, maxLat); the numbers (count, attribute name and a
+// double); expiresAtMs (zigzag varint). Names are dictionary strings and
+// everything else as in binary_io.h. Earlier versions wrote a JSON array
+// [types, [[attr, kind]...], [[attr, minLon, minLat, maxLon, maxLat]...],
 // [[attr, number]...], expiresAtMs].
 #include "store/embedded/meta_codec.h"
 
-#include <charconv>
-#include <cstdio>
 #include <stdexcept>
 
 #include <boost/json.hpp>
 
+#include "store/embedded/binary_io.h"
+
 namespace allmende::store {
 
 namespace json = boost::json;
+using namespace binary;
 
 namespace {
-// Written by hand (no DOM): this runs once per entity write.
-void appendString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
 
-void appendNumber(std::string& out, double d) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, end);
-}
-}  // namespace
+constexpr char kBinary = '\xB2';  // JSON text starts with '['
 
-std::string encodeMeta(const EntityMeta& meta) {
-  std::string out;
-  out.reserve(512);
-  out += "[[";
-  for (size_t i = 0; i < meta.types.size(); ++i) {
-    if (i) out.push_back(',');
-    appendString(out, meta.types[i]);
-  }
-  out += "],[";
-  for (size_t i = 0; i < meta.attrs.size(); ++i) {
-    out += i ? ",[" : "[";
-    appendString(out, meta.attrs[i].first);
-    out.push_back(',');
-    appendString(out, meta.attrs[i].second);
-    out.push_back(']');
-  }
-  out += "],[";
-  for (size_t i = 0; i < meta.geometries.size(); ++i) {
-    const auto& [attr, b] = meta.geometries[i];
-    out += i ? ",[" : "[";
-    appendString(out, attr);
-    for (double d : {b.minLon, b.minLat, b.maxLon, b.maxLat}) {
-      out.push_back(',');
-      appendNumber(out, d);
-    }
-    out.push_back(']');
-  }
-  out += "],[";
-  for (size_t i = 0; i < meta.numbers.size(); ++i) {
-    out += i ? ",[" : "[";
-    appendString(out, meta.numbers[i].first);
-    out.push_back(',');
-    appendNumber(out, meta.numbers[i].second);
-    out.push_back(']');
-  }
-  out += "],";
-  out += std::to_string(meta.expiresAtMs);
-  out.push_back(']');
-  return out;
-}
-
-EntityMeta decodeMeta(std::string_view text) {
+EntityMeta decodeJson(std::string_view text) {
   EntityMeta meta;
   try {
     auto v = json::parse(text).as_array();
@@ -94,6 +39,61 @@ EntityMeta decodeMeta(std::string_view text) {
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("unreadable index record: ") + e.what());
   }
+  return meta;
+}
+
+}  // namespace
+
+std::string encodeMeta(const EntityMeta& meta, const KeyDictionary::Ids& ids, std::vector<std::string>& unnumbered) {
+  std::string out;
+  out.reserve(128);
+  out.push_back(kBinary);
+  putVarint(out, meta.types.size());
+  for (const auto& t : meta.types) putKey(out, t, ids, unnumbered);
+  putVarint(out, meta.attrs.size());
+  for (const auto& [attr, kind] : meta.attrs) {
+    putKey(out, attr, ids, unnumbered);
+    putKey(out, kind, ids, unnumbered);
+  }
+  putVarint(out, meta.geometries.size());
+  for (const auto& [attr, b] : meta.geometries) {
+    putKey(out, attr, ids, unnumbered);
+    for (double d : {b.minLon, b.minLat, b.maxLon, b.maxLat}) putDouble(out, d);
+  }
+  putVarint(out, meta.numbers.size());
+  for (const auto& [attr, n] : meta.numbers) {
+    putKey(out, attr, ids, unnumbered);
+    putDouble(out, n);
+  }
+  putVarint(out, (static_cast<uint64_t>(meta.expiresAtMs) << 1) ^ static_cast<uint64_t>(meta.expiresAtMs >> 63));
+  return out;
+}
+
+EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
+  if (record.empty() || record[0] != kBinary) return decodeJson(record);
+  EntityMeta meta;
+  Input in(record.substr(1), keys);
+  for (uint64_t n = in.count(); n--;) meta.types.emplace_back(in.key());
+  for (uint64_t n = in.count(); n--;) {
+    std::string attr(in.key());
+    meta.attrs.emplace_back(std::move(attr), std::string(in.key()));
+  }
+  for (uint64_t n = in.count(); n--;) {
+    std::string attr(in.key());
+    query::GeoBox b;
+    b.minLon = in.number();
+    b.minLat = in.number();
+    b.maxLon = in.number();
+    b.maxLat = in.number();
+    meta.geometries.emplace_back(std::move(attr), b);
+  }
+  for (uint64_t n = in.count(); n--;) {
+    std::string attr(in.key());
+    meta.numbers.emplace_back(std::move(attr), in.number());
+  }
+  uint64_t z = in.varint();
+  meta.expiresAtMs = static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+  if (!in.done()) Input::bad("index record");
   return meta;
 }
 

@@ -1,17 +1,22 @@
 // The stored form of EntityMeta: what the in-memory indexes need of an entity,
 // kept next to it ("M\0<tenant>\0<id>") so that a restart rebuilds the indexes
-// from these small records instead of parsing every entity.
+// from these small records instead of decoding every entity. Binary, with the
+// type, attribute and kind names as KeyDictionary numbers; records of earlier
+// versions (JSON text) are still read.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "store/embedded/key_dictionary.h"
 #include "store/store.h"
 
 namespace allmende::store {
 
-std::string encodeMeta(const EntityMeta& meta);
+// Names without a dictionary number are written as text and added to `unnumbered`.
+std::string encodeMeta(const EntityMeta& meta, const KeyDictionary::Ids& ids, std::vector<std::string>& unnumbered);
 // Throws std::runtime_error on a record it cannot read.
-EntityMeta decodeMeta(std::string_view text);
+EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys);
 
 }  // namespace allmende::store

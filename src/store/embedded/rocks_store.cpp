@@ -166,7 +166,7 @@ class RocksStore final : public Store {
       metas.emplace_back(change.before ? std::optional(extractor_(*change.before)) : std::nullopt,
                          change.after ? std::optional(extractor_(*change.after)) : std::nullopt);
       if (metas.back().second)
-        batch.Put(metaKey(tenant, mutations[i].id), encodeMeta(*metas.back().second));
+        batch.Put(metaKey(tenant, mutations[i].id), encodeMeta(*metas.back().second, *keyIds, unnumbered));
       else
         batch.Delete(metaKey(tenant, mutations[i].id));
     }
@@ -431,7 +431,7 @@ class RocksStore final : public Store {
       auto sep = key.find('\0', 2);
       std::string tenant(key.substr(2, sep - 2));
       std::string id(key.substr(sep + 1));
-      auto meta = decodeMeta(std::string_view(it->value().data(), it->value().size()));
+      auto meta = decodeMeta(std::string_view(it->value().data(), it->value().size()), keys_);
       if (meta.expiresAtMs) expiry_.insert({meta.expiresAtMs, tenant, id});
       auto& index = tenants_[tenant];
       index.beginBulk();
@@ -449,11 +449,14 @@ class RocksStore final : public Store {
     ePrefix.push_back('\0');
     rocksdb::WriteBatch batch;
     size_t count = 0;
+    auto keyIds = keys_.snapshot();
+    std::vector<std::string> unnumbered;  // these records keep such names as text
     for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
       std::string_view key(it->key().data(), it->key().size());
       auto sep = key.find('\0', 2);
       auto value = decodeEntity(std::string_view(it->value().data(), it->value().size()), keys_);
-      batch.Put(metaKey(key.substr(2, sep - 2), key.substr(sep + 1)), encodeMeta(extractor_(value)));
+      batch.Put(metaKey(key.substr(2, sep - 2), key.substr(sep + 1)), encodeMeta(extractor_(value), *keyIds, unnumbered));
+      unnumbered.clear();
       if (++count % 10000 == 0) {
         check(db_->Write(writeOptions_, &batch), "write");
         batch.Clear();
