@@ -44,6 +44,10 @@ bool isInvisibleOrNonCharacter(long cp) {
 
 bool isUri(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    if (s[i] > 0x20 && s[i] < 0x7F) {  // visible ASCII, the usual case
+      ++i;
+      continue;
+    }
     long cp = nextCodePoint(s, i);
     if (cp < 0 || isInvisibleOrNonCharacter(cp)) return false;
   }

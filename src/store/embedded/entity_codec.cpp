@@ -20,6 +20,9 @@ namespace {
 constexpr char kBinary = '\xB1';  // JSON text starts with '{'
 enum Tag : uint8_t { Null, False, True, Int64, Uint64, Double, String, Array, Object };
 
+void encodeObject(std::string& out, const json::object& o, const KeyDictionary::Ids& ids,
+                  std::vector<std::string>& unnumbered);
+
 void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Ids& ids,
                  std::vector<std::string>& unnumbered) {
   switch (v.kind()) {
@@ -49,14 +52,17 @@ void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Id
       putVarint(out, v.get_array().size());
       for (const auto& e : v.get_array()) encodeValue(out, e, ids, unnumbered);
       break;
-    case json::kind::object:
-      out.push_back(Object);
-      putVarint(out, v.get_object().size());
-      for (const auto& [k, e] : v.get_object()) {
-        putKey(out, k, ids, unnumbered);
-        encodeValue(out, e, ids, unnumbered);
-      }
-      break;
+    case json::kind::object: encodeObject(out, v.get_object(), ids, unnumbered); break;
+  }
+}
+
+void encodeObject(std::string& out, const json::object& o, const KeyDictionary::Ids& ids,
+                  std::vector<std::string>& unnumbered) {
+  out.push_back(Object);
+  putVarint(out, o.size());
+  for (const auto& [k, e] : o) {
+    putKey(out, k, ids, unnumbered);
+    encodeValue(out, e, ids, unnumbered);
   }
 }
 
@@ -121,9 +127,9 @@ class Reader {
 std::string encodeEntity(const json::object& entity, const KeyDictionary::Ids& ids,
                          std::vector<std::string>& unnumbered) {
   std::string out;
-  out.reserve(512);
+  out.reserve(1024);
   out.push_back(kBinary);
-  encodeValue(out, entity, ids, unnumbered);
+  encodeObject(out, entity, ids, unnumbered);
   return out;
 }
 
