@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from conftest import CORE, JSON, NULL, delivery_state, link, unique_id
+from conftest import CORE, JSON, NULL, delivery_state, free_port, link, unique_id
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -359,8 +359,9 @@ def test_statistics_survive_a_restart_and_mqtt_endpoints_count_as_failed(make_br
     b.start()
     kind = kind_name()
     sid, path = subscribe(b, receiver, kind)
+    closed = free_port()  # no MQTT broker listens there
     body = {"type": "Subscription", "entities": [{"type": kind}],
-            "notification": {"endpoint": {"uri": "mqtt://127.0.0.1:1883/topic"}}}
+            "notification": {"endpoint": {"uri": f"mqtt://127.0.0.1:{closed}/topic"}}}
     r = requests.post(b.api + "/subscriptions", json=body, headers=JSON)
     assert r.status_code == 201
     mqtt = r.headers["Location"].rsplit("/", 1)[1]

@@ -23,6 +23,7 @@ void decrement(Map& counts, const std::string& key) {
 // then constant time; a wrong hint costs only the usual search.
 void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   auto& entry = *ids_.try_emplace(ids_.end(), id);
+  byId_.emplace(entry.first, &entry);
   const Entry* key = &entry;
   entry.second = Facts{};
   for (const auto& t : meta.types) {
@@ -70,8 +71,8 @@ void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
 }
 
 void TenantIndex::replace(const std::string& id, const EntityMeta& before, const EntityMeta& after) {
-  auto it = ids_.find(id);
-  if (it == ids_.end() || before.types != after.types || before.attrs != after.attrs ||
+  auto it = byId_.find(id);
+  if (it == byId_.end() || before.types != after.types || before.attrs != after.attrs ||
       before.geometries.size() != after.geometries.size()) {
     remove(id, before);
     add(id, after);
@@ -88,7 +89,7 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
     }
   }
   // Same types, attributes and geometries: only the numeric values may differ.
-  setNumbers(it->second, after);
+  setNumbers(it->second->second, after);
 }
 
 void TenantIndex::endBulk() {
@@ -98,9 +99,9 @@ void TenantIndex::endBulk() {
 }
 
 void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
-  auto it = ids_.find(id);
-  if (it == ids_.end()) return;
-  const Entry* key = &*it;
+  auto found = byId_.find(id);
+  if (found == byId_.end()) return;
+  const Entry* key = found->second;
   for (const auto& t : meta.types) {
     auto set = byType_.find(t);
     if (set == byType_.end()) continue;
@@ -129,7 +130,8 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
       if (g->second.size() == 0) byGeo_.erase(g);
     }
   }
-  ids_.erase(it);
+  byId_.erase(found);
+  ids_.erase(id);
 }
 
 TenantIndex::Source TenantIndex::typeSource(const std::vector<std::vector<std::string>>& dnf) const {
@@ -171,7 +173,7 @@ TenantIndex::Source TenantIndex::attrSource(const std::vector<std::string>& attr
 TenantIndex::Source TenantIndex::idSource(const std::vector<std::string>& ids) const {
   Source out;
   for (const auto& id : ids)
-    if (auto it = ids_.find(id); it != ids_.end()) out.list.push_back(&*it);
+    if (auto it = byId_.find(id); it != byId_.end()) out.list.push_back(it->second);
   std::sort(out.list.begin(), out.list.end(), ByValue());
   out.list.erase(std::unique(out.list.begin(), out.list.end()), out.list.end());
   return out;

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -78,6 +79,7 @@ class TenantIndex {
   void setNumbers(Facts& facts, const EntityMeta& meta) const;
 
   std::map<std::string, Facts> ids_;
+  std::unordered_map<std::string_view, Entry*> byId_;  // the same entries by id (views of ids_' keys)
   std::unordered_map<std::string, IdSet> byType_;
   std::unordered_map<std::string, IdSet> byAttr_;
   std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
