@@ -308,7 +308,8 @@ void Parser::subAttributes(const json::object& obj, json::object& out, const std
 json::object Parser::instance(const json::value& input, const std::string& name,
                               const std::string& iri, int depth) {
   if (depth > 16) bad(name + ": sub-attributes are nested too deeply");
-  json::object out;
+  // Room for the input's members and the timestamps added on write, without rehashing.
+  json::object out(input.is_object() ? input.get_object().size() + 2 : 4);
   if (!input.is_object()) {
     if (input.is_null()) bad(name + ": the attribute value must not be null");
     if (isGeoOnlyName(iri)) bad(name + " must be a GeoProperty");
@@ -442,8 +443,8 @@ json::array parseAttribute(const json::value& value, const std::string& name, co
 }
 
 json::object parseEntity(const json::object& body, const jsonld::Context& ctx, ParseMode mode) {
-  json::object entity;
-  json::object attrs;
+  json::object entity(6);
+  json::object attrs(body.size());
   for (const auto& [member, value] : body) {
     std::string_view m = member;
     if (m == "id" || m == "@id") {
