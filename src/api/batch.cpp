@@ -28,9 +28,12 @@ struct Item {
 
 // The elements of a batch body, parsed into an arena of their own: the
 // thousands of element objects are then freed at once, not one by one.
+// The entities parsed from the elements go there too: everything a batch
+// builds lives until its answer is made, in the handler.
 struct Batch {
   std::unique_ptr<json::monotonic_resource> arena = std::make_unique<json::monotonic_resource>();
   std::vector<Item> items;
+  json::storage_ptr storage() const { return arena.get(); }
 };
 
 // The body: a non-empty JSON array of objects (or of ids, for delete), each
@@ -183,7 +186,7 @@ http::Response batchCreate(Call& call) {
   auto batch = batchEntities(call);
   auto now = ngsi::nowMs();
   auto out = applyBatch(call, batch.items, [&](Item& item, const std::string&, Step&) {
-    return createMutator(ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create), now);
+    return createMutator(ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create, batch.storage()), now);
   });
   if (out.errors.empty()) return call.plain(201, out.success);
   return result(call, out, true);
@@ -195,18 +198,16 @@ http::Response batchUpsert(Call& call) {
   auto batch = batchEntities(call);
   auto now = ngsi::nowMs();
   auto out = applyBatch(call, batch.items, [&](Item& item, const std::string&, Step& step) -> store::Store::Mutator {
-    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create);
+    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create, batch.storage());
+    // Each EntityWrite is made from its entity (assigning an entity would copy it
+    // out of the batch's arena).
     return [parsed = std::move(parsed), &step, update, now](const std::optional<store::Entity>& current) mutable {
-      store::EntityWrite write;
+      using store::EntityWrite;
       step.created = !current || ngsi::isExpired(*current, now);
-      if (step.created) {
-        write.entity = ngsi::createEntity(std::move(parsed), now);
-      } else if (update) {
-        write.entity = *current;
-        ngsi::appendAttributes(write.entity, parsed, false, now);
-      } else {
-        write.entity = ngsi::replaceEntity(*current, parsed, now);
-      }
+      if (step.created) return std::optional(EntityWrite{EntityWrite::Kind::Put, ngsi::createEntity(std::move(parsed), now)});
+      if (!update) return std::optional(EntityWrite{EntityWrite::Kind::Put, ngsi::replaceEntity(*current, parsed, now)});
+      EntityWrite write{EntityWrite::Kind::Put, *current};
+      ngsi::appendAttributes(write.entity, parsed, false, now);
       return std::optional(std::move(write));
     };
   });

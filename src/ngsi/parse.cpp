@@ -162,6 +162,7 @@ std::optional<AttributeKind> inferKind(const json::object& obj) {
 struct Parser {
   const jsonld::Context& ctx;
   ParseMode mode;
+  json::storage_ptr sp;  // where the internal form is built
 
   json::object instance(const json::value& input, const std::string& name, const std::string& iri,
                         int depth);
@@ -286,7 +287,7 @@ void Parser::members(const json::object& obj, json::object& out, const std::stri
 
 void Parser::subAttributes(const json::object& obj, json::object& out, const std::string& name,
                            int depth) {
-  json::object subs;
+  json::object subs(sp);
   for (const auto& [member, v] : obj) {
     if (isReservedMember(member)) continue;
     std::string sub(member);
@@ -309,7 +310,7 @@ json::object Parser::instance(const json::value& input, const std::string& name,
                               const std::string& iri, int depth) {
   if (depth > 16) bad(name + ": sub-attributes are nested too deeply");
   // Room for the input's members and the timestamps added on write, without rehashing.
-  json::object out(input.is_object() ? input.get_object().size() + 2 : 4);
+  json::object out(input.is_object() ? input.get_object().size() + 2 : 4, sp);
   if (!input.is_object()) {
     if (input.is_null()) bad(name + ": the attribute value must not be null");
     if (isGeoOnlyName(iri)) bad(name + " must be a GeoProperty");
@@ -420,9 +421,9 @@ bool isDeletion(const json::object& instance) {
 }
 
 json::array parseAttribute(const json::value& value, const std::string& name, const std::string& iri,
-                           const jsonld::Context& ctx, ParseMode mode) {
-  Parser parser{ctx, mode};
-  json::array instances;
+                           const jsonld::Context& ctx, ParseMode mode, json::storage_ptr storage) {
+  Parser parser{ctx, mode, storage};
+  json::array instances(storage);
   if (value.is_array() && looksLikeInstanceArray(value.get_array())) {
     std::set<std::string> seen;
     for (const auto& e : value.get_array()) {
@@ -442,9 +443,10 @@ json::array parseAttribute(const json::value& value, const std::string& name, co
   return instances;
 }
 
-json::object parseEntity(const json::object& body, const jsonld::Context& ctx, ParseMode mode) {
-  json::object entity(6);
-  json::object attrs(body.size());
+json::object parseEntity(const json::object& body, const jsonld::Context& ctx, ParseMode mode,
+                         json::storage_ptr storage) {
+  json::object entity(6, storage);
+  json::object attrs(body.size(), storage);
   for (const auto& [member, value] : body) {
     std::string_view m = member;
     if (m == "id" || m == "@id") {
@@ -465,7 +467,7 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
       if (isReservedAttributeName(name)) bad("'" + name + "' is an NGSI-LD keyword, not an attribute name");
       checkName(name, "attribute name");
       std::string iri = ctx.expand(name);
-      attrs[iri] = parseAttribute(value, name, iri, ctx, mode);
+      attrs[iri] = parseAttribute(value, name, iri, ctx, mode, storage);
     }
   }
   if (mode == ParseMode::Create) {

@@ -20,7 +20,8 @@ class WritePath {
 
   explicit WritePath(store::Store& store) : store_(store) {}
 
-  // Registers a listener called after each durable change (not for no-ops).
+  // Registers a listener called after each durable change (not for no-ops). The
+  // change is valid only during the call (see Store::Change).
   void addListener(Listener listener) { listeners_.push_back(std::move(listener)); }
 
   // Applies the mutations to entities of `tenant` in one durable batch (see

@@ -78,6 +78,10 @@ class Store {
   // updated. A mutator that throws leaves its entity unchanged; its exception
   // is returned in its outcome and the others still apply.
   using Mutator = std::function<std::optional<EntityWrite>(const std::optional<Entity>& current)>;
+  // `after` may live in the memory of the request that made it (a batch builds
+  // its entities in an arena): it is valid until that request's handler returns.
+  // Anything kept longer is copied with its own storage (Entity(x, {}));
+  // note that Boost.JSON's copy constructor keeps the source's storage.
   struct Change {
     std::optional<Entity> before;
     std::optional<Entity> after;
