@@ -26,10 +26,9 @@ struct Item {
   std::optional<ngsi::Error> fault;  // why this element cannot be applied, if it cannot
 };
 
-// The elements of a batch body, parsed into an arena of their own: the
-// thousands of element objects are then freed at once, not one by one.
-// The entities parsed from the elements go there too: everything a batch
-// builds lives until its answer is made, in the handler.
+// The elements of a batch body and the entities made from them, in an arena of
+// their own: the thousands of objects are freed at once when the handler
+// returns, not one by one.
 struct Batch {
   std::unique_ptr<json::monotonic_resource> arena = std::make_unique<json::monotonic_resource>();
   std::vector<Item> items;

@@ -195,6 +195,19 @@ TEST(Store, QueriesSeeTheIndexesAfterReopen) {
   page = s->queryEntities("", byNumber);
   ASSERT_EQ(page.entities.size(), 1u);
   EXPECT_EQ(page.entities[0].at("id").as_string(), "urn:a");
+  // Entries loaded at open are found by id for updates, deletions and id queries.
+  modify(*s, "", "urn:b", put(entity("urn:b", 13.41, 15)));
+  page = s->queryEntities("", byNumber);
+  EXPECT_EQ(page.entities.size(), 2u);
+  modify(*s, "", "urn:a", [](const std::optional<store::Entity>&) {
+    return std::optional(store::EntityWrite{store::EntityWrite::Kind::Delete, {}});
+  });
+  store::EntityQuery byId;
+  byId.ids = std::vector<std::string>{"urn:a", "urn:b"};
+  page = s->queryEntities("", byId);
+  ASSERT_EQ(page.entities.size(), 1u);
+  EXPECT_EQ(page.entities[0].at("id").as_string(), "urn:b");
+  EXPECT_EQ(s->entityCount(""), 1u);
 }
 
 TEST(Store, ATypeEveryEntityHasStillSelectsAndOtherTypesNarrow) {

@@ -17,11 +17,11 @@ void KeyDictionary::publish(uint32_t id, std::string key) {
 void KeyDictionary::load(uint32_t id, std::string key) {
   if (id >= kMaxKeys) throw std::runtime_error("unreadable key record " + std::to_string(id));
   std::lock_guard lock(writer_);
-  auto ids = std::make_shared<Ids>(*ids_.load());
-  ids->emplace(key, id);
+  // At open nobody reads yet: the map is extended in place (a copy per key
+  // would make opening quadratic in the number of keys).
+  std::const_pointer_cast<Ids>(ids_.load())->emplace(key, id);
   publish(id, std::move(key));
   if (id >= size_.load()) size_.store(id + 1, std::memory_order_release);
-  ids_.store(std::move(ids));
 }
 
 void KeyDictionary::assign(const std::vector<std::string>& keys,

@@ -31,7 +31,8 @@ class KeyDictionary {
   };
   using Ids = std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>>;
 
-  // Adds a persisted key at open (ids in any order, without gaps once all are loaded).
+  // Adds a persisted key at open, before any other use (ids in any order,
+  // without gaps once all are loaded).
   void load(uint32_t id, std::string key);
 
   // The key -> number map as it is now (immutable; replaced, not changed, by assign).

@@ -23,7 +23,7 @@ void decrement(Map& counts, const std::string& key) {
 // then constant time; a wrong hint costs only the usual search.
 void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   auto& entry = *ids_.try_emplace(ids_.end(), id);
-  byId_.emplace(entry.first, &entry);
+  if (!bulk_) byId_.emplace(entry.first, &entry);
   const Entry* key = &entry;
   entry.second = Facts{};
   for (const auto& t : meta.types) {
@@ -93,6 +93,8 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
 }
 
 void TenantIndex::endBulk() {
+  byId_.reserve(ids_.size());  // filled once, without rehashing on the way
+  for (auto& entry : ids_) byId_.emplace(entry.first, &entry);
   for (auto& [property, pairs] : pendingGeo_) byGeo_[property].bulkLoad(pairs);
   pendingGeo_.clear();
   bulk_ = false;

@@ -22,8 +22,8 @@ namespace allmende::store {
 class TenantIndex {
  public:
   void add(const std::string& id, const EntityMeta& meta);
-  // While bulk loading (at start), geometries are collected and their R-trees
-  // built once, packed, by endBulk().
+  // While bulk loading (at start, only add()), geometries are collected and their
+  // R-trees built once, packed, by endBulk(); so is the id hash.
   void beginBulk() { bulk_ = true; }
   void endBulk();
   void remove(const std::string& id, const EntityMeta& meta);
