@@ -1,7 +1,8 @@
 // The pieces of the store's binary records (entity_codec.h, meta_codec.h):
-// LEB128 varints, length-prefixed bytes, strings written as dictionary numbers
-// (KeyDictionary) where they have one, and a reader that checks every length
-// against the record and throws std::runtime_error on damage.
+// LEB128 varints (zigzag for signed numbers), length-prefixed bytes, strings
+// written as dictionary numbers (KeyDictionary) where they have one, and a
+// reader that checks every length against the record and throws
+// std::runtime_error on damage.
 #pragma once
 
 #include <bit>
@@ -21,6 +22,11 @@ inline void putVarint(std::string& out, uint64_t v) {
     v >>= 7;
   }
   out.push_back(static_cast<char>(v));
+}
+
+// A signed number as a zigzag varint (small magnitudes of either sign take few bytes).
+inline void putSigned(std::string& out, int64_t n) {
+  putVarint(out, (static_cast<uint64_t>(n) << 1) ^ static_cast<uint64_t>(n >> 63));
 }
 
 inline void putBytes(std::string& out, std::string_view s) {
@@ -65,6 +71,10 @@ class Input {
       if (!(b & 0x80)) return v;
     }
     bad("store record");
+  }
+  int64_t signedVarint() {
+    uint64_t z = varint();
+    return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
   }
   // A count of elements that take at least one byte each.
   uint64_t count() {

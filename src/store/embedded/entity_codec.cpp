@@ -28,12 +28,10 @@ void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Id
   switch (v.kind()) {
     case json::kind::null: out.push_back(Null); break;
     case json::kind::bool_: out.push_back(v.get_bool() ? True : False); break;
-    case json::kind::int64: {
-      int64_t n = v.get_int64();
+    case json::kind::int64:
       out.push_back(Int64);
-      putVarint(out, (static_cast<uint64_t>(n) << 1) ^ static_cast<uint64_t>(n >> 63));
+      putSigned(out, v.get_int64());
       break;
-    }
     case json::kind::uint64:
       out.push_back(Uint64);
       putVarint(out, v.get_uint64());
@@ -89,11 +87,7 @@ class Reader {
       case Null: stack_.push_null(); break;
       case False: stack_.push_bool(false); break;
       case True: stack_.push_bool(true); break;
-      case Int64: {
-        uint64_t z = in_.varint();
-        stack_.push_int64(static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)));
-        break;
-      }
+      case Int64: stack_.push_int64(in_.signedVarint()); break;
       case Uint64: stack_.push_uint64(in_.varint()); break;
       case Double: stack_.push_double(in_.number()); break;
       case String: stack_.push_string(in_.bytes()); break;

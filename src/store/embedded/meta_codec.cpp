@@ -65,7 +65,7 @@ std::string encodeMeta(const EntityMeta& meta, const KeyDictionary::Ids& ids, st
     putKey(out, attr, ids, unnumbered);
     putDouble(out, n);
   }
-  putVarint(out, (static_cast<uint64_t>(meta.expiresAtMs) << 1) ^ static_cast<uint64_t>(meta.expiresAtMs >> 63));
+  putSigned(out, meta.expiresAtMs);
   return out;
 }
 
@@ -91,8 +91,7 @@ EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
     std::string attr(in.key());
     meta.numbers.emplace_back(std::move(attr), in.number());
   }
-  uint64_t z = in.varint();
-  meta.expiresAtMs = static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+  meta.expiresAtMs = in.signedVarint();
   if (!in.done()) Input::bad("index record");
   return meta;
 }
