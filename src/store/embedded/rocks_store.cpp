@@ -171,21 +171,23 @@ class RocksStore final : public Store {
         batch.Delete(metaKey(tenant, mutations[i].id));
     }
     check(db_->Write(writeOptions_, &batch), "write");
-    if (!unnumbered.empty()) numberKeys(unnumbered);
-    std::unique_lock lock(indexMutex_);
-    auto& index = tenants_[std::string(tenant)];
-    for (size_t k = 0; k < written.size(); ++k) {
-      const auto& id = mutations[written[k]].id;
-      auto& [oldMeta, newMeta] = metas[k];
-      if (oldMeta && oldMeta->expiresAtMs) expiry_.erase({oldMeta->expiresAtMs, std::string(tenant), id});
-      if (newMeta && newMeta->expiresAtMs) expiry_.insert({newMeta->expiresAtMs, std::string(tenant), id});
-      if (oldMeta && newMeta)
-        index.replace(id, *oldMeta, *newMeta);
-      else if (oldMeta)
-        index.remove(id, *oldMeta);
-      else if (newMeta)
-        index.add(id, *newMeta);
+    {
+      std::unique_lock lock(indexMutex_);
+      auto& index = tenants_[std::string(tenant)];
+      for (size_t k = 0; k < written.size(); ++k) {
+        const auto& id = mutations[written[k]].id;
+        auto& [oldMeta, newMeta] = metas[k];
+        if (oldMeta && oldMeta->expiresAtMs) expiry_.erase({oldMeta->expiresAtMs, std::string(tenant), id});
+        if (newMeta && newMeta->expiresAtMs) expiry_.insert({newMeta->expiresAtMs, std::string(tenant), id});
+        if (oldMeta && newMeta)
+          index.replace(id, *oldMeta, *newMeta);
+        else if (oldMeta)
+          index.remove(id, *oldMeta);
+        else if (newMeta)
+          index.add(id, *newMeta);
+      }
     }
+    if (!unnumbered.empty()) numberKeys(unnumbered);
     return out;
   }
 
@@ -407,12 +409,17 @@ class RocksStore final : public Store {
   }
 
   // Numbers for keys that were written as text, for the writes after this one.
+  // The write itself is done: if the numbers cannot be stored, the keys stay text.
   void numberKeys(const std::vector<std::string>& unnumbered) {
-    keys_.assign(unnumbered, [this](const std::vector<std::pair<uint32_t, std::string>>& added) {
-      rocksdb::WriteBatch batch;
-      for (const auto& [id, key] : added) batch.Put(keyNumberKey(id), key);
-      check(db_->Write(writeOptions_, &batch), "write");
-    });
+    try {
+      keys_.assign(unnumbered, [this](const std::vector<std::pair<uint32_t, std::string>>& added) {
+        rocksdb::WriteBatch batch;
+        for (const auto& [id, key] : added) batch.Put(keyNumberKey(id), key);
+        check(db_->Write(writeOptions_, &batch), "write");
+      });
+    } catch (const std::exception& e) {
+      spdlog::warn("key numbers not stored (keys stay text): {}", e.what());
+    }
   }
 
   // The indexes come from the index records ("M" keys). A data directory
