@@ -239,3 +239,60 @@ TEST(Store, ATypeEveryEntityHasStillSelectsAndOtherTypesNarrow) {
   EXPECT_EQ(ids({{"urn:T", "urn:U"}}, false), (std::vector<std::string>{"urn:b"}));
   EXPECT_EQ(ids({{"urn:X"}}, false), (std::vector<std::string>{}));
 }
+
+TEST(Store, AttributeIndexAndDiscoveryFollowShapes) {
+  // Entities of three shapes: attribute queries merge the shapes in id order,
+  // discovery counts each entity once, and a shape whose last entity goes is gone.
+  TempDir dir;
+  auto s = open(dir);
+  auto entity = [](const std::string& id, const std::string& type, const std::string& attrs) {
+    return json::parse(R"({"id":")" + id + R"(","type":[")" + type + R"("],"attrs":{)" + attrs + "}}").as_object();
+  };
+  const std::string p = R"("urn:p":[{"type":"Property","value":1}])";
+  const std::string r = R"("urn:r":[{"type":"Relationship","object":"urn:x"}])";
+  modify(*s, "", "urn:d", put(entity("urn:d", "urn:T", p)));
+  modify(*s, "", "urn:a", put(entity("urn:a", "urn:T", p + "," + r)));
+  modify(*s, "", "urn:c", put(entity("urn:c", "urn:U", r)));
+  modify(*s, "", "urn:b", put(entity("urn:b", "urn:T", p)));
+  auto withAttrs = [&](std::vector<std::string> attrs, std::optional<std::vector<std::vector<std::string>>> types) {
+    store::EntityQuery q;
+    q.anyAttrs = std::move(attrs);
+    q.types = std::move(types);
+    std::vector<std::string> out;
+    for (const auto& e : s->queryEntities("", q).entities) out.emplace_back(e.at("id").as_string());
+    return out;
+  };
+  EXPECT_EQ(withAttrs({"urn:p"}, std::nullopt), (std::vector<std::string>{"urn:a", "urn:b", "urn:d"}));
+  EXPECT_EQ(withAttrs({"urn:r"}, std::nullopt), (std::vector<std::string>{"urn:a", "urn:c"}));
+  EXPECT_EQ(withAttrs({"urn:p", "urn:r"}, std::nullopt),
+            (std::vector<std::string>{"urn:a", "urn:b", "urn:c", "urn:d"}));
+  EXPECT_EQ(withAttrs({"urn:r"}, {{{"urn:T"}}}), (std::vector<std::string>{"urn:a"}));
+  EXPECT_EQ(withAttrs({"urn:none"}, std::nullopt), (std::vector<std::string>{}));
+
+  auto types = s->types("");
+  ASSERT_EQ(types.size(), 2u);
+  EXPECT_EQ(types["urn:T"].entityCount, 3u);
+  EXPECT_EQ(types["urn:T"].attributes["urn:p"], (std::set<std::string>{"Property"}));
+  EXPECT_EQ(types["urn:T"].attributes["urn:r"], (std::set<std::string>{"Relationship"}));
+  EXPECT_EQ(types["urn:U"].attributes.size(), 1u);
+  auto attrs = s->attributes("");
+  EXPECT_EQ(attrs["urn:p"].entityCount, 3u);
+  EXPECT_EQ(attrs["urn:r"].entityCount, 2u);
+  EXPECT_EQ(attrs["urn:r"].types, (std::set<std::string>{"urn:T", "urn:U"}));
+
+  // urn:a was the only entity of its shape, urn:c of type urn:U.
+  auto remove = [](const std::optional<store::Entity>&) {
+    return std::optional(store::EntityWrite{store::EntityWrite::Kind::Delete, {}});
+  };
+  modify(*s, "", "urn:a", remove);
+  modify(*s, "", "urn:c", remove);
+  EXPECT_EQ(withAttrs({"urn:r"}, std::nullopt), (std::vector<std::string>{}));
+  EXPECT_EQ(withAttrs({"urn:p"}, std::nullopt), (std::vector<std::string>{"urn:b", "urn:d"}));
+  types = s->types("");
+  ASSERT_EQ(types.size(), 1u);
+  EXPECT_EQ(types["urn:T"].entityCount, 2u);
+  EXPECT_EQ(types["urn:T"].attributes.size(), 1u) << "urn:r left with its last entity";
+  attrs = s->attributes("");
+  EXPECT_FALSE(attrs.contains("urn:r"));
+  EXPECT_EQ(attrs["urn:p"].entityCount, 2u);
+}

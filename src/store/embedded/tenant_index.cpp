@@ -9,15 +9,16 @@
 
 namespace allmende::store {
 
-namespace {
-
-template <class Map>
-void decrement(Map& counts, const std::string& key) {
-  auto it = counts.find(key);
-  if (it != counts.end() && --it->second == 0) counts.erase(it);
+size_t TenantIndex::ShapeHash::operator()(const ShapeKey& k) const {
+  size_t h = k.types.size();
+  auto mix = [&h](const void* p) { h = (h ^ reinterpret_cast<size_t>(p)) * 0x9E3779B97F4A7C15ull; };
+  for (const auto* t : k.types) mix(t);
+  for (const auto& [attr, kind] : k.kinds) {
+    mix(attr);
+    mix(kind);
+  }
+  return h;
 }
-
-}  // namespace
 
 // Inserts hint at the end: at start the ids come in order, so each insertion is
 // then constant time; a wrong hint costs only the usual search.
@@ -27,22 +28,12 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   const Entry* key = &entry;
   entry.second = Facts{};
   for (const auto& t : meta.types) {
-    auto& set = *byType_.try_emplace(t).first;
-    set.second.insert(set.second.end(), key);
-    entry.second.types.push_back(&set.first);
+    auto& set = byType_.try_emplace(t).first->second;
+    set.insert(set.end(), key);
   }
-  for (const auto& [attr, kind] : meta.attrs) {
-    auto& set = *byAttr_.try_emplace(attr).first;
-    set.second.insert(set.second.end(), key);
-    if (std::find(entry.second.attrs.begin(), entry.second.attrs.end(), &set.first) == entry.second.attrs.end())
-      entry.second.attrs.push_back(&set.first);
-    attrKinds_[attr][kind]++;
-    for (const auto& t : meta.types) {
-      typeAttrKinds_[t][attr][kind]++;
-      attrTypes_[attr][t]++;
-    }
-  }
-  for (const auto& t : meta.types) typeAttrKinds_[t];  // a type without attributes still counts
+  auto* shape = const_cast<Shape*>(shapeOf(meta));
+  shape->ids.insert(shape->ids.end(), key);
+  entry.second.shape = shape;
   for (const auto& [property, box] : meta.geometries) {
     if (bulk_)
       pendingGeo_[property].emplace_back(reinterpret_cast<uint64_t>(key), box);
@@ -52,14 +43,55 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   setNumbers(entry.second, meta);
 }
 
+// The shape of the entity `meta` describes (made when it is the first of its
+// shape). Its types must already be keys of byType_.
+const TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
+  ShapeKey k;
+  k.types.reserve(meta.types.size());
+  for (const auto& t : meta.types) k.types.push_back(&byType_.find(t)->first);
+  k.kinds.reserve(meta.attrs.size());
+  for (const auto& [attr, kind] : meta.attrs)
+    k.kinds.emplace_back(&byAttr_.try_emplace(attr).first->first, &*kinds_.insert(kind).first);
+  std::sort(k.types.begin(), k.types.end());
+  k.types.erase(std::unique(k.types.begin(), k.types.end()), k.types.end());
+  std::sort(k.kinds.begin(), k.kinds.end());
+  k.kinds.erase(std::unique(k.kinds.begin(), k.kinds.end()), k.kinds.end());
+  auto [it, made] = shapes_.try_emplace(std::move(k));
+  auto& shape = it->second;
+  if (made) {
+    shape.key = &it->first;
+    for (const auto& [attr, kind] : it->first.kinds)
+      if (shape.attrs.empty() || shape.attrs.back() != attr) {
+        shape.attrs.push_back(attr);
+        byAttr_.find(*attr)->second.insert(&shape);
+      }
+  }
+  return &shape;
+}
+
+// Takes the entry out of its shape; a shape left empty is dropped with the
+// attribute names only it had.
+void TenantIndex::dropFromShape(const Entry* entry) {
+  auto* shape = const_cast<Shape*>(entry->second.shape);
+  shape->ids.erase(entry);
+  if (!shape->ids.empty()) return;
+  for (const auto* attr : shape->attrs) {
+    auto it = byAttr_.find(*attr);
+    it->second.erase(shape);
+    if (it->second.empty()) byAttr_.erase(it);
+  }
+  shapes_.erase(shapes_.find(*shape->key));  // by iterator: the key lives in the node
+}
+
 // meta.numbers lists each attribute's numbers together; every such attribute is
-// one of the entity's attributes, so its interned name is among facts.attrs.
+// one of the entity's attributes, so its interned name is among its shape's.
 void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
   facts.numbers.clear();
+  const auto& attrs = facts.shape->attrs;
   for (const auto& [attr, value] : meta.numbers) {
     if (facts.numbers.empty() || *facts.numbers.back().first != attr) {
-      auto name = std::find_if(facts.attrs.begin(), facts.attrs.end(), [&](const auto* a) { return *a == attr; });
-      if (name == facts.attrs.end()) continue;
+      auto name = std::find_if(attrs.begin(), attrs.end(), [&](const auto* a) { return *a == attr; });
+      if (name == attrs.end()) continue;
       facts.numbers.emplace_back(*name, Numbers{});
     }
     auto& n = facts.numbers.back().second;
@@ -104,28 +136,13 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   auto found = byId_.find(id);
   if (found == byId_.end()) return;
   const Entry* key = found->second;
+  dropFromShape(key);
   for (const auto& t : meta.types) {
     auto set = byType_.find(t);
     if (set == byType_.end()) continue;
     set->second.erase(key);
     if (set->second.empty()) byType_.erase(set);
   }
-  for (const auto& [attr, kind] : meta.attrs) {
-    if (auto set = byAttr_.find(attr); set != byAttr_.end()) {
-      set->second.erase(key);
-      if (set->second.empty()) byAttr_.erase(set);
-    }
-    decrement(attrKinds_[attr], kind);
-    if (attrKinds_[attr].empty()) attrKinds_.erase(attr);
-    for (const auto& t : meta.types) {
-      decrement(typeAttrKinds_[t][attr], kind);
-      if (typeAttrKinds_[t][attr].empty()) typeAttrKinds_[t].erase(attr);
-      decrement(attrTypes_[attr], t);
-      if (attrTypes_[attr].empty()) attrTypes_.erase(attr);
-    }
-  }
-  for (const auto& t : meta.types)
-    if (!byType_.contains(t)) typeAttrKinds_.erase(t);
   for (const auto& [property, box] : meta.geometries) {
     if (auto g = byGeo_.find(property); g != byGeo_.end()) {
       g->second.remove(reinterpret_cast<uint64_t>(key), box);
@@ -136,39 +153,40 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   ids_.erase(id);
 }
 
+size_t TenantIndex::Source::size() const {
+  size_t n = list.size();
+  for (const auto* set : sets) n += set->size();
+  return n;
+}
+
 TenantIndex::Source TenantIndex::typeSource(const std::vector<std::vector<std::string>>& dnf) const {
   Source out;
   if (dnf.size() == 1) {
     // One conjunction: walk its smallest type set; the others are checked per candidate.
-    static const IdSet empty;
-    out.set = &empty;
+    const IdSet* smallest = nullptr;
     for (const auto& t : dnf[0]) {
       auto it = byType_.find(t);
       if (it == byType_.end()) return out;
-      if (out.set == &empty || it->second.size() < out.set->size()) out.set = &it->second;
+      if (!smallest || it->second.size() < smallest->size()) smallest = &it->second;
     }
+    if (smallest) out.sets.push_back(smallest);
     return out;
   }
-  IdSet merged;
   for (const auto& conjunction : dnf)
     for (const auto& t : conjunction)
-      if (auto it = byType_.find(t); it != byType_.end()) merged.insert(it->second.begin(), it->second.end());
-  out.list.assign(merged.begin(), merged.end());
+      if (auto it = byType_.find(t); it != byType_.end() &&
+                                     std::find(out.sets.begin(), out.sets.end(), &it->second) == out.sets.end())
+        out.sets.push_back(&it->second);
   return out;
 }
 
 TenantIndex::Source TenantIndex::attrSource(const std::vector<std::string>& attrs) const {
   Source out;
-  if (attrs.size() == 1) {
-    static const IdSet empty;
-    auto it = byAttr_.find(attrs[0]);
-    out.set = it == byAttr_.end() ? &empty : &it->second;
-    return out;
-  }
-  IdSet merged;
+  std::unordered_set<const Shape*> seen;
   for (const auto& a : attrs)
-    if (auto it = byAttr_.find(a); it != byAttr_.end()) merged.insert(it->second.begin(), it->second.end());
-  out.list.assign(merged.begin(), merged.end());
+    if (auto it = byAttr_.find(a); it != byAttr_.end())
+      for (const auto* shape : it->second)
+        if (seen.insert(shape).second) out.sets.push_back(&shape->ids);
   return out;
 }
 
@@ -193,7 +211,7 @@ TenantIndex::Source TenantIndex::geoSource(const std::string& property, const qu
 
 bool TenantIndex::hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf) {
   auto has = [e](const std::string& t) {
-    for (const auto* mine : e->second.types)
+    for (const auto* mine : e->second.shape->key->types)
       if (*mine == t) return true;
     return false;
   };
@@ -204,7 +222,7 @@ bool TenantIndex::hasTypes(const Entry* e, const std::vector<std::vector<std::st
 
 bool TenantIndex::hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs) {
   for (const auto& a : attrs)
-    for (const auto* mine : e->second.attrs)
+    for (const auto* mine : e->second.shape->attrs)
       if (*mine == a) return true;
   return false;
 }
@@ -212,7 +230,7 @@ bool TenantIndex::hasAnyAttr(const Entry* e, const std::vector<std::string>& att
 TenantIndex::NumberChecks TenantIndex::numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const {
   NumberChecks checks;
   for (const auto& r : ranges) {
-    auto attr = byAttr_.find(r.attribute);
+    auto attr = byAttr_.find(r.attribute);  // the interned name of Facts::numbers
     checks.emplace_back(&r, attr == byAttr_.end() ? nullptr : &attr->first);
   }
   return checks;
@@ -257,9 +275,8 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   if (types) sources.emplace_back(Types, typeSource(*q.types));
   if (q.anyAttrs) sources.emplace_back(Attrs, attrSource(*q.anyAttrs));
   if (geo) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter));
-  auto walked = std::min_element(sources.begin(), sources.end(), [this](const auto& a, const auto& b) {
-    return a.second.size(ids_.size()) < b.second.size(ids_.size());
-  });
+  auto walked = std::min_element(sources.begin(), sources.end(),
+                                 [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   std::unordered_set<const Entry*> idFilter, geoFilter;
   for (const auto& [kind, source] : sources) {
     if (&source == &walked->second) continue;
@@ -281,9 +298,8 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   };
   auto accept = [&](const Entry* id) { return !indexed(id) || visit(id->first); };  // false: stop
   Source& source = walked->second;
-  if (source.set) {
-    for (const auto* id : *source.set)
-      if (!accept(id)) return;
+  if (!source.sets.empty()) {
+    walkMerged(source.sets, accept);
     return;
   }
   if (!source.unsorted) {
@@ -332,25 +348,57 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   }
 }
 
+bool TenantIndex::walkMerged(const std::vector<const IdSet*>& sets,
+                             const std::function<bool(const Entry*)>& accept) {
+  if (sets.size() == 1) {
+    for (const auto* e : *sets[0])
+      if (!accept(e)) return false;
+    return true;
+  }
+  // Several sets (types of a union, shapes with an attribute): a k-way merge
+  // over their heads; an entry in several sets comes out once.
+  using Head = std::pair<IdSet::const_iterator, IdSet::const_iterator>;
+  std::vector<Head> heads;
+  for (const auto* set : sets)
+    if (!set->empty()) heads.emplace_back(set->begin(), set->end());
+  auto later = [](const Head& a, const Head& b) { return ByValue()(*b.first, *a.first); };
+  std::make_heap(heads.begin(), heads.end(), later);
+  const Entry* last = nullptr;
+  while (!heads.empty()) {
+    std::pop_heap(heads.begin(), heads.end(), later);
+    auto& head = heads.back();
+    const Entry* e = *head.first;
+    if (e != last && !accept(e)) return false;
+    last = e;
+    if (++head.first == head.second)
+      heads.pop_back();
+    else
+      std::push_heap(heads.begin(), heads.end(), later);
+  }
+  return true;
+}
+
+// Discovery reads the shapes: an entity counts for each of its shape's types and attributes.
 std::map<std::string, Store::TypeInfo> TenantIndex::types() const {
   std::map<std::string, Store::TypeInfo> out;
-  for (const auto& [type, attrs] : typeAttrKinds_) {
-    auto& info = out[type];
-    if (auto it = byType_.find(type); it != byType_.end()) info.entityCount = it->second.size();
-    for (const auto& [attr, kinds] : attrs)
-      for (const auto& [kind, n] : kinds) info.attributes[attr].insert(kind);
-  }
+  for (const auto& [key, shape] : shapes_)
+    for (const auto* type : key.types) {
+      auto& info = out[*type];
+      info.entityCount = byType_.at(*type).size();
+      for (const auto& [attr, kind] : key.kinds) info.attributes[*attr].insert(*kind);
+    }
   return out;
 }
 
 std::map<std::string, Store::AttributeInfo> TenantIndex::attributes() const {
   std::map<std::string, Store::AttributeInfo> out;
-  for (const auto& [attr, kinds] : attrKinds_) {
-    auto& info = out[attr];
-    if (auto it = byAttr_.find(attr); it != byAttr_.end()) info.entityCount = it->second.size();
-    for (const auto& [kind, n] : kinds) info.kinds.insert(kind);
-    if (auto t = attrTypes_.find(attr); t != attrTypes_.end())
-      for (const auto& [type, n] : t->second) info.types.insert(type);
+  for (const auto& [key, shape] : shapes_) {
+    for (const auto& [attr, kind] : key.kinds) {
+      auto& info = out[*attr];
+      info.kinds.insert(*kind);
+      for (const auto* type : key.types) info.types.insert(*type);
+    }
+    for (const auto* attr : shape.attrs) out[*attr].entityCount += shape.ids.size();
   }
   return out;
 }

@@ -1,8 +1,9 @@
 // The in-memory indexes of one tenant in the embedded store: every entity id
-// (ordered), entity ids by type and by attribute (ordered by id), an R-tree
-// per GeoProperty, and the counters discovery (/types, /attributes) reports.
-// Rebuilt from the stored entities at start; kept current by every write.
-// Not thread-safe: RocksStore guards it with its index mutex.
+// (ordered), entity ids by type (ordered by id), entity shapes (the types and
+// attributes entities share) with their entities, an R-tree per GeoProperty,
+// and, from the shapes, the attribute index and what discovery (/types,
+// /attributes) reports. Rebuilt from the stored entities at start; kept current
+// by every write. Not thread-safe: RocksStore guards it with its index mutex.
 #pragma once
 
 #include <functional>
@@ -40,6 +41,7 @@ class TenantIndex {
   std::map<std::string, Store::AttributeInfo> attributes() const;
 
  private:
+  struct Shape;
   // Numeric values of one attribute of an entity (at most two; more marks "many").
   struct Numbers {
     double values[2];
@@ -47,11 +49,9 @@ class TenantIndex {
     bool many = false;
   };
   // What the index knows of one entity, next to its id, so that membership tests
-  // need no set look-up: its types and attributes (pointers to the interned
-  // names, the keys of byType_ and byAttr_) and the numeric values of its attributes.
+  // need no set look-up: its shape and the numeric values of its attributes.
   struct Facts {
-    std::vector<const std::string*> types;
-    std::vector<const std::string*> attrs;
+    const Shape* shape = nullptr;
     std::vector<std::pair<const std::string*, Numbers>> numbers;
   };
   using Entry = std::pair<const std::string, Facts>;
@@ -61,13 +61,31 @@ class TenantIndex {
   using IdSet = std::set<const Entry*, ByValue>;
   using IdList = std::vector<const Entry*>;  // sorted by id
 
-  // A candidate source: an index set, or a list built from several of them.
+  // The types and attributes (with their kinds) that entities share, and those
+  // entities. Names point to interned strings (keys of byType_, byAttr_ and
+  // kinds_); lists are sorted by address and free of repeats. An entity is in
+  // exactly one shape, so a write costs one ordered insert for all its
+  // attributes and the discovery counts are the shapes' sizes.
+  struct ShapeKey {
+    std::vector<const std::string*> types;
+    std::vector<std::pair<const std::string*, const std::string*>> kinds;  // attribute, kind
+    bool operator==(const ShapeKey&) const = default;
+  };
+  struct ShapeHash {
+    size_t operator()(const ShapeKey& k) const;
+  };
+  struct Shape {
+    const ShapeKey* key = nullptr;           // the map key it is stored under
+    std::vector<const std::string*> attrs;  // the attribute names of key->kinds
+    IdSet ids;
+  };
+
+  // A candidate source: index sets (merged in id order), or a list.
   struct Source {
-    const IdSet* set = nullptr;
+    std::vector<const IdSet*> sets;
     IdList list;
-    bool all = false;       // every entity
     bool unsorted = false;  // list not yet in id order (sorted lazily while walking)
-    size_t size(size_t total) const { return all ? total : set ? set->size() : list.size(); }
+    size_t size() const;
   };
   Source typeSource(const std::vector<std::vector<std::string>>& dnf) const;
   Source attrSource(const std::vector<std::string>& attrs) const;
@@ -76,12 +94,18 @@ class TenantIndex {
                    const std::function<bool(const query::GeoBox&)>& keep) const;
   static bool hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf);
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
+  // Calls accept(entry) for each entry of the sets, in id order, each once, until it returns false.
+  static bool walkMerged(const std::vector<const IdSet*>& sets, const std::function<bool(const Entry*)>& accept);
+  const Shape* shapeOf(const EntityMeta& meta);
+  void dropFromShape(const Entry* entry);
   void setNumbers(Facts& facts, const EntityMeta& meta) const;
 
   std::map<std::string, Facts> ids_;
   std::unordered_map<std::string_view, Entry*> byId_;  // the same entries by id (views of ids_' keys)
   std::unordered_map<std::string, IdSet> byType_;
-  std::unordered_map<std::string, IdSet> byAttr_;
+  std::unordered_map<std::string, std::unordered_set<Shape*>> byAttr_;  // the shapes with the attribute
+  std::unordered_set<std::string> kinds_;  // attribute kind names (a handful)
+  std::unordered_map<ShapeKey, Shape, ShapeHash> shapes_;
   std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
   bool bulk_ = false;
   std::unordered_map<std::string, std::vector<std::pair<uint64_t, query::GeoBox>>> pendingGeo_;
@@ -89,10 +113,6 @@ class TenantIndex {
   using NumberChecks = std::vector<std::pair<const EntityQuery::NumberRange*, const std::string*>>;
   NumberChecks numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const;
   static bool numbersMayMatch(const Entry* e, const NumberChecks& checks);
-  // Discovery counters: type -> attribute -> kind -> entities; attribute -> kind / type -> entities.
-  std::map<std::string, std::map<std::string, std::map<std::string, size_t>>> typeAttrKinds_;
-  std::map<std::string, std::map<std::string, size_t>> attrKinds_;
-  std::map<std::string, std::map<std::string, size_t>> attrTypes_;
 };
 
 }  // namespace allmende::store
