@@ -24,7 +24,7 @@ size_t TenantIndex::ShapeHash::operator()(const ShapeKey& k) const {
 // then constant time; a wrong hint costs only the usual search.
 void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   auto& entry = *ids_.try_emplace(ids_.end(), id);
-  if (!bulk_) byId_.emplace(entry.first, &entry);
+  if (!bulk_) addToIdHash(entry);
   const Entry* key = &entry;
   entry.second = Facts{};
   for (const auto& t : meta.types) {
@@ -121,12 +121,12 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
     }
   }
   // Same types, attributes and geometries: only the numeric values may differ.
-  setNumbers(it->second->second, after);
+  setNumbers(it->entry->second, after);
 }
 
 void TenantIndex::endBulk() {
   byId_.reserve(ids_.size());  // filled once, without rehashing on the way
-  for (auto& entry : ids_) byId_.emplace(entry.first, &entry);
+  for (auto& entry : ids_) addToIdHash(entry);
   for (auto& [property, pairs] : pendingGeo_) byGeo_[property].bulkLoad(pairs);
   pendingGeo_.clear();
   bulk_ = false;
@@ -135,7 +135,7 @@ void TenantIndex::endBulk() {
 void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   auto found = byId_.find(id);
   if (found == byId_.end()) return;
-  const Entry* key = found->second;
+  const Entry* key = found->entry;
   dropFromShape(key);
   for (const auto& t : meta.types) {
     auto set = byType_.find(t);
@@ -193,7 +193,7 @@ TenantIndex::Source TenantIndex::attrSource(const std::vector<std::string>& attr
 TenantIndex::Source TenantIndex::idSource(const std::vector<std::string>& ids) const {
   Source out;
   for (const auto& id : ids)
-    if (auto it = byId_.find(id); it != byId_.end()) out.list.push_back(it->second);
+    if (auto it = byId_.find(id); it != byId_.end()) out.list.push_back(it->entry);
   std::sort(out.list.begin(), out.list.end(), ByValue());
   out.list.erase(std::unique(out.list.begin(), out.list.end()), out.list.end());
   return out;

@@ -15,6 +15,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_set.hpp>
+
 #include "query/geo.h"
 #include "store/store.h"
 
@@ -101,7 +103,25 @@ class TenantIndex {
   void setNumbers(Facts& facts, const EntityMeta& meta) const;
 
   std::map<std::string, Facts> ids_;
-  std::unordered_map<std::string_view, Entry*> byId_;  // the same entries by id (views of ids_' keys)
+  // The same entries by id: a flat hash set of (hash, entry), so that growing it
+  // moves 16-byte slots and reads no id.
+  struct IdSlot {
+    size_t hash;
+    Entry* entry;
+  };
+  struct IdSlotHash {
+    using is_transparent = void;
+    size_t operator()(const IdSlot& s) const { return s.hash; }
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>()(id); }
+  };
+  struct IdSlotEq {
+    using is_transparent = void;
+    bool operator()(const IdSlot& a, const IdSlot& b) const { return a.entry == b.entry; }
+    bool operator()(std::string_view id, const IdSlot& s) const { return s.entry->first == id; }
+    bool operator()(const IdSlot& s, std::string_view id) const { return s.entry->first == id; }
+  };
+  boost::unordered_flat_set<IdSlot, IdSlotHash, IdSlotEq> byId_;
+  void addToIdHash(Entry& entry) { byId_.insert(IdSlot{IdSlotHash()(entry.first), &entry}); }
   std::unordered_map<std::string, IdSet> byType_;
   std::unordered_map<std::string, std::unordered_set<Shape*>> byAttr_;  // the shapes with the attribute
   std::unordered_set<std::string> kinds_;  // attribute kind names (a handful)
