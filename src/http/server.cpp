@@ -69,6 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void readHeader() {
     if (server_.draining) return close();
+    if (buffer_.capacity() > kLargeRead) buffer_.shrink_to_fit();  // an idle connection keeps little
     parser_.emplace();
     parser_->body_limit(server_.options.maxBodyBytes);
     parser_->header_limit(64 * 1024);
@@ -85,6 +86,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return onReadError(ec);
     server_.inFlight++;
     counted_ = true;
+    // A large body is read in large pieces: Beast reads at most what the
+    // buffer has room for (at least 512 bytes), one asynchronous read each.
+    if (parser_->content_length().value_or(0) > kLargeRead) buffer_.reserve(kLargeRead);
     stream_.expires_after(server_.options.headerTimeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -172,6 +176,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  static constexpr size_t kLargeRead = 64 * 1024;  // the most Beast reads at once
   beast::flat_buffer buffer_;
   Server::Impl& server_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

@@ -483,3 +483,25 @@ def test_deleted_entities_leave_query_results(broker):
     assert batch(broker, "delete", ids).status_code == 204
     r = requests.get(broker.api + "/entities", params={"type": t})
     assert r.status_code == 200 and r.json() == [], r.text
+
+
+def test_large_bodies_on_one_connection(broker):
+    """HTTP: batch bodies far larger than one read (here ~600 KB each) are read whole, one
+    after another on the same keep-alive connection, and a small request after them on
+    that connection is answered too."""
+    tag = new_type()
+    session = requests.Session()
+    ids = []
+    for round_ in range(2):
+        body = [thing(f"urn:ngsi-ld:Thing:{tag}-{round_}-{i}", note=prop("x" * 500, unitCode="C62"))
+                for i in range(1000)]
+        ids += [e["id"] for e in body]
+        r = session.post(f"{broker.api}/entityOperations/upsert", json=body, headers=JSON)
+        assert r.status_code == 201, r.text
+        assert len(r.json()) == 1000
+    r = session.get(f"{broker.api}/entities", params={"type": "Thing", "q": "note.unitCode==\"C62\"",
+                                                     "idPattern": f".*{tag}.*", "count": "true",
+                                                     "limit": "1"})
+    assert r.status_code == 200, r.text
+    assert r.headers["NGSILD-Results-Count"] == "2000"
+    assert read(broker, ids[-1])["note"]["value"] == "x" * 500
