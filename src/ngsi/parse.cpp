@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
@@ -24,7 +25,7 @@ const std::string kProof = kNgsiLd + "ngsildproof";
 
 // Members of an attribute that are never sub-attributes.
 bool isReservedMember(std::string_view m) {
-  static const std::set<std::string_view> reserved = {
+  static const std::unordered_set<std::string_view> reserved = {
       "type",        "value",         "object",         "languageMap",         "vocab",
       "json",        "valueList",     "objectList",     "datasetId",           "observedAt",
       "unitCode",    "createdAt",     "modifiedAt",     "deletedAt",           "expiresAt",
@@ -228,50 +229,44 @@ void Parser::members(const json::object& obj, json::object& out, const std::stri
       if (*kind == k) return true;
     return false;
   };
-  for (auto vm : kValueMembers)
-    if (kind && vm != valueMember(*kind) && obj.contains(vm))
-      bad(name + ": a " + std::string(kindName(*kind)) + " cannot have \"" + std::string(vm) + "\"");
+  // One pass over the members, in their order.
   for (const auto& [member, v] : obj) {
     std::string_view m = member;
-    if (m.starts_with("previous"))
+    if (m == "datasetId") {
+      if (v.is_string() && v.get_string() == "@none") continue;  // the default instance, spelled out
+      if (isNgsiNull(v)) bad(name + ": datasetId must not be null");
+      checkUri(v, name, "datasetId");
+      out[key::datasetId] = v;
+    } else if (m == "observedAt") {
+      if (!(allowsNull(mode) && isNgsiNull(v))) checkDateTime(v, name, "observedAt");
+      out[key::observedAt] = v;
+    } else if (m == "unitCode") {
+      if (!is({AttributeKind::Property, AttributeKind::ListProperty}))
+        bad(name + ": a " + std::string(kindName(*kind)) + " cannot have a unitCode");
+      if (!v.is_string() && !(allowsNull(mode) && isNgsiNull(v))) bad(name + ": unitCode must be a string");
+      out[key::unitCode] = v;
+    } else if (m == "expiresAt") {
+      checkDateTime(v, name, "expiresAt");
+      out[key::expiresAt] = v;
+    } else if (m == "objectType") {
+      if (!is({AttributeKind::Relationship, AttributeKind::ListRelationship}))
+        bad(name + ": objectType is only allowed on relationships");
+      out[key::objectType] = expandVocab(v, ctx, name + " objectType");
+    } else if (m == "valueType") {
+      if (!v.is_string()) bad(name + ": valueType must be a string");
+      if (kind == AttributeKind::LanguageProperty && v.get_string() != "langString")
+        bad(name + ": the valueType of a LanguageProperty must be langString");
+      out["valueType"] = v;
+    } else if (kind && m != valueMember(*kind) &&
+               std::find(std::begin(kValueMembers), std::end(kValueMembers), m) != std::end(kValueMembers)) {
+      bad(name + ": a " + std::string(kindName(*kind)) + " cannot have \"" + std::string(m) + "\"");
+    } else if (m.starts_with("previous")) {
       bad(name + ": \"" + std::string(m) + "\" is only produced by the broker");
-    if (m == "@context") bad(name + ": an attribute cannot carry its own @context");
-    if ((m == "entityIdSealed" || m == "entityTypeSealed") && iri != kProof)
+    } else if (m == "@context") {
+      bad(name + ": an attribute cannot carry its own @context");
+    } else if ((m == "entityIdSealed" || m == "entityTypeSealed") && iri != kProof) {
       bad(name + ": \"" + std::string(m) + "\" is only allowed in ngsildproof");
-  }
-  if (auto* d = obj.if_contains("datasetId")) {
-    if (d->is_string() && d->get_string() == "@none") {
-      // the default instance, spelled out
-    } else {
-      if (isNgsiNull(*d)) bad(name + ": datasetId must not be null");
-      checkUri(*d, name, "datasetId");
-      out[key::datasetId] = *d;
     }
-  }
-  if (auto* o = obj.if_contains("observedAt")) {
-    if (!(allowsNull(mode) && isNgsiNull(*o))) checkDateTime(*o, name, "observedAt");
-    out[key::observedAt] = *o;
-  }
-  if (auto* u = obj.if_contains("unitCode")) {
-    if (!is({AttributeKind::Property, AttributeKind::ListProperty}))
-      bad(name + ": a " + std::string(kindName(*kind)) + " cannot have a unitCode");
-    if (!u->is_string() && !(allowsNull(mode) && isNgsiNull(*u))) bad(name + ": unitCode must be a string");
-    out[key::unitCode] = *u;
-  }
-  if (auto* e = obj.if_contains("expiresAt")) {
-    checkDateTime(*e, name, "expiresAt");
-    out[key::expiresAt] = *e;
-  }
-  if (auto* ot = obj.if_contains("objectType")) {
-    if (!is({AttributeKind::Relationship, AttributeKind::ListRelationship}))
-      bad(name + ": objectType is only allowed on relationships");
-    out[key::objectType] = expandVocab(*ot, ctx, name + " objectType");
-  }
-  if (auto* vt = obj.if_contains("valueType")) {
-    if (!vt->is_string()) bad(name + ": valueType must be a string");
-    if (kind == AttributeKind::LanguageProperty && vt->get_string() != "langString")
-      bad(name + ": the valueType of a LanguageProperty must be langString");
-    out["valueType"] = *vt;
   }
   if (iri == kProof) {
     if (auto* v = out.if_contains("value"); v && !v->is_object())
