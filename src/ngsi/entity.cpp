@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include <set>
 
 #include "ngsi/datetime.h"
 #include "query/geo.h"
@@ -67,7 +66,7 @@ bool isExpired(const json::object& holder, int64_t nowMs) {
 }
 
 namespace {
-void collectNumbers(const json::value& v, const std::string& name,
+void collectNumbers(const json::value& v, std::string_view name,
                     std::vector<std::pair<std::string, double>>& out, int depth) {
   if (v.is_number()) {
     out.emplace_back(name, v.to_number<double>());
@@ -94,15 +93,18 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
   consider(entity);
   auto* attrs = entity.if_contains(key::attrs);
   if (!attrs || !attrs->is_object()) return meta;
+  meta.attrs.reserve(attrs->get_object().size());
   for (const auto& [name, instances] : attrs->get_object()) {
     if (!instances.is_array()) continue;
-    std::set<std::string_view> kinds;
+    size_t first = meta.attrs.size();  // this attribute's kinds are listed from here, each once
     for (const auto& inst : instances.get_array()) {
       if (!inst.is_object()) continue;
       const auto& obj = inst.get_object();
       consider(obj);
       auto kind = kindOf(obj);
-      kinds.insert(kindName(kind));
+      std::string_view kname = kindName(kind);
+      if (std::none_of(meta.attrs.begin() + first, meta.attrs.end(), [&](const auto& a) { return a.second == kname; }))
+        meta.attrs.emplace_back(std::string(name), std::string(kname));
       if (kind == AttributeKind::GeoProperty)
         if (auto* v = obj.if_contains("value"))
           if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(std::string(name), *box);
@@ -110,9 +112,8 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       auto* v = obj.if_contains(valueMember(kind));
       if (v && kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship &&
           kind != AttributeKind::GeoProperty)
-        collectNumbers(*v, std::string(name), meta.numbers, 0);
+        collectNumbers(*v, name, meta.numbers, 0);
     }
-    for (auto k : kinds) meta.attrs.emplace_back(std::string(name), std::string(k));
   }
   return meta;
 }
