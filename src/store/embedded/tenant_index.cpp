@@ -31,7 +31,7 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
     auto& set = byType_.try_emplace(t).first->second;
     set.insert(set.end(), key);
   }
-  auto* shape = const_cast<Shape*>(shapeOf(meta));
+  auto* shape = shapeOf(meta);
   shape->ids.insert(shape->ids.end(), key);
   entry.second.shape = shape;
   for (const auto& [property, box] : meta.geometries) {
@@ -45,7 +45,7 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
 
 // The shape of the entity `meta` describes (made when it is the first of its
 // shape). Its types must already be keys of byType_.
-const TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
+TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
   ShapeKey k;
   k.types.reserve(meta.types.size());
   for (const auto& t : meta.types) k.types.push_back(&byType_.find(t)->first);
@@ -72,7 +72,7 @@ const TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
 // Takes the entry out of its shape; a shape left empty is dropped with the
 // attribute names only it had.
 void TenantIndex::dropFromShape(const Entry* entry) {
-  auto* shape = const_cast<Shape*>(entry->second.shape);
+  auto* shape = entry->second.shape;
   shape->ids.erase(entry);
   if (!shape->ids.empty()) return;
   for (const auto* attr : shape->attrs) {

@@ -53,7 +53,7 @@ class TenantIndex {
   // What the index knows of one entity, next to its id, so that membership tests
   // need no set look-up: its shape and the numeric values of its attributes.
   struct Facts {
-    const Shape* shape = nullptr;
+    Shape* shape = nullptr;
     std::vector<std::pair<const std::string*, Numbers>> numbers;
   };
   using Entry = std::pair<const std::string, Facts>;
@@ -98,7 +98,7 @@ class TenantIndex {
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
   // Calls accept(entry) for each entry of the sets, in id order, each once, until it returns false.
   static bool walkMerged(const std::vector<const IdSet*>& sets, const std::function<bool(const Entry*)>& accept);
-  const Shape* shapeOf(const EntityMeta& meta);
+  Shape* shapeOf(const EntityMeta& meta);
   void dropFromShape(const Entry* entry);
   void setNumbers(Facts& facts, const EntityMeta& meta) const;
 
