@@ -296,3 +296,41 @@ TEST(Store, AttributeIndexAndDiscoveryFollowShapes) {
   EXPECT_FALSE(attrs.contains("urn:r"));
   EXPECT_EQ(attrs["urn:p"].entityCount, 2u);
 }
+
+TEST(Store, PagesOverManyShapesNeitherRepeatNorSkip) {
+  // 60 entities, each of its own shape (a common attribute plus one of its own),
+  // created in an order unlike their id order: paging an attribute query walks
+  // the merged shapes in id order.
+  TempDir dir;
+  auto s = open(dir);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 60; ++i) {
+    int n = (i * 37) % 60;
+    std::string id = "urn:e" + std::string(n < 10 ? "0" : "") + std::to_string(n);
+    expected.push_back(id);
+    auto e = json::parse(R"({"id":")" + id + R"(","type":["urn:T"],"attrs":{
+        "urn:p":[{"type":"Property","value":1}],
+        "urn:own)" + std::to_string(n) + R"(":[{"type":"Property","value":2}]}})").as_object();
+    modify(*s, "", id, put(e));
+  }
+  std::sort(expected.begin(), expected.end());
+  std::vector<std::string> paged;
+  for (size_t offset = 0; offset < 70; offset += 7) {
+    store::EntityQuery q;
+    q.anyAttrs = std::vector<std::string>{"urn:p"};
+    q.offset = offset;
+    q.limit = 7;
+    q.count = true;
+    auto page = s->queryEntities("", q);
+    EXPECT_EQ(page.total, 60u);
+    for (const auto& e : page.entities) paged.emplace_back(e.at("id").as_string());
+  }
+  EXPECT_EQ(paged, expected);
+  store::EntityQuery two;
+  two.anyAttrs = std::vector<std::string>{"urn:own7", "urn:own42"};
+  std::vector<std::string> ids;
+  for (const auto& e : s->queryEntities("", two).entities) ids.emplace_back(e.at("id").as_string());
+  EXPECT_EQ(ids, (std::vector<std::string>{"urn:e07", "urn:e42"}));
+  EXPECT_EQ(s->attributes("")["urn:p"].entityCount, 60u);
+  EXPECT_EQ(s->types("")["urn:T"].attributes.size(), 61u);
+}
