@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-
 #include "ngsi/datetime.h"
 #include "query/geo.h"
 

@@ -348,12 +348,12 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   }
 }
 
-bool TenantIndex::walkMerged(const std::vector<const IdSet*>& sets,
+void TenantIndex::walkMerged(const std::vector<const IdSet*>& sets,
                              const std::function<bool(const Entry*)>& accept) {
   if (sets.size() == 1) {
     for (const auto* e : *sets[0])
-      if (!accept(e)) return false;
-    return true;
+      if (!accept(e)) return;
+    return;
   }
   // Several sets (types of a union, shapes with an attribute): a k-way merge
   // over their heads; an entry in several sets comes out once.
@@ -368,14 +368,13 @@ bool TenantIndex::walkMerged(const std::vector<const IdSet*>& sets,
     std::pop_heap(heads.begin(), heads.end(), later);
     auto& head = heads.back();
     const Entry* e = *head.first;
-    if (e != last && !accept(e)) return false;
+    if (e != last && !accept(e)) return;
     last = e;
     if (++head.first == head.second)
       heads.pop_back();
     else
       std::push_heap(heads.begin(), heads.end(), later);
   }
-  return true;
 }
 
 // Discovery reads the shapes: an entity counts for each of its shape's types and attributes.

@@ -97,7 +97,7 @@ class TenantIndex {
   static bool hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf);
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
   // Calls accept(entry) for each entry of the sets, in id order, each once, until it returns false.
-  static bool walkMerged(const std::vector<const IdSet*>& sets, const std::function<bool(const Entry*)>& accept);
+  static void walkMerged(const std::vector<const IdSet*>& sets, const std::function<bool(const Entry*)>& accept);
   Shape* shapeOf(const EntityMeta& meta);
   void dropFromShape(const Entry* entry);
   void setNumbers(Facts& facts, const EntityMeta& meta) const;
