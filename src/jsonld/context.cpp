@@ -32,19 +32,32 @@ const TermDefinition* Context::find(std::string_view term) const {
 }
 
 std::string Context::expand(std::string_view term) const {
-  if (term.empty() || term[0] == '@') return std::string(term);
-  if (auto* def = find(term)) return def->iri;
-  auto colon = term.find(':');
-  if (colon != std::string_view::npos) {
-    auto prefix = term.substr(0, colon);
-    auto suffix = term.substr(colon + 1);
-    if (prefix == "_" || suffix.starts_with("//")) return std::string(term);
-    if (auto* def = find(prefix); def && !def->iri.empty() && def->iri[0] != '@')
-      return def->iri + std::string(suffix);
-    return std::string(term);
+  std::string out;
+  expandInto(term, out);
+  return out;
+}
+
+void Context::expandInto(std::string_view term, std::string& out) const {
+  std::string_view base, rest = term;  // the IRI is base + rest
+  if (!term.empty() && term[0] != '@') {
+    if (auto* def = find(term)) {
+      base = def->iri;
+      rest = {};
+    } else if (auto colon = term.find(':'); colon != std::string_view::npos) {
+      auto prefix = term.substr(0, colon);
+      auto suffix = term.substr(colon + 1);
+      if (prefix != "_" && !suffix.starts_with("//"))
+        if (auto* def = find(prefix); def && !def->iri.empty() && def->iri[0] != '@') {
+          base = def->iri;
+          rest = suffix;
+        }
+    } else {
+      base = vocab_;
+    }
   }
-  if (!vocab_.empty()) return vocab_ + std::string(term);
-  return std::string(term);
+  out.reserve(base.size() + rest.size());
+  out.assign(base);
+  out.append(rest);
 }
 
 std::string Context::compact(std::string_view iri) const {

@@ -11,6 +11,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "common/string_hash.h"
+
 namespace allmende::jsonld {
 
 struct TermDefinition {
@@ -20,11 +22,7 @@ struct TermDefinition {
   bool prefix = false;    // usable as the prefix of a compact IRI
 };
 
-// Hashing that lets string maps be searched with a string_view (no copy).
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
+using allmende::StringHash;
 template <class T>
 using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 
@@ -32,6 +30,8 @@ class Context {
  public:
   // Expands a term or compact IRI to an absolute IRI (vocabulary-relative).
   std::string expand(std::string_view term) const;
+  // The same into `out` (its buffer is reused: no allocation per term in loops).
+  void expandInto(std::string_view term, std::string& out) const;
   // Compacts an absolute IRI to the shortest term or compact IRI of this context.
   std::string compact(std::string_view iri) const;
   // The definition of term, or nullptr.

@@ -66,7 +66,7 @@ bool isExpired(const json::object& holder, int64_t nowMs) {
 
 namespace {
 void collectNumbers(const json::value& v, std::string_view name,
-                    std::vector<std::pair<std::string, double>>& out, int depth) {
+                    std::vector<std::pair<std::string_view, double>>& out, int depth) {
   if (v.is_number()) {
     out.emplace_back(name, v.to_number<double>());
   } else if (v.is_array() && depth == 0) {
@@ -93,6 +93,7 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
   auto* attrs = entity.if_contains(key::attrs);
   if (!attrs || !attrs->is_object()) return meta;
   meta.attrs.reserve(attrs->get_object().size());
+  meta.numbers.reserve(attrs->get_object().size());
   for (const auto& [name, instances] : attrs->get_object()) {
     if (!instances.is_array()) continue;
     size_t first = meta.attrs.size();  // this attribute's kinds are listed from here, each once
@@ -103,10 +104,10 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       auto kind = kindOf(obj);
       std::string_view kname = kindName(kind);
       if (std::none_of(meta.attrs.begin() + first, meta.attrs.end(), [&](const auto& a) { return a.second == kname; }))
-        meta.attrs.emplace_back(std::string(name), std::string(kname));
+        meta.attrs.emplace_back(name, kname);
       if (kind == AttributeKind::GeoProperty)
         if (auto* v = obj.if_contains("value"))
-          if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(std::string(name), *box);
+          if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(name, *box);
       // Every number a q term could compare (value, list elements, {"@value": n}).
       auto* v = obj.if_contains(valueMember(kind));
       if (v && kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship &&

@@ -7,8 +7,6 @@
 #include "ngsi/parse.h"
 
 #include <algorithm>
-#include <set>
-#include <unordered_set>
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
@@ -23,16 +21,31 @@ namespace {
 const std::string kNgsiLd = "https://uri.etsi.org/ngsi-ld/";
 const std::string kProof = kNgsiLd + "ngsildproof";
 
-// Members of an attribute that are never sub-attributes.
+// Members of an attribute that are never sub-attributes (a switch on the first
+// letter: this runs for every member of every attribute).
 bool isReservedMember(std::string_view m) {
-  static const std::unordered_set<std::string_view> reserved = {
-      "type",        "value",         "object",         "languageMap",         "vocab",
-      "json",        "valueList",     "objectList",     "datasetId",           "observedAt",
-      "unitCode",    "createdAt",     "modifiedAt",     "deletedAt",           "expiresAt",
-      "objectType",  "instanceId",    "lang",           "valueType",           "@context",
-      "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson",
-      "previousValueList", "previousObjectList", "entityIdSealed", "entityTypeSealed"};
-  return reserved.contains(m) || m.starts_with("@");
+  auto any = [m](std::initializer_list<std::string_view> names) {
+    return std::find(names.begin(), names.end(), m) != names.end();
+  };
+  if (m.empty()) return false;
+  switch (m[0]) {
+    case '@': return true;
+    case 'c': return m == "createdAt";
+    case 'd': return any({"datasetId", "deletedAt"});
+    case 'e': return any({"expiresAt", "entityIdSealed", "entityTypeSealed"});
+    case 'i': return m == "instanceId";
+    case 'j': return m == "json";
+    case 'l': return any({"languageMap", "lang"});
+    case 'm': return m == "modifiedAt";
+    case 'o': return any({"object", "observedAt", "objectList", "objectType"});
+    case 'p':
+      return any({"previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson",
+                  "previousValueList", "previousObjectList"});
+    case 't': return m == "type";
+    case 'u': return m == "unitCode";
+    case 'v': return any({"value", "vocab", "valueList", "valueType"});
+    default: return false;
+  }
 }
 
 constexpr std::string_view kValueMembers[] = {"value", "object", "languageMap", "vocab",
@@ -366,14 +379,16 @@ bool looksLikeInstanceArray(const json::array& a) {
   return true;
 }
 
-json::array parseTypes(const json::value& v, const jsonld::Context& ctx) {
-  json::array types;
+json::array parseTypes(const json::value& v, const jsonld::Context& ctx, json::storage_ptr storage) {
+  json::array types(storage);
+  std::string iri;
   auto add = [&](const json::value& t) {
     if (!t.is_string()) bad("the entity type must be a string (got " + json::serialize(t) + ")");
     checkName(t.get_string(), "entity type");
-    std::string iri = ctx.expand(t.get_string());
+    ctx.expandInto(t.get_string(), iri);
     if (iri.empty() || iri[0] == '@') bad("the entity type '" + std::string(t.get_string()) + "' is a JSON-LD keyword");
-    if (std::find(types.begin(), types.end(), json::value(iri)) == types.end()) types.emplace_back(iri);
+    if (std::none_of(types.begin(), types.end(), [&](const json::value& have) { return have.get_string() == iri; }))
+      types.emplace_back(iri);
   };
   if (v.is_array()) {
     if (v.get_array().empty()) bad("the entity type list must not be empty");
@@ -420,12 +435,11 @@ json::array parseAttribute(const json::value& value, const std::string& name, co
   Parser parser{ctx, mode, storage};
   json::array instances(storage);
   if (value.is_array() && looksLikeInstanceArray(value.get_array())) {
-    std::set<std::string> seen;
     for (const auto& e : value.get_array()) {
       auto inst = parser.instance(e, name, iri, 0);
-      std::string ds(datasetIdOf(inst));
-      if (!seen.insert(ds).second)
-        bad(name + ": two instances with the same datasetId" + (ds.empty() ? " (default)" : " '" + ds + "'"));
+      std::string_view ds = datasetIdOf(inst);
+      if (std::any_of(instances.begin(), instances.end(), [&](const json::value& i) { return datasetIdOf(i.get_object()) == ds; }))
+        bad(name + ": two instances with the same datasetId" + (ds.empty() ? " (default)" : " '" + std::string(ds) + "'"));
       instances.push_back(std::move(inst));
     }
     return instances;
@@ -442,6 +456,7 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
                          json::storage_ptr storage) {
   json::object entity(6, storage);
   json::object attrs(body.size(), storage);
+  std::string iri;
   for (const auto& [member, value] : body) {
     std::string_view m = member;
     if (m == "id" || m == "@id") {
@@ -449,7 +464,7 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
         bad("the entity id must be a URI (got " + json::serialize(value) + ")");
       entity[key::id] = value;
     } else if (m == "type" || m == "@type") {
-      entity[key::type] = parseTypes(value, ctx);
+      entity[key::type] = parseTypes(value, ctx, storage);
     } else if (m == "scope") {
       entity[key::scope] = allowsNull(mode) && isNgsiNull(value) ? json::value(nullptr) : parseScopes(value);
     } else if (m == "expiresAt") {
@@ -461,7 +476,7 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
       std::string name(m);
       if (isReservedAttributeName(name)) bad("'" + name + "' is an NGSI-LD keyword, not an attribute name");
       checkName(name, "attribute name");
-      std::string iri = ctx.expand(name);
+      ctx.expandInto(name, iri);
       attrs[iri] = parseAttribute(value, name, iri, ctx, mode, storage);
     }
   }

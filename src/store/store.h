@@ -36,12 +36,15 @@ struct EntityWrite {
 
 // What the indexes need to know of an entity; computed by the layer above
 // (it knows the entity format) through the MetaExtractor given to the store.
+// The names are views: of the entity it was extracted from (which must outlive
+// it), or of `backing` when it was read from a record.
 struct EntityMeta {
-  std::vector<std::string> types;
-  std::vector<std::pair<std::string, std::string>> attrs;        // attribute IRI, kind name
-  std::vector<std::pair<std::string, query::GeoBox>> geometries;  // GeoProperty IRI, box
-  std::vector<std::pair<std::string, double>> numbers;            // attribute IRI, a numeric value
+  std::vector<std::string_view> types;
+  std::vector<std::pair<std::string_view, std::string_view>> attrs;        // attribute IRI, kind name
+  std::vector<std::pair<std::string_view, query::GeoBox>> geometries;  // GeoProperty IRI, box
+  std::vector<std::pair<std::string_view, double>> numbers;            // attribute IRI, a numeric value
   int64_t expiresAtMs = 0;  // earliest expiry of the entity or any instance; 0 = none
+  std::shared_ptr<const void> backing;  // what the names view, when not an entity
 };
 using MetaExtractor = std::function<EntityMeta(const Entity&)>;
 

@@ -17,11 +17,14 @@
 namespace allmende::store::binary {
 
 inline void putVarint(std::string& out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
+    buf[n++] = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
 }
 
 // A signed number as a zigzag varint (small magnitudes of either sign take few bytes).
@@ -36,7 +39,9 @@ inline void putBytes(std::string& out, std::string_view s) {
 
 inline void putDouble(std::string& out, double d) {
   auto bits = std::bit_cast<uint64_t>(d);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(bits >> (8 * i));
+  out.append(buf, 8);
 }
 
 // A dictionary string: varint k, k even = number k/2, k odd = text of length k/2

@@ -19,17 +19,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/string_hash.h"
+
 namespace allmende::store {
 
 class KeyDictionary {
  public:
   static constexpr uint32_t kMaxKeys = 16384;
 
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using Ids = std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>>;
+  using Ids = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
 
   // Adds a persisted key at open, before any other use (ids in any order,
   // without gaps once all are loaded).

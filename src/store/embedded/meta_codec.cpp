@@ -25,16 +25,18 @@ constexpr char kBinary = '\xB2';  // JSON text starts with '['
 EntityMeta decodeJson(std::string_view text) {
   EntityMeta meta;
   try {
-    auto v = json::parse(text).as_array();
+    auto parsed = std::make_shared<const json::value>(json::parse(text));
+    meta.backing = parsed;
+    const auto& v = parsed->as_array();
     for (const auto& t : v.at(0).as_array()) meta.types.emplace_back(t.as_string());
     for (const auto& a : v.at(1).as_array())
-      meta.attrs.emplace_back(std::string(a.at(0).as_string()), std::string(a.at(1).as_string()));
+      meta.attrs.emplace_back(a.at(0).as_string(), a.at(1).as_string());
     for (const auto& g : v.at(2).as_array())
-      meta.geometries.emplace_back(std::string(g.at(0).as_string()),
+      meta.geometries.emplace_back(g.at(0).as_string(),
                                    query::GeoBox{g.at(1).to_number<double>(), g.at(2).to_number<double>(),
                                                  g.at(3).to_number<double>(), g.at(4).to_number<double>()});
     for (const auto& n : v.at(3).as_array())
-      meta.numbers.emplace_back(std::string(n.at(0).as_string()), n.at(1).to_number<double>());
+      meta.numbers.emplace_back(n.at(0).as_string(), n.at(1).to_number<double>());
     meta.expiresAtMs = v.at(4).to_number<int64_t>();
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("unreadable index record: ") + e.what());
@@ -72,24 +74,26 @@ std::string encodeMeta(const EntityMeta& meta, const KeyDictionary::Ids& ids, st
 EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
   if (record.empty() || record[0] != kBinary) return decodeJson(record);
   EntityMeta meta;
-  Input in(record.substr(1), keys);
+  auto copy = std::make_shared<const std::string>(record);  // names written as text are views of it
+  meta.backing = copy;
+  Input in(std::string_view(*copy).substr(1), keys);
   for (uint64_t n = in.count(); n--;) meta.types.emplace_back(in.key());
   for (uint64_t n = in.count(); n--;) {
-    std::string attr(in.key());
-    meta.attrs.emplace_back(std::move(attr), std::string(in.key()));
+    auto attr = in.key();
+    meta.attrs.emplace_back(attr, in.key());
   }
   for (uint64_t n = in.count(); n--;) {
-    std::string attr(in.key());
+    auto attr = in.key();
     query::GeoBox b;
     b.minLon = in.number();
     b.minLat = in.number();
     b.maxLon = in.number();
     b.maxLat = in.number();
-    meta.geometries.emplace_back(std::move(attr), b);
+    meta.geometries.emplace_back(attr, b);
   }
   for (uint64_t n = in.count(); n--;) {
-    std::string attr(in.key());
-    meta.numbers.emplace_back(std::move(attr), in.number());
+    auto attr = in.key();
+    meta.numbers.emplace_back(attr, in.number());
   }
   meta.expiresAtMs = in.signedVarint();
   if (!in.done()) Input::bad("index record");

@@ -32,31 +32,27 @@ namespace {
 // record, see meta_codec.h), K (a key number of the stored form: "K\0" and the
 // number in 4 bytes, big-endian; see key_dictionary.h), U (subscription),
 // S (setting), C (hosted or cached @context).
-std::string makeKey(char kind, std::string_view part) {
-  std::string k(1, kind);
-  k.push_back('\0');
-  k.append(part);
+std::string makeKey(char kind, std::initializer_list<std::string_view> parts) {
+  size_t size = 1;
+  for (auto p : parts) size += 1 + p.size();
+  std::string k;
+  k.reserve(size);
+  k.push_back(kind);
+  for (auto p : parts) k.append(1, '\0').append(p);
   return k;
 }
 
-std::string makeKey(char kind, std::string_view tenant, std::string_view id) {
-  std::string k = makeKey(kind, tenant);
-  k.push_back('\0');
-  k.append(id);
-  return k;
-}
-
-std::string tenantKey(std::string_view tenant) { return makeKey('T', tenant); }
-std::string entityPrefix(std::string_view tenant) { return makeKey('E', tenant, ""); }
-std::string entityKey(std::string_view tenant, std::string_view id) { return makeKey('E', tenant, id); }
-std::string metaKey(std::string_view tenant, std::string_view id) { return makeKey('M', tenant, id); }
-std::string subscriptionKey(std::string_view tenant, std::string_view id) { return makeKey('U', tenant, id); }
-std::string settingKey(std::string_view key) { return makeKey('S', key); }
-std::string contextKey(std::string_view id) { return makeKey('C', id); }
+std::string tenantKey(std::string_view tenant) { return makeKey('T', {tenant}); }
+std::string entityPrefix(std::string_view tenant) { return makeKey('E', {tenant, ""}); }
+std::string entityKey(std::string_view tenant, std::string_view id) { return makeKey('E', {tenant, id}); }
+std::string metaKey(std::string_view tenant, std::string_view id) { return makeKey('M', {tenant, id}); }
+std::string subscriptionKey(std::string_view tenant, std::string_view id) { return makeKey('U', {tenant, id}); }
+std::string settingKey(std::string_view key) { return makeKey('S', {key}); }
+std::string contextKey(std::string_view id) { return makeKey('C', {id}); }
 std::string keyNumberKey(uint32_t id) {
   std::string number(4, '\0');
   for (int i = 0; i < 4; ++i) number[i] = static_cast<char>(id >> (24 - 8 * i));
-  return makeKey('K', number);
+  return makeKey('K', {number});
 }
 
 class RocksStore final : public Store {
@@ -401,7 +397,7 @@ class RocksStore final : public Store {
 
   void loadKeyNumbers() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    std::string prefix = makeKey('K', "");
+    std::string prefix = makeKey('K', {""});
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       std::string_view number(it->key().data() + prefix.size(), it->key().size() - prefix.size());
       if (number.size() != 4) throw std::runtime_error("unreadable key record");

@@ -28,7 +28,7 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   const Entry* key = &entry;
   entry.second = Facts{};
   for (const auto& t : meta.types) {
-    auto& set = byType_.try_emplace(t).first->second;
+    auto& set = slot(byType_, t).second;
     set.insert(set.end(), key);
   }
   auto* shape = shapeOf(meta);
@@ -36,9 +36,9 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   entry.second.shape = shape;
   for (const auto& [property, box] : meta.geometries) {
     if (bulk_)
-      pendingGeo_[property].emplace_back(reinterpret_cast<uint64_t>(key), box);
+      slot(pendingGeo_, property).second.emplace_back(reinterpret_cast<uint64_t>(key), box);
     else
-      byGeo_[property].insert(reinterpret_cast<uint64_t>(key), box);
+      slot(byGeo_, property).second.insert(reinterpret_cast<uint64_t>(key), box);
   }
   setNumbers(entry.second, meta);
 }
@@ -46,26 +46,28 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
 // The shape of the entity `meta` describes (made when it is the first of its
 // shape). Its types must already be keys of byType_.
 TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
-  ShapeKey k;
-  k.types.reserve(meta.types.size());
+  ShapeKey& k = shapeKey_;  // reused: most writes find their shape and allocate nothing
+  k.types.clear();
   for (const auto& t : meta.types) k.types.push_back(&byType_.find(t)->first);
-  k.kinds.reserve(meta.attrs.size());
-  for (const auto& [attr, kind] : meta.attrs)
-    k.kinds.emplace_back(&byAttr_.try_emplace(attr).first->first, &*kinds_.insert(kind).first);
+  k.kinds.clear();
+  for (const auto& [attr, kind] : meta.attrs) {
+    auto interned = kinds_.find(kind);
+    if (interned == kinds_.end()) interned = kinds_.emplace(kind).first;
+    k.kinds.emplace_back(&slot(byAttr_, attr).first, &*interned);
+  }
   std::sort(k.types.begin(), k.types.end());
   k.types.erase(std::unique(k.types.begin(), k.types.end()), k.types.end());
   std::sort(k.kinds.begin(), k.kinds.end());
   k.kinds.erase(std::unique(k.kinds.begin(), k.kinds.end()), k.kinds.end());
-  auto [it, made] = shapes_.try_emplace(std::move(k));
+  if (auto it = shapes_.find(k); it != shapes_.end()) return &it->second;
+  auto it = shapes_.try_emplace(k).first;
   auto& shape = it->second;
-  if (made) {
-    shape.key = &it->first;
-    for (const auto& [attr, kind] : it->first.kinds)
-      if (shape.attrs.empty() || shape.attrs.back() != attr) {
-        shape.attrs.push_back(attr);
-        byAttr_.find(*attr)->second.insert(&shape);
-      }
-  }
+  shape.key = &it->first;
+  for (const auto& [attr, kind] : it->first.kinds)
+    if (shape.attrs.empty() || shape.attrs.back() != attr) {
+      shape.attrs.push_back(attr);
+      byAttr_.find(*attr)->second.insert(&shape);
+    }
   return &shape;
 }
 
@@ -87,6 +89,9 @@ void TenantIndex::dropFromShape(const Entry* entry) {
 // one of the entity's attributes, so its interned name is among its shape's.
 void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
   facts.numbers.clear();
+  size_t names = 0;  // the numbers come grouped by attribute: one entry per group, no spare room
+  for (size_t i = 0; i < meta.numbers.size(); ++i) names += i == 0 || meta.numbers[i].first != meta.numbers[i - 1].first;
+  facts.numbers.reserve(names);
   const auto& attrs = facts.shape->attrs;
   for (const auto& [attr, value] : meta.numbers) {
     if (facts.numbers.empty() || *facts.numbers.back().first != attr) {

@@ -17,6 +17,7 @@
 
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include "common/string_hash.h"
 #include "query/geo.h"
 #include "store/store.h"
 
@@ -122,13 +123,22 @@ class TenantIndex {
   };
   boost::unordered_flat_set<IdSlot, IdSlotHash, IdSlotEq> byId_;
   void addToIdHash(Entry& entry) { byId_.insert(IdSlot{IdSlotHash()(entry.first), &entry}); }
-  std::unordered_map<std::string, IdSet> byType_;
-  std::unordered_map<std::string, std::unordered_set<Shape*>> byAttr_;  // the shapes with the attribute
-  std::unordered_set<std::string> kinds_;  // attribute kind names (a handful)
+  template <class T>
+  using ByName = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+  // The entry of `name` in `map`, made if missing.
+  template <class T>
+  static typename ByName<T>::value_type& slot(ByName<T>& map, std::string_view name) {
+    auto it = map.find(name);
+    return it != map.end() ? *it : *map.try_emplace(std::string(name)).first;
+  }
+  ByName<IdSet> byType_;
+  ByName<std::unordered_set<Shape*>> byAttr_;  // the shapes with the attribute
+  std::unordered_set<std::string, StringHash, std::equal_to<>> kinds_;  // attribute kind names (a handful)
   std::unordered_map<ShapeKey, Shape, ShapeHash> shapes_;
-  std::unordered_map<std::string, query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
+  ShapeKey shapeKey_;  // shapeOf's scratch key
+  ByName<query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
   bool bulk_ = false;
-  std::unordered_map<std::string, std::vector<std::pair<uint64_t, query::GeoBox>>> pendingGeo_;
+  ByName<std::vector<std::pair<uint64_t, query::GeoBox>>> pendingGeo_;
   // A query's numeric conditions with each one's interned attribute name (null: no entity has it).
   using NumberChecks = std::vector<std::pair<const EntityQuery::NumberRange*, const std::string*>>;
   NumberChecks numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const;
