@@ -58,7 +58,7 @@ void expectSame(const json::value& a, const json::value& b) {
 TEST(EntityCodec, RoundTripsWithTextKeysThenWithNumberedKeys) {
   KeyDictionary keys;
   std::vector<std::string> unnumbered;
-  auto first = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  auto first = encodeEntity(sample(), "facts", *keys.snapshot(), unnumbered);
   expectSame(decodeEntity(first, keys), sample());
   EXPECT_FALSE(unnumbered.empty());
 
@@ -66,7 +66,7 @@ TEST(EntityCodec, RoundTripsWithTextKeysThenWithNumberedKeys) {
   keys.assign(unnumbered, [&](const auto& added) { persisted = added; });
   EXPECT_EQ(persisted.size(), 19u);  // each distinct key once
   unnumbered.clear();
-  auto second = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  auto second = encodeEntity(sample(), "facts", *keys.snapshot(), unnumbered);
   EXPECT_TRUE(unnumbered.empty());
   EXPECT_LT(second.size(), first.size());
   expectSame(decodeEntity(second, keys), sample());
@@ -77,23 +77,41 @@ TEST(EntityCodec, RoundTripsWithTextKeysThenWithNumberedKeys) {
 TEST(EntityCodec, DecodesIntoTheGivenStorage) {
   KeyDictionary keys;
   std::vector<std::string> unnumbered;
-  auto stored = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  auto stored = encodeEntity(sample(), "facts", *keys.snapshot(), unnumbered);
   json::monotonic_resource arena;
   auto entity = decodeEntity(stored, keys, &arena);
   EXPECT_EQ(entity.storage().get(), &arena);
   EXPECT_EQ(entity.at("attrs").storage().get(), &arena);
 }
 
+TEST(EntityCodec, CarriesTheIndexRecordInFront) {
+  KeyDictionary keys;
+  std::vector<std::string> unnumbered;
+  auto stored = encodeEntity(sample(), "facts", *keys.snapshot(), unnumbered);
+  EXPECT_EQ(factsOf(stored), "facts");
+  auto binaryOfEarlierVersion = stored.substr(1 + 1 + 5);  // marker, length, "facts"
+  EXPECT_EQ(factsOf(binaryOfEarlierVersion), std::nullopt);
+  expectSame(decodeEntity(binaryOfEarlierVersion, keys), sample());
+  auto moved = withFacts(binaryOfEarlierVersion, std::string(300, 'f'));  // a length of two varint bytes
+  EXPECT_EQ(factsOf(moved), std::string(300, 'f'));
+  expectSame(decodeEntity(moved, keys), sample());
+}
+
 TEST(EntityCodec, ReadsJsonTextOfEarlierVersions) {
   KeyDictionary keys;
-  expectSame(decodeEntity(json::serialize(sample()), keys), sample());
+  auto text = json::serialize(sample());
+  EXPECT_EQ(factsOf(text), std::nullopt);
+  expectSame(decodeEntity(text, keys), sample());
+  auto moved = withFacts(text, "facts");
+  EXPECT_EQ(factsOf(moved), "facts");
+  expectSame(decodeEntity(moved, keys), sample());
 }
 
 TEST(EntityCodec, RejectsDamagedValues) {
   KeyDictionary keys;
   keys.assign({"id"}, [](const auto&) {});
   std::vector<std::string> unnumbered;
-  auto stored = encodeEntity(sample(), *keys.snapshot(), unnumbered);
+  auto stored = encodeEntity(sample(), "facts", *keys.snapshot(), unnumbered);
   for (size_t n = 0; n < stored.size(); ++n)  // every truncation
     EXPECT_THROW(decodeEntity(stored.substr(0, n), keys), std::runtime_error) << n;
   EXPECT_THROW(decodeEntity(stored + "x", keys), std::runtime_error);

@@ -7,8 +7,11 @@
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
+#include "store/embedded/entity_codec.h"
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_store.h"
+
+#include <rocksdb/db.h>
 
 namespace json = boost::json;
 using namespace allmende;
@@ -213,6 +216,52 @@ TEST(Store, QueriesSeeTheIndexesAfterReopen) {
   ASSERT_EQ(page.entities.size(), 1u);
   EXPECT_EQ(page.entities[0].at("id").as_string(), "urn:b");
   EXPECT_EQ(s->entityCount(""), 1u);
+}
+
+// Earlier versions kept entities as JSON text and their index records under
+// "M" keys (or had none): opening moves the records into the entity values.
+TEST(Store, OpensDataDirectoriesOfEarlierVersions) {
+  TempDir dir;
+  std::string a = "E" + std::string(1, '\0') + "city" + std::string(1, '\0') + "urn:a";
+  std::string b = "E" + std::string(1, '\0') + "city" + std::string(1, '\0') + "urn:b";
+  std::string metaOfA = "M" + a.substr(1);
+  auto raw = [&dir](bool create) {
+    rocksdb::Options options;
+    options.create_if_missing = create;
+    rocksdb::DB* db = nullptr;
+    EXPECT_TRUE(rocksdb::DB::Open(options, dir.path.string(), &db).ok());
+    return std::unique_ptr<rocksdb::DB>(db);
+  };
+  {
+    auto db = raw(true);
+    db->Put({}, "T" + std::string(1, '\0') + "city", "");
+    db->Put({}, a, R"({"id":"urn:a","type":["urn:T"],"attrs":{"urn:t":[{"type":"Property","value":10}]}})");
+    db->Put({}, b, R"({"id":"urn:b","type":["urn:U"],"attrs":{}})");
+    db->Put({}, metaOfA, R"([["urn:T"],[["urn:t","Property"]],[],[["urn:t",10]],0])");
+    db->Put({}, "S" + std::string(1, '\0') + "indexRecords", "1");
+  }
+  {
+    auto s = open(dir);
+    store::EntityQuery byType;
+    byType.types = std::vector<std::vector<std::string>>{{"urn:T"}};
+    auto page = s->queryEntities("city", byType);
+    ASSERT_EQ(page.entities.size(), 1u);
+    EXPECT_EQ(page.entities[0].at("id").as_string(), "urn:a");
+    store::EntityQuery byNumber;
+    byNumber.numberRanges.push_back({"urn:t", 5, 20});
+    EXPECT_EQ(s->queryEntities("city", byNumber).entities.size(), 1u);
+    EXPECT_EQ(s->entityCount("city"), 2u);
+    EXPECT_EQ(s->getEntity("city", "urn:b")->at("type").as_array()[0].as_string(), "urn:U");
+  }
+  {
+    auto db = raw(false);
+    std::string value;
+    EXPECT_TRUE(db->Get({}, metaOfA, &value).IsNotFound());
+    ASSERT_TRUE(db->Get({}, a, &value).ok());
+    EXPECT_TRUE(store::factsOf(value));
+  }
+  auto s = open(dir);  // and again, now without moving anything
+  EXPECT_EQ(s->entityCount("city"), 2u);
 }
 
 TEST(Store, ATypeEveryEntityHasStillSelectsAndOtherTypesNarrow) {

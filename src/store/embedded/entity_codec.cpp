@@ -18,6 +18,7 @@ using namespace binary;
 namespace {
 
 constexpr char kBinary = '\xB1';  // JSON text starts with '{'
+constexpr char kFacts = '\xB3';   // the index record comes first: varint length, bytes
 enum Tag : uint8_t { Null, False, True, Int64, Uint64, Double, String, Array, Object };
 
 void encodeObject(std::string& out, const json::object& o, const KeyDictionary::Ids& ids,
@@ -118,16 +119,39 @@ class Reader {
 
 }  // namespace
 
-std::string encodeEntity(const json::object& entity, const KeyDictionary::Ids& ids,
+std::string encodeEntity(const json::object& entity, std::string_view facts, const KeyDictionary::Ids& ids,
                          std::vector<std::string>& unnumbered) {
   std::string out;
   out.reserve(1024);
+  out.push_back(kFacts);
+  putBytes(out, facts);
   out.push_back(kBinary);
   encodeObject(out, entity, ids, unnumbered);
   return out;
 }
 
+std::string withFacts(std::string_view stored, std::string_view facts) {
+  std::string out(1, kFacts);
+  putBytes(out, facts);
+  out.append(stored);
+  return out;
+}
+
+namespace {
+// The index record and the entity of a stored value (no record: nullopt).
+std::pair<std::optional<std::string_view>, std::string_view> split(std::string_view stored) {
+  if (stored.empty() || stored[0] != kFacts) return {std::nullopt, stored};
+  static const KeyDictionary none;  // the record's length needs no key
+  Input in(stored.substr(1), none);
+  auto facts = in.bytes();
+  return {facts, stored.substr(facts.data() + facts.size() - stored.data())};
+}
+}  // namespace
+
+std::optional<std::string_view> factsOf(std::string_view stored) { return split(stored).first; }
+
 json::object decodeEntity(std::string_view stored, const KeyDictionary& keys, json::storage_ptr storage) {
+  stored = split(stored).second;
   if (stored.empty() || stored[0] != kBinary) {
     json::error_code ec;
     auto v = json::parse(stored, ec, std::move(storage));

@@ -1,11 +1,14 @@
-// The stored form of an entity ("E\0<tenant>\0<id>" values): a compact binary
-// encoding of its JSON (ngsi/entity.h) in which object keys are numbers from
-// the KeyDictionary and numbers are binary, about a third of the JSON text.
-// Smaller values mean less to checksum, log, flush and compact on every write
-// and no text to scan on every read. Values written as JSON text by earlier
-// versions are still read.
+// The stored form of an entity ("E\0<tenant>\0<id>" values): the entity's index
+// record (meta_codec.h), then a compact binary encoding of its JSON
+// (ngsi/entity.h) in which object keys are numbers from the KeyDictionary and
+// numbers are binary, about a third of the JSON text. Smaller values mean less
+// to checksum, log, flush and compact on every write and no text to scan on
+// every read; one key per entity (index record inside) halves the keys to
+// insert, flush and compact. Values written by earlier versions (JSON text, or
+// without the index record) are still read.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,13 +19,21 @@
 
 namespace allmende::store {
 
-// Encodes entity. Keys the dictionary has no number for are written as text
-// and added to `unnumbered` (for KeyDictionary::assign, so later writes use numbers).
-std::string encodeEntity(const boost::json::object& entity, const KeyDictionary::Ids& ids,
+// Encodes entity after its index record `facts`. Keys the dictionary has no
+// number for are written as text and added to `unnumbered` (for
+// KeyDictionary::assign, so later writes use numbers).
+std::string encodeEntity(const boost::json::object& entity, std::string_view facts, const KeyDictionary::Ids& ids,
                          std::vector<std::string>& unnumbered);
 
-// Decodes a stored value (binary or JSON text) into `storage`; throws
-// std::runtime_error on a value it cannot read.
+// A value of an earlier version (without an index record) with `facts` put in front.
+std::string withFacts(std::string_view stored, std::string_view facts);
+
+// The index record a stored value starts with; nullopt for a value of an
+// earlier version. Throws std::runtime_error on a damaged value.
+std::optional<std::string_view> factsOf(std::string_view stored);
+
+// Decodes a stored value (binary or JSON text, with or without an index
+// record) into `storage`; throws std::runtime_error on a value it cannot read.
 boost::json::object decodeEntity(std::string_view stored, const KeyDictionary& keys,
                                  boost::json::storage_ptr storage = {});
 

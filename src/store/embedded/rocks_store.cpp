@@ -28,10 +28,10 @@ namespace allmende::store {
 namespace {
 
 // Key layout: "<kind>\0<part>" or "<kind>\0<tenant>\0<id>" with kinds T
-// (tenant marker), E (entity, see entity_codec.h), M (the entity's index
-// record, see meta_codec.h), K (a key number of the stored form: "K\0" and the
-// number in 4 bytes, big-endian; see key_dictionary.h), U (subscription),
-// S (setting), C (hosted or cached @context).
+// (tenant marker), E (entity with its index record, see entity_codec.h), K (a
+// key number of the stored form: "K\0" and the number in 4 bytes, big-endian;
+// see key_dictionary.h), U (subscription), S (setting), C (hosted or cached
+// @context). Earlier versions kept index records under M; they are moved at open.
 std::string makeKey(char kind, std::initializer_list<std::string_view> parts) {
   size_t size = 1;
   for (auto p : parts) size += 1 + p.size();
@@ -45,7 +45,6 @@ std::string makeKey(char kind, std::initializer_list<std::string_view> parts) {
 std::string tenantKey(std::string_view tenant) { return makeKey('T', {tenant}); }
 std::string entityPrefix(std::string_view tenant) { return makeKey('E', {tenant, ""}); }
 std::string entityKey(std::string_view tenant, std::string_view id) { return makeKey('E', {tenant, id}); }
-std::string metaKey(std::string_view tenant, std::string_view id) { return makeKey('M', {tenant, id}); }
 std::string subscriptionKey(std::string_view tenant, std::string_view id) { return makeKey('U', {tenant, id}); }
 std::string settingKey(std::string_view key) { return makeKey('S', {key}); }
 std::string contextKey(std::string_view id) { return makeKey('C', {id}); }
@@ -148,27 +147,24 @@ class RocksStore final : public Store {
         change.after = change.before;
         continue;
       }
-      if (write->kind == EntityWrite::Kind::Put) {
-        batch.Put(keys[i], encodeEntity(write->entity, *keyIds, unnumbered));
-        change.after = std::move(write->entity);
-      } else {
-        batch.Delete(keys[i]);
-      }
+      if (write->kind == EntityWrite::Kind::Put) change.after = std::move(write->entity);
       change.written = true;
       pending[id] = i;
       written.push_back(i);
     }
     if (written.empty()) return out;
     if (!tenantExists(tenant)) batch.Put(tenantKey(tenant), "");
+    // Each entity is stored with its index record (entity_codec.h); the metas
+    // view the entities in `out`.
     std::vector<std::pair<std::optional<EntityMeta>, std::optional<EntityMeta>>> metas;
     for (auto i : written) {
       const auto& change = out[i].change;
       metas.emplace_back(change.before ? std::optional(extractor_(*change.before)) : std::nullopt,
                          change.after ? std::optional(extractor_(*change.after)) : std::nullopt);
-      if (metas.back().second)
-        batch.Put(metaKey(tenant, mutations[i].id), encodeMeta(*metas.back().second, *keyIds, unnumbered));
+      if (const auto& meta = metas.back().second)
+        batch.Put(keys[i], encodeEntity(*change.after, encodeMeta(*meta, *keyIds, unnumbered), *keyIds, unnumbered));
       else
-        batch.Delete(metaKey(tenant, mutations[i].id));
+        batch.Delete(keys[i]);
     }
     check(db_->Write(writeOptions_, &batch), "write");
     {
@@ -422,23 +418,26 @@ class RocksStore final : public Store {
     }
   }
 
-  // The indexes come from the index records ("M" keys). A data directory
-  // without them (written before they existed) gets them once from its entities.
+  // The indexes come from the index records at the start of the entity values
+  // (entity_codec.h). A data directory of an earlier version (records under
+  // "M" keys, or none) gets them once from its entities.
   void rebuildIndexes() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::string tPrefix = tenantKey("");
     for (it->Seek(tPrefix); it->Valid() && it->key().starts_with(tPrefix); it->Next())
       tenants_[it->key().ToString().substr(tPrefix.size())];
-    if (getSetting("indexRecords") != "1") writeIndexRecords();
-    std::string mPrefix("M");
-    mPrefix.push_back('\0');
+    if (getSetting("indexRecords") != "2") moveIndexRecords();
+    it.reset(db_->NewIterator(rocksdb::ReadOptions()));  // one that sees the moved records
+    std::string ePrefix = makeKey('E', {""});
     size_t count = 0;
-    for (it->Seek(mPrefix); it->Valid() && it->key().starts_with(mPrefix); it->Next()) {
+    for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
       std::string_view key(it->key().data(), it->key().size());
       auto sep = key.find('\0', 2);
       std::string tenant(key.substr(2, sep - 2));
       std::string id(key.substr(sep + 1));
-      auto meta = decodeMeta(std::string_view(it->value().data(), it->value().size()), keys_);
+      auto facts = factsOf(std::string_view(it->value().data(), it->value().size()));
+      if (!facts) throw std::runtime_error("entity without index record: " + id);
+      auto meta = decodeMeta(*facts, keys_);
       if (meta.expiresAtMs) expiry_.insert({meta.expiresAtMs, tenant, id});
       auto& index = tenants_[tenant];
       index.beginBulk();
@@ -450,19 +449,20 @@ class RocksStore final : public Store {
     spdlog::info("store opened: {} tenants, {} entities", tenants_.size(), count);
   }
 
-  void writeIndexRecords() {
+  // Puts each entity's index record in front of its value and drops the "M"
+  // records earlier versions kept them in.
+  void moveIndexRecords() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    std::string ePrefix("E");
-    ePrefix.push_back('\0');
+    std::string ePrefix = makeKey('E', {""});
     rocksdb::WriteBatch batch;
     size_t count = 0;
     auto keyIds = keys_.snapshot();
     std::vector<std::string> unnumbered;  // these records keep such names as text
     for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
-      std::string_view key(it->key().data(), it->key().size());
-      auto sep = key.find('\0', 2);
-      auto value = decodeEntity(std::string_view(it->value().data(), it->value().size()), keys_);
-      batch.Put(metaKey(key.substr(2, sep - 2), key.substr(sep + 1)), encodeMeta(extractor_(value), *keyIds, unnumbered));
+      std::string_view stored(it->value().data(), it->value().size());
+      if (factsOf(stored)) continue;
+      auto entity = decodeEntity(stored, keys_);
+      batch.Put(it->key(), withFacts(stored, encodeMeta(extractor_(entity), *keyIds, unnumbered)));
       unnumbered.clear();
       if (++count % 10000 == 0) {
         check(db_->Write(writeOptions_, &batch), "write");
@@ -470,9 +470,10 @@ class RocksStore final : public Store {
       }
     }
     check(it->status(), "scan");
-    batch.Put(settingKey("indexRecords"), "1");
+    batch.DeleteRange(makeKey('M', {}), makeKey('N', {}));
+    batch.Put(settingKey("indexRecords"), "2");
     check(db_->Write(writeOptions_, &batch), "write");
-    if (count) spdlog::info("wrote index records for {} entities", count);
+    if (count) spdlog::info("index records of {} entities moved into their values", count);
   }
 
   std::unique_ptr<rocksdb::DB> db_;
