@@ -20,7 +20,8 @@ json::object sample() {
   e["id"] = "urn:ngsi-ld:T:1";
   e["type"] = json::array{"https://example.org/T"};
   e["createdAt"] = int64_t(1795721604695);
-  json::object inst{{"type", "Property"},
+  e["modifiedAt"] = int64_t(1795721604695);  // the same int64 again
+  json::object inst{{"type", "Property"}, {"modifiedAt", int64_t(1795721604695)}, {"createdAt", int64_t(-7)},
                     {"value", json::object{{"n", nullptr}, {"t", true}, {"f", false},
                                            {"min", std::numeric_limits<int64_t>::min()},
                                            {"max", std::numeric_limits<int64_t>::max()},
@@ -64,7 +65,7 @@ TEST(EntityCodec, RoundTripsWithTextKeysThenWithNumberedKeys) {
 
   std::vector<std::pair<uint32_t, std::string>> persisted;
   keys.assign(unnumbered, [&](const auto& added) { persisted = added; });
-  EXPECT_EQ(persisted.size(), 19u);  // each distinct key once
+  EXPECT_EQ(persisted.size(), 22u);  // each distinct key and "type" string once
   unnumbered.clear();
   auto second = encodeEntity(sample(), "facts", *keys.snapshot(), unnumbered);
   EXPECT_TRUE(unnumbered.empty());
@@ -72,6 +73,30 @@ TEST(EntityCodec, RoundTripsWithTextKeysThenWithNumberedKeys) {
   expectSame(decodeEntity(second, keys), sample());
   // Values written with text keys stay readable.
   expectSame(decodeEntity(first, keys), sample());
+}
+
+TEST(EntityCodec, RepeatedTimestampsAndTypeNamesTakeOneOrTwoBytes) {
+  KeyDictionary keys;
+  std::vector<std::string> unnumbered;
+  auto entity = [](int64_t modified) {
+    json::object e{{"id", "urn:x"}, {"type", json::array{"https://example.org/types/ALongTypeName"}}};
+    for (int i = 0; i < 8; ++i)
+      e["a" + std::to_string(i)] = json::object{{"type", "Property"}, {"createdAt", int64_t(1795721604695)},
+                                                {"modifiedAt", i == 3 ? modified : int64_t(1795721604695)}};
+    return e;
+  };
+  keys.assign({"id", "type", "createdAt", "modifiedAt", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+               "Property", "https://example.org/types/ALongTypeName"},
+              [](const auto&) {});
+  auto same = encodeEntity(entity(1795721604695), "", *keys.snapshot(), unnumbered);
+  auto other = encodeEntity(entity(1795721609999), "", *keys.snapshot(), unnumbered);
+  EXPECT_TRUE(unnumbered.empty());
+  // 8 attributes: object tag, count, three keys, "type" (2 bytes), two timestamps
+  // of one byte each but the first: ~10 bytes per attribute.
+  EXPECT_LT(same.size(), 110u) << same.size();
+  EXPECT_EQ(other.size(), same.size() + 12) << "one different timestamp, and the one after it";
+  expectSame(decodeEntity(same, keys), entity(1795721604695));
+  expectSame(decodeEntity(other, keys), entity(1795721609999));
 }
 
 TEST(EntityCodec, DecodesIntoTheGivenStorage) {

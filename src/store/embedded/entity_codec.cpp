@@ -1,11 +1,17 @@
-// Layout: the byte kBinary, then one value. A value is a tag byte and its data:
-// null/false/true (no data), int64 (zigzag varint), uint64 (varint), double
-// (8 bytes, little-endian IEEE 754), string (varint length, bytes), array
-// (varint count, values), object (varint count, then per member a key and a
-// value). A key is a varint k: k even is dictionary number k/2; k odd is text
-// of length k/2 that follows. Varints are LEB128.
+// Layout: optionally the byte kFacts and the index record (varint length,
+// bytes); then the byte kBinary and one value. A value is a tag byte and its
+// data: null/false/true (no data), int64 (zigzag varint), uint64 (varint),
+// double (8 bytes, little-endian IEEE 754), string (varint length, bytes),
+// array (varint count, values), object (varint count, then per member a key and
+// a value), SameInt64 (no data: the int64 written last in this value, as the
+// timestamps of an entity's attributes mostly are), KeyString (a string in the
+// key form: the strings of "type" members, i.e. entity types, attribute kinds
+// and GeoJSON types, repeat across entities). A key is a varint k: k even is
+// dictionary number k/2; k odd is text of length k/2 that follows. Varints are
+// LEB128.
 #include "store/embedded/entity_codec.h"
 
+#include <optional>
 #include <stdexcept>
 
 #include "store/embedded/binary_io.h"
@@ -19,51 +25,68 @@ namespace {
 
 constexpr char kBinary = '\xB1';  // JSON text starts with '{'
 constexpr char kFacts = '\xB3';   // the index record comes first: varint length, bytes
-enum Tag : uint8_t { Null, False, True, Int64, Uint64, Double, String, Array, Object };
+enum Tag : uint8_t { Null, False, True, Int64, Uint64, Double, String, Array, Object, SameInt64, KeyString };
 
-void encodeObject(std::string& out, const json::object& o, const KeyDictionary::Ids& ids,
-                  std::vector<std::string>& unnumbered);
+class Encoder {
+ public:
+  Encoder(std::string& out, const KeyDictionary::Ids& ids, std::vector<std::string>& unnumbered)
+      : out_(out), ids_(ids), unnumbered_(unnumbered) {}
 
-void encodeValue(std::string& out, const json::value& v, const KeyDictionary::Ids& ids,
-                 std::vector<std::string>& unnumbered) {
-  switch (v.kind()) {
-    case json::kind::null: out.push_back(Null); break;
-    case json::kind::bool_: out.push_back(v.get_bool() ? True : False); break;
-    case json::kind::int64:
-      out.push_back(Int64);
-      putSigned(out, v.get_int64());
-      break;
-    case json::kind::uint64:
-      out.push_back(Uint64);
-      putVarint(out, v.get_uint64());
-      break;
-    case json::kind::double_: {
-      out.push_back(Double);
-      putDouble(out, v.get_double());
-      break;
+  void value(const json::value& v, bool typeMember = false) {
+    switch (v.kind()) {
+      case json::kind::null: out_.push_back(Null); break;
+      case json::kind::bool_: out_.push_back(v.get_bool() ? True : False); break;
+      case json::kind::int64:
+        if (lastInt_ && *lastInt_ == v.get_int64()) {
+          out_.push_back(SameInt64);
+          break;
+        }
+        out_.push_back(Int64);
+        putSigned(out_, v.get_int64());
+        lastInt_ = v.get_int64();
+        break;
+      case json::kind::uint64:
+        out_.push_back(Uint64);
+        putVarint(out_, v.get_uint64());
+        break;
+      case json::kind::double_: {
+        out_.push_back(Double);
+        putDouble(out_, v.get_double());
+        break;
+      }
+      case json::kind::string:
+        if (typeMember) {
+          out_.push_back(KeyString);
+          putKey(out_, v.get_string(), ids_, unnumbered_);
+        } else {
+          out_.push_back(String);
+          putBytes(out_, v.get_string());
+        }
+        break;
+      case json::kind::array:
+        out_.push_back(Array);
+        putVarint(out_, v.get_array().size());
+        for (const auto& e : v.get_array()) value(e, typeMember);
+        break;
+      case json::kind::object: object(v.get_object()); break;
     }
-    case json::kind::string:
-      out.push_back(String);
-      putBytes(out, v.get_string());
-      break;
-    case json::kind::array:
-      out.push_back(Array);
-      putVarint(out, v.get_array().size());
-      for (const auto& e : v.get_array()) encodeValue(out, e, ids, unnumbered);
-      break;
-    case json::kind::object: encodeObject(out, v.get_object(), ids, unnumbered); break;
   }
-}
 
-void encodeObject(std::string& out, const json::object& o, const KeyDictionary::Ids& ids,
-                  std::vector<std::string>& unnumbered) {
-  out.push_back(Object);
-  putVarint(out, o.size());
-  for (const auto& [k, e] : o) {
-    putKey(out, k, ids, unnumbered);
-    encodeValue(out, e, ids, unnumbered);
+  void object(const json::object& o) {
+    out_.push_back(Object);
+    putVarint(out_, o.size());
+    for (const auto& [k, e] : o) {
+      putKey(out_, k, ids_, unnumbered_);
+      value(e, k == "type");
+    }
   }
-}
+
+ private:
+  std::string& out_;
+  const KeyDictionary::Ids& ids_;
+  std::vector<std::string>& unnumbered_;
+  std::optional<int64_t> lastInt_;
+};
 
 // Builds the DOM the way Boost.JSON's parser does (a value_stack: objects are
 // made from their members at once, not member by member).
@@ -88,7 +111,15 @@ class Reader {
       case Null: stack_.push_null(); break;
       case False: stack_.push_bool(false); break;
       case True: stack_.push_bool(true); break;
-      case Int64: stack_.push_int64(in_.signedVarint()); break;
+      case Int64:
+        lastInt_ = in_.signedVarint();
+        stack_.push_int64(*lastInt_);
+        break;
+      case SameInt64:
+        if (!lastInt_) Input::bad("stored entity");
+        stack_.push_int64(*lastInt_);
+        break;
+      case KeyString: stack_.push_string(in_.key()); break;
       case Uint64: stack_.push_uint64(in_.varint()); break;
       case Double: stack_.push_double(in_.number()); break;
       case String: stack_.push_string(in_.bytes()); break;
@@ -113,6 +144,7 @@ class Reader {
   }
 
   Input in_;
+  std::optional<int64_t> lastInt_;  // for SameInt64
   unsigned char temp_[4096];
   json::value_stack stack_;
 };
@@ -126,7 +158,7 @@ std::string encodeEntity(const json::object& entity, std::string_view facts, con
   out.push_back(kFacts);
   putBytes(out, facts);
   out.push_back(kBinary);
-  encodeObject(out, entity, ids, unnumbered);
+  Encoder(out, ids, unnumbered).object(entity);
   return out;
 }
 
