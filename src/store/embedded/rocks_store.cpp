@@ -470,7 +470,10 @@ class RocksStore final : public Store {
       }
     }
     check(it->status(), "scan");
-    batch.DeleteRange(makeKey('M', {}), makeKey('N', {}));
+    // One range deletion for all M keys, only if there are any (a range
+    // tombstone costs every read until compaction drops it).
+    it->Seek(makeKey('M', {}));
+    if (it->Valid() && it->key().starts_with("M")) batch.DeleteRange(makeKey('M', {}), makeKey('N', {}));
     batch.Put(settingKey("indexRecords"), "2");
     check(db_->Write(writeOptions_, &batch), "write");
     if (count) spdlog::info("index records of {} entities moved into their values", count);
