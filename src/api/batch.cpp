@@ -26,11 +26,37 @@ struct Item {
   std::optional<ngsi::Error> fault;  // why this element cannot be applied, if it cannot
 };
 
+// The first block of a batch's arena: one buffer per thread, used by batch
+// after batch, so that its pages stay mapped (a fresh block costs a page fault
+// per 4 KiB on every request). A batch while another is alive on the same
+// thread (there is none today) gets no buffer.
+class Scratch {
+ public:
+  Scratch() : held_(!inUse_) { inUse_ = inUse_ || held_; }
+  Scratch(Scratch&& other) noexcept : held_(std::exchange(other.held_, false)) {}
+  Scratch& operator=(Scratch&&) = delete;
+  ~Scratch() {
+    if (held_) inUse_ = false;
+  }
+  std::unique_ptr<json::monotonic_resource> arena() const {
+    if (!held_) return std::make_unique<json::monotonic_resource>();
+    thread_local std::unique_ptr<unsigned char[]> buffer(new unsigned char[kSize]);
+    return std::make_unique<json::monotonic_resource>(buffer.get(), kSize);
+  }
+
+ private:
+  static constexpr size_t kSize = 8 << 20;  // 1,000 template entities (a body of 820 KB) take 5-7 MB
+  static thread_local bool inUse_;
+  bool held_;
+};
+thread_local bool Scratch::inUse_ = false;
+
 // The elements of a batch body and the entities made from them, in an arena of
 // their own: the thousands of objects are freed at once when the handler
 // returns, not one by one.
 struct Batch {
-  std::unique_ptr<json::monotonic_resource> arena = std::make_unique<json::monotonic_resource>();
+  Scratch scratch;
+  std::unique_ptr<json::monotonic_resource> arena = scratch.arena();
   std::vector<Item> items;
   json::storage_ptr storage() const { return arena.get(); }
 };
