@@ -124,7 +124,9 @@ std::string idOf(const json::object& o) {
   return id && id->is_string() ? std::string(id->get_string()) : std::string();
 }
 
+// The answer's lists, in the batch's arena.
 struct Outcome {
+  explicit Outcome(json::storage_ptr sp) : success(sp), errors(sp), created(sp) {}
   json::array success;
   json::array errors;
   json::array created;
@@ -148,7 +150,8 @@ struct Step {
 // mutator), applies all mutators in one write (Store::modifyEntities: each
 // entity atomic, one durable batch), and collects successes and per-entity errors.
 template <class Prepare>
-Outcome applyBatch(Call& call, std::vector<Item>& items, Prepare prepare) {
+Outcome applyBatch(Call& call, Batch& batch, Prepare prepare) {
+  auto& items = batch.items;
   std::vector<std::string> ids(items.size());
   std::vector<std::optional<ngsi::Error>> faults(items.size());
   std::vector<Step> steps(items.size());
@@ -174,7 +177,7 @@ Outcome applyBatch(Call& call, std::vector<Item>& items, Prepare prepare) {
       faults[which[k]] = e;
     }
   }
-  Outcome out;
+  Outcome out(batch.storage());
   for (size_t i = 0; i < items.size(); ++i) {
     if (faults[i]) {
       out.failed(ids[i], *faults[i]);
@@ -188,10 +191,10 @@ Outcome applyBatch(Call& call, std::vector<Item>& items, Prepare prepare) {
   return out;
 }
 
-http::Response result(Call& call, const Outcome& out, bool createdAnswer) {
+http::Response result(Call& call, Outcome& out, bool createdAnswer) {
   if (!out.errors.empty())
-    return call.plain(207, json::object{{"success", out.success}, {"errors", out.errors}});
-  if (createdAnswer && !out.created.empty()) return call.plain(201, out.created);
+    return call.plain(207, json::object{{"success", std::move(out.success)}, {"errors", std::move(out.errors)}});
+  if (createdAnswer && !out.created.empty()) return call.plain(201, std::move(out.created));
   return call.empty(204);
 }
 
@@ -210,10 +213,10 @@ http::Response batchCreate(Call& call) {
   call.allowParams({"local"});
   auto batch = batchEntities(call);
   auto now = ngsi::nowMs();
-  auto out = applyBatch(call, batch.items, [&](Item& item, const std::string&, Step&) {
+  auto out = applyBatch(call, batch, [&](Item& item, const std::string&, Step&) {
     return createMutator(ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create, batch.storage()), now);
   });
-  if (out.errors.empty()) return call.plain(201, out.success);
+  if (out.errors.empty()) return call.plain(201, std::move(out.success));
   return result(call, out, true);
 }
 
@@ -222,7 +225,7 @@ http::Response batchUpsert(Call& call) {
   bool update = option(call, {"replace", "update"}) == "update";
   auto batch = batchEntities(call);
   auto now = ngsi::nowMs();
-  auto out = applyBatch(call, batch.items, [&](Item& item, const std::string&, Step& step) -> store::Store::Mutator {
+  auto out = applyBatch(call, batch, [&](Item& item, const std::string&, Step& step) -> store::Store::Mutator {
     auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create, batch.storage());
     // Each EntityWrite is made from its entity (assigning an entity would copy it
     // out of the batch's arena).
@@ -245,7 +248,7 @@ http::Response batchUpdate(Call& call) {
   auto batch = batchEntities(call);
   call.requireTenant();
   auto now = ngsi::nowMs();
-  auto out = applyBatch(call, batch.items, [&](Item& item, const std::string& id, Step& step) {
+  auto out = applyBatch(call, batch, [&](Item& item, const std::string& id, Step& step) {
     const auto& ctx = contextOf(call, item);
     auto parsed = ngsi::parseEntity(item.body, ctx, ngsi::ParseMode::Fragment);
     return changeMutator(id, {}, [parsed = std::move(parsed), &step, &ctx, noOverwrite, now](json::object& entity) {
@@ -264,7 +267,7 @@ http::Response batchMerge(Call& call) {
   auto batch = batchEntities(call);
   call.requireTenant();
   auto now = ngsi::nowMs();
-  auto out = applyBatch(call, batch.items, [&](Item& item, const std::string& id, Step&) {
+  auto out = applyBatch(call, batch, [&](Item& item, const std::string& id, Step&) {
     auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Merge);
     return changeMutator(id, {}, [parsed = std::move(parsed), now](json::object& entity) {
       ngsi::mergeEntity(entity, parsed, now);
@@ -281,7 +284,7 @@ http::Response batchDelete(Call& call) {
     batch.items.push_back(Item{json::object{{"id", v}}, nullptr, std::nullopt});
   }
   call.requireTenant();
-  auto out = applyBatch(call, batch.items, [](Item&, const std::string& id, Step&) {
+  auto out = applyBatch(call, batch, [](Item&, const std::string& id, Step&) {
     if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "'" + id + "' is not a URI");
     return deleteMutator(id, {});
   });

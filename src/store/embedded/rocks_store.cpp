@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include <boost/json.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -126,7 +127,8 @@ class RocksStore final : public Store {
 
     auto current = readEntities(keys);
     std::vector<Outcome> out(mutations.size());
-    std::unordered_map<std::string_view, size_t> pending;  // id -> the mutation that last wrote it
+    boost::unordered_flat_map<std::string_view, size_t> pending;  // id -> the mutation that last wrote it
+    pending.reserve(mutations.size());
     rocksdb::WriteBatch batch;
     std::vector<size_t> written;
     auto keyIds = keys_.snapshot();
