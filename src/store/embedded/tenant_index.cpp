@@ -27,11 +27,8 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   if (!bulk_) addToIdHash(entry);
   const Entry* key = &entry;
   entry.second = Facts{};
-  for (const auto& t : meta.types) {
-    auto& set = slot(byType_, t).second;
-    set.insert(set.end(), key);
-  }
   auto* shape = shapeOf(meta);
+  for (auto* set : last_.typeSets) set->insert(set->end(), key);
   shape->ids.insert(shape->ids.end(), key);
   entry.second.shape = shape;
   for (const auto& [property, box] : meta.geometries) {
@@ -43,9 +40,29 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   setNumbers(entry.second, meta);
 }
 
+TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
+  if (last_.shape && std::ranges::equal(meta.types, last_.types) && std::ranges::equal(meta.attrs, last_.attrs))
+    return last_.shape;
+  last_.types.assign(meta.types.begin(), meta.types.end());
+  last_.attrs.assign(meta.attrs.begin(), meta.attrs.end());
+  last_.typeSets.clear();
+  for (const auto& t : meta.types) {
+    auto& [name, set] = slot(byType_, t);
+    last_.typeSets.push_back(&set);
+  }
+  last_.shape = findShape(meta);
+  // The names are kept as views of the interned strings (meta's die with its entity).
+  for (size_t i = 0; i < meta.types.size(); ++i) last_.types[i] = byType_.find(meta.types[i])->first;
+  for (auto& [attr, kind] : last_.attrs) {
+    attr = byAttr_.find(attr)->first;
+    kind = *kinds_.find(kind);
+  }
+  return last_.shape;
+}
+
 // The shape of the entity `meta` describes (made when it is the first of its
 // shape). Its types must already be keys of byType_.
-TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
+TenantIndex::Shape* TenantIndex::findShape(const EntityMeta& meta) {
   ShapeKey& k = shapeKey_;  // reused: most writes find their shape and allocate nothing
   k.types.clear();
   for (const auto& t : meta.types) k.types.push_back(&byType_.find(t)->first);
@@ -77,6 +94,7 @@ void TenantIndex::dropFromShape(const Entry* entry) {
   auto* shape = entry->second.shape;
   shape->ids.erase(entry);
   if (!shape->ids.empty()) return;
+  last_ = {};  // it may name the shape or its names
   for (const auto* attr : shape->attrs) {
     auto it = byAttr_.find(*attr);
     it->second.erase(shape);
@@ -146,7 +164,10 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
     auto set = byType_.find(t);
     if (set == byType_.end()) continue;
     set->second.erase(key);
-    if (set->second.empty()) byType_.erase(set);
+    if (set->second.empty()) {
+      byType_.erase(set);
+      last_ = {};
+    }
   }
   for (const auto& [property, box] : meta.geometries) {
     if (auto g = byGeo_.find(property); g != byGeo_.end()) {

@@ -99,7 +99,10 @@ class TenantIndex {
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
   // Calls accept(entry) for each entry of the sets, in id order, each once, until it returns false.
   static void walkMerged(const std::vector<const IdSet*>& sets, const std::function<bool(const Entry*)>& accept);
+  // The shape of the entity `meta` describes, made if new; its type sets are
+  // then in last_.typeSets.
   Shape* shapeOf(const EntityMeta& meta);
+  Shape* findShape(const EntityMeta& meta);
   void dropFromShape(const Entry* entry);
   void setNumbers(Facts& facts, const EntityMeta& meta) const;
 
@@ -135,7 +138,16 @@ class TenantIndex {
   ByName<std::unordered_set<Shape*>> byAttr_;  // the shapes with the attribute
   std::unordered_set<std::string, StringHash, std::equal_to<>> kinds_;  // attribute kind names (a handful)
   std::unordered_map<ShapeKey, Shape, ShapeHash> shapes_;
-  ShapeKey shapeKey_;  // shapeOf's scratch key
+  ShapeKey shapeKey_;  // findShape's scratch key
+  // The shape the last write found, and the names it found it by (views of the
+  // interned names): the entities of a batch mostly share one, and then need no
+  // look-up of their names. Cleared when a shape or type set is dropped.
+  struct LastShape {
+    Shape* shape = nullptr;
+    std::vector<std::string_view> types;
+    std::vector<std::pair<std::string_view, std::string_view>> attrs;
+    std::vector<IdSet*> typeSets;
+  } last_;
   ByName<query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
   bool bulk_ = false;
   ByName<std::vector<std::pair<uint64_t, query::GeoBox>>> pendingGeo_;
