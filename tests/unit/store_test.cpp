@@ -350,16 +350,18 @@ TEST(Store, AttributeIndexAndDiscoveryFollowShapes) {
   EXPECT_FALSE(attrs.contains("urn:r"));
   EXPECT_EQ(attrs["urn:p"].entityCount, 2u);
 
-  // A shape made again right after its only entity went, its type staying (the
-  // index remembers the shape its last write found, and must forget a dropped one).
+  // A shape made again right after its only entity went, while its type and
+  // attribute names stay (the index remembers the shape its last write found,
+  // and must forget a dropped one).
+  modify(*s, "", "urn:h", put(entity("urn:h", "urn:U", r)));
   modify(*s, "", "urn:e", put(entity("urn:e", "urn:T", p + "," + r)));
   modify(*s, "", "urn:e", remove);
   modify(*s, "", "urn:f", put(entity("urn:f", "urn:T", p + "," + r)));
   modify(*s, "", "urn:g", put(entity("urn:g", "urn:T", p + "," + r)));
-  EXPECT_EQ(withAttrs({"urn:r"}, std::nullopt), (std::vector<std::string>{"urn:f", "urn:g"}));
+  EXPECT_EQ(withAttrs({"urn:r"}, std::nullopt), (std::vector<std::string>{"urn:f", "urn:g", "urn:h"}));
   EXPECT_EQ(withAttrs({"urn:p"}, {{{"urn:T"}}}), (std::vector<std::string>{"urn:b", "urn:d", "urn:f", "urn:g"}));
   EXPECT_EQ(s->types("")["urn:T"].entityCount, 4u);
-  EXPECT_EQ(s->attributes("")["urn:r"].entityCount, 2u);
+  EXPECT_EQ(s->attributes("")["urn:r"].entityCount, 3u);
 }
 
 TEST(Store, PagesOverManyShapesNeitherRepeatNorSkip) {
