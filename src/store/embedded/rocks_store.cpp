@@ -125,7 +125,23 @@ class RocksStore final : public Store {
     std::vector<std::unique_lock<std::mutex>> locks;
     for (auto s : stripes) locks.emplace_back(stripes_[s]);
 
-    auto current = readEntities(keys);
+    // Only the ids the index knows are read (a batch of new entities reads nothing).
+    std::vector<std::optional<Entity>> current(mutations.size());
+    {
+      std::vector<std::string> known;
+      std::vector<size_t> at;
+      {
+        std::shared_lock lock(indexMutex_);
+        auto it = tenants_.find(std::string(tenant));
+        for (size_t i = 0; it != tenants_.end() && i < mutations.size(); ++i)
+          if (it->second.contains(mutations[i].id)) {
+            known.push_back(keys[i]);
+            at.push_back(i);
+          }
+      }
+      auto read = readEntities(known);
+      for (size_t k = 0; k < at.size(); ++k) current[at[k]] = std::move(read[k]);
+    }
     std::vector<Outcome> out(mutations.size());
     boost::unordered_flat_map<std::string_view, size_t> pending;  // id -> the mutation that last wrote it
     pending.reserve(mutations.size());

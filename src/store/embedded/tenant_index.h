@@ -34,6 +34,7 @@ class TenantIndex {
   // remove(old) + add(new), cheaper when only numeric values changed (an update).
   void replace(const std::string& id, const EntityMeta& before, const EntityMeta& after);
   size_t size() const { return ids_.size(); }
+  bool contains(std::string_view id) const { return byId_.contains(id); }
 
   // Calls visit(id) for each candidate of the query's selectors, in id order,
   // until visit returns false. Candidates still need the exact predicate.
