@@ -159,13 +159,15 @@ TEST(Store, IndexRecordsRoundTrip) {
     record.assign(record.size(), 'x');
     return back;
   };
-  std::vector<std::string> unnumbered;
-  auto withText = store::encodeMeta(meta, *keys.snapshot(), unnumbered);  // names as text
+  auto none = keys.snapshot();
+  store::binary::KeyWriter asText(*none);
+  auto withText = store::encodeMeta(meta, asText);  // names as text
   expectSame(decodeCopy(withText));
-  keys.assign(unnumbered, [](const auto&) {});
-  unnumbered.clear();
-  auto withNumbers = store::encodeMeta(meta, *keys.snapshot(), unnumbered);
-  EXPECT_TRUE(unnumbered.empty());
+  keys.assign(asText.unnumbered(), [](const auto&) {});
+  auto numbered = keys.snapshot();
+  store::binary::KeyWriter asNumbers(*numbered);
+  auto withNumbers = store::encodeMeta(meta, asNumbers);
+  EXPECT_TRUE(asNumbers.unnumbered().empty());
   EXPECT_LT(withNumbers.size(), withText.size());
   expectSame(store::decodeMeta(withNumbers, keys));
   // Records of earlier versions (JSON text) are read.

@@ -44,18 +44,51 @@ inline void putDouble(std::string& out, double d) {
   out.append(buf, 8);
 }
 
-// A dictionary string: varint k, k even = number k/2, k odd = text of length k/2
-// that follows. Strings without a number are added to `unnumbered`.
-inline void putKey(std::string& out, std::string_view key, const KeyDictionary::Ids& ids,
-                   std::vector<std::string>& unnumbered) {
-  if (auto it = ids.find(key); it != ids.end()) {
-    putVarint(out, uint64_t(it->second) << 1);
-    return;
+// Writes dictionary strings: varint k, k even = number k/2, k odd = text of
+// length k/2 that follows. Strings without a number are collected in
+// unnumbered() (for KeyDictionary::assign, so that later writes use numbers).
+// The values of a batch mostly share their shape: the writer remembers the
+// strings of the value before in their order (restart() begins the next
+// value), so that each string of a value of the same shape finds its number by
+// one comparison instead of a hash look-up. A string that differs is looked up
+// and takes the remembered one's place.
+class KeyWriter {
+ public:
+  explicit KeyWriter(const KeyDictionary::Ids& ids) : ids_(ids) {}
+
+  void restart() { next_ = 0; }
+
+  void put(std::string& out, std::string_view key) {
+    if (next_ < seen_.size() && seen_[next_].first == key) return write(out, key, seen_[next_++].second);
+    auto it = ids_.find(key);
+    // Remembered as a view of the dictionary's own string (the snapshot is immutable).
+    std::pair<std::string_view, uint32_t> found =
+        it == ids_.end() ? std::pair<std::string_view, uint32_t>{{}, kText} : std::pair{std::string_view(it->first), it->second};
+    if (next_ < seen_.size())
+      seen_[next_] = found;
+    else
+      seen_.push_back(found);
+    ++next_;
+    write(out, key, found.second);
   }
-  putVarint(out, uint64_t(key.size()) << 1 | 1);
-  out.append(key);
-  unnumbered.emplace_back(key);
-}
+
+  const std::vector<std::string>& unnumbered() const { return unnumbered_; }
+
+ private:
+  static constexpr uint32_t kText = UINT32_MAX;
+
+  void write(std::string& out, std::string_view key, uint32_t number) {
+    if (number != kText) return putVarint(out, uint64_t(number) << 1);
+    putVarint(out, uint64_t(key.size()) << 1 | 1);
+    out.append(key);
+    unnumbered_.emplace_back(key);
+  }
+
+  const KeyDictionary::Ids& ids_;
+  std::vector<std::pair<std::string_view, uint32_t>> seen_;
+  size_t next_ = 0;
+  std::vector<std::string> unnumbered_;
+};
 
 class Input {
  public:

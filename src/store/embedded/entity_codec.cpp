@@ -29,8 +29,7 @@ enum Tag : uint8_t { Null, False, True, Int64, Uint64, Double, String, Array, Ob
 
 class Encoder {
  public:
-  Encoder(std::string& out, const KeyDictionary::Ids& ids, std::vector<std::string>& unnumbered)
-      : out_(out), ids_(ids), unnumbered_(unnumbered) {}
+  Encoder(std::string& out, KeyWriter& keys) : out_(out), keys_(keys) {}
 
   void value(const json::value& v, bool typeMember = false) {
     switch (v.kind()) {
@@ -57,7 +56,7 @@ class Encoder {
       case json::kind::string:
         if (typeMember) {
           out_.push_back(KeyString);
-          putKey(out_, v.get_string(), ids_, unnumbered_);
+          keys_.put(out_, v.get_string());
         } else {
           out_.push_back(String);
           putBytes(out_, v.get_string());
@@ -76,15 +75,14 @@ class Encoder {
     out_.push_back(Object);
     putVarint(out_, o.size());
     for (const auto& [k, e] : o) {
-      putKey(out_, k, ids_, unnumbered_);
+      keys_.put(out_, k);
       value(e, k == "type");
     }
   }
 
  private:
   std::string& out_;
-  const KeyDictionary::Ids& ids_;
-  std::vector<std::string>& unnumbered_;
+  KeyWriter& keys_;
   std::optional<int64_t> lastInt_;
 };
 
@@ -151,14 +149,13 @@ class Reader {
 
 }  // namespace
 
-std::string encodeEntity(const json::object& entity, std::string_view facts, const KeyDictionary::Ids& ids,
-                         std::vector<std::string>& unnumbered) {
+std::string encodeEntity(const json::object& entity, std::string_view facts, binary::KeyWriter& keys) {
   std::string out;
   out.reserve(1024);
   out.push_back(kFacts);
   putBytes(out, facts);
   out.push_back(kBinary);
-  Encoder(out, ids, unnumbered).object(entity);
+  Encoder(out, keys).object(entity);
   return out;
 }
 

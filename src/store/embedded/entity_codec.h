@@ -15,15 +15,14 @@
 
 #include <boost/json.hpp>
 
+#include "store/embedded/binary_io.h"
 #include "store/embedded/key_dictionary.h"
 
 namespace allmende::store {
 
-// Encodes entity after its index record `facts`. Keys the dictionary has no
-// number for are written as text and added to `unnumbered` (for
-// KeyDictionary::assign, so later writes use numbers).
-std::string encodeEntity(const boost::json::object& entity, std::string_view facts, const KeyDictionary::Ids& ids,
-                         std::vector<std::string>& unnumbered);
+// Encodes entity after its index record `facts`; keys and the strings of
+// "type" members are written by `keys` (binary_io.h).
+std::string encodeEntity(const boost::json::object& entity, std::string_view facts, binary::KeyWriter& keys);
 
 // A value of an earlier version (without an index record) with `facts` put in front.
 std::string withFacts(std::string_view stored, std::string_view facts);

@@ -46,25 +46,25 @@ EntityMeta decodeJson(std::string_view text) {
 
 }  // namespace
 
-std::string encodeMeta(const EntityMeta& meta, const KeyDictionary::Ids& ids, std::vector<std::string>& unnumbered) {
+std::string encodeMeta(const EntityMeta& meta, binary::KeyWriter& keys) {
   std::string out;
   out.reserve(128);
   out.push_back(kBinary);
   putVarint(out, meta.types.size());
-  for (const auto& t : meta.types) putKey(out, t, ids, unnumbered);
+  for (const auto& t : meta.types) keys.put(out, t);
   putVarint(out, meta.attrs.size());
   for (const auto& [attr, kind] : meta.attrs) {
-    putKey(out, attr, ids, unnumbered);
-    putKey(out, kind, ids, unnumbered);
+    keys.put(out, attr);
+    keys.put(out, kind);
   }
   putVarint(out, meta.geometries.size());
   for (const auto& [attr, b] : meta.geometries) {
-    putKey(out, attr, ids, unnumbered);
+    keys.put(out, attr);
     for (double d : {b.minLon, b.minLat, b.maxLon, b.maxLat}) putDouble(out, d);
   }
   putVarint(out, meta.numbers.size());
   for (const auto& [attr, n] : meta.numbers) {
-    putKey(out, attr, ids, unnumbered);
+    keys.put(out, attr);
     putDouble(out, n);
   }
   putSigned(out, meta.expiresAtMs);

@@ -9,13 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "store/embedded/binary_io.h"
 #include "store/embedded/key_dictionary.h"
 #include "store/store.h"
 
 namespace allmende::store {
 
-// Names without a dictionary number are written as text and added to `unnumbered`.
-std::string encodeMeta(const EntityMeta& meta, const KeyDictionary::Ids& ids, std::vector<std::string>& unnumbered);
+// Names are written by `keys` (binary_io.h).
+std::string encodeMeta(const EntityMeta& meta, binary::KeyWriter& keys);
 // Throws std::runtime_error on a record it cannot read.
 EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys);
 

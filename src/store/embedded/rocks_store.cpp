@@ -147,8 +147,6 @@ class RocksStore final : public Store {
     pending.reserve(mutations.size());
     rocksdb::WriteBatch batch;
     std::vector<size_t> written;
-    auto keyIds = keys_.snapshot();
-    std::vector<std::string> unnumbered;
     for (size_t i = 0; i < mutations.size(); ++i) {
       auto& change = out[i].change;
       const auto& id = mutations[i].id;
@@ -175,14 +173,18 @@ class RocksStore final : public Store {
     // Each entity is stored with its index record (entity_codec.h); the metas
     // view the entities in `out`.
     std::vector<std::pair<std::optional<EntityMeta>, std::optional<EntityMeta>>> metas;
+    auto keyIds = keys_.snapshot();
+    binary::KeyWriter names(*keyIds);
     for (auto i : written) {
       const auto& change = out[i].change;
       metas.emplace_back(change.before ? std::optional(extractor_(*change.before)) : std::nullopt,
                          change.after ? std::optional(extractor_(*change.after)) : std::nullopt);
-      if (const auto& meta = metas.back().second)
-        batch.Put(keys[i], encodeEntity(*change.after, encodeMeta(*meta, *keyIds, unnumbered), *keyIds, unnumbered));
-      else
+      if (const auto& meta = metas.back().second) {
+        names.restart();
+        batch.Put(keys[i], encodeEntity(*change.after, encodeMeta(*meta, names), names));
+      } else {
         batch.Delete(keys[i]);
+      }
     }
     check(db_->Write(writeOptions_, &batch), "write");
     {
@@ -201,7 +203,7 @@ class RocksStore final : public Store {
           index.add(id, *newMeta);
       }
     }
-    if (!unnumbered.empty()) numberKeys(unnumbered);
+    if (!names.unnumbered().empty()) numberKeys(names.unnumbered());
     return out;
   }
 
@@ -475,13 +477,12 @@ class RocksStore final : public Store {
     rocksdb::WriteBatch batch;
     size_t count = 0;
     auto keyIds = keys_.snapshot();
-    std::vector<std::string> unnumbered;  // these records keep such names as text
     for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
       std::string_view stored(it->value().data(), it->value().size());
       if (factsOf(stored)) continue;
       auto entity = decodeEntity(stored, keys_);
-      batch.Put(it->key(), withFacts(stored, encodeMeta(extractor_(entity), *keyIds, unnumbered)));
-      unnumbered.clear();
+      binary::KeyWriter names(*keyIds);  // names without a number stay text in these records
+      batch.Put(it->key(), withFacts(stored, encodeMeta(extractor_(entity), names)));
       if (++count % 10000 == 0) {
         check(db_->Write(writeOptions_, &batch), "write");
         batch.Clear();
