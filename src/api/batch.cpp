@@ -214,7 +214,7 @@ http::Response batchCreate(Call& call) {
   auto batch = batchEntities(call);
   auto now = ngsi::nowMs();
   auto out = applyBatch(call, batch, [&](Item& item, const std::string&, Step&) {
-    return createMutator(ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create, batch.storage()), now);
+    return createMutator(ngsi::parseEntity(std::move(item.body), contextOf(call, item), ngsi::ParseMode::Create, batch.storage()), now);
   });
   if (out.errors.empty()) return call.plain(201, std::move(out.success));
   return result(call, out, true);
@@ -226,7 +226,7 @@ http::Response batchUpsert(Call& call) {
   auto batch = batchEntities(call);
   auto now = ngsi::nowMs();
   auto out = applyBatch(call, batch, [&](Item& item, const std::string&, Step& step) -> store::Store::Mutator {
-    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Create, batch.storage());
+    auto parsed = ngsi::parseEntity(std::move(item.body), contextOf(call, item), ngsi::ParseMode::Create, batch.storage());
     // Each EntityWrite is made from its entity (assigning an entity would copy it
     // out of the batch's arena).
     return [parsed = std::move(parsed), &step, update, now](const std::optional<store::Entity>& current) mutable {
@@ -250,7 +250,7 @@ http::Response batchUpdate(Call& call) {
   auto now = ngsi::nowMs();
   auto out = applyBatch(call, batch, [&](Item& item, const std::string& id, Step& step) {
     const auto& ctx = contextOf(call, item);
-    auto parsed = ngsi::parseEntity(item.body, ctx, ngsi::ParseMode::Fragment);
+    auto parsed = ngsi::parseEntity(std::move(item.body), ctx, ngsi::ParseMode::Fragment);
     return changeMutator(id, {}, [parsed = std::move(parsed), &step, &ctx, noOverwrite, now](json::object& entity) {
       auto outcome = ngsi::appendAttributes(entity, parsed, noOverwrite, now);
       // The entity is updated, but not completely: say which attributes were kept.
@@ -268,7 +268,7 @@ http::Response batchMerge(Call& call) {
   call.requireTenant();
   auto now = ngsi::nowMs();
   auto out = applyBatch(call, batch, [&](Item& item, const std::string& id, Step&) {
-    auto parsed = ngsi::parseEntity(item.body, contextOf(call, item), ngsi::ParseMode::Merge);
+    auto parsed = ngsi::parseEntity(std::move(item.body), contextOf(call, item), ngsi::ParseMode::Merge);
     return changeMutator(id, {}, [parsed = std::move(parsed), now](json::object& entity) {
       ngsi::mergeEntity(entity, parsed, now);
     });

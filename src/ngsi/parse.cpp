@@ -140,18 +140,18 @@ void checkLanguageMap(const json::value& v, const std::string& where) {
   }
 }
 
-// A GeoProperty value: a geometry object, or a JSON string holding one.
-json::value geometryValue(const json::value& v, const std::string& where) {
-  json::value g = v;
+// A GeoProperty value, made a geometry object in place if it is a JSON string
+// holding one.
+void geometryValue(json::value& v, const std::string& where) {
   if (v.is_string()) {
     json::error_code ec;
-    g = json::parse(v.get_string(), ec);
+    json::value parsed = json::parse(v.get_string(), ec, v.storage());
     if (ec) bad(where + ": a GeoProperty value must be a GeoJSON geometry");
+    v = std::move(parsed);
   }
-  if (looksLikeGeometry(g) && g.at("type").as_string() == "GeometryCollection")
+  if (looksLikeGeometry(v) && v.at("type").as_string() == "GeometryCollection")
     bad(where + ": GeometryCollection is not supported as a GeoProperty value");
-  if (auto e = geometryError(g); !e.empty()) bad(where + ": invalid GeoJSON: " + e);
-  return g;
+  if (auto e = geometryError(v); !e.empty()) bad(where + ": invalid GeoJSON: " + e);
 }
 
 bool isGeoOnlyName(const std::string& iri) {
@@ -173,130 +173,138 @@ std::optional<AttributeKind> inferKind(const json::object& obj) {
   return std::nullopt;
 }
 
+// The input becomes the internal form: an instance object of the input is
+// taken over (moved, not copied, when it is in `sp` already), checked and
+// normalised member by member in place, and rebuilt only when it is not in the
+// stored order (type, value member, the other members as given, subs).
 struct Parser {
   const jsonld::Context& ctx;
   ParseMode mode;
   json::storage_ptr sp;  // where the internal form is built
 
-  json::object instance(const json::value& input, const std::string& name, const std::string& iri,
-                        int depth);
-  void members(const json::object& obj, json::object& out, const std::string& name,
-               const std::string& iri, std::optional<AttributeKind> kind);
-  void value(const json::value& v, json::object& out, AttributeKind kind, const std::string& name);
-  void subAttributes(const json::object& obj, json::object& out, const std::string& name, int depth);
+  json::object instance(json::value& input, const std::string& name, const std::string& iri, int depth);
+  json::object wrapped(json::value& v, AttributeKind kind, const std::string& name);
+  void value(json::value& v, AttributeKind kind, const std::string& name);
+  bool members(json::object& obj, const std::string& name, const std::string& iri,
+               std::optional<AttributeKind> kind);
+  json::object subAttributes(json::object& obj, const std::string& name, int depth);
 };
 
-void Parser::value(const json::value& v, json::object& out, AttributeKind kind,
-                   const std::string& name) {
-  std::string member(valueMember(kind));
+// Checks a value member and normalises it in place.
+void Parser::value(json::value& v, AttributeKind kind, const std::string& name) {
+  std::string_view member = valueMember(kind);
   if (v.is_null()) bad(name + ": JSON null is not a value; urn:ngsi-ld:null deletes in updates");
   if (isNgsiNull(v)) {
-    if (!allowsNull(mode)) bad(name + ": \"" + member + "\" must not be null");
-    out[member] = nullptr;
+    if (!allowsNull(mode)) bad(name + ": \"" + std::string(member) + "\" must not be null");
+    v = nullptr;
     return;
   }
   switch (kind) {
     case AttributeKind::Property:
       if (mode != ParseMode::Merge) checkNoNestedNull(v, name);
-      out[member] = v;
       return;
     case AttributeKind::GeoProperty:
-      out[member] = geometryValue(v, name);
+      geometryValue(v, name);
       return;
     case AttributeKind::Relationship:
       checkRelationshipObject(v, name);
-      out[member] = v;
       return;
     case AttributeKind::LanguageProperty:
       if (allowsNull(mode) && v.is_object() && v.get_object().size() == 1 &&
           v.get_object().contains("@none") && isNgsiNull(v.get_object().at("@none"))) {
-        out[member] = nullptr;  // {"@none": "urn:ngsi-ld:null"} deletes a LanguageProperty
+        v = nullptr;  // {"@none": "urn:ngsi-ld:null"} deletes a LanguageProperty
         return;
       }
       checkLanguageMap(v, name);
-      out[member] = v;
       return;
     case AttributeKind::VocabProperty:
-      out[member] = expandVocab(v, ctx, name);
+      v = expandVocab(v, ctx, name);
       return;
     case AttributeKind::JsonProperty:
       if (!v.is_object() && !v.is_array()) bad(name + ": json must be a JSON object or array");
-      out[member] = v;
       return;
     case AttributeKind::ListProperty:
       if (!v.is_array()) bad(name + ": valueList must be an array");
       checkNoNestedNull(v, name);
-      out[member] = v;
       return;
     case AttributeKind::ListRelationship:
-      out[member] = normalizeObjectList(v, name);
+      v = normalizeObjectList(v, name);
       return;
   }
 }
 
-void Parser::members(const json::object& obj, json::object& out, const std::string& name,
-                     const std::string& iri, std::optional<AttributeKind> kind) {
+// A concise value as an instance of `kind`: {"type": <kind>, <value member>: v}.
+json::object Parser::wrapped(json::value& v, AttributeKind kind, const std::string& name) {
+  value(v, kind, name);
+  json::object out(4, sp);  // room for the timestamps added on write
+  out.emplace(key::type, kindName(kind));
+  out.emplace(valueMember(kind), std::move(v));
+  return out;
+}
+
+// Checks and normalises the metadata members in place; returns false if a
+// member is not stored as given (left out, or a sub-attribute).
+bool Parser::members(json::object& obj, const std::string& name, const std::string& iri,
+                     std::optional<AttributeKind> kind) {
   auto is = [&kind](std::initializer_list<AttributeKind> kinds) {
     if (!kind) return true;  // a partial instance: its kind is the stored one
     for (auto k : kinds)
       if (*kind == k) return true;
     return false;
   };
-  // One pass over the members, in their order.
-  for (const auto& [member, v] : obj) {
+  bool asGiven = true;
+  bool proof = iri == kProof;
+  for (auto& [member, v] : obj) {
     std::string_view m = member;
-    if (m == "datasetId") {
-      if (v.is_string() && v.get_string() == "@none") continue;  // the default instance, spelled out
+    if (m == "type" || (kind && m == valueMember(*kind))) {
+      continue;
+    } else if (m == "datasetId") {
+      if (v.is_string() && v.get_string() == "@none") {  // the default instance, spelled out
+        asGiven = false;
+        continue;
+      }
       if (isNgsiNull(v)) bad(name + ": datasetId must not be null");
       checkUri(v, name, "datasetId");
-      out[key::datasetId] = v;
     } else if (m == "observedAt") {
       if (!(allowsNull(mode) && isNgsiNull(v))) checkDateTime(v, name, "observedAt");
-      out[key::observedAt] = v;
     } else if (m == "unitCode") {
       if (!is({AttributeKind::Property, AttributeKind::ListProperty}))
         bad(name + ": a " + std::string(kindName(*kind)) + " cannot have a unitCode");
       if (!v.is_string() && !(allowsNull(mode) && isNgsiNull(v))) bad(name + ": unitCode must be a string");
-      out[key::unitCode] = v;
     } else if (m == "expiresAt") {
       checkDateTime(v, name, "expiresAt");
-      out[key::expiresAt] = v;
     } else if (m == "objectType") {
       if (!is({AttributeKind::Relationship, AttributeKind::ListRelationship}))
         bad(name + ": objectType is only allowed on relationships");
-      out[key::objectType] = expandVocab(v, ctx, name + " objectType");
+      v = expandVocab(v, ctx, name + " objectType");
     } else if (m == "valueType") {
       if (!v.is_string()) bad(name + ": valueType must be a string");
       if (kind == AttributeKind::LanguageProperty && v.get_string() != "langString")
         bad(name + ": the valueType of a LanguageProperty must be langString");
-      out["valueType"] = v;
-    } else if (kind && m != valueMember(*kind) &&
-               std::find(std::begin(kValueMembers), std::end(kValueMembers), m) != std::end(kValueMembers)) {
+    } else if (kind && std::find(std::begin(kValueMembers), std::end(kValueMembers), m) != std::end(kValueMembers)) {
       bad(name + ": a " + std::string(kindName(*kind)) + " cannot have \"" + std::string(m) + "\"");
     } else if (m.starts_with("previous")) {
       bad(name + ": \"" + std::string(m) + "\" is only produced by the broker");
     } else if (m == "@context") {
       bad(name + ": an attribute cannot carry its own @context");
-    } else if ((m == "entityIdSealed" || m == "entityTypeSealed") && iri != kProof) {
-      bad(name + ": \"" + std::string(m) + "\" is only allowed in ngsildproof");
+    } else if (m == "entityIdSealed" || m == "entityTypeSealed") {
+      if (!proof) bad(name + ": \"" + std::string(m) + "\" is only allowed in ngsildproof");
+      if (!v.is_string()) bad(name + ": " + std::string(m) + " must be a string");
+      if (m == "entityTypeSealed") v = ctx.expand(v.get_string());
+    } else {
+      asGiven = false;  // a sub-attribute, or a member the broker sets (createdAt, ...)
     }
   }
-  if (iri == kProof) {
-    if (auto* v = out.if_contains("value"); v && !v->is_object())
+  if (proof)
+    if (auto* v = obj.if_contains("value"); v && !v->is_object())
       bad(name + ": the value of ngsildproof must be a proof object");
-    for (std::string_view sealed : {"entityIdSealed", "entityTypeSealed"}) {
-      auto* s = obj.if_contains(sealed);
-      if (!s) continue;
-      if (!s->is_string()) bad(name + ": " + std::string(sealed) + " must be a string");
-      out[sealed] = sealed == "entityTypeSealed" ? json::value(ctx.expand(s->get_string())) : *s;
-    }
-  }
+  return asGiven;
 }
 
-void Parser::subAttributes(const json::object& obj, json::object& out, const std::string& name,
-                           int depth) {
+// The sub-attributes among the members, parsed.
+json::object Parser::subAttributes(json::object& obj, const std::string& name, int depth) {
   json::object subs(sp);
-  for (const auto& [member, v] : obj) {
+  for (auto& [member, v] : obj) {
     if (isReservedMember(member)) continue;
     std::string sub(member);
     checkName(sub, "sub-attribute name in " + name);
@@ -311,59 +319,68 @@ void Parser::subAttributes(const json::object& obj, json::object& out, const std
       bad(where + ": a sub-attribute cannot have several instances");
     subs[subIri] = instance(v, where, subIri, depth + 1);
   }
-  if (!subs.empty()) out[key::subs] = std::move(subs);
+  return subs;
 }
 
-json::object Parser::instance(const json::value& input, const std::string& name,
-                              const std::string& iri, int depth) {
+bool storedMember(std::string_view m, const json::value& v) {
+  if (m == "datasetId") return !(v.is_string() && v.get_string() == "@none");
+  return m == "type" || m == "observedAt" || m == "unitCode" || m == "expiresAt" || m == "objectType" ||
+         m == "valueType" || m == "entityIdSealed" || m == "entityTypeSealed" ||
+         std::find(std::begin(kValueMembers), std::end(kValueMembers), m) != std::end(kValueMembers);
+}
+
+json::object Parser::instance(json::value& input, const std::string& name, const std::string& iri, int depth) {
   if (depth > 16) bad(name + ": sub-attributes are nested too deeply");
-  // Room for the input's members and the timestamps added on write, without rehashing.
-  json::object out(input.is_object() ? input.get_object().size() + 2 : 4, sp);
   if (!input.is_object()) {
     if (input.is_null()) bad(name + ": the attribute value must not be null");
     if (isGeoOnlyName(iri)) bad(name + " must be a GeoProperty");
-    out[key::type] = "Property";
-    value(input, out, AttributeKind::Property, name);
-    return out;
+    return wrapped(input, AttributeKind::Property, name);
   }
-  const auto& obj = input.get_object();
   std::optional<AttributeKind> kind;
-  if (auto* t = obj.if_contains("type")) {
+  if (auto* t = input.get_object().if_contains("type")) {
     if (!t->is_string()) bad(name + ": the attribute type must be a string");
     kind = kindFromName(t->get_string());
     if (!kind) {
-      if (looksLikeGeometry(input)) {  // concise GeoProperty: the geometry itself
-        out[key::type] = "GeoProperty";
-        out["value"] = geometryValue(input, name);
-        return out;
-      }
+      if (looksLikeGeometry(input)) return wrapped(input, AttributeKind::GeoProperty, name);  // concise GeoProperty
       bad(name + ": '" + std::string(t->get_string()) + "' is not an NGSI-LD attribute type");
     }
   } else {
-    kind = inferKind(obj);
-    if (!kind && allowsNull(mode)) {
-      // A partial instance: only metadata and sub-attributes change.
-      members(obj, out, name, iri, std::nullopt);
-      subAttributes(obj, out, name, depth);
-      return out;
-    }
-    if (!kind) {
+    kind = inferKind(input.get_object());
+    if (!kind && !allowsNull(mode)) {
       if (isGeoOnlyName(iri)) bad(name + " must be a GeoProperty");
-      out[key::type] = "Property";
-      value(input, out, AttributeKind::Property, name);
-      return out;
+      return wrapped(input, AttributeKind::Property, name);
     }
   }
-  if (isGeoOnlyName(iri) && *kind != AttributeKind::GeoProperty)
-    bad(name + " must be a GeoProperty");
-  out[key::type] = kindName(*kind);
-  std::string_view member = valueMember(*kind);
-  if (const json::value* v = obj.if_contains(member))
-    value(*v, out, *kind, name);
-  else if (!allowsNull(mode))
-    bad(name + ": a " + std::string(kindName(*kind)) + " needs \"" + std::string(member) + "\"");
-  members(obj, out, name, iri, kind);
-  subAttributes(obj, out, name, depth);
+  json::object obj(std::move(input.get_object()), sp);
+  std::string_view member;
+  if (kind) {  // else a partial instance (Patch, Merge): only metadata and sub-attributes change
+    if (isGeoOnlyName(iri) && *kind != AttributeKind::GeoProperty) bad(name + " must be a GeoProperty");
+    member = valueMember(*kind);
+    if (json::value* v = obj.if_contains(member))
+      value(*v, *kind, name);
+    else if (!allowsNull(mode))
+      bad(name + ": a " + std::string(kindName(*kind)) + " needs \"" + std::string(member) + "\"");
+  }
+  bool asGiven = members(obj, name, iri, kind);
+  json::object subs = asGiven ? json::object(sp) : subAttributes(obj, name, depth);
+  if (kind) {
+    auto* t = obj.if_contains(key::type);
+    asGiven = asGiven && t && obj.begin()->key() == key::type &&
+              (obj.size() == 1 || !obj.contains(member) || std::next(obj.begin())->key() == member);
+    if (t) *t = kindName(*kind);
+  }
+  if (asGiven) {
+    obj.reserve(obj.size() + 2);  // the timestamps added on write
+    return obj;
+  }
+  json::object out(obj.size() + 3, sp);
+  if (kind) {
+    out.emplace(key::type, kindName(*kind));
+    if (auto* v = obj.if_contains(member)) out.emplace(member, std::move(*v));
+  }
+  for (auto& [m, v] : obj)
+    if (m != key::type && m != member && storedMember(m, v)) out.emplace(m, std::move(v));
+  if (!subs.empty()) out.emplace(key::subs, std::move(subs));
   return out;
 }
 
@@ -430,12 +447,12 @@ bool isDeletion(const json::object& instance) {
   return v && v->is_null();
 }
 
-json::array parseAttribute(const json::value& value, const std::string& name, const std::string& iri,
+json::array parseAttribute(json::value value, const std::string& name, const std::string& iri,
                            const jsonld::Context& ctx, ParseMode mode, json::storage_ptr storage) {
   Parser parser{ctx, mode, storage};
   json::array instances(storage);
   if (value.is_array() && looksLikeInstanceArray(value.get_array())) {
-    for (const auto& e : value.get_array()) {
+    for (auto& e : value.get_array()) {
       auto inst = parser.instance(e, name, iri, 0);
       std::string_view ds = datasetIdOf(inst);
       if (std::any_of(instances.begin(), instances.end(), [&](const json::value& i) { return datasetIdOf(i.get_object()) == ds; }))
@@ -452,17 +469,17 @@ json::array parseAttribute(const json::value& value, const std::string& name, co
   return instances;
 }
 
-json::object parseEntity(const json::object& body, const jsonld::Context& ctx, ParseMode mode,
+json::object parseEntity(json::object body, const jsonld::Context& ctx, ParseMode mode,
                          json::storage_ptr storage) {
   json::object entity(6, storage);
   json::object attrs(body.size(), storage);
   std::string iri;
-  for (const auto& [member, value] : body) {
+  for (auto& [member, value] : body) {
     std::string_view m = member;
     if (m == "id" || m == "@id") {
       if (!value.is_string() || !isUri(value.get_string()) || isNgsiNull(value))
         bad("the entity id must be a URI (got " + json::serialize(value) + ")");
-      entity[key::id] = value;
+      entity[key::id] = std::move(value);
     } else if (m == "type" || m == "@type") {
       entity[key::type] = parseTypes(value, ctx, storage);
     } else if (m == "scope") {
@@ -477,7 +494,7 @@ json::object parseEntity(const json::object& body, const jsonld::Context& ctx, P
       if (isReservedAttributeName(name)) bad("'" + name + "' is an NGSI-LD keyword, not an attribute name");
       checkName(name, "attribute name");
       ctx.expandInto(name, iri);
-      attrs[iri] = parseAttribute(value, name, iri, ctx, mode, storage);
+      attrs[iri] = parseAttribute(std::move(value), name, iri, ctx, mode, storage);
     }
   }
   if (mode == ParseMode::Create) {

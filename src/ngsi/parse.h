@@ -24,13 +24,15 @@ enum class ParseMode {
 // An entity body. Returns the internal form without system timestamps; members
 // "@context", "createdAt", "modifiedAt" and "deletedAt" of the input are ignored.
 // The result is built in `storage` (e.g. the arena of a batch request).
-json::object parseEntity(const json::object& body, const jsonld::Context& ctx, ParseMode mode,
+// The body's values are moved into the result (no copy when both are in the
+// same storage).
+json::object parseEntity(json::object body, const jsonld::Context& ctx, ParseMode mode,
                          json::storage_ptr storage = {});
 
 // The value of one attribute (an instance object, a concise value or an array of
 // instances) as a list of internal instances. `iri` is the expanded attribute
 // name (it decides GeoProperty-only names and ngsildproof); `name` is used in errors.
-json::array parseAttribute(const json::value& value, const std::string& name, const std::string& iri,
+json::array parseAttribute(json::value value, const std::string& name, const std::string& iri,
                            const jsonld::Context& ctx, ParseMode mode, json::storage_ptr storage = {});
 
 // True for the NGSI-LD null "urn:ngsi-ld:null" (JSON null is never accepted:

@@ -94,3 +94,42 @@ TEST(Parse, NgsiLdNullOnlyInUpdates) {
   EXPECT_EQ(errorOf(R"({"b":{"value":null}})", ParseMode::Merge), ErrorType::BadRequestData);
   EXPECT_EQ(errorOf(R"({"id":"urn:a","type":"T","b":{"value":"urn:ngsi-ld:null"}})"), ErrorType::BadRequestData);
 }
+
+// The internal form keeps the documented order (docs/decisions.md): type, the
+// value member, the other members as given, subs; whether the input instance
+// is taken over as it is or has to be rebuilt.
+TEST(Parse, InstanceMembersInStoredOrder) {
+  auto keys = [](std::string_view attribute) {
+    auto e = parse(std::string(R"({"id":"urn:a","type":"T","a":)") + std::string(attribute) + "}");
+    std::vector<std::string> out;
+    for (const auto& [k, v] : e.at("attrs").at(kVocab + "a").as_array()[0].as_object()) out.emplace_back(k);
+    return out;
+  };
+  using Keys = std::vector<std::string>;
+  EXPECT_EQ(keys(R"({"type":"Property","value":1,"unitCode":"C62","observedAt":"2020-01-01T00:00:00Z"})"),
+            (Keys{"type", "value", "unitCode", "observedAt"}));
+  EXPECT_EQ(keys(R"({"value":1,"type":"Property","unitCode":"C62"})"), (Keys{"type", "value", "unitCode"}));
+  EXPECT_EQ(keys(R"({"unitCode":"C62","value":1})"), (Keys{"type", "value", "unitCode"}));
+  EXPECT_EQ(keys(R"({"type":"Property","value":1,"datasetId":"@none","createdAt":"2020-01-01T00:00:00Z",
+      "since":{"value":2,"type":"Property"},"unitCode":"C62"})"),
+            (Keys{"type", "value", "unitCode", "subs"}));
+  EXPECT_EQ(keys(R"({"type":"Relationship","object":"urn:b","objectType":"Building","datasetId":"urn:d"})"),
+            (Keys{"type", "object", "objectType", "datasetId"}));
+
+  auto e = parse(R"({"id":"urn:a","type":"T","a":{"type":"ngsi-ld:Property","value":1,
+      "since":{"value":2,"type":"Property"}},"r":{"type":"Relationship","object":"urn:b","objectType":"Building"}})");
+  const auto& a = e.at("attrs").at(kVocab + "a").as_array()[0].as_object();
+  EXPECT_EQ(a.at("type").as_string(), "Property");
+  const auto& since = a.at("subs").at(kVocab + "since").as_object();
+  EXPECT_EQ(since.begin()->key(), "type");
+  EXPECT_EQ(e.at("attrs").at(kVocab + "r").as_array()[0].at("objectType").as_string(), kVocab + "Building");
+}
+
+// A GeoProperty value given as a JSON string holding the geometry is stored as the geometry.
+TEST(Parse, GeometryInAString) {
+  auto e = parse(R"({"id":"urn:a","type":"T","location":{"type":"GeoProperty",
+      "value":"{\"type\":\"Point\",\"coordinates\":[13.4,52.5]}"}})");
+  const auto& value = e.at("attrs").at("https://uri.etsi.org/ngsi-ld/location").as_array()[0].at("value");
+  EXPECT_EQ(value.at("type").as_string(), "Point");
+  EXPECT_EQ(value.at("coordinates").as_array().size(), 2u);
+}
