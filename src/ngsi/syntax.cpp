@@ -1,19 +1,29 @@
 // Character-level checks; no regular expressions on these hot paths.
 #include "ngsi/syntax.h"
 
-#include <cctype>
 #include <cstdio>
 #include <random>
 
 namespace allmende::ngsi {
 
 namespace {
-bool isAlpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
-bool isAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-bool forbiddenInUri(char c) {
-  return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == '"' || c == '{' ||
-         c == '}' || c == '|' || c == '\\' || c == '^' || c == '`' || c == 0x7f;
-}
+bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool isAlnum(char c) { return isAlpha(c) || (c >= '0' && c <= '9'); }
+
+// ASCII characters that may not appear in a URI (controls, space, DEL, <>"{}|\^`),
+// and in a name (controls, space, DEL, <>"'=;()&\?*,), as tables: these checks
+// run for every id and attribute name written.
+struct Forbidden {
+  bool uri[128] = {};
+  bool name[128] = {};
+  constexpr Forbidden() {
+    for (int c = 0; c <= 0x20; ++c) uri[c] = name[c] = true;
+    uri[0x7f] = name[0x7f] = true;
+    for (char c : std::string_view("<>\"{}|\\^`")) uri[static_cast<int>(c)] = true;
+    for (char c : std::string_view("<>\"'=;()&\\?*,")) name[static_cast<int>(c)] = true;
+  }
+};
+constexpr Forbidden kForbidden;
 }  // namespace
 
 // Decodes the next UTF-8 code point at s[i] (advancing i); -1 if malformed.
@@ -43,31 +53,30 @@ bool isInvisibleOrNonCharacter(long cp) {
 }
 
 bool isUri(std::string_view s) {
+  size_t colon = std::string_view::npos;
   for (size_t i = 0; i < s.size();) {
-    if (s[i] > 0x20 && s[i] < 0x7F) {  // visible ASCII, the usual case
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {  // ASCII, the usual case
+      if (kForbidden.uri[c]) return false;
+      if (c == ':' && colon == std::string_view::npos) colon = i;
       ++i;
       continue;
     }
     long cp = nextCodePoint(s, i);
     if (cp < 0 || isInvisibleOrNonCharacter(cp)) return false;
   }
-  auto colon = s.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 >= s.size()) return false;
   if (!isAlpha(s[0])) return false;
   for (size_t i = 1; i < colon; ++i)
     if (!isAlnum(s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.') return false;
-  for (char c : s)
-    if (forbiddenInUri(c)) return false;
   return true;
 }
 
 bool isValidName(std::string_view s) {
   if (s.empty() || s.size() > 512) return false;
   for (char c : s) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == '"' || c == '\'' ||
-        c == '=' || c == ';' || c == '(' || c == ')' || c == '&' || c == '\\' || c == '?' ||
-        c == '*' || c == ',' || c == 0x7f)
-      return false;
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x80 && kForbidden.name[u]) return false;
   }
   return true;
 }
