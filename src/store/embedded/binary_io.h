@@ -17,6 +17,7 @@
 namespace allmende::store::binary {
 
 inline void putVarint(std::string& out, uint64_t v) {
+  if (v < 0x80) return out.push_back(static_cast<char>(v));  // most: key numbers, counts, lengths
   char buf[10];
   size_t n = 0;
   while (v >= 0x80) {
