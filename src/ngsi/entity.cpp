@@ -83,13 +83,12 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
   if (auto* types = entity.if_contains(key::type); types && types->is_array())
     for (const auto& t : types->get_array())
       if (t.is_string()) meta.types.emplace_back(t.get_string());
-  auto consider = [&meta](const json::object& holder) {
-    auto* e = holder.if_contains(key::expiresAt);
+  auto expiry = [&meta](const json::value* e) {
     if (!e || !e->is_string()) return;
     if (auto at = parseDateTime(e->get_string()))
       meta.expiresAtMs = meta.expiresAtMs ? std::min(meta.expiresAtMs, *at) : *at;
   };
-  consider(entity);
+  expiry(entity.if_contains(key::expiresAt));
   auto* attrs = entity.if_contains(key::attrs);
   if (!attrs || !attrs->is_object()) return meta;
   meta.attrs.reserve(attrs->get_object().size());
@@ -99,20 +98,51 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
     size_t first = meta.attrs.size();  // this attribute's kinds are listed from here, each once
     for (const auto& inst : instances.get_array()) {
       if (!inst.is_object()) continue;
-      const auto& obj = inst.get_object();
-      consider(obj);
-      auto kind = kindOf(obj);
+      // One pass over the members for the type, the expiry and the value members.
+      const json::value* type = nullptr;
+      const json::value* expires = nullptr;
+      const json::value* value = nullptr;  // "value", or the member another kind has instead
+      const json::value* other[std::size(kKinds)] = {};
+      for (const auto& member : inst.get_object()) {
+        std::string_view m = member.key();
+        switch (m.size()) {  // members of other lengths are none of these
+          case 4:
+            if (m == key::type) type = &member.value();
+            else if (m == "json") other[size_t(AttributeKind::JsonProperty)] = &member.value();
+            break;
+          case 5:
+            if (m == "value") value = &member.value();
+            else if (m == "vocab") other[size_t(AttributeKind::VocabProperty)] = &member.value();
+            break;
+          case 6:
+            if (m == "object") other[size_t(AttributeKind::Relationship)] = &member.value();
+            break;
+          case 9:
+            if (m == key::expiresAt) expires = &member.value();
+            else if (m == "valueList") other[size_t(AttributeKind::ListProperty)] = &member.value();
+            break;
+          case 10:
+            if (m == "objectList") other[size_t(AttributeKind::ListRelationship)] = &member.value();
+            break;
+          case 11:
+            if (m == "languageMap") other[size_t(AttributeKind::LanguageProperty)] = &member.value();
+            break;
+        }
+      }
+      expiry(expires);
+      auto kind = AttributeKind::Property;
+      if (type && type->is_string())
+        if (auto k = kindFromName(type->get_string())) kind = *k;
       std::string_view kname = kindName(kind);
       if (std::none_of(meta.attrs.begin() + first, meta.attrs.end(), [&](const auto& a) { return a.second == kname; }))
         meta.attrs.emplace_back(name, kname);
-      if (kind == AttributeKind::GeoProperty)
-        if (auto* v = obj.if_contains("value"))
-          if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(name, *box);
-      // Every number a q term could compare (value, list elements, {"@value": n}).
-      auto* v = obj.if_contains(valueMember(kind));
-      if (v && kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship &&
-          kind != AttributeKind::GeoProperty)
-        collectNumbers(*v, name, meta.numbers, 0);
+      const json::value* v = valueMember(kind) == "value" ? value : other[size_t(kind)];
+      if (!v) continue;
+      if (kind == AttributeKind::GeoProperty) {
+        if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(name, *box);
+      } else if (kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship) {
+        collectNumbers(*v, name, meta.numbers, 0);  // every number a q term could compare
+      }
     }
   }
   return meta;
