@@ -368,8 +368,8 @@ TEST(Store, AttributeIndexAndDiscoveryFollowShapes) {
 
 TEST(Store, PagesOverManyShapesNeitherRepeatNorSkip) {
   // 60 entities, each of its own shape (a common attribute plus one of its own),
-  // created in an order unlike their id order: paging an attribute query walks
-  // the merged shapes in id order.
+  // created in an order unlike their id order: paging an attribute or a type
+  // query walks the merged shapes in id order.
   TempDir dir;
   auto s = open(dir);
   std::vector<std::string> expected;
@@ -395,6 +395,20 @@ TEST(Store, PagesOverManyShapesNeitherRepeatNorSkip) {
     for (const auto& e : page.entities) paged.emplace_back(e.at("id").as_string());
   }
   EXPECT_EQ(paged, expected);
+  // The same by type: the type's entities are those of its 60 shapes, merged.
+  std::vector<std::string> byType;
+  for (size_t offset = 0; offset < 70; offset += 7) {
+    store::EntityQuery q;
+    q.types = std::vector<std::vector<std::string>>{{"urn:T"}};
+    q.offset = offset;
+    q.limit = 7;
+    q.count = true;
+    auto page = s->queryEntities("", q);
+    EXPECT_EQ(page.total, 60u);
+    for (const auto& e : page.entities) byType.emplace_back(e.at("id").as_string());
+  }
+  EXPECT_EQ(byType, expected);
+  EXPECT_EQ(s->types("")["urn:T"].entityCount, 60u);
   store::EntityQuery two;
   two.anyAttrs = std::vector<std::string>{"urn:own7", "urn:own42"};
   std::vector<std::string> ids;

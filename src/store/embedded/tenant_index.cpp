@@ -28,7 +28,6 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   const Entry* key = &entry;
   entry.second = Facts{};
   auto* shape = shapeOf(meta);
-  for (auto* set : last_.typeSets) set->insert(set->end(), key);
   shape->ids.insert(shape->ids.end(), key);
   entry.second.shape = shape;
   for (const auto& [property, box] : meta.geometries) {
@@ -45,11 +44,7 @@ TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
     return last_.shape;
   last_.types.assign(meta.types.begin(), meta.types.end());
   last_.attrs.assign(meta.attrs.begin(), meta.attrs.end());
-  last_.typeSets.clear();
-  for (const auto& t : meta.types) {
-    auto& [name, set] = slot(byType_, t);
-    last_.typeSets.push_back(&set);
-  }
+  for (const auto& t : meta.types) slot(byType_, t);
   last_.shape = findShape(meta);
   // The names are kept as views of the interned strings (meta's die with its entity).
   for (size_t i = 0; i < meta.types.size(); ++i) last_.types[i] = byType_.find(meta.types[i])->first;
@@ -85,11 +80,12 @@ TenantIndex::Shape* TenantIndex::findShape(const EntityMeta& meta) {
       shape.attrs.push_back(attr);
       byAttr_.find(*attr)->second.insert(&shape);
     }
+  for (const auto* type : it->first.types) byType_.find(*type)->second.insert(&shape);
   return &shape;
 }
 
 // Takes the entry out of its shape; a shape left empty is dropped with the
-// attribute names only it had.
+// type and attribute names only it had.
 void TenantIndex::dropFromShape(const Entry* entry) {
   auto* shape = entry->second.shape;
   shape->ids.erase(entry);
@@ -99,6 +95,11 @@ void TenantIndex::dropFromShape(const Entry* entry) {
     auto it = byAttr_.find(*attr);
     it->second.erase(shape);
     if (it->second.empty()) byAttr_.erase(it);
+  }
+  for (const auto* type : shape->key->types) {
+    auto it = byType_.find(*type);
+    it->second.erase(shape);
+    if (it->second.empty()) byType_.erase(it);
   }
   shapes_.erase(shapes_.find(*shape->key));  // by iterator: the key lives in the node
 }
@@ -160,15 +161,6 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   if (found == byId_.end()) return;
   const Entry* key = found->entry;
   dropFromShape(key);
-  for (const auto& t : meta.types) {
-    auto set = byType_.find(t);
-    if (set == byType_.end()) continue;
-    set->second.erase(key);
-    if (set->second.empty()) {
-      byType_.erase(set);
-      last_ = {};
-    }
-  }
   for (const auto& [property, box] : meta.geometries) {
     if (auto g = byGeo_.find(property); g != byGeo_.end()) {
       g->second.remove(reinterpret_cast<uint64_t>(key), box);
@@ -185,24 +177,35 @@ size_t TenantIndex::Source::size() const {
   return n;
 }
 
+size_t TenantIndex::typeCount(const std::string& type) const {
+  size_t n = 0;
+  if (auto it = byType_.find(type); it != byType_.end())
+    for (const auto* shape : it->second) n += shape->ids.size();
+  return n;
+}
+
+// The shapes' sets of the types, each shape once.
 TenantIndex::Source TenantIndex::typeSource(const std::vector<std::vector<std::string>>& dnf) const {
   Source out;
+  auto addShapes = [&](const std::string& t) {
+    if (auto it = byType_.find(t); it != byType_.end())
+      for (const auto* shape : it->second)
+        if (std::find(out.sets.begin(), out.sets.end(), &shape->ids) == out.sets.end()) out.sets.push_back(&shape->ids);
+  };
   if (dnf.size() == 1) {
-    // One conjunction: walk its smallest type set; the others are checked per candidate.
-    const IdSet* smallest = nullptr;
+    // One conjunction: walk the entities of its rarest type; the others are checked per candidate.
+    const std::string* rarest = nullptr;
+    size_t fewest = 0;
     for (const auto& t : dnf[0]) {
-      auto it = byType_.find(t);
-      if (it == byType_.end()) return out;
-      if (!smallest || it->second.size() < smallest->size()) smallest = &it->second;
+      size_t n = typeCount(t);
+      if (n == 0) return out;
+      if (!rarest || n < fewest) rarest = &t, fewest = n;
     }
-    if (smallest) out.sets.push_back(smallest);
+    if (rarest) addShapes(*rarest);
     return out;
   }
   for (const auto& conjunction : dnf)
-    for (const auto& t : conjunction)
-      if (auto it = byType_.find(t); it != byType_.end() &&
-                                     std::find(out.sets.begin(), out.sets.end(), &it->second) == out.sets.end())
-        out.sets.push_back(&it->second);
+    for (const auto& t : conjunction) addShapes(t);
   return out;
 }
 
@@ -285,8 +288,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   // A type selection that every entity meets (a group of types all entities have) narrows nothing.
   bool types = q.types && !std::any_of(q.types->begin(), q.types->end(), [this](const auto& group) {
     return std::all_of(group.begin(), group.end(), [this](const std::string& t) {
-      auto it = byType_.find(t);
-      return it != byType_.end() && it->second.size() == ids_.size();
+      return typeCount(t) == ids_.size();
     });
   });
   if (!q.ids && !types && !q.anyAttrs && !geo) {
@@ -409,7 +411,7 @@ std::map<std::string, Store::TypeInfo> TenantIndex::types() const {
   for (const auto& [key, shape] : shapes_)
     for (const auto* type : key.types) {
       auto& info = out[*type];
-      info.entityCount = byType_.at(*type).size();
+      info.entityCount = typeCount(*type);
       for (const auto& [attr, kind] : key.kinds) info.attributes[*attr].insert(*kind);
     }
   return out;

@@ -1,8 +1,7 @@
 // The in-memory indexes of one tenant in the embedded store: every entity id
-// (ordered), entity ids by type (ordered by id), entity shapes (the types and
-// attributes entities share) with their entities, an R-tree per GeoProperty,
-// and, from the shapes, the attribute index and what discovery (/types,
-// /attributes) reports. Rebuilt from the stored entities at start; kept current
+// (ordered), entity shapes (the types and attributes entities share) with
+// their entities, an R-tree per GeoProperty, and, from the shapes, the type
+// and attribute indexes and what discovery (/types, /attributes) reports. Rebuilt from the stored entities at start; kept current
 // by every write. Not thread-safe: RocksStore guards it with its index mutex.
 #pragma once
 
@@ -68,8 +67,8 @@ class TenantIndex {
   // The types and attributes (with their kinds) that entities share, and those
   // entities. Names point to interned strings (keys of byType_, byAttr_ and
   // kinds_); lists are sorted by address and free of repeats. An entity is in
-  // exactly one shape, so a write costs one ordered insert for all its
-  // attributes and the discovery counts are the shapes' sizes.
+  // exactly one shape, so a write costs one ordered insert for all its types
+  // and attributes and the discovery counts are the shapes' sizes.
   struct ShapeKey {
     std::vector<const std::string*> types;
     std::vector<std::pair<const std::string*, const std::string*>> kinds;  // attribute, kind
@@ -100,9 +99,10 @@ class TenantIndex {
   static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
   // Calls accept(entry) for each entry of the sets, in id order, each once, until it returns false.
   static void walkMerged(const std::vector<const IdSet*>& sets, const std::function<bool(const Entry*)>& accept);
-  // The shape of the entity `meta` describes, made if new; its type sets are
-  // then in last_.typeSets.
+  // The shape of the entity `meta` describes, made if new.
   Shape* shapeOf(const EntityMeta& meta);
+  // How many entities have the type (those of its shapes).
+  size_t typeCount(const std::string& type) const;
   Shape* findShape(const EntityMeta& meta);
   void dropFromShape(const Entry* entry);
   void setNumbers(Facts& facts, const EntityMeta& meta) const;
@@ -135,19 +135,18 @@ class TenantIndex {
     auto it = map.find(name);
     return it != map.end() ? *it : *map.try_emplace(std::string(name)).first;
   }
-  ByName<IdSet> byType_;
+  ByName<std::unordered_set<Shape*>> byType_;  // the shapes with the type
   ByName<std::unordered_set<Shape*>> byAttr_;  // the shapes with the attribute
   std::unordered_set<std::string, StringHash, std::equal_to<>> kinds_;  // attribute kind names (a handful)
   std::unordered_map<ShapeKey, Shape, ShapeHash> shapes_;
   ShapeKey shapeKey_;  // findShape's scratch key
   // The shape the last write found, and the names it found it by (views of the
   // interned names): the entities of a batch mostly share one, and then need no
-  // look-up of their names. Cleared when a shape or type set is dropped.
+  // look-up of their names. Cleared when a shape is dropped.
   struct LastShape {
     Shape* shape = nullptr;
     std::vector<std::string_view> types;
     std::vector<std::pair<std::string_view, std::string_view>> attrs;
-    std::vector<IdSet*> typeSets;
   } last_;
   ByName<query::GeoIndex> byGeo_;  // keys: addresses of ids_ entries
   bool bulk_ = false;
