@@ -383,31 +383,25 @@ TEST(Store, PagesOverManyShapesNeitherRepeatNorSkip) {
     modify(*s, "", id, put(e));
   }
   std::sort(expected.begin(), expected.end());
-  std::vector<std::string> paged;
-  for (size_t offset = 0; offset < 70; offset += 7) {
-    store::EntityQuery q;
-    q.anyAttrs = std::vector<std::string>{"urn:p"};
-    q.offset = offset;
-    q.limit = 7;
-    q.count = true;
-    auto page = s->queryEntities("", q);
-    EXPECT_EQ(page.total, 60u);
-    for (const auto& e : page.entities) paged.emplace_back(e.at("id").as_string());
-  }
-  EXPECT_EQ(paged, expected);
-  // The same by type: the type's entities are those of its 60 shapes, merged.
-  std::vector<std::string> byType;
-  for (size_t offset = 0; offset < 70; offset += 7) {
-    store::EntityQuery q;
-    q.types = std::vector<std::vector<std::string>>{{"urn:T"}};
-    q.offset = offset;
-    q.limit = 7;
-    q.count = true;
-    auto page = s->queryEntities("", q);
-    EXPECT_EQ(page.total, 60u);
-    for (const auto& e : page.entities) byType.emplace_back(e.at("id").as_string());
-  }
-  EXPECT_EQ(byType, expected);
+  // Pages of 7 of a query (by attribute, or by type), each counting all 60.
+  auto pages = [&](store::EntityQuery q) {
+    std::vector<std::string> paged;
+    for (size_t offset = 0; offset < 70; offset += 7) {
+      q.offset = offset;
+      q.limit = 7;
+      q.count = true;
+      auto page = s->queryEntities("", q);
+      EXPECT_EQ(page.total, 60u);
+      for (const auto& e : page.entities) paged.emplace_back(e.at("id").as_string());
+    }
+    return paged;
+  };
+  store::EntityQuery byAttr;
+  byAttr.anyAttrs = std::vector<std::string>{"urn:p"};
+  EXPECT_EQ(pages(byAttr), expected);
+  store::EntityQuery byType;  // the type's entities are those of its 60 shapes, merged
+  byType.types = std::vector<std::vector<std::string>>{{"urn:T"}};
+  EXPECT_EQ(pages(byType), expected);
   EXPECT_EQ(s->types("")["urn:T"].entityCount, 60u);
   store::EntityQuery two;
   two.anyAttrs = std::vector<std::string>{"urn:own7", "urn:own42"};
