@@ -63,8 +63,8 @@ class KeyWriter {
     if (next_ < seen_.size() && seen_[next_].first == key) return write(out, key, seen_[next_++].second);
     auto it = ids_.find(key);
     // Remembered as a view of the dictionary's own string (the snapshot is immutable).
-    std::pair<std::string_view, uint32_t> found =
-        it == ids_.end() ? std::pair<std::string_view, uint32_t>{{}, kText} : std::pair{std::string_view(it->first), it->second};
+    std::pair<std::string_view, uint32_t> found{{}, kText};
+    if (it != ids_.end()) found = {it->first, it->second};
     if (next_ < seen_.size())
       seen_[next_] = found;
     else

@@ -187,10 +187,11 @@ size_t TenantIndex::typeCount(const std::string& type) const {
 // The shapes' sets of the types, each shape once.
 TenantIndex::Source TenantIndex::typeSource(const std::vector<std::vector<std::string>>& dnf) const {
   Source out;
+  std::unordered_set<const Shape*> seen;
   auto addShapes = [&](const std::string& t) {
     if (auto it = byType_.find(t); it != byType_.end())
       for (const auto* shape : it->second)
-        if (std::find(out.sets.begin(), out.sets.end(), &shape->ids) == out.sets.end()) out.sets.push_back(&shape->ids);
+        if (seen.insert(shape).second) out.sets.push_back(&shape->ids);
   };
   if (dnf.size() == 1) {
     // One conjunction: walk the entities of its rarest type; the others are checked per candidate.
