@@ -185,7 +185,7 @@ struct Parser {
   json::object instance(json::value& input, const std::string& name, const std::string& iri, int depth);
   json::object wrapped(json::value& v, AttributeKind kind, const std::string& name);
   void value(json::value& v, AttributeKind kind, const std::string& name);
-  bool members(json::object& obj, const std::string& name, const std::string& iri,
+  void members(json::object& obj, const std::string& name, const std::string& iri,
                std::optional<AttributeKind> kind);
   json::object subAttributes(json::object& obj, const std::string& name, int depth);
 };
@@ -242,9 +242,28 @@ json::object Parser::wrapped(json::value& v, AttributeKind kind, const std::stri
   return out;
 }
 
-// Checks and normalises the metadata members in place; returns false if a
-// member is not stored as given (left out, or a sub-attribute).
-bool Parser::members(json::object& obj, const std::string& name, const std::string& iri,
+// Whether an instance member is part of the internal form (sub-attributes go
+// under "subs"; members the broker sets, like createdAt, and the default
+// datasetId spelled "@none" are left out).
+bool storedMember(std::string_view m, const json::value& v) {
+  switch (m.size()) {  // this runs for every member of every instance written
+    case 4: return m == "type" || m == "json";
+    case 5: return m == "value" || m == "vocab";
+    case 6: return m == "object";
+    case 8: return m == "unitCode";
+    case 9:
+      if (m == "datasetId") return !(v.is_string() && v.get_string() == "@none");
+      return m == "expiresAt" || m == "valueList" || m == "valueType";
+    case 10: return m == "observedAt" || m == "objectType" || m == "objectList";
+    case 11: return m == "languageMap";
+    case 14: return m == "entityIdSealed";
+    case 16: return m == "entityTypeSealed";
+    default: return false;
+  }
+}
+
+// Checks and normalises the metadata members in place.
+void Parser::members(json::object& obj, const std::string& name, const std::string& iri,
                      std::optional<AttributeKind> kind) {
   auto is = [&kind](std::initializer_list<AttributeKind> kinds) {
     if (!kind) return true;  // a partial instance: its kind is the stored one
@@ -252,17 +271,13 @@ bool Parser::members(json::object& obj, const std::string& name, const std::stri
       if (*kind == k) return true;
     return false;
   };
-  bool asGiven = true;
   bool proof = iri == kProof;
   for (auto& [member, v] : obj) {
     std::string_view m = member;
     if (m == "type" || (kind && m == valueMember(*kind))) {
       continue;
     } else if (m == "datasetId") {
-      if (v.is_string() && v.get_string() == "@none") {  // the default instance, spelled out
-        asGiven = false;
-        continue;
-      }
+      if (v.is_string() && v.get_string() == "@none") continue;  // the default instance, spelled out
       if (isNgsiNull(v)) bad(name + ": datasetId must not be null");
       checkUri(v, name, "datasetId");
     } else if (m == "observedAt") {
@@ -291,14 +306,11 @@ bool Parser::members(json::object& obj, const std::string& name, const std::stri
       if (!proof) bad(name + ": \"" + std::string(m) + "\" is only allowed in ngsildproof");
       if (!v.is_string()) bad(name + ": " + std::string(m) + " must be a string");
       if (m == "entityTypeSealed") v = ctx.expand(v.get_string());
-    } else {
-      asGiven = false;  // a sub-attribute, or a member the broker sets (createdAt, ...)
     }
   }
   if (proof)
     if (auto* v = obj.if_contains("value"); v && !v->is_object())
       bad(name + ": the value of ngsildproof must be a proof object");
-  return asGiven;
 }
 
 // The sub-attributes among the members, parsed.
@@ -320,13 +332,6 @@ json::object Parser::subAttributes(json::object& obj, const std::string& name, i
     subs[subIri] = instance(v, where, subIri, depth + 1);
   }
   return subs;
-}
-
-bool storedMember(std::string_view m, const json::value& v) {
-  if (m == "datasetId") return !(v.is_string() && v.get_string() == "@none");
-  return m == "type" || m == "observedAt" || m == "unitCode" || m == "expiresAt" || m == "objectType" ||
-         m == "valueType" || m == "entityIdSealed" || m == "entityTypeSealed" ||
-         std::find(std::begin(kValueMembers), std::end(kValueMembers), m) != std::end(kValueMembers);
 }
 
 json::object Parser::instance(json::value& input, const std::string& name, const std::string& iri, int depth) {
@@ -361,7 +366,8 @@ json::object Parser::instance(json::value& input, const std::string& name, const
     else if (!allowsNull(mode))
       bad(name + ": a " + std::string(kindName(*kind)) + " needs \"" + std::string(member) + "\"");
   }
-  bool asGiven = members(obj, name, iri, kind);
+  members(obj, name, iri, kind);
+  bool asGiven = std::all_of(obj.begin(), obj.end(), [](const auto& m) { return storedMember(m.key(), m.value()); });
   json::object subs = asGiven ? json::object(sp) : subAttributes(obj, name, depth);
   if (kind) {
     auto* t = obj.if_contains(key::type);
