@@ -40,7 +40,13 @@ struct Config {
   std::string contextCaFile;
   int expiryIntervalMs = 1000;
   int notificationTimeoutMs = 5000;
-  size_t notificationLanes = 4;
+  size_t notificationConnections = 4;
+  int notificationRetries = 5;
+  int notificationBackoffMs = 500;
+  size_t notificationQueueBytes = 16 * 1024 * 1024;
+  size_t notificationMemory = 256 * 1024 * 1024;
+  size_t notificationCoalesce = 8;
+  int notificationGraceMs = 5000;
   size_t maxLimit = 1000;
   size_t maxBatch = 1000;
   std::string logLevel = "info";
@@ -70,10 +76,16 @@ int serve(const Config& cfg) {
                std::to_string(std::random_device{}());
     store->putSetting("brokerId", *brokerId);
   }
-  subscriptions::NotifierOptions notifierOptions;
-  notifierOptions.timeout = std::chrono::milliseconds(cfg.notificationTimeoutMs);
-  notifierOptions.lanes = cfg.notificationLanes;
-  auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, notifierOptions);
+  subscriptions::DeliveryOptions delivery;
+  delivery.timeout = std::chrono::milliseconds(cfg.notificationTimeoutMs);
+  delivery.connectionsPerEndpoint = cfg.notificationConnections;
+  delivery.maxRetries = cfg.notificationRetries;
+  delivery.retryBase = std::chrono::milliseconds(cfg.notificationBackoffMs);
+  delivery.queue.maxBytes = cfg.notificationQueueBytes;
+  delivery.totalBytes = cfg.notificationMemory;
+  delivery.queue.coalesceAt = cfg.notificationCoalesce;
+  delivery.grace = std::chrono::milliseconds(cfg.notificationGraceMs);
+  auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, delivery);
   writes.addListener([&subs](std::string_view tenant, const store::Store::Change& change) {
     subs->onChange(tenant, change);
   });
@@ -143,8 +155,26 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--notification-timeout", cfg.notificationTimeoutMs,
                        "ms a notification may take to deliver before it counts as failed")
       ->capture_default_str();
-  serveCmd->add_option("--notification-lanes", cfg.notificationLanes,
-                       "Threads sending notifications (a subscription always uses the same one)")
+  serveCmd->add_option("--notification-connections", cfg.notificationConnections,
+                       "Notifications in flight to one endpoint (one per subscription at a time)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  serveCmd->add_option("--notification-retries", cfg.notificationRetries,
+                       "Attempts after a failed one before a notification is dropped")
+      ->capture_default_str()->check(CLI::Range(0, 100));
+  serveCmd->add_option("--notification-backoff", cfg.notificationBackoffMs,
+                       "ms an endpoint rests after a failure, doubled after each further one (at most 60 s)")
+      ->capture_default_str()->check(CLI::Range(1, 60000));
+  serveCmd->add_option("--notification-queue-bytes", cfg.notificationQueueBytes,
+                       "Bytes of notifications waiting for one endpoint; beyond, new ones are dropped")
+      ->capture_default_str();
+  serveCmd->add_option("--notification-memory", cfg.notificationMemory,
+                       "Bytes of notifications waiting or in flight over all endpoints; beyond, new ones are dropped")
+      ->capture_default_str();
+  serveCmd->add_option("--notification-coalesce", cfg.notificationCoalesce,
+                       "Waiting notifications of one subscription that are sent together as one")
+      ->capture_default_str()->check(CLI::Range(2, 1000000));
+  serveCmd->add_option("--notification-grace", cfg.notificationGraceMs,
+                       "ms pending notifications get on SIGTERM before they are dropped")
       ->capture_default_str();
   serveCmd->add_option("--max-limit", cfg.maxLimit, "Largest page size (limit) a query may ask for")
       ->capture_default_str();

@@ -23,7 +23,8 @@ struct EndpointStats {
 
 struct DeliveryStats {
   std::vector<EndpointStats> endpoints;  // in endpoint order
-  uint64_t queuedBytes = 0;              // over all endpoints
+  uint64_t queuedBytes = 0;              // waiting and in flight, over all endpoints
+  uint64_t droppedOverTotal = 0;         // dropped because all queues together held their limit (in no row)
 };
 
 }  // namespace allmende::subscriptions

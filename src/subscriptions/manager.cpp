@@ -16,7 +16,7 @@ using ngsi::fail;
 // A periodic notification carries at most this many entities (the first in id order).
 constexpr size_t kMaxPeriodicEntities = 1000;
 
-Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, NotifierOptions options)
+Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, DeliveryOptions options)
     : store_(store), contexts_(contexts) {
   size_t count = 0;
   for (const auto& stored : store_.subscriptions()) {
@@ -32,8 +32,7 @@ Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, Notifie
     ++count;
   }
   if (count) spdlog::info("{} subscriptions loaded", count);
-  notifier_ = std::make_unique<Notifier>(
-      options, [this](const Notifier::Job& job, bool ok, int64_t at) { report(job, ok, at); });
+  delivery_ = std::make_unique<Delivery>(options, [this](const Outcome& o) { report(o); });
   ticker_ = std::thread([this] {
     std::unique_lock lock(tickerMutex_);
     while (!tickerWake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
@@ -51,7 +50,7 @@ Manager::~Manager() {
   }
   tickerWake_.notify_all();
   ticker_.join();
-  notifier_.reset();
+  delivery_.reset();
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
     for (const auto& [id, e] : subs) store_.putSubscription({tenant, id, serializeSubscription(e.sub)});
@@ -60,16 +59,20 @@ Manager::~Manager() {
 void Manager::index(const std::string& tenant, const std::string& id, const Compiled* compiled, bool add) {
   if (!compiled) return;
   auto& ti = typeIndex_[tenant];
+  auto update = [&](auto& byKey, const std::vector<std::string>& keys) {
+    for (const auto& k : keys) {
+      auto& ids = byKey[k];
+      add ? (void)ids.insert(id) : (void)ids.erase(id);
+      if (ids.empty()) byKey.erase(k);
+    }
+  };
+  if (auto ids = requiredIds(compiled->matcher); !ids.empty()) return update(ti.byId, ids);
   auto types = requiredTypes(compiled->matcher);
   if (types.empty()) {
     add ? (void)ti.anyType.insert(id) : (void)ti.anyType.erase(id);
     return;
   }
-  for (const auto& t : types) {
-    auto& ids = ti.byType[t];
-    add ? (void)ids.insert(id) : (void)ids.erase(id);
-    if (ids.empty()) ti.byType.erase(t);
-  }
+  update(ti.byType, types);
 }
 
 std::shared_ptr<const Manager::Compiled> Manager::compile(const Subscription& s) {
@@ -183,8 +186,12 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
     auto ti = typeIndex_.find(tenant);
     if (ti == typeIndex_.end()) return;
     auto resolve = linked.resolver();
-    // The subscriptions that may select the entity by its types (before or after the change).
+    // The subscriptions that may select the entity by its id or types (before or after the change).
     std::set<std::string_view> candidates(ti->second.anyType.begin(), ti->second.anyType.end());
+    const auto& entity = change.after ? *change.after : *change.before;
+    if (auto it = ti->second.byId.find(std::string_view(entity.at(ngsi::key::id).get_string()));
+        it != ti->second.byId.end())
+      candidates.insert(it->second.begin(), it->second.end());
     for (const auto* state : {&change.before, &change.after})
       if (*state)
         for (const auto& type : (*state)->at(ngsi::key::type).get_array())
@@ -198,20 +205,17 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
           now - e.lastQueuedMs < e.compiled->matcher.throttlingMs)
         continue;
       e.lastQueuedMs = now;
-      countSent(e, now);
+      e.sub.stats.pending++;
       due.emplace_back(std::string(id), e.compiled);
     }
   }
   for (const auto& [id, compiled] : due) {
     auto data = renderChange(compiled->shape, change, now, linked.reader());
-    notifier_->send({std::string(tenant), id, buildNotification(compiled->shape, id, std::move(data), now)});
+    delivery_->send({std::string(tenant), id, buildNotification(compiled->shape, id, std::move(data))});
   }
 }
 
-void Manager::countSent(Entry& e, int64_t now) {
-  e.sub.stats.timesSent++;
-  e.sub.stats.lastNotificationMs = now;
-}
+DeliveryStats Manager::deliveryStats() const { return delivery_->stats(); }
 
 void Manager::tick() {
   auto now = ngsi::nowMs();
@@ -226,7 +230,7 @@ void Manager::tick() {
         if (now < e.nextDueMs) continue;
         e.nextDueMs = now + m.intervalMs;
         if (!live(m, now)) continue;
-        countSent(e, now);
+        e.sub.stats.pending++;
         due.emplace_back(tenant, id, e.compiled);
       }
   }
@@ -251,20 +255,25 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   for (const auto& e : store_.queryEntities(tenant, q).entities)
     for (auto& d : renderChange(compiled.shape, {std::nullopt, e, false}, now, linked.reader()))
       data.push_back(std::move(d));
-  notifier_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data), now)});
+  delivery_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data))});
 }
 
-void Manager::report(const Notifier::Job& job, bool ok, int64_t at) {
+void Manager::report(const Outcome& o) {
   std::lock_guard lock(mutex_);
-  auto t = tenants_.find(job.tenant);
+  auto t = tenants_.find(o.tenant);
   if (t == tenants_.end()) return;
-  auto it = t->second.find(job.subscriptionId);
+  auto it = t->second.find(o.subscriptionId);
   if (it == t->second.end()) return;
   auto& st = it->second.sub.stats;
-  if (ok) {
-    st.lastSuccessMs = at;
+  st.pending -= std::min<uint64_t>(st.pending, o.settled);
+  if (o.kind != Outcome::Dropped) {
+    st.timesSent++;
+    st.lastNotificationMs = o.atMs;
+  }
+  if (o.kind == Outcome::Sent) {
+    st.lastSuccessMs = o.atMs;
   } else {
-    st.lastFailureMs = at;
+    st.lastFailureMs = o.atMs;
     st.timesFailed++;
   }
 }

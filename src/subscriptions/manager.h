@@ -1,12 +1,13 @@
 // The broker's subscriptions: kept per tenant in memory and in the store,
 // compiled for matching, and fed every entity change by the write path
 // (ngsi::WritePath listener). A change that a subscription notifies becomes a
-// notification job for the Notifier; the request that caused it never waits.
+// notification job for Delivery; the request that caused it never waits.
 // Subscriptions with a timeInterval are notified by a ticker thread instead,
 // every interval, with all entities they select. A change is matched only
-// against the subscriptions that may select its entity's types.
-// Notification statistics are updated as outcomes arrive and stored with the
-// subscription when it is next written and when the broker stops.
+// against the subscriptions that may select its entity's id or types.
+// Notification statistics (and what is pending) are updated as delivery
+// reports outcomes, and stored with the subscription when it is next written
+// and when the broker stops.
 #pragma once
 
 #include <functional>
@@ -24,7 +25,7 @@
 #include "store/store.h"
 #include "subscriptions/matcher.h"
 #include "subscriptions/notification.h"
-#include "subscriptions/notifier.h"
+#include "subscriptions/delivery.h"
 #include "subscriptions/subscription.h"
 
 namespace allmende::subscriptions {
@@ -32,7 +33,7 @@ namespace allmende::subscriptions {
 class Manager {
  public:
   // Loads the stored subscriptions.
-  Manager(store::Store& store, jsonld::ContextRegistry& contexts, NotifierOptions options);
+  Manager(store::Store& store, jsonld::ContextRegistry& contexts, DeliveryOptions options);
   ~Manager();
 
   // Throws AlreadyExists, or LdContextNotAvailable when its @context or jsonldContext cannot be loaded.
@@ -47,6 +48,9 @@ class Manager {
   // The write path's listener.
   void onChange(std::string_view tenant, const store::Store::Change& change);
 
+  // What notification delivery holds and has done, per endpoint.
+  DeliveryStats deliveryStats() const;
+
  private:
   struct Compiled {
     Matcher matcher;
@@ -58,16 +62,16 @@ class Manager {
     int64_t lastQueuedMs = 0;                  // for throttling
     int64_t nextDueMs = 0;                     // for timeInterval
   };
-  // Which subscriptions of a tenant an entity of some type may concern.
+  // Which subscriptions of a tenant an entity may concern: by its id (subscriptions
+  // that name ids), else by its types.
   struct TypeIndex {
+    std::map<std::string, std::set<std::string>, std::less<>> byId;    // entity id -> subscription ids
     std::map<std::string, std::set<std::string>, std::less<>> byType;  // type IRI -> subscription ids
-    std::set<std::string> anyType;                                    // no type required
+    std::set<std::string> anyType;                                    // no id or type required
   };
   std::shared_ptr<const Compiled> compile(const Subscription& s);
   void index(const std::string& tenant, const std::string& id, const Compiled* compiled, bool add);
-  void report(const Notifier::Job& job, bool ok, int64_t atMs);
-  // Counts a notification as sent (under the lock) before it is queued.
-  static void countSent(Entry& e, int64_t nowMs);
+  void report(const Outcome& outcome);
   void tick();
   void notifyPeriodically(const std::string& tenant, const std::string& id, const Compiled& compiled,
                           int64_t nowMs);
@@ -78,7 +82,7 @@ class Manager {
   mutable std::mutex mutex_;
   std::map<std::string, std::map<std::string, Entry, std::less<>>, std::less<>> tenants_;
   std::map<std::string, TypeIndex, std::less<>> typeIndex_;  // per tenant
-  std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<Delivery> delivery_;
   std::mutex tickerMutex_;
   std::condition_variable tickerWake_;
   bool stopping_ = false;

@@ -82,6 +82,15 @@ std::vector<std::string> requiredTypes(const Matcher& m) {
   return out;
 }
 
+std::vector<std::string> requiredIds(const Matcher& m) {
+  std::vector<std::string> out;
+  for (const auto& s : m.selectors) {
+    if (s.ids.empty()) return {};
+    out.insert(out.end(), s.ids.begin(), s.ids.end());
+  }
+  return out;
+}
+
 bool live(const Matcher& m, int64_t now) { return m.active && !(m.expiresAtMs && m.expiresAtMs <= now); }
 
 bool selects(const Matcher& m, const store::Entity& entity, int64_t now, const query::EntityResolver& linked) {

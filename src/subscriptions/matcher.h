@@ -49,6 +49,11 @@ Matcher compileMatcher(const Subscription& s, const jsonld::Context& ctx);
 // any entity may be selected. Lets the manager skip subscriptions by type.
 std::vector<std::string> requiredTypes(const Matcher& m);
 
+// The entity ids one of which an entity must have for the subscription to
+// select it (when every selector names ids); empty otherwise. Lets the manager
+// find subscriptions to single entities without testing the others.
+std::vector<std::string> requiredIds(const Matcher& m);
+
 // True if the subscription is active and not expired at nowMs.
 bool live(const Matcher& m, int64_t nowMs);
 

@@ -272,22 +272,21 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, js
 }
 
 NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
-                                      json::array data, int64_t now) {
+                                      json::array data) {
   NotificationRequest req;
   req.url = shape.endpoint;
   req.mqttQos = shape.mqttQos;
   req.mqtt5 = shape.mqtt5;
-  json::value payload;
+  req.id = ngsi::randomUrn("Notification");
+  req.subscriptionId = subscriptionId;
   if (shape.accept == "application/geo+json") {
     // One FeatureCollection carries the entities (as Features) and the @context.
-    payload = json::object{{"type", "FeatureCollection"}, {"features", std::move(data)}, {"@context", shape.contextValue}};
+    req.geoContext = json::serialize(shape.contextValue);
     req.headers.emplace_back("Content-Type", "application/geo+json");
   } else if (shape.accept == "application/ld+json") {
     for (auto& d : data) d.get_object()["@context"] = shape.contextValue;
-    payload = std::move(data);
     req.headers.emplace_back("Content-Type", "application/ld+json");
   } else {
-    payload = std::move(data);
     const auto& c = shape.contextValue;
     std::string url = c.is_string() ? std::string(c.get_string())
                       : c.is_array() && c.get_array().size() == 1 && c.get_array()[0].is_string()
@@ -297,14 +296,35 @@ NotificationRequest buildNotification(const NotificationShape& shape, std::strin
     req.headers.emplace_back("Link", "<" + url + ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
   }
   for (const auto& h : shape.headers) req.headers.push_back(h);
-  json::object body;
-  body["id"] = ngsi::randomUrn("Notification");
-  body["type"] = "Notification";
-  body["subscriptionId"] = subscriptionId;
-  body["notifiedAt"] = ngsi::formatDateTime(now);
-  body["data"] = std::move(payload);
-  req.body = json::serialize(body);
+  for (const auto& d : data) {
+    if (req.count++) req.entities += ',';
+    req.entities += json::serialize(d);
+  }
   return req;
+}
+
+std::string NotificationRequest::body(int64_t nowMs) const {
+  std::string out;
+  out.reserve(entities.size() + geoContext.size() + 200);
+  out += R"({"id":)";
+  out += json::serialize(json::string(id));
+  out += R"(,"type":"Notification","subscriptionId":)";
+  out += json::serialize(json::string(subscriptionId));
+  out += R"(,"notifiedAt":")";
+  out += ngsi::formatDateTime(nowMs);
+  out += geoContext.empty() ? R"(","data":[)" : R"(","data":{"type":"FeatureCollection","features":[)";
+  out += entities;
+  out += ']';
+  if (!geoContext.empty()) out += R"(,"@context":)" + geoContext + '}';
+  out += '}';
+  return out;
+}
+
+void NotificationRequest::append(const NotificationRequest& later) {
+  if (!later.count) return;
+  if (count) entities += ',';
+  entities += later.entities;
+  count += later.count;
 }
 
 }  // namespace allmende::subscriptions

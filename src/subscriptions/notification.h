@@ -48,13 +48,27 @@ struct NotificationShape {
 NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, boost::json::value contextValue,
                                const jsonld::Context& subscriptionCtx);
 
-// A request ready to send.
+// A notification ready to send. Its entities are kept serialized apart from
+// the envelope, so that later notifications of the same subscription can be
+// appended to it (coalesced) while it waits, and the envelope (notifiedAt) is
+// made when it leaves.
 struct NotificationRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // for MQTT: the message's metadata
-  std::string body;
   int mqttQos = 0;
   bool mqtt5 = false;
+  std::string id;              // urn:ngsi-ld:Notification:<random>
+  std::string subscriptionId;
+  std::string geoContext;      // geo+json: the FeatureCollection's @context, serialized; else empty
+  std::string entities;        // the data's elements, serialized and comma-separated
+  size_t count = 0;            // how many elements
+
+  // The body as sent at nowMs.
+  std::string body(int64_t nowMs) const;
+  // Appends the data of a later notification of the same subscription.
+  void append(const NotificationRequest& later);
+  // Roughly what it holds in memory.
+  size_t bytes() const { return url.size() + entities.size() + geoContext.size() + 256; }
 };
 
 // The notification's data for one change: the changed entity as the shape asks
@@ -63,7 +77,8 @@ struct NotificationRequest {
 boost::json::array renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t nowMs,
                                 const ngsi::EntityReader& read);
 
+// The notification of `data` (its envelope is made when it is sent).
 NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
-                                      boost::json::array data, int64_t nowMs);
+                                      boost::json::array data);
 
 }  // namespace allmende::subscriptions

@@ -328,10 +328,11 @@ json::object renderSubscription(const Subscription& s, const jsonld::Context& ct
     n["status"] = st.lastFailureMs > st.lastSuccessMs ? "failed" : "ok";
     n["timesSent"] = st.timesSent;
     if (st.timesFailed) n["timesFailed"] = st.timesFailed;
-    n["lastNotification"] = ngsi::formatDateTime(st.lastNotificationMs);
+    if (st.lastNotificationMs) n["lastNotification"] = ngsi::formatDateTime(st.lastNotificationMs);
     if (st.lastSuccessMs) n["lastSuccess"] = ngsi::formatDateTime(st.lastSuccessMs);
     if (st.lastFailureMs) n["lastFailure"] = ngsi::formatDateTime(st.lastFailureMs);
   }
+  if (st.pending) n["pending"] = st.pending;  // Allmende's own member: notifications queued or in flight
   out["status"] = statusOf(s, now);
   if (sysAttrs) {
     out["createdAt"] = ngsi::formatDateTime(s.createdAtMs);

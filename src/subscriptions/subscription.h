@@ -30,6 +30,7 @@ struct NotificationStats {
   int64_t lastNotificationMs = 0;
   int64_t lastSuccessMs = 0;
   int64_t lastFailureMs = 0;
+  uint64_t pending = 0;  // queued or in flight now (not stored: a restart starts with none)
 };
 
 struct Subscription {

@@ -1,0 +1,87 @@
+// Per-subscription queues of one endpoint, a ready list, and coalescing.
+#include "subscriptions/endpoint_queue.h"
+
+namespace allmende::subscriptions {
+
+void EndpointQueue::markReady(const std::string& key, Sub& sub) {
+  if (sub.inFlight || sub.ready || sub.items.empty()) return;
+  sub.ready = true;
+  ready_.push_back(key);
+}
+
+bool EndpointQueue::push(Pending p) {
+  if (bytes_ + p.bytes > limits_.maxBytes) return false;
+  auto key = keyOf(p);
+  auto& sub = subs_[key];
+  queued_++;
+  bytes_ += p.bytes;
+  sub.items.push_back(std::move(p));
+  markReady(key, sub);
+  return true;
+}
+
+std::optional<Pending> EndpointQueue::take(size_t& coalesced) {
+  coalesced = 0;
+  while (!ready_.empty()) {
+    auto key = std::move(ready_.front());
+    ready_.pop_front();
+    auto it = subs_.find(key);
+    if (it == subs_.end()) continue;
+    auto& sub = it->second;
+    sub.ready = false;
+    if (sub.items.empty()) continue;
+    bool behind = sub.items.size() >= limits_.coalesceAt;
+    Pending p = std::move(sub.items.front());
+    sub.items.pop_front();
+    queued_--;
+    bytes_ -= p.bytes;
+    while (behind && !sub.items.empty()) {
+      auto& next = sub.items.front();
+      if (p.request.count + next.request.count > limits_.maxEntities ||
+          p.request.entities.size() + next.request.entities.size() > limits_.maxMergedBytes)
+        break;
+      p.request.append(next.request);
+      p.bytes += next.bytes;
+      p.notifications += next.notifications;
+      queued_--;
+      bytes_ -= next.bytes;
+      sub.items.pop_front();
+      coalesced++;
+    }
+    sub.inFlight = true;
+    return p;
+  }
+  return std::nullopt;
+}
+
+void EndpointQueue::finish(Pending p, bool retry) {
+  auto key = keyOf(p);
+  auto it = subs_.find(key);
+  if (it == subs_.end()) return;
+  auto& sub = it->second;
+  sub.inFlight = false;
+  if (retry) {
+    queued_++;
+    bytes_ += p.bytes;
+    sub.items.push_front(std::move(p));
+  }
+  if (sub.items.empty() && !sub.ready)
+    subs_.erase(it);
+  else
+    markReady(key, sub);
+}
+
+std::vector<Pending> EndpointQueue::drain() {
+  std::vector<Pending> out;
+  for (auto it = subs_.begin(); it != subs_.end();) {
+    for (auto& p : it->second.items) out.push_back(std::move(p));
+    it->second.items.clear();
+    it = it->second.inFlight ? std::next(it) : subs_.erase(it);
+  }
+  ready_.clear();
+  for (auto& [key, sub] : subs_) sub.ready = false;
+  queued_ = bytes_ = 0;
+  return out;
+}
+
+}  // namespace allmende::subscriptions
