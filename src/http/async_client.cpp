@@ -93,7 +93,8 @@ struct AsyncClient::State : std::enable_shared_from_this<State> {
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser;
   bhttp::request<bhttp::string_body> req;
-  Target target;
+  Target target;  // of url
+  std::string url;
   Callback done;           // set while an exchange is under way
   uint64_t generation = 0;  // of the exchange; handlers of an earlier one are ignored
   bool reused = false;      // the exchange runs on a kept connection
@@ -260,10 +261,13 @@ void AsyncClient::send(std::string_view method, const std::string& url, std::str
   s.done = std::move(done);
   ++s.generation;
   s.timedOut = false;
-  std::string error;
-  auto t = targetOf(url, error);
-  if (!t) return s.start(error);
-  s.target = std::move(*t);
+  if (url != s.url) {  // a sender mostly posts to one URL: parsed once
+    std::string error;
+    auto t = targetOf(url, error);
+    if (!t) return s.start(error);
+    s.target = std::move(*t);
+    s.url = url;
+  }
   s.req = {bhttp::string_to_verb(method), s.target.resource, 11};
   s.req.set(bhttp::field::host, s.target.hostAndPort);
   s.req.set(bhttp::field::accept, "application/ld+json, application/json;q=0.9, */*;q=0.1");

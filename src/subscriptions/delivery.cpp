@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <random>
+#include <unordered_map>
 
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
@@ -34,7 +35,7 @@ struct Endpoint {
   EndpointQueue queue;
   std::vector<std::unique_ptr<http::AsyncClient>> clients;  // for an HTTP endpoint
   std::unique_ptr<MqttConnection> mqttConnection;
-  std::map<uint64_t, std::pair<std::string, std::string>> inFlight;  // attempt -> tenant, subscription
+  std::map<uint64_t, Pending> inFlight;  // by attempt
   int failures = 0;                   // consecutive failed attempts
   Clock::time_point pausedUntil{};    // backoff: nothing is sent before
   asio::steady_timer resume;          // ends the backoff
@@ -83,6 +84,7 @@ struct Delivery::Loop {
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints;  // by key
+  std::unordered_map<std::string, Endpoint*> byUrl;             // notification URL (+ MQTT version) -> endpoint
   std::atomic<uint64_t> bytes{0};    // waiting and in flight, over all endpoints
   std::atomic<uint64_t> pending{0};  // notifications waiting or in flight
   std::atomic<bool> stopping{false};
@@ -92,16 +94,14 @@ struct Delivery::Loop {
   std::mt19937 rng{std::random_device{}()};
   uint64_t nextAttempt = 0;
 
-  void enqueue(Delivery::Job job, size_t size) {
-    std::string key, label, error;
+  // The endpoint a notification goes to (made on first use); null (with `error`) if its URI cannot be reached.
+  Endpoint* endpointFor(const NotificationRequest& r, std::string& error) {
+    auto cacheKey = r.url + (r.mqtt5 ? "\n5" : "");
+    if (auto it = byUrl.find(cacheKey); it != byUrl.end()) return it->second;
+    std::string key, label;
     MqttTarget mqtt;
     bool isMqtt = false;
-    if (!endpointOf(job.request, key, label, isMqtt, mqtt, error)) {
-      spdlog::info("notification of {} not sent: {}", job.subscriptionId, error);
-      release(size);
-      report({Outcome::Failed, job.tenant, job.subscriptionId, 1, ngsi::nowMs()});
-      return;
-    }
+    if (!endpointOf(r, key, label, isMqtt, mqtt, error)) return nullptr;
     auto& slot = endpoints[key];
     if (!slot) {
       slot = std::make_unique<Endpoint>(io, options.queue);
@@ -109,12 +109,24 @@ struct Delivery::Loop {
       slot->mqtt = isMqtt;
       slot->mqttTarget = mqtt;
     }
-    auto& ep = *slot;
-    auto tenant = job.tenant, subscription = job.subscriptionId;
-    if (!ep.queue.push({std::move(job.tenant), std::move(job.subscriptionId), std::move(job.request), 1, 0,
-                        ngsi::nowMs(), size})) {
+    if (byUrl.size() >= 100000) byUrl.clear();
+    return byUrl[cacheKey] = slot.get();
+  }
+
+  void enqueue(Delivery::Job job, size_t size) {
+    std::string error;
+    auto* endpoint = endpointFor(job.request, error);
+    if (!endpoint) {
+      spdlog::info("notification of {} not sent: {}", job.subscriptionId, error);
       release(size);
-      drop(ep, tenant, subscription, 1, "its endpoint's queue is full");
+      report({Outcome::Failed, job.tenant, job.subscriptionId, 1, ngsi::nowMs()});
+      return;
+    }
+    auto& ep = *endpoint;
+    Pending p{std::move(job.tenant), std::move(job.subscriptionId), std::move(job.request), 1, 0, ngsi::nowMs(), size};
+    if (!ep.queue.push(std::move(p))) {
+      release(size);
+      drop(ep, p.tenant, p.subscriptionId, 1, "its endpoint's queue is full");
       return;
     }
     dispatch(ep);
@@ -149,9 +161,9 @@ struct Delivery::Loop {
     }
   }
 
-  void attempt(Endpoint& ep, Pending p) {
+  void attempt(Endpoint& ep, Pending pending) {
     auto id = nextAttempt++;
-    ep.inFlight.emplace(id, std::make_pair(p.tenant, p.subscriptionId));
+    const auto& p = ep.inFlight.emplace(id, std::move(pending)).first->second;  // stays put until finished()
     ep.lastActive = Clock::now();
     if (p.attempts) ep.stats.retried++;
     auto body = p.request.body(ngsi::nowMs());
@@ -160,12 +172,8 @@ struct Delivery::Loop {
       MqttTarget target;
       std::string error;
       parseMqttTarget(p.request.url, p.request.mqtt5, target, error);  // parsed before: cannot fail
-      auto payload = mqttPayload(p.request, body);
-      int qos = p.request.mqttQos;
-      ep.mqttConnection->publish(target.topic, std::move(payload), qos,
-                                 [this, &ep, id, p = std::move(p)](bool ok, std::string error) mutable {
-                                   finished(ep, id, std::move(p), ok, !ok, error);
-                                 });
+      ep.mqttConnection->publish(target.topic, mqttPayload(p.request, body), p.request.mqttQos,
+                                 [this, &ep, id](bool ok, std::string error) { finished(ep, id, ok, !ok, error); });
       return;
     }
     http::AsyncClient* client = nullptr;
@@ -177,20 +185,19 @@ struct Delivery::Loop {
       o.maxBytes = 64 * 1024;
       client = ep.clients.emplace_back(std::make_unique<http::AsyncClient>(io, o)).get();
     }
-    auto url = p.request.url;
-    auto headers = p.request.headers;
-    client->send("POST", url, std::move(body), headers,
-                 [this, &ep, id, p = std::move(p)](http::ClientResponse r) mutable {
+    client->send("POST", p.request.url, std::move(body), p.request.headers,
+                 [this, &ep, id](http::ClientResponse r) {
                    bool ok = r.ok && r.status >= 200 && r.status < 300;
                    // No answer, a server error, a timeout or "too many requests" may pass; other answers would not.
                    bool retryable = !r.ok || r.status >= 500 || r.status == 408 || r.status == 429;
-                   finished(ep, id, std::move(p), ok, retryable,
-                            r.ok ? "HTTP " + std::to_string(r.status) : r.error);
+                   finished(ep, id, ok, retryable, r.ok ? "HTTP " + std::to_string(r.status) : r.error);
                  });
   }
 
-  void finished(Endpoint& ep, uint64_t id, Pending p, bool ok, bool retryable, const std::string& error) {
-    ep.inFlight.erase(id);
+  void finished(Endpoint& ep, uint64_t id, bool ok, bool retryable, const std::string& error) {
+    auto node = ep.inFlight.extract(id);
+    if (!node) return;
+    auto& p = node.mapped();
     ep.lastActive = Clock::now();
     auto now = ngsi::nowMs();
     bool retry = !ok && retryable && p.attempts < options.maxRetries;
@@ -251,6 +258,7 @@ struct Delivery::Loop {
         auto& ep = *it->second;
         bool idle = ep.inFlight.empty() && !ep.queue.queued() && now >= ep.pausedUntil;
         if (idle && now - ep.lastActive > std::chrono::hours(1)) {
+          byUrl.clear();
           it = endpoints.erase(it);
           continue;
         }
@@ -286,7 +294,7 @@ struct Delivery::Loop {
         release(p.bytes);
         drop(*ep, p.tenant, p.subscriptionId, p.notifications, "the broker stops");
       }
-      for (auto& [id, job] : ep->inFlight) drop(*ep, job.first, job.second, 1, "the broker stops");
+      for (auto& [id, p] : ep->inFlight) drop(*ep, p.tenant, p.subscriptionId, p.notifications, "the broker stops");
       ep->inFlight.clear();
       ep->clients.clear();  // their callbacks are not called any more
       ep->mqttConnection.reset();

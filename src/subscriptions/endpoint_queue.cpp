@@ -9,7 +9,7 @@ void EndpointQueue::markReady(const std::string& key, Sub& sub) {
   ready_.push_back(key);
 }
 
-bool EndpointQueue::push(Pending p) {
+bool EndpointQueue::push(Pending&& p) {
   if (bytes_ + p.bytes > limits_.maxBytes) return false;
   auto key = keyOf(p);
   auto& sub = subs_[key];

@@ -41,9 +41,9 @@ class EndpointQueue {
  public:
   explicit EndpointQueue(QueueLimits limits) : limits_(limits) {}
 
-  // Queues p behind its subscription's earlier ones; false (nothing queued) if
-  // the endpoint's bound would be exceeded.
-  bool push(Pending p);
+  // Queues p behind its subscription's earlier ones; false (p left as it is)
+  // if the endpoint's bound would be exceeded.
+  bool push(Pending&& p);
   // The next notification to send, from the first subscription whose turn it
   // is and that has none in flight; `coalesced` tells how many later ones were
   // merged into it. The subscription is in flight until finish().

@@ -130,7 +130,8 @@ def broker(broker_binary, tmp_root, context_server):
     b.start()
     yield b
     assert b.alive(), "the broker died during the tests:\n" + open(b.log_path).read()[-4000:]
-    b.stop()
+    code = b.stop()
+    assert code == 0, f"the broker exited with {code} (a sanitizer report?):\n" + open(b.log_path).read()[-4000:]
 
 
 class _ContextHandler(http.server.BaseHTTPRequestHandler):
