@@ -137,11 +137,12 @@ struct Delivery::Loop {
     pending--;
   }
 
+  // Counts and reports a drop; `why` is logged (at most every 10 s per endpoint) unless null.
   void drop(Endpoint& ep, const std::string& tenant, const std::string& subscription, size_t notifications,
             const char* why) {
     ep.stats.dropped += notifications;
     auto now = ngsi::nowMs();
-    if (now - ep.lastLogMs >= 10000) {
+    if (why && now - ep.lastLogMs >= 10000) {
       ep.lastLogMs = now;
       spdlog::warn("notification of {} to {} dropped: {} ({} dropped there so far)", subscription, ep.label, why,
                    ep.stats.dropped);
@@ -292,9 +293,9 @@ struct Delivery::Loop {
     for (auto& [key, ep] : endpoints) {
       for (auto& p : ep->queue.drain()) {
         release(p.bytes);
-        drop(*ep, p.tenant, p.subscriptionId, p.notifications, "the broker stops");
+        drop(*ep, p.tenant, p.subscriptionId, p.notifications, nullptr);  // the destructor logs the total
       }
-      for (auto& [id, p] : ep->inFlight) drop(*ep, p.tenant, p.subscriptionId, p.notifications, "the broker stops");
+      for (auto& [id, p] : ep->inFlight) drop(*ep, p.tenant, p.subscriptionId, p.notifications, nullptr);
       ep->inFlight.clear();
       ep->clients.clear();  // their callbacks are not called any more
       ep->mqttConnection.reset();
