@@ -1,5 +1,6 @@
 // What the api layer works with: the store, the write path, the @context
-// registry, the subscriptions, the EntityMaps and the broker's settings. Built once in main.cpp; shared by all
+// registry, the subscriptions, the EntityMaps, the broker's settings and the
+// request metrics. Built once in main.cpp; shared by all
 // I/O threads (each member is thread-safe).
 #pragma once
 
@@ -11,6 +12,9 @@
 #include "ngsi/write_path.h"
 #include "store/store.h"
 
+namespace allmende::http {
+class RequestMetrics;
+}
 namespace allmende::subscriptions {
 class Manager;
 }
@@ -38,6 +42,7 @@ struct Services {
   EntityMapRegistry& entityMaps;
   BrokerInfo info;
   Limits limits;
+  http::RequestMetrics& requestMetrics;  // the route families are registered with the routes
 };
 
 }  // namespace allmende::api
