@@ -85,7 +85,7 @@ int serve(const Config& cfg) {
   http::RequestMetrics requestMetrics;
   api::Services services{*store, writes, contexts, *subs, entityMaps,
                          {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
-                         requestMetrics};
+                         requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;
   api::registerRoutes(router, services);
 

@@ -47,6 +47,7 @@ void registerRoutes(http::Router& router, Services& services) {
     add(router, services);
   };
   area("system", registerSystemRoutes);
+  area("system", registerMetricsRoutes);
   area("entities", registerEntityRoutes);
   area("attributes", registerAttributeRoutes);
   area("contexts", registerContextRoutes);

@@ -269,4 +269,8 @@ void Manager::report(const Notifier::Job& job, bool ok, int64_t at) {
   }
 }
 
+DeliveryStats Manager::deliveryStats() const {
+  return {};  // this notifier keeps no per-endpoint figures
+}
+
 }  // namespace allmende::subscriptions

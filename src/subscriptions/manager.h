@@ -22,6 +22,7 @@
 
 #include "jsonld/context_registry.h"
 #include "store/store.h"
+#include "subscriptions/delivery_stats.h"
 #include "subscriptions/matcher.h"
 #include "subscriptions/notification.h"
 #include "subscriptions/notifier.h"
@@ -46,6 +47,9 @@ class Manager {
 
   // The write path's listener.
   void onChange(std::string_view tenant, const store::Store::Change& change);
+
+  // What notification delivery reports per endpoint, as a snapshot (for /metrics).
+  DeliveryStats deliveryStats() const;
 
  private:
   struct Compiled {
