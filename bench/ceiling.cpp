@@ -1,12 +1,14 @@
 // The machine's ceiling for bench/run: the broker's own HTTP server (same
-// Beast/Asio stack, same options) answering every request with fixed bytes of
-// the size of a retrieve response, and nothing else. The ratio broker/ceiling
-// of a read scenario is the figure that carries from one machine to another.
+// Beast/Asio stack, same options, same request metrics) answering every
+// request with fixed bytes of the size of a retrieve response, and nothing
+// else. The ratio broker/ceiling of a read scenario is the figure that carries
+// from one machine to another.
 //   bench_ceiling PORT BODY_BYTES
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
+#include "http/request_metrics.h"
 #include "http/server.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
   size_t size = static_cast<size_t>(std::atol(argv[2]));
   if (size > body.size() + 2) body.append(size - body.size() - 2, 'x');
   body += "\"}";
+  allmende::http::RequestMetrics metrics;
   allmende::http::Server server(
       options,
       [&body](allmende::http::Request&) {
@@ -33,7 +36,8 @@ int main(int argc, char** argv) {
         allmende::http::Response res;
         res.status = status;
         return res;
-      });
+      },
+      metrics);
   server.bind();
   server.run();
   return 0;

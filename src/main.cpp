@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/routes.h"
+#include "http/request_metrics.h"
 #include "http/server.h"
 #include "jsonld/context_registry.h"
 #include "ngsi/datetime.h"
@@ -93,8 +94,10 @@ int serve(const Config& cfg) {
   limits.maxLimit = cfg.maxLimit;
   limits.maxBatch = cfg.maxBatch;
   api::EntityMapRegistry entityMaps;
+  http::RequestMetrics requestMetrics;
   api::Services services{*store, writes, contexts, *subs, entityMaps,
-                         {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits};
+                         {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
+                         requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;
   api::registerRoutes(router, services);
 
@@ -108,7 +111,7 @@ int serve(const Config& cfg) {
   serverOptions.drainTimeout = std::chrono::milliseconds(cfg.drainTimeoutMs);
   http::Server server(
       serverOptions, [&router](http::Request& req) { return api::dispatch(router, req); },
-      api::httpProblem);
+      api::httpProblem, requestMetrics);
   auto port = server.bind();
   {
     ngsi::ExpirySweeper sweeper(*store, writes, std::chrono::milliseconds(cfg.expiryIntervalMs));

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/request_metrics.h"
 #include "ngsi/error.h"
 
 namespace allmende::api {
@@ -40,17 +41,23 @@ void addRoute(http::Router& router, Services& services, std::string method,
 }
 
 void registerRoutes(http::Router& router, Services& services) {
-  registerSystemRoutes(router, services);
-  registerEntityRoutes(router, services);
-  registerAttributeRoutes(router, services);
-  registerContextRoutes(router, services);
-  registerSourceIdentityRoutes(router, services);
-  registerQueryRoutes(router, services);
-  registerBatchRoutes(router, services);
-  registerPurgeRoutes(router, services);
-  registerDiscoveryRoutes(router, services);
-  registerSubscriptionRoutes(router, services);
-  registerEntityMapRoutes(router, services);
+  // Each area's routes are a route family of the request metrics.
+  auto area = [&](std::string_view family, void (*add)(http::Router&, Services&)) {
+    router.beginFamily(services.requestMetrics.addFamily(family));
+    add(router, services);
+  };
+  area("system", registerSystemRoutes);
+  area("system", registerMetricsRoutes);
+  area("entities", registerEntityRoutes);
+  area("attributes", registerAttributeRoutes);
+  area("contexts", registerContextRoutes);
+  area("info", registerSourceIdentityRoutes);
+  area("query", registerQueryRoutes);
+  area("batch", registerBatchRoutes);
+  area("purge", registerPurgeRoutes);
+  area("discovery", registerDiscoveryRoutes);
+  area("subscriptions", registerSubscriptionRoutes);
+  area("entityMaps", registerEntityMapRoutes);
 }
 
 http::Response httpProblem(int status, std::string_view detail) {

@@ -31,6 +31,7 @@ void registerEntityRoutes(http::Router& router, Services& services);
 void registerAttributeRoutes(http::Router& router, Services& services);
 void registerContextRoutes(http::Router& router, Services& services);
 void registerSystemRoutes(http::Router& router, Services& services);
+void registerMetricsRoutes(http::Router& router, Services& services);
 void registerSourceIdentityRoutes(http::Router& router, Services& services);
 void registerQueryRoutes(http::Router& router, Services& services);
 void registerBatchRoutes(http::Router& router, Services& services);

@@ -1,16 +1,22 @@
 // What the api layer works with: the store, the write path, the @context
-// registry, the subscriptions, the EntityMaps and the broker's settings. Built once in main.cpp; shared by all
+// registry, the subscriptions, the EntityMaps, the broker's settings and what
+// GET /metrics reports. Built once in main.cpp; shared by all
 // I/O threads (each member is thread-safe).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "api/entity_map_registry.h"
 #include "jsonld/context_registry.h"
 #include "ngsi/write_path.h"
 #include "store/store.h"
+#include "subscriptions/delivery_stats.h"
 
+namespace allmende::http {
+class RequestMetrics;
+}
 namespace allmende::subscriptions {
 class Manager;
 }
@@ -38,6 +44,8 @@ struct Services {
   EntityMapRegistry& entityMaps;
   BrokerInfo info;
   Limits limits;
+  http::RequestMetrics& requestMetrics;  // the route families are registered with the routes
+  std::function<subscriptions::DeliveryStats()> deliveryStats;
 };
 
 }  // namespace allmende::api

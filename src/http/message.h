@@ -3,6 +3,7 @@
 // Beast's headers. Header names are stored lower-case.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;    // decoded name/value pairs
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
   std::vector<std::string> pathParams;  // decoded {params} of the matched route, in order
+  uint16_t family = 0;  // the matched route's family (Router::beginFamily); 0 = none matched
   std::string body;
 
   // The first header of that (lower-case) name, if any.

@@ -23,7 +23,7 @@ std::vector<std::string_view> splitPath(std::string_view path) {
 }  // namespace
 
 void Router::add(std::string method, std::string_view pattern, Handler handler) {
-  Route r{std::move(method), {}, std::move(handler)};
+  Route r{std::move(method), {}, std::move(handler), family_};
   for (auto s : splitPath(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -58,6 +58,7 @@ std::variant<const Router::Handler*, Router::Miss> Router::match(Request& req) c
       if (!decoded) return Miss::BadPath;
       req.pathParams.push_back(std::move(*decoded));
     }
+    req.family = route.family;
     return &route.handler;
   }
   return pathMatched ? Miss::MethodNotAllowed : Miss::NotFound;

@@ -18,6 +18,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/request_metrics.h"
+
 namespace allmende::http {
 
 namespace asio = boost::asio;
@@ -31,6 +33,7 @@ struct Server::Impl {
   ServerOptions options;
   Handler handler;
   ProblemFactory problem;
+  RequestMetrics& metrics;
   asio::io_context io;
   tcp::acceptor acceptor{io};
   asio::signal_set signals{io, SIGINT, SIGTERM};
@@ -41,8 +44,8 @@ struct Server::Impl {
   std::list<std::weak_ptr<Session>> sessions;
   std::chrono::steady_clock::time_point drainDeadline;
 
-  Impl(ServerOptions o, Handler h, ProblemFactory p)
-      : options(std::move(o)), handler(std::move(h)), problem(std::move(p)) {}
+  Impl(ServerOptions o, Handler h, ProblemFactory p, RequestMetrics& m)
+      : options(std::move(o)), handler(std::move(h)), problem(std::move(p)), metrics(m) {}
 
   void accept();
   void beginDrain();
@@ -86,6 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return onReadError(ec);
     server_.inFlight++;
     counted_ = true;
+    started_ = std::chrono::steady_clock::now();
     // A large body is read in large pieces: Beast reads at most what the
     // buffer has room for (at least 512 bytes), one asynchronous read each.
     if (parser_->content_length().value_or(0) > kLargeRead) buffer_.reserve(kLargeRead);
@@ -132,6 +136,8 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("unhandled exception in handler: {}", e.what());
       res = server_.problem(500, "Internal error");
     }
+    server_.metrics.record(req.family, req.method, res.status,
+                           std::chrono::steady_clock::now() - started_);
     write(std::move(res), keepAlive);
   }
 
@@ -139,7 +145,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!counted_) {
       server_.inFlight++;
       counted_ = true;
+      started_ = std::chrono::steady_clock::now();
     }
+    server_.metrics.record(RequestMetrics::kUnrouted, parser_->get().method_string(), status,
+                           std::chrono::steady_clock::now() - started_);
     write(server_.problem(status, detail), false);
   }
 
@@ -182,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool idle_ = false;
   bool counted_ = false;
+  std::chrono::steady_clock::time_point started_;  // when the request's header was complete
 };
 
 void Server::Impl::accept() {
@@ -242,8 +252,10 @@ void Server::Impl::checkDrained() {
   drainTimer.async_wait([this](beast::error_code) { checkDrained(); });
 }
 
-Server::Server(ServerOptions options, Handler handler, ProblemFactory problem)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(problem))) {}
+Server::Server(ServerOptions options, Handler handler, ProblemFactory problem,
+               RequestMetrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(problem),
+                                   metrics)) {}
 
 Server::~Server() = default;
 

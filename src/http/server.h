@@ -1,7 +1,8 @@
 // The HTTP/1.1 server (Boost.Beast over Asio): a pool of I/O threads, keep-alive,
 // a request body limit, header and idle timeouts, and a graceful drain on
 // SIGTERM/SIGINT. Handlers run synchronously on the I/O thread that read the
-// request; each connection is served in order on its own strand.
+// request; each connection is served in order on its own strand. Every
+// response is counted in the RequestMetrics.
 #pragma once
 
 #include <chrono>
@@ -25,13 +26,15 @@ struct ServerOptions {
   std::chrono::milliseconds drainTimeout{10000};   // in-flight requests get this long on SIGTERM
 };
 
+class RequestMetrics;
+
 class Server {
  public:
   using Handler = std::function<Response(Request&)>;
   // Builds the error response the server itself must send (413, 400 for broken HTTP).
   using ProblemFactory = std::function<Response(int status, std::string_view detail)>;
 
-  Server(ServerOptions options, Handler handler, ProblemFactory problem);
+  Server(ServerOptions options, Handler handler, ProblemFactory problem, RequestMetrics& metrics);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

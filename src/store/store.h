@@ -61,6 +61,28 @@ struct StoredSubscription {
   std::string document;
 };
 
+// What a store reports about itself, for GET /metrics. A figure that a backend
+// does not have stays 0. "Since start" counts begin with each process.
+struct StoreStats {
+  std::vector<std::pair<std::string, uint64_t>> entitiesPerTenant;  // in tenant order, "" = default
+  uint64_t sizeBytes = 0;         // the store's files on disk
+  uint64_t liveDataBytes = 0;     // estimated size of the current data (no overwritten or deleted data)
+  uint64_t unflushedBytes = 0;    // memory holding written data not yet in data files
+  uint64_t flushes = 0;           // times unflushed data was written to a data file, since start
+  uint64_t compactions = 0;       // background merges of data files completed since start
+  uint64_t compactionWrittenBytes = 0;  // what those compactions wrote
+  uint64_t compactionsRunning = 0;
+  uint64_t compactionPendingBytes = 0;  // estimated bytes compaction has yet to rewrite
+  // Times, and seconds in all, that the store delayed (slowed down) or stopped
+  // writes since start because its background work fell behind.
+  struct Stalls {
+    uint64_t count = 0;
+    double seconds = 0;
+  };
+  Stalls writesDelayed;
+  Stalls writesStopped;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -132,6 +154,9 @@ class Store {
   virtual void putSubscription(const StoredSubscription& subscription) = 0;
   virtual void deleteSubscription(std::string_view tenant, std::string_view id) = 0;
   virtual std::vector<StoredSubscription> subscriptions() const = 0;
+
+  // Figures for monitoring; reads sizes from disk, so not for the hot path.
+  virtual StoreStats stats() const = 0;
 
   // Hosted @contexts (not tenant-specific).
   virtual void putContext(const StoredContext& context) = 0;

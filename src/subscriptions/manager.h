@@ -48,7 +48,7 @@ class Manager {
   // The write path's listener.
   void onChange(std::string_view tenant, const store::Store::Change& change);
 
-  // What notification delivery holds and has done, per endpoint.
+  // What notification delivery holds and has done, per endpoint, as a snapshot (for /metrics).
   DeliveryStats deliveryStats() const;
 
  private:

@@ -313,3 +313,32 @@ def test_what_the_grace_period_cannot_deliver_is_counted_as_failed(make_broker):
         assert n["status"] == "failed" and n["timesFailed"] == 1 and "pending" not in n
     finally:
         hanging.close()
+
+
+def _metric(text, name, endpoint):
+    for line in text.splitlines():
+        if line.startswith(f'{name}{{endpoint="{endpoint}"}} '):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_metrics_show_each_endpoints_deliveries_and_failures(make_broker, receivers):
+    b = make_broker("--notification-backoff", "50", "--notification-retries", "1")
+    b.start()
+    kind = kind_name()
+    fine = receivers()
+    refusing = f"http://127.0.0.1:{free_port()}"
+    subscribe(b, kind, f"{fine.url}/m")
+    sid = subscribe(b, kind, f"{refusing}/m")
+    create(b, kind)
+    assert len(fine.take(3)) == 1
+    wait_until(lambda: notification_state(b, sid).get("timesFailed") == 2, 5)
+    text = wait_until(lambda: (t := requests.get(b.url + "/metrics").text)
+                      and _metric(t, "allmende_notifications_sent_total", fine.url) == 1 and t, 3)
+    assert _metric(text, "allmende_notifications_sent_total", fine.url) == 1
+    assert _metric(text, "allmende_notifications_failed_total", fine.url) == 0
+    assert _metric(text, "allmende_notifications_failed_total", refusing) == 2
+    assert _metric(text, "allmende_notifications_retried_total", refusing) == 1
+    assert _metric(text, "allmende_notifications_dropped_total", refusing) == 1
+    assert _metric(text, "allmende_notification_queued", refusing) == 0
+    assert "allmende_notification_memory_bytes 0" in text.splitlines()

@@ -35,3 +35,18 @@ TEST(Target, SplitsAndDecodesQuery) {
   query.clear();
   EXPECT_FALSE(parseTarget("/a?q=%zz", path, query));
 }
+
+TEST(Router, ReportsTheMatchedRoutesFamily) {
+  Router r;
+  r.add("GET", "/version", [](Request&) { return Response{}; });
+  r.beginFamily(3);
+  r.add("GET", "/ngsi-ld/v1/entities/{}", [](Request&) { return Response{}; });
+  Request req;
+  req.method = "GET";
+  req.path = "/ngsi-ld/v1/entities/x";
+  r.match(req);
+  EXPECT_EQ(req.family, 3);
+  req.path = "/version";
+  r.match(req);
+  EXPECT_EQ(req.family, 0) << "routes added before any family are in family 0";
+}

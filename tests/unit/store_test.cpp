@@ -411,3 +411,19 @@ TEST(Store, PagesOverManyShapesNeitherRepeatNorSkip) {
   EXPECT_EQ(s->attributes("")["urn:p"].entityCount, 60u);
   EXPECT_EQ(s->types("")["urn:T"].attributes.size(), 61u);
 }
+
+TEST(Store, StatsCountEntitiesPerTenantAndTheFilesOnDisk) {
+  TempDir dir;
+  auto s = open(dir);
+  modify(*s, "", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}}}));
+  modify(*s, "ward7", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}}}));
+  modify(*s, "ward7", "urn:b", put({{"id", "urn:b"}, {"type", json::array{"T"}}}));
+  s->putSubscription({"ward8", "urn:s1", "{}"});
+  auto stats = s->stats();
+  using Counts = std::vector<std::pair<std::string, uint64_t>>;
+  EXPECT_EQ(stats.entitiesPerTenant, (Counts{{"", 1}, {"ward7", 2}, {"ward8", 0}}));
+  uintmax_t onDisk = 0;
+  for (const auto& file : std::filesystem::directory_iterator(dir.path)) onDisk += file.file_size();
+  EXPECT_EQ(stats.sizeBytes, onDisk);
+  EXPECT_GT(stats.unflushedBytes, 0u) << "the writes are in the memtable";
+}

@@ -6,9 +6,11 @@
 
 #include "store/embedded/entity_codec.h"
 #include "store/embedded/meta_codec.h"
+#include "store/embedded/rocks_events.h"
 #include "store/embedded/tenant_index.h"
 
 #include <array>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -58,9 +60,10 @@ std::string keyNumberKey(uint32_t id) {
 class RocksStore final : public Store {
  public:
   RocksStore(const EmbeddedOptions& options, MetaExtractor extractor)
-      : extractor_(std::move(extractor)) {
+      : directory_(options.directory), extractor_(std::move(extractor)) {
     rocksdb::Options opts;
     opts.create_if_missing = true;
+    opts.listeners.push_back(events_);
     opts.compression = rocksdb::kLZ4Compression;
     opts.IncreaseParallelism(2);
     // Level-0 files (one per 64 MB memtable) are merged into level 1 sixteen at a
@@ -376,6 +379,34 @@ class RocksStore final : public Store {
     return out;
   }
 
+  // Sizes and compaction figures from RocksDB's properties (see docs/operations.md),
+  // event counts from the listener, the size on disk from the data directory.
+  StoreStats stats() const override {
+    StoreStats out;
+    {
+      std::shared_lock lock(indexMutex_);
+      for (const auto& [tenant, index] : tenants_) out.entitiesPerTenant.emplace_back(tenant, index.size());
+    }
+    // A file RocksDB deletes meanwhile is skipped.
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(directory_, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code gone;
+      auto size = it->is_regular_file(gone) ? it->file_size(gone) : 0;
+      if (!gone) out.sizeBytes += size;
+    }
+    auto property = [this](const std::string& name) {
+      uint64_t value = 0;
+      db_->GetIntProperty(name, &value);
+      return value;
+    };
+    out.liveDataBytes = property(rocksdb::DB::Properties::kEstimateLiveDataSize);
+    out.unflushedBytes = property(rocksdb::DB::Properties::kCurSizeAllMemTables);
+    out.compactionsRunning = property(rocksdb::DB::Properties::kNumRunningCompactions);
+    out.compactionPendingBytes = property(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+    events_->report(out);
+    return out;
+  }
+
   void putContext(const StoredContext& context) override {
     check(db_->Put(writeOptions_, contextKey(context.id), context.document), "write");
   }
@@ -502,6 +533,8 @@ class RocksStore final : public Store {
     if (count) spdlog::info("index records of {} entities moved into their values", count);
   }
 
+  std::string directory_;
+  std::shared_ptr<RocksEvents> events_ = std::make_shared<RocksEvents>();
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteOptions writeOptions_;
   MetaExtractor extractor_;
