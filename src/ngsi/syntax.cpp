@@ -121,10 +121,12 @@ bool isValidTenant(std::string_view s) {
 
 std::string randomUrn(std::string_view kind) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
-  snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-           static_cast<unsigned long long>(rng()));
-  return "urn:ngsi-ld:" + std::string(kind) + ":" + buf;
+  std::string out = "urn:ngsi-ld:" + std::string(kind) + ":";
+  for (int half = 0; half < 2; ++half) {
+    auto bits = rng();
+    for (int i = 60; i >= 0; i -= 4) out += "0123456789abcdef"[(bits >> i) & 0xf];
+  }
+  return out;
 }
 
 }  // namespace allmende::ngsi

@@ -25,6 +25,8 @@ TEST(DateTime, RejectsGarbage) {
 TEST(DateTime, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(formatDateTime(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(formatDateTime(1582977600123), "2020-02-29T12:00:00.123Z");
+  EXPECT_EQ(formatDateTime(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(formatDateTime(253402300799999), "9999-12-31T23:59:59.999Z");
   auto now = nowMs();
   EXPECT_EQ(parseDateTime(formatDateTime(now)), now);
 }
