@@ -7,6 +7,7 @@
 #include "ngsi/parse.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
@@ -458,10 +459,11 @@ json::array parseAttribute(json::value value, const std::string& name, const std
   Parser parser{ctx, mode, storage};
   json::array instances(storage);
   if (value.is_array() && looksLikeInstanceArray(value.get_array())) {
+    std::unordered_set<std::string> datasetIds;  // by hash: an attribute may have many instances
     for (auto& e : value.get_array()) {
       auto inst = parser.instance(e, name, iri, 0);
       std::string_view ds = datasetIdOf(inst);
-      if (std::any_of(instances.begin(), instances.end(), [&](const json::value& i) { return datasetIdOf(i.get_object()) == ds; }))
+      if (!datasetIds.emplace(ds).second)
         bad(name + ": two instances with the same datasetId" + (ds.empty() ? " (default)" : " '" + std::string(ds) + "'"));
       instances.push_back(std::move(inst));
     }
