@@ -161,15 +161,14 @@ http::Response Call::empty(int status) {
   return res;
 }
 
-http::Response problemResponse(int status, std::string_view type, std::string_view title,
-                               std::string_view detail) {
+http::Response problemResponse(const ngsi::Error& error) {
   json::object body;
-  body["type"] = type;
-  body["title"] = title;
-  body["status"] = status;
-  body["detail"] = detail;
+  body["type"] = ngsi::errorTypeUri(error.type());
+  body["title"] = ngsi::errorTitle(error.type());
+  body["status"] = error.status();
+  body["detail"] = error.detail();
   http::Response res;
-  res.status = status;
+  res.status = error.status();
   res.setHeader("Content-Type", "application/json");
   res.body = toJsonText(body);
   return res;

@@ -16,6 +16,7 @@
 #include "api/services.h"
 #include "http/message.h"
 #include "jsonld/context.h"
+#include "ngsi/error.h"
 
 namespace allmende::api {
 
@@ -69,7 +70,6 @@ class Call {
 };
 
 // The ProblemDetails response for an error (application/json body).
-http::Response problemResponse(int status, std::string_view type, std::string_view title,
-                               std::string_view detail);
+http::Response problemResponse(const ngsi::Error& error);
 
 }  // namespace allmende::api
