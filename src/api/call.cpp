@@ -44,8 +44,9 @@ Call::Call(http::Request& r, Services& s) : req(r), services(s) {
     tenantGiven_ = true;
     tenant_ = std::string(*t);
     if (!ngsi::isValidTenant(tenant_))
-      fail(ErrorType::BadRequestData,
-           "NGSILD-Tenant '" + tenant_ + "' is not a valid tenant name (1-64 letters, digits, _-.:/)");
+      fail(ErrorType::BadRequestData, "NGSILD-Tenant '" + tenant_ +
+                                          "' is not a valid tenant name (1-63 letters, digits, _-.:/; "
+                                          "'/' between segments that do not start with '.')");
   }
 }
 

@@ -113,10 +113,14 @@ bool isValidLanguageTag(std::string_view s) {
 }
 
 bool isValidTenant(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s)
+  if (s.empty() || s.size() > 63) return false;
+  bool segmentStart = true;
+  for (char c : s) {
+    if (segmentStart && (c == '/' || c == '.')) return false;  // "", "//", "/x", ".", "..", ".x"
+    segmentStart = c == '/';
     if (!isAlnum(c) && c != '_' && c != '-' && c != '.' && c != ':' && c != '/') return false;
-  return true;
+  }
+  return !segmentStart;  // "x/"
 }
 
 std::string randomUrn(std::string_view kind) {

@@ -16,7 +16,10 @@ bool isValidName(std::string_view s);
 bool isValidScope(std::string_view s);
 // A BCP 47 language tag like "en", "de-CH", or "@none".
 bool isValidLanguageTag(std::string_view s);
-// A tenant name: 1-64 characters of letters, digits, '_', '-', '.', ':', '/'.
+// A tenant name: 1-63 characters of letters, digits, '_', '-', '.', ':', '/',
+// where '/' separates segments that are not empty and do not start with '.'
+// (no "..", no leading or trailing '/'), so that a tenant maps safely to a
+// folder or a PostgreSQL schema (whose names hold at most 63 bytes).
 bool isValidTenant(std::string_view s);
 
 // A fresh identifier: urn:ngsi-ld:<kind>:<32 random hex digits>.

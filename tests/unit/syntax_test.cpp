@@ -33,6 +33,11 @@ TEST(Syntax, ScopesLanguagesTenants) {
   EXPECT_TRUE(isValidLanguageTag("@none"));
   EXPECT_FALSE(isValidLanguageTag("d e"));
   EXPECT_TRUE(isValidTenant("city-a"));
+  EXPECT_TRUE(isValidTenant("org:city/district_1"));
+  EXPECT_TRUE(isValidTenant("a..b"));
+  EXPECT_TRUE(isValidTenant(std::string(63, 'x')));
+  EXPECT_FALSE(isValidTenant(std::string(64, 'x')));
   EXPECT_FALSE(isValidTenant("city a"));
-  EXPECT_FALSE(isValidTenant(std::string(65, 'x')));
+  for (auto bad : {"", ".", "..", "../x", "a/../b", "a/./b", ".hidden", "/x", "a//b", "a/"})
+    EXPECT_FALSE(isValidTenant(bad)) << bad;
 }
