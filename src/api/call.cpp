@@ -83,9 +83,7 @@ const json::object& Call::body(bool allowMergePatch) {
   if (body_) return *body_;
   auto type = bodyMediaType(req, allowMergePatch);
   if (req.body.empty()) fail(ErrorType::InvalidRequest, "the request body is empty");
-  json::error_code ec;
-  auto parsed = json::parse(req.body, ec);
-  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  auto parsed = parseBody();
   if (!parsed.is_object()) fail(ErrorType::InvalidRequest, "the request body must be a JSON object");
   body_ = std::move(parsed.get_object());
   const json::value* bodyContext = body_->if_contains("@context");
@@ -102,6 +100,19 @@ const json::object& Call::body(bool allowMergePatch) {
   }
   resolveContext(bodyContext);
   return *body_;
+}
+
+json::value Call::parseBody(json::storage_ptr storage) const {
+  json::parse_options options;
+  options.max_depth = services.limits.maxNesting;
+  json::error_code ec;
+  auto parsed = json::parse(req.body, ec, std::move(storage), options);
+  if (ec == json::error::too_deep)
+    fail(ErrorType::BadRequestData, "the request body nests arrays and objects deeper than " +
+                                        std::to_string(options.max_depth) +
+                                        " levels (--max-nesting)");
+  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  return parsed;
 }
 
 void Call::resolveContext(const json::value* bodyContext) {

@@ -40,6 +40,9 @@ class Call {
   // The request body as a JSON object, after Content-Type (415) and JSON
   // (InvalidRequest) checks; resolves the @context from the body or the Link header.
   const json::object& body(bool allowMergePatch = false);
+  // The request body parsed as JSON into `storage`: InvalidRequest if it is not
+  // JSON, BadRequestData if it nests deeper than Limits::maxNesting.
+  json::value parseBody(json::storage_ptr storage = {}) const;
   // The request's compiled @context (core only when none was given).
   const jsonld::Context& context();
   // The @context as the request gave it (body member or Link URL); null = none.

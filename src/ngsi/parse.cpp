@@ -69,7 +69,8 @@ void checkDateTime(const json::value& v, std::string_view where, std::string_vie
 }
 
 void checkUri(const json::value& v, std::string_view where, std::string_view member = {}) {
-  if (!v.is_string() || !isUri(v.get_string())) bad(subject(where, member) + " must be a URI");
+  if (!v.is_string()) bad(subject(where, member) + " must be a URI");
+  if (!isUri(v.get_string())) bad(notUriDetail(subject(where, member), v.get_string()));
 }
 
 // A name of a type or attribute: valid characters, not a JSON-LD keyword, and a
@@ -485,8 +486,9 @@ json::object parseEntity(json::object body, const jsonld::Context& ctx, ParseMod
   for (auto& [member, value] : body) {
     std::string_view m = member;
     if (m == "id" || m == "@id") {
-      if (!value.is_string() || !isUri(value.get_string()) || isNgsiNull(value))
+      if (!value.is_string() || isNgsiNull(value))
         bad("the entity id must be a URI (got " + json::serialize(value) + ")");
+      if (!isUri(value.get_string())) bad(notUriDetail("the entity id", value.get_string()));
       entity[key::id] = std::move(value);
     } else if (m == "type" || m == "@type") {
       entity[key::type] = parseTypes(value, ctx, storage);
