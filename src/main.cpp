@@ -12,6 +12,7 @@
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/expiry.h"
+#include "ngsi/syntax.h"
 #include "ngsi/write_path.h"
 #include "store/embedded/rocks_store.h"
 #include "subscriptions/manager.h"
@@ -50,14 +51,18 @@ struct Config {
   int notificationGraceMs = 5000;
   size_t maxLimit = 1000;
   size_t maxBatch = 1000;
+  size_t maxUriLength = 2048;
+  size_t maxAttributes = 1000;
+  size_t maxNesting = 32;
   std::string logLevel = "info";
 };
 
 int serve(const Config& cfg) {
   using namespace allmende;
   spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
+  ngsi::setMaxUriLength(cfg.maxUriLength);
   auto store = store::openEmbeddedStore({cfg.dataDir, cfg.sync}, ngsi::entityMeta);
-  ngsi::WritePath writes(*store);
+  ngsi::WritePath writes(*store, cfg.maxAttributes);
 
   jsonld::RegistryOptions registryOptions;
   registryOptions.publicBaseUrl =
@@ -93,6 +98,7 @@ int serve(const Config& cfg) {
   api::Limits limits;
   limits.maxLimit = cfg.maxLimit;
   limits.maxBatch = cfg.maxBatch;
+  limits.maxNesting = cfg.maxNesting;
   api::EntityMapRegistry entityMaps;
   http::RequestMetrics requestMetrics;
   api::Services services{*store, writes, contexts, *subs, entityMaps,
@@ -182,6 +188,23 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--max-limit", cfg.maxLimit, "Largest page size (limit) a query may ask for")
       ->capture_default_str();
   serveCmd->add_option("--max-batch", cfg.maxBatch, "Most entities in one batch operation")
+      ->capture_default_str();
+  // At most 16,384: an id escaped in a Location header (three bytes per byte at
+  // worst) then stays below the 65,533 bytes a header field may have.
+  serveCmd
+      ->add_option("--max-uri-length", cfg.maxUriLength, "Longest entity id or other URI, in bytes")
+      ->check(CLI::Range(64, 16384))
+      ->capture_default_str();
+  serveCmd
+      ->add_option(
+          "--max-attributes", cfg.maxAttributes,
+          "Most attribute instances (with datasetId instances and sub-attributes) per entity")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--max-nesting", cfg.maxNesting,
+                   "Deepest nesting of arrays and objects in a request body")
+      ->check(CLI::Range(8, 1000))
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -26,8 +26,11 @@ std::string attributeParam(Call& call) {
   return call.context().expand(name);
 }
 
-json::object fragment(Call& call, ngsi::ParseMode mode, const std::string& id, bool mergePatch) {
-  const auto& body = call.body(mergePatch);
+// The body of .../attrs: attributes to append or update. Content-Type
+// application/merge-patch+json counts as application/json here (clients such
+// as ngsijs send it on POST too).
+json::object fragment(Call& call, ngsi::ParseMode mode, const std::string& id) {
+  const auto& body = call.body(true);
   auto parsed = ngsi::parseEntity(body, call.context(), mode);
   if (auto* bodyId = parsed.if_contains(ngsi::key::id); bodyId && bodyId->get_string() != id)
     fail(ErrorType::BadRequestData, "the id in the body does not match the id in the path");
@@ -54,7 +57,7 @@ http::Response appendAttributes(Call& call) {
     else
       fail(ErrorType::BadRequestData, "unknown options value '" + o + "'");
   }
-  auto parsed = fragment(call, ngsi::ParseMode::Fragment, id, false);
+  auto parsed = fragment(call, ngsi::ParseMode::Fragment, id);
   auto types = typeParam(call);
   ngsi::AttributeOutcome outcome;
   auto now = ngsi::nowMs();
@@ -67,7 +70,7 @@ http::Response appendAttributes(Call& call) {
 http::Response updateAttributes(Call& call) {
   call.allowParams({"type", "local"});
   auto id = entityIdParam(call);
-  auto parsed = fragment(call, ngsi::ParseMode::Patch, id, true);
+  auto parsed = fragment(call, ngsi::ParseMode::Patch, id);
   auto types = typeParam(call);
   ngsi::AttributeOutcome outcome;
   auto now = ngsi::nowMs();
@@ -115,7 +118,7 @@ http::Response deleteAttribute(Call& call) {
   auto attr = attributeParam(call);
   std::optional<std::string> datasetId;
   if (auto ds = call.req.param("datasetId")) {
-    if (!ngsi::isUri(*ds)) fail(ErrorType::BadRequestData, "datasetId must be a URI");
+    if (!ngsi::isUri(*ds)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("datasetId", *ds));
     datasetId = std::string(*ds);
   }
   bool deleteAll = false;

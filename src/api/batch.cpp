@@ -67,9 +67,7 @@ struct Batch {
 json::array batchArray(Call& call, json::monotonic_resource& arena) {
   bodyMediaType(call.req, false);
   if (call.req.body.empty()) fail(ErrorType::InvalidRequest, "the request body is empty");
-  json::error_code ec;
-  auto parsed = json::parse(call.req.body, ec, json::storage_ptr(&arena));
-  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  auto parsed = call.parseBody(json::storage_ptr(&arena));
   if (!parsed.is_array()) fail(ErrorType::BadRequestData, "a batch operation needs a JSON array");
   auto& items = parsed.get_array();
   if (items.empty()) fail(ErrorType::BadRequestData, "the batch is empty");
@@ -168,7 +166,7 @@ Outcome applyBatch(Call& call, Batch& batch, Prepare prepare) {
       faults[i] = e;
     }
   }
-  auto outcomes = call.services.writes.applyAll(call.tenant(), mutations);
+  auto outcomes = call.services.writes.applyAll(call.tenant(), std::move(mutations));
   for (size_t k = 0; k < outcomes.size(); ++k) {
     if (!outcomes[k].error) continue;
     try {
@@ -285,7 +283,7 @@ http::Response batchDelete(Call& call) {
   }
   call.requireTenant();
   auto out = applyBatch(call, batch, [](Item&, const std::string& id, Step&) {
-    if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "'" + id + "' is not a URI");
+    if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("the entity id", id));
     return deleteMutator(id, {});
   });
   return result(call, out, false);

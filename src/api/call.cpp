@@ -44,8 +44,9 @@ Call::Call(http::Request& r, Services& s) : req(r), services(s) {
     tenantGiven_ = true;
     tenant_ = std::string(*t);
     if (!ngsi::isValidTenant(tenant_))
-      fail(ErrorType::BadRequestData,
-           "NGSILD-Tenant '" + tenant_ + "' is not a valid tenant name (1-64 letters, digits, _-.:/)");
+      fail(ErrorType::BadRequestData, "NGSILD-Tenant '" + tenant_ +
+                                          "' is not a valid tenant name (1-63 letters, digits, _-.:/; "
+                                          "'/' between segments that do not start with '.')");
   }
 }
 
@@ -82,9 +83,7 @@ const json::object& Call::body(bool allowMergePatch) {
   if (body_) return *body_;
   auto type = bodyMediaType(req, allowMergePatch);
   if (req.body.empty()) fail(ErrorType::InvalidRequest, "the request body is empty");
-  json::error_code ec;
-  auto parsed = json::parse(req.body, ec);
-  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  auto parsed = parseBody();
   if (!parsed.is_object()) fail(ErrorType::InvalidRequest, "the request body must be a JSON object");
   body_ = std::move(parsed.get_object());
   const json::value* bodyContext = body_->if_contains("@context");
@@ -101,6 +100,19 @@ const json::object& Call::body(bool allowMergePatch) {
   }
   resolveContext(bodyContext);
   return *body_;
+}
+
+json::value Call::parseBody(json::storage_ptr storage) const {
+  json::parse_options options;
+  options.max_depth = services.limits.maxNesting;
+  json::error_code ec;
+  auto parsed = json::parse(req.body, ec, std::move(storage), options);
+  if (ec == json::error::too_deep)
+    fail(ErrorType::BadRequestData, "the request body nests arrays and objects deeper than " +
+                                        std::to_string(options.max_depth) +
+                                        " levels (--max-nesting)");
+  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  return parsed;
 }
 
 void Call::resolveContext(const json::value* bodyContext) {
@@ -161,15 +173,14 @@ http::Response Call::empty(int status) {
   return res;
 }
 
-http::Response problemResponse(int status, std::string_view type, std::string_view title,
-                               std::string_view detail) {
+http::Response problemResponse(const ngsi::Error& error) {
   json::object body;
-  body["type"] = type;
-  body["title"] = title;
-  body["status"] = status;
-  body["detail"] = detail;
+  body["type"] = ngsi::errorTypeUri(error.type());
+  body["title"] = ngsi::errorTitle(error.type());
+  body["status"] = error.status();
+  body["detail"] = error.detail();
   http::Response res;
-  res.status = status;
+  res.status = error.status();
   res.setHeader("Content-Type", "application/json");
   res.body = toJsonText(body);
   return res;

@@ -16,6 +16,7 @@
 #include "api/services.h"
 #include "http/message.h"
 #include "jsonld/context.h"
+#include "ngsi/error.h"
 
 namespace allmende::api {
 
@@ -39,6 +40,9 @@ class Call {
   // The request body as a JSON object, after Content-Type (415) and JSON
   // (InvalidRequest) checks; resolves the @context from the body or the Link header.
   const json::object& body(bool allowMergePatch = false);
+  // The request body parsed as JSON into `storage`: InvalidRequest if it is not
+  // JSON, BadRequestData if it nests deeper than Limits::maxNesting.
+  json::value parseBody(json::storage_ptr storage = {}) const;
   // The request's compiled @context (core only when none was given).
   const jsonld::Context& context();
   // The @context as the request gave it (body member or Link URL); null = none.
@@ -69,7 +73,6 @@ class Call {
 };
 
 // The ProblemDetails response for an error (application/json body).
-http::Response problemResponse(int status, std::string_view type, std::string_view title,
-                               std::string_view detail);
+http::Response problemResponse(const ngsi::Error& error);
 
 }  // namespace allmende::api

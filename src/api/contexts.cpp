@@ -47,9 +47,7 @@ bool boolParam(const Call& call, std::string_view name) {
 http::Response addContext(Call& call) {
   call.allowParams({});
   bodyMediaType(call.req, false);
-  json::error_code ec;
-  auto doc = json::parse(call.req.body, ec);
-  if (ec) fail(ErrorType::InvalidRequest, "the request body is not valid JSON: " + ec.message());
+  auto doc = call.parseBody();
   auto entry = call.services.contexts.addHosted(doc, call.tenant());
   auto res = call.empty(201);
   // Relative, like every Location of the API; the broker also accepts this

@@ -73,7 +73,7 @@ int projectionDepth(const ngsi::Projection& p) {
 
 std::string entityIdParam(const Call& call, size_t i) {
   const auto& id = call.pathParam(i);
-  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "the entity id '" + id + "' is not a URI");
+  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("the entity id", id));
   return id;
 }
 

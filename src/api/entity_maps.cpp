@@ -76,7 +76,7 @@ json::object render(const EntityMap& m) {
 
 std::string mapIdParam(const Call& call) {
   const auto& id = call.pathParam(0);
-  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "the EntityMap id '" + id + "' is not a URI");
+  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("the EntityMap id", id));
   return id;
 }
 

@@ -39,7 +39,8 @@ Join joinParams(const Call& call, const ngsi::RenderOptions& options) {
       auto comma = rest.find(',');
       std::string id(rest.substr(0, comma));
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "containedBy: '" + id + "' is not a URI");
+      if (!ngsi::isUri(id))
+        fail(ErrorType::BadRequestData, ngsi::notUriDetail("containedBy: the id", id));
       join.containedBy.insert(std::move(id));
     }
   }

@@ -1,23 +1,19 @@
-// Dispatch: request-level checks shared by all endpoints (411 without
-// Content-Length on writes), routing misses, and the one place where errors
-// become ProblemDetails.
+// Dispatch: routing misses, and the one place where errors become
+// ProblemDetails (HTTP-level ones as well, so that every detail passes through
+// ngsi::Error and is valid UTF-8).
 #include "api/routes.h"
 
 #include <spdlog/spdlog.h>
 
 #include "http/request_metrics.h"
 #include "ngsi/error.h"
+#include "ngsi/syntax.h"
 
 namespace allmende::api {
 
 using ngsi::ErrorType;
 
 namespace {
-
-http::Response problemFor(const ngsi::Error& e) {
-  return problemResponse(e.status(), ngsi::errorTypeUri(e.type()), ngsi::errorTitle(e.type()),
-                         e.detail());
-}
 
 ErrorType typeForStatus(int status) {
   switch (status) {
@@ -61,18 +57,11 @@ void registerRoutes(http::Router& router, Services& services) {
 }
 
 http::Response httpProblem(int status, std::string_view detail) {
-  auto type = typeForStatus(status);
-  return problemResponse(status, ngsi::errorTypeUri(type), ngsi::errorTitle(type), detail);
+  return problemResponse(ngsi::Error(typeForStatus(status), std::string(detail)));
 }
 
 http::Response dispatch(const http::Router& router, http::Request& req) {
   try {
-    bool hasBody = req.method == "POST" || req.method == "PATCH" || req.method == "PUT";
-    if (hasBody && !req.header("content-length")) {
-      http::Response res;
-      res.status = 411;  // Length Required: bare, as the conformance suite expects
-      return res;
-    }
     auto match = router.match(req);
     if (auto* handler = std::get_if<const http::Router::Handler*>(&match)) return (**handler)(req);
     switch (std::get<http::Router::Miss>(match)) {
@@ -82,14 +71,16 @@ http::Response dispatch(const http::Router& router, http::Request& req) {
         return res;
       }
       case http::Router::Miss::BadPath:
-        return problemFor(ngsi::Error(ErrorType::BadRequestData, "the path is not correctly percent-encoded"));
+        return problemResponse(
+            ngsi::Error(ErrorType::BadRequestData, "the path is not correctly percent-encoded"));
       case http::Router::Miss::NotFound:
         break;
     }
     return httpProblem(404, "no resource at " + req.path);
   } catch (const ngsi::Error& e) {
-    auto res = problemFor(e);
-    if (auto t = req.header("ngsild-tenant")) res.setHeader("NGSILD-Tenant", std::string(*t));
+    auto res = problemResponse(e);
+    if (auto t = req.header("ngsild-tenant"); t && ngsi::isValidTenant(*t))
+      res.setHeader("NGSILD-Tenant", std::string(*t));
     return res;
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());

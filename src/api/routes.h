@@ -1,6 +1,6 @@
 // The API's route table and the single entry point the HTTP server calls:
-// routing, the request-level checks every endpoint shares, and the mapping of
-// ngsi::Error (and anything unexpected) to ProblemDetails responses.
+// routing, and the mapping of ngsi::Error (and anything unexpected) to
+// ProblemDetails responses.
 #pragma once
 
 #include <functional>

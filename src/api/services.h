@@ -34,6 +34,7 @@ struct Limits {
   size_t defaultLimit = 20;    // page size when a query gives no limit
   size_t maxLimit = 1000;      // larger limits are TooManyResults
   size_t maxBatch = 1000;      // entities in one batch operation
+  size_t maxNesting = 32;      // depth of arrays and objects in a request body
 };
 
 struct Services {

@@ -21,7 +21,8 @@ constexpr std::string_view kPath = "/ngsi-ld/v1/subscriptions";
 
 std::string subscriptionIdParam(const Call& call) {
   const auto& id = call.pathParam(0);
-  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "the subscription id '" + id + "' is not a URI");
+  if (!ngsi::isUri(id))
+    fail(ErrorType::BadRequestData, ngsi::notUriDetail("the subscription id", id));
   return id;
 }
 

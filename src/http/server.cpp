@@ -1,8 +1,11 @@
 // Beast/Asio implementation of Server. Each accepted connection becomes a
-// Session living on its own strand: read header (idle timeout), read body
-// (header timeout, body limit), call the handler, write, repeat while
-// keep-alive. Drain: stop accepting, close idle sessions, wait for in-flight
-// requests up to drainTimeout, then stop the io_context.
+// Session living on its own strand: read header (idle timeout), check it
+// (Host, Content-Length), read body (header timeout, body limit), call the
+// handler, write, repeat while keep-alive. A request answered before it was
+// read to its end (411, 413, broken HTTP) closes its connection lingering, so
+// that the answer reaches the client. Drain: stop accepting, close idle
+// sessions, wait for in-flight requests up to drainTimeout, then stop the
+// io_context.
 #include "http/server.h"
 
 #include <atomic>
@@ -90,6 +93,23 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.inFlight++;
     counted_ = true;
     started_ = std::chrono::steady_clock::now();
+    const auto& msg = parser_->get();
+    if (msg.version() >= 11 && msg.count(bhttp::field::host) != 1)
+      return sendProblem(
+          400, "an HTTP/1.1 request must have exactly one Host header (RFC 9112, section 3.2)");
+    auto method = msg.method();
+    if ((method == bhttp::verb::post || method == bhttp::verb::put ||
+         method == bhttp::verb::patch) &&
+        !parser_->content_length()) {
+      // Length Required, bare (conformance 046_01), before any body is read: a
+      // chunked body is refused unread, so the connection cannot be used again.
+      Response res;
+      res.status = 411;
+      server_.metrics.record(RequestMetrics::kUnrouted, msg.method_string(), res.status,
+                             std::chrono::steady_clock::now() - started_);
+      if (parser_->chunked()) return write(std::move(res), Next::Linger);
+      return write(std::move(res), msg.keep_alive() ? Next::Request : Next::Close);
+    }
     // A large body is read in large pieces: Beast reads at most what the
     // buffer has room for (at least 512 bytes), one asynchronous read each.
     if (parser_->content_length().value_or(0) > kLargeRead) buffer_.reserve(kLargeRead);
@@ -128,7 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     req.body = std::move(msg.body());
-    bool keepAlive = msg.keep_alive();
+    Next next = msg.keep_alive() ? Next::Request : Next::Close;
     Response res;
     try {
       res = server_.handler(req);
@@ -138,9 +158,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     server_.metrics.record(req.family, req.method, res.status,
                            std::chrono::steady_clock::now() - started_);
-    write(std::move(res), keepAlive);
+    write(std::move(res), next);
   }
 
+  // Answers a request that was not (or not wholly) read, and closes.
   void sendProblem(int status, const std::string& detail) {
     if (!counted_) {
       server_.inFlight++;
@@ -149,25 +170,65 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     server_.metrics.record(RequestMetrics::kUnrouted, parser_->get().method_string(), status,
                            std::chrono::steady_clock::now() - started_);
-    write(server_.problem(status, detail), false);
+    write(server_.problem(status, detail), Next::Linger);
   }
 
-  void write(Response res, bool keepAlive) {
+  // What a connection does once its response is written: read the next
+  // request (keep-alive), close, or close lingering (see lingeringClose).
+  enum class Next { Request, Close, Linger };
+
+  // Beast refuses (throws on) a header field of more than 65,533 bytes: the
+  // handlers keep theirs far below (ids are bounded), and a response that
+  // would still break the limit becomes a 500 instead of ending the process.
+  static constexpr size_t kMaxFieldBytes = 65533;
+
+  void write(Response res, Next next) {
+    for (const auto& [name, value] : res.headers) {
+      if (name.size() <= kMaxFieldBytes && value.size() <= kMaxFieldBytes) continue;
+      spdlog::error("response header {} of {} bytes is too large for HTTP; answering 500",
+                    name.substr(0, 64), value.size());
+      res = server_.problem(500, "the response would carry a header field (" + name.substr(0, 64) +
+                                     ") of " + std::to_string(value.size()) +
+                                     " bytes, more than HTTP/1.1 allows");
+      break;
+    }
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
     for (auto& [name, value] : res.headers) out->insert(name, value);
     out->body() = std::move(res.body);
-    keepAlive = keepAlive && !server_.draining;
-    out->keep_alive(keepAlive);
+    if (next == Next::Request && server_.draining) next = Next::Close;
+    out->keep_alive(next == Next::Request);
     if (res.status != 204 && res.status != 304) out->prepare_payload();  // 204 has no Content-Length
     stream_.expires_after(server_.options.headerTimeout);
     bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out, keepAlive](beast::error_code ec, size_t) {
+                       [self = shared_from_this(), out, next](beast::error_code ec, size_t) {
                          self->finishRequest();
-                         if (ec || !keepAlive) return self->close();
+                         if (ec || next == Next::Close) return self->close();
+                         if (next == Next::Linger) return self->lingeringClose();
                          self->readHeader();
                        });
+  }
+
+  // Closing a socket with unread data makes the kernel send a reset, which
+  // may destroy the response before the client read it. So: stop sending,
+  // then read and drop what the client still sends (nothing is kept; at most
+  // the body limit, for at most a second) before closing (RFC 9112, 9.6).
+  void lingeringClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    dropInput(0);
+  }
+
+  void dropInput(size_t dropped) {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kLargeRead),
+                            [self = shared_from_this(), dropped](beast::error_code ec, size_t n) {
+                              if (ec || dropped + n > self->server_.options.maxBodyBytes)
+                                return self->close();
+                              self->dropInput(dropped + n);
+                            });
   }
 
   void finishRequest() {

@@ -10,6 +10,7 @@
 #include "jsonld/core_context.h"
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
+#include "ngsi/syntax.h"
 
 namespace allmende::jsonld {
 
@@ -54,6 +55,8 @@ json::value ContextRegistry::fetchDocument(const std::string& url) const {
 void checkContextValue(const json::value& value) {
   if (value.is_string()) {
     std::string_view s = value.get_string();
+    if (s.size() > ngsi::maxUriLength())
+      fail(ErrorType::BadRequestData, ngsi::notUriDetail("the @context URL", s));
     if (!isHttpUrl(s) && s.find(':') == std::string_view::npos && !s.starts_with(kContextsPath))
       fail(ErrorType::BadRequestData, "@context: '" + std::string(s) + "' is not a URL");
     return;

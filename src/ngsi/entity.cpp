@@ -78,6 +78,29 @@ void collectNumbers(const json::value& v, std::string_view name,
 }
 }  // namespace
 
+namespace {
+size_t subAttributeCount(const json::object& instance) {
+  auto* subs = instance.if_contains(key::subs);
+  if (!subs || !subs->is_object()) return 0;
+  size_t n = 0;
+  for (const auto& [name, sub] : subs->get_object())
+    if (sub.is_object()) n += 1 + subAttributeCount(sub.get_object());
+  return n;
+}
+}  // namespace
+
+size_t attributeCount(const json::object& entity) {
+  auto* attrs = entity.if_contains(key::attrs);
+  if (!attrs || !attrs->is_object()) return 0;
+  size_t n = 0;
+  for (const auto& [name, instances] : attrs->get_object()) {
+    if (!instances.is_array()) continue;
+    for (const auto& inst : instances.get_array())
+      if (inst.is_object()) n += 1 + subAttributeCount(inst.get_object());
+  }
+  return n;
+}
+
 store::EntityMeta entityMeta(const store::Entity& entity) {
   store::EntityMeta meta;
   if (auto* types = entity.if_contains(key::type); types && types->is_array())

@@ -64,6 +64,11 @@ AttributeKind kindOf(const json::object& instance);
 // The datasetId of an instance, or "" for the default instance.
 std::string_view datasetIdOf(const json::object& instance);
 
+// How many attribute instances the entity holds: every instance of every
+// attribute (one per datasetId) and every sub-attribute, at any depth. What
+// --max-attributes bounds (see WritePath).
+size_t attributeCount(const json::object& entity);
+
 // True if the instance (or the entity) has an expiresAt at or before nowMs.
 bool isExpired(const json::object& holder, int64_t nowMs);
 

@@ -1,6 +1,8 @@
 // NGSI-LD errors as values that cross layers: every failure the API reports is
 // an Error carrying the spec's error type, the HTTP status and a detail a person
 // can act on. Rendered as an RFC 7807 ProblemDetails body by the api layer.
+// Details quote user input, so an Error keeps its detail valid UTF-8 (a
+// ProblemDetails body must be JSON text): invalid bytes are written as \xHH.
 #pragma once
 
 #include <stdexcept>
@@ -32,16 +34,21 @@ std::string errorTypeUri(ErrorType type);
 std::string_view errorTitle(ErrorType type);
 int errorStatus(ErrorType type);
 
+// The text with each byte that is not part of a well-formed UTF-8 sequence
+// replaced by "\xHH" (the text itself when it is valid UTF-8).
+std::string validUtf8(std::string text);
+
 // Thrown by any layer; caught once per request by the api layer.
 class Error : public std::runtime_error {
  public:
-  Error(ErrorType type, std::string detail)
-      : std::runtime_error(detail), type_(type), detail_(std::move(detail)) {}
+  Error(ErrorType type, std::string detail) : Error(type, validUtf8(std::move(detail)), 0) {}
   ErrorType type() const { return type_; }
   const std::string& detail() const { return detail_; }
   int status() const { return errorStatus(type_); }
 
  private:
+  Error(ErrorType type, std::string valid, int)
+      : std::runtime_error(valid), type_(type), detail_(std::move(valid)) {}
   ErrorType type_;
   std::string detail_;
 };

@@ -7,6 +7,7 @@
 #include "ngsi/parse.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
@@ -68,7 +69,8 @@ void checkDateTime(const json::value& v, std::string_view where, std::string_vie
 }
 
 void checkUri(const json::value& v, std::string_view where, std::string_view member = {}) {
-  if (!v.is_string() || !isUri(v.get_string())) bad(subject(where, member) + " must be a URI");
+  if (!v.is_string()) bad(subject(where, member) + " must be a URI");
+  if (!isUri(v.get_string())) bad(notUriDetail(subject(where, member), v.get_string()));
 }
 
 // A name of a type or attribute: valid characters, not a JSON-LD keyword, and a
@@ -458,10 +460,11 @@ json::array parseAttribute(json::value value, const std::string& name, const std
   Parser parser{ctx, mode, storage};
   json::array instances(storage);
   if (value.is_array() && looksLikeInstanceArray(value.get_array())) {
+    std::unordered_set<std::string> datasetIds;  // by hash: an attribute may have many instances
     for (auto& e : value.get_array()) {
       auto inst = parser.instance(e, name, iri, 0);
       std::string_view ds = datasetIdOf(inst);
-      if (std::any_of(instances.begin(), instances.end(), [&](const json::value& i) { return datasetIdOf(i.get_object()) == ds; }))
+      if (!datasetIds.emplace(ds).second)
         bad(name + ": two instances with the same datasetId" + (ds.empty() ? " (default)" : " '" + std::string(ds) + "'"));
       instances.push_back(std::move(inst));
     }
@@ -483,8 +486,9 @@ json::object parseEntity(json::object body, const jsonld::Context& ctx, ParseMod
   for (auto& [member, value] : body) {
     std::string_view m = member;
     if (m == "id" || m == "@id") {
-      if (!value.is_string() || !isUri(value.get_string()) || isNgsiNull(value))
+      if (!value.is_string() || isNgsiNull(value))
         bad("the entity id must be a URI (got " + json::serialize(value) + ")");
+      if (!isUri(value.get_string())) bad(notUriDetail("the entity id", value.get_string()));
       entity[key::id] = std::move(value);
     } else if (m == "type" || m == "@type") {
       entity[key::type] = parseTypes(value, ctx, storage);

@@ -1,12 +1,15 @@
 // Character-level checks; no regular expressions on these hot paths.
 #include "ngsi/syntax.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <random>
 
 namespace allmende::ngsi {
 
 namespace {
+std::atomic<size_t> maxUriBytes{2048};  // written once at start, read by every request
 bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool isAlnum(char c) { return isAlpha(c) || (c >= '0' && c <= '9'); }
 
@@ -52,7 +55,15 @@ bool isInvisibleOrNonCharacter(long cp) {
          (cp & 0xFFFE) == 0xFFFE || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF;
 }
 
+void setMaxUriLength(size_t bytes) {
+  maxUriBytes.store(bytes, std::memory_order_relaxed);
+}
+size_t maxUriLength() {
+  return maxUriBytes.load(std::memory_order_relaxed);
+}
+
 bool isUri(std::string_view s) {
+  if (s.size() > maxUriLength()) return false;
   size_t colon = std::string_view::npos;
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -70,6 +81,17 @@ bool isUri(std::string_view s) {
   for (size_t i = 1; i < colon; ++i)
     if (!isAlnum(s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.') return false;
   return true;
+}
+
+std::string notUriDetail(std::string_view what, std::string_view s) {
+  if (s.size() > maxUriLength())
+    return std::string(what) + " is " + std::to_string(s.size()) + " bytes long; URIs of at most " +
+           std::to_string(maxUriLength()) + " bytes are accepted (--max-uri-length)";
+  size_t shown = std::min<size_t>(s.size(), 200);  // cut before a character, not inside one:
+  while (shown < s.size() && (static_cast<unsigned char>(s[shown]) & 0xC0) == 0x80) --shown;
+  std::string quoted(s.substr(0, shown));
+  if (shown < s.size()) quoted += "...";
+  return std::string(what) + " '" + quoted + "' is not a URI";
 }
 
 bool isValidName(std::string_view s) {
@@ -113,10 +135,14 @@ bool isValidLanguageTag(std::string_view s) {
 }
 
 bool isValidTenant(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s)
+  if (s.empty() || s.size() > 63) return false;
+  bool segmentStart = true;
+  for (char c : s) {
+    if (segmentStart && (c == '/' || c == '.')) return false;  // "", "//", "/x", ".", "..", ".x"
+    segmentStart = c == '/';
     if (!isAlnum(c) && c != '_' && c != '-' && c != '.' && c != ':' && c != '/') return false;
-  return true;
+  }
+  return !segmentStart;  // "x/"
 }
 
 std::string randomUrn(std::string_view kind) {

@@ -1,7 +1,9 @@
 // The one write path of the broker: every change to an entity, whatever API
 // caused it (entity endpoints, batch operations, expiry), goes through
 // WritePath::apply, which runs the mutation atomically in the store and then
-// hands the change to the listeners (subscriptions and history, later).
+// hands the change to the listeners (subscriptions and history, later). It
+// also holds what every stored entity must respect: at most maxAttributes
+// attribute instances (see attributeCount in ngsi/entity.h).
 // Thread-safe; listeners are registered at start, before serving.
 #pragma once
 
@@ -18,7 +20,9 @@ class WritePath {
  public:
   using Listener = std::function<void(std::string_view tenant, const store::Store::Change& change)>;
 
-  explicit WritePath(store::Store& store) : store_(store) {}
+  // maxAttributes bounds the attribute instances of an entity (--max-attributes).
+  explicit WritePath(store::Store& store, size_t maxAttributes = 1000)
+      : store_(store), maxAttributes_(maxAttributes) {}
 
   // Registers a listener called after each durable change (not for no-ops). The
   // change is valid only during the call (see Store::Change).
@@ -26,14 +30,11 @@ class WritePath {
 
   // Applies the mutations to entities of `tenant` in one durable batch (see
   // Store::modifyEntities), then tells the listeners about each change written.
+  // A mutation that would leave its entity with more than maxAttributes
+  // attribute instances (and more than it had) fails with BadRequestData and
+  // writes nothing; an entity stored under a larger limit may still shrink.
   std::vector<store::Store::Outcome> applyAll(std::string_view tenant,
-                                              const std::vector<store::Store::Mutation>& mutations) {
-    auto outcomes = store_.modifyEntities(tenant, mutations);
-    for (const auto& o : outcomes)
-      if (o.change.written)
-        for (const auto& listener : listeners_) listener(tenant, o.change);
-    return outcomes;
-  }
+                                              std::vector<store::Store::Mutation> mutations);
 
   // One mutation (rethrows what the mutator threw).
   store::Store::Change apply(std::string_view tenant, std::string_view id,
@@ -44,7 +45,11 @@ class WritePath {
   }
 
  private:
+  // Throws BadRequestData if `after` breaks the attribute bound (see applyAll).
+  void checkBounds(const std::optional<store::Entity>& before, const store::Entity& after) const;
+
   store::Store& store_;
+  size_t maxAttributes_;
   std::vector<Listener> listeners_;
 };
 

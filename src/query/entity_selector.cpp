@@ -83,7 +83,7 @@ std::shared_ptr<re2::RE2> compileIdPattern(std::string_view pattern) {
 
 const std::vector<std::string>& checkedIds(const std::vector<std::string>& ids) {
   for (const auto& id : ids)
-    if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, "id '" + id + "' is not a URI");
+    if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("id", id));
   return ids;
 }
 

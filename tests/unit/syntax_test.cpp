@@ -14,6 +14,18 @@ TEST(Syntax, Uris) {
   EXPECT_FALSE(isUri("1abc:x"));
 }
 
+TEST(Syntax, UrisAreBoundedInLength) {
+  std::string longest = "urn:x:" + std::string(maxUriLength() - 6, 'a');
+  EXPECT_TRUE(isUri(longest));
+  EXPECT_FALSE(isUri(longest + "a"));
+  EXPECT_NE(notUriDetail("the entity id", longest + "a").find("--max-uri-length"),
+            std::string::npos);
+  EXPECT_EQ(notUriDetail("id", "Building1"), "id 'Building1' is not a URI");
+  // A long value is quoted shortened, and never cut inside a character.
+  auto detail = notUriDetail("id", std::string(199, 'a') + "\xC3\xA9" + std::string(500, 'b'));
+  EXPECT_EQ(detail, "id '" + std::string(199, 'a') + "...' is not a URI");
+}
+
 TEST(Syntax, Names) {
   EXPECT_TRUE(isValidName("temperature"));
   EXPECT_TRUE(isValidName("ex:temperature"));
@@ -33,6 +45,11 @@ TEST(Syntax, ScopesLanguagesTenants) {
   EXPECT_TRUE(isValidLanguageTag("@none"));
   EXPECT_FALSE(isValidLanguageTag("d e"));
   EXPECT_TRUE(isValidTenant("city-a"));
+  EXPECT_TRUE(isValidTenant("org:city/district_1"));
+  EXPECT_TRUE(isValidTenant("a..b"));
+  EXPECT_TRUE(isValidTenant(std::string(63, 'x')));
+  EXPECT_FALSE(isValidTenant(std::string(64, 'x')));
   EXPECT_FALSE(isValidTenant("city a"));
-  EXPECT_FALSE(isValidTenant(std::string(65, 'x')));
+  for (auto bad : {"", ".", "..", "../x", "a/../b", "a/./b", ".hidden", "/x", "a//b", "a/"})
+    EXPECT_FALSE(isValidTenant(bad)) << bad;
 }

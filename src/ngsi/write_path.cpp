@@ -1,0 +1,43 @@
+// WritePath: each mutator is wrapped so that the entity it writes is checked
+// against the attribute bound inside the store's atomic step (a failing check
+// writes nothing, like any mutator that throws).
+#include "ngsi/write_path.h"
+
+#include "ngsi/entity.h"
+#include "ngsi/error.h"
+
+namespace allmende::ngsi {
+
+std::vector<store::Store::Outcome> WritePath::applyAll(
+    std::string_view tenant, std::vector<store::Store::Mutation> mutations) {
+  std::vector<store::Store::Mutator> given(mutations.size());
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    given[i] = std::move(mutations[i].mutator);
+    // Two pointers: small enough for std::function to hold without allocating.
+    mutations[i].mutator = [this,
+                            mutator = &given[i]](const std::optional<store::Entity>& current) {
+      auto write = (*mutator)(current);
+      if (write && write->kind == store::EntityWrite::Kind::Put)
+        checkBounds(current, write->entity);
+      return write;
+    };
+  }
+  auto outcomes = store_.modifyEntities(tenant, mutations);
+  for (const auto& o : outcomes)
+    if (o.change.written)
+      for (const auto& listener : listeners_) listener(tenant, o.change);
+  return outcomes;
+}
+
+void WritePath::checkBounds(const std::optional<store::Entity>& before,
+                            const store::Entity& after) const {
+  size_t count = attributeCount(after);
+  if (count <= maxAttributes_ || (before && count <= attributeCount(*before))) return;
+  fail(ErrorType::BadRequestData, "the entity would have " + std::to_string(count) +
+                                      " attribute instances (each attribute, datasetId instance "
+                                      "and sub-attribute counts); at most " +
+                                      std::to_string(maxAttributes_) +
+                                      " are allowed (--max-attributes)");
+}
+
+}  // namespace allmende::ngsi
