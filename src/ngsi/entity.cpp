@@ -76,9 +76,7 @@ void collectNumbers(const json::value& v, std::string_view name,
       out.emplace_back(name, inner->to_number<double>());
   }
 }
-}  // namespace
 
-namespace {
 size_t subAttributeCount(const json::object& instance) {
   auto* subs = instance.if_contains(key::subs);
   if (!subs || !subs->is_object()) return 0;
