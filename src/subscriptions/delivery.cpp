@@ -226,21 +226,19 @@ struct Delivery::Loop {
       ep.queue.finish(std::move(p), false);
     } else {
       ep.stats.failed++;
-      if (now - ep.lastLogMs >= 10000) {
+      if (!retry && retryable) ep.stats.dropped += p.notifications;  // reported as failed above, not twice
+      if (now - ep.lastLogMs >= 10000) {  // a dead receiver must not flood the log
         ep.lastLogMs = now;
-        spdlog::info("notification of {} to {} failed: {} ({} failed attempts there so far)", p.subscriptionId,
-                     ep.label, error, ep.stats.failed);
+        spdlog::info("notification of {} to {} failed: {}; {} ({} failed attempts, {} dropped there so far)",
+                     p.subscriptionId, ep.label, error,
+                     retry ? "will retry" : retryable ? "retries exhausted, dropped" : "not retried",
+                     ep.stats.failed, ep.stats.dropped);
       }
       if (retry) {
         p.attempts++;
         backOff(ep);
         ep.queue.finish(std::move(p), true);
       } else {
-        if (retryable) {  // counted as failed above, as dropped here; not reported twice
-          ep.stats.dropped += p.notifications;
-          spdlog::warn("notification of {} to {} dropped after {} attempts: {}", p.subscriptionId, ep.label,
-                       p.attempts + 1, error);
-        }
         release(p.bytes);
         ep.queue.finish(std::move(p), false);
       }
