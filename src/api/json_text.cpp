@@ -1,4 +1,6 @@
-// A compact JSON writer: RFC 8259 string escaping, shortest round-trip doubles.
+// A compact JSON writer: RFC 8259 string escaping, shortest round-trip doubles,
+// always valid UTF-8 (a byte of a string that is not UTF-8, as a path or
+// header echoed in an error may hold, is written as U+FFFD).
 #include "api/json_text.h"
 
 #include <charconv>
@@ -14,14 +16,28 @@ namespace json = boost::json;
 
 namespace {
 
-// True if any of the eight bytes at p is below 0x20, '"' or '\\' (SWAR: a byte
-// of x - 0x01..01 * n has its top bit set where x's byte was below n, n <= 0x80).
+// True if any of the eight bytes at p is below 0x20, '"', '\\' or not ASCII (SWAR:
+// a byte of x - 0x01..01 * n has its top bit set where x's byte was below n, n <= 0x80).
 bool needsEscape(const char* p) {
   constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   uint64_t x;
   std::memcpy(&x, p, 8);
   auto below = [&](uint64_t v, unsigned n) { return (v - ones * n) & ~v & highs; };
-  return (below(x, 0x20) | below(x ^ (ones * '"'), 1) | below(x ^ (ones * '\\'), 1)) != 0;
+  return (below(x, 0x20) | below(x ^ (ones * '"'), 1) | below(x ^ (ones * '\\'), 1) | (x & highs)) != 0;
+}
+
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
+// form, surrogate or code point above U+10FFFF), or 0 if there is none.
+size_t utf8Length(std::string_view s, size_t i) {
+  auto at = [&](size_t k) -> unsigned { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+  auto follows = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return at(k) >= lo && at(k) <= hi; };
+  unsigned c = at(0);
+  if (c >= 0xC2 && c <= 0xDF) return follows(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF)
+    return follows(1, c == 0xE0 ? 0xA0 : 0x80, c == 0xED ? 0x9F : 0xBF) && follows(2) ? 3 : 0;
+  if (c >= 0xF0 && c <= 0xF4)
+    return follows(1, c == 0xF0 ? 0x90 : 0x80, c == 0xF4 ? 0x8F : 0xBF) && follows(2) && follows(3) ? 4 : 0;
+  return 0;
 }
 
 void writeString(std::string& out, std::string_view s) {
@@ -33,6 +49,16 @@ void writeString(std::string& out, std::string_view s) {
     while (i + 8 <= s.size() && !needsEscape(s.data() + i)) i += 8;
     if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (size_t n = utf8Length(s, i)) {
+        i += n - 1;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
