@@ -20,8 +20,9 @@ namespace {
 namespace json = boost::json;
 using namespace allmende;
 
-constexpr std::string_view kTerms[] = {"type", "location", "name", "ngsi-ld:name", "schema:name",
-                                       "https://example.org/x", "@id", "", "_:b0", "a:b:c"};
+constexpr std::string_view kTerms[] = {
+    "type", "location", "name", "ngsi-ld:name", "schema:name", "https://example.org/x",
+    "@id",  "",         "_:b0", "a:b:c"};
 
 void expandAll(const jsonld::Context& ctx, const json::value& document) {
   auto roundTrip = [&ctx](std::string_view term) { ctx.compact(ctx.expand(term)); };

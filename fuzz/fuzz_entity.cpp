@@ -29,7 +29,8 @@ using namespace allmende;
 
 constexpr int64_t kNow = 1735689600000;  // 2025-01-01T00:00:00Z
 
-std::optional<json::object> parse(const json::object& body, const jsonld::Context& ctx, ngsi::ParseMode mode) {
+std::optional<json::object> parse(const json::object& body, const jsonld::Context& ctx,
+                                  ngsi::ParseMode mode) {
   try {
     return ngsi::parseEntity(body, ctx, mode);
   } catch (const ngsi::Error&) {

@@ -18,9 +18,9 @@
 #include <string>
 #include <string_view>
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/routes.h"
 #include "http/server.h"
@@ -52,7 +52,10 @@ struct Broker {
                                      },
                                      [this](const std::string& id) { store->deleteContext(id); }}),
         subscriptions(*store, contexts, {std::chrono::milliseconds(500), 1, 100}),
-        services{*store, writes, contexts, subscriptions, entityMaps, {"urn:ngsi-ld:ContextSource:fuzz", "0", "fuzz", 0}, {}} {
+        services{*store,     writes,
+                 contexts,   subscriptions,
+                 entityMaps, {"urn:ngsi-ld:ContextSource:fuzz", "0", "fuzz", 0},
+                 {}} {
     writes.addListener([this](std::string_view tenant, const store::Store::Change& change) {
       subscriptions.onChange(tenant, change);
     });

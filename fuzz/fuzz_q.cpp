@@ -27,7 +27,8 @@ constexpr int64_t kNow = 1735689600000;  // 2025-01-01T00:00:00Z
 
 // Parsed and created by the broker's own functions, so it has the internal form.
 json::object internal(std::string_view body) {
-  auto parsed = ngsi::parseEntity(json::parse(body).as_object(), *jsonld::coreContext(), ngsi::ParseMode::Create);
+  auto parsed = ngsi::parseEntity(json::parse(body).as_object(), *jsonld::coreContext(),
+                                  ngsi::ParseMode::Create);
   return ngsi::createEntity(std::move(parsed), kNow);
 }
 

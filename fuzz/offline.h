@@ -16,7 +16,8 @@ namespace allmende::fuzz {
 
 inline void goOffline() {
   if (unshare(CLONE_NEWNET) != 0)
-    std::fprintf(stderr, "fuzz: no network namespace of its own (%s): inputs may reach the network\n",
+    std::fprintf(stderr,
+                 "fuzz: no network namespace of its own (%s): inputs may reach the network\n",
                  std::strerror(errno));
 }
 

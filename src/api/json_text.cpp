@@ -23,20 +23,27 @@ bool needsEscape(const char* p) {
   uint64_t x;
   std::memcpy(&x, p, 8);
   auto below = [&](uint64_t v, unsigned n) { return (v - ones * n) & ~v & highs; };
-  return (below(x, 0x20) | below(x ^ (ones * '"'), 1) | below(x ^ (ones * '\\'), 1) | (x & highs)) != 0;
+  return (below(x, 0x20) | below(x ^ (ones * '"'), 1) | below(x ^ (ones * '\\'), 1) |
+          (x & highs)) != 0;
 }
 
 // The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
 // form, surrogate or code point above U+10FFFF), or 0 if there is none.
 size_t utf8Length(std::string_view s, size_t i) {
-  auto at = [&](size_t k) -> unsigned { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
-  auto follows = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return at(k) >= lo && at(k) <= hi; };
+  auto at = [&](size_t k) -> unsigned {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
+  };
+  auto follows = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
+    return at(k) >= lo && at(k) <= hi;
+  };
   unsigned c = at(0);
   if (c >= 0xC2 && c <= 0xDF) return follows(1) ? 2 : 0;
   if (c >= 0xE0 && c <= 0xEF)
     return follows(1, c == 0xE0 ? 0xA0 : 0x80, c == 0xED ? 0x9F : 0xBF) && follows(2) ? 3 : 0;
-  if (c >= 0xF0 && c <= 0xF4)
-    return follows(1, c == 0xF0 ? 0x90 : 0x80, c == 0xF4 ? 0x8F : 0xBF) && follows(2) && follows(3) ? 4 : 0;
+  if (c >= 0xF0 && c <= 0xF4) {
+    bool second = follows(1, c == 0xF0 ? 0x90 : 0x80, c == 0xF4 ? 0x8F : 0xBF);
+    return second && follows(2) && follows(3) ? 4 : 0;
+  }
   return 0;
 }
 

@@ -140,7 +140,8 @@ void ContextBuilder::define(const json::object& local, const std::string& term,
   if (s == 2) return;
   if (s == 1) fail(ErrorType::BadRequestData, "@context: cyclic IRI mapping for term '" + term + "'");
   if (defining_ == kMaxDefinitionDepth)
-    fail(ErrorType::BadRequestData, "@context: the definition of term '" + term + "' depends on more than " +
+    fail(ErrorType::BadRequestData, "@context: the definition of term '" + term +
+                                        "' depends on more than " +
                                         std::to_string(kMaxDefinitionDepth) + " others in a chain");
   s = 1;
   ++defining_;

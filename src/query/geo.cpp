@@ -670,7 +670,8 @@ struct GeoIndex::Impl {
     ++pairs;
     if (emplaced.second) return &group;
     if (!group.tagged) {  // a second key: the entry now refers to the group
-      if (inTree) forEachHalf(box, [&](const PlaneBox& b) { tree.remove(IndexValue{b, group.keys[0]}); });
+      if (inTree)
+        forEachHalf(box, [&](const PlaneBox& b) { tree.remove(IndexValue{b, group.keys[0]}); });
       group.tagged = true;
       if (inTree) forEachHalf(box, [&](const PlaneBox& b) { tree.insert({b, entryOf(group)}); });
     }
@@ -694,7 +695,8 @@ void GeoIndex::bulkLoad(const std::vector<std::pair<uint64_t, GeoBox>>& pairs) {
   for (const auto& entry : impl_->groups) {
     const auto& boxKey = entry.first;
     GeoBox box{boxKey[0], boxKey[1], boxKey[2], boxKey[3]};
-    forEachHalf(box, [&](const PlaneBox& b) { values.emplace_back(b, Impl::entryOf(entry.second)); });
+    forEachHalf(box,
+                [&](const PlaneBox& b) { values.emplace_back(b, Impl::entryOf(entry.second)); });
   }
   impl_->tree = decltype(impl_->tree)(values.begin(), values.end());  // packing: far faster than inserts
 }

@@ -598,7 +598,8 @@ bool hasType(const json::object& entity, std::string_view type) {
 // are so evaluated once per level and entity, not once per route (2^levels).
 struct Linking {
   const EntityResolver& resolve;
-  std::map<std::pair<const AttrPath*, std::string_view>, bool> results;  // ids: views into the entities
+  std::map<std::pair<const AttrPath*, std::string_view>, bool>
+      results;  // ids: views into the entities
 };
 
 // Whether the path exists (existence ops) or satisfies the term's comparison.
@@ -613,7 +614,8 @@ bool evalPath(const Term& t, const AttrPath& p, const json::object& entity, int6
       auto visit = [&](const json::value& id) {
         if (!id.is_string()) return false;
         auto key = std::pair(p.linked.get(), std::string_view(id.get_string()));
-        if (auto known = linking->results.find(key); known != linking->results.end()) return known->second;
+        if (auto known = linking->results.find(key); known != linking->results.end())
+          return known->second;
         const json::object* linked = linking->resolve(id.get_string());
         bool found = linked && (p.linkedType.empty() || hasType(*linked, p.linkedType)) &&
                      evalPath(t, *p.linked, *linked, now, linking);

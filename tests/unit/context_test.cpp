@@ -58,7 +58,8 @@ TEST(Context, DefinitionChainsAreBounded) {
   // the next ("t0": "t1:x", "t1": "t2:x", ...) overflowed the stack.
   auto chain = [](int length) {
     json::object local;
-    for (int i = 0; i < length; ++i) local["t" + std::to_string(i)] = "t" + std::to_string(i + 1) + ":x";
+    for (int i = 0; i < length; ++i)
+      local["t" + std::to_string(i)] = "t" + std::to_string(i + 1) + ":x";
     local["t" + std::to_string(length)] = "http://example.org/";
     return json::serialize(local);
   };

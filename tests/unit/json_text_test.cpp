@@ -43,7 +43,8 @@ TEST(JsonText, ReplacesBytesThatAreNotUtf8) {
   // Found by fuzz/fuzz_http.cpp: a 404's detail echoed a path holding 0x9b, and the
   // body was no JSON. Each byte that does not begin well-formed UTF-8 becomes U+FFFD.
   EXPECT_EQ(toJsonText(json::value("/ngsi-\x9b\x9b/v1")), "\"/ngsi-\xEF\xBF\xBD\xEF\xBF\xBD/v1\"");
-  for (std::string bad : {"\xff", "\xc3", "\xc0\xaf", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80"}) {
+  for (std::string bad : {"\xff", "\xc3", "\xc0\xaf", "\xe2\x82", "\xed\xa0\x80",
+                          "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80"}) {
     for (size_t at = 0; at < 12; ++at) {
       std::string s(12, 'x');
       s.insert(at, bad);
