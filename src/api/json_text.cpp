@@ -1,4 +1,6 @@
-// A compact JSON writer: RFC 8259 string escaping, shortest round-trip doubles.
+// A compact JSON writer: RFC 8259 string escaping, shortest round-trip doubles,
+// always valid UTF-8 (a byte of a string that is not UTF-8, as a path or
+// header echoed in an error may hold, is written as U+FFFD).
 #include "api/json_text.h"
 
 #include <charconv>
@@ -8,20 +10,23 @@
 
 #include <boost/json.hpp>
 
+#include "common/utf8.h"
+
 namespace allmende::api {
 
 namespace json = boost::json;
 
 namespace {
 
-// True if any of the eight bytes at p is below 0x20, '"' or '\\' (SWAR: a byte
-// of x - 0x01..01 * n has its top bit set where x's byte was below n, n <= 0x80).
+// True if any of the eight bytes at p is below 0x20, '"', '\\' or not ASCII (SWAR:
+// a byte of x - 0x01..01 * n has its top bit set where x's byte was below n, n <= 0x80).
 bool needsEscape(const char* p) {
   constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   uint64_t x;
   std::memcpy(&x, p, 8);
   auto below = [&](uint64_t v, unsigned n) { return (v - ones * n) & ~v & highs; };
-  return (below(x, 0x20) | below(x ^ (ones * '"'), 1) | below(x ^ (ones * '\\'), 1)) != 0;
+  return (below(x, 0x20) | below(x ^ (ones * '"'), 1) | below(x ^ (ones * '\\'), 1) |
+          (x & highs)) != 0;
 }
 
 void writeString(std::string& out, std::string_view s) {
@@ -33,6 +38,16 @@ void writeString(std::string& out, std::string_view s) {
     while (i + 8 <= s.size() && !needsEscape(s.data() + i)) i += 8;
     if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (size_t n = utf8SequenceLength(s, i)) {
+        i += n - 1;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;

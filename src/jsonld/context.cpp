@@ -24,6 +24,11 @@ bool isAbsoluteIri(std::string_view s) {
   auto colon = s.find(':');
   return colon != std::string_view::npos && colon > 0;
 }
+
+// A term's definition may need another's ("a": "b:x"), which is defined first,
+// recursively. Real contexts need a few levels; a chain of thousands in one
+// request body would overflow the stack and end the broker.
+constexpr int kMaxDefinitionDepth = 64;
 }  // namespace
 
 const TermDefinition* Context::find(std::string_view term) const {
@@ -134,7 +139,16 @@ void ContextBuilder::define(const json::object& local, const std::string& term,
   int& s = state[term];
   if (s == 2) return;
   if (s == 1) fail(ErrorType::BadRequestData, "@context: cyclic IRI mapping for term '" + term + "'");
+  if (defining_ == kMaxDefinitionDepth)
+    fail(ErrorType::BadRequestData, "@context: the definition of term '" + term +
+                                        "' depends on more than " +
+                                        std::to_string(kMaxDefinitionDepth) + " others in a chain");
   s = 1;
+  ++defining_;
+  struct Done {
+    int& defining;
+    ~Done() { --defining; }
+  } done{defining_};
   if (protectBase_ && base_ && base_->find(term)) {
     s = 2;  // protected core term: its definition stays
     return;

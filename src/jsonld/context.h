@@ -70,6 +70,7 @@ class ContextBuilder {
   std::shared_ptr<Context> ctx_;
   const Context* base_;
   bool protectBase_;
+  int defining_ = 0;  // definitions under way, each waiting for the next (bounded: the stack)
 };
 
 }  // namespace allmende::jsonld

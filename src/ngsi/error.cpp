@@ -2,6 +2,8 @@
 // UTF-8 repair of details.
 #include "ngsi/error.h"
 
+#include "common/utf8.h"
+
 namespace allmende::ngsi {
 
 namespace {
@@ -36,33 +38,11 @@ Info info(ErrorType type) {
 }
 }  // namespace
 
-namespace {
-// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or 0.
-size_t sequenceLength(std::string_view s, size_t i) {
-  auto at = [&s](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  unsigned c = at(i);
-  if (c < 0x80) return 1;
-  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
-    return at(k) >= lo && at(k) <= hi;
-  };
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-}  // namespace
 
 std::string validUtf8(std::string text) {
   size_t i = 0;
   while (i < text.size()) {
-    size_t n = sequenceLength(text, i);
+    size_t n = utf8SequenceLength(text, i);
     if (n == 0) break;
     i += n;
   }
@@ -70,7 +50,7 @@ std::string validUtf8(std::string text) {
   static const char* hex = "0123456789ABCDEF";
   std::string out = text.substr(0, i);
   while (i < text.size()) {
-    size_t n = sequenceLength(text, i);
+    size_t n = utf8SequenceLength(text, i);
     if (n > 0) {
       out.append(text, i, n);
       i += n;

@@ -664,14 +664,16 @@ struct GeoIndex::Impl {
   // `inTree` false (a bulk load builds the tree afterwards) the tree is left alone.
   Group* join(uint64_t key, const GeoBox& box, bool inTree) {
     assert(!(key & kGroupTag));
-    auto [it, fresh] = groups.try_emplace(boxKey(box));
-    it->second.keys.push_back(key);
+    auto emplaced = groups.try_emplace(boxKey(box));
+    Group& group = emplaced.first->second;
+    group.keys.push_back(key);
     ++pairs;
-    if (fresh) return &it->second;
-    if (!it->second.tagged) {  // a second key: the entry now refers to the group
-      if (inTree) forEachHalf(box, [&](const PlaneBox& b) { tree.remove(IndexValue{b, it->second.keys[0]}); });
-      it->second.tagged = true;
-      if (inTree) forEachHalf(box, [&](const PlaneBox& b) { tree.insert({b, entryOf(it->second)}); });
+    if (emplaced.second) return &group;
+    if (!group.tagged) {  // a second key: the entry now refers to the group
+      if (inTree)
+        forEachHalf(box, [&](const PlaneBox& b) { tree.remove(IndexValue{b, group.keys[0]}); });
+      group.tagged = true;
+      if (inTree) forEachHalf(box, [&](const PlaneBox& b) { tree.insert({b, entryOf(group)}); });
     }
     return nullptr;
   }
@@ -690,9 +692,11 @@ void GeoIndex::insert(uint64_t key, const GeoBox& box) {
 void GeoIndex::bulkLoad(const std::vector<std::pair<uint64_t, GeoBox>>& pairs) {
   for (const auto& [key, box] : pairs) impl_->join(key, box, false);
   std::vector<IndexValue> values;
-  for (const auto& [boxKey, group] : impl_->groups) {
+  for (const auto& entry : impl_->groups) {
+    const auto& boxKey = entry.first;
     GeoBox box{boxKey[0], boxKey[1], boxKey[2], boxKey[3]};
-    forEachHalf(box, [&](const PlaneBox& b) { values.emplace_back(b, Impl::entryOf(group)); });
+    forEachHalf(box,
+                [&](const PlaneBox& b) { values.emplace_back(b, Impl::entryOf(entry.second)); });
   }
   impl_->tree = decltype(impl_->tree)(values.begin(), values.end());  // packing: far faster than inserts
 }

@@ -58,6 +58,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -591,20 +592,35 @@ bool hasType(const json::object& entity, std::string_view type) {
   return types && types->is_string() && types->get_string() == type;
 }
 
+// How Linked Entity terms reach other entities during one matches(): the
+// resolver, and the result of each rest of a path on each entity id it was
+// evaluated on. Entities that link to each other (a{a{a{...}}} over [x, y])
+// are so evaluated once per level and entity, not once per route (2^levels).
+struct Linking {
+  const EntityResolver& resolve;
+  std::map<std::pair<const AttrPath*, std::string_view>, bool>
+      results;  // ids: views into the entities
+};
+
 // Whether the path exists (existence ops) or satisfies the term's comparison.
 bool evalPath(const Term& t, const AttrPath& p, const json::object& entity, int64_t now,
-              const EntityResolver* resolve) {
+              Linking* linking) {
   if (p.linked) {
-    if (!resolve) return false;
+    if (!linking) return false;
     auto follow = [&](const json::value& v, const Target& target) {
       if (target.kind != AttributeKind::Relationship &&
           target.kind != AttributeKind::ListRelationship)
         return false;
       auto visit = [&](const json::value& id) {
         if (!id.is_string()) return false;
-        const json::object* linked = (*resolve)(id.get_string());
-        if (!linked || (!p.linkedType.empty() && !hasType(*linked, p.linkedType))) return false;
-        return evalPath(t, *p.linked, *linked, now, resolve);
+        auto key = std::pair(p.linked.get(), std::string_view(id.get_string()));
+        if (auto known = linking->results.find(key); known != linking->results.end())
+          return known->second;
+        const json::object* linked = linking->resolve(id.get_string());
+        bool found = linked && (p.linkedType.empty() || hasType(*linked, p.linkedType)) &&
+                     evalPath(t, *p.linked, *linked, now, linking);
+        linking->results.emplace(key, found);
+        return found;
       };
       if (!v.is_array()) return visit(v);
       for (const auto& id : v.get_array())
@@ -620,20 +636,19 @@ bool evalPath(const Term& t, const AttrPath& p, const json::object& entity, int6
   });
 }
 
-bool evalExpr(const Expr& e, const json::object& entity, int64_t now,
-              const EntityResolver* resolve) {
+bool evalExpr(const Expr& e, const json::object& entity, int64_t now, Linking* linking) {
   switch (e.kind) {
     case Expr::Kind::Term: {
-      bool found = evalPath(e.term, e.term.path, entity, now, resolve);
+      bool found = evalPath(e.term, e.term.path, entity, now, linking);
       return e.term.op == Op::NotExists ? !found : found;
     }
     case Expr::Kind::And:
       for (const auto& c : e.children)
-        if (!evalExpr(*c, entity, now, resolve)) return false;
+        if (!evalExpr(*c, entity, now, linking)) return false;
       return true;
     case Expr::Kind::Or:
       for (const auto& c : e.children)
-        if (evalExpr(*c, entity, now, resolve)) return true;
+        if (evalExpr(*c, entity, now, linking)) return true;
       return false;
   }
   return false;
@@ -657,7 +672,9 @@ bool matches(const Expr& expr, const json::object& entity, int64_t nowMs) {
 
 bool matches(const Expr& expr, const json::object& entity, int64_t nowMs,
              const EntityResolver& resolve) {
-  return evalExpr(expr, entity, nowMs, resolve ? &resolve : nullptr);
+  if (!resolve) return evalExpr(expr, entity, nowMs, nullptr);
+  Linking linking{resolve, {}};
+  return evalExpr(expr, entity, nowMs, &linking);
 }
 
 }  // namespace allmende::query

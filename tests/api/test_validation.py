@@ -226,3 +226,14 @@ def test_scoped_context_in_user_context_is_rejected(broker):
                           "@context": {"speed": "http://example.org/speed"}}}
     entity = {"id": eid, "type": "Vehicle", "speed": prop(3), "@context": [scoped, CORE]}
     assert_rejected(broker, entity, headers=LD_JSON)
+
+
+def test_user_context_with_a_long_definition_chain_is_rejected(broker):
+    """A @context whose terms are each defined by the next ("t0": "t1:x", ...)
+    is 400 beyond 64 links, and the broker keeps serving: a chain of 30,000
+    once overflowed its stack (found with fuzz/fuzz_context.cpp)."""
+    chain = {f"t{i}": f"t{i + 1}:x" for i in range(200000)}
+    chain["t200000"] = "http://example.org/"
+    entity = {"id": unique_id("Vehicle"), "type": "Vehicle", "t0": prop(1), "@context": [chain, CORE]}
+    assert_rejected(broker, entity, headers=LD_JSON)
+    assert requests.get(broker.url + "/health").status_code == 200

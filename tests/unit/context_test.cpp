@@ -52,3 +52,18 @@ TEST(Context, InvalidDefinitionsAreBadRequestData) {
   EXPECT_THROW(withUser(R"({"a": 5})"), allmende::ngsi::Error);
   EXPECT_THROW(withUser(R"({"a": "b", "b": "a"})"), allmende::ngsi::Error);
 }
+
+TEST(Context, DefinitionChainsAreBounded) {
+  // Found with fuzz/fuzz_context.cpp: a 640 KB @context of terms each defined by
+  // the next ("t0": "t1:x", "t1": "t2:x", ...) overflowed the stack.
+  auto chain = [](int length) {
+    json::object local;
+    for (int i = 0; i < length; ++i)
+      local["t" + std::to_string(i)] = "t" + std::to_string(i + 1) + ":x";
+    local["t" + std::to_string(length)] = "http://example.org/";
+    return json::serialize(local);
+  };
+  EXPECT_EQ(withUser(chain(63))->expand("t0"), "http://example.org/" + std::string(63, 'x'));
+  EXPECT_THROW(withUser(chain(64)), allmende::ngsi::Error);
+  EXPECT_THROW(withUser(chain(100000)), allmende::ngsi::Error);
+}

@@ -38,3 +38,24 @@ TEST(JsonText, EscapesAtEveryPositionOfLongStrings) {
   EXPECT_EQ(toJsonText(json::value("abcdefg\"")), "\"abcdefg\\\"\"");
   EXPECT_EQ(toJsonText(json::value("~~~~~~~~ \x7f")), "\"~~~~~~~~ \x7f\"");
 }
+
+TEST(JsonText, ReplacesBytesThatAreNotUtf8) {
+  // Found by fuzz/fuzz_http.cpp: a 404's detail echoed a path holding 0x9b, and the
+  // body was no JSON. Each byte that does not begin well-formed UTF-8 becomes U+FFFD.
+  EXPECT_EQ(toJsonText(json::value("/ngsi-\x9b\x9b/v1")), "\"/ngsi-\xEF\xBF\xBD\xEF\xBF\xBD/v1\"");
+  for (std::string bad : {"\xff", "\xc3", "\xc0\xaf", "\xe2\x82", "\xed\xa0\x80",
+                          "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80"}) {
+    for (size_t at = 0; at < 12; ++at) {
+      std::string s(12, 'x');
+      s.insert(at, bad);
+      auto text = toJsonText(json::value(s));
+      json::error_code ec;
+      json::parse(text, ec);
+      EXPECT_FALSE(ec) << "invalid sequence of " << bad.size() << " bytes at " << at;
+    }
+  }
+  for (std::string good : {"é", "€", "\xf0\x9d\x84\x9e", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf"}) {
+    std::string s = "12345678" + good + "12345678";
+    EXPECT_EQ(toJsonText(json::value(s)), "\"" + s + "\"");
+  }
+}

@@ -332,6 +332,31 @@ TEST(Q, LinkedEntities) {
   EXPECT_EQ(parseQ("a{ngsi-ld:b}", ctx)->term.path.linkedType, "");  // a compact IRI
 }
 
+TEST(Q, EntitiesLinkingEachOtherAreVisitedOncePerLevel) {
+  // Found by fuzz/fuzz_q.cpp: two entities whose relationship names both of them
+  // made friends{friends{...}} follow every route, 2^levels (20 levels took seconds).
+  const auto& ctx = *jsonld::coreContext();
+  auto a = entity(R"({"id": "urn:x:A", "type": "T", "n": {"type": "Property", "value": 1},
+                      "friends": {"type": "Relationship", "object": ["urn:x:A", "urn:x:B"]}})");
+  auto b = entity(R"({"id": "urn:x:B", "type": "T", "n": {"type": "Property", "value": 2},
+                      "friends": {"type": "Relationship", "object": ["urn:x:A", "urn:x:B"]}})");
+  int lookups = 0;
+  query::EntityResolver resolve = [&](std::string_view id) -> const json::object* {
+    ++lookups;
+    return id == "urn:x:A" ? &a : id == "urn:x:B" ? &b : nullptr;
+  };
+  auto chain = [](int levels, std::string_view comparison) {  // friends{friends{...{n}}}==3
+    std::string text;
+    for (int i = 0; i < levels; ++i) text += "friends{";
+    return text + "n" + std::string(levels, '}') + std::string(comparison);
+  };
+  EXPECT_FALSE(matches(*parseQ(chain(60, "==3"), ctx), a, kNow, resolve));
+  EXPECT_LE(lookups, 2 * 60);  // each entity once per level
+  EXPECT_TRUE(matches(*parseQ(chain(60, "==2"), ctx), a, kNow, resolve));
+  EXPECT_TRUE(matches(*parseQ(chain(3, "==1") + ";" + chain(2, "==2"), ctx), a, kNow, resolve));
+  EXPECT_FALSE(matches(*parseQ("friends{T:n}==3|friends{X:n}==1", ctx), a, kNow, resolve));
+}
+
 TEST(ScopeQ, Forms) {
   auto both = entity(R"({"id": "urn:x:1", "type": "T",
                          "scope": ["/Madrid/Gardens/ParqueNorte", "/CompanyA/OrganizationB/UnitC"]})");

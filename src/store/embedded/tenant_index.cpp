@@ -113,7 +113,8 @@ void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
   size_t names = 0;  // the numbers come grouped by attribute: one entry per group, no spare room
   for (size_t i = 0; i < meta.numbers.size(); ++i) names += i == 0 || meta.numbers[i].first != meta.numbers[i - 1].first;
   facts.numbers.reserve(names);
-  for (const auto& [attr, value] : meta.numbers) {
+  for (const auto& number : meta.numbers) {
+    std::string_view attr = number.first;
     if (facts.numbers.empty() || *facts.numbers.back().first != attr) {
       auto name = byAttr_.find(attr);
       if (name == byAttr_.end()) continue;
@@ -121,7 +122,7 @@ void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
     }
     auto& n = facts.numbers.back().second;
     if (n.count < 2)
-      n.values[n.count++] = value;
+      n.values[n.count++] = number.second;
     else
       n.many = true;
   }
@@ -269,7 +270,9 @@ TenantIndex::NumberChecks TenantIndex::numberChecks(const std::vector<EntityQuer
 
 bool TenantIndex::numbersMayMatch(const Entry* id, const NumberChecks& checks) {
   const auto& numbers = id->second.numbers;
-  for (const auto& [r, attr] : checks) {
+  for (const auto& check : checks) {
+    const auto* r = check.first;
+    const auto* attr = check.second;
     auto n = std::find_if(numbers.begin(), numbers.end(), [attr](const auto& p) { return p.first == attr; });
     if (!attr || n == numbers.end()) return false;
     if (n->second.many) continue;  // cannot tell from the index: the predicate decides
