@@ -27,6 +27,7 @@
 #include "jsonld/context_registry.h"
 #include "ngsi/entity.h"
 #include "ngsi/write_path.h"
+#include "http/request_metrics.h"
 #include "offline.h"
 #include "store/embedded/rocks_store.h"
 #include "subscriptions/manager.h"
@@ -51,15 +52,28 @@ struct Broker {
                                        store->putContext({e.localId, jsonld::serializeEntry(e)});
                                      },
                                      [this](const std::string& id) { store->deleteContext(id); }}),
-        subscriptions(*store, contexts, {std::chrono::milliseconds(500), 1, 100}),
-        services{*store,     writes,
-                 contexts,   subscriptions,
-                 entityMaps, {"urn:ngsi-ld:ContextSource:fuzz", "0", "fuzz", 0},
-                 {}} {
+        subscriptions(*store, contexts, deliveryOptions()),
+        services{*store,
+                 writes,
+                 contexts,
+                 subscriptions,
+                 entityMaps,
+                 {"urn:ngsi-ld:ContextSource:fuzz", "0", "fuzz", 0},
+                 {},
+                 requestMetrics,
+                 [this] { return subscriptions.deliveryStats(); }} {
     writes.addListener([this](std::string_view tenant, const store::Store::Change& change) {
       subscriptions.onChange(tenant, change);
     });
     api::registerRoutes(router, services);
+  }
+
+  static subscriptions::DeliveryOptions deliveryOptions() {
+    subscriptions::DeliveryOptions options;
+    options.timeout = std::chrono::milliseconds(500);
+    options.maxRetries = 0;
+    options.grace = std::chrono::milliseconds(0);
+    return options;
   }
 
   static jsonld::RegistryOptions registryOptions() {
@@ -73,6 +87,7 @@ struct Broker {
   jsonld::ContextRegistry contexts;
   subscriptions::Manager subscriptions;
   api::EntityMapRegistry entityMaps;
+  http::RequestMetrics requestMetrics;
   api::Services services;
   http::Router router;
 };
