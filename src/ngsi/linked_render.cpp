@@ -6,6 +6,7 @@
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
+#include "ngsi/error.h"
 
 namespace allmende::ngsi {
 
@@ -17,6 +18,7 @@ struct Joiner {
   const EntityReader& read;
   std::set<std::string> flatSeen;
   json::array flat;
+  size_t inlined = 0;
 
   std::optional<json::object> target(std::string_view id) {
     if (join.containedBy.contains(std::string(id))) return std::nullopt;  // the caller has it already
@@ -54,6 +56,11 @@ struct Joiner {
           }
           continue;
         }
+        if (++inlined > kMaxJoined)
+          fail(ErrorType::TooComplexQuery,
+               "the join would inline more than " + std::to_string(kMaxJoined) +
+                   " linked entities (relationships that lead back into each other repeat them at every level); "
+                   "ask for a lower joinLevel, use join=flat or name entities in containedBy");
         auto rendered = render(*linked, level + 1, sub);
         auto& slot = out[name];
         if (options.format == Format::Simplified)

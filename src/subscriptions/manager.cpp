@@ -210,7 +210,14 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
     }
   }
   for (const auto& [id, compiled] : due) {
-    auto data = renderChange(compiled->shape, change, now, linked.reader());
+    json::array data;
+    try {
+      data = renderChange(compiled->shape, change, now, linked.reader());
+    } catch (const ngsi::Error& e) {  // the write is done: its notification fails, not the request
+      spdlog::warn("notification of {} not made: {}", id, e.detail());
+      report({Outcome::Dropped, tenant, id, 1, now});
+      continue;
+    }
     delivery_->send({std::string(tenant), id, buildNotification(compiled->shape, id, std::move(data))});
   }
 }
@@ -252,9 +259,14 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   q.now = now;
   q.limit = kMaxPeriodicEntities;
   json::array data;
-  for (const auto& e : store_.queryEntities(tenant, q).entities)
-    for (auto& d : renderChange(compiled.shape, {std::nullopt, e, false}, now, linked.reader()))
-      data.push_back(std::move(d));
+  for (const auto& e : store_.queryEntities(tenant, q).entities) {
+    try {
+      for (auto& d : renderChange(compiled.shape, {std::nullopt, e, false}, now, linked.reader()))
+        data.push_back(std::move(d));
+    } catch (const ngsi::Error& error) {  // that entity is left out
+      spdlog::warn("notification of {} leaves an entity out: {}", id, error.detail());
+    }
+  }
   delivery_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data))});
 }
 

@@ -561,3 +561,40 @@ def test_delete_by_q_on_linked_entity_is_bad_request_and_deletes_nothing(broker)
                         params={"type": g.building_t, "q": 'locatedAt{name}=="x"'})
     assert_problem(r, 400, "BadRequestData")
     assert retrieve(broker, b["id"]).status_code == 200
+
+
+def _tangle(broker):
+    """Two entities, each with two relationships to the other: an inline join repeats them
+    at every level (2 + 4 + 8 + ... entities)."""
+    kind = f"Knot{suffix()}"
+    a, b = unique_id("KnotA"), unique_id("KnotB")
+    create(broker, {"id": a, "type": kind, "left": rel(b), "right": rel(b)})
+    create(broker, {"id": b, "type": kind, "left": rel(a), "right": rel(a)})
+    return kind, a, b
+
+
+def test_inline_join_that_would_inline_too_many_entities_is_too_complex(broker):
+    """One GET must not render 2^joinLevel entities: beyond 1,000 inlined entities the
+    answer is 403 TooComplexQuery (a bound of Allmende's; the spec sets none)."""
+    kind, a, b = _tangle(broker)
+    body = retrieved(broker, a, join="inline", joinLevel="5")  # 2 + 4 + ... + 32 = 62 entities
+    assert body["left"]["entity"]["right"]["entity"]["id"] == a
+    r = retrieve(broker, a, join="inline", joinLevel="60")
+    assert_problem(r, 403, "TooComplexQuery")
+    assert "joinLevel" in r.json()["detail"]
+    flat = retrieved(broker, a, join="flat", joinLevel="60")  # flat lists each entity once
+    assert sorted(e["id"] for e in flat) == sorted([a, b])
+
+
+def test_a_notification_whose_join_is_too_complex_fails_but_the_write_does_not(broker):
+    kind, a, b = _tangle(broker)
+    r = requests.post(broker.api + "/subscriptions", headers=JSON, json={
+        "type": "Subscription", "entities": [{"type": kind}],
+        "notification": {"endpoint": {"uri": "http://127.0.0.1:9/never"}, "join": "inline", "joinLevel": 60}})
+    assert r.status_code == 201, r.text
+    sid = r.headers["Location"].rsplit("/", 1)[1]
+    r = requests.post(f"{broker.api}/entities/{a}/attrs", headers=JSON, json={"note": prop(1)})
+    assert r.status_code == 204, r.text
+    assert retrieved(broker, a)["note"]["value"] == 1
+    n = requests.get(f"{broker.api}/subscriptions/{sid}").json()["notification"]
+    assert n["status"] == "failed" and n["timesFailed"] == 1 and n["timesSent"] == 0  # never sent
