@@ -8,6 +8,8 @@
 #include <iostream>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
+
 #include "http/request_metrics.h"
 #include "http/server.h"
 
@@ -24,8 +26,9 @@ int main(int argc, char** argv) {
   if (size > body.size() + 2) body.append(size - body.size() - 2, 'x');
   body += "\"}";
   allmende::http::RequestMetrics metrics;
+  boost::asio::io_context io(1);
   allmende::http::Server server(
-      options,
+      io, options,
       [&body](allmende::http::Request&) {
         allmende::http::Response res;
         res.setHeader("Content-Type", "application/json");

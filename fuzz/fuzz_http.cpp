@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
@@ -52,7 +53,7 @@ struct Broker {
                                        store->putContext({e.localId, jsonld::serializeEntry(e)});
                                      },
                                      [this](const std::string& id) { store->deleteContext(id); }}),
-        subscriptions(*store, contexts, deliveryOptions()),
+        subscriptions(*store, contexts, io, deliveryOptions()),
         services{*store,
                  writes,
                  contexts,
@@ -82,6 +83,8 @@ struct Broker {
     return options;
   }
 
+  // The event loop, not run here: the notifications made are dropped when the broker goes.
+  boost::asio::io_context io;
   std::unique_ptr<store::Store> store;
   ngsi::WritePath writes;
   jsonld::ContextRegistry contexts;

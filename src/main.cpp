@@ -1,9 +1,12 @@
 // allmende: command line, configuration and wiring of the layers; nothing else.
 //   allmende serve --data DIR [--port N] [--listen ADDR] [options]
+#include <algorithm>
 #include <random>
+#include <thread>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "api/routes.h"
 #include "http/request_metrics.h"
@@ -91,7 +94,12 @@ int serve(const Config& cfg) {
   delivery.totalBytes = cfg.notificationMemory;
   delivery.queue.coalesceAt = cfg.notificationCoalesce;
   delivery.grace = std::chrono::milliseconds(cfg.notificationGraceMs);
-  auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, delivery);
+  // The event loop that serves HTTP and delivers notifications.
+  int threads = cfg.threads > 0
+                    ? cfg.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  boost::asio::io_context io(threads);
+  auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, io, delivery);
   writes.addListener([&subs](std::string_view tenant, const store::Store::Change& change) {
     subs->onChange(tenant, change);
   });
@@ -110,13 +118,13 @@ int serve(const Config& cfg) {
   http::ServerOptions serverOptions;
   serverOptions.listen = cfg.listen;
   serverOptions.port = cfg.port;
-  serverOptions.threads = cfg.threads;
+  serverOptions.threads = threads;
   serverOptions.maxBodyBytes = cfg.maxBodyBytes;
   serverOptions.headerTimeout = std::chrono::milliseconds(cfg.headerTimeoutMs);
   serverOptions.idleTimeout = std::chrono::milliseconds(cfg.idleTimeoutMs);
   serverOptions.drainTimeout = std::chrono::milliseconds(cfg.drainTimeoutMs);
   http::Server server(
-      serverOptions, [&router](http::Request& req) { return api::dispatch(router, req); },
+      io, serverOptions, [&router](http::Request& req) { return api::dispatch(router, req); },
       api::httpProblem, requestMetrics);
   auto port = server.bind();
   {

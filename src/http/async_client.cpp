@@ -80,14 +80,18 @@ std::shared_ptr<ssl::context> tlsContext(const std::string& extraCaFile, std::st
 }  // namespace
 
 struct AsyncClient::State : std::enable_shared_from_this<State> {
-  State(asio::io_context& io, ClientOptions o) : io(io), options(std::move(o)), resolver(io), deadline(io) {}
+  State(asio::any_io_executor ex, ClientOptions o)
+      : executor(std::move(ex)), options(std::move(o)), resolver(executor), deadline(executor) {}
 
-  asio::io_context& io;
+  asio::any_io_executor executor;
   ClientOptions options;
   tcp::resolver resolver;
   asio::steady_timer deadline;
   std::shared_ptr<ssl::context> tls;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;  // TLS used only for https
+  // The open connection: plain for http, TLS over TCP for https (its buffers,
+  // about 34 KB, only where they are needed).
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;
   bool secure = false;
   std::string origin;  // of the open connection
   beast::flat_buffer buffer;
@@ -100,16 +104,18 @@ struct AsyncClient::State : std::enable_shared_from_this<State> {
   bool reused = false;      // the exchange runs on a kept connection
   bool timedOut = false;
 
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(*stream); }
+  bool hasConnection() const { return plain || stream; }
+  beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*stream); }
 
   // A handler's guard: false once its exchange has ended.
   bool current(uint64_t gen) const { return done && gen == generation; }
 
   void closeStream() {
-    if (!stream) return;
+    if (!hasConnection()) return;
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     lowest().close();
+    plain.reset();
     stream.reset();
     origin.clear();
   }
@@ -117,7 +123,7 @@ struct AsyncClient::State : std::enable_shared_from_this<State> {
   void start(std::string error) {
     auto self = shared_from_this();
     if (!error.empty()) {  // never inside send(): the caller may hold locks or iterators
-      asio::post(io, [self, gen = generation, error] { self->fail(gen, error, false); });
+      asio::post(executor, [self, gen = generation, error] { self->fail(gen, error, false); });
       return;
     }
     deadline.expires_after(options.timeout);
@@ -125,9 +131,10 @@ struct AsyncClient::State : std::enable_shared_from_this<State> {
       if (ec || !self->current(gen)) return;
       self->timedOut = true;
       self->resolver.cancel();
-      if (self->stream) self->lowest().close();  // the pending operation ends with an error
+      // The pending operation ends with an error.
+      if (self->hasConnection()) self->lowest().close();
     });
-    if (stream && origin == target.origin()) {
+    if (hasConnection() && origin == target.origin()) {
       reused = true;
       exchange(generation);
     } else {
@@ -143,9 +150,11 @@ struct AsyncClient::State : std::enable_shared_from_this<State> {
       tls = tlsContext(options.extraCaFile, error);
       if (!tls) return fail(gen, error, false);
     }
-    stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls ? *tls : placeholderTls());
     secure = target.tls;
-    if (secure) {
+    if (!secure) {
+      plain = std::make_unique<beast::tcp_stream>(executor);
+    } else {
+      stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, *tls);
       if (!SSL_set_tlsext_host_name(stream->native_handle(), target.host.c_str()))
         return fail(gen, "cannot set the TLS server name", false);
       stream->set_verify_callback(ssl::host_name_verification(target.host));
@@ -231,16 +240,10 @@ struct AsyncClient::State : std::enable_shared_from_this<State> {
     done = nullptr;
     cb(std::move(out));
   }
-
-  // A plain connection still needs some TLS context for the stream type it shares with https.
-  static ssl::context& placeholderTls() {
-    static ssl::context ctx(ssl::context::tls_client);
-    return ctx;
-  }
 };
 
-AsyncClient::AsyncClient(asio::io_context& io, ClientOptions options)
-    : state_(std::make_shared<State>(io, std::move(options))) {}
+AsyncClient::AsyncClient(asio::any_io_executor executor, ClientOptions options)
+    : state_(std::make_shared<State>(std::move(executor), std::move(options))) {}
 
 AsyncClient::~AsyncClient() {
   state_->done = nullptr;

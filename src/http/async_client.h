@@ -7,9 +7,9 @@
 // kept connection before any response byte arrived is sent once more on a new
 // one (the server had closed the idle connection).
 //
-// Not thread-safe: create it, call send() and destroy it on the thread that
-// runs its io_context. The callback runs there too, exactly once, never inside
-// send().
+// Not thread-safe: create it, call send() and destroy it in handlers of its
+// executor (a strand when several threads run the event loop). The callback
+// runs there too, exactly once, never inside send().
 #pragma once
 
 #include <chrono>
@@ -20,9 +20,7 @@
 #include <utility>
 #include <vector>
 
-namespace boost::asio {
-class io_context;
-}
+#include <boost/asio/any_io_executor.hpp>
 
 namespace allmende::http {
 
@@ -48,7 +46,7 @@ class AsyncClient {
  public:
   using Callback = std::function<void(ClientResponse)>;
 
-  AsyncClient(boost::asio::io_context& io, ClientOptions options);
+  AsyncClient(boost::asio::any_io_executor executor, ClientOptions options);
   ~AsyncClient();  // closes the connection; a callback still due is not called
   AsyncClient(const AsyncClient&) = delete;
   AsyncClient& operator=(const AsyncClient&) = delete;

@@ -7,7 +7,7 @@ namespace allmende::http {
 
 ClientResponse get(const std::string& url, const ClientOptions& options, const ClientHeaders& headers) {
   boost::asio::io_context io;
-  AsyncClient client(io, options);
+  AsyncClient client(io.get_executor(), options);
   std::string current = url;
   for (int hop = 0; hop < 4; ++hop) {
     ClientResponse res;

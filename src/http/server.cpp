@@ -5,7 +5,7 @@
 // read to its end (411, 413, broken HTTP) closes its connection lingering, so
 // that the answer reaches the client. Drain: stop accepting, close idle
 // sessions, wait for in-flight requests up to drainTimeout, then stop the
-// io_context.
+// io_context and close what is left.
 #include "http/server.h"
 
 #include <atomic>
@@ -37,7 +37,7 @@ struct Server::Impl {
   Handler handler;
   ProblemFactory problem;
   RequestMetrics& metrics;
-  asio::io_context io;
+  asio::io_context& io;
   tcp::acceptor acceptor{io};
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer drainTimer{io};
@@ -47,8 +47,8 @@ struct Server::Impl {
   std::list<std::weak_ptr<Session>> sessions;
   std::chrono::steady_clock::time_point drainDeadline;
 
-  Impl(ServerOptions o, Handler h, ProblemFactory p, RequestMetrics& m)
-      : options(std::move(o)), handler(std::move(h)), problem(std::move(p)), metrics(m) {}
+  Impl(asio::io_context& io, ServerOptions o, Handler h, ProblemFactory p, RequestMetrics& m)
+      : options(std::move(o)), handler(std::move(h)), problem(std::move(p)), metrics(m), io(io) {}
 
   void accept();
   void beginDrain();
@@ -71,6 +71,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (self->idle_) self->close();
     });
   }
+
+  // Called when no thread runs the loop any more: what the session waits for ends with an error.
+  void closeNow() { close(); }
 
  private:
   void readHeader() {
@@ -313,9 +316,9 @@ void Server::Impl::checkDrained() {
   drainTimer.async_wait([this](beast::error_code) { checkDrained(); });
 }
 
-Server::Server(ServerOptions options, Handler handler, ProblemFactory problem,
+Server::Server(asio::io_context& io, ServerOptions options, Handler handler, ProblemFactory problem,
                RequestMetrics& metrics)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(problem),
+    : impl_(std::make_unique<Impl>(io, std::move(options), std::move(handler), std::move(problem),
                                    metrics)) {}
 
 Server::~Server() = default;
@@ -348,6 +351,10 @@ void Server::run() {
   for (int t = 1; t < n; ++t) threads.emplace_back([&i] { i.io.run(); });
   i.io.run();
   for (auto& t : threads) t.join();
+  // No thread runs the loop now: sessions can be closed from here.
+  std::lock_guard lock(i.sessionsMutex);
+  for (auto& w : i.sessions)
+    if (auto s = w.lock()) s->closeNow();
 }
 
 void Server::stop() {

@@ -1,8 +1,10 @@
 // The HTTP/1.1 server (Boost.Beast over Asio): a pool of I/O threads, keep-alive,
 // a request body limit, header and idle timeouts, and a graceful drain on
-// SIGTERM/SIGINT. Handlers run synchronously on the I/O thread that read the
-// request; each connection is served in order on its own strand. Every
-// response is counted in the RequestMetrics.
+// SIGTERM/SIGINT. It runs on the broker's event loop (an io_context given to
+// it, which other parts of the broker use for their asynchronous work too).
+// Handlers run synchronously on the I/O thread that read the request; each
+// connection is served in order on its own strand. Every response is counted
+// in the RequestMetrics.
 #pragma once
 
 #include <chrono>
@@ -13,6 +15,10 @@
 #include <string_view>
 
 #include "http/message.h"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace allmende::http {
 
@@ -34,14 +40,18 @@ class Server {
   // Builds the error response the server itself must send (413, 400 for broken HTTP).
   using ProblemFactory = std::function<Response(int status, std::string_view detail)>;
 
-  Server(ServerOptions options, Handler handler, ProblemFactory problem, RequestMetrics& metrics);
+  // `io` is best made with the number of threads as its concurrency hint.
+  Server(boost::asio::io_context& io, ServerOptions options, Handler handler,
+         ProblemFactory problem, RequestMetrics& metrics);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   // Binds and listens; throws std::runtime_error on failure. Returns the bound port.
   uint16_t bind();
-  // Serves until SIGTERM/SIGINT or stop(), then drains in-flight requests and returns.
+  // Runs the event loop on options.threads threads until SIGTERM/SIGINT or
+  // stop(), then drains in-flight requests, stops the loop, closes the
+  // connections left (no request handler runs after it) and returns.
   void run();
   // Asks run() to drain and return; safe from any thread.
   void stop();

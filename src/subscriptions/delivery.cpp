@@ -1,12 +1,13 @@
-// The delivery's event loop: endpoints with their queues, connections,
-// backoff and counters, all touched only on the loop's thread. send() checks
-// the total memory bound with an atomic counter and hands the job over in a
-// list that the loop takes whole (one wake-up of the loop per batch, not per
-// notification: under load that is most of the hand-over's cost).
+// The delivery on the event loop: endpoints with their queues, connections,
+// backoff and counters, all touched only in handlers of the delivery's strand.
+// send() checks the total memory bound with an atomic counter and hands the
+// job over in a list that the strand takes whole (one handler per batch, not
+// per notification). The figures stats() reads are single-writer atomics, and
+// the list of endpoints is locked while it changes, so stats() never waits for
+// the loop (a request handler on the loop's only thread could not).
 #include "subscriptions/delivery.h"
 
 #include <algorithm>
-#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -28,9 +29,28 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// A figure that only the strand writes and any thread may read.
+class Figure {
+ public:
+  void add(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void set(uint64_t n) { value_.store(n, std::memory_order_relaxed); }
+  uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+// What EndpointStats reports of one endpoint, as it is kept (see delivery_stats.h).
+struct LiveStats {
+  Figure queued, queuedBytes, inFlight, sent, failed, retried, coalesced, dropped;
+};
+
 // One receiver: its queue, connections, backoff and counters.
 struct Endpoint {
-  Endpoint(asio::io_context& io, QueueLimits limits) : queue(limits), resume(io) {}
+  Endpoint(const asio::any_io_executor& executor, QueueLimits limits)
+      : queue(limits), resume(executor) {}
 
   std::string label;
   bool mqtt = false;
@@ -44,7 +64,14 @@ struct Endpoint {
   asio::steady_timer resume;          // ends the backoff
   Clock::time_point lastActive = Clock::now();
   int64_t lastLogMs = 0;              // failures are logged at most every 10 s per endpoint
-  EndpointStats stats;
+  LiveStats stats;
+
+  // Makes the figures of the queue and the flights current.
+  void publish() {
+    stats.queued.set(queue.queued());
+    stats.queuedBytes.set(queue.bytes());
+    stats.inFlight.set(inFlight.size());
+  }
 };
 
 // An endpoint's key (what one connection pool serves) and label; for an MQTT
@@ -80,12 +107,18 @@ std::string mqttPayload(const NotificationRequest& r, const std::string& body) {
 }  // namespace
 
 struct Delivery::Loop {
-  Loop(DeliveryOptions o, Report r) : options(std::move(o)), report(std::move(r)), sweep(io) {}
+  Loop(asio::io_context& io, DeliveryOptions o, Report r)
+      : io(io),
+        strand(asio::make_strand(io)),
+        options(std::move(o)),
+        report(std::move(r)),
+        sweep(strand) {}
 
+  asio::io_context& io;
+  asio::any_io_executor strand;
   DeliveryOptions options;
   Report report;
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  mutable std::mutex endpointsMutex;  // held while endpoints changes, and by snapshot()
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints;  // by key
   std::unordered_map<std::string, Endpoint*> byUrl;             // notification URL (+ MQTT version) -> endpoint
   std::atomic<uint64_t> bytes{0};    // waiting and in flight, over all endpoints
@@ -107,15 +140,17 @@ struct Delivery::Loop {
     MqttTarget mqtt;
     bool isMqtt = false;
     if (!endpointOf(r, key, label, isMqtt, mqtt, error)) return nullptr;
-    auto& slot = endpoints[key];
-    if (!slot) {
-      slot = std::make_unique<Endpoint>(io, options.queue);
-      slot->label = label;
-      slot->mqtt = isMqtt;
-      slot->mqttTarget = mqtt;
+    auto found = endpoints.find(key);
+    if (found == endpoints.end()) {
+      auto fresh = std::make_unique<Endpoint>(strand, options.queue);
+      fresh->label = label;
+      fresh->mqtt = isMqtt;
+      fresh->mqttTarget = mqtt;
+      std::lock_guard lock(endpointsMutex);
+      found = endpoints.emplace(key, std::move(fresh)).first;
     }
     if (byUrl.size() >= 100000) byUrl.clear();
-    return byUrl[cacheKey] = slot.get();
+    return byUrl[cacheKey] = found->second.get();
   }
 
   // What send() handed over since the last turn, enqueued at once.
@@ -155,36 +190,40 @@ struct Delivery::Loop {
   // Counts and reports a drop; `why` is logged (at most every 10 s per endpoint) unless null.
   void drop(Endpoint& ep, const std::string& tenant, const std::string& subscription, size_t notifications,
             const char* why) {
-    ep.stats.dropped += notifications;
+    ep.stats.dropped.add(notifications);
     auto now = ngsi::nowMs();
     if (why && now - ep.lastLogMs >= 10000) {
       ep.lastLogMs = now;
-      spdlog::warn("notification of {} to {} dropped: {} ({} dropped there so far)", subscription, ep.label, why,
-                   ep.stats.dropped);
+      spdlog::warn("notification of {} to {} dropped: {} ({} dropped there so far)", subscription,
+                   ep.label, why, ep.stats.dropped.get());
     }
     report({Outcome::Dropped, tenant, subscription, notifications, now});
   }
 
   void dispatch(Endpoint& ep) {
-    if (Clock::now() < ep.pausedUntil) return;  // the resume timer dispatches again
-    while (ep.inFlight.size() < std::max<size_t>(1, options.connectionsPerEndpoint)) {
-      size_t coalesced = 0;
-      auto p = ep.queue.take(coalesced);
-      if (!p) break;
-      ep.stats.coalesced += coalesced;
-      pending -= coalesced;  // they travel as one now
-      attempt(ep, std::move(*p));
+    if (Clock::now() >= ep.pausedUntil) {  // else the resume timer dispatches again
+      while (ep.inFlight.size() < std::max<size_t>(1, options.connectionsPerEndpoint)) {
+        size_t coalesced = 0;
+        auto p = ep.queue.take(coalesced);
+        if (!p) break;
+        ep.stats.coalesced.add(coalesced);
+        pending -= coalesced;  // they travel as one now
+        attempt(ep, std::move(*p));
+      }
     }
+    ep.publish();
   }
 
   void attempt(Endpoint& ep, Pending pending) {
     auto id = nextAttempt++;
     const auto& p = ep.inFlight.emplace(id, std::move(pending)).first->second;  // stays put until finished()
     ep.lastActive = Clock::now();
-    if (p.attempts) ep.stats.retried++;
+    if (p.attempts) ep.stats.retried.add();
     auto body = p.request.body(ngsi::nowMs());
     if (ep.mqtt) {
-      if (!ep.mqttConnection) ep.mqttConnection = std::make_unique<MqttConnection>(io, ep.mqttTarget, options.timeout);
+      if (!ep.mqttConnection)
+        ep.mqttConnection =
+            std::make_unique<MqttConnection>(strand, ep.mqttTarget, options.timeout);
       MqttTarget target;
       std::string error;
       parseMqttTarget(p.request.url, p.request.mqtt5, target, error);  // parsed before: cannot fail
@@ -199,7 +238,7 @@ struct Delivery::Loop {
       http::ClientOptions o;
       o.timeout = options.timeout;
       o.maxBytes = 64 * 1024;
-      client = ep.clients.emplace_back(std::make_unique<http::AsyncClient>(io, o)).get();
+      client = ep.clients.emplace_back(std::make_unique<http::AsyncClient>(strand, o)).get();
     }
     client->send("POST", p.request.url, std::move(body), p.request.headers,
                  [this, &ep, id](http::ClientResponse r) {
@@ -219,20 +258,24 @@ struct Delivery::Loop {
     bool retry = !ok && retryable && p.attempts < options.maxRetries;
     report({ok ? Outcome::Sent : Outcome::Failed, p.tenant, p.subscriptionId, retry ? 0 : p.notifications, now});
     if (ok) {
-      ep.stats.sent++;
+      ep.stats.sent.add();
       if (ep.failures) spdlog::info("notifications to {} are delivered again", ep.label);
       ep.failures = 0;
       release(p.bytes);
       ep.queue.finish(std::move(p), false);
     } else {
-      ep.stats.failed++;
-      if (!retry && retryable) ep.stats.dropped += p.notifications;  // reported as failed above, not twice
+      ep.stats.failed.add();
+      if (!retry && retryable)
+        ep.stats.dropped.add(p.notifications);  // reported as failed above, not twice
       if (now - ep.lastLogMs >= 10000) {  // a dead receiver must not flood the log
         ep.lastLogMs = now;
-        spdlog::info("notification of {} to {} failed: {}; {} ({} failed attempts, {} dropped there so far)",
-                     p.subscriptionId, ep.label, error,
-                     retry ? "will retry" : retryable ? "retries exhausted, dropped" : "not retried",
-                     ep.stats.failed, ep.stats.dropped);
+        spdlog::info(
+            "notification of {} to {} failed: {}; {} ({} failed attempts, {} dropped there so far)",
+            p.subscriptionId, ep.label, error,
+            retry       ? "will retry"
+            : retryable ? "retries exhausted, dropped"
+                        : "not retried",
+            ep.stats.failed.get(), ep.stats.dropped.get());
       }
       if (retry) {
         p.attempts++;
@@ -273,6 +316,7 @@ struct Delivery::Loop {
         bool idle = ep.inFlight.empty() && !ep.queue.queued() && now >= ep.pausedUntil;
         if (idle && now - ep.lastActive > std::chrono::hours(1)) {
           byUrl.clear();
+          std::lock_guard lock(endpointsMutex);
           it = endpoints.erase(it);
           continue;
         }
@@ -288,13 +332,12 @@ struct Delivery::Loop {
 
   DeliveryStats snapshot() const {
     DeliveryStats out;
+    std::lock_guard lock(endpointsMutex);
     for (const auto& [key, ep] : endpoints) {
-      auto s = ep->stats;
-      s.endpoint = ep->label;
-      s.queued = ep->queue.queued();
-      s.queuedBytes = ep->queue.bytes();
-      s.inFlight = ep->inFlight.size();
-      out.endpoints.push_back(std::move(s));
+      const auto& s = ep->stats;
+      out.endpoints.push_back({ep->label, s.queued.get(), s.queuedBytes.get(), s.inFlight.get(),
+                               s.sent.get(), s.failed.get(), s.retried.get(), s.coalesced.get(),
+                               s.dropped.get()});
     }
     out.queuedBytes = bytes;
     out.droppedOverTotal = droppedOverTotal;
@@ -313,32 +356,28 @@ struct Delivery::Loop {
       ep->clients.clear();  // their callbacks are not called any more
       ep->mqttConnection.reset();
       ep->resume.cancel();
+      ep->publish();
     }
     sweep.cancel();
   }
 };
 
-Delivery::Delivery(DeliveryOptions options, Report report)
-    : loop_(std::make_unique<Loop>(std::move(options), std::move(report))) {
-  loop_->sweepIdle();
-  thread_ = std::thread([l = loop_.get()] { l->io.run(); });
+Delivery::Delivery(asio::io_context& io, DeliveryOptions options, Report report)
+    : loop_(std::make_unique<Loop>(io, std::move(options), std::move(report))) {
+  asio::post(loop_->strand, [l = loop_.get()] { l->sweepIdle(); });
 }
 
 Delivery::~Delivery() {
   auto& l = *loop_;
   l.stopping = true;
+  l.io.restart();  // the server no longer runs the loop: it runs here for the grace period
   auto deadline = Clock::now() + l.options.grace;
-  while (l.pending > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (l.pending > 0 && Clock::now() < deadline && !l.io.stopped()) l.io.run_one_until(deadline);
   if (l.pending > 0) spdlog::warn("{} notifications were not delivered before the broker stopped", l.pending.load());
-  std::promise<void> dropped;
-  asio::post(l.io, [&l, &dropped] {
-    l.dropAll();
-    dropped.set_value();
-  });
-  dropped.get_future().wait();
-  l.work.reset();
-  l.io.stop();
-  thread_.join();
+  asio::post(l.strand, [&l] { l.dropAll(); });
+  l.io.restart();
+  l.io.poll();  // the drop, then the handlers of what it cancelled: none may run after the Loop is
+                // gone
 }
 
 void Delivery::send(Job job) {
@@ -361,15 +400,12 @@ void Delivery::send(Job job) {
     wake = l.incoming.empty();
     l.incoming.emplace_back(std::move(job), size);
   }
-  if (wake) asio::post(l.io, [&l] { l.takeIncoming(); });  // one wake-up for what arrives meanwhile
+  if (wake)
+    asio::post(l.strand, [&l] { l.takeIncoming(); });  // one handler for what arrives meanwhile
 }
 
 DeliveryStats Delivery::stats() const {
-  auto promise = std::make_shared<std::promise<DeliveryStats>>();
-  auto future = promise->get_future();
-  asio::post(loop_->io, [l = loop_.get(), promise] { promise->set_value(l->snapshot()); });
-  if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return {};
-  return future.get();
+  return loop_->snapshot();
 }
 
 }  // namespace allmende::subscriptions

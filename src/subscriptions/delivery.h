@@ -1,6 +1,8 @@
-// Delivers notifications off the request path, on one event loop (a thread of
-// its own running Asio) that never blocks: HTTP(S) requests through
-// AsyncClient, MQTT messages through MqttConnection.
+// Delivers notifications off the request path, on the broker's event loop
+// (the io_context the HTTP server runs), in handlers that never block and run
+// one at a time (a strand): HTTP(S) requests through AsyncClient, MQTT
+// messages through MqttConnection. A request handler hands a notification
+// over without a thread switch; with one I/O thread, without a lock.
 //
 // Each endpoint (an HTTP origin, or an MQTT broker with its user and protocol)
 // has its own queue (EndpointQueue: per subscription, in order, coalesced when
@@ -14,7 +16,9 @@
 // is dropped. Every attempt and every drop is reported to the owner, which
 // keeps the subscriptions' statistics.
 //
-// Thread-safe: send() and stats() may be called from any thread.
+// Thread-safe: send() and stats() may be called from any thread. The
+// destructor runs the event loop itself (after the server stopped running it)
+// for the grace period; the loop must not run again after it.
 #pragma once
 
 #include <atomic>
@@ -24,7 +28,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
+
+#include <boost/asio/io_context.hpp>
 
 #include "subscriptions/delivery_stats.h"
 #include "subscriptions/endpoint_queue.h"
@@ -64,21 +69,21 @@ class Delivery {
   // Called on the event loop (or, for a drop at the total bound, in send()) for every outcome.
   using Report = std::function<void(const Outcome&)>;
 
-  Delivery(DeliveryOptions options, Report report);
+  Delivery(boost::asio::io_context& io, DeliveryOptions options, Report report);
   // Gives what is pending up to options.grace to go out, then drops the rest.
+  // Runs `io` meanwhile: no other thread may be running it.
   ~Delivery();
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;
 
   void send(Job job);
-  // A snapshot (waits briefly for the event loop).
+  // A snapshot; never waits for the event loop.
   DeliveryStats stats() const;
 
   struct Loop;  // defined in delivery.cpp
 
  private:
   std::unique_ptr<Loop> loop_;
-  std::thread thread_;
 };
 
 }  // namespace allmende::subscriptions

@@ -16,7 +16,8 @@ using ngsi::fail;
 // A periodic notification carries at most this many entities (the first in id order).
 constexpr size_t kMaxPeriodicEntities = 1000;
 
-Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, DeliveryOptions options)
+Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts,
+                 boost::asio::io_context& io, DeliveryOptions options)
     : store_(store), contexts_(contexts) {
   size_t count = 0;
   for (const auto& stored : store_.subscriptions()) {
@@ -32,7 +33,7 @@ Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts, Deliver
     ++count;
   }
   if (count) spdlog::info("{} subscriptions loaded", count);
-  delivery_ = std::make_unique<Delivery>(options, [this](const Outcome& o) { report(o); });
+  delivery_ = std::make_unique<Delivery>(io, options, [this](const Outcome& o) { report(o); });
   ticker_ = std::thread([this] {
     std::unique_lock lock(tickerMutex_);
     while (!tickerWake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {

@@ -32,8 +32,10 @@ namespace allmende::subscriptions {
 
 class Manager {
  public:
-  // Loads the stored subscriptions.
-  Manager(store::Store& store, jsonld::ContextRegistry& contexts, DeliveryOptions options);
+  // Loads the stored subscriptions. Notifications are delivered on `io`, the
+  // broker's event loop (see Delivery).
+  Manager(store::Store& store, jsonld::ContextRegistry& contexts, boost::asio::io_context& io,
+          DeliveryOptions options);
   ~Manager();
 
   // Throws AlreadyExists, or LdContextNotAvailable when its @context or jsonldContext cannot be loaded.

@@ -58,8 +58,8 @@ std::string mosquittoError(int rc) {
 }  // namespace
 
 struct MqttConnection::State : std::enable_shared_from_this<State> {
-  State(asio::io_context& io, MqttTarget t, std::chrono::milliseconds timeout)
-      : io(io), target(std::move(t)), timeout(timeout), misc(io) {}
+  State(asio::any_io_executor ex, MqttTarget t, std::chrono::milliseconds timeout)
+      : executor(std::move(ex)), target(std::move(t)), timeout(timeout), misc(executor) {}
 
   struct Publish {
     std::string topic, payload;
@@ -69,7 +69,7 @@ struct MqttConnection::State : std::enable_shared_from_this<State> {
     std::unique_ptr<asio::steady_timer> timer;
   };
 
-  asio::io_context& io;
+  asio::any_io_executor executor;
   MqttTarget target;
   std::chrono::milliseconds timeout;
   ::mosquitto* client = nullptr;
@@ -88,7 +88,7 @@ struct MqttConnection::State : std::enable_shared_from_this<State> {
     p.payload = std::move(payload);
     p.qos = qos;
     p.done = std::move(done);
-    p.timer = std::make_unique<asio::steady_timer>(io, timeout);
+    p.timer = std::make_unique<asio::steady_timer>(executor, timeout);
     p.timer->async_wait([self = shared_from_this(), ticket](boost::system::error_code ec) {
       if (!ec && self->publishes.contains(ticket)) self->teardown("timed out");
     });
@@ -118,7 +118,8 @@ struct MqttConnection::State : std::enable_shared_from_this<State> {
       return later("cannot set up TLS for MQTT");
     int rc = mosquitto_connect_async(client, target.host.c_str(), target.port, 60);
     if (rc != MOSQ_ERR_SUCCESS) return later("cannot connect to the MQTT broker: " + mosquittoError(rc));
-    socket = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(mosquitto_socket(client)));
+    socket =
+        std::make_unique<asio::posix::stream_descriptor>(executor, ::dup(mosquitto_socket(client)));
     watch();
     tick();
   }
@@ -192,13 +193,15 @@ struct MqttConnection::State : std::enable_shared_from_this<State> {
     auto it = publishes.find(ticket);
     if (it == publishes.end()) return;
     it->second.timer->cancel();
-    asio::post(io, [done = std::move(it->second.done), ok, error = std::move(error)] { done(ok, error); });
+    asio::post(executor, [done = std::move(it->second.done), ok, error = std::move(error)] {
+      done(ok, error);
+    });
     publishes.erase(it);
   }
 
   // A failure found inside a libmosquitto call: the client is freed after it returned.
   void later(std::string why) {
-    asio::post(io, [self = shared_from_this(), gen = generation, why = std::move(why)] {
+    asio::post(executor, [self = shared_from_this(), gen = generation, why = std::move(why)] {
       if (gen == self->generation) self->teardown(why);
     });
   }
@@ -227,8 +230,9 @@ struct MqttConnection::State : std::enable_shared_from_this<State> {
   }
 };
 
-MqttConnection::MqttConnection(asio::io_context& io, MqttTarget target, std::chrono::milliseconds timeout)
-    : state_(std::make_shared<State>(io, std::move(target), timeout)) {}
+MqttConnection::MqttConnection(asio::any_io_executor executor, MqttTarget target,
+                               std::chrono::milliseconds timeout)
+    : state_(std::make_shared<State>(std::move(executor), std::move(target), timeout)) {}
 
 MqttConnection::~MqttConnection() {
   for (auto& [ticket, p] : state_->publishes) p.timer->cancel();

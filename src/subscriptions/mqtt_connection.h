@@ -16,9 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace boost::asio {
-class io_context;
-}
+#include <boost/asio/any_io_executor.hpp>
 
 struct mosquitto;
 
@@ -43,7 +41,8 @@ class MqttConnection {
  public:
   using Callback = std::function<void(bool ok, std::string error)>;
 
-  MqttConnection(boost::asio::io_context& io, MqttTarget target, std::chrono::milliseconds timeout);
+  MqttConnection(boost::asio::any_io_executor executor, MqttTarget target,
+                 std::chrono::milliseconds timeout);
   ~MqttConnection();  // disconnects; callbacks still due are not called
   MqttConnection(const MqttConnection&) = delete;
   MqttConnection& operator=(const MqttConnection&) = delete;
