@@ -176,6 +176,28 @@ def test_ld_json_endpoint_gets_the_subscription_context_in_the_body(broker, rece
                           "@context": ctx}]
 
 
+def test_json_endpoint_of_an_inline_context_gets_the_implicit_context_url(broker, receiver, context_server):
+    """5.13.1 / 5.8.6: a Link header names one URL; a subscription created with an inline
+    @context (here an array of a URL and an object) has an ImplicitlyCreated @context as
+    its jsonldContext, and an application/json endpoint gets that URL in the Link header."""
+    ctx = [context_server.base + "/test-context.jsonld", {"extra": "http://example.org/extra"}]
+    kind = kind_name()
+    body = {"type": "Subscription", "entities": [{"type": kind}],
+            "notification": {"endpoint": {"uri": f"{receiver.url}/{kind}"}}, "@context": ctx}
+    r = requests.post(broker.api + "/subscriptions", json=body, headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201, r.text
+    implicit = requests.get(broker.url + r.headers["Location"]).json()["jsonldContext"]
+    assert "/ngsi-ld/v1/jsonldContexts/" in implicit
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entities", json={"@context": ctx, "id": eid, "type": kind,
+                                                      "extra": {"type": "Property", "value": 1}},
+                      headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201, r.text
+    headers, n = next_notification(receiver, f"/notify/{kind}")
+    assert headers["Link"] == link(implicit)
+    assert n["data"] == [{"id": eid, "type": kind, "extra": {"type": "Property", "value": 1}}]
+
+
 def test_receiver_info_becomes_headers(broker, receiver):
     kind = kind_name()
     _, path = subscribe(broker, receiver, kind, notification={
