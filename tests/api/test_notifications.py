@@ -545,3 +545,28 @@ def test_join_brings_the_linked_entity(broker, receiver, join):
     else:
         assert n["data"] == [{"id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}},
                              linked]
+
+
+@pytest.mark.parametrize("join", ["inline", "flat"])
+def test_notification_attributes_select_the_entity_not_the_linked_one(broker, receiver, join):
+    """4.5.23 (suite 046_26, 046_30): notification.attributes selects the notified entity's
+    attributes; the entity a kept Relationship links to comes whole."""
+    kind = kind_name()
+    city = unique_id("City")
+    create(broker, city, "City", population=100, name="Paris")
+    _, path = subscribe(broker, receiver, kind,
+                        notification={"join": join, "joinLevel": 1, "attributes": ["locatedAt"]})
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entities", headers=JSON, json={
+        "id": eid, "type": kind, "name": {"type": "Property", "value": "Tower"},
+        "locatedAt": {"type": "Relationship", "object": city}})
+    assert r.status_code == 201
+    _, n = next_notification(receiver, path)
+    linked = {"id": city, "type": "City", "population": {"type": "Property", "value": 100},
+              "name": {"type": "Property", "value": "Paris"}}
+    if join == "inline":
+        assert n["data"] == [{"id": eid, "type": kind,
+                              "locatedAt": {"type": "Relationship", "object": city, "entity": linked}}]
+    else:
+        assert n["data"] == [{"id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}},
+                             linked]
