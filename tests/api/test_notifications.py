@@ -528,45 +528,25 @@ def test_geo_json_endpoint_gets_a_feature_collection(broker, receiver):
 
 
 @pytest.mark.parametrize("join", ["inline", "flat"])
-def test_join_brings_the_linked_entity(broker, receiver, join):
+@pytest.mark.parametrize("attributes", [None, ["locatedAt"]])
+def test_join_brings_the_linked_entity(broker, receiver, join, attributes):
+    """4.5.23: the linked entity comes inline or listed after the entity; notification.attributes
+    selects the notified entity's attributes only, the linked entity comes whole (suite 046_26,
+    046_30)."""
     kind = kind_name()
     city = unique_id("City")
     create(broker, city, "City", population=100)
-    _, path = subscribe(broker, receiver, kind, notification={"join": join, "joinLevel": 1})
+    notification = {"join": join, "joinLevel": 1, **({"attributes": attributes} if attributes else {})}
+    _, path = subscribe(broker, receiver, kind, notification=notification)
     eid = unique_id(kind)
+    name = {"type": "Property", "value": "Tower"}
     r = requests.post(broker.api + "/entities", headers=JSON, json={
-        "id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}})
+        "id": eid, "type": kind, "name": name, "locatedAt": {"type": "Relationship", "object": city}})
     assert r.status_code == 201
     _, n = next_notification(receiver, path)
     linked = {"id": city, "type": "City", "population": {"type": "Property", "value": 100}}
+    entity = {"id": eid, "type": kind, **({} if attributes else {"name": name})}
     if join == "inline":
-        assert n["data"] == [{"id": eid, "type": kind,
-                              "locatedAt": {"type": "Relationship", "object": city, "entity": linked}}]
+        assert n["data"] == [{**entity, "locatedAt": {"type": "Relationship", "object": city, "entity": linked}}]
     else:
-        assert n["data"] == [{"id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}},
-                             linked]
-
-
-@pytest.mark.parametrize("join", ["inline", "flat"])
-def test_notification_attributes_select_the_entity_not_the_linked_one(broker, receiver, join):
-    """4.5.23 (suite 046_26, 046_30): notification.attributes selects the notified entity's
-    attributes; the entity a kept Relationship links to comes whole."""
-    kind = kind_name()
-    city = unique_id("City")
-    create(broker, city, "City", population=100, name="Paris")
-    _, path = subscribe(broker, receiver, kind,
-                        notification={"join": join, "joinLevel": 1, "attributes": ["locatedAt"]})
-    eid = unique_id(kind)
-    r = requests.post(broker.api + "/entities", headers=JSON, json={
-        "id": eid, "type": kind, "name": {"type": "Property", "value": "Tower"},
-        "locatedAt": {"type": "Relationship", "object": city}})
-    assert r.status_code == 201
-    _, n = next_notification(receiver, path)
-    linked = {"id": city, "type": "City", "population": {"type": "Property", "value": 100},
-              "name": {"type": "Property", "value": "Paris"}}
-    if join == "inline":
-        assert n["data"] == [{"id": eid, "type": kind,
-                              "locatedAt": {"type": "Relationship", "object": city, "entity": linked}}]
-    else:
-        assert n["data"] == [{"id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}},
-                             linked]
+        assert n["data"] == [{**entity, "locatedAt": {"type": "Relationship", "object": city}}, linked]
