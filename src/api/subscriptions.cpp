@@ -7,8 +7,8 @@
 // is not one URL) and without jsonldContext gets an ImplicitlyCreated @context
 // holding it (clause 5.13): its URL becomes the subscription's jsonldContext,
 // so that notifications can name the @context in a Link header. The context
-// belongs to the subscription: it is deleted with it, or when a PATCH names
-// another jsonldContext.
+// belongs to the subscription: it is deleted with it, or when a PATCH changes
+// or removes jsonldContext.
 #include "api/paging.h"
 #include "api/routes.h"
 #include "api/version_preference.h"
@@ -43,7 +43,7 @@ bool sysAttrsOption(const Call& call) {
 }
 
 // Deletes the ImplicitlyCreated @context that a subscription's jsonldContext names
-// (the subscription is deleted, or a PATCH changed jsonldContext to `kept`).
+// (the subscription is deleted, or a PATCH changed jsonldContext to `kept`, null if removed).
 void dropImplicitContext(Call& call, const json::value* jsonldContext,
                          const json::value* kept = nullptr) {
   if (!jsonldContext || !jsonldContext->is_string() || (kept && *kept == *jsonldContext)) return;

@@ -400,7 +400,7 @@ def test_a_subscription_with_its_own_jsonld_context_gets_no_implicit_context(bro
 
 def test_implicit_context_goes_with_its_subscription(broker):
     """5.13.1: the ImplicitlyCreated @context belongs to the subscription that made it: it
-    is deleted with the subscription, and when a PATCH names another jsonldContext."""
+    is deleted with the subscription, and when a PATCH changes or removes jsonldContext."""
     sid, sub = subscribe_with_context(broker, {"speed": EX + "speed"})
     lid = implicit_id(sub)
     assert requests.delete(f"{broker.api}/subscriptions/{sid}").status_code == 204
@@ -412,6 +412,12 @@ def test_implicit_context_goes_with_its_subscription(broker):
     assert r.status_code == 204, r.text
     assert requests.get(contexts_url(broker, lid)).status_code == 200
     r = requests.patch(f"{broker.api}/subscriptions/{sid}", json={"jsonldContext": CORE}, headers=JSON)
+    assert r.status_code == 204, r.text
+    assert_problem(requests.get(contexts_url(broker, lid)), 404, "ResourceNotFound")
+
+    sid, sub = subscribe_with_context(broker, {"speed": EX + "speed"})
+    lid = implicit_id(sub)
+    r = requests.patch(f"{broker.api}/subscriptions/{sid}", json={"jsonldContext": None}, headers=JSON)
     assert r.status_code == 204, r.text
     assert_problem(requests.get(contexts_url(broker, lid)), 404, "ResourceNotFound")
 
