@@ -80,7 +80,7 @@ http::Response serveContext(Call& call) {
   bool withDetails = boolParam(call, "details");
   const auto& id = call.pathParam(0);
   auto entry = jsonld::isCoreContextUrl(id) ? std::optional(coreEntry())
-                                            : call.services.contexts.find(id, call.tenant());
+                                            : call.services.contexts.serve(id, call.tenant());
   if (!entry) fail(ErrorType::ResourceNotFound, "no @context with id '" + id + "'");
   if (withDetails) return call.plain(200, details(*entry));
   auto media = negotiate(call.req, false);

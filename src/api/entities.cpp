@@ -131,6 +131,14 @@ http::Response mergeEntity(Call& call) {
   return call.empty(204);
 }
 
+// PUT or PATCH on /entities (or /entities/, which the router reads the same):
+// a Replace or Merge Entity whose id is missing from the path. The suite
+// expects 400 here (054_02_02, 056_02_02), not 405.
+http::Response missingEntityId(Call& call) {
+  fail(ErrorType::BadRequestData,
+       call.req.method + " needs an entity: /ngsi-ld/v1/entities/{entityId}");
+}
+
 }  // namespace
 
 void registerEntityRoutes(http::Router& router, Services& services) {
@@ -140,6 +148,8 @@ void registerEntityRoutes(http::Router& router, Services& services) {
   addRoute(router, services, "DELETE", one, deleteEntity);
   addRoute(router, services, "PUT", one, replaceEntity);
   addRoute(router, services, "PATCH", one, mergeEntity);
+  addRoute(router, services, "PUT", kEntitiesPath, missingEntityId);
+  addRoute(router, services, "PATCH", kEntitiesPath, missingEntityId);
 }
 
 }  // namespace allmende::api

@@ -2,6 +2,13 @@
 // update (PATCH fragment) and delete. What a subscription may contain and how
 // it is shown lives in subscriptions/subscription.h; matching and delivery in
 // subscriptions/manager.h.
+//
+// A subscription created with an inline @context (an object, or an array that
+// is not one URL) and without jsonldContext gets an ImplicitlyCreated @context
+// holding it (clause 5.13): its URL becomes the subscription's jsonldContext,
+// so that notifications can name the @context in a Link header. The context
+// belongs to the subscription: it is deleted with it, or when a PATCH changes
+// or removes jsonldContext.
 #include "api/paging.h"
 #include "api/routes.h"
 #include "api/version_preference.h"
@@ -35,12 +42,32 @@ bool sysAttrsOption(const Call& call) {
   return sysAttrs;
 }
 
+// Deletes the ImplicitlyCreated @context that a subscription's jsonldContext names
+// (the subscription is deleted, or a PATCH changed jsonldContext to `kept`, null if removed).
+void dropImplicitContext(Call& call, const json::value* jsonldContext,
+                         const json::value* kept = nullptr) {
+  if (!jsonldContext || !jsonldContext->is_string() || (kept && *kept == *jsonldContext)) return;
+  auto entry = call.services.contexts.find(std::string(jsonldContext->get_string()), call.tenant());
+  if (entry && entry->kind == "ImplicitlyCreated")
+    call.services.contexts.remove(entry->localId, call.tenant());
+}
+
 http::Response createSubscription(Call& call) {
   call.allowParams({});
   const auto& body = call.body();
   auto s = subscriptions::createSubscription(body, call.context(), call.contextValue(), ngsi::nowMs());
+  std::optional<jsonld::ContextEntry> implicit;
+  if (!s.context.is_null() && !jsonld::isSingleUrl(s.context) && !s.doc.contains("jsonldContext")) {
+    implicit = call.services.contexts.addImplicit(s.context, call.tenant());
+    s.doc["jsonldContext"] = implicit->url;
+  }
   std::string id = s.id;
-  call.services.subscriptions.create(call.tenant(), std::move(s));
+  try {
+    call.services.subscriptions.create(call.tenant(), std::move(s));
+  } catch (const ngsi::Error&) {
+    if (implicit) call.services.contexts.remove(implicit->localId, call.tenant());
+    throw;
+  }
   auto res = call.empty(201);
   res.setHeader("Location", std::string(kPath) + "/" + id);
   return res;
@@ -80,9 +107,13 @@ http::Response updateSubscription(Call& call) {
   const auto& fragment = call.body(true);
   const auto& ctx = call.context();
   call.requireTenant();
+  json::value before, after;
   call.services.subscriptions.update(call.tenant(), id, [&](subscriptions::Subscription& s) {
+    if (auto* j = s.doc.if_contains("jsonldContext")) before = *j;
     subscriptions::patchSubscription(s, fragment, ctx, ngsi::nowMs());
+    if (auto* j = s.doc.if_contains("jsonldContext")) after = *j;
   });
+  dropImplicitContext(call, &before, &after);
   return call.empty(204);
 }
 
@@ -90,7 +121,9 @@ http::Response deleteSubscription(Call& call) {
   call.allowParams({});
   auto id = subscriptionIdParam(call);
   call.requireTenant();
+  auto s = call.services.subscriptions.get(call.tenant(), id);
   call.services.subscriptions.remove(call.tenant(), id);
+  dropImplicitContext(call, s.doc.if_contains("jsonldContext"));
   return call.empty(204);
 }
 

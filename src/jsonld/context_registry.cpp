@@ -35,6 +35,11 @@ std::string randomId() {
 
 bool isHttpUrl(std::string_view s) { return s.starts_with("http://") || s.starts_with("https://"); }
 
+void countHit(ContextEntry& e) {
+  e.hits++;
+  e.lastUsage = ngsi::nowMs();
+}
+
 }  // namespace
 
 json::value ContextRegistry::fetchDocument(const std::string& url) const {
@@ -81,6 +86,11 @@ void checkContextValue(const json::value& value) {
        "@context must be a URL, an object or an array of them, got " + json::serialize(value));
 }
 
+bool isSingleUrl(const json::value& value) {
+  if (value.is_string()) return true;
+  return value.is_array() && value.get_array().size() == 1 && value.get_array()[0].is_string();
+}
+
 std::string serializeEntry(const ContextEntry& e) {
   json::object o{{"url", e.url},           {"localId", e.localId},     {"kind", e.kind},
                  {"tenant", e.tenant},     {"createdAt", e.createdAt}, {"lastUsage", e.lastUsage},
@@ -106,8 +116,9 @@ ContextRegistry::ContextRegistry(RegistryOptions options, ContextPersistence per
     : options_(std::move(options)), persistence_(std::move(persistence)) {}
 
 void ContextRegistry::restore(ContextEntry entry) {
-  // Hosted contexts are served here: their URL follows the current public URL.
-  if (entry.kind == "Hosted") entry.url = options_.publicBaseUrl + std::string(kContextsPath) + entry.localId;
+  // Hosted and ImplicitlyCreated contexts are served here: their URL follows the public URL.
+  if (entry.kind != "Cached")
+    entry.url = options_.publicBaseUrl + std::string(kContextsPath) + entry.localId;
   std::lock_guard lock(mutex_);
   byUrl_[entry.url] = entry.localId;
   entries_[entry.localId] = std::move(entry);
@@ -134,13 +145,8 @@ ContextEntry* ContextRegistry::findLocked(const std::string& idOrUrl, const std:
 }
 
 void ContextRegistry::touchLocked(const std::vector<std::string>& urls) {
-  auto now = ngsi::nowMs();
-  for (const auto& url : urls) {
-    if (auto* e = findLocked(url, nullptr)) {
-      e->hits++;
-      e->lastUsage = now;
-    }
-  }
+  for (const auto& url : urls)
+    if (auto* e = findLocked(url, nullptr)) countHit(*e);
 }
 
 json::value ContextRegistry::loadDocument(const std::string& url, std::vector<std::string>& used) {
@@ -244,15 +250,25 @@ ContextEntry ContextRegistry::addHosted(const json::value& document, const std::
     fail(ErrorType::InvalidRequest, "the body must be a JSON object with an \"@context\" member");
   const auto& value = document.get_object().at("@context");
   checkContextValue(value);
+  // Contexts it refers to by URL become Cached entries now (and must be reachable).
+  resolve(value);
+  return addServed("Hosted", value, tenant);
+}
+
+ContextEntry ContextRegistry::addImplicit(const json::value& contextValue,
+                                          const std::string& tenant) {
+  return addServed("ImplicitlyCreated", contextValue, tenant);
+}
+
+ContextEntry ContextRegistry::addServed(std::string kind, const json::value& contextValue,
+                                        const std::string& tenant) {
   ContextEntry entry;
   entry.localId = randomId();
   entry.url = options_.publicBaseUrl + std::string(kContextsPath) + entry.localId;
-  entry.kind = "Hosted";
+  entry.kind = std::move(kind);
   entry.tenant = tenant;
   entry.createdAt = ngsi::nowMs();
-  entry.document = json::object{{"@context", value}};
-  // Contexts it refers to by URL become Cached entries now (and must be reachable).
-  resolve(value);
+  entry.document = json::object{{"@context", contextValue}};
   std::lock_guard lock(mutex_);
   if (persistence_.save) persistence_.save(entry);
   byUrl_[entry.url] = entry.localId;
@@ -279,6 +295,16 @@ std::optional<ContextEntry> ContextRegistry::find(const std::string& idOrUrl,
   std::lock_guard lock(mutex_);
   if (auto* e = findLocked(idOrUrl, &tenant)) return *e;
   return std::nullopt;
+}
+
+std::optional<ContextEntry> ContextRegistry::serve(const std::string& idOrUrl,
+                                                   const std::string& tenant) {
+  std::lock_guard lock(mutex_);
+  auto* e = findLocked(idOrUrl, &tenant);
+  if (!e) return std::nullopt;
+  auto served = *e;
+  if (e->kind == "Cached") countHit(*e);
+  return served;
 }
 
 bool ContextRegistry::remove(const std::string& idOrUrl, const std::string& tenant) {

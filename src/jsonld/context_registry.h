@@ -3,7 +3,8 @@
 // /jsonldContexts API lists:
 //   Hosted            added by a user (POST /jsonldContexts), served by the broker
 //   Cached            remote contexts fetched over HTTP on first use (bounded LRU)
-//   ImplicitlyCreated inline contexts the broker stored for later use
+//   ImplicitlyCreated an inline @context (object or array) stored by the broker so
+//                     that one URL names it, e.g. a subscription's jsonldContext
 // Core context URLs resolve to the embedded core and are never fetched.
 // Entries persist through the ContextPersistence callbacks (the store), so a
 // broker restarted offline still knows its contexts.
@@ -64,10 +65,19 @@ class ContextRegistry {
 
   // Adds a Hosted context; returns its entry. Throws BadRequestData when invalid.
   ContextEntry addHosted(const boost::json::value& document, const std::string& tenant);
-  // Entries visible to tenant (Hosted of that tenant + Cached), optionally of one kind.
+  // Adds an ImplicitlyCreated context holding a request's @context value (which
+  // that request resolved already); returns its entry.
+  ContextEntry addImplicit(const boost::json::value& contextValue, const std::string& tenant);
+  // Entries visible to tenant (its Hosted and ImplicitlyCreated ones + Cached),
+  // optionally of one kind.
   std::vector<ContextEntry> list(const std::string& tenant, const std::optional<std::string>& kind);
-  // The entry with this localId or URL (core context included), visible to tenant.
+  // The entry with this localId or URL, visible to tenant.
   std::optional<ContextEntry> find(const std::string& idOrUrl, const std::string& tenant);
+  // find() for serving the context (GET /jsonldContexts/{id}): serving a Cached
+  // entry counts as a hit, after the copy is taken (details show the figures
+  // from before this request); Hosted and ImplicitlyCreated ones are served
+  // without counting (conformance 053_04, 053_06, 053_08; docs/decisions.md).
+  std::optional<ContextEntry> serve(const std::string& idOrUrl, const std::string& tenant);
   // Deletes the entry; false if there is none visible to tenant.
   bool remove(const std::string& idOrUrl, const std::string& tenant);
   // Fetches a Cached entry again. Throws LdContextNotAvailable (entry kept).
@@ -81,6 +91,8 @@ class ContextRegistry {
   ContextEntry* findLocked(const std::string& idOrUrl, const std::string* tenant);
   void touchLocked(const std::vector<std::string>& urls);
   std::string hostedLocalId(const std::string& url) const;
+  ContextEntry addServed(std::string kind, const boost::json::value& contextValue,
+                         const std::string& tenant);
   void evictLocked();
 
   RegistryOptions options_;
@@ -104,5 +116,8 @@ ContextEntry parseEntry(std::string_view text);
 // Validates a @context value (string, object, or array of strings/objects).
 // Throws BadRequestData.
 void checkContextValue(const boost::json::value& value);
+
+// True when a @context value is one URL: a string, or an array of one string.
+bool isSingleUrl(const boost::json::value& value);
 
 }  // namespace allmende::jsonld

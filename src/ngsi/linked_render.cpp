@@ -42,8 +42,11 @@ struct Joiner {
         if (!object || !object->is_string()) continue;
         auto linked = target(object->get_string());
         if (!linked) continue;
-        // The linked entity gets the projection given for this relationship, if any.
+        // The linked entity gets the projection pick/omit give for this relationship, if
+        // any; attrs (a notification's attributes) select the entity's own attributes only
+        // (conformance 046_26, 046_30).
         RenderOptions sub = options;
+        sub.attrs = std::nullopt;
         sub.pick = options.pick && options.pick->linked.contains(name)
                        ? std::optional(options.pick->linked.at(name)) : std::nullopt;
         sub.omit = options.omit && options.omit->linked.contains(name)

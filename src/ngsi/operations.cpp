@@ -179,27 +179,30 @@ AttributeOutcome updateAttributes(json::object& entity, const json::object& frag
       out.notUpdated.emplace_back(key::scope, "the entity has no scope");
     }
   }
+  auto& attrs = attrsOf(entity);
   for (const auto& [name, instances] : fragment.at(key::attrs).get_object()) {
-    auto* target = existingAttribute(entity, std::string(name));
+    // An existing attribute is updated, an instance with a new datasetId is added
+    // to it, and an attribute the entity lacks is appended (conformance 011_01_03).
+    auto& slot = attrs[name];
+    if (!slot.is_array()) slot = json::array();
+    auto& target = slot.get_array();
     bool updated = false;
-    // An existing attribute is updated; an instance with a new datasetId is added to it.
     for (const auto& inst : instances.get_array()) {
       const auto& obj = inst.get_object();
-      if (!target) continue;
-      int at = findInstance(*target, datasetIdOf(obj));
+      int at = findInstance(target, datasetIdOf(obj));
       if (isDeletion(obj)) {
         if (at < 0) continue;
-        target->erase(target->begin() + at);
+        target.erase(target.begin() + at);
       } else {
-        putInstance(*target, obj, now);
+        putInstance(target, obj, now);
       }
       updated = true;
     }
-    if (target && target->empty()) attrsOf(entity).erase(name);
     if (updated)
       out.updated.emplace_back(name);
     else
-      out.notUpdated.emplace_back(name, target ? "no instance with that datasetId" : "attribute does not exist");
+      out.notUpdated.emplace_back(name, "nothing to delete: no such attribute or instance");
+    if (target.empty()) attrs.erase(name);
   }
   touch(entity, now);
   return out;

@@ -32,7 +32,8 @@ AttributeOutcome appendAttributes(json::object& entity, const json::object& frag
                                   bool noOverwrite, int64_t now);
 
 // Update Entity Attributes (PATCH .../attrs): replaces existing attribute
-// instances; attributes the entity lacks are reported as not updated.
+// instances and adds the others (conformance 011_01_03); an NGSI-LD null that
+// names no existing attribute or instance is reported as not updated.
 AttributeOutcome updateAttributes(json::object& entity, const json::object& fragment, int64_t now);
 
 // Partial Attribute Update (PATCH .../attrs/{attr}): merges the given members

@@ -250,19 +250,23 @@ def test_unknown_path_is_404(broker):
     assert_still_serving(broker)
 
 
-def test_patch_on_entities_collection_is_405(broker):
-    """HTTP: PATCH is not a method of /entities; 405."""
-    r = requests.patch(broker.api + "/entities", data="{}", headers=JSON)
-    assert r.status_code == 405, r.text
+def test_put_or_patch_without_an_entity_id_is_400(broker):
+    """PUT and PATCH exist only on /entities/{entityId}; without the id (/entities or
+    /entities/) the conformance suite expects 400 BadRequestData, not 405 (054_02_02,
+    056_02_02), and Allmende follows the suite (docs/decisions.md)."""
+    for method in ("PUT", "PATCH"):
+        for path in ("/entities", "/entities/"):
+            r = requests.request(method, broker.api + path, data='{"type": "T"}', headers=JSON)
+            assert_problem(r, 400, "BadRequestData")
     assert_still_serving(broker)
 
 
 def test_405_names_the_allowed_methods(broker):
     """RFC 9110 15.5.6: a 405 answer carries an Allow header listing the methods the resource has."""
-    r = requests.patch(broker.api + "/entities", data="{}", headers=JSON)
+    r = requests.put(broker.api + "/subscriptions", data="{}", headers=JSON)
     assert r.status_code == 405
     allowed = {m.strip() for m in r.headers.get("Allow", "").split(",")}
-    assert "POST" in allowed
+    assert allowed == {"GET", "POST"}
 
 
 # --- remote @contexts -------------------------------------------------------

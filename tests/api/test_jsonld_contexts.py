@@ -1,6 +1,8 @@
 """@context management (5.13, 6.25-6.26): add a hosted @context, serve it
 (with and without details), list @contexts, delete and reload them; remote
-@contexts used by requests are cached; hosted ones are per tenant and durable.
+@contexts used by requests are cached; hosted ones are per tenant and durable;
+a subscription with an inline @context gets an ImplicitlyCreated one; what
+numberOfHits counts.
 
 Remote @contexts come from the context_server fixture; its handler ignores the
 query string, so "test-context.jsonld?n=<unique>" is a fresh remote URL per test.
@@ -331,3 +333,174 @@ def test_hosted_context_survives_a_restart(make_broker):
     assert r.status_code == 200, r.text
     assert r.json() == {"@context": context}
     assert details(b, lid)["kind"] == "Hosted"
+
+
+# --- ImplicitlyCreated @contexts ---------------------------------------------
+
+def subscribe_with_context(broker, context, headers=None, **members):
+    """Creates a subscription (application/ld+json) whose @context is `context`;
+    returns its id and its GET representation."""
+    body = {"type": "Subscription", "entities": [{"type": "Thing"}],
+            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}, "@context": context, **members}
+    r = requests.post(broker.api + "/subscriptions", json=body, headers={**LD_JSON, **(headers or {})})
+    assert r.status_code == 201, r.text
+    sid = r.headers["Location"].rsplit("/", 1)[1]
+    r = requests.get(f"{broker.api}/subscriptions/{sid}", headers=headers)
+    assert r.status_code == 200, r.text
+    return sid, r.json()
+
+
+def implicit_id(subscription):
+    """The localId of the ImplicitlyCreated @context a subscription's jsonldContext names."""
+    url = subscription["jsonldContext"]
+    assert PREFIX in url, url
+    return url.rsplit("/", 1)[1]
+
+
+def test_inline_context_of_a_subscription_becomes_an_implicitly_created_context(broker, context_server):
+    """5.13.1 (suite 050_03, 052_06, 053_07): a subscription created with an @context that
+    is not one URL gets an ImplicitlyCreated @context holding it; its URL is the
+    subscription's jsonldContext; it is served, listed by kind, and the remote
+    @contexts it names are Cached."""
+    remote = fresh_remote(context_server)
+    context = [remote, {"speed": EX + "speed"}]
+    _, sub = subscribe_with_context(broker, context)
+    lid = implicit_id(sub)
+    r = requests.get(contexts_url(broker, lid))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"@context": context}
+    info = details(broker, lid)
+    assert info["kind"] == "ImplicitlyCreated" and info["URL"] == sub["jsonldContext"]
+    assert UTC.match(info["createdAt"]), info
+    implicit = requests.get(contexts_url(broker), params={"kind": "ImplicitlyCreated"}).json()
+    assert sub["jsonldContext"] in implicit
+    assert sub["jsonldContext"] not in requests.get(contexts_url(broker), params={"kind": "Hosted"}).json()
+    assert remote in requests.get(contexts_url(broker), params={"kind": "Cached"}).json()
+
+
+def test_a_subscription_with_one_context_url_gets_no_implicit_context(broker, context_server):
+    """5.13.1: one URL (alone or as the only member of an array) already names the
+    @context: no ImplicitlyCreated @context, no jsonldContext."""
+    before = requests.get(contexts_url(broker), params={"kind": "ImplicitlyCreated"}).json()
+    for context in (fresh_remote(context_server), [fresh_remote(context_server)]):
+        _, sub = subscribe_with_context(broker, context)
+        assert "jsonldContext" not in sub, sub
+    assert requests.get(contexts_url(broker), params={"kind": "ImplicitlyCreated"}).json() == before
+
+
+def test_a_subscription_with_its_own_jsonld_context_gets_no_implicit_context(broker, context_server):
+    """5.2.12: a jsonldContext the client gives names the notifications' @context; the
+    inline @context then needs no URL of its own."""
+    before = requests.get(contexts_url(broker), params={"kind": "ImplicitlyCreated"}).json()
+    own = fresh_remote(context_server)
+    _, sub = subscribe_with_context(broker, {"speed": EX + "speed"}, jsonldContext=own)
+    assert sub["jsonldContext"] == own
+    assert requests.get(contexts_url(broker), params={"kind": "ImplicitlyCreated"}).json() == before
+
+
+def test_implicit_context_goes_with_its_subscription(broker):
+    """5.13.1: the ImplicitlyCreated @context belongs to the subscription that made it: it
+    is deleted with the subscription, and when a PATCH changes or removes jsonldContext."""
+    sid, sub = subscribe_with_context(broker, {"speed": EX + "speed"})
+    lid = implicit_id(sub)
+    assert requests.delete(f"{broker.api}/subscriptions/{sid}").status_code == 204
+    assert_problem(requests.get(contexts_url(broker, lid)), 404, "ResourceNotFound")
+
+    sid, sub = subscribe_with_context(broker, {"speed": EX + "speed"})
+    lid = implicit_id(sub)
+    r = requests.patch(f"{broker.api}/subscriptions/{sid}", json={"isActive": False}, headers=JSON)
+    assert r.status_code == 204, r.text
+    assert requests.get(contexts_url(broker, lid)).status_code == 200
+    r = requests.patch(f"{broker.api}/subscriptions/{sid}", json={"jsonldContext": CORE}, headers=JSON)
+    assert r.status_code == 204, r.text
+    assert_problem(requests.get(contexts_url(broker, lid)), 404, "ResourceNotFound")
+
+    sid, sub = subscribe_with_context(broker, {"speed": EX + "speed"})
+    lid = implicit_id(sub)
+    r = requests.patch(f"{broker.api}/subscriptions/{sid}", json={"jsonldContext": None}, headers=JSON)
+    assert r.status_code == 204, r.text
+    assert_problem(requests.get(contexts_url(broker, lid)), 404, "ResourceNotFound")
+
+
+def test_a_failed_subscription_create_leaves_no_implicit_context(broker):
+    """5.8.1: a subscription that is not created (409, its id exists) leaves nothing behind."""
+    sid, _ = subscribe_with_context(broker, {"speed": EX + "speed"})
+    before = requests.get(contexts_url(broker), params={"kind": "ImplicitlyCreated"}).json()
+    body = {"id": sid, "type": "Subscription", "entities": [{"type": "Thing"}],
+            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}, "@context": {"a": EX + "a"}}
+    r = requests.post(broker.api + "/subscriptions", json=body, headers=LD_JSON)
+    assert_problem(r, 409, "AlreadyExists")
+    assert requests.get(contexts_url(broker), params={"kind": "ImplicitlyCreated"}).json() == before
+
+
+def test_implicit_context_can_be_deleted_but_not_reloaded(broker):
+    """5.13.5 (suite 051_06, 051_07): DELETE removes an ImplicitlyCreated @context (204);
+    reload=true is for Cached ones only (400 BadRequestData)."""
+    _, sub = subscribe_with_context(broker, {"speed": EX + "speed"})
+    lid = implicit_id(sub)
+    assert_problem(requests.delete(contexts_url(broker, lid), params={"reload": "true"}), 400, "BadRequestData")
+    r = requests.delete(contexts_url(broker, lid))
+    assert r.status_code == 204, r.text
+    assert_problem(requests.get(contexts_url(broker, lid)), 404, "ResourceNotFound")
+
+
+def test_implicit_context_belongs_to_the_subscriptions_tenant(broker):
+    """4.14: the ImplicitlyCreated @context is listed and served in the subscription's tenant only."""
+    tenant = new_tenant()
+    _, sub = subscribe_with_context(broker, {"speed": EX + "speed"}, headers={"NGSILD-Tenant": tenant})
+    lid = implicit_id(sub)
+    assert details(broker, lid, headers={"NGSILD-Tenant": tenant})["kind"] == "ImplicitlyCreated"
+    assert_problem(requests.get(contexts_url(broker, lid)), 404, "ResourceNotFound")
+
+
+def test_implicit_context_survives_a_restart(make_broker):
+    """Durability: the ImplicitlyCreated @context is kept like a Hosted one, and the
+    subscription still names it after a restart."""
+    b = make_broker().start()
+    sid, sub = subscribe_with_context(b, {"speed": EX + "speed"})
+    lid = implicit_id(sub)
+    b.stop()
+    b.start()
+    assert requests.get(f"{b.api}/subscriptions/{sid}").json()["jsonldContext"] == sub["jsonldContext"]
+    assert details(b, lid)["kind"] == "ImplicitlyCreated"
+    assert requests.get(contexts_url(b, lid)).json() == {"@context": {"speed": EX + "speed"}}
+
+
+# --- numberOfHits --------------------------------------------------------------
+# A hit is a use of the @context in a request (its @context, Link header or a
+# subscription compiled with it). Serving a Cached @context also counts, after the
+# answer; serving a Hosted or ImplicitlyCreated one does not. The suite needs both:
+# 053_04 (Hosted) expects 0 after one serve, 053_06 (Cached) and 053_08
+# (ImplicitlyCreated) count differently (docs/decisions.md).
+
+def test_serving_a_hosted_context_counts_no_hit(broker):
+    """5.13.4 (suite 053_04): serve (0), use in a request, serve: numberOfHits is 1."""
+    location = add_context(broker)
+    lid = local_id(location)
+    assert details(broker, lid)["numberOfHits"] == 0
+    create_with_context(broker, location)
+    assert details(broker, lid)["numberOfHits"] == 1
+
+
+def test_serving_a_cached_context_counts_a_hit_after_the_answer(broker, context_server):
+    """5.13.4 (suite 053_06): use (1), serve shows 1, use again, serve shows 3."""
+    remote = fresh_remote(context_server)
+    create_with_context(broker, remote)
+    first = details(broker, remote)
+    assert first["numberOfHits"] == 1
+    create_with_context(broker, remote)
+    second = details(broker, remote)
+    assert second["numberOfHits"] == 3
+    assert second["lastUsage"] >= first["lastUsage"]
+
+
+def test_an_implicit_context_counts_its_subscription_and_its_uses(broker):
+    """5.13.4 (suite 053_08): the subscription that made it used it once; a request
+    naming its URL counts; serving it does not."""
+    _, sub = subscribe_with_context(broker, {"speed": EX + "speed"})
+    lid = implicit_id(sub)
+    assert details(broker, lid)["numberOfHits"] == 1
+    eid = create_with_context(broker, sub["jsonldContext"])
+    assert details(broker, lid)["numberOfHits"] == 2
+    assert details(broker, lid)["numberOfHits"] == 2
+    assert EX + "speed" in requests.get(f"{broker.api}/entities/{eid}").json()

@@ -237,6 +237,21 @@ def test_flat_join_missing_target_is_just_the_entity(broker):
     assert body["locatedAt"] == {"type": "Relationship", "object": missing}
 
 
+def test_attrs_select_the_entitys_attributes_and_the_linked_entity_comes_whole(broker):
+    """4.5.23 (suite 046_26, 046_30 for notifications): attrs selects the attributes of the
+    retrieved entity; the entity a kept Relationship links to is not cut by it (nested
+    pick/omit project linked entities)."""
+    g = Graph(broker)
+    city = g.city("Paris")
+    b = g.building(city["id"])
+    body = retrieved(broker, b["id"], join="inline", attrs="locatedAt")
+    assert set(body) == {"id", "type", "locatedAt"}
+    assert body["locatedAt"]["entity"] == {"id": city["id"], "type": g.city_t, "name": prop("Paris"),
+                                           "description": prop("Paris is a city")}
+    flat = retrieved(broker, b["id"], join="flat", attrs="locatedAt")
+    assert by_id(flat)[city["id"]]["description"] == prop("Paris is a city")
+
+
 # --- retrieve: nested pick / omit --------------------------------------------------
 
 def test_nested_pick_applies_to_the_linked_entity_inline(broker):

@@ -176,6 +176,28 @@ def test_ld_json_endpoint_gets_the_subscription_context_in_the_body(broker, rece
                           "@context": ctx}]
 
 
+def test_json_endpoint_of_an_inline_context_gets_the_implicit_context_url(broker, receiver, context_server):
+    """5.13.1 / 5.8.6: a Link header names one URL; a subscription created with an inline
+    @context (here an array of a URL and an object) has an ImplicitlyCreated @context as
+    its jsonldContext, and an application/json endpoint gets that URL in the Link header."""
+    ctx = [context_server.base + "/test-context.jsonld", {"extra": "http://example.org/extra"}]
+    kind = kind_name()
+    body = {"type": "Subscription", "entities": [{"type": kind}],
+            "notification": {"endpoint": {"uri": f"{receiver.url}/{kind}"}}, "@context": ctx}
+    r = requests.post(broker.api + "/subscriptions", json=body, headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201, r.text
+    implicit = requests.get(broker.url + r.headers["Location"]).json()["jsonldContext"]
+    assert "/ngsi-ld/v1/jsonldContexts/" in implicit
+    eid = unique_id(kind)
+    r = requests.post(broker.api + "/entities", json={"@context": ctx, "id": eid, "type": kind,
+                                                      "extra": {"type": "Property", "value": 1}},
+                      headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201, r.text
+    headers, n = next_notification(receiver, f"/notify/{kind}")
+    assert headers["Link"] == link(implicit)
+    assert n["data"] == [{"id": eid, "type": kind, "extra": {"type": "Property", "value": 1}}]
+
+
 def test_receiver_info_becomes_headers(broker, receiver):
     kind = kind_name()
     _, path = subscribe(broker, receiver, kind, notification={
@@ -506,20 +528,25 @@ def test_geo_json_endpoint_gets_a_feature_collection(broker, receiver):
 
 
 @pytest.mark.parametrize("join", ["inline", "flat"])
-def test_join_brings_the_linked_entity(broker, receiver, join):
+@pytest.mark.parametrize("attributes", [None, ["locatedAt"]])
+def test_join_brings_the_linked_entity(broker, receiver, join, attributes):
+    """4.5.23: the linked entity comes inline or listed after the entity; notification.attributes
+    selects the notified entity's attributes only, the linked entity comes whole (suite 046_26,
+    046_30)."""
     kind = kind_name()
     city = unique_id("City")
     create(broker, city, "City", population=100)
-    _, path = subscribe(broker, receiver, kind, notification={"join": join, "joinLevel": 1})
+    notification = {"join": join, "joinLevel": 1, **({"attributes": attributes} if attributes else {})}
+    _, path = subscribe(broker, receiver, kind, notification=notification)
     eid = unique_id(kind)
+    name = {"type": "Property", "value": "Tower"}
     r = requests.post(broker.api + "/entities", headers=JSON, json={
-        "id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}})
+        "id": eid, "type": kind, "name": name, "locatedAt": {"type": "Relationship", "object": city}})
     assert r.status_code == 201
     _, n = next_notification(receiver, path)
     linked = {"id": city, "type": "City", "population": {"type": "Property", "value": 100}}
+    entity = {"id": eid, "type": kind, **({} if attributes else {"name": name})}
     if join == "inline":
-        assert n["data"] == [{"id": eid, "type": kind,
-                              "locatedAt": {"type": "Relationship", "object": city, "entity": linked}}]
+        assert n["data"] == [{**entity, "locatedAt": {"type": "Relationship", "object": city, "entity": linked}}]
     else:
-        assert n["data"] == [{"id": eid, "type": kind, "locatedAt": {"type": "Relationship", "object": city}},
-                             linked]
+        assert n["data"] == [{**entity, "locatedAt": {"type": "Relationship", "object": city}}, linked]

@@ -47,11 +47,25 @@ TEST(Operations, AppendAndNoOverwrite) {
   EXPECT_EQ(e.at("modifiedAt").as_int64(), 300);
 }
 
-TEST(Operations, UpdateOnlyExisting) {
+// The conformance suite (011_01_03, the setups of 046_23..046_30) expects Update
+// Entity Attributes to append an attribute the entity lacks.
+TEST(Operations, UpdateAppendsMissingAttributes) {
   auto e = base();
   auto out = updateAttributes(e, in(R"({"a":{"value":5},"b":{"value":6}})"), 200);
-  EXPECT_EQ(out.updated.size(), 1u);
-  EXPECT_EQ(out.notUpdated.size(), 1u);
+  EXPECT_EQ(out.updated.size(), 2u);
+  EXPECT_TRUE(out.notUpdated.empty());
+  EXPECT_EQ(inst(e, kA).at("value").as_int64(), 5);
+  EXPECT_EQ(inst(e, kB).at("value").as_int64(), 6);
+  EXPECT_EQ(inst(e, kB).at("createdAt").as_int64(), 200);
+}
+
+TEST(Operations, UpdateReportsANullForAMissingAttribute) {
+  auto e = base();
+  auto out =
+      updateAttributes(e, in(R"({"b":{"value":"urn:ngsi-ld:null"}})", ParseMode::Patch), 200);
+  EXPECT_TRUE(out.updated.empty());
+  ASSERT_EQ(out.notUpdated.size(), 1u);
+  EXPECT_EQ(out.notUpdated[0].first, kB);
   EXPECT_FALSE(e.at("attrs").as_object().contains(kB));
 }
 
