@@ -54,6 +54,7 @@ struct Config {
   size_t maxUriLength = 2048;
   size_t maxAttributes = 1000;
   size_t maxNesting = 32;
+  std::string history = "on";
   std::string logLevel = "info";
 };
 
@@ -62,7 +63,7 @@ int serve(const Config& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
   ngsi::setMaxUriLength(cfg.maxUriLength);
   auto store = store::openEmbeddedStore({cfg.dataDir, cfg.sync}, ngsi::entityMeta);
-  ngsi::WritePath writes(*store, cfg.maxAttributes);
+  ngsi::WritePath writes(*store, cfg.maxAttributes, cfg.history == "on");
 
   jsonld::RegistryOptions registryOptions;
   registryOptions.publicBaseUrl =
@@ -205,6 +206,11 @@ int main(int argc, char** argv) {
       ->add_option("--max-nesting", cfg.maxNesting,
                    "Deepest nesting of arrays and objects in a request body")
       ->check(CLI::Range(8, 1000))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--history", cfg.history,
+                   "Record attribute history for the temporal API (on) or not (off)")
+      ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();

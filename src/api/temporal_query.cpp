@@ -1,0 +1,266 @@
+// Temporal retrieval and query (clause 5.7.3, 5.7.4; 6.18-6.19, 6.24):
+// GET /temporal/entities/{id}, GET /temporal/entities and
+// POST /temporal/entityOperations/query. The parameters become a
+// temporal::HistoryRequest and render options; the entities come from the
+// store's history records (deleted entities included), selected by id,
+// idPattern and type, by the attributes they have history of, and (q,
+// scopeQ, geo-query) by their current state.
+#include <set>
+
+#include "api/entity_access.h"
+#include "api/entity_selection.h"
+#include "api/paging.h"
+#include "api/routes.h"
+#include "ngsi/error.h"
+#include "query/entity_selector.h"
+#include "query/type_expr.h"
+#include "temporal/aggregation.h"
+#include "temporal/history_query.h"
+#include "temporal/temporal_render.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+// What a temporal request asks, from its parameters.
+struct TemporalParams {
+  temporal::HistoryRequest history;
+  temporal::TemporalRenderOptions render;
+  std::optional<temporal::Aggregation> aggregation;  // aggregatedValues
+};
+
+TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena) {
+  TemporalParams p;
+  auto& o = p.render;
+  o.base = renderOptions(call, {"temporalValues", "aggregatedValues"});
+  o.base.storage = &arena;
+  bool aggregated = false;
+  for (const auto& v : call.listParam("options")) {
+    o.temporalValues = o.temporalValues || v == "temporalValues";
+    aggregated = aggregated || v == "aggregatedValues";
+  }
+  if (auto f = call.req.param("format")) {
+    o.temporalValues = o.temporalValues || *f == "temporalValues";
+    aggregated = aggregated || *f == "aggregatedValues";
+  }
+  if (o.base.format == ngsi::Format::Simplified)
+    o.temporalValues = true;  // simplified temporal = temporalValues
+  if (aggregated && o.temporalValues)
+    fail(ErrorType::BadRequestData, "temporalValues and aggregatedValues cannot be used together");
+  if (aggregated)
+    p.aggregation = temporal::parseAggregation(call.req.param("aggrMethods"),
+                                               call.req.param("aggrPeriodDuration"));
+  else if (call.req.param("aggrMethods") || call.req.param("aggrPeriodDuration"))
+    fail(ErrorType::BadRequestData,
+         "aggrMethods and aggrPeriodDuration need options=aggregatedValues");
+  if (o.base.pick) {
+    for (const auto& [name, linked] : o.base.pick->linked)
+      fail(ErrorType::BadRequestData, "pick cannot select members of linked entities ('" + name +
+                                          "{...}') in the temporal API");
+  }
+  p.history.q = query::parseTemporalQ(call.req.param("timerel"), call.req.param("timeAt"),
+                                      call.req.param("endTimeAt"), call.req.param("timeproperty"),
+                                      call.req.param("lastN"));
+  o.timeProperty = p.history.q.timeProperty;
+  if (o.base.attrs) p.history.attrs = o.base.attrs;
+  p.history.datasetIds = o.base.datasetIds;
+  return p;
+}
+
+// The entity's temporal representation; nullopt if none of its history is selected.
+std::optional<json::object> entityHistory(Call& call, const store::HistoryEntity& entity,
+                                          const TemporalParams& p,
+                                          bool* attributeMatched = nullptr) {
+  auto& store = call.services.store;
+  if (p.aggregation) {
+    auto series = temporal::aggregateHistory(store, call.tenant(), entity.id, p.history,
+                                             *p.aggregation, attributeMatched);
+    if (series.empty()) return std::nullopt;
+    return temporal::renderAggregatedEntity(entity, series, call.context(), p.render);
+  }
+  auto series = temporal::readHistory(store, call.tenant(), entity.id, p.history, attributeMatched);
+  if (series.empty()) return std::nullopt;
+  return temporal::renderTemporalEntity(entity, series, call.context(), p.render);
+}
+
+// The representation a retrieval answers: with only id and type when nothing is selected.
+json::object renderEntityHistory(Call& call, const store::HistoryEntity& entity,
+                                 const TemporalParams& p, bool* attributeMatched) {
+  if (auto body = entityHistory(call, entity, p, attributeMatched)) return std::move(*body);
+  return temporal::renderTemporalEntity(entity, {}, call.context(), p.render);
+}
+
+http::Response retrieveTemporal(Call& call) {
+  call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "datasetId", "timerel",
+                    "timeAt", "endTimeAt", "timeproperty", "lastN", "aggrMethods",
+                    "aggrPeriodDuration", "local"});
+  auto id = entityIdParam(call);
+  alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
+  auto media = negotiate(call.req, false);
+  auto p = temporalParams(call, arena);
+  call.requireTenant();
+  auto entity = call.services.store.historyEntity(call.tenant(), id);
+  if (!entity)
+    fail(ErrorType::ResourceNotFound,
+         "no temporal representation of an entity with id '" + id + "'");
+  bool matched = false;
+  auto body = renderEntityHistory(call, *entity, p, &matched);
+  if (p.history.attrs && !matched)
+    fail(ErrorType::ResourceNotFound,
+         "the entity '" + id + "' has no history of the requested attributes");
+  if ((p.render.base.pick || p.render.base.omit) && body.empty())
+    fail(ErrorType::ResourceNotFound, "pick/omit leave nothing of the entity '" + id + "'");
+  return call.respond(200, std::move(body), media);
+}
+
+// Which entities a temporal query selects.
+struct TemporalSelection {
+  std::vector<query::EntitySelector> selectors;  // OR; empty = any entity
+  // The current state's check (q, scopeQ, geo-query); empty = none asked.
+  std::function<bool(const json::object&)> current;
+};
+
+bool selected(Call& call, const TemporalSelection& s, const store::HistoryEntity& e) {
+  if (!s.selectors.empty()) {
+    json::object stub;  // what a selector looks at: id and types
+    stub["id"] = e.id;
+    json::array types;
+    for (const auto& t : e.types) types.emplace_back(t);
+    stub["type"] = std::move(types);
+    bool any = false;
+    for (const auto& sel : s.selectors) any = any || query::matches(sel, stub);
+    if (!any) return false;
+  }
+  if (!s.current) return true;
+  auto entity = call.services.store.getEntity(call.tenant(), e.id);
+  return entity && s.current(*entity);
+}
+
+http::Response answerQuery(Call& call, const TemporalSelection& selection,
+                           const TemporalParams& p) {
+  auto media = negotiate(call.req, false);
+  auto paging = pagingParams(call);
+  call.requireTenant();
+  auto& store = call.services.store;
+  json::array entities(p.render.base.storage);
+  size_t matched = 0;
+  bool more = false;
+  for (const auto& e : store.historyEntities(call.tenant())) {
+    if (!selected(call, selection, e)) continue;
+    auto body = entityHistory(call, e, p);
+    if (!body) continue;  // nothing of its history is selected
+    if (matched++ < paging.offset) continue;
+    if (entities.size() >= paging.limit) {
+      more = true;
+      if (!paging.count) break;
+      continue;
+    }
+    entities.push_back(std::move(*body));
+  }
+  auto res = call.respond(200, std::move(entities), media);
+  addPageHeaders(call, res, paging, more, matched, media);
+  return res;
+}
+
+http::Response queryTemporal(Call& call) {
+  call.allowParams(
+      {"id",     "idPattern", "type",         "attrs",    "pick",        "omit",
+       "q",      "scopeQ",    "georel",       "geometry", "coordinates", "geoproperty",
+       "csf",    "options",   "format",       "lang",     "datasetId",   "timerel",
+       "timeAt", "endTimeAt", "timeproperty", "lastN",    "aggrMethods", "aggrPeriodDuration",
+       "limit",  "offset",    "count",        "local",    "expandValues"});
+  alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
+  auto p = temporalParams(call, arena);
+  TemporalSelection s;
+  query::EntitySelector sel;
+  sel.ids = query::checkedIds(call.listParam("id"));
+  if (auto pattern = call.req.param("idPattern")) sel.idPattern = query::compileIdPattern(*pattern);
+  if (auto t = call.req.param("type"); t && *t != "*")
+    sel.types = query::parseTypeSelection(*t, call.context());
+  bool restricted = sel.types || call.req.param("type") || call.req.param("attrs");
+  if (!sel.ids.empty() || sel.idPattern || sel.types) s.selectors.push_back(std::move(sel));
+  if (call.req.param("q") || call.req.param("scopeQ") || call.req.param("georel")) {
+    s.current = selectionFromParams(call).query.predicate;
+    restricted = true;
+  }
+  if (!restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData,
+         "a temporal query needs at least one of type, attrs, q or georel (or local=true)");
+  return answerQuery(call, s, p);
+}
+
+// POST /temporal/entityOperations/query: a Query body (5.2.23) with temporalQ
+// (5.2.21); members that shape the output act like the GET parameters.
+http::Response queryTemporalPost(Call& call) {
+  call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local"});
+  const auto& body = call.body();
+  static const std::set<std::string_view> known = {
+      "type", "entities", "attrs", "pick",      "omit",      "q",     "geoQ",
+      "csf",  "scopeQ",   "lang",  "temporalQ", "datasetId", "local", "@context"};
+  for (const auto& [member, v] : body)
+    if (!known.contains(member))
+      fail(ErrorType::BadRequestData, "a Query has no member '" + std::string(member) + "'");
+  auto asParam = [&call](std::string_view name, const json::value& v) {
+    std::string text;
+    if (v.is_string()) {
+      text = std::string(v.get_string());
+    } else if (v.is_int64() || v.is_uint64() || v.is_double()) {
+      text = json::serialize(v);
+    } else if (v.is_array()) {
+      for (const auto& e : v.get_array()) {
+        if (!e.is_string()) fail(ErrorType::BadRequestData, std::string(name) + " must be strings");
+        text += (text.empty() ? "" : ",") + std::string(e.get_string());
+      }
+    } else {
+      fail(ErrorType::BadRequestData, "invalid " + std::string(name) + " in the Query");
+    }
+    call.req.query.emplace_back(std::string(name), std::move(text));
+  };
+  for (std::string_view member : {"attrs", "pick", "omit", "lang", "datasetId"})
+    if (auto* v = body.if_contains(member); v && !call.req.param(member)) asParam(member, *v);
+  if (auto* t = body.if_contains("temporalQ")) {
+    if (!t->is_object()) fail(ErrorType::BadRequestData, "temporalQ must be an object");
+    for (const auto& [member, v] : t->get_object()) {
+      static const std::set<std::string_view> temporalMembers = {"timerel", "timeAt", "endTimeAt",
+                                                                 "timeproperty", "lastN"};
+      if (!temporalMembers.contains(member))
+        fail(ErrorType::BadRequestData,
+             "a TemporalQuery has no member '" + std::string(member) + "'");
+      if (member == "lastN" && !v.is_int64() && !v.is_uint64())
+        fail(ErrorType::BadRequestData, "temporalQ.lastN must be a positive integer");
+      asParam(member, v);
+    }
+  }
+  alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
+  auto p = temporalParams(call, arena);
+  TemporalSelection s;
+  if (auto* entities = body.if_contains("entities"))
+    s.selectors = query::parseEntitySelectors(*entities, call.context(), false);
+  bool restricted = body.contains("attrs");
+  for (const auto& sel : s.selectors) restricted = restricted || sel.types.has_value();
+  if (body.contains("q") || body.contains("scopeQ") || body.contains("geoQ")) {
+    s.current = selectionFromQueryBody(call, body).query.predicate;
+    restricted = true;
+  }
+  if (!restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData,
+         "the Query needs at least one of entities with a type, attrs, q or geoQ");
+  return answerQuery(call, s, p);
+}
+
+}  // namespace
+
+void registerTemporalQueryRoutes(http::Router& router, Services& services) {
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities/{}", retrieveTemporal);
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities", queryTemporal);
+  addRoute(router, services, "POST", "/ngsi-ld/v1/temporal/entityOperations/query",
+           queryTemporalPost);
+}
+
+}  // namespace allmende::api
