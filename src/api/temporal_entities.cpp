@@ -80,7 +80,7 @@ http::Response deleteTemporal(Call& call) {
 // The attribute IRI of path parameter 1 ("scope" stays as it is).
 std::string attributeParam(Call& call) {
   const auto& name = call.pathParam(1);
-  if (!ngsi::isValidName(name))
+  if (!ngsi::isValidName(name) || name == "." || name == "..")  // no path segments
     fail(ErrorType::BadRequestData, "invalid attribute name '" + name + "'");
   return name == "scope" ? name : call.context().expand(name);
 }

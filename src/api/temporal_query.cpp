@@ -5,6 +5,7 @@
 // store's history records (deleted entities included), selected by id,
 // idPattern and type, by the attributes they have history of, and (q,
 // scopeQ, geo-query) by their current state.
+#include <algorithm>
 #include <set>
 
 #include "api/entity_access.h"
@@ -13,6 +14,7 @@
 #include "api/routes.h"
 #include "ngsi/error.h"
 #include "query/entity_selector.h"
+#include "query/q.h"
 #include "query/type_expr.h"
 #include "temporal/aggregation.h"
 #include "temporal/history_query.h"
@@ -37,25 +39,28 @@ TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena
   auto& o = p.render;
   o.base = renderOptions(call, {"temporalValues", "aggregatedValues"});
   o.base.storage = &arena;
+  // The representation: format decides when given (6.3.12), else options;
+  // aggrMethods alone asks for aggregatedValues too.
   bool aggregated = false;
-  for (const auto& v : call.listParam("options")) {
-    o.temporalValues = o.temporalValues || v == "temporalValues";
-    aggregated = aggregated || v == "aggregatedValues";
+  if (auto f = call.req.param("format");
+      f && (*f == "temporalValues" || *f == "aggregatedValues")) {
+    o.temporalValues = *f == "temporalValues";
+    aggregated = *f == "aggregatedValues";
+  } else {
+    for (const auto& v : call.listParam("options")) {
+      o.temporalValues = o.temporalValues || v == "temporalValues";
+      aggregated = aggregated || v == "aggregatedValues";
+    }
+    if (o.base.format == ngsi::Format::Simplified)
+      o.temporalValues = true;  // simplified = temporalValues
+    if (aggregated && o.temporalValues)
+      fail(ErrorType::BadRequestData,
+           "temporalValues and aggregatedValues cannot be used together");
+    aggregated = aggregated || (!o.temporalValues && call.req.param("aggrMethods"));
   }
-  if (auto f = call.req.param("format")) {
-    o.temporalValues = o.temporalValues || *f == "temporalValues";
-    aggregated = aggregated || *f == "aggregatedValues";
-  }
-  if (o.base.format == ngsi::Format::Simplified)
-    o.temporalValues = true;  // simplified temporal = temporalValues
-  if (aggregated && o.temporalValues)
-    fail(ErrorType::BadRequestData, "temporalValues and aggregatedValues cannot be used together");
   if (aggregated)
     p.aggregation = temporal::parseAggregation(call.req.param("aggrMethods"),
                                                call.req.param("aggrPeriodDuration"));
-  else if (call.req.param("aggrMethods") || call.req.param("aggrPeriodDuration"))
-    fail(ErrorType::BadRequestData,
-         "aggrMethods and aggrPeriodDuration need options=aggregatedValues");
   if (o.base.pick) {
     for (const auto& [name, linked] : o.base.pick->linked)
       fail(ErrorType::BadRequestData, "pick cannot select members of linked entities ('" + name +
@@ -124,6 +129,22 @@ struct TemporalSelection {
   std::function<bool(const json::object&)> current;
 };
 
+// The members of an entity that are not attributes: naming only these in attrs selects nothing.
+bool isSystemMember(std::string_view n) {
+  return n == "id" || n == "type" || n == "createdAt" || n == "modifiedAt" || n == "deletedAt" ||
+         n == "scope" || n == "expiresAt";
+}
+
+// orderBy of a temporal query (5.7.4.4): only id, ascending (the default) or descending.
+bool newestIdFirst(const Call& call) {
+  auto orderBy = call.req.param("orderBy");
+  if (!orderBy || *orderBy == "id" || *orderBy == "id;asc") return false;
+  if (*orderBy == "id;desc") return true;
+  fail(ErrorType::BadRequestData,
+       "a temporal query can be ordered by id only (orderBy=id, id;asc or id;desc), not '" +
+           std::string(*orderBy) + "'");
+}
+
 bool selected(Call& call, const TemporalSelection& s, const store::HistoryEntity& e) {
   if (!s.selectors.empty()) {
     json::object stub;  // what a selector looks at: id and types
@@ -149,7 +170,9 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
   json::array entities(p.render.base.storage);
   size_t matched = 0;
   bool more = false;
-  for (const auto& e : store.historyEntities(call.tenant())) {
+  auto candidates = store.historyEntities(call.tenant());
+  if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
+  for (const auto& e : candidates) {
     if (!selected(call, selection, e)) continue;
     auto body = entityHistory(call, e, p);
     if (!body) continue;  // nothing of its history is selected
@@ -168,11 +191,11 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
 
 http::Response queryTemporal(Call& call) {
   call.allowParams(
-      {"id",     "idPattern", "type",         "attrs",    "pick",        "omit",
-       "q",      "scopeQ",    "georel",       "geometry", "coordinates", "geoproperty",
-       "csf",    "options",   "format",       "lang",     "datasetId",   "timerel",
-       "timeAt", "endTimeAt", "timeproperty", "lastN",    "aggrMethods", "aggrPeriodDuration",
-       "limit",  "offset",    "count",        "local",    "expandValues"});
+      {"id",     "idPattern", "type",         "attrs",    "pick",         "omit",
+       "q",      "scopeQ",    "georel",       "geometry", "coordinates",  "geoproperty",
+       "csf",    "options",   "format",       "lang",     "datasetId",    "timerel",
+       "timeAt", "endTimeAt", "timeproperty", "lastN",    "aggrMethods",  "aggrPeriodDuration",
+       "limit",  "offset",    "count",        "local",    "expandValues", "orderBy"});
   alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
   boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
   auto p = temporalParams(call, arena);
@@ -182,7 +205,10 @@ http::Response queryTemporal(Call& call) {
   if (auto pattern = call.req.param("idPattern")) sel.idPattern = query::compileIdPattern(*pattern);
   if (auto t = call.req.param("type"); t && *t != "*")
     sel.types = query::parseTypeSelection(*t, call.context());
-  bool restricted = sel.types || call.req.param("type") || call.req.param("attrs");
+  bool restricted = sel.types || call.req.param("type");
+  for (const auto& a : call.listParam("attrs")) restricted = restricted || !isSystemMember(a);
+  if (auto csf = call.req.param("csf"))
+    query::parseQ(*csf, call.context());  // syntax only: no registrations yet
   if (!sel.ids.empty() || sel.idPattern || sel.types) s.selectors.push_back(std::move(sel));
   if (call.req.param("q") || call.req.param("scopeQ") || call.req.param("georel")) {
     s.current = selectionFromParams(call).query.predicate;
@@ -200,8 +226,8 @@ http::Response queryTemporalPost(Call& call) {
   call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local"});
   const auto& body = call.body();
   static const std::set<std::string_view> known = {
-      "type", "entities", "attrs", "pick",      "omit",      "q",     "geoQ",
-      "csf",  "scopeQ",   "lang",  "temporalQ", "datasetId", "local", "@context"};
+      "type",   "entities", "attrs",     "pick",      "omit",  "q",        "geoQ",      "csf",
+      "scopeQ", "lang",     "temporalQ", "datasetId", "local", "@context", "aggrParams"};
   for (const auto& [member, v] : body)
     if (!known.contains(member))
       fail(ErrorType::BadRequestData, "a Query has no member '" + std::string(member) + "'");
@@ -226,13 +252,23 @@ http::Response queryTemporalPost(Call& call) {
   if (auto* t = body.if_contains("temporalQ")) {
     if (!t->is_object()) fail(ErrorType::BadRequestData, "temporalQ must be an object");
     for (const auto& [member, v] : t->get_object()) {
-      static const std::set<std::string_view> temporalMembers = {"timerel", "timeAt", "endTimeAt",
-                                                                 "timeproperty", "lastN"};
+      static const std::set<std::string_view> temporalMembers = {
+          "timerel", "timeAt",      "endTimeAt",         "timeproperty",
+          "lastN",   "aggrMethods", "aggrPeriodDuration"};
       if (!temporalMembers.contains(member))
         fail(ErrorType::BadRequestData,
              "a TemporalQuery has no member '" + std::string(member) + "'");
       if (member == "lastN" && !v.is_int64() && !v.is_uint64())
         fail(ErrorType::BadRequestData, "temporalQ.lastN must be a positive integer");
+      asParam(member, v);
+    }
+  }
+  // AggregationParams (5.2.42): aggrMethods and aggrPeriodDuration.
+  if (auto* a = body.if_contains("aggrParams")) {
+    if (!a->is_object()) fail(ErrorType::BadRequestData, "aggrParams must be an object");
+    for (const auto& [member, v] : a->get_object()) {
+      if (member != "aggrMethods" && member != "aggrPeriodDuration")
+        fail(ErrorType::BadRequestData, "aggrParams has no member '" + std::string(member) + "'");
       asParam(member, v);
     }
   }

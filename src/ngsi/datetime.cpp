@@ -125,7 +125,7 @@ std::optional<int64_t> parseDuration(std::string_view text) {
       default:
         break;
     }
-    if (unit == 0) return std::nullopt;
+    if (unit == 0 || n * unit * 1000 > 1e18) return std::nullopt;  // beyond ~31 million years
     total += static_cast<int64_t>(n * unit * 1000);
     any = true;
     ++i;

@@ -54,10 +54,12 @@ void addDeletions(const json::object* from, const json::object* to, int64_t now,
   }
 }
 
+// The scope as a Property instance whose observedAt is its modifiedAt (4.5.6).
 json::object scopeInstance(const json::value& scope, int64_t modifiedAt) {
   json::object o;
   o[key::type] = "Property";
   o["value"] = scope;
+  o[key::observedAt] = formatDateTime(modifiedAt);
   o[key::modifiedAt] = modifiedAt;
   return o;
 }

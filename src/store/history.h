@@ -46,6 +46,9 @@ struct HistoryEntity {
 struct HistoryWrite {
   std::vector<HistoryInstance> instances;
   std::optional<HistoryEntity> entity;  // the entity's record as the write leaves it
+  // An instance replaces those of its series stored at the same time (the
+  // temporal API's create and append: sending an instance again corrects it).
+  bool replaceSameTime = false;
 };
 
 // A range of one attribute's history: instances with from <= timeMs < to of

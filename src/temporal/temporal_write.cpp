@@ -66,11 +66,24 @@ TemporalFragment parseTemporalEntity(const json::object& body, const jsonld::Con
       if (!element.is_object())
         fail(ErrorType::BadRequestData,
              "each instance of '" + std::string(member) + "' must be an object");
+      // An instance whose value is the NGSI-LD null records a deletion (5.6.11.4):
+      // checked with a stand-in value, kept in the history only.
+      std::string_view deleted;
+      for (std::string_view m : {"value", "object"})
+        if (auto* v = element.get_object().if_contains(m); v && ngsi::isNgsiNull(*v)) {
+          deleted = m;
+          *v = "urn:ngsi-ld:deleted";
+        }
       json::object one;
       one[member] = std::move(element);
       auto parsed = ngsi::parseEntity(std::move(one), ctx, ngsi::ParseMode::Fragment);
       for (auto& [iri, instances] : parsed.at(key::attrs).get_object()) {
         for (auto& inst : instances.get_array()) {
+          if (!deleted.empty()) {
+            inst.get_object()[deleted] = "urn:ngsi-ld:null";
+            out.instances.emplace_back(std::string(iri), std::move(inst.get_object()));
+            continue;
+          }
           auto& list = latest[iri];
           if (!list.is_array()) list = json::array();
           const auto& obj = inst.get_object();
@@ -117,6 +130,7 @@ store::EntityWrite temporalWrite(const std::optional<store::Entity>& current,
     stamp(stamped, now);
     history.instances.push_back(ngsi::historyInstance(iri, stamped, now));
   }
+  history.replaceSameTime = true;
   write.history = std::move(history);
   return write;
 }

@@ -2,8 +2,9 @@
 // representation of an entity (each attribute an array of instances) is
 // recorded instance by instance in the history, and the entity itself takes
 // each attribute's latest instance per datasetId (by observedAt), so that the
-// current state and the history stay one. Both happen in one durable write
-// through ngsi::WritePath (the mutator records its own history).
+// current state and the history stay one. An instance sent again for the same
+// attribute, datasetId and time replaces the stored one. Both happen in one
+// durable write through ngsi::WritePath (the mutator records its own history).
 #pragma once
 
 #include <cstdint>

@@ -9,7 +9,7 @@ Every test makes its own entities (unique_id()), so the tests share one broker.
 """
 import requests
 
-from conftest import JSON, NULL, assert_problem, link, unique_id
+from conftest import JSON, NULL, assert_problem, create_entity as create, link, unique_id
 
 EX = "http://example.org/vocab#"
 CTX = {"@context": {"speed": EX + "speed", "fuel": EX + "fuel", "parkedIn": EX + "parkedIn",
@@ -43,11 +43,6 @@ def query_temporal(broker, headers=None, **params):
     r = requests.get(temporal_url(broker), params=params, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()
-
-
-def create(broker, entity, headers=JSON):
-    r = requests.post(broker.api + "/entities", json=entity, headers=headers)
-    assert r.status_code == 201, r.text
 
 
 def patch_attr(broker, eid, attr, body, headers=JSON):
@@ -177,7 +172,8 @@ def test_scope_changes_are_recorded(broker):
     assert requests.delete(f"{broker.api}/entities/{eid}/attrs/scope").status_code == 204
     body = read_temporal(broker, eid, timeproperty="deletedAt")
     assert body["scope"][0]["value"] == [] and "deletedAt" in body["scope"][0]
-    assert read_temporal(broker, eid)["scope"][0]["value"] == ["/a"]
+    scope = read_temporal(broker, eid, options="sysAttrs")["scope"][0]
+    assert scope["value"] == ["/a"] and scope["observedAt"] == scope["modifiedAt"]
 
 
 # --- timerel, timeproperty, lastN --------------------------------------------
@@ -245,6 +241,30 @@ def test_aggregation_methods_over_the_whole_range(broker):
     assert n["sum"][0][1:] == [t(1), t(4)]
     between = aggregated(broker, eid, "sum", "P0D", timerel="between", timeAt=t(2), endTimeAt=t(4))["n"]
     assert between["sum"] == [[8, t(2), t(4)]]
+
+
+def test_aggregation_asked_by_format_aggr_methods_or_aggr_params(broker):
+    kind = "A" + unique_id("x").rsplit("-", 1)[1]
+    eid = unique_id("Vehicle")
+    r = requests.post(temporal_url(broker), headers=JSON, json={"id": eid, "type": kind, "n": [
+        prop(1, observedAt=t(1)), prop(3, observedAt=t(2))]})
+    assert r.status_code == 201, r.text
+    assert read_temporal(broker, eid, aggrMethods="sum")["n"]["sum"] == [[4, t(1), t(2)]]
+    # format decides over options
+    assert "values" in read_temporal(broker, eid, format="temporalValues", options="aggregatedValues",
+                                     aggrMethods="sum")["n"]
+    body = {"type": "Query", "entities": [{"type": kind}], "temporalQ": {"timerel": "after", "timeAt": t(0)},
+            "aggrParams": {"aggrMethods": ["avg"], "aggrPeriodDuration": "PT0S"}}
+    r = requests.post(broker.api + "/temporal/entityOperations/query", json=body, headers=JSON)
+    assert r.status_code == 200, r.text
+    assert r.json()[0]["n"]["avg"] == [[2, t(0), t(2)]]
+    body["temporalQ"]["aggrMethods"] = "max"
+    del body["aggrParams"]
+    r = requests.post(broker.api + "/temporal/entityOperations/query", json=body, headers=JSON)
+    assert r.status_code == 200 and r.json()[0]["n"]["max"][0][0] == 3, r.text
+    body["temporalQ"]["aggrMethods"] = ["bogus"]
+    assert_problem(requests.post(broker.api + "/temporal/entityOperations/query", json=body, headers=JSON),
+                   400, "BadRequestData")
 
 
 def test_aggregation_of_strings_counts_only(broker):
@@ -317,6 +337,19 @@ def test_query_by_type_id_pattern_and_attrs(broker):
     assert r.headers["NGSILD-Results-Count"] == "2" and 'rel="next"' in r.headers["Link"]
 
 
+def test_query_order_by_id_and_narrowness(broker):
+    kind = "O" + unique_id("x").rsplit("-", 1)[1]
+    a = car_with_speeds(broker, (1,), ctype=kind)
+    b = car_with_speeds(broker, (2,), ctype=kind)
+    assert [e["id"] for e in query_temporal(broker, type=kind, orderBy="id;desc")] == sorted([a, b], reverse=True)
+    assert [e["id"] for e in query_temporal(broker, type=kind, orderBy="id")] == sorted([a, b])
+    assert_problem(requests.get(temporal_url(broker), params={"type": kind, "orderBy": "speed"}), 400,
+                   "BadRequestData")
+    assert_problem(requests.get(temporal_url(broker), params={"attrs": "createdAt"}), 400, "BadRequestData")
+    assert_problem(requests.get(temporal_url(broker), params={"type": kind, "csf": "))bad(("}), 400,
+                   "BadRequestData")
+
+
 def test_query_post_with_temporal_q(broker):
     kind = "P" + unique_id("x").rsplit("-", 1)[1]
     eid = car_with_speeds(broker, (1, 2, 3), ctype=kind)
@@ -367,6 +400,25 @@ def test_create_temporal_with_the_body_context(broker, context_server):
     got = read_temporal(broker, eid, headers={"Link": link(context_server.base + "/test-context.jsonld")})
     assert values(got["name"]) == ["a", "b"]
     assert read_temporal(broker, eid)["type"] == EX + "Car"
+
+
+def test_an_instance_sent_again_replaces_the_stored_one(broker):
+    eid = unique_id("Vehicle")
+    assert requests.post(temporal_url(broker), json=temporal_vehicle(eid), headers=JSON).status_code == 201
+    again = {"id": eid, "type": "Vehicle", "speed": [prop(121, observedAt=t(3))]}
+    assert requests.post(temporal_url(broker), json=again, headers=JSON).status_code == 204
+    assert values(read_temporal(broker, eid)["speed"]) == [121, 80, 100]
+
+
+def test_a_null_instance_records_a_deletion(broker):
+    eid = unique_id("Vehicle")
+    assert requests.post(temporal_url(broker), json=temporal_vehicle(eid), headers=JSON).status_code == 201
+    r = requests.post(temporal_url(broker), headers=JSON, json={
+        "id": eid, "type": ["Vehicle", "Truck"], "speed": [prop(NULL, observedAt=t(9))]})
+    assert r.status_code == 204, r.text
+    body = read_temporal(broker, eid)
+    assert values(body["speed"]) == [120, 80, 100, NULL] and body["type"] == ["Vehicle", "Truck"]
+    assert requests.get(f"{broker.api}/entities/{eid}").json()["speed"]["value"] == 100
 
 
 def test_append_temporal_attributes(broker):
@@ -459,7 +511,8 @@ def test_errors(broker):
     assert_problem(requests.get(temporal_url(broker)), 400, "BadRequestData")
     for params in ({"options": "aggregatedValues"}, {"options": "aggregatedValues", "aggrMethods": "median"},
                    {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "1 hour"},
-                   {"aggrMethods": "avg"}, {"options": "aggregatedValues,temporalValues", "aggrMethods": "avg"}):
+                   {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "P999999999999Y"},
+                   {"options": "aggregatedValues,temporalValues", "aggrMethods": "avg"}):
         assert_problem(get_temporal(broker, eid, **params), 400, "BadRequestData")
 
 

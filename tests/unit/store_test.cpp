@@ -448,7 +448,8 @@ TEST(Store, HistoryIsWrittenWithTheEntityAndReadByTimeRange) {
     return [instances](const std::optional<store::Entity>&) {
       store::EntityWrite w{
           store::EntityWrite::Kind::Put, {{"id", "urn:a"}, {"type", json::array{"urn:T"}}}, {}};
-      w.history = store::HistoryWrite{instances, store::HistoryEntity{"urn:a", {"urn:T"}, 1, 0}};
+      w.history =
+          store::HistoryWrite{instances, store::HistoryEntity{"urn:a", {"urn:T"}, 1, 0}, false};
       return std::optional(std::move(w));
     };
   };

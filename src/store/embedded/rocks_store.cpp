@@ -595,6 +595,7 @@ class RocksStore final : public Store {
                   const HistoryWrite& h, binary::KeyWriter& names) {
     for (const auto& instance : h.instances) {
       auto prefix = history::seriesPrefix(tenant, id, instance.attribute, instance.datasetId);
+      if (h.replaceSameTime) deleteAtTime(batch, prefix, instance.timeMs);
       batch.Put(history_,
                 history::instanceKey(prefix, instance.timeMs, instance.recordedMs, historySeq_++),
                 history::encodeInstance(instance, names));
@@ -602,6 +603,20 @@ class RocksStore final : public Store {
     if (h.entity)
       batch.Put(history_, history::entityRecordKey(tenant, id),
                 history::encodeEntityRecord(*h.entity));
+  }
+
+  // Adds the deletion of the series' instances stored at timeMs to the batch.
+  void deleteAtTime(rocksdb::WriteBatch& batch, const std::string& seriesPrefix, int64_t timeMs) {
+    std::string lower = history::timeBound(seriesPrefix, timeMs);
+    std::string upper = timeMs == std::numeric_limits<int64_t>::max()
+                            ? history::prefixEnd(seriesPrefix)
+                            : history::timeBound(seriesPrefix, timeMs + 1);
+    rocksdb::Slice upperSlice(upper);
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &upperSlice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
+    for (it->Seek(lower); it->Valid(); it->Next()) batch.Delete(history_, it->key());
+    check(it->status(), "scan");
   }
 
   // The entities stored under `keys` (nullopt where none is), read together.
