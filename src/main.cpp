@@ -55,6 +55,7 @@ struct Config {
   size_t maxAttributes = 1000;
   size_t maxNesting = 32;
   std::string history = "on";
+  size_t temporalLimit = 10000;
   std::string logLevel = "info";
 };
 
@@ -100,6 +101,7 @@ int serve(const Config& cfg) {
   limits.maxLimit = cfg.maxLimit;
   limits.maxBatch = cfg.maxBatch;
   limits.maxNesting = cfg.maxNesting;
+  limits.temporalInstances = cfg.temporalLimit;
   api::EntityMapRegistry entityMaps;
   http::RequestMetrics requestMetrics;
   api::Services services{*store, writes, contexts, *subs, entityMaps,
@@ -211,6 +213,12 @@ int main(int argc, char** argv) {
       ->add_option("--history", cfg.history,
                    "Record attribute history for the temporal API (on) or not (off)")
       ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  serveCmd
+      ->add_option(
+          "--temporal-limit", cfg.temporalLimit,
+          "Most instances of one entity in a temporal answer (more: 206 with Content-Range)")
+      ->check(CLI::Range(size_t{1}, size_t{100000000}))
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "api/entity_access.h"
+#include "api/entity_maps.h"
 #include "api/entity_selection.h"
 #include "api/paging.h"
 #include "api/routes.h"
@@ -18,6 +19,7 @@
 #include "query/type_expr.h"
 #include "temporal/aggregation.h"
 #include "temporal/history_query.h"
+#include "temporal/instance_limit.h"
 #include "temporal/temporal_render.h"
 
 namespace allmende::api {
@@ -75,34 +77,54 @@ TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena
   return p;
 }
 
-// The entity's temporal representation; nullopt if none of its history is selected.
-std::optional<json::object> entityHistory(Call& call, const store::HistoryEntity& entity,
-                                          const TemporalParams& p,
-                                          bool* attributeMatched = nullptr) {
+// What a request selects of one entity's history: its instances, or their aggregation.
+struct EntityHistory {
+  store::HistoryEntity entity;
+  std::vector<temporal::Series> series;
+  std::vector<temporal::AggregatedSeries> aggregated;
+  bool empty() const { return series.empty() && aggregated.empty(); }
+};
+
+EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
+                                bool* attributeMatched = nullptr) {
   auto& store = call.services.store;
-  if (p.aggregation) {
-    auto series = temporal::aggregateHistory(store, call.tenant(), entity.id, p.history,
-                                             *p.aggregation, attributeMatched);
-    if (series.empty()) return std::nullopt;
-    return temporal::renderAggregatedEntity(entity, series, call.context(), p.render);
-  }
-  auto series = temporal::readHistory(store, call.tenant(), entity.id, p.history, attributeMatched);
-  if (series.empty()) return std::nullopt;
-  return temporal::renderTemporalEntity(entity, series, call.context(), p.render);
+  EntityHistory h{std::move(entity), {}, {}};
+  if (p.aggregation)
+    h.aggregated = temporal::aggregateHistory(store, call.tenant(), h.entity.id, p.history,
+                                              *p.aggregation, attributeMatched);
+  else
+    h.series =
+        temporal::readHistory(store, call.tenant(), h.entity.id, p.history, attributeMatched);
+  return h;
 }
 
-// The representation a retrieval answers: with only id and type when nothing is selected.
-json::object renderEntityHistory(Call& call, const store::HistoryEntity& entity,
-                                 const TemporalParams& p, bool* attributeMatched) {
-  if (auto body = entityHistory(call, entity, p, attributeMatched)) return std::move(*body);
-  return temporal::renderTemporalEntity(entity, {}, call.context(), p.render);
+json::object renderHistory(Call& call, const EntityHistory& h, const TemporalParams& p) {
+  if (p.aggregation)
+    return temporal::renderAggregatedEntity(h.entity, h.aggregated, call.context(), p.render);
+  return temporal::renderTemporalEntity(h.entity, h.series, call.context(), p.render);
+}
+
+// The answer: 206 with Content-Range when the instance limit cut the histories' time range
+// (temporal pagination, 6.3.10), else 200.
+http::Response respondCut(Call& call, std::vector<EntityHistory>& histories,
+                          const TemporalParams& p,
+                          json::value (*body)(Call&, std::vector<EntityHistory>&,
+                                              const TemporalParams&),
+                          MediaType media) {
+  std::vector<std::vector<temporal::Series>*> series;
+  for (auto& h : histories) series.push_back(&h.series);
+  auto cut = temporal::limitInstances(series, p.history.q, call.services.limits.temporalInstances);
+  auto res = call.respond(cut.applied ? 206 : 200, body(call, histories, p), media);
+  if (cut.applied) res.setHeader("Content-Range", temporal::contentRange(cut, p.history.q));
+  return res;
 }
 
 http::Response retrieveTemporal(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "datasetId", "timerel",
                     "timeAt", "endTimeAt", "timeproperty", "lastN", "aggrMethods",
-                    "aggrPeriodDuration", "local"});
+                    "aggrPeriodDuration", "local", "entityMap", "entityMapLifetime"});
   auto id = entityIdParam(call);
+  auto mapUse = entityMapUse(call);
   alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
   boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
   auto media = negotiate(call.req, false);
@@ -113,13 +135,21 @@ http::Response retrieveTemporal(Call& call) {
     fail(ErrorType::ResourceNotFound,
          "no temporal representation of an entity with id '" + id + "'");
   bool matched = false;
-  auto body = renderEntityHistory(call, *entity, p, &matched);
+  std::vector<EntityHistory> histories;
+  histories.push_back(readEntityHistory(call, std::move(*entity), p, &matched));
   if (p.history.attrs && !matched)
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the requested attributes");
-  if ((p.render.base.pick || p.render.base.omit) && body.empty())
-    fail(ErrorType::ResourceNotFound, "pick/omit leave nothing of the entity '" + id + "'");
-  return call.respond(200, std::move(body), media);
+  auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
+    auto rendered = renderHistory(call, histories[0], p);
+    if ((p.render.base.pick || p.render.base.omit) && rendered.empty())
+      fail(ErrorType::ResourceNotFound,
+           "pick/omit leave nothing of the entity '" + histories[0].entity.id + "'");
+    return json::value(std::move(rendered));
+  };
+  auto res = respondCut(call, histories, p, body, media);
+  finishEntityMap(call, mapUse, {id}, res);
+  return res;
 }
 
 // Which entities a temporal query selects.
@@ -167,35 +197,52 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
   auto paging = pagingParams(call);
   call.requireTenant();
   auto& store = call.services.store;
-  json::array entities(p.render.base.storage);
+  // With an EntityMap every candidate is visited, and the ids of those that match are the map.
+  auto mapUse = entityMapUse(call);
+  std::vector<std::string> mapped;
+  std::vector<EntityHistory> page;
   size_t matched = 0;
   bool more = false;
   auto candidates = store.historyEntities(call.tenant());
+  if (mapUse.live)
+    std::erase_if(candidates, [&mapUse](const store::HistoryEntity& e) {
+      const auto& ids = mapUse.live->entityIds;
+      return std::find(ids.begin(), ids.end(), e.id) == ids.end();
+    });
   if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
-  for (const auto& e : candidates) {
+  for (auto& e : candidates) {
     if (!selected(call, selection, e)) continue;
-    auto body = entityHistory(call, e, p);
-    if (!body) continue;  // nothing of its history is selected
+    auto h = readEntityHistory(call, std::move(e), p);
+    if (h.empty()) continue;  // nothing of its history is selected
+    if (mapUse.active) mapped.push_back(h.entity.id);
     if (matched++ < paging.offset) continue;
-    if (entities.size() >= paging.limit) {
+    if (page.size() >= paging.limit) {
       more = true;
-      if (!paging.count) break;
+      if (!paging.count && !mapUse.active) break;
       continue;
     }
-    entities.push_back(std::move(*body));
+    page.push_back(std::move(h));
   }
-  auto res = call.respond(200, std::move(entities), media);
+  auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
+    json::array entities(p.render.base.storage);
+    for (const auto& h : histories) entities.push_back(renderHistory(call, h, p));
+    return json::value(std::move(entities));
+  };
+  auto res = respondCut(call, page, p, body, media);
+  if (finishEntityMap(call, mapUse, std::move(mapped), res)) res.status = 201;  // a map was made
   addPageHeaders(call, res, paging, more, matched, media);
   return res;
 }
 
 http::Response queryTemporal(Call& call) {
-  call.allowParams(
-      {"id",     "idPattern", "type",         "attrs",    "pick",         "omit",
-       "q",      "scopeQ",    "georel",       "geometry", "coordinates",  "geoproperty",
-       "csf",    "options",   "format",       "lang",     "datasetId",    "timerel",
-       "timeAt", "endTimeAt", "timeproperty", "lastN",    "aggrMethods",  "aggrPeriodDuration",
-       "limit",  "offset",    "count",        "local",    "expandValues", "orderBy"});
+  call.allowParams({"id",           "idPattern", "type",        "attrs",
+                    "pick",         "omit",      "q",           "scopeQ",
+                    "georel",       "geometry",  "coordinates", "geoproperty",
+                    "csf",          "options",   "format",      "lang",
+                    "datasetId",    "timerel",   "timeAt",      "endTimeAt",
+                    "timeproperty", "lastN",     "aggrMethods", "aggrPeriodDuration",
+                    "limit",        "offset",    "count",       "local",
+                    "expandValues", "orderBy",   "entityMap",   "entityMapLifetime"});
   alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
   boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
   auto p = temporalParams(call, arena);
@@ -223,7 +270,8 @@ http::Response queryTemporal(Call& call) {
 // POST /temporal/entityOperations/query: a Query body (5.2.23) with temporalQ
 // (5.2.21); members that shape the output act like the GET parameters.
 http::Response queryTemporalPost(Call& call) {
-  call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local"});
+  call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local", "entityMap",
+                    "entityMapLifetime"});
   const auto& body = call.body();
   static const std::set<std::string_view> known = {
       "type",   "entities", "attrs",     "pick",      "omit",  "q",        "geoQ",      "csf",

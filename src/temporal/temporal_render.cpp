@@ -63,7 +63,9 @@ json::value normalizedInstance(const store::HistoryInstance& h, const jsonld::Co
 json::object temporalValues(const Series& s, const jsonld::Context& ctx,
                             const TemporalRenderOptions& o) {
   const auto& sp = o.base.storage;
-  auto kind = ngsi::kindOf(s.instances.front().instance);
+  // A series the instance limit emptied (temporal/instance_limit.h) stays, with no values.
+  auto kind = s.instances.empty() ? ngsi::AttributeKind::Property
+                                  : ngsi::kindOf(s.instances.front().instance);
   auto simplified = o.base;
   simplified.format = ngsi::Format::Simplified;
   json::array values(sp);

@@ -350,6 +350,20 @@ def test_query_order_by_id_and_narrowness(broker):
                    "BadRequestData")
 
 
+def test_entity_maps_fix_the_entities_of_a_temporal_query(broker):
+    kind = "M" + unique_id("x").rsplit("-", 1)[1]
+    a = car_with_speeds(broker, (1,), ctype=kind)
+    b = car_with_speeds(broker, (2,), ctype=kind)
+    r = requests.get(temporal_url(broker), params={"type": kind, "id": a, "entityMap": "true"})
+    assert r.status_code == 201, r.text
+    ref = r.headers["NGSILD-EntityMap"]
+    r = requests.get(temporal_url(broker), params={"type": kind}, headers={"NGSILD-EntityMap": ref})
+    assert r.status_code == 200 and [e["id"] for e in r.json()] == [a]
+    assert r.headers["NGSILD-EntityMap"] == ref
+    r = requests.get(temporal_url(broker, b), params={"entityMap": "true"})
+    assert r.status_code == 200 and "NGSILD-EntityMap" in r.headers
+
+
 def test_query_post_with_temporal_q(broker):
     kind = "P" + unique_id("x").rsplit("-", 1)[1]
     eid = car_with_speeds(broker, (1, 2, 3), ctype=kind)
@@ -514,6 +528,30 @@ def test_errors(broker):
                    {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "P999999999999Y"},
                    {"options": "aggregatedValues,temporalValues", "aggrMethods": "avg"}):
         assert_problem(get_temporal(broker, eid, **params), 400, "BadRequestData")
+
+
+# --- temporal pagination (--temporal-limit) -------------------------------------
+
+def test_instance_limit_cuts_the_time_range(make_broker):
+    b = make_broker("--temporal-limit", "30").start()
+    eid = unique_id("Vehicle")
+    body = {"id": eid, "type": "Vehicle", "speed": [prop(i, observedAt=t(i)) for i in range(20)],
+            "fuel": [prop(i, observedAt=t(i + 2)) for i in range(20)]}
+    assert requests.post(temporal_url(b), json=body, headers=JSON).status_code == 201
+    r = get_temporal(b, eid)
+    assert r.status_code == 206, r.text
+    speed, fuel = r.json()["speed"], r.json()["fuel"]
+    assert len(speed) + len(fuel) <= 31 and values(speed) == list(range(len(speed)))
+    last = max(i["observedAt"] for i in speed + fuel)
+    assert r.headers["Content-Range"] == f"date-time 2020-08-01T12:00:00.000Z-{last[:-1]}.000Z/*"
+    r = get_temporal(b, eid, lastN=20)
+    assert r.status_code == 206 and r.headers["Content-Range"].endswith("/20")
+    assert values(r.json()["speed"])[-1] == 19 and values(r.json()["fuel"])[-1] == 19
+    small = get_temporal(b, eid, attrs="speed", timerel="before", timeAt=t(10))
+    assert small.status_code == 200 and "Content-Range" not in small.headers
+    r = requests.get(temporal_url(b), params={"type": "Vehicle"})
+    assert r.status_code == 206 and "Content-Range" in r.headers
+    assert b.stop() == 0
 
 
 # --- durability and --history off --------------------------------------------
