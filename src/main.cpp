@@ -57,6 +57,8 @@ struct Config {
   size_t maxUriLength = 2048;
   size_t maxAttributes = 1000;
   size_t maxNesting = 32;
+  std::string history = "on";
+  size_t temporalLimit = 10000;
   std::string logLevel = "info";
 };
 
@@ -65,7 +67,7 @@ int serve(const Config& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
   ngsi::setMaxUriLength(cfg.maxUriLength);
   auto store = store::openEmbeddedStore({cfg.dataDir, cfg.sync}, ngsi::entityMeta);
-  ngsi::WritePath writes(*store, cfg.maxAttributes);
+  ngsi::WritePath writes(*store, cfg.maxAttributes, cfg.history == "on");
 
   jsonld::RegistryOptions registryOptions;
   registryOptions.publicBaseUrl =
@@ -107,6 +109,7 @@ int serve(const Config& cfg) {
   limits.maxLimit = cfg.maxLimit;
   limits.maxBatch = cfg.maxBatch;
   limits.maxNesting = cfg.maxNesting;
+  limits.temporalInstances = cfg.temporalLimit;
   api::EntityMapRegistry entityMaps;
   http::RequestMetrics requestMetrics;
   api::Services services{*store, writes, contexts, *subs, entityMaps,
@@ -213,6 +216,17 @@ int main(int argc, char** argv) {
       ->add_option("--max-nesting", cfg.maxNesting,
                    "Deepest nesting of arrays and objects in a request body")
       ->check(CLI::Range(8, 1000))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--history", cfg.history,
+                   "Record attribute history for the temporal API (on) or not (off)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  serveCmd
+      ->add_option(
+          "--temporal-limit", cfg.temporalLimit,
+          "Most instances of one entity in a temporal answer (more: 206 with Content-Range)")
+      ->check(CLI::Range(size_t{1}, size_t{100000000}))
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();

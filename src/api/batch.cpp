@@ -230,9 +230,13 @@ http::Response batchUpsert(Call& call) {
     return [parsed = std::move(parsed), &step, update, now](const std::optional<store::Entity>& current) mutable {
       using store::EntityWrite;
       step.created = !current || ngsi::isExpired(*current, now);
-      if (step.created) return std::optional(EntityWrite{EntityWrite::Kind::Put, ngsi::createEntity(std::move(parsed), now)});
-      if (!update) return std::optional(EntityWrite{EntityWrite::Kind::Put, ngsi::replaceEntity(*current, parsed, now)});
-      EntityWrite write{EntityWrite::Kind::Put, *current};
+      if (step.created)
+        return std::optional(
+            EntityWrite{EntityWrite::Kind::Put, ngsi::createEntity(std::move(parsed), now), {}});
+      if (!update)
+        return std::optional(
+            EntityWrite{EntityWrite::Kind::Put, ngsi::replaceEntity(*current, parsed, now), {}});
+      EntityWrite write{EntityWrite::Kind::Put, *current, {}};
       ngsi::appendAttributes(write.entity, parsed, false, now);
       return std::optional(std::move(write));
     };

@@ -20,22 +20,6 @@ namespace {
 
 constexpr std::string_view kEntitiesPath = "/ngsi-ld/v1/entities";
 
-std::string escapePathSegment(const std::string& id) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : id) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '@' ||
-        c == '!' || c == '$' || c == '\'' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 http::Response createEntity(Call& call) {
   call.allowParams({"local"});
   const auto& body = call.body();

@@ -1,6 +1,8 @@
 // Helpers shared by api/entities.cpp and api/attributes.cpp.
 #include "api/entity_access.h"
 
+#include <algorithm>
+
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
@@ -71,6 +73,23 @@ int projectionDepth(const ngsi::Projection& p) {
   return depth;
 }
 
+std::string escapePathSegment(const std::string& id) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : id) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '@' ||
+        c == '!' || c == '$' || c == '\'' || c == '*' || c == '+' || c == ',' || c == ';' ||
+        c == '=') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
 std::string entityIdParam(const Call& call, size_t i) {
   const auto& id = call.pathParam(i);
   if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("the entity id", id));
@@ -107,7 +126,8 @@ store::Store::Mutator createMutator(json::object parsed, int64_t now) {
     if (current && !ngsi::isExpired(*current, now))
       fail(ErrorType::AlreadyExists,
            "an entity with id '" + std::string(parsed.at(ngsi::key::id).get_string()) + "' already exists");
-    return store::EntityWrite{store::EntityWrite::Kind::Put, ngsi::createEntity(std::move(parsed), now)};
+    return store::EntityWrite{
+        store::EntityWrite::Kind::Put, ngsi::createEntity(std::move(parsed), now), {}};
   };
 }
 
@@ -118,7 +138,7 @@ store::Store::Mutator deleteMutator(std::string id, std::vector<std::string> typ
       fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
     if (!hasAnyType(*current, types))
       fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
-    return store::EntityWrite{store::EntityWrite::Kind::Delete, {}};
+    return store::EntityWrite{store::EntityWrite::Kind::Delete, {}, {}};
   };
 }
 
@@ -155,9 +175,12 @@ bool hasAnyType(const json::object& entity, const std::vector<std::string>& type
   return false;
 }
 
-ngsi::RenderOptions renderOptions(Call& call) {
+ngsi::RenderOptions renderOptions(Call& call, std::initializer_list<std::string_view> ownValues) {
   ngsi::RenderOptions o;
   o.now = ngsi::nowMs();
+  auto own = [&ownValues](std::string_view v) {
+    return std::find(ownValues.begin(), ownValues.end(), v) != ownValues.end();
+  };
   auto setFormat = [&o](std::string_view f) {
     if (f == "keyValues" || f == "simplified")
       o.format = ngsi::Format::Simplified;
@@ -171,6 +194,7 @@ ngsi::RenderOptions renderOptions(Call& call) {
   };
   int formats = 0;
   for (const auto& opt : call.listParam("options")) {
+    if (own(opt)) continue;
     if (opt == "sysAttrs") {
       o.sysAttrs = true;
     } else if (setFormat(opt)) {
@@ -181,7 +205,8 @@ ngsi::RenderOptions renderOptions(Call& call) {
   }
   if (formats > 1) fail(ErrorType::InvalidRequest, "options names more than one representation");
   if (auto f = call.req.param("format")) {
-    if (!setFormat(*f)) fail(ErrorType::InvalidRequest, "unknown format '" + std::string(*f) + "'");
+    if (!own(*f) && !setFormat(*f))
+      fail(ErrorType::InvalidRequest, "unknown format '" + std::string(*f) + "'");
   }
   if (auto lang = call.req.param("lang")) {
     if (lang->empty()) fail(ErrorType::BadRequestData, "lang must not be empty");

@@ -17,6 +17,9 @@ namespace allmende::api {
 
 namespace json = boost::json;
 
+// An id as one path segment of a Location header (percent-encoded).
+std::string escapePathSegment(const std::string& id);
+
 // Path parameter i as an entity id; BadRequestData if it is not a URI.
 std::string entityIdParam(const Call& call, size_t i = 0);
 
@@ -54,7 +57,10 @@ ngsi::Projection parseProjection(Call& call, std::string_view expr, std::string_
 int projectionDepth(const ngsi::Projection& p);
 
 // Render options from options/format/attrs/pick/omit/lang/datasetId parameters.
-ngsi::RenderOptions renderOptions(Call& call);
+// Values of options and format named in `ownValues` are left to the caller
+// (the temporal API's temporalValues, aggregatedValues).
+ngsi::RenderOptions renderOptions(Call& call,
+                                  std::initializer_list<std::string_view> ownValues = {});
 
 // 204 when every attribute was changed, else 207 with the UpdateResult body.
 http::Response outcomeResponse(Call& call, const ngsi::AttributeOutcome& outcome);

@@ -19,42 +19,13 @@ namespace {
 constexpr std::string_view kPath = "/ngsi-ld/v1/entityMaps";
 constexpr std::string_view kHeader = "NGSILD-EntityMap";
 
-// An ISO 8601 duration like P1D, PT30M, P1DT2H, PT90S (weeks too) in milliseconds.
+// entityMapLifetime in milliseconds (an ISO 8601 duration).
 int64_t durationMs(std::string_view text) {
-  auto bad = [&] {
-    fail(ErrorType::BadRequestData, "entityMapLifetime '" + std::string(text) + "' is not an ISO 8601 duration");
-  };
-  if (text.size() < 3 || text[0] != 'P') bad();
-  int64_t total = 0;
-  bool time = false, any = false;
-  size_t i = 1;
-  while (i < text.size()) {
-    if (text[i] == 'T') {
-      if (time) bad();
-      time = true;
-      ++i;
-      continue;
-    }
-    size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-    if (i == start || i == text.size() || i - start > 12) bad();
-    double n = std::atof(std::string(text.substr(start, i - start)).c_str());
-    double unit = 0;
-    switch (text[i]) {
-      case 'W': unit = time ? 0 : 7 * 86400; break;
-      case 'D': unit = time ? 0 : 86400; break;
-      case 'H': unit = time ? 3600 : 0; break;
-      case 'M': unit = time ? 60 : 0; break;
-      case 'S': unit = time ? 1 : 0; break;
-      default: break;
-    }
-    if (unit == 0) bad();
-    total += static_cast<int64_t>(n * unit * 1000);
-    any = true;
-    ++i;
-  }
-  if (!any) bad();
-  return total;
+  auto ms = ngsi::parseDuration(text);
+  if (!ms)
+    fail(ErrorType::BadRequestData,
+         "entityMapLifetime '" + std::string(text) + "' is not an ISO 8601 duration");
+  return *ms;
 }
 
 std::string location(const std::string& id) { return std::string(kPath) + "/" + id; }

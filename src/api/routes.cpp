@@ -54,6 +54,8 @@ void registerRoutes(http::Router& router, Services& services) {
   area("discovery", registerDiscoveryRoutes);
   area("subscriptions", registerSubscriptionRoutes);
   area("entityMaps", registerEntityMapRoutes);
+  area("temporal", registerTemporalQueryRoutes);
+  area("temporal", registerTemporalEntityRoutes);
 }
 
 http::Response httpProblem(int status, std::string_view detail) {

@@ -35,6 +35,7 @@ struct Limits {
   size_t maxLimit = 1000;      // larger limits are TooManyResults
   size_t maxBatch = 1000;      // entities in one batch operation
   size_t maxNesting = 32;      // depth of arrays and objects in a request body
+  size_t temporalInstances = 10000;  // instances of one entity in a temporal answer (6.3.10)
 };
 
 struct Services {

@@ -2,8 +2,11 @@
 // number of fraction digits) and UTC formatter using days-from-civil.
 #include "ngsi/datetime.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 namespace allmende::ngsi {
 
@@ -80,6 +83,55 @@ std::optional<int64_t> parseDateTime(std::string_view s) {
   int64_t days = daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   int64_t seconds = days * 86400 + h * 3600 + mi * 60 + sec - offsetMin * 60;
   return seconds * 1000 + ms;
+}
+
+std::optional<int64_t> parseDuration(std::string_view text) {
+  if (text.size() < 3 || text[0] != 'P') return std::nullopt;
+  int64_t total = 0;
+  bool time = false, any = false;
+  size_t i = 1;
+  while (i < text.size()) {
+    if (text[i] == 'T') {
+      if (time) return std::nullopt;
+      time = true;
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+      ++i;
+    if (i == start || i == text.size() || i - start > 12) return std::nullopt;
+    double n = std::atof(std::string(text.substr(start, i - start)).c_str());
+    double unit = 0;  // seconds
+    switch (text[i]) {
+      case 'Y':
+        unit = time ? 0 : 365 * 86400;
+        break;
+      case 'M':
+        unit = time ? 60 : 30 * 86400;
+        break;
+      case 'W':
+        unit = time ? 0 : 7 * 86400;
+        break;
+      case 'D':
+        unit = time ? 0 : 86400;
+        break;
+      case 'H':
+        unit = time ? 3600 : 0;
+        break;
+      case 'S':
+        unit = time ? 1 : 0;
+        break;
+      default:
+        break;
+    }
+    if (unit == 0 || n * unit * 1000 > 1e18) return std::nullopt;  // beyond ~31 million years
+    total += static_cast<int64_t>(n * unit * 1000);
+    any = true;
+    ++i;
+  }
+  if (!any) return std::nullopt;
+  return total;
 }
 
 std::string formatDateTime(int64_t epochMs) {

@@ -13,8 +13,8 @@ namespace {
 
 // The entity without its expired parts, or a Delete if the entity itself expired.
 std::optional<store::EntityWrite> pruned(const store::Entity& entity, int64_t now) {
-  if (isExpired(entity, now)) return store::EntityWrite{store::EntityWrite::Kind::Delete, {}};
-  store::EntityWrite write{store::EntityWrite::Kind::Put, entity};
+  if (isExpired(entity, now)) return store::EntityWrite{store::EntityWrite::Kind::Delete, {}, {}};
+  store::EntityWrite write{store::EntityWrite::Kind::Put, entity, {}};
   bool changed = false;
   auto& attrs = write.entity[key::attrs].as_object();
   for (auto it = attrs.begin(); it != attrs.end();) {

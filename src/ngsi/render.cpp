@@ -78,9 +78,6 @@ std::optional<std::pair<std::string, json::value>> pickLanguage(const json::obje
   return std::nullopt;
 }
 
-json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
-                           const RenderOptions& o);
-
 // createdAt, modifiedAt (epoch ms inside) and expiresAt: shown with sysAttrs
 // only. True if `name` is one of them.
 bool addSystemMember(std::string_view name, const json::value& v, json::object& out) {
@@ -137,6 +134,8 @@ void renderMembers(const json::object& inst, json::object& out, const jsonld::Co
   }
 }
 
+}  // namespace
+
 json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
                            const RenderOptions& o) {
   if (o.format == Format::Simplified) return simplifiedValue(inst, ctx, o);
@@ -174,6 +173,8 @@ json::value renderInstance(const json::object& inst, const jsonld::Context& ctx,
   return out;
 }
 
+namespace {
+
 json::value renderAttribute(const json::array& instances, const jsonld::Context& ctx,
                             const RenderOptions& o) {
   std::vector<const json::object*> kept;
@@ -200,7 +201,10 @@ json::value renderAttribute(const json::array& instances, const jsonld::Context&
   return out;
 }
 
-json::value compactTypes(const json::value& types, const jsonld::Context& ctx, const json::storage_ptr& sp) {
+}  // namespace
+
+json::value renderTypes(const json::value& types, const jsonld::Context& ctx,
+                        const json::storage_ptr& sp) {
   if (!types.is_array()) return json::value(types, sp);
   const auto& a = types.get_array();
   if (a.size() == 1 && a[0].is_string()) return json::string(ctx.compact(a[0].get_string()), sp);
@@ -210,14 +214,12 @@ json::value compactTypes(const json::value& types, const jsonld::Context& ctx, c
   return out;
 }
 
-}  // namespace
-
 json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,
                           const RenderOptions& o) {
   auto* attrs = entity.if_contains(key::attrs);
   json::object out(8 + (attrs && attrs->is_object() ? attrs->get_object().size() : 0), o.storage);
   if (wanted(o, "id")) out.emplace(key::id, entity.at(key::id));
-  if (wanted(o, "type")) out.emplace(key::type, compactTypes(entity.at(key::type), ctx, o.storage));
+  if (wanted(o, "type")) out.emplace(key::type, renderTypes(entity.at(key::type), ctx, o.storage));
   if (auto* s = entity.if_contains(key::scope); s && s->is_array() && wanted(o, "scope"))
     out[key::scope] = s->get_array().size() == 1 ? s->get_array()[0] : *s;
   if (o.sysAttrs) addSystemMembers(entity, out);

@@ -43,6 +43,16 @@ struct RenderOptions {
 json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,
                           const RenderOptions& options);
 
+// One attribute instance of the internal form as renderEntity shows an
+// attribute with one instance (in concise form possibly a bare value; in
+// simplified form its value). The temporal representation is built from these.
+json::value renderInstance(const json::object& instance, const jsonld::Context& ctx,
+                           const RenderOptions& options);
+
+// The entity's types, compacted: a string for one type, else an array.
+json::value renderTypes(const json::value& types, const jsonld::Context& ctx,
+                        const json::storage_ptr& storage = {});
+
 // The GeoJSON geometry of an entity's geometryProperty (expanded IRI): its
 // default instance's value, else the first unexpired one's; null when absent.
 json::value featureGeometry(const json::object& entity, const std::string& geometryProperty, int64_t now);

@@ -1,10 +1,13 @@
-// WritePath: each mutator is wrapped so that the entity it writes is checked
-// against the attribute bound inside the store's atomic step (a failing check
-// writes nothing, like any mutator that throws).
+// WritePath: each mutator is wrapped so that, inside the store's atomic step,
+// the entity it writes is checked against the attribute bound (a failing check
+// writes nothing, like any mutator that throws) and the write's history is
+// derived from the entity's current and new state.
 #include "ngsi/write_path.h"
 
+#include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "ngsi/history_capture.h"
 
 namespace allmende::ngsi {
 
@@ -17,8 +20,12 @@ std::vector<store::Store::Outcome> WritePath::applyAll(
     mutations[i].mutator = [this,
                             mutator = &given[i]](const std::optional<store::Entity>& current) {
       auto write = (*mutator)(current);
-      if (write && write->kind == store::EntityWrite::Kind::Put)
-        checkBounds(current, write->entity);
+      if (!write) return write;
+      if (write->kind == store::EntityWrite::Kind::Put) checkBounds(current, write->entity);
+      if (!history_)
+        write->history.reset();
+      else if (!write->history)
+        write->history = captureHistory(current, *write, nowMs());
       return write;
     };
   }

@@ -1,9 +1,11 @@
 // The one write path of the broker: every change to an entity, whatever API
 // caused it (entity endpoints, batch operations, expiry), goes through
 // WritePath::apply, which runs the mutation atomically in the store and then
-// hands the change to the listeners (subscriptions and history, later). It
-// also holds what every stored entity must respect: at most maxAttributes
-// attribute instances (see attributeCount in ngsi/entity.h).
+// hands the change to the listeners (subscriptions). Inside the store's atomic
+// step it records the change's attribute history (ngsi/history_capture.h) in
+// the same batch, unless history is off. It also holds what every stored
+// entity must respect: at most maxAttributes attribute instances (see
+// attributeCount in ngsi/entity.h).
 // Thread-safe; listeners are registered at start, before serving.
 #pragma once
 
@@ -20,9 +22,13 @@ class WritePath {
  public:
   using Listener = std::function<void(std::string_view tenant, const store::Store::Change& change)>;
 
-  // maxAttributes bounds the attribute instances of an entity (--max-attributes).
-  explicit WritePath(store::Store& store, size_t maxAttributes = 1000)
-      : store_(store), maxAttributes_(maxAttributes) {}
+  // maxAttributes bounds the attribute instances of an entity (--max-attributes);
+  // history = false records no history at all (--history off).
+  explicit WritePath(store::Store& store, size_t maxAttributes = 1000, bool history = true)
+      : store_(store), maxAttributes_(maxAttributes), history_(history) {}
+
+  // True if writes record history.
+  bool recordsHistory() const { return history_; }
 
   // Registers a listener called after each durable change (not for no-ops). The
   // change is valid only during the call (see Store::Change).
@@ -50,6 +56,7 @@ class WritePath {
 
   store::Store& store_;
   size_t maxAttributes_;
+  bool history_;
   std::vector<Listener> listeners_;
 };
 

@@ -1,6 +1,6 @@
-// The Store interface: tenant-aware persistence of entities and hosted
-// @contexts. It carries no backend type, so the embedded RocksDB store and a
-// later PostgreSQL store are interchangeable. Entities are passed in their
+// The Store interface: tenant-aware persistence of entities, their attribute
+// history (store/history.h) and hosted @contexts. It carries no backend type, so the embedded
+// RocksDB store and a later PostgreSQL store are interchangeable. Entities are passed in their
 // internal (expanded) JSON form, see ngsi/entity.h.
 //
 // Thread-safety: every method may be called from any thread concurrently.
@@ -22,16 +22,21 @@
 
 #include "query/geo.h"
 #include "store/entity_query.h"
+#include "store/history.h"
 
 namespace allmende::store {
 
 using Entity = boost::json::object;
 
-// What a mutator decided to do with one entity.
+// What a mutator decided to do with one entity, and what the write records in
+// the history (written in the same atomic batch). A mutator leaves `history`
+// empty unless it records instances of its own (the temporal API's create and
+// append); ngsi::WritePath derives it from the change otherwise.
 struct EntityWrite {
   enum class Kind { Put, Delete };
   Kind kind = Kind::Put;
   Entity entity;  // the complete new state, for Put
+  std::optional<HistoryWrite> history;
 };
 
 // What the indexes need to know of an entity; computed by the layer above
@@ -145,6 +150,35 @@ class Store {
   // (epoch milliseconds), at most `limit` of them.
   virtual std::vector<std::pair<std::string, std::string>> dueForExpiry(int64_t nowMs,
                                                                        size_t limit) const = 0;
+
+  // History (store/history.h), written by modifyEntities with the entity changes.
+  // The entities that have history, deleted ones included, in id order.
+  virtual std::vector<HistoryEntity> historyEntities(std::string_view tenant) const = 0;
+  // The entity's history record, or nullopt if it has no history.
+  virtual std::optional<HistoryEntity> historyEntity(std::string_view tenant,
+                                                     std::string_view id) const = 0;
+  // The (attribute, datasetId) pairs the entity has instances of, in attribute
+  // then datasetId order ("" = the default instance).
+  virtual std::vector<std::pair<std::string, std::string>> historyAttributes(
+      std::string_view tenant, std::string_view id) const = 0;
+  // Calls visit for each instance of the scan in its order until visit
+  // returns false; nothing is held in memory beyond the current instance.
+  virtual void scanHistory(std::string_view tenant, const HistoryScan& scan,
+                           const std::function<bool(const HistoryInstance&)>& visit) const = 0;
+  // Changes one instance of the entity's attribute (any datasetId), found by
+  // its instanceId: change(current) returns its replacement (its time may
+  // differ; its instanceId stays) or nullopt to delete it. False if there is
+  // no such instance. What change throws leaves the history unchanged.
+  virtual bool changeHistoryInstance(
+      std::string_view tenant, std::string_view id, std::string_view attribute,
+      std::string_view instanceId,
+      const std::function<std::optional<HistoryInstance>(const HistoryInstance&)>& change) = 0;
+  // Deletes history durably: the entity's whole history and record (attribute
+  // nullopt), or one attribute's (every datasetId when datasetId is nullopt).
+  // False if there was none.
+  virtual bool deleteHistory(std::string_view tenant, std::string_view id,
+                             const std::optional<std::string>& attribute,
+                             const std::optional<std::string>& datasetId) = 0;
 
   // Broker-wide settings that must survive restarts (e.g. the broker's identity).
   virtual std::optional<std::string> getSetting(std::string_view key) const = 0;

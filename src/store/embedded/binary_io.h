@@ -128,6 +128,8 @@ class Input {
     return s;
   }
   std::string_view bytes() { return bytes(varint()); }
+  // Everything not read yet (which is then read).
+  std::string_view rest() { return bytes(uint64_t(end_ - p_)); }
   double number() {
     uint64_t bits = 0;
     auto s = bytes(8);

@@ -155,8 +155,17 @@ std::string encodeEntity(const json::object& entity, std::string_view facts, bin
   out.push_back(kFacts);
   putBytes(out, facts);
   out.push_back(kBinary);
-  Encoder(out, keys).object(entity);
+  encodeObject(out, entity, keys);
   return out;
+}
+
+void encodeObject(std::string& out, const json::object& object, binary::KeyWriter& keys) {
+  Encoder(out, keys).object(object);
+}
+
+json::object decodeObject(std::string_view in, const KeyDictionary& keys,
+                          json::storage_ptr storage) {
+  return Reader(in, keys, std::move(storage)).entity();
 }
 
 std::string withFacts(std::string_view stored, std::string_view facts) {
@@ -187,7 +196,7 @@ json::object decodeEntity(std::string_view stored, const KeyDictionary& keys, js
     if (ec || !v.is_object()) throw std::runtime_error("unreadable stored entity");
     return std::move(v.get_object());
   }
-  return Reader(stored.substr(1), keys, std::move(storage)).entity();
+  return decodeObject(stored.substr(1), keys, std::move(storage));
 }
 
 }  // namespace allmende::store

@@ -24,6 +24,13 @@ namespace allmende::store {
 // "type" members are written by `keys` (binary_io.h).
 std::string encodeEntity(const boost::json::object& entity, std::string_view facts, binary::KeyWriter& keys);
 
+// The binary form of one JSON object alone (what encodeEntity writes after the
+// index record), appended to `out`; the history's values use it too.
+void encodeObject(std::string& out, const boost::json::object& object, binary::KeyWriter& keys);
+// Decodes what encodeObject wrote (all of `in`); throws std::runtime_error on damage.
+boost::json::object decodeObject(std::string_view in, const KeyDictionary& keys,
+                                 boost::json::storage_ptr storage = {});
+
 // A value of an earlier version (without an index record) with `facts` put in front.
 std::string withFacts(std::string_view stored, std::string_view facts);
 

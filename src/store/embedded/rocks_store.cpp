@@ -1,15 +1,19 @@
 // RocksDB implementation of Store. Writers of one entity are serialised by a
-// striped mutex; each write is one WriteBatch (entity + tenant marker). The
+// striped mutex; each write is one WriteBatch (entity + tenant marker + the
+// attribute history it records, in the "history" column family). The
 // in-memory index (per tenant: id -> meta, plus an expiry queue) is rebuilt by
 // scanning the entities at open and kept current under a shared mutex.
 #include "store/embedded/rocks_store.h"
 
 #include "store/embedded/entity_codec.h"
+#include "store/embedded/history_codec.h"
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_events.h"
 #include "store/embedded/tenant_index.h"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -18,13 +22,14 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include <boost/json.hpp>
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 namespace allmende::store {
 
@@ -84,12 +89,20 @@ class RocksStore final : public Store {
     opts.memtable_whole_key_filtering = true;
     opts.memtable_prefix_bloom_size_ratio = 0.02;
     opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    opts.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
+        {"history", historyOptions(opts, table.block_cache)}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
-    auto status = rocksdb::DB::Open(opts, options.directory, &db);
+    auto status =
+        rocksdb::DB::Open(rocksdb::DBOptions(opts), options.directory, families, &handles, &db);
     if (!status.ok())
       throw std::runtime_error("cannot open the store in '" + options.directory +
                                "': " + status.ToString());
     db_.reset(db);
+    db_->DestroyColumnFamilyHandle(handles[0]);  // the default family is db_->DefaultColumnFamily()
+    history_ = handles[1];
     writeOptions_.sync = options.sync;
     loadKeyNumbers();
     rebuildIndexes();
@@ -97,6 +110,7 @@ class RocksStore final : public Store {
 
   ~RocksStore() override {
     if (db_) {
+      db_->DestroyColumnFamilyHandle(history_);
       db_->FlushWAL(true);
       db_->Close();
     }
@@ -154,6 +168,7 @@ class RocksStore final : public Store {
     pending.reserve(mutations.size());
     rocksdb::WriteBatch batch;
     std::vector<size_t> written;
+    std::vector<std::pair<std::string_view, HistoryWrite>> histories;  // entity id, what it records
     for (size_t i = 0; i < mutations.size(); ++i) {
       auto& change = out[i].change;
       const auto& id = mutations[i].id;
@@ -174,6 +189,7 @@ class RocksStore final : public Store {
       change.written = true;
       pending[id] = i;
       written.push_back(i);
+      if (write->history) histories.emplace_back(id, std::move(*write->history));
     }
     if (written.empty()) return out;
     if (!tenantExists(tenant)) batch.Put(tenantKey(tenant), "");
@@ -193,6 +209,7 @@ class RocksStore final : public Store {
         batch.Delete(keys[i]);
       }
     }
+    for (const auto& [id, h] : histories) addHistory(batch, tenant, id, h, names);
     check(db_->Write(writeOptions_, &batch), "write");
     {
       std::unique_lock lock(indexMutex_);
@@ -336,6 +353,131 @@ class RocksStore final : public Store {
     return out;
   }
 
+  std::vector<HistoryEntity> historyEntities(std::string_view tenant) const override {
+    std::vector<HistoryEntity> out;
+    std::string prefix = history::entityRecordPrefix(tenant);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      out.push_back(history::decodeEntityRecord(
+          id, std::string_view(it->value().data(), it->value().size())));
+    }
+    check(it->status(), "scan");
+    return out;
+  }
+
+  std::optional<HistoryEntity> historyEntity(std::string_view tenant,
+                                             std::string_view id) const override {
+    std::string value;
+    auto status =
+        db_->Get(rocksdb::ReadOptions(), history_, history::entityRecordKey(tenant, id), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    check(status, "read");
+    return history::decodeEntityRecord(id, value);
+  }
+
+  // One seek per (attribute, datasetId): each series is skipped as a whole.
+  std::vector<std::pair<std::string, std::string>> historyAttributes(
+      std::string_view tenant, std::string_view id) const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string prefix = history::entityPrefix(tenant, id);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);) {
+      std::string_view rest(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      std::string_view attribute, datasetId;
+      if (!history::splitSeries(rest, attribute, datasetId))
+        throw std::runtime_error("unreadable history key");
+      out.emplace_back(attribute, datasetId);
+      it->Seek(history::prefixEnd(history::seriesPrefix(tenant, id, attribute, datasetId)));
+    }
+    check(it->status(), "scan");
+    return out;
+  }
+
+  void scanHistory(std::string_view tenant, const HistoryScan& scan,
+                   const std::function<bool(const HistoryInstance&)>& visit) const override {
+    std::string prefix =
+        history::seriesPrefix(tenant, scan.entityId, scan.attribute, scan.datasetId);
+    std::string lower = history::timeBound(prefix, scan.fromMs);
+    std::string upper = scan.toMs == std::numeric_limits<int64_t>::max()
+                            ? history::prefixEnd(prefix)
+                            : history::timeBound(prefix, scan.toMs);
+    rocksdb::Slice lowerSlice(lower), upperSlice(upper);
+    rocksdb::ReadOptions read;
+    read.iterate_lower_bound = &lowerSlice;
+    read.iterate_upper_bound = &upperSlice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
+    size_t seen = 0;
+    for (scan.newestFirst ? it->SeekToLast() : it->SeekToFirst(); it->Valid() && seen < scan.limit;
+         scan.newestFirst ? it->Prev() : it->Next()) {
+      ++seen;
+      auto instance = history::decodeInstance(
+          std::string_view(it->key().data(), it->key().size()), prefix.size(), scan.attribute,
+          scan.datasetId, std::string_view(it->value().data(), it->value().size()), keys_);
+      if (!visit(instance)) break;
+    }
+    check(it->status(), "scan");
+  }
+
+  // The instance is looked for in each of the attribute's series (an id names no datasetId).
+  bool changeHistoryInstance(
+      std::string_view tenant, std::string_view id, std::string_view attribute,
+      std::string_view instanceId,
+      const std::function<std::optional<HistoryInstance>(const HistoryInstance&)>& change)
+      override {
+    auto wanted = history::instanceIdBytes(instanceId);
+    if (!wanted) return false;
+    std::unique_lock lock(
+        stripes_[std::hash<std::string>{}(entityKey(tenant, id)) % stripes_.size()]);
+    for (const auto& [name, datasetId] : historyAttributes(tenant, id)) {
+      if (name != attribute) continue;
+      std::string prefix = history::seriesPrefix(tenant, id, name, datasetId);
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        std::string_view key(it->key().data(), it->key().size());
+        if (key.size() != prefix.size() + 20 || key.substr(prefix.size() + 8) != *wanted) continue;
+        auto current = history::decodeInstance(
+            key, prefix.size(), name, datasetId,
+            std::string_view(it->value().data(), it->value().size()), keys_);
+        auto replacement = change(current);
+        rocksdb::WriteBatch batch;
+        batch.Delete(history_, it->key());
+        auto names = keys_.snapshot();
+        binary::KeyWriter writer(*names);
+        if (replacement) {
+          replacement->recordedMs = current.recordedMs;  // the id stays
+          batch.Put(history_, history::atTime(key, prefix.size(), replacement->timeMs),
+                    history::encodeInstance(*replacement, writer));
+        }
+        check(db_->Write(writeOptions_, &batch), "write");
+        if (!writer.unnumbered().empty()) numberKeys(writer.unnumbered());
+        return true;
+      }
+      check(it->status(), "scan");
+    }
+    return false;
+  }
+
+  bool deleteHistory(std::string_view tenant, std::string_view id,
+                     const std::optional<std::string>& attribute,
+                     const std::optional<std::string>& datasetId) override {
+    std::string prefix = !attribute   ? history::entityPrefix(tenant, id)
+                         : !datasetId ? history::attributePrefix(tenant, id, *attribute)
+                                      : history::seriesPrefix(tenant, id, *attribute, *datasetId);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
+    it->Seek(prefix);
+    bool found = it->Valid() && it->key().starts_with(prefix);
+    check(it->status(), "scan");
+    rocksdb::WriteBatch batch;
+    if (found) batch.DeleteRange(history_, prefix, history::prefixEnd(prefix));
+    if (!attribute && historyEntity(tenant, id)) {
+      batch.Delete(history_, history::entityRecordKey(tenant, id));
+      found = true;
+    }
+    if (found) check(db_->Write(writeOptions_, &batch), "write");
+    return found;
+  }
+
   std::optional<std::string> getSetting(std::string_view key) const override {
     std::string value;
     auto status = db_->Get(rocksdb::ReadOptions(), settingKey(key), &value);
@@ -428,6 +570,53 @@ class RocksStore final : public Store {
  private:
   static void check(const rocksdb::Status& status, const char* what) {
     if (!status.ok()) throw std::runtime_error(std::string("store ") + what + " failed: " + status.ToString());
+  }
+
+  // The history column family: read by range scans, so no Bloom filters; larger
+  // blocks and ZSTD (where RocksDB has it) for series of similar instances.
+  static rocksdb::ColumnFamilyOptions historyOptions(const rocksdb::Options& base,
+                                                     std::shared_ptr<rocksdb::Cache> cache) {
+    rocksdb::ColumnFamilyOptions cf(base);
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = std::move(cache);
+    table.block_size = 16 * 1024;
+    table.checksum = rocksdb::kXXH3;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf.memtable_whole_key_filtering = false;
+    cf.memtable_prefix_bloom_size_ratio = 0;
+    auto supported = rocksdb::GetSupportedCompressions();
+    bool zstd = std::find(supported.begin(), supported.end(), rocksdb::kZSTD) != supported.end();
+    cf.compression = zstd ? rocksdb::kZSTD : rocksdb::kLZ4Compression;
+    return cf;
+  }
+
+  // Adds what one entity's write records in the history to the batch.
+  void addHistory(rocksdb::WriteBatch& batch, std::string_view tenant, std::string_view id,
+                  const HistoryWrite& h, binary::KeyWriter& names) {
+    for (const auto& instance : h.instances) {
+      auto prefix = history::seriesPrefix(tenant, id, instance.attribute, instance.datasetId);
+      if (h.replaceSameTime) deleteAtTime(batch, prefix, instance.timeMs);
+      batch.Put(history_,
+                history::instanceKey(prefix, instance.timeMs, instance.recordedMs, historySeq_++),
+                history::encodeInstance(instance, names));
+    }
+    if (h.entity)
+      batch.Put(history_, history::entityRecordKey(tenant, id),
+                history::encodeEntityRecord(*h.entity));
+  }
+
+  // Adds the deletion of the series' instances stored at timeMs to the batch.
+  void deleteAtTime(rocksdb::WriteBatch& batch, const std::string& seriesPrefix, int64_t timeMs) {
+    std::string lower = history::timeBound(seriesPrefix, timeMs);
+    std::string upper = timeMs == std::numeric_limits<int64_t>::max()
+                            ? history::prefixEnd(seriesPrefix)
+                            : history::timeBound(seriesPrefix, timeMs + 1);
+    rocksdb::Slice upperSlice(upper);
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &upperSlice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
+    for (it->Seek(lower); it->Valid(); it->Next()) batch.Delete(history_, it->key());
+    check(it->status(), "scan");
   }
 
   // The entities stored under `keys` (nullopt where none is), read together.
@@ -536,6 +725,8 @@ class RocksStore final : public Store {
   std::string directory_;
   std::shared_ptr<RocksEvents> events_ = std::make_shared<RocksEvents>();
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* history_ = nullptr;  // the "history" column family (history_codec.h)
+  std::atomic<uint32_t> historySeq_{0};             // makes instance keys of one millisecond unique
   rocksdb::WriteOptions writeOptions_;
   MetaExtractor extractor_;
   KeyDictionary keys_;

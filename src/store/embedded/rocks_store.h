@@ -1,15 +1,15 @@
 // The embedded store: RocksDB under --data DIR, with in-memory indexes rebuilt
-// at start. Key layout (one column family, byte-ordered):
+// at start. Key layout of the default column family (byte-ordered):
 //   "T\0<tenant>"          -> ""              a tenant exists
 //   "E\0<tenant>\0<id>"    -> entity JSON     the entity, internal form
-//   "M\0<tenant>\0<id>"    -> index record    what the indexes need of the entity (restart reads these)
-//   "C\0<id>"              -> context JSON    a hosted @context
-//   "S\0<key>"             -> value           a broker-wide setting
-// An entity and its index record change in one WriteBatch. Durability: every
-// write goes through the WAL before it is acknowledged, so an acknowledged
-// write survives a crash of the process (kill -9). With sync=true
-// the WAL is also fsynced (RocksDB groups concurrent writers into one fsync),
-// so an acknowledged write survives power loss too.
+//   "M\0<tenant>\0<id>"    -> index record    what the indexes need of the entity (restart reads
+//   these) "C\0<id>"              -> context JSON    a hosted @context "S\0<key>"             ->
+//   value           a broker-wide setting
+// The "history" column family holds the attribute history (history_codec.h).
+// An entity, its index record and the history it records change in one WriteBatch. Durability:
+// every write goes through the WAL before it is acknowledged, so an acknowledged write survives a
+// crash of the process (kill -9). With sync=true the WAL is also fsynced (RocksDB groups concurrent
+// writers into one fsync), so an acknowledged write survives power loss too.
 #pragma once
 
 #include <memory>

@@ -1,0 +1,350 @@
+// Temporal retrieval and query (clause 5.7.3, 5.7.4; 6.18-6.19, 6.24):
+// GET /temporal/entities/{id}, GET /temporal/entities and
+// POST /temporal/entityOperations/query. The parameters become a
+// temporal::HistoryRequest and render options; the entities come from the
+// store's history records (deleted entities included), selected by id,
+// idPattern and type, by the attributes they have history of, and (q,
+// scopeQ, geo-query) by their current state.
+#include <algorithm>
+#include <set>
+
+#include "api/entity_access.h"
+#include "api/entity_maps.h"
+#include "api/entity_selection.h"
+#include "api/paging.h"
+#include "api/routes.h"
+#include "ngsi/error.h"
+#include "query/entity_selector.h"
+#include "query/q.h"
+#include "query/type_expr.h"
+#include "temporal/aggregation.h"
+#include "temporal/history_query.h"
+#include "temporal/instance_limit.h"
+#include "temporal/temporal_render.h"
+
+namespace allmende::api {
+
+using ngsi::ErrorType;
+using ngsi::fail;
+
+namespace {
+
+// What a temporal request asks, from its parameters.
+struct TemporalParams {
+  temporal::HistoryRequest history;
+  temporal::TemporalRenderOptions render;
+  std::optional<temporal::Aggregation> aggregation;  // aggregatedValues
+};
+
+TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena) {
+  TemporalParams p;
+  auto& o = p.render;
+  o.base = renderOptions(call, {"temporalValues", "aggregatedValues"});
+  o.base.storage = &arena;
+  // The representation: format decides when given (6.3.12), else options;
+  // aggrMethods alone asks for aggregatedValues too.
+  bool aggregated = false;
+  if (auto f = call.req.param("format");
+      f && (*f == "temporalValues" || *f == "aggregatedValues")) {
+    o.temporalValues = *f == "temporalValues";
+    aggregated = *f == "aggregatedValues";
+  } else {
+    for (const auto& v : call.listParam("options")) {
+      o.temporalValues = o.temporalValues || v == "temporalValues";
+      aggregated = aggregated || v == "aggregatedValues";
+    }
+    if (o.base.format == ngsi::Format::Simplified)
+      o.temporalValues = true;  // simplified = temporalValues
+    if (aggregated && o.temporalValues)
+      fail(ErrorType::BadRequestData,
+           "temporalValues and aggregatedValues cannot be used together");
+    aggregated = aggregated || (!o.temporalValues && call.req.param("aggrMethods"));
+  }
+  if (aggregated)
+    p.aggregation = temporal::parseAggregation(call.req.param("aggrMethods"),
+                                               call.req.param("aggrPeriodDuration"));
+  if (o.base.pick) {
+    for (const auto& [name, linked] : o.base.pick->linked)
+      fail(ErrorType::BadRequestData, "pick cannot select members of linked entities ('" + name +
+                                          "{...}') in the temporal API");
+  }
+  p.history.q = query::parseTemporalQ(call.req.param("timerel"), call.req.param("timeAt"),
+                                      call.req.param("endTimeAt"), call.req.param("timeproperty"),
+                                      call.req.param("lastN"));
+  o.timeProperty = p.history.q.timeProperty;
+  if (o.base.attrs) p.history.attrs = o.base.attrs;
+  p.history.datasetIds = o.base.datasetIds;
+  return p;
+}
+
+// What a request selects of one entity's history: its instances, or their aggregation.
+struct EntityHistory {
+  store::HistoryEntity entity;
+  std::vector<temporal::Series> series;
+  std::vector<temporal::AggregatedSeries> aggregated;
+  bool empty() const { return series.empty() && aggregated.empty(); }
+};
+
+EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
+                                bool* attributeMatched = nullptr) {
+  auto& store = call.services.store;
+  EntityHistory h{std::move(entity), {}, {}};
+  if (p.aggregation)
+    h.aggregated = temporal::aggregateHistory(store, call.tenant(), h.entity.id, p.history,
+                                              *p.aggregation, attributeMatched);
+  else
+    h.series =
+        temporal::readHistory(store, call.tenant(), h.entity.id, p.history, attributeMatched);
+  return h;
+}
+
+json::object renderHistory(Call& call, const EntityHistory& h, const TemporalParams& p) {
+  if (p.aggregation)
+    return temporal::renderAggregatedEntity(h.entity, h.aggregated, call.context(), p.render);
+  return temporal::renderTemporalEntity(h.entity, h.series, call.context(), p.render);
+}
+
+// The answer: 206 with Content-Range when the instance limit cut the histories' time range
+// (temporal pagination, 6.3.10), else 200.
+http::Response respondCut(Call& call, std::vector<EntityHistory>& histories,
+                          const TemporalParams& p,
+                          json::value (*body)(Call&, std::vector<EntityHistory>&,
+                                              const TemporalParams&),
+                          MediaType media) {
+  std::vector<std::vector<temporal::Series>*> series;
+  for (auto& h : histories) series.push_back(&h.series);
+  auto cut = temporal::limitInstances(series, p.history.q, call.services.limits.temporalInstances);
+  auto res = call.respond(cut.applied ? 206 : 200, body(call, histories, p), media);
+  if (cut.applied) res.setHeader("Content-Range", temporal::contentRange(cut, p.history.q));
+  return res;
+}
+
+http::Response retrieveTemporal(Call& call) {
+  call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "datasetId", "timerel",
+                    "timeAt", "endTimeAt", "timeproperty", "lastN", "aggrMethods",
+                    "aggrPeriodDuration", "local", "entityMap", "entityMapLifetime"});
+  auto id = entityIdParam(call);
+  auto mapUse = entityMapUse(call);
+  alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
+  auto media = negotiate(call.req, false);
+  auto p = temporalParams(call, arena);
+  call.requireTenant();
+  auto entity = call.services.store.historyEntity(call.tenant(), id);
+  if (!entity)
+    fail(ErrorType::ResourceNotFound,
+         "no temporal representation of an entity with id '" + id + "'");
+  bool matched = false;
+  std::vector<EntityHistory> histories;
+  histories.push_back(readEntityHistory(call, std::move(*entity), p, &matched));
+  if (p.history.attrs && !matched)
+    fail(ErrorType::ResourceNotFound,
+         "the entity '" + id + "' has no history of the requested attributes");
+  auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
+    auto rendered = renderHistory(call, histories[0], p);
+    if ((p.render.base.pick || p.render.base.omit) && rendered.empty())
+      fail(ErrorType::ResourceNotFound,
+           "pick/omit leave nothing of the entity '" + histories[0].entity.id + "'");
+    return json::value(std::move(rendered));
+  };
+  auto res = respondCut(call, histories, p, body, media);
+  finishEntityMap(call, mapUse, {id}, res);
+  return res;
+}
+
+// Which entities a temporal query selects.
+struct TemporalSelection {
+  std::vector<query::EntitySelector> selectors;  // OR; empty = any entity
+  // The current state's check (q, scopeQ, geo-query); empty = none asked.
+  std::function<bool(const json::object&)> current;
+};
+
+// The members of an entity that are not attributes: naming only these in attrs selects nothing.
+bool isSystemMember(std::string_view n) {
+  return n == "id" || n == "type" || n == "createdAt" || n == "modifiedAt" || n == "deletedAt" ||
+         n == "scope" || n == "expiresAt";
+}
+
+// orderBy of a temporal query (5.7.4.4): only id, ascending (the default) or descending.
+bool newestIdFirst(const Call& call) {
+  auto orderBy = call.req.param("orderBy");
+  if (!orderBy || *orderBy == "id" || *orderBy == "id;asc") return false;
+  if (*orderBy == "id;desc") return true;
+  fail(ErrorType::BadRequestData,
+       "a temporal query can be ordered by id only (orderBy=id, id;asc or id;desc), not '" +
+           std::string(*orderBy) + "'");
+}
+
+bool selected(Call& call, const TemporalSelection& s, const store::HistoryEntity& e) {
+  if (!s.selectors.empty()) {
+    json::object stub;  // what a selector looks at: id and types
+    stub["id"] = e.id;
+    json::array types;
+    for (const auto& t : e.types) types.emplace_back(t);
+    stub["type"] = std::move(types);
+    bool any = false;
+    for (const auto& sel : s.selectors) any = any || query::matches(sel, stub);
+    if (!any) return false;
+  }
+  if (!s.current) return true;
+  auto entity = call.services.store.getEntity(call.tenant(), e.id);
+  return entity && s.current(*entity);
+}
+
+http::Response answerQuery(Call& call, const TemporalSelection& selection,
+                           const TemporalParams& p) {
+  auto media = negotiate(call.req, false);
+  auto paging = pagingParams(call);
+  call.requireTenant();
+  auto& store = call.services.store;
+  // With an EntityMap every candidate is visited, and the ids of those that match are the map.
+  auto mapUse = entityMapUse(call);
+  std::vector<std::string> mapped;
+  std::vector<EntityHistory> page;
+  size_t matched = 0;
+  bool more = false;
+  auto candidates = store.historyEntities(call.tenant());
+  if (mapUse.live)
+    std::erase_if(candidates, [&mapUse](const store::HistoryEntity& e) {
+      const auto& ids = mapUse.live->entityIds;
+      return std::find(ids.begin(), ids.end(), e.id) == ids.end();
+    });
+  if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
+  for (auto& e : candidates) {
+    if (!selected(call, selection, e)) continue;
+    auto h = readEntityHistory(call, std::move(e), p);
+    if (h.empty()) continue;  // nothing of its history is selected
+    if (mapUse.active) mapped.push_back(h.entity.id);
+    if (matched++ < paging.offset) continue;
+    if (page.size() >= paging.limit) {
+      more = true;
+      if (!paging.count && !mapUse.active) break;
+      continue;
+    }
+    page.push_back(std::move(h));
+  }
+  auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
+    json::array entities(p.render.base.storage);
+    for (const auto& h : histories) entities.push_back(renderHistory(call, h, p));
+    return json::value(std::move(entities));
+  };
+  auto res = respondCut(call, page, p, body, media);
+  if (finishEntityMap(call, mapUse, std::move(mapped), res)) res.status = 201;  // a map was made
+  addPageHeaders(call, res, paging, more, matched, media);
+  return res;
+}
+
+http::Response queryTemporal(Call& call) {
+  call.allowParams({"id",           "idPattern", "type",        "attrs",
+                    "pick",         "omit",      "q",           "scopeQ",
+                    "georel",       "geometry",  "coordinates", "geoproperty",
+                    "csf",          "options",   "format",      "lang",
+                    "datasetId",    "timerel",   "timeAt",      "endTimeAt",
+                    "timeproperty", "lastN",     "aggrMethods", "aggrPeriodDuration",
+                    "limit",        "offset",    "count",       "local",
+                    "expandValues", "orderBy",   "entityMap",   "entityMapLifetime"});
+  alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
+  auto p = temporalParams(call, arena);
+  TemporalSelection s;
+  query::EntitySelector sel;
+  sel.ids = query::checkedIds(call.listParam("id"));
+  if (auto pattern = call.req.param("idPattern")) sel.idPattern = query::compileIdPattern(*pattern);
+  if (auto t = call.req.param("type"); t && *t != "*")
+    sel.types = query::parseTypeSelection(*t, call.context());
+  bool restricted = sel.types || call.req.param("type");
+  for (const auto& a : call.listParam("attrs")) restricted = restricted || !isSystemMember(a);
+  if (auto csf = call.req.param("csf"))
+    query::parseQ(*csf, call.context());  // syntax only: no registrations yet
+  if (!sel.ids.empty() || sel.idPattern || sel.types) s.selectors.push_back(std::move(sel));
+  if (call.req.param("q") || call.req.param("scopeQ") || call.req.param("georel")) {
+    s.current = selectionFromParams(call).query.predicate;
+    restricted = true;
+  }
+  if (!restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData,
+         "a temporal query needs at least one of type, attrs, q or georel (or local=true)");
+  return answerQuery(call, s, p);
+}
+
+// POST /temporal/entityOperations/query: a Query body (5.2.23) with temporalQ
+// (5.2.21); members that shape the output act like the GET parameters.
+http::Response queryTemporalPost(Call& call) {
+  call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local", "entityMap",
+                    "entityMapLifetime"});
+  const auto& body = call.body();
+  static const std::set<std::string_view> known = {
+      "type",   "entities", "attrs",     "pick",      "omit",  "q",        "geoQ",      "csf",
+      "scopeQ", "lang",     "temporalQ", "datasetId", "local", "@context", "aggrParams"};
+  for (const auto& [member, v] : body)
+    if (!known.contains(member))
+      fail(ErrorType::BadRequestData, "a Query has no member '" + std::string(member) + "'");
+  auto asParam = [&call](std::string_view name, const json::value& v) {
+    std::string text;
+    if (v.is_string()) {
+      text = std::string(v.get_string());
+    } else if (v.is_int64() || v.is_uint64() || v.is_double()) {
+      text = json::serialize(v);
+    } else if (v.is_array()) {
+      for (const auto& e : v.get_array()) {
+        if (!e.is_string()) fail(ErrorType::BadRequestData, std::string(name) + " must be strings");
+        text += (text.empty() ? "" : ",") + std::string(e.get_string());
+      }
+    } else {
+      fail(ErrorType::BadRequestData, "invalid " + std::string(name) + " in the Query");
+    }
+    call.req.query.emplace_back(std::string(name), std::move(text));
+  };
+  for (std::string_view member : {"attrs", "pick", "omit", "lang", "datasetId"})
+    if (auto* v = body.if_contains(member); v && !call.req.param(member)) asParam(member, *v);
+  if (auto* t = body.if_contains("temporalQ")) {
+    if (!t->is_object()) fail(ErrorType::BadRequestData, "temporalQ must be an object");
+    for (const auto& [member, v] : t->get_object()) {
+      static const std::set<std::string_view> temporalMembers = {
+          "timerel", "timeAt",      "endTimeAt",         "timeproperty",
+          "lastN",   "aggrMethods", "aggrPeriodDuration"};
+      if (!temporalMembers.contains(member))
+        fail(ErrorType::BadRequestData,
+             "a TemporalQuery has no member '" + std::string(member) + "'");
+      if (member == "lastN" && !v.is_int64() && !v.is_uint64())
+        fail(ErrorType::BadRequestData, "temporalQ.lastN must be a positive integer");
+      asParam(member, v);
+    }
+  }
+  // AggregationParams (5.2.42): aggrMethods and aggrPeriodDuration.
+  if (auto* a = body.if_contains("aggrParams")) {
+    if (!a->is_object()) fail(ErrorType::BadRequestData, "aggrParams must be an object");
+    for (const auto& [member, v] : a->get_object()) {
+      if (member != "aggrMethods" && member != "aggrPeriodDuration")
+        fail(ErrorType::BadRequestData, "aggrParams has no member '" + std::string(member) + "'");
+      asParam(member, v);
+    }
+  }
+  alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
+  auto p = temporalParams(call, arena);
+  TemporalSelection s;
+  if (auto* entities = body.if_contains("entities"))
+    s.selectors = query::parseEntitySelectors(*entities, call.context(), false);
+  bool restricted = body.contains("attrs");
+  for (const auto& sel : s.selectors) restricted = restricted || sel.types.has_value();
+  if (body.contains("q") || body.contains("scopeQ") || body.contains("geoQ")) {
+    s.current = selectionFromQueryBody(call, body).query.predicate;
+    restricted = true;
+  }
+  if (!restricted && call.req.param("local") != "true")
+    fail(ErrorType::BadRequestData,
+         "the Query needs at least one of entities with a type, attrs, q or geoQ");
+  return answerQuery(call, s, p);
+}
+
+}  // namespace
+
+void registerTemporalQueryRoutes(http::Router& router, Services& services) {
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities/{}", retrieveTemporal);
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities", queryTemporal);
+  addRoute(router, services, "POST", "/ngsi-ld/v1/temporal/entityOperations/query",
+           queryTemporalPost);
+}
+
+}  // namespace allmende::api

@@ -1,0 +1,199 @@
+// History keys and values (see history_codec.h for the layout).
+#include "store/embedded/history_codec.h"
+
+#include "store/embedded/entity_codec.h"
+
+namespace allmende::store::history {
+
+namespace json = boost::json;
+using namespace binary;
+
+namespace {
+
+constexpr std::string_view kInstanceIdPrefix = "urn:ngsi-ld:attribute:instance:";
+
+enum Flags : uint8_t { ModifiedIsRecorded = 1, DeletedIsRecorded = 2, HasCreatedAt = 4 };
+
+std::string joined(char kind, std::initializer_list<std::string_view> parts) {
+  std::string k(1, kind);
+  for (auto p : parts) k.append(1, '\0').append(p);
+  return k;
+}
+
+void putTime(std::string& out, int64_t ms, int bytes) {
+  uint64_t u = static_cast<uint64_t>(ms) ^ (uint64_t(1) << 63);
+  for (int i = 7; i >= 8 - bytes; --i) out.push_back(static_cast<char>(u >> (8 * i)));
+}
+
+int64_t getTime(std::string_view in) {
+  uint64_t u = 0;
+  for (char c : in) u = u << 8 | static_cast<uint8_t>(c);
+  return static_cast<int64_t>(u ^ (uint64_t(1) << 63));
+}
+
+// The int64 member `name` of o if it equals `expected`.
+bool equalsMs(const json::object& o, std::string_view name, int64_t expected) {
+  auto* v = o.if_contains(name);
+  return v && v->is_int64() && v->get_int64() == expected;
+}
+
+}  // namespace
+
+std::string entityPrefix(std::string_view tenant, std::string_view id) {
+  return joined('H', {tenant, id, ""});
+}
+
+std::string attributePrefix(std::string_view tenant, std::string_view id,
+                            std::string_view attribute) {
+  return joined('H', {tenant, id, attribute, ""});
+}
+
+std::string seriesPrefix(std::string_view tenant, std::string_view id, std::string_view attribute,
+                         std::string_view datasetId) {
+  return joined('H', {tenant, id, attribute, datasetId, ""});
+}
+
+std::string prefixEnd(std::string prefix) {
+  // Every prefix here ends with the separator '\0', so the last byte can grow.
+  prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
+
+std::string timeBound(const std::string& seriesPrefix, int64_t timeMs) {
+  std::string k = seriesPrefix;
+  putTime(k, timeMs, 8);
+  return k;
+}
+
+std::string instanceKey(const std::string& seriesPrefix, int64_t timeMs, int64_t recordedMs,
+                        uint32_t seq) {
+  std::string k = seriesPrefix;
+  k.reserve(k.size() + 20);
+  putTime(k, timeMs, 8);
+  putTime(k, recordedMs, 8);
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>(seq >> (8 * i)));
+  return k;
+}
+
+std::string instanceIdOf(std::string_view key) {
+  static const char* hex = "0123456789abcdef";
+  std::string id(kInstanceIdPrefix);
+  for (char c : key.substr(key.size() - 12)) {
+    id.push_back(hex[static_cast<uint8_t>(c) >> 4]);
+    id.push_back(hex[static_cast<uint8_t>(c) & 15]);
+  }
+  return id;
+}
+
+std::optional<std::string> instanceIdBytes(std::string_view instanceId) {
+  if (!instanceId.starts_with(kInstanceIdPrefix) ||
+      instanceId.size() != kInstanceIdPrefix.size() + 24)
+    return std::nullopt;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = kInstanceIdPrefix.size(); i < instanceId.size(); i += 2) {
+    int hi = digit(instanceId[i]), lo = digit(instanceId[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return out;
+}
+
+std::string atTime(std::string_view key, size_t seriesPrefixSize, int64_t timeMs) {
+  std::string k(key.substr(0, seriesPrefixSize));
+  putTime(k, timeMs, 8);
+  k.append(key.substr(seriesPrefixSize + 8));
+  return k;
+}
+
+bool splitSeries(std::string_view rest, std::string_view& attribute, std::string_view& datasetId) {
+  auto a = rest.find('\0');
+  if (a == std::string_view::npos) return false;
+  auto d = rest.find('\0', a + 1);
+  if (d == std::string_view::npos) return false;
+  attribute = rest.substr(0, a);
+  datasetId = rest.substr(a + 1, d - a - 1);
+  return true;
+}
+
+std::string encodeInstance(const HistoryInstance& h, KeyWriter& keys) {
+  const auto& inst = h.instance;
+  uint8_t flags = 0;
+  if (equalsMs(inst, "modifiedAt", h.recordedMs)) flags |= ModifiedIsRecorded;
+  if (equalsMs(inst, "deletedAt", h.recordedMs)) flags |= DeletedIsRecorded;
+  auto* created = inst.if_contains("createdAt");
+  if (created && created->is_int64()) flags |= HasCreatedAt;
+  std::string out;
+  out.reserve(64);
+  out.push_back(static_cast<char>(flags));
+  if (flags & HasCreatedAt) putSigned(out, h.recordedMs - created->get_int64());
+  json::object rest(inst.storage());
+  rest.reserve(inst.size());
+  for (const auto& [k, v] : inst) {
+    if ((k == "modifiedAt" && (flags & ModifiedIsRecorded)) ||
+        (k == "deletedAt" && (flags & DeletedIsRecorded)) ||
+        (k == "createdAt" && (flags & HasCreatedAt)))
+      continue;
+    rest.emplace(k, v);
+  }
+  keys.restart();
+  encodeObject(out, rest, keys);
+  return out;
+}
+
+HistoryInstance decodeInstance(std::string_view key, size_t seriesPrefixSize,
+                               std::string_view attribute, std::string_view datasetId,
+                               std::string_view value, const KeyDictionary& keys) {
+  if (key.size() != seriesPrefixSize + 20 || value.empty()) Input::bad("history record");
+  HistoryInstance h;
+  h.attribute = attribute;
+  h.datasetId = datasetId;
+  auto suffix = key.substr(seriesPrefixSize);
+  h.timeMs = getTime(suffix.substr(0, 8));
+  h.recordedMs = getTime(suffix.substr(8, 8));
+  h.instanceId = instanceIdOf(key);
+  Input in(value, keys);
+  uint8_t flags = in.byte();
+  std::optional<int64_t> created;
+  if (flags & HasCreatedAt) created = h.recordedMs - in.signedVarint();
+  h.instance = decodeObject(in.rest(), keys);
+  if (created) h.instance["createdAt"] = *created;
+  if (flags & ModifiedIsRecorded) h.instance["modifiedAt"] = h.recordedMs;
+  if (flags & DeletedIsRecorded) h.instance["deletedAt"] = h.recordedMs;
+  return h;
+}
+
+std::string entityRecordKey(std::string_view tenant, std::string_view id) {
+  return joined('R', {tenant, id});
+}
+
+std::string entityRecordPrefix(std::string_view tenant) {
+  return joined('R', {tenant, ""});
+}
+
+std::string encodeEntityRecord(const HistoryEntity& e) {
+  std::string out;
+  putVarint(out, e.types.size());
+  for (const auto& t : e.types) putBytes(out, t);
+  putSigned(out, e.createdAtMs);
+  putSigned(out, e.deletedAtMs);
+  return out;
+}
+
+HistoryEntity decodeEntityRecord(std::string_view id, std::string_view value) {
+  static const KeyDictionary none;  // the record holds no dictionary keys
+  Input in(value, none);
+  HistoryEntity e;
+  e.id = id;
+  for (uint64_t n = in.count(); n > 0; --n) e.types.emplace_back(in.bytes());
+  e.createdAtMs = in.signedVarint();
+  e.deletedAtMs = in.signedVarint();
+  if (!in.done()) Input::bad("history entity record");
+  return e;
+}
+
+}  // namespace allmende::store::history

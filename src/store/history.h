@@ -1,0 +1,66 @@
+// Attribute-instance history (the temporal API's data, clause 4.5.6): what a
+// write records besides the entity, and what the store gives back when a
+// temporal query reads it. The store keeps one attribute's instances (per
+// datasetId) ordered by their time, so that a range of time is one
+// sequential read; the temporal query engine (src/temporal/) works above
+// this, like the entity query engine works above store::EntityQuery.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace allmende::store {
+
+// One attribute instance in the history. `instance` is the attribute instance
+// in the internal form (ngsi/entity.h: type, value member, observedAt,
+// unitCode, createdAt/modifiedAt in epoch ms, subs, ...); a deletion carries
+// "deletedAt" (epoch ms) and the NGSI-LD null as its value.
+struct HistoryInstance {
+  std::string attribute;  // expanded IRI; "scope" for the entity's scope
+  std::string datasetId;  // "" = the default instance
+  // What orders the instances of one attribute: observedAt when the instance
+  // has one, else the time it was recorded (modifiedAt, or deletedAt).
+  int64_t timeMs = 0;
+  int64_t recordedMs = 0;  // when the write that recorded it happened
+  boost::json::object instance;
+  std::string
+      instanceId;  // given by the store (unique per entity and attribute); empty when writing
+};
+
+// The entity an attribute history belongs to, kept even after the entity is
+// deleted (its history stays queryable until deleted through the temporal API).
+struct HistoryEntity {
+  std::string id;
+  std::vector<std::string> types;  // expanded IRIs, as last recorded
+  int64_t createdAtMs = 0;
+  int64_t deletedAtMs = 0;  // 0 = not deleted
+};
+
+// What one write records in the history, beside its entity change; written in
+// the same durable batch.
+struct HistoryWrite {
+  std::vector<HistoryInstance> instances;
+  std::optional<HistoryEntity> entity;  // the entity's record as the write leaves it
+  // An instance replaces those of its series stored at the same time (the
+  // temporal API's create and append: sending an instance again corrects it).
+  bool replaceSameTime = false;
+};
+
+// A range of one attribute's history: instances with from <= timeMs < to of
+// one datasetId, oldest first (or newest first), at most `limit`.
+struct HistoryScan {
+  std::string entityId;
+  std::string attribute;
+  std::string datasetId;
+  int64_t fromMs = std::numeric_limits<int64_t>::min();
+  int64_t toMs = std::numeric_limits<int64_t>::max();
+  bool newestFirst = false;
+  size_t limit = std::numeric_limits<size_t>::max();
+};
+
+}  // namespace allmende::store

@@ -1,0 +1,97 @@
+// History selection: one store scan per series, bounded by time (and lastN,
+// read newest first) when the time property is the store's order, filtered
+// and sorted otherwise.
+#include "temporal/history_query.h"
+
+#include <algorithm>
+
+namespace allmende::temporal {
+
+using query::TimeProperty;
+
+namespace {
+
+std::optional<int64_t> msMember(const boost::json::object& o, std::string_view name) {
+  auto* v = o.if_contains(name);
+  if (v && v->is_int64()) return v->get_int64();
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int64_t> instanceTime(const store::HistoryInstance& h, TimeProperty property) {
+  switch (property) {
+    case TimeProperty::ObservedAt:
+      return h.timeMs;
+    case TimeProperty::CreatedAt:
+      return msMember(h.instance, "createdAt");
+    case TimeProperty::ModifiedAt:
+      return msMember(h.instance, "modifiedAt");
+    case TimeProperty::DeletedAt:
+      return msMember(h.instance, "deletedAt");
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> selectedSeries(const store::Store& store,
+                                                                std::string_view tenant,
+                                                                std::string_view id,
+                                                                const HistoryRequest& request,
+                                                                bool* attributeMatched) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (attributeMatched) *attributeMatched = false;
+  for (auto& [attribute, datasetId] : store.historyAttributes(tenant, id)) {
+    if (request.attrs && !request.attrs->contains(attribute)) continue;
+    if (attributeMatched) *attributeMatched = true;
+    if (request.datasetIds &&
+        !request.datasetIds->contains(datasetId.empty() ? "@none" : datasetId))
+      continue;
+    out.emplace_back(std::move(attribute), std::move(datasetId));
+  }
+  return out;
+}
+
+void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
+                     const std::string& attribute, const std::string& datasetId,
+                     const query::TemporalQ& q,
+                     const std::function<bool(const store::HistoryInstance&)>& visit) {
+  store::HistoryScan scan{std::string(id), attribute, datasetId};
+  if (q.timeProperty == TimeProperty::ObservedAt) {
+    scan.fromMs = q.fromMs;
+    scan.toMs = q.toMs;
+    if (!q.lastN) return store.scanHistory(tenant, scan, visit);
+    scan.newestFirst = true;
+    scan.limit = *q.lastN;
+  }
+  std::vector<store::HistoryInstance> selected;
+  store.scanHistory(tenant, scan, [&](const store::HistoryInstance& h) {
+    auto t = instanceTime(h, q.timeProperty);
+    if (t && *t >= q.fromMs && *t < q.toMs) selected.push_back(h);
+    return true;
+  });
+  std::stable_sort(selected.begin(), selected.end(), [&q](const auto& a, const auto& b) {
+    return *instanceTime(a, q.timeProperty) < *instanceTime(b, q.timeProperty);
+  });
+  size_t from = q.lastN && selected.size() > *q.lastN ? selected.size() - *q.lastN : 0;
+  for (size_t i = from; i < selected.size(); ++i)
+    if (!visit(selected[i])) return;
+}
+
+std::vector<Series> readHistory(const store::Store& store, std::string_view tenant,
+                                std::string_view id, const HistoryRequest& request,
+                                bool* attributeMatched) {
+  std::vector<Series> out;
+  for (auto& [attribute, datasetId] :
+       selectedSeries(store, tenant, id, request, attributeMatched)) {
+    Series s{std::move(attribute), std::move(datasetId), {}};
+    forEachInstance(store, tenant, id, s.attribute, s.datasetId, request.q,
+                    [&s](const store::HistoryInstance& h) {
+                      s.instances.push_back(h);
+                      return true;
+                    });
+    if (!s.instances.empty()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace allmende::temporal

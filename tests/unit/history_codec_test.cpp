@@ -1,0 +1,129 @@
+// The stored form of the attribute history: keys sort by time (negative
+// times too), instances and entity records round-trip with the members the
+// key holds left out, and damaged records are rejected.
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include "store/embedded/history_codec.h"
+
+namespace json = boost::json;
+using namespace allmende::store;
+
+namespace {
+
+HistoryInstance sample(int64_t time, int64_t recorded) {
+  HistoryInstance h;
+  h.attribute = "https://example.org/speed";
+  h.datasetId = "urn:ds:1";
+  h.timeMs = time;
+  h.recordedMs = recorded;
+  h.instance =
+      json::object{{"type", "Property"},
+                   {"value", 21.5},
+                   {"observedAt", "2020-08-01T12:03:00Z"},
+                   {"datasetId", "urn:ds:1"},
+                   {"createdAt", recorded - 5000},
+                   {"modifiedAt", recorded},
+                   {"subs", json::object{{"https://example.org/q",
+                                          json::object{{"type", "Property"}, {"value", "good"}}}}}};
+  return h;
+}
+
+}  // namespace
+
+TEST(HistoryCodec, KeysSortByTimeThenRecordingThenSequence) {
+  auto prefix = history::seriesPrefix("t", "urn:e:1", "https://example.org/speed", "");
+  std::vector<std::string> keys = {
+      history::instanceKey(prefix, -1000, 5, 0), history::instanceKey(prefix, 0, 1, 0),
+      history::instanceKey(prefix, 0, 1, 1), history::instanceKey(prefix, 0, 2, 0),
+      history::instanceKey(prefix, 1596283380000, 0, 0)};
+  for (size_t i = 1; i < keys.size(); ++i) EXPECT_LT(keys[i - 1], keys[i]) << i;
+  EXPECT_LE(history::timeBound(prefix, 0), keys[1]);
+  EXPECT_GT(history::timeBound(prefix, 0), keys[0]);
+  EXPECT_LT(keys.back(), history::prefixEnd(prefix));
+  // Another datasetId or attribute is outside the series.
+  EXPECT_FALSE(
+      history::instanceKey(
+          history::seriesPrefix("t", "urn:e:1", "https://example.org/speed", "urn:x"), 0, 0, 0)
+          .starts_with(prefix));
+}
+
+TEST(HistoryCodec, SeriesNamesComeBackFromKeys) {
+  auto entity = history::entityPrefix("t", "urn:e:1");
+  auto key = history::instanceKey(
+      history::seriesPrefix("t", "urn:e:1", "https://example.org/a", "urn:ds"), 7, 7, 7);
+  ASSERT_TRUE(key.starts_with(entity));
+  std::string_view attribute, datasetId;
+  ASSERT_TRUE(
+      history::splitSeries(std::string_view(key).substr(entity.size()), attribute, datasetId));
+  EXPECT_EQ(attribute, "https://example.org/a");
+  EXPECT_EQ(datasetId, "urn:ds");
+  EXPECT_FALSE(history::splitSeries("no separator", attribute, datasetId));
+}
+
+TEST(HistoryCodec, InstancesRoundTrip) {
+  KeyDictionary keys;
+  auto ids = keys.snapshot();
+  binary::KeyWriter writer(*ids);
+  for (auto recorded : {int64_t(1596283380123), int64_t(-3)}) {
+    auto h = sample(1596283380000, recorded);
+    auto prefix = history::seriesPrefix("", "urn:e:1", h.attribute, h.datasetId);
+    auto key = history::instanceKey(prefix, h.timeMs, h.recordedMs, 42);
+    auto value = history::encodeInstance(h, writer);
+    auto back = history::decodeInstance(key, prefix.size(), h.attribute, h.datasetId, value, keys);
+    EXPECT_EQ(back.timeMs, h.timeMs);
+    EXPECT_EQ(back.recordedMs, h.recordedMs);
+    EXPECT_EQ(back.attribute, h.attribute);
+    EXPECT_EQ(back.datasetId, h.datasetId);
+    EXPECT_EQ(back.instance, h.instance) << json::serialize(back.instance);
+    EXPECT_TRUE(back.instanceId.starts_with("urn:ngsi-ld:attribute:instance:"));
+  }
+}
+
+TEST(HistoryCodec, TimestampsTheKeyHoldsAreNotStored) {
+  KeyDictionary keys;
+  auto ids = keys.snapshot();
+  binary::KeyWriter writer(*ids);
+  auto h = sample(1, 1596283380123);
+  auto withStamps = history::encodeInstance(h, writer).size();
+  h.instance["modifiedAt"] = int64_t(99);  // not the recording time: kept as a member
+  EXPECT_GT(history::encodeInstance(h, writer).size(), withStamps);
+
+  HistoryInstance deletion;
+  deletion.recordedMs = deletion.timeMs = 1596283380123;
+  deletion.instance = json::object{
+      {"type", "Relationship"}, {"object", "urn:ngsi-ld:null"}, {"deletedAt", deletion.recordedMs}};
+  auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
+  auto value = history::encodeInstance(deletion, writer);
+  auto back =
+      history::decodeInstance(history::instanceKey(prefix, deletion.timeMs, deletion.recordedMs, 0),
+                              prefix.size(), "a", "", value, keys);
+  EXPECT_EQ(back.instance, deletion.instance);
+}
+
+TEST(HistoryCodec, EntityRecordsRoundTrip) {
+  HistoryEntity e{"urn:e:1",
+                  {"https://example.org/Car", "https://example.org/Vehicle"},
+                  1596283380000,
+                  1596283390000};
+  auto back = history::decodeEntityRecord(e.id, history::encodeEntityRecord(e));
+  EXPECT_EQ(back.id, e.id);
+  EXPECT_EQ(back.types, e.types);
+  EXPECT_EQ(back.createdAtMs, e.createdAtMs);
+  EXPECT_EQ(back.deletedAtMs, e.deletedAtMs);
+  EXPECT_TRUE(
+      history::entityRecordKey("t", "urn:e:1").starts_with(history::entityRecordPrefix("t")));
+}
+
+TEST(HistoryCodec, DamagedRecordsAreRejected) {
+  KeyDictionary keys;
+  auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
+  auto key = history::instanceKey(prefix, 0, 0, 0);
+  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "a", "", "", keys), std::runtime_error);
+  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "a", "", "\x04", keys),
+               std::runtime_error);
+  EXPECT_THROW(history::decodeInstance(key.substr(0, key.size() - 1), prefix.size(), "a", "",
+                                       std::string_view("\x00\x08\x00", 3), keys),
+               std::runtime_error);
+  EXPECT_THROW(history::decodeEntityRecord("urn:e:1", "\x05"), std::runtime_error);
+}
