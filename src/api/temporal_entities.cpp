@@ -4,8 +4,10 @@
 // /temporal/entities/{id}) or an attribute's (DELETE .../attrs/{attrId} with
 // datasetId or deleteAll), modify or delete one instance (PATCH, DELETE
 // .../attrs/{attrId}/{instanceId}). Writes go through ngsi::WritePath like
-// every other entity change (temporal/temporal_write.h); deletions and
-// instance changes touch the history only, the current entity stays.
+// every other entity change (temporal/temporal_write.h). A temporal create
+// makes the current entity too, so deleting an entity's temporal
+// representation deletes the entity as well; deleting an attribute's history
+// or an instance touches the history only.
 #include "api/entity_access.h"
 #include "api/routes.h"
 #include "ngsi/datetime.h"
@@ -71,9 +73,15 @@ http::Response deleteTemporal(Call& call) {
   call.allowParams({"local", "type"});
   auto id = entityIdParam(call);
   call.requireTenant();
-  if (!call.services.store.deleteHistory(call.tenant(), id, std::nullopt, std::nullopt))
+  if (!call.services.store.historyEntity(call.tenant(), id))
     fail(ErrorType::ResourceNotFound,
          "no temporal representation of an entity with id '" + id + "'");
+  // The current entity first (subscribers are told), then all history, its deletion included.
+  call.services.writes.apply(call.tenant(), id, [](const std::optional<store::Entity>& current) {
+    return current ? std::optional(store::EntityWrite{store::EntityWrite::Kind::Delete, {}, {}})
+                   : std::nullopt;
+  });
+  call.services.store.deleteHistory(call.tenant(), id, std::nullopt, std::nullopt);
   return call.empty(204);
 }
 
