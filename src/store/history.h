@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 namespace allmende::store {
 
@@ -28,8 +29,20 @@ struct HistoryInstance {
   int64_t timeMs = 0;
   int64_t recordedMs = 0;  // when the write that recorded it happened
   boost::json::object instance;
-  std::string
-      instanceId;  // given by the store (unique per entity and attribute); empty when writing
+  std::string instanceId;  // given by the store (unique per entity and attribute); empty when
+                          // writing, and in a scan that does not ask for it
+};
+
+// What an aggregation reads of an instance (Store::scanHistoryValues): its
+// times and its value, without decoding the instance's other members.
+struct HistoryValue {
+  int64_t timeMs = 0;  // as HistoryInstance::timeMs
+  int64_t recordedMs = 0;
+  std::optional<int64_t> createdAtMs, modifiedAtMs, deletedAtMs;
+  std::string kind;  // the instance's "type": "Property", ...
+  // The member holding the value (value, object, languageMap, vocab, json,
+  // valueList or objectList); none for a deletion.
+  std::optional<boost::json::value> value;
 };
 
 // The entity an attribute history belongs to, kept even after the entity is
@@ -61,6 +74,7 @@ struct HistoryScan {
   int64_t toMs = std::numeric_limits<int64_t>::max();
   bool newestFirst = false;
   size_t limit = std::numeric_limits<size_t>::max();
+  bool instanceIds = false;  // fill HistoryInstance::instanceId (else it stays empty)
 };
 
 }  // namespace allmende::store

@@ -162,9 +162,14 @@ class Store {
   virtual std::vector<std::pair<std::string, std::string>> historyAttributes(
       std::string_view tenant, std::string_view id) const = 0;
   // Calls visit for each instance of the scan in its order until visit
-  // returns false; nothing is held in memory beyond the current instance.
+  // returns false; nothing is held in memory beyond the current instance (the
+  // instance visit gets is valid during the call only: a scan may reuse it).
   virtual void scanHistory(std::string_view tenant, const HistoryScan& scan,
                            const std::function<bool(const HistoryInstance&)>& visit) const = 0;
+  // Like scanHistory, with only what an aggregation reads of each instance.
+  virtual void scanHistoryValues(
+      std::string_view tenant, const HistoryScan& scan,
+      const std::function<bool(const HistoryValue&)>& visit) const = 0;
   // Changes one instance of the entity's attribute (any datasetId), found by
   // its instanceId: change(current) returns its replacement (its time may
   // differ; its instanceId stays) or nullopt to delete it. False if there is

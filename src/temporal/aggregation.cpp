@@ -48,9 +48,9 @@ struct Period {
   double min = std::numeric_limits<double>::infinity(),
          max = -std::numeric_limits<double>::infinity();
 
-  void add(const json::value& v) {
+  void add(const json::value& v, bool distinctValues) {
     ++count;
-    distinct.insert(json::serialize(v));
+    if (distinctValues) distinct.insert(json::serialize(v));
     if (!v.is_number()) return;
     double d = v.to_number<double>();
     ++numbers;
@@ -98,12 +98,6 @@ std::string boundText(int64_t ms) {
   return text;
 }
 
-// The value an instance contributes (its value member), or null for a deletion.
-const json::value* valueOf(const store::HistoryInstance& h) {
-  if (h.instance.contains("deletedAt")) return nullptr;
-  return h.instance.if_contains(ngsi::valueMember(ngsi::kindOf(h.instance)));
-}
-
 AggregatedSeries aggregateSeries(const store::Store& store, std::string_view tenant,
                                  std::string_view id, const std::string& attribute,
                                  const std::string& datasetId, const query::TemporalQ& q,
@@ -126,10 +120,14 @@ AggregatedSeries aggregateSeries(const store::Store& store, std::string_view ten
       out.values[methodName(m)].get_array().push_back(std::move(entry));
     }
   };
+  bool distinctValues = std::find(a.methods.begin(), a.methods.end(),
+                                  AggrMethod::DistinctCount) != a.methods.end();
   int64_t origin = q.fromMs;
-  forEachInstance(store, tenant, id, attribute, datasetId, q, [&](const store::HistoryInstance& h) {
+  forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false,
+                                       [&](const store::HistoryValue& h) {
     auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);
-    if (out.kind.empty()) out.kind = ngsi::kindName(ngsi::kindOf(h.instance));
+    if (out.kind.empty())
+      out.kind = ngsi::kindName(ngsi::kindFromName(h.kind).value_or(ngsi::AttributeKind::Property));
     if (!period && origin == std::numeric_limits<int64_t>::min()) origin = t;
     if (!period || (a.periodMs > 0 && t >= period->end)) {
       emit();
@@ -138,7 +136,7 @@ AggregatedSeries aggregateSeries(const store::Store& store, std::string_view ten
       period->end = a.periodMs > 0 ? period->start + a.periodMs : period->start;
     }
     last = t;
-    if (auto* v = valueOf(h)) period->add(*v);
+    if (h.value) period->add(*h.value, distinctValues);
     return true;
   });
   emit();

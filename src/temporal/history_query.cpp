@@ -17,7 +17,31 @@ std::optional<int64_t> msMember(const boost::json::object& o, std::string_view n
   return std::nullopt;
 }
 
+void scan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
+          const std::function<bool(const store::HistoryInstance&)>& visit) {
+  store.scanHistory(tenant, scan, visit);
+}
+
+void scan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
+          const std::function<bool(const store::HistoryValue&)>& visit) {
+  store.scanHistoryValues(tenant, scan, visit);
+}
+
 }  // namespace
+
+std::optional<int64_t> instanceTime(const store::HistoryValue& v, TimeProperty property) {
+  switch (property) {
+    case TimeProperty::ObservedAt:
+      return v.timeMs;
+    case TimeProperty::CreatedAt:
+      return v.createdAtMs;
+    case TimeProperty::ModifiedAt:
+      return v.modifiedAtMs;
+    case TimeProperty::DeletedAt:
+      return v.deletedAtMs;
+  }
+  return std::nullopt;
+}
 
 std::optional<int64_t> instanceTime(const store::HistoryInstance& h, TimeProperty property) {
   switch (property) {
@@ -51,24 +75,26 @@ std::vector<std::pair<std::string, std::string>> selectedSeries(const store::Sto
   return out;
 }
 
+template <typename Record>
 void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
                      const std::string& attribute, const std::string& datasetId,
-                     const query::TemporalQ& q,
-                     const std::function<bool(const store::HistoryInstance&)>& visit) {
+                     const query::TemporalQ& q, bool instanceIds,
+                     const std::function<bool(const Record&)>& visit) {
   store::HistoryScan scan{std::string(id), attribute, datasetId};
+  scan.instanceIds = instanceIds;
   if (q.timeProperty == TimeProperty::ObservedAt) {
     scan.fromMs = q.fromMs;
     scan.toMs = q.toMs;
-    if (!q.lastN) return store.scanHistory(tenant, scan, visit);
+    if (!q.lastN) return temporal::scan(store, tenant, scan, visit);
     scan.newestFirst = true;
     scan.limit = *q.lastN;
   }
-  std::vector<store::HistoryInstance> selected;
-  store.scanHistory(tenant, scan, [&](const store::HistoryInstance& h) {
+  std::vector<Record> selected;
+  temporal::scan(store, tenant, scan, std::function<bool(const Record&)>([&](const Record& h) {
     auto t = instanceTime(h, q.timeProperty);
     if (t && *t >= q.fromMs && *t < q.toMs) selected.push_back(h);
     return true;
-  });
+  }));
   std::stable_sort(selected.begin(), selected.end(), [&q](const auto& a, const auto& b) {
     return *instanceTime(a, q.timeProperty) < *instanceTime(b, q.timeProperty);
   });
@@ -77,6 +103,13 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
     if (!visit(selected[i])) return;
 }
 
+template void forEachInstance(const store::Store&, std::string_view, std::string_view,
+                              const std::string&, const std::string&, const query::TemporalQ&,
+                              bool, const std::function<bool(const store::HistoryInstance&)>&);
+template void forEachInstance(const store::Store&, std::string_view, std::string_view,
+                              const std::string&, const std::string&, const query::TemporalQ&,
+                              bool, const std::function<bool(const store::HistoryValue&)>&);
+
 std::vector<Series> readHistory(const store::Store& store, std::string_view tenant,
                                 std::string_view id, const HistoryRequest& request,
                                 bool* attributeMatched) {
@@ -84,11 +117,11 @@ std::vector<Series> readHistory(const store::Store& store, std::string_view tena
   for (auto& [attribute, datasetId] :
        selectedSeries(store, tenant, id, request, attributeMatched)) {
     Series s{std::move(attribute), std::move(datasetId), {}};
-    forEachInstance(store, tenant, id, s.attribute, s.datasetId, request.q,
-                    [&s](const store::HistoryInstance& h) {
-                      s.instances.push_back(h);
-                      return true;
-                    });
+    forEachInstance<store::HistoryInstance>(store, tenant, id, s.attribute, s.datasetId,
+                                            request.q, true, [&s](const store::HistoryInstance& h) {
+                                              s.instances.push_back(h);
+                                              return true;
+                                            });
     if (!s.instances.empty()) out.push_back(std::move(s));
   }
   return out;

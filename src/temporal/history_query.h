@@ -37,6 +37,7 @@ struct HistoryRequest {
 // The time of an instance for a time property, or nullopt if it has none.
 std::optional<int64_t> instanceTime(const store::HistoryInstance& instance,
                                     query::TimeProperty property);
+std::optional<int64_t> instanceTime(const store::HistoryValue& value, query::TimeProperty property);
 
 // The (attribute, datasetId) series of the entity the request's attrs and
 // datasetIds select, in attribute then datasetId order. `attributeMatched` (if
@@ -48,12 +49,15 @@ std::vector<std::pair<std::string, std::string>> selectedSeries(const store::Sto
                                                                 bool* attributeMatched = nullptr);
 
 // Calls visit for each instance of one series that q selects, in the order of
-// its time property, until visit returns false. Streamed from the store for
-// observedAt without lastN; otherwise the selected instances are gathered first.
+// its time property, until visit returns false (the instance is valid during
+// the call only). Record is store::HistoryInstance (with its instanceId if
+// `instanceIds`) or store::HistoryValue (what aggregation reads). Streamed from
+// the store for observedAt without lastN; otherwise the selected instances are gathered first.
+template <typename Record>
 void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
                      const std::string& attribute, const std::string& datasetId,
-                     const query::TemporalQ& q,
-                     const std::function<bool(const store::HistoryInstance&)>& visit);
+                     const query::TemporalQ& q, bool instanceIds,
+                     const std::function<bool(const Record&)>& visit);
 
 // The entity's series the request selects, in attribute then datasetId order;
 // a series with no selected instance is left out (attributeMatched as for selectedSeries).

@@ -1,6 +1,6 @@
 // The stored form of the attribute history: keys sort by time (negative
 // times too), instances and entity records round-trip with the members the
-// key holds left out, and damaged records are rejected.
+// key holds left out, values are read alone, and damaged records are rejected.
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
@@ -70,14 +70,58 @@ TEST(HistoryCodec, InstancesRoundTrip) {
     auto prefix = history::seriesPrefix("", "urn:e:1", h.attribute, h.datasetId);
     auto key = history::instanceKey(prefix, h.timeMs, h.recordedMs, 42);
     auto value = history::encodeInstance(h, writer);
-    auto back = history::decodeInstance(key, prefix.size(), h.attribute, h.datasetId, value, keys);
+    HistoryInstance back;
+    back.instanceId = "left over from the instance before";
+    history::decodeInstance(key, prefix.size(), value, keys, false, back);
+    EXPECT_TRUE(back.instanceId.empty());
+    history::decodeInstance(key, prefix.size(), value, keys, true, back);
     EXPECT_EQ(back.timeMs, h.timeMs);
     EXPECT_EQ(back.recordedMs, h.recordedMs);
-    EXPECT_EQ(back.attribute, h.attribute);
-    EXPECT_EQ(back.datasetId, h.datasetId);
     EXPECT_EQ(back.instance, h.instance) << json::serialize(back.instance);
     EXPECT_TRUE(back.instanceId.starts_with("urn:ngsi-ld:attribute:instance:"));
   }
+}
+
+TEST(HistoryCodec, ValuesAreReadWithoutTheOtherMembers) {
+  KeyDictionary keys;
+  auto ids = keys.snapshot();
+  binary::KeyWriter writer(*ids);
+  auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
+  auto read = [&](const HistoryInstance& h) {
+    HistoryValue v;
+    v.value = "left over from the instance before";
+    history::decodeValue(history::instanceKey(prefix, h.timeMs, h.recordedMs, 0), prefix.size(),
+                         history::encodeInstance(h, writer), keys, v);
+    return v;
+  };
+  auto h = sample(1596283380000, 1596283380123);
+  // Members before the value that are passed over: a nested object, a list,
+  // and an int64 that a later member repeats (stored as "the same int64").
+  h.instance = json::object{{"subs", h.instance.at("subs")},
+                            {"unitCode", "CEL"},
+                            {"urn:x", json::array{int64_t(7), json::object{{"k", nullptr}}}},
+                            {"type", "Property"},
+                            {"createdAt", int64_t(7)},
+                            {"value", 21.5}};
+  auto v = read(h);
+  EXPECT_EQ(v.timeMs, h.timeMs);
+  EXPECT_EQ(v.recordedMs, h.recordedMs);
+  EXPECT_EQ(v.kind, "Property");
+  EXPECT_EQ(v.createdAtMs, std::optional<int64_t>(7));
+  EXPECT_FALSE(v.modifiedAtMs);
+  ASSERT_TRUE(v.value);
+  EXPECT_EQ(*v.value, json::value(21.5));
+
+  h.instance = json::object{{"type", "LanguageProperty"}, {"languageMap", {{"de", "voll"}}}};
+  v = read(h);
+  EXPECT_EQ(v.kind, "LanguageProperty");
+  EXPECT_EQ(*v.value, (json::value{{"de", "voll"}}));
+
+  h.instance = json::object{{"type", "Property"}, {"value", "urn:ngsi-ld:null"},
+                            {"deletedAt", h.recordedMs}};
+  v = read(h);
+  EXPECT_FALSE(v.value) << "a deletion has no value";
+  EXPECT_EQ(v.deletedAtMs, std::optional<int64_t>(h.recordedMs));
 }
 
 TEST(HistoryCodec, TimestampsTheKeyHoldsAreNotStored) {
@@ -95,9 +139,9 @@ TEST(HistoryCodec, TimestampsTheKeyHoldsAreNotStored) {
       {"type", "Relationship"}, {"object", "urn:ngsi-ld:null"}, {"deletedAt", deletion.recordedMs}};
   auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
   auto value = history::encodeInstance(deletion, writer);
-  auto back =
-      history::decodeInstance(history::instanceKey(prefix, deletion.timeMs, deletion.recordedMs, 0),
-                              prefix.size(), "a", "", value, keys);
+  HistoryInstance back;
+  history::decodeInstance(history::instanceKey(prefix, deletion.timeMs, deletion.recordedMs, 0),
+                          prefix.size(), value, keys, false, back);
   EXPECT_EQ(back.instance, deletion.instance);
 }
 
@@ -119,11 +163,13 @@ TEST(HistoryCodec, DamagedRecordsAreRejected) {
   KeyDictionary keys;
   auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
   auto key = history::instanceKey(prefix, 0, 0, 0);
-  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "a", "", "", keys), std::runtime_error);
-  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "a", "", "\x04", keys),
+  HistoryInstance into;
+  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "", keys, true, into),
                std::runtime_error);
-  EXPECT_THROW(history::decodeInstance(key.substr(0, key.size() - 1), prefix.size(), "a", "",
-                                       std::string_view("\x00\x08\x00", 3), keys),
+  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "\x04", keys, true, into),
+               std::runtime_error);
+  EXPECT_THROW(history::decodeInstance(key.substr(0, key.size() - 1), prefix.size(),
+                                       std::string_view("\x00\x08\x00", 3), keys, true, into),
                std::runtime_error);
   EXPECT_THROW(history::decodeEntityRecord("urn:e:1", "\x05"), std::runtime_error);
 }

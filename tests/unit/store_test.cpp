@@ -481,8 +481,18 @@ TEST(Store, HistoryIsWrittenWithTheEntityAndReadByTimeRange) {
     ASSERT_EQ(s->historyEntities("city").size(), 1u);
     EXPECT_TRUE(s->historyEntities("").empty()) << "tenants are separate";
 
+    std::vector<std::tuple<double, std::string, std::optional<int64_t>>> values;
+    s->scanHistoryValues("city", {"urn:a", "urn:speed", ""}, [&](const store::HistoryValue& v) {
+      values.emplace_back(v.value->to_number<double>(), v.kind, v.modifiedAtMs);
+      return true;
+    });
+    EXPECT_EQ(values, (std::vector<std::tuple<double, std::string, std::optional<int64_t>>>{
+                          {1, "Property", 10}, {2, "Property", 20}, {3, "Property", 30}}));
+
     std::string id;
-    s->scanHistory("city", {"urn:a", "urn:speed", ""}, [&](const store::HistoryInstance& h) {
+    store::HistoryScan withIds{"urn:a", "urn:speed", ""};
+    withIds.instanceIds = true;
+    s->scanHistory("city", withIds, [&](const store::HistoryInstance& h) {
       id = h.instanceId;
       return false;
     });

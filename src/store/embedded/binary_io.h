@@ -98,6 +98,10 @@ class Input {
   [[noreturn]] static void bad(const char* what) { throw std::runtime_error(std::string("unreadable ") + what); }
 
   bool done() const { return p_ == end_; }
+  uint8_t peek() const {
+    if (p_ == end_) bad("store record");
+    return static_cast<uint8_t>(*p_);
+  }
   uint8_t byte() {
     if (p_ == end_) bad("store record");
     return static_cast<uint8_t>(*p_++);

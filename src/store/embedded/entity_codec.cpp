@@ -86,68 +86,99 @@ class Encoder {
   std::optional<int64_t> lastInt_;
 };
 
-// Builds the DOM the way Boost.JSON's parser does (a value_stack: objects are
-// made from their members at once, not member by member).
-class Reader {
- public:
-  Reader(std::string_view in, const KeyDictionary& keys, json::storage_ptr sp)
-      : in_(in, keys), stack_(json::storage_ptr(), temp_, sizeof temp_) {
-    stack_.reset(std::move(sp));
-  }
-
-  json::object entity() {
-    if (in_.byte() != Object) Input::bad("stored entity");
-    object(0);
-    if (!in_.done()) Input::bad("stored entity");
-    return std::move(stack_.release().get_object());
-  }
-
- private:
-  void value(int depth) {
-    if (depth > 64) Input::bad("stored entity");
-    switch (in_.byte()) {
-      case Null: stack_.push_null(); break;
-      case False: stack_.push_bool(false); break;
-      case True: stack_.push_bool(true); break;
-      case Int64:
-        lastInt_ = in_.signedVarint();
-        stack_.push_int64(*lastInt_);
-        break;
-      case SameInt64:
-        if (!lastInt_) Input::bad("stored entity");
-        stack_.push_int64(*lastInt_);
-        break;
-      case KeyString: stack_.push_string(in_.key()); break;
-      case Uint64: stack_.push_uint64(in_.varint()); break;
-      case Double: stack_.push_double(in_.number()); break;
-      case String: stack_.push_string(in_.bytes()); break;
-      case Array: {
-        uint64_t n = in_.count();
-        for (uint64_t i = 0; i < n; ++i) value(depth + 1);
-        stack_.push_array(n);
-        break;
-      }
-      case Object: object(depth); break;
-      default: Input::bad("stored entity");
-    }
-  }
-
-  void object(int depth) {
-    uint64_t n = in_.count();
-    for (uint64_t i = 0; i < n; ++i) {
-      stack_.push_key(in_.key());
-      value(depth + 1);
-    }
-    stack_.push_object(n);
-  }
-
-  Input in_;
-  std::optional<int64_t> lastInt_;  // for SameInt64
-  unsigned char temp_[4096];
-  json::value_stack stack_;
-};
-
 }  // namespace
+
+ObjectReader::ObjectReader(std::string_view in, const KeyDictionary& keys, json::storage_ptr sp)
+    : in_(in, keys), storage_(std::move(sp)), stack_(json::storage_ptr(), temp_, sizeof temp_) {
+  stack_.reset(storage_);
+}
+
+json::object ObjectReader::object() {
+  if (in_.byte() != Object) Input::bad("stored entity");
+  members(0);
+  if (!in_.done()) Input::bad("stored entity");
+  return std::move(stack_.release().get_object());
+}
+
+uint64_t ObjectReader::memberCount() {
+  if (in_.byte() != Object) Input::bad("stored entity");
+  return in_.count();
+}
+
+std::string_view ObjectReader::name() { return in_.key(); }
+
+json::value ObjectReader::memberValue() {
+  switch (in_.peek()) {  // scalars without the value stack
+    case Double: in_.byte(); return in_.number();
+    case Int64: in_.byte(); lastInt_ = in_.signedVarint(); return *lastInt_;
+    case KeyString: in_.byte(); return json::value(in_.key(), storage_);
+    default: break;
+  }
+  value(1);
+  auto v = stack_.release();
+  stack_.reset(storage_);
+  return v;
+}
+
+void ObjectReader::skip(int depth) {
+  if (depth > 64) Input::bad("stored entity");
+  switch (in_.byte()) {
+    case Null: case False: case True: case SameInt64: break;
+    case Int64: lastInt_ = in_.signedVarint(); break;
+    case KeyString: in_.key(); break;
+    case Uint64: in_.varint(); break;
+    case Double: in_.number(); break;
+    case String: in_.bytes(); break;
+    case Array:
+      for (uint64_t n = in_.count(); n > 0; --n) skip(depth + 1);
+      break;
+    case Object:
+      for (uint64_t n = in_.count(); n > 0; --n) {
+        in_.key();
+        skip(depth + 1);
+      }
+      break;
+    default: Input::bad("stored entity");
+  }
+}
+
+void ObjectReader::value(int depth) {
+  if (depth > 64) Input::bad("stored entity");
+  switch (in_.byte()) {
+    case Null: stack_.push_null(); break;
+    case False: stack_.push_bool(false); break;
+    case True: stack_.push_bool(true); break;
+    case Int64:
+      lastInt_ = in_.signedVarint();
+      stack_.push_int64(*lastInt_);
+      break;
+    case SameInt64:
+      if (!lastInt_) Input::bad("stored entity");
+      stack_.push_int64(*lastInt_);
+      break;
+    case KeyString: stack_.push_string(in_.key()); break;
+    case Uint64: stack_.push_uint64(in_.varint()); break;
+    case Double: stack_.push_double(in_.number()); break;
+    case String: stack_.push_string(in_.bytes()); break;
+    case Array: {
+      uint64_t n = in_.count();
+      for (uint64_t i = 0; i < n; ++i) value(depth + 1);
+      stack_.push_array(n);
+      break;
+    }
+    case Object: members(depth); break;
+    default: Input::bad("stored entity");
+  }
+}
+
+void ObjectReader::members(int depth) {
+  uint64_t n = in_.count();
+  for (uint64_t i = 0; i < n; ++i) {
+    stack_.push_key(in_.key());
+    value(depth + 1);
+  }
+  stack_.push_object(n);
+}
 
 std::string encodeEntity(const json::object& entity, std::string_view facts, binary::KeyWriter& keys) {
   std::string out;
@@ -165,7 +196,7 @@ void encodeObject(std::string& out, const json::object& object, binary::KeyWrite
 
 json::object decodeObject(std::string_view in, const KeyDictionary& keys,
                           json::storage_ptr storage) {
-  return Reader(in, keys, std::move(storage)).entity();
+  return ObjectReader(in, keys, std::move(storage)).object();
 }
 
 std::string withFacts(std::string_view stored, std::string_view facts) {

@@ -31,6 +31,31 @@ void encodeObject(std::string& out, const boost::json::object& object, binary::K
 boost::json::object decodeObject(std::string_view in, const KeyDictionary& keys,
                                  boost::json::storage_ptr storage = {});
 
+// Reads what encodeObject wrote: whole (object(), as Boost.JSON's parser
+// builds a DOM: each object made from its members at once), or member by
+// member without building the object (memberCount(), then per member name()
+// and either memberValue() or skip()). Throws std::runtime_error on damage.
+class ObjectReader {
+ public:
+  ObjectReader(std::string_view in, const KeyDictionary& keys, boost::json::storage_ptr storage = {});
+
+  boost::json::object object();
+  uint64_t memberCount();
+  std::string_view name();
+  boost::json::value memberValue();
+  void skip(int depth = 1);
+
+ private:
+  void value(int depth);
+  void members(int depth);
+
+  binary::Input in_;
+  std::optional<int64_t> lastInt_;  // for SameInt64: the int64 read last in this value
+  boost::json::storage_ptr storage_;
+  unsigned char temp_[4096];
+  boost::json::value_stack stack_;
+};
+
 // A value of an earlier version (without an index record) with `facts` put in front.
 std::string withFacts(std::string_view stored, std::string_view facts);
 

@@ -1,6 +1,8 @@
 // History keys and values (see history_codec.h for the layout).
 #include "store/embedded/history_codec.h"
 
+#include <algorithm>
+
 #include "store/embedded/entity_codec.h"
 
 namespace allmende::store::history {
@@ -145,17 +147,16 @@ std::string encodeInstance(const HistoryInstance& h, KeyWriter& keys) {
   return out;
 }
 
-HistoryInstance decodeInstance(std::string_view key, size_t seriesPrefixSize,
-                               std::string_view attribute, std::string_view datasetId,
-                               std::string_view value, const KeyDictionary& keys) {
+void decodeInstance(std::string_view key, size_t seriesPrefixSize, std::string_view value,
+                    const KeyDictionary& keys, bool withId, HistoryInstance& h) {
   if (key.size() != seriesPrefixSize + 20 || value.empty()) Input::bad("history record");
-  HistoryInstance h;
-  h.attribute = attribute;
-  h.datasetId = datasetId;
   auto suffix = key.substr(seriesPrefixSize);
   h.timeMs = getTime(suffix.substr(0, 8));
   h.recordedMs = getTime(suffix.substr(8, 8));
-  h.instanceId = instanceIdOf(key);
+  if (withId)
+    h.instanceId = instanceIdOf(key);
+  else
+    h.instanceId.clear();
   Input in(value, keys);
   uint8_t flags = in.byte();
   std::optional<int64_t> created;
@@ -164,7 +165,47 @@ HistoryInstance decodeInstance(std::string_view key, size_t seriesPrefixSize,
   if (created) h.instance["createdAt"] = *created;
   if (flags & ModifiedIsRecorded) h.instance["modifiedAt"] = h.recordedMs;
   if (flags & DeletedIsRecorded) h.instance["deletedAt"] = h.recordedMs;
-  return h;
+}
+
+void decodeValue(std::string_view key, size_t seriesPrefixSize, std::string_view value,
+                 const KeyDictionary& keys, HistoryValue& v) {
+  static constexpr std::string_view kValueMembers[] = {
+      "value", "object", "languageMap", "vocab", "json", "valueList", "objectList"};
+  if (key.size() != seriesPrefixSize + 20 || value.empty()) Input::bad("history record");
+  auto suffix = key.substr(seriesPrefixSize);
+  v.timeMs = getTime(suffix.substr(0, 8));
+  v.recordedMs = getTime(suffix.substr(8, 8));
+  Input in(value, keys);
+  uint8_t flags = in.byte();
+  v.createdAtMs.reset();
+  if (flags & HasCreatedAt) v.createdAtMs = v.recordedMs - in.signedVarint();
+  v.modifiedAtMs.reset();
+  if (flags & ModifiedIsRecorded) v.modifiedAtMs = v.recordedMs;
+  v.deletedAtMs.reset();
+  if (flags & DeletedIsRecorded) v.deletedAtMs = v.recordedMs;
+  v.kind.clear();
+  v.value.reset();
+  ObjectReader members(in.rest(), keys);
+  for (auto n = members.memberCount(); n > 0; --n) {
+    auto name = members.name();
+    auto times = name == "createdAt"    ? &v.createdAtMs
+                 : name == "modifiedAt" ? &v.modifiedAtMs
+                 : name == "deletedAt"  ? &v.deletedAtMs
+                                        : nullptr;
+    if (times) {
+      auto t = members.memberValue();
+      if (t.is_int64()) *times = t.get_int64();
+    } else if (name == "type") {
+      auto t = members.memberValue();
+      if (t.is_string()) v.kind = t.get_string();
+    } else if (std::find(std::begin(kValueMembers), std::end(kValueMembers), name) !=
+               std::end(kValueMembers)) {
+      v.value = members.memberValue();
+    } else {
+      members.skip();
+    }
+  }
+  if (v.deletedAtMs) v.value.reset();
 }
 
 std::string entityRecordKey(std::string_view tenant, std::string_view id) {

@@ -59,11 +59,16 @@ bool splitSeries(std::string_view afterEntityPrefix, std::string_view& attribute
 
 // The value of an instance; names are written by `keys` (binary_io.h).
 std::string encodeInstance(const HistoryInstance& instance, binary::KeyWriter& keys);
-// The instance stored under `key` (which must start with seriesPrefix for
-// attribute and datasetId) with value `value`; throws std::runtime_error on damage.
-HistoryInstance decodeInstance(std::string_view key, size_t seriesPrefixSize,
-                               std::string_view attribute, std::string_view datasetId,
-                               std::string_view value, const KeyDictionary& keys);
+// Reads the instance stored under `key` (which must start with the seriesPrefix
+// of `into`'s attribute and datasetId, already set) with value `value` into
+// `into`, its instanceId only if `withId`; throws std::runtime_error on damage.
+void decodeInstance(std::string_view key, size_t seriesPrefixSize, std::string_view value,
+                    const KeyDictionary& keys, bool withId, HistoryInstance& into);
+
+// Reads only the times and the value member of the instance stored under
+// `key` into `into` (a deletion has no value); throws std::runtime_error on damage.
+void decodeValue(std::string_view key, size_t seriesPrefixSize, std::string_view value,
+                 const KeyDictionary& keys, HistoryValue& into);
 
 // "R\0<tenant>\0<id>" and its prefix for a tenant's records.
 std::string entityRecordKey(std::string_view tenant, std::string_view id);

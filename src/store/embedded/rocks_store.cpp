@@ -396,27 +396,22 @@ class RocksStore final : public Store {
 
   void scanHistory(std::string_view tenant, const HistoryScan& scan,
                    const std::function<bool(const HistoryInstance&)>& visit) const override {
-    std::string prefix =
-        history::seriesPrefix(tenant, scan.entityId, scan.attribute, scan.datasetId);
-    std::string lower = history::timeBound(prefix, scan.fromMs);
-    std::string upper = scan.toMs == std::numeric_limits<int64_t>::max()
-                            ? history::prefixEnd(prefix)
-                            : history::timeBound(prefix, scan.toMs);
-    rocksdb::Slice lowerSlice(lower), upperSlice(upper);
-    rocksdb::ReadOptions read;
-    read.iterate_lower_bound = &lowerSlice;
-    read.iterate_upper_bound = &upperSlice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
-    size_t seen = 0;
-    for (scan.newestFirst ? it->SeekToLast() : it->SeekToFirst(); it->Valid() && seen < scan.limit;
-         scan.newestFirst ? it->Prev() : it->Next()) {
-      ++seen;
-      auto instance = history::decodeInstance(
-          std::string_view(it->key().data(), it->key().size()), prefix.size(), scan.attribute,
-          scan.datasetId, std::string_view(it->value().data(), it->value().size()), keys_);
-      if (!visit(instance)) break;
-    }
-    check(it->status(), "scan");
+    HistoryInstance instance;
+    instance.attribute = scan.attribute;
+    instance.datasetId = scan.datasetId;
+    scanSeries(tenant, scan, [&](std::string_view key, size_t prefixSize, std::string_view value) {
+      history::decodeInstance(key, prefixSize, value, keys_, scan.instanceIds, instance);
+      return visit(instance);
+    });
+  }
+
+  void scanHistoryValues(std::string_view tenant, const HistoryScan& scan,
+                         const std::function<bool(const HistoryValue&)>& visit) const override {
+    HistoryValue v;
+    scanSeries(tenant, scan, [&](std::string_view key, size_t prefixSize, std::string_view value) {
+      history::decodeValue(key, prefixSize, value, keys_, v);
+      return visit(v);
+    });
   }
 
   // The instance is looked for in each of the attribute's series (an id names no datasetId).
@@ -436,9 +431,12 @@ class RocksStore final : public Store {
       for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
         std::string_view key(it->key().data(), it->key().size());
         if (key.size() != prefix.size() + 20 || key.substr(prefix.size() + 8) != *wanted) continue;
-        auto current = history::decodeInstance(
-            key, prefix.size(), name, datasetId,
-            std::string_view(it->value().data(), it->value().size()), keys_);
+        HistoryInstance current;
+        current.attribute = name;
+        current.datasetId = datasetId;
+        history::decodeInstance(key, prefix.size(),
+                                std::string_view(it->value().data(), it->value().size()), keys_,
+                                true, current);
         auto replacement = change(current);
         rocksdb::WriteBatch batch;
         batch.Delete(history_, it->key());
@@ -570,6 +568,32 @@ class RocksStore final : public Store {
  private:
   static void check(const rocksdb::Status& status, const char* what) {
     if (!status.ok()) throw std::runtime_error(std::string("store ") + what + " failed: " + status.ToString());
+  }
+
+  // Calls visit(key, series prefix size, value) for each stored instance of
+  // the scan, in its order, until visit returns false.
+  template <typename Visit>
+  void scanSeries(std::string_view tenant, const HistoryScan& scan, Visit&& visit) const {
+    std::string prefix =
+        history::seriesPrefix(tenant, scan.entityId, scan.attribute, scan.datasetId);
+    std::string lower = history::timeBound(prefix, scan.fromMs);
+    std::string upper = scan.toMs == std::numeric_limits<int64_t>::max()
+                            ? history::prefixEnd(prefix)
+                            : history::timeBound(prefix, scan.toMs);
+    rocksdb::Slice lowerSlice(lower), upperSlice(upper);
+    rocksdb::ReadOptions read;
+    read.iterate_lower_bound = &lowerSlice;
+    read.iterate_upper_bound = &upperSlice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
+    size_t seen = 0;
+    for (scan.newestFirst ? it->SeekToLast() : it->SeekToFirst(); it->Valid() && seen < scan.limit;
+         scan.newestFirst ? it->Prev() : it->Next()) {
+      ++seen;
+      if (!visit(std::string_view(it->key().data(), it->key().size()), prefix.size(),
+                 std::string_view(it->value().data(), it->value().size())))
+        break;
+    }
+    check(it->status(), "scan");
   }
 
   // The history column family: read by range scans, so no Bloom filters; larger
