@@ -59,6 +59,7 @@ struct Config {
   size_t maxNesting = 32;
   std::string history = "on";
   size_t temporalLimit = 10000;
+  std::string historyRetention;  // ISO 8601 duration; empty = keep all
   std::string logLevel = "info";
 };
 
@@ -66,7 +67,10 @@ int serve(const Config& cfg) {
   using namespace allmende;
   spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
   ngsi::setMaxUriLength(cfg.maxUriLength);
-  auto store = store::openEmbeddedStore({cfg.dataDir, cfg.sync}, ngsi::entityMeta);
+  store::EmbeddedOptions storeOptions{cfg.dataDir, cfg.sync};
+  if (!cfg.historyRetention.empty())
+    storeOptions.historyRetentionMs = *ngsi::parseDuration(cfg.historyRetention);
+  auto store = store::openEmbeddedStore(storeOptions, ngsi::entityMeta);
   ngsi::WritePath writes(*store, cfg.maxAttributes, cfg.history == "on");
 
   jsonld::RegistryOptions registryOptions;
@@ -222,6 +226,16 @@ int main(int argc, char** argv) {
                    "Record attribute history for the temporal API (on) or not (off)")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
+  serveCmd
+      ->add_option("--history-retention", cfg.historyRetention,
+                   "Keep attribute history this long (ISO 8601 duration, e.g. P2Y or P90D; "
+                   "older instances are removed in the background); default: keep all")
+      ->check(
+          [](const std::string& text) -> std::string {
+            auto ms = allmende::ngsi::parseDuration(text);
+            return ms && *ms > 0 ? "" : "'" + text + "' is not a positive ISO 8601 duration";
+          },
+          "DURATION");
   serveCmd
       ->add_option(
           "--temporal-limit", cfg.temporalLimit,

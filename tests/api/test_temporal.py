@@ -3,10 +3,12 @@ write path (entity endpoints, batch operations, the temporal API itself),
 retrieval and query with timerel/timeAt/endTimeAt, timeproperty, lastN, attrs,
 datasetId, the normalized and simplified (temporalValues) temporal
 representations, @context compaction, tenants, deletions (deletedAt) and
-errors; history survives a restart and kill -9; --history off records none.
+errors; history survives a restart and kill -9; --history off records none;
+--history-retention leaves out (and removes) instances older than it.
 
 Every test makes its own entities (unique_id()), so the tests share one broker.
 """
+import pytest
 import requests
 
 from conftest import JSON, NULL, assert_problem, create_entity as create, link, unique_id
@@ -593,3 +595,28 @@ def test_history_off_records_nothing(make_broker):
     assert_problem(requests.post(temporal_url(b), json=temporal_vehicle(unique_id()), headers=JSON), 422,
                    "OperationNotSupported")
     assert b.stop() == 0
+
+
+def test_history_retention_leaves_out_and_removes_old_instances(make_broker):
+    import datetime
+    b = make_broker("--history-retention", "PT1H").start()
+    eid = unique_id("Car")
+    recent = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    r = requests.post(temporal_url(b), json={"id": eid, "type": "Car", "speed": [
+        prop(1, observedAt=t(1)), prop(2, observedAt=recent)]}, headers=JSON)
+    assert r.status_code == 201, r.text
+    patch_attr(b, eid, "speed", prop(3))  # recorded now
+    assert values(read_temporal(b, eid)["speed"]) == [2, 3]
+    assert values(read_temporal(b, eid, timerel="before", timeAt=recent, options="temporalValues")
+                  .get("speed", [])) == []
+    assert b.stop() == 0
+    b.start()
+    assert values(read_temporal(b, eid)["speed"]) == [2, 3]
+    assert b.stop() == 0
+
+
+def test_history_retention_must_be_a_positive_duration(make_broker):
+    for bad in ("90 days", "P0D", "PT"):
+        with pytest.raises(RuntimeError, match="not a positive ISO 8601 duration"):
+            make_broker("--history-retention", bad).start()

@@ -77,6 +77,12 @@ std::string instanceKey(const std::string& seriesPrefix, int64_t timeMs, int64_t
   return k;
 }
 
+std::optional<int64_t> instanceTimeOf(std::string_view key) {
+  // "H", four separators, then time, recorded and seq: at least 25 bytes.
+  if (key.size() < 25 || key[0] != 'H') return std::nullopt;
+  return getTime(key.substr(key.size() - 20, 8));
+}
+
 std::string instanceIdOf(std::string_view key) {
   static const char* hex = "0123456789abcdef";
   std::string id(kInstanceIdPrefix);

@@ -43,6 +43,9 @@ std::string timeBound(const std::string& seriesPrefix, int64_t timeMs);
 std::string instanceKey(const std::string& seriesPrefix, int64_t timeMs, int64_t recordedMs,
                         uint32_t seq);
 
+// The time of an instance key (any key of the family), or nullopt for an entity record.
+std::optional<int64_t> instanceTimeOf(std::string_view key);
+
 // An instance's id is its recording time and sequence (the key's last 12
 // bytes), so it stays when a modification moves the instance in time:
 // "urn:ngsi-ld:attribute:instance:" and those bytes in hex.

@@ -7,6 +7,7 @@
 
 #include "store/embedded/entity_codec.h"
 #include "store/embedded/history_codec.h"
+#include "store/embedded/history_retention.h"
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_events.h"
 #include "store/embedded/tenant_index.h"
@@ -65,7 +66,11 @@ std::string keyNumberKey(uint32_t id) {
 class RocksStore final : public Store {
  public:
   RocksStore(const EmbeddedOptions& options, MetaExtractor extractor)
-      : directory_(options.directory), extractor_(std::move(extractor)) {
+      : directory_(options.directory),
+        retention_(options.historyRetentionMs > 0
+                       ? std::make_unique<history::Retention>(options.historyRetentionMs)
+                       : nullptr),
+        extractor_(std::move(extractor)) {
     rocksdb::Options opts;
     opts.create_if_missing = true;
     opts.listeners.push_back(events_);
@@ -92,7 +97,7 @@ class RocksStore final : public Store {
     opts.create_missing_column_families = true;
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
-        {"history", historyOptions(opts, table.block_cache)}};
+        {"history", historyOptions(opts, table.block_cache, retention_.get())}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     auto status =
@@ -576,7 +581,8 @@ class RocksStore final : public Store {
   void scanSeries(std::string_view tenant, const HistoryScan& scan, Visit&& visit) const {
     std::string prefix =
         history::seriesPrefix(tenant, scan.entityId, scan.attribute, scan.datasetId);
-    std::string lower = history::timeBound(prefix, scan.fromMs);
+    std::string lower = history::timeBound(
+        prefix, retention_ ? std::max(scan.fromMs, retention_->cutoffMs()) : scan.fromMs);
     std::string upper = scan.toMs == std::numeric_limits<int64_t>::max()
                             ? history::prefixEnd(prefix)
                             : history::timeBound(prefix, scan.toMs);
@@ -598,9 +604,15 @@ class RocksStore final : public Store {
 
   // The history column family: read by range scans, so no Bloom filters; larger
   // blocks and ZSTD (where RocksDB has it) for series of similar instances.
+  // With a retention, every file is compacted (and so filtered) at least daily.
   static rocksdb::ColumnFamilyOptions historyOptions(const rocksdb::Options& base,
-                                                     std::shared_ptr<rocksdb::Cache> cache) {
+                                                     std::shared_ptr<rocksdb::Cache> cache,
+                                                     const history::Retention* retention) {
     rocksdb::ColumnFamilyOptions cf(base);
+    if (retention) {
+      cf.compaction_filter = retention;
+      cf.periodic_compaction_seconds = 24 * 3600;
+    }
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = std::move(cache);
     table.block_size = 16 * 1024;
@@ -748,6 +760,7 @@ class RocksStore final : public Store {
 
   std::string directory_;
   std::shared_ptr<RocksEvents> events_ = std::make_shared<RocksEvents>();
+  std::unique_ptr<history::Retention> retention_;  // null: keep all history; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* history_ = nullptr;  // the "history" column family (history_codec.h)
   std::atomic<uint32_t> historySeq_{0};             // makes instance keys of one millisecond unique

@@ -23,6 +23,7 @@ struct EmbeddedOptions {
   std::string directory;
   bool sync = false;
   size_t blockCacheBytes = 256u << 20;
+  int64_t historyRetentionMs = 0;  // > 0: history older than this is removed (history_retention.h)
 };
 
 // Opens (creating if needed) the store; throws std::runtime_error on failure.
