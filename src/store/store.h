@@ -72,6 +72,7 @@ struct StoreStats {
   std::vector<std::pair<std::string, uint64_t>> entitiesPerTenant;  // in tenant order, "" = default
   uint64_t sizeBytes = 0;         // the store's files on disk
   uint64_t liveDataBytes = 0;     // estimated size of the current data (no overwritten or deleted data)
+  uint64_t historyBytes = 0;      // the attribute history's data files on disk (flushed data only)
   uint64_t unflushedBytes = 0;    // memory holding written data not yet in data files
   uint64_t flushes = 0;           // times unflushed data was written to a data file, since start
   uint64_t compactions = 0;       // background merges of data files completed since start

@@ -175,6 +175,7 @@ def test_store_figures(make_broker):
     samples = scrape(b)
     assert value(samples, "allmende_store_size_bytes") > 0
     assert value(samples, "allmende_store_unflushed_bytes") > 0
+    assert value(samples, "allmende_store_history_bytes") == 0, "nothing flushed yet"
     for name in ("allmende_store_live_data_bytes", "allmende_store_flushes_total",
                  "allmende_store_compactions_total", "allmende_store_compactions_running",
                  "allmende_store_compaction_written_bytes_total",
@@ -187,7 +188,9 @@ def test_store_figures(make_broker):
     # A start writes what it replays from the write-ahead log to data files.
     b.stop()
     b.start()
-    assert value(scrape(b), "allmende_store_live_data_bytes") > 0
+    samples = scrape(b)
+    assert value(samples, "allmende_store_live_data_bytes") > 0
+    assert value(samples, "allmende_store_history_bytes") > 0, "the creations' history"
 
 
 def test_process_figures(broker):

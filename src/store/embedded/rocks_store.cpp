@@ -539,14 +539,20 @@ class RocksStore final : public Store {
       auto size = it->is_regular_file(gone) ? it->file_size(gone) : 0;
       if (!gone) out.sizeBytes += size;
     }
-    auto property = [this](const std::string& name) {
-      uint64_t value = 0;
-      db_->GetIntProperty(name, &value);
-      return value;
+    // Of both column families (entities and history) unless named.
+    auto property = [this](const std::string& name, rocksdb::ColumnFamilyHandle* family = nullptr) {
+      uint64_t sum = 0;
+      for (auto* cf : {db_->DefaultColumnFamily(), history_}) {
+        uint64_t value = 0;
+        if ((!family || cf == family) && db_->GetIntProperty(cf, name, &value)) sum += value;
+      }
+      return sum;
     };
     out.liveDataBytes = property(rocksdb::DB::Properties::kEstimateLiveDataSize);
+    out.historyBytes = property(rocksdb::DB::Properties::kTotalSstFilesSize, history_);
     out.unflushedBytes = property(rocksdb::DB::Properties::kCurSizeAllMemTables);
-    out.compactionsRunning = property(rocksdb::DB::Properties::kNumRunningCompactions);
+    out.compactionsRunning = property(rocksdb::DB::Properties::kNumRunningCompactions,
+                                      db_->DefaultColumnFamily());  // counts the whole store
     out.compactionPendingBytes = property(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
     events_->report(out);
     return out;
