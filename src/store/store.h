@@ -163,14 +163,14 @@ class Store {
   virtual std::vector<std::pair<std::string, std::string>> historyAttributes(
       std::string_view tenant, std::string_view id) const = 0;
   // Calls visit for each instance of the scan in its order until visit
-  // returns false; nothing is held in memory beyond the current instance (the
-  // instance visit gets is valid during the call only: a scan may reuse it).
+  // returns false; nothing is held in memory beyond the current instance.
+  // visit may move the instance it gets away (the scan fills every member anew
+  // for the next one, reusing what is left).
   virtual void scanHistory(std::string_view tenant, const HistoryScan& scan,
-                           const std::function<bool(const HistoryInstance&)>& visit) const = 0;
+                           const std::function<bool(HistoryInstance&)>& visit) const = 0;
   // Like scanHistory, with only what an aggregation reads of each instance.
-  virtual void scanHistoryValues(
-      std::string_view tenant, const HistoryScan& scan,
-      const std::function<bool(const HistoryValue&)>& visit) const = 0;
+  virtual void scanHistoryValues(std::string_view tenant, const HistoryScan& scan,
+                                 const std::function<bool(HistoryValue&)>& visit) const = 0;
   // Changes one instance of the entity's attribute (any datasetId), found by
   // its instanceId: change(current) returns its replacement (its time may
   // differ; its instanceId stays) or nullopt to delete it. False if there is

@@ -124,7 +124,7 @@ AggregatedSeries aggregateSeries(const store::Store& store, std::string_view ten
                                   AggrMethod::DistinctCount) != a.methods.end();
   int64_t origin = q.fromMs;
   forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false,
-                                       [&](const store::HistoryValue& h) {
+                                       [&](store::HistoryValue& h) {
     auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);
     if (out.kind.empty())
       out.kind = ngsi::kindName(ngsi::kindFromName(h.kind).value_or(ngsi::AttributeKind::Property));

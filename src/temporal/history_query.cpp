@@ -18,12 +18,12 @@ std::optional<int64_t> msMember(const boost::json::object& o, std::string_view n
 }
 
 void scan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
-          const std::function<bool(const store::HistoryInstance&)>& visit) {
+          const std::function<bool(store::HistoryInstance&)>& visit) {
   store.scanHistory(tenant, scan, visit);
 }
 
 void scan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
-          const std::function<bool(const store::HistoryValue&)>& visit) {
+          const std::function<bool(store::HistoryValue&)>& visit) {
   store.scanHistoryValues(tenant, scan, visit);
 }
 
@@ -79,7 +79,7 @@ template <typename Record>
 void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
                      const std::string& attribute, const std::string& datasetId,
                      const query::TemporalQ& q, bool instanceIds,
-                     const std::function<bool(const Record&)>& visit) {
+                     const std::function<bool(Record&)>& visit) {
   store::HistoryScan scan{std::string(id), attribute, datasetId};
   scan.instanceIds = instanceIds;
   if (q.timeProperty == TimeProperty::ObservedAt) {
@@ -90,9 +90,9 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
     scan.limit = *q.lastN;
   }
   std::vector<Record> selected;
-  temporal::scan(store, tenant, scan, std::function<bool(const Record&)>([&](const Record& h) {
+  temporal::scan(store, tenant, scan, std::function<bool(Record&)>([&](Record& h) {
     auto t = instanceTime(h, q.timeProperty);
-    if (t && *t >= q.fromMs && *t < q.toMs) selected.push_back(h);
+    if (t && *t >= q.fromMs && *t < q.toMs) selected.push_back(std::move(h));
     return true;
   }));
   std::stable_sort(selected.begin(), selected.end(), [&q](const auto& a, const auto& b) {
@@ -105,10 +105,10 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
 
 template void forEachInstance(const store::Store&, std::string_view, std::string_view,
                               const std::string&, const std::string&, const query::TemporalQ&,
-                              bool, const std::function<bool(const store::HistoryInstance&)>&);
+                              bool, const std::function<bool(store::HistoryInstance&)>&);
 template void forEachInstance(const store::Store&, std::string_view, std::string_view,
                               const std::string&, const std::string&, const query::TemporalQ&,
-                              bool, const std::function<bool(const store::HistoryValue&)>&);
+                              bool, const std::function<bool(store::HistoryValue&)>&);
 
 std::vector<Series> readHistory(const store::Store& store, std::string_view tenant,
                                 std::string_view id, const HistoryRequest& request,
@@ -118,8 +118,8 @@ std::vector<Series> readHistory(const store::Store& store, std::string_view tena
        selectedSeries(store, tenant, id, request, attributeMatched)) {
     Series s{std::move(attribute), std::move(datasetId), {}};
     forEachInstance<store::HistoryInstance>(store, tenant, id, s.attribute, s.datasetId,
-                                            request.q, true, [&s](const store::HistoryInstance& h) {
-                                              s.instances.push_back(h);
+                                            request.q, true, [&s](store::HistoryInstance& h) {
+                                              s.instances.push_back(std::move(h));
                                               return true;
                                             });
     if (!s.instances.empty()) out.push_back(std::move(s));

@@ -49,15 +49,15 @@ std::vector<std::pair<std::string, std::string>> selectedSeries(const store::Sto
                                                                 bool* attributeMatched = nullptr);
 
 // Calls visit for each instance of one series that q selects, in the order of
-// its time property, until visit returns false (the instance is valid during
-// the call only). Record is store::HistoryInstance (with its instanceId if
+// its time property, until visit returns false (visit may move the instance
+// away; it is not used after the call). Record is store::HistoryInstance (with its instanceId if
 // `instanceIds`) or store::HistoryValue (what aggregation reads). Streamed from
 // the store for observedAt without lastN; otherwise the selected instances are gathered first.
 template <typename Record>
 void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
                      const std::string& attribute, const std::string& datasetId,
                      const query::TemporalQ& q, bool instanceIds,
-                     const std::function<bool(const Record&)>& visit);
+                     const std::function<bool(Record&)>& visit);
 
 // The entity's series the request selects, in attribute then datasetId order;
 // a series with no selected instance is left out (attributeMatched as for selectedSeries).

@@ -455,7 +455,7 @@ TEST(Store, HistoryIsWrittenWithTheEntityAndReadByTimeRange) {
   };
   auto scan = [](store::Store& s, store::HistoryScan q) {
     std::vector<double> out;
-    s.scanHistory("city", q, [&](const store::HistoryInstance& h) {
+    s.scanHistory("city", q, [&](store::HistoryInstance& h) {
       out.push_back(h.instance.at("value").to_number<double>());
       return true;
     });
@@ -482,7 +482,7 @@ TEST(Store, HistoryIsWrittenWithTheEntityAndReadByTimeRange) {
     EXPECT_TRUE(s->historyEntities("").empty()) << "tenants are separate";
 
     std::vector<std::tuple<double, std::string, std::optional<int64_t>>> values;
-    s->scanHistoryValues("city", {"urn:a", "urn:speed", ""}, [&](const store::HistoryValue& v) {
+    s->scanHistoryValues("city", {"urn:a", "urn:speed", ""}, [&](store::HistoryValue& v) {
       values.emplace_back(v.value->to_number<double>(), v.kind, v.modifiedAtMs);
       return true;
     });
@@ -492,7 +492,7 @@ TEST(Store, HistoryIsWrittenWithTheEntityAndReadByTimeRange) {
     std::string id;
     store::HistoryScan withIds{"urn:a", "urn:speed", ""};
     withIds.instanceIds = true;
-    s->scanHistory("city", withIds, [&](const store::HistoryInstance& h) {
+    s->scanHistory("city", withIds, [&](store::HistoryInstance& h) {
       id = h.instanceId;
       return false;
     });

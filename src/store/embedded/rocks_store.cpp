@@ -400,18 +400,18 @@ class RocksStore final : public Store {
   }
 
   void scanHistory(std::string_view tenant, const HistoryScan& scan,
-                   const std::function<bool(const HistoryInstance&)>& visit) const override {
+                   const std::function<bool(HistoryInstance&)>& visit) const override {
     HistoryInstance instance;
-    instance.attribute = scan.attribute;
-    instance.datasetId = scan.datasetId;
     scanSeries(tenant, scan, [&](std::string_view key, size_t prefixSize, std::string_view value) {
+      instance.attribute = scan.attribute;
+      instance.datasetId = scan.datasetId;
       history::decodeInstance(key, prefixSize, value, keys_, scan.instanceIds, instance);
       return visit(instance);
     });
   }
 
   void scanHistoryValues(std::string_view tenant, const HistoryScan& scan,
-                         const std::function<bool(const HistoryValue&)>& visit) const override {
+                         const std::function<bool(HistoryValue&)>& visit) const override {
     HistoryValue v;
     scanSeries(tenant, scan, [&](std::string_view key, size_t prefixSize, std::string_view value) {
       history::decodeValue(key, prefixSize, value, keys_, v);
