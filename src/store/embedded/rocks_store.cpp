@@ -626,6 +626,10 @@ class RocksStore final : public Store {
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.memtable_whole_key_filtering = false;
     cf.memtable_prefix_bloom_size_ratio = 0;
+    // A range scan merges every level-0 file (each holds a slice of every
+    // series): merged into level 1 two at a time (not sixteen as entities),
+    // an aggregation over 1M instances took 250 ms of CPU instead of 430 ms.
+    cf.level0_file_num_compaction_trigger = 2;
     auto supported = rocksdb::GetSupportedCompressions();
     bool zstd = std::find(supported.begin(), supported.end(), rocksdb::kZSTD) != supported.end();
     cf.compression = zstd ? rocksdb::kZSTD : rocksdb::kLZ4Compression;
