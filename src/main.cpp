@@ -60,6 +60,7 @@ struct Config {
   std::string history = "on";
   size_t temporalLimit = 10000;
   std::string historyRetention;  // ISO 8601 duration; empty = keep all
+  size_t maxSnapshotEntities = 100000;
   std::string logLevel = "info";
 };
 
@@ -114,9 +115,11 @@ int serve(const Config& cfg) {
   limits.maxBatch = cfg.maxBatch;
   limits.maxNesting = cfg.maxNesting;
   limits.temporalInstances = cfg.temporalLimit;
+  limits.snapshotEntities = cfg.maxSnapshotEntities;
   api::EntityMapRegistry entityMaps;
+  snapshots::Registry snapshots(*store);
   http::RequestMetrics requestMetrics;
-  api::Services services{*store, writes, contexts, *subs, entityMaps,
+  api::Services services{*store, writes, contexts, *subs, entityMaps, snapshots,
                          {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;
@@ -141,6 +144,7 @@ int serve(const Config& cfg) {
     server.run();
   }
   spdlog::info("stopped serving; closing the store");
+  snapshots.flush();
   subs.reset();
   store.reset();
   spdlog::info("store closed");
@@ -240,6 +244,11 @@ int main(int argc, char** argv) {
       ->add_option(
           "--temporal-limit", cfg.temporalLimit,
           "Most instances of one entity in a temporal answer (more: 206 with Content-Range)")
+      ->check(CLI::Range(size_t{1}, size_t{100000000}))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--max-snapshot-entities", cfg.maxSnapshotEntities,
+                   "Most entities one snapshot may hold (a query selecting more fails: TooManyResults)")
       ->check(CLI::Range(size_t{1}, size_t{100000000}))
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")

@@ -1,10 +1,12 @@
-// Request-level rules of clause 6.3: tenant header, Content-Type and @context
-// placement (Link header only with application/json, body member only with
-// application/ld+json), unknown parameters, and the response's @context.
+// Request-level rules of clause 6.3: tenant and snapshot headers, Content-Type
+// and @context placement (Link header only with application/json, body member
+// only with application/ld+json), unknown parameters, and the response's
+// @context.
 #include "api/call.h"
 
 #include "api/json_text.h"
 #include "jsonld/core_context.h"
+#include "ngsi/datetime.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
 
@@ -37,22 +39,68 @@ std::string contextLink(std::string_view header) {
   return {};
 }
 
+// What an NGSILD-Snapshot header does to a request (6.3.22): entity reads read
+// the snapshot; the snapshot resources and the operations endpoints ignore it;
+// everything else is refused, as a snapshot is read-only and holds no history.
+enum class SnapshotUse { Read, Ignored, Refused };
+
+SnapshotUse snapshotUse(const http::Request& req) {
+  constexpr std::string_view api = "/ngsi-ld/v1/";
+  std::string_view path = req.path;
+  if (!path.starts_with(api)) return SnapshotUse::Ignored;
+  path.remove_prefix(api.size());
+  auto area = path.substr(0, path.find('/'));
+  if (area == "snapshots") return SnapshotUse::Ignored;
+  bool read = (req.method == "GET" &&
+               (area == "entities" || area == "types" || area == "attributes" || area == "entityMaps")) ||
+              (req.method == "POST" && path == "entityOperations/query");
+  return read ? SnapshotUse::Read : SnapshotUse::Refused;
+}
+
 }  // namespace
 
 Call::Call(http::Request& r, Services& s) : req(r), services(s) {
   if (auto t = req.header("ngsild-tenant")) {
     tenantGiven_ = true;
-    tenant_ = std::string(*t);
+    tenant_ = clientTenant_ = std::string(*t);
     if (!ngsi::isValidTenant(tenant_))
       fail(ErrorType::BadRequestData, "NGSILD-Tenant '" + tenant_ +
                                           "' is not a valid tenant name (1-63 letters, digits, _-.:/; "
                                           "'/' between segments that do not start with '.')");
   }
+  if (auto snapshot = req.header("ngsild-snapshot")) useSnapshot(std::string(*snapshot));
+}
+
+void Call::useSnapshot(std::string id) {
+  snapshot_ = id;
+  switch (snapshotUse(req)) {
+    case SnapshotUse::Ignored:
+      return;
+    case SnapshotUse::Refused:
+      fail(ErrorType::OperationNotSupported,
+           "NGSILD-Snapshot: a snapshot is read-only and holds no history; only entity reads (GET /entities, "
+           "/types, /attributes, /entityMaps, POST /entityOperations/query) can use one");
+    case SnapshotUse::Read:
+      break;
+  }
+  auto now = ngsi::nowMs();
+  auto s = services.snapshots.find(tenant_, id, now);
+  if (!s)
+    fail(ErrorType::ResourceNotFound, "NGSILD-Snapshot: no snapshot with id '" + id + "'" +
+                                          (tenant_.empty() ? "" : " in the tenant '" + tenant_ + "'"));
+  services.snapshots.touch(tenant_, id, now);
+  tenant_ = s->storeTenant;
+  readsSnapshot_ = true;
 }
 
 void Call::requireTenant() const {
-  if (!tenant_.empty() && !services.store.tenantExists(tenant_))
+  if (!readsSnapshot_ && !tenant_.empty() && !services.store.tenantExists(tenant_))
     fail(ErrorType::NonexistentTenant, "the tenant '" + tenant_ + "' does not exist");
+}
+
+void Call::echoHeaders(http::Response& res) const {
+  if (tenantGiven_) res.setHeader("NGSILD-Tenant", clientTenant_);
+  if (snapshot_) res.setHeader("NGSILD-Snapshot", *snapshot_);
 }
 
 void Call::allowParams(std::initializer_list<std::string_view> names) const {
@@ -154,7 +202,7 @@ http::Response Call::respond(int status, json::value body, MediaType type) {
     res.setHeader("Link", "<" + url + ">; rel=\"" + std::string(kContextRel) +
                               "\"; type=\"application/ld+json\"");
   }
-  if (tenantGiven_) res.setHeader("NGSILD-Tenant", tenant_);
+  echoHeaders(res);
   res.body = toJsonText(body);
   return res;
 }
@@ -169,16 +217,19 @@ http::Response Call::plain(int status, json::value body) {
 http::Response Call::empty(int status) {
   http::Response res;
   res.status = status;
-  if (tenantGiven_) res.setHeader("NGSILD-Tenant", tenant_);
+  echoHeaders(res);
   return res;
 }
 
+json::object problemDetails(const ngsi::Error& error) {
+  return {{"type", ngsi::errorTypeUri(error.type())},
+          {"title", ngsi::errorTitle(error.type())},
+          {"status", error.status()},
+          {"detail", error.detail()}};
+}
+
 http::Response problemResponse(const ngsi::Error& error) {
-  json::object body;
-  body["type"] = ngsi::errorTypeUri(error.type());
-  body["title"] = ngsi::errorTitle(error.type());
-  body["status"] = error.status();
-  body["detail"] = error.detail();
+  auto body = problemDetails(error);
   http::Response res;
   res.status = error.status();
   res.setHeader("Content-Type", "application/json");

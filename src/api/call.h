@@ -1,8 +1,9 @@
 // One API call: the request plus what every handler needs from it, read
-// lazily and checked with the spec's errors: the tenant (NGSILD-Tenant), the
-// allowed query parameters, the JSON body and its @context (Link header or
-// body member, by Content-Type), and how to answer (Accept, Link header or
-// @context member, tenant echo).
+// lazily and checked with the spec's errors: the tenant (NGSILD-Tenant, or
+// the snapshot an entity read names with NGSILD-Snapshot), the allowed query
+// parameters, the JSON body and its @context (Link header or body member, by
+// Content-Type), and how to answer (Accept, Link header or @context member,
+// tenant and snapshot echo).
 #pragma once
 
 #include <initializer_list>
@@ -29,8 +30,11 @@ class Call {
   http::Request& req;
   Services& services;
 
+  // The store tenant the call works on: the client's tenant ("" = default),
+  // or, for an entity read with NGSILD-Snapshot, the snapshot's store tenant.
   const std::string& tenant() const { return tenant_; }
-  // Throws NonexistentTenant unless the tenant is the default one or has data.
+  // Throws NonexistentTenant unless the tenant is the default one or has data
+  // (or the call reads a snapshot, which exists).
   void requireTenant() const;
   // Throws InvalidRequest for any query parameter not named here.
   void allowParams(std::initializer_list<std::string_view> names) const;
@@ -63,16 +67,24 @@ class Call {
 
  private:
   void resolveContext(const json::value* bodyContext);
+  // Applies an NGSILD-Snapshot header (clause 6.3.22), see call.cpp.
+  void useSnapshot(std::string id);
+  // Sets the NGSILD-Tenant and NGSILD-Snapshot headers the request gave.
+  void echoHeaders(http::Response& res) const;
 
   std::string tenant_;
+  std::string clientTenant_;  // as NGSILD-Tenant gave it
   bool tenantGiven_ = false;
+  std::optional<std::string> snapshot_;  // the NGSILD-Snapshot header
+  bool readsSnapshot_ = false;           // tenant_ is a snapshot's store tenant
   std::optional<json::object> body_;
   jsonld::ContextPtr ctx_;
   json::value contextValue_;      // as the user gave it; null = none
   std::string linkUrl_;           // the Link header's context URL, if any
 };
 
-// The ProblemDetails response for an error (application/json body).
+// The ProblemDetails body of an error, and the response carrying it (application/json).
+json::object problemDetails(const ngsi::Error& error);
 http::Response problemResponse(const ngsi::Error& error);
 
 }  // namespace allmende::api

@@ -65,7 +65,7 @@ http::Response createForQuery(Call& call) {
   call.requireTenant();
   auto& q = selection.query;
   std::vector<std::string> matched;
-  recordMatches(q, matched);
+  store::recordMatches(q, matched);
   q.now = ngsi::nowMs();
   q.limit = 0;
   call.services.store.queryEntities(call.tenant(), q);
@@ -122,15 +122,6 @@ EntityMapUse entityMapUse(Call& call) {
     use.live = call.services.entityMaps.find(call.tenant(), idFromReference(*ref), ngsi::nowMs());
   }
   return use;
-}
-
-void recordMatches(store::EntityQuery& q, std::vector<std::string>& matched) {
-  q.predicate = [&matched, predicate = std::move(q.predicate)](const json::object& e) {
-    if (predicate && !predicate(e)) return false;
-    matched.emplace_back(e.at("id").get_string());
-    return true;
-  };
-  q.count = true;
 }
 
 bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::string> matched, http::Response& res) {

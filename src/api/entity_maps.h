@@ -23,10 +23,6 @@ struct EntityMapUse {
 // Reads entityMap, entityMapLifetime and the NGSILD-EntityMap header.
 EntityMapUse entityMapUse(Call& call);
 
-// Makes q visit every candidate (count) and record the ids of those that
-// match in `matched`, in the order the store visits them: the map's content.
-void recordMatches(store::EntityQuery& q, std::vector<std::string>& matched);
-
 // After the request: a live map keeps only `matched` (entities that no longer
 // fit are pruned); otherwise a new map of `matched` is made. Sets the header;
 // true if a map was made.

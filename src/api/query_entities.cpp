@@ -52,7 +52,7 @@ http::Response answer(Call& call, Selection selection) {
   std::vector<std::string> matched;
   if (mapUse.active) {
     if (mapUse.live) q.ids = mapUse.live->entityIds;  // the map fixes the candidates
-    recordMatches(q, matched);
+    store::recordMatches(q, matched);
   }
   auto page = call.services.store.queryEntities(call.tenant(), q);
   bool more = page.entities.size() > paging.limit;

@@ -54,6 +54,7 @@ void registerRoutes(http::Router& router, Services& services) {
   area("discovery", registerDiscoveryRoutes);
   area("subscriptions", registerSubscriptionRoutes);
   area("entityMaps", registerEntityMapRoutes);
+  area("snapshots", registerSnapshotRoutes);
   area("temporal", registerTemporalQueryRoutes);
   area("temporal", registerTemporalEntityRoutes);
 }
@@ -83,6 +84,7 @@ http::Response dispatch(const http::Router& router, http::Request& req) {
     auto res = problemResponse(e);
     if (auto t = req.header("ngsild-tenant"); t && ngsi::isValidTenant(*t))
       res.setHeader("NGSILD-Tenant", std::string(*t));
+    if (auto s = req.header("ngsild-snapshot")) res.setHeader("NGSILD-Snapshot", std::string(*s));
     return res;
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());

@@ -1,5 +1,5 @@
 // What the api layer works with: the store, the write path, the @context
-// registry, the subscriptions, the EntityMaps, the broker's settings and what
+// registry, the subscriptions, the EntityMaps, the snapshots, the broker's settings and what
 // GET /metrics reports. Built once in main.cpp; shared by all
 // I/O threads (each member is thread-safe).
 #pragma once
@@ -11,6 +11,7 @@
 #include "api/entity_map_registry.h"
 #include "jsonld/context_registry.h"
 #include "ngsi/write_path.h"
+#include "snapshots/registry.h"
 #include "store/store.h"
 #include "subscriptions/delivery_stats.h"
 
@@ -36,6 +37,7 @@ struct Limits {
   size_t maxBatch = 1000;      // entities in one batch operation
   size_t maxNesting = 32;      // depth of arrays and objects in a request body
   size_t temporalInstances = 10000;  // instances of one entity in a temporal answer (6.3.10)
+  size_t snapshotEntities = 100000;  // entities one snapshot may hold
 };
 
 struct Services {
@@ -44,6 +46,7 @@ struct Services {
   jsonld::ContextRegistry& contexts;
   subscriptions::Manager& subscriptions;
   EntityMapRegistry& entityMaps;
+  snapshots::Registry& snapshots;
   BrokerInfo info;
   Limits limits;
   http::RequestMetrics& requestMetrics;  // the route families are registered with the routes

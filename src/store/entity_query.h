@@ -54,6 +54,18 @@ struct EntityQuery {
   bool count = false;  // also count every match
 };
 
+// Makes q visit every candidate (count) and record the ids of those that
+// match in `matched`, in the order the store visits them; `matched` must
+// outlive the query.
+inline void recordMatches(EntityQuery& q, std::vector<std::string>& matched) {
+  q.predicate = [&matched, predicate = std::move(q.predicate)](const boost::json::object& e) {
+    if (predicate && !predicate(e)) return false;
+    matched.emplace_back(e.at("id").get_string());
+    return true;
+  };
+  q.count = true;
+}
+
 struct EntityPage {
   // The memory the entities live in (freed at once with the page; declared
   // first, so that it outlives the entities).

@@ -59,12 +59,14 @@ struct StoredContext {
   std::string document;  // serialized JSON
 };
 
-// A subscription, serialized by the layer above, kept across restarts.
-struct StoredSubscription {
+// A subscription or a snapshot, serialized by the layer above, kept across restarts.
+struct StoredDocument {
   std::string tenant;
   std::string id;
   std::string document;
 };
+using StoredSubscription = StoredDocument;
+using StoredSnapshot = StoredDocument;
 
 // What a store reports about itself, for GET /metrics. A figure that a backend
 // does not have stays 0. "Since start" counts begin with each process.
@@ -194,6 +196,16 @@ class Store {
   virtual void putSubscription(const StoredSubscription& subscription) = 0;
   virtual void deleteSubscription(std::string_view tenant, std::string_view id) = 0;
   virtual std::vector<StoredSubscription> subscriptions() const = 0;
+
+  // Snapshots (clause 5.16) of every tenant. Putting one makes its tenant exist.
+  virtual void putSnapshot(const StoredSnapshot& snapshot) = 0;
+  virtual void deleteSnapshot(std::string_view tenant, std::string_view id) = 0;
+  virtual std::vector<StoredSnapshot> snapshots() const = 0;
+
+  // Deletes the tenant and everything in it (entities, history, subscriptions,
+  // snapshots) durably, recording nothing; afterwards the tenant does not exist.
+  // The caller makes sure that nothing writes in the tenant meanwhile.
+  virtual void dropTenant(std::string_view tenant) = 0;
 
   // Figures for monitoring; reads sizes from disk, so not for the hot path.
   virtual StoreStats stats() const = 0;

@@ -1,5 +1,6 @@
 // The embedded store: read-modify-write, tenants, restart rebuilds indexes,
-// expiry index, hosted contexts, and a failed mutator writes nothing.
+// expiry index, hosted contexts, subscriptions and snapshots, dropping a
+// tenant, and a failed mutator writes nothing.
 #include <filesystem>
 
 #include <boost/json.hpp>
@@ -86,7 +87,7 @@ TEST(Store, KeyNumbersOfTheStoredFormSurviveReopen) {
   EXPECT_EQ(*s->getEntity("", "urn:c"), c);
 }
 
-TEST(Store, SubscriptionsSurviveReopenAndMakeTheirTenantExist) {
+TEST(Store, SubscriptionsAndSnapshotsSurviveReopenAndMakeTheirTenantExist) {
   TempDir dir;
   {
     auto s = open(dir);
@@ -94,7 +95,11 @@ TEST(Store, SubscriptionsSurviveReopenAndMakeTheirTenantExist) {
     s->putSubscription({"", "urn:s2", "{}"});
     s->putSubscription({"", "urn:s3", "{}"});
     s->deleteSubscription("", "urn:s3");
+    s->putSnapshot({"ward8", "urn:s1", "{\"p\":1}"});
+    s->putSnapshot({"", "urn:s2", "{}"});
+    s->deleteSnapshot("", "urn:s2");
     EXPECT_TRUE(s->tenantExists("ward7"));
+    EXPECT_TRUE(s->tenantExists("ward8"));
   }
   auto s = open(dir);
   EXPECT_TRUE(s->tenantExists("ward7"));
@@ -105,6 +110,52 @@ TEST(Store, SubscriptionsSurviveReopenAndMakeTheirTenantExist) {
   EXPECT_EQ(all[1].tenant, "ward7");
   EXPECT_EQ(all[1].id, "urn:s1");
   EXPECT_EQ(all[1].document, "{\"a\":1}");
+  auto snapshots = s->snapshots();  // kept apart from the subscriptions
+  ASSERT_EQ(snapshots.size(), 1u);
+  EXPECT_EQ(snapshots[0].tenant, "ward8");
+  EXPECT_EQ(snapshots[0].document, "{\"p\":1}");
+}
+
+TEST(Store, DropTenantRemovesEverythingOfThatTenantOnly) {
+  TempDir dir;
+  auto entity = [](const char* id) {
+    return [id](const std::optional<store::Entity>&) {
+      store::EntityWrite w{store::EntityWrite::Kind::Put, {{"id", id}, {"type", json::array{"urn:T"}},
+                                                           {"expiresAt", "2000-01-01T00:00:00Z"}}, {}};
+      store::HistoryInstance h;
+      h.attribute = "urn:speed";
+      h.timeMs = h.recordedMs = 5;
+      h.instance = json::object{{"type", "Property"}, {"value", 1}, {"modifiedAt", 5}};
+      w.history = store::HistoryWrite{{h}, store::HistoryEntity{id, {"urn:T"}, 1, 0}, false};
+      return std::optional(std::move(w));
+    };
+  };
+  {
+    auto s = open(dir);
+    for (const char* tenant : {".copy", ".copy2"}) {
+      modify(*s, tenant, "urn:a", entity("urn:a"));
+      s->putSubscription({tenant, "urn:s", "{}"});
+      s->putSnapshot({tenant, "urn:p", "{}"});
+    }
+    s->dropTenant(".copy");
+    EXPECT_FALSE(s->tenantExists(".copy"));
+    EXPECT_FALSE(s->getEntity(".copy", "urn:a"));
+    EXPECT_FALSE(s->historyEntity(".copy", "urn:a"));
+    EXPECT_TRUE(s->historyAttributes(".copy", "urn:a").empty());
+    EXPECT_EQ(s->entityCount(".copy"), 0u);
+    for (auto [tenant, id] : s->dueForExpiry(ngsi::nowMs(), 10)) EXPECT_EQ(tenant, ".copy2");
+    EXPECT_TRUE(s->getEntity(".copy2", "urn:a"));
+  }
+  auto s = open(dir);
+  EXPECT_EQ(s->tenants(), std::vector<std::string>{".copy2"});
+  EXPECT_FALSE(s->getEntity(".copy", "urn:a"));
+  EXPECT_TRUE(s->historyEntity(".copy2", "urn:a"));
+  EXPECT_FALSE(s->historyEntity(".copy", "urn:a"));
+  ASSERT_EQ(s->subscriptions().size(), 1u);
+  EXPECT_EQ(s->subscriptions()[0].tenant, ".copy2");
+  ASSERT_EQ(s->snapshots().size(), 1u);
+  EXPECT_EQ(s->snapshots()[0].tenant, ".copy2");
+  EXPECT_EQ(s->dueForExpiry(ngsi::nowMs(), 10).size(), 1u);
 }
 
 TEST(Store, FailedMutatorWritesNothing) {

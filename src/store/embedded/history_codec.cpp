@@ -41,6 +41,8 @@ bool equalsMs(const json::object& o, std::string_view name, int64_t expected) {
 
 }  // namespace
 
+std::string tenantPrefix(std::string_view tenant) { return joined('H', {tenant, ""}); }
+
 std::string entityPrefix(std::string_view tenant, std::string_view id) {
   return joined('H', {tenant, id, ""});
 }

@@ -26,6 +26,8 @@
 
 namespace allmende::store::history {
 
+// "H\0<tenant>\0", the prefix of all of a tenant's instances.
+std::string tenantPrefix(std::string_view tenant);
 // "H\0<tenant>\0<id>\0", the prefix of all of an entity's instances.
 std::string entityPrefix(std::string_view tenant, std::string_view id);
 // entityPrefix + "<attribute>\0": the prefix of one attribute's instances.

@@ -39,7 +39,7 @@ namespace {
 // Key layout: "<kind>\0<part>" or "<kind>\0<tenant>\0<id>" with kinds T
 // (tenant marker), E (entity with its index record, see entity_codec.h), K (a
 // key number of the stored form: "K\0" and the number in 4 bytes, big-endian;
-// see key_dictionary.h), U (subscription), S (setting), C (hosted or cached
+// see key_dictionary.h), U (subscription), P (snapshot), S (setting), C (hosted or cached
 // @context). Earlier versions kept index records under M; they are moved at open.
 std::string makeKey(char kind, std::initializer_list<std::string_view> parts) {
   size_t size = 1;
@@ -54,7 +54,6 @@ std::string makeKey(char kind, std::initializer_list<std::string_view> parts) {
 std::string tenantKey(std::string_view tenant) { return makeKey('T', {tenant}); }
 std::string entityPrefix(std::string_view tenant) { return makeKey('E', {tenant, ""}); }
 std::string entityKey(std::string_view tenant, std::string_view id) { return makeKey('E', {tenant, id}); }
-std::string subscriptionKey(std::string_view tenant, std::string_view id) { return makeKey('U', {tenant, id}); }
 std::string settingKey(std::string_view key) { return makeKey('S', {key}); }
 std::string contextKey(std::string_view id) { return makeKey('C', {id}); }
 std::string keyNumberKey(uint32_t id) {
@@ -493,35 +492,31 @@ class RocksStore final : public Store {
     check(db_->Put(writeOptions_, settingKey(key), rocksdb::Slice(value.data(), value.size())), "write");
   }
 
-  void putSubscription(const StoredSubscription& s) override {
-    rocksdb::WriteBatch batch;
-    batch.Put(subscriptionKey(s.tenant, s.id), s.document);
-    bool newTenant = !tenantExists(s.tenant);
-    if (newTenant) batch.Put(tenantKey(s.tenant), "");
-    check(db_->Write(writeOptions_, &batch), "write");
-    if (newTenant) {
-      std::unique_lock lock(indexMutex_);
-      tenants_[s.tenant];
-    }
-  }
-
+  void putSubscription(const StoredSubscription& s) override { putDocument('U', s); }
   void deleteSubscription(std::string_view tenant, std::string_view id) override {
-    check(db_->Delete(writeOptions_, subscriptionKey(tenant, id)), "write");
+    check(db_->Delete(writeOptions_, makeKey('U', {tenant, id})), "write");
   }
+  std::vector<StoredSubscription> subscriptions() const override { return documents('U'); }
 
-  std::vector<StoredSubscription> subscriptions() const override {
-    std::vector<StoredSubscription> out;
-    std::string prefix("U");
-    prefix.push_back('\0');
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      std::string_view key(it->key().data(), it->key().size());
-      auto sep = key.find('\0', 2);
-      out.push_back({std::string(key.substr(2, sep - 2)), std::string(key.substr(sep + 1)),
-                     it->value().ToString()});
+  void putSnapshot(const StoredSnapshot& s) override { putDocument('P', s); }
+  void deleteSnapshot(std::string_view tenant, std::string_view id) override {
+    check(db_->Delete(writeOptions_, makeKey('P', {tenant, id})), "write");
+  }
+  std::vector<StoredSnapshot> snapshots() const override { return documents('P'); }
+
+  void dropTenant(std::string_view tenant) override {
+    rocksdb::WriteBatch batch;
+    for (char kind : {'E', 'U', 'P'}) {
+      auto prefix = makeKey(kind, {tenant, ""});
+      batch.DeleteRange(prefix, history::prefixEnd(prefix));
     }
-    check(it->status(), "scan");
-    return out;
+    batch.Delete(tenantKey(tenant));
+    for (auto prefix : {history::tenantPrefix(tenant), history::entityRecordPrefix(tenant)})
+      batch.DeleteRange(history_, prefix, history::prefixEnd(prefix));
+    check(db_->Write(writeOptions_, &batch), "write");
+    std::unique_lock lock(indexMutex_);
+    tenants_.erase(std::string(tenant));
+    std::erase_if(expiry_, [&](const auto& due) { return std::get<1>(due) == tenant; });
   }
 
   // Sizes and compaction figures from RocksDB's properties (see docs/operations.md),
@@ -692,6 +687,34 @@ class RocksStore final : public Store {
       keys_.load(id, it->value().ToString());
     }
     check(it->status(), "scan");
+  }
+
+  // A document of the layer above (kind U: subscription, P: snapshot) under
+  // "<kind>\0<tenant>\0<id>"; its tenant exists from then on.
+  void putDocument(char kind, const StoredDocument& d) {
+    rocksdb::WriteBatch batch;
+    batch.Put(makeKey(kind, {d.tenant, d.id}), d.document);
+    bool newTenant = !tenantExists(d.tenant);
+    if (newTenant) batch.Put(tenantKey(d.tenant), "");
+    check(db_->Write(writeOptions_, &batch), "write");
+    if (newTenant) {
+      std::unique_lock lock(indexMutex_);
+      tenants_[d.tenant];
+    }
+  }
+
+  std::vector<StoredDocument> documents(char kind) const {
+    std::vector<StoredDocument> out;
+    std::string prefix = makeKey(kind, {""});  // "<kind>\0"
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      auto sep = key.find('\0', 2);
+      out.push_back({std::string(key.substr(2, sep - 2)), std::string(key.substr(sep + 1)),
+                     it->value().ToString()});
+    }
+    check(it->status(), "scan");
+    return out;
   }
 
   // Numbers for keys that were written as text, for the writes after this one.
