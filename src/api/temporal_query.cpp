@@ -3,8 +3,8 @@
 // POST /temporal/entityOperations/query. The parameters become a
 // temporal::HistoryRequest and render options; the entities come from the
 // store's history records (deleted entities included), selected by id,
-// idPattern and type, by the attributes they have history of, and (q,
-// scopeQ, geo-query) by their current state.
+// idPattern and type, by the attributes they have history of, and by q,
+// scopeQ and the geo-query evaluated on their history (temporal/history_filter.h).
 #include <algorithm>
 #include <set>
 
@@ -18,6 +18,7 @@
 #include "query/q.h"
 #include "query/type_expr.h"
 #include "temporal/aggregation.h"
+#include "temporal/history_filter.h"
 #include "temporal/history_query.h"
 #include "temporal/instance_limit.h"
 #include "temporal/temporal_render.h"
@@ -85,16 +86,21 @@ struct EntityHistory {
   bool empty() const { return series.empty() && aggregated.empty(); }
 };
 
+// `match` (the value filters' verdict, if any) narrows the time to the spans it found.
 EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
+                                const temporal::HistoryMatch* match = nullptr,
                                 bool* attributeMatched = nullptr) {
   auto& store = call.services.store;
   EntityHistory h{std::move(entity), {}, {}};
-  if (p.aggregation)
-    h.aggregated = temporal::aggregateHistory(store, call.tenant(), h.entity.id, p.history,
+  auto request = p.history;
+  if (match) request.q = match->q;
+  if (p.aggregation) {
+    h.aggregated = temporal::aggregateHistory(store, call.tenant(), h.entity.id, request,
                                               *p.aggregation, attributeMatched);
-  else
-    h.series =
-        temporal::readHistory(store, call.tenant(), h.entity.id, p.history, attributeMatched);
+    return h;
+  }
+  h.series = temporal::readHistory(store, call.tenant(), h.entity.id, request, attributeMatched);
+  if (match) temporal::showScopeAtStart(h.series, request, *match);
   return h;
 }
 
@@ -136,7 +142,7 @@ http::Response retrieveTemporal(Call& call) {
          "no temporal representation of an entity with id '" + id + "'");
   bool matched = false;
   std::vector<EntityHistory> histories;
-  histories.push_back(readEntityHistory(call, std::move(*entity), p, &matched));
+  histories.push_back(readEntityHistory(call, std::move(*entity), p, nullptr, &matched));
   if (p.history.attrs && !matched)
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the requested attributes");
@@ -155,8 +161,7 @@ http::Response retrieveTemporal(Call& call) {
 // Which entities a temporal query selects.
 struct TemporalSelection {
   std::vector<query::EntitySelector> selectors;  // OR; empty = any entity
-  // The current state's check (q, scopeQ, geo-query); empty = none asked.
-  std::function<bool(const json::object&)> current;
+  query::ValueFilters filters;                   // evaluated on the history
 };
 
 // The members of an entity that are not attributes: naming only these in attrs selects nothing.
@@ -175,20 +180,16 @@ bool newestIdFirst(const Call& call) {
            std::string(*orderBy) + "'");
 }
 
-bool selected(Call& call, const TemporalSelection& s, const store::HistoryEntity& e) {
-  if (!s.selectors.empty()) {
-    json::object stub;  // what a selector looks at: id and types
-    stub["id"] = e.id;
-    json::array types;
-    for (const auto& t : e.types) types.emplace_back(t);
-    stub["type"] = std::move(types);
-    bool any = false;
-    for (const auto& sel : s.selectors) any = any || query::matches(sel, stub);
-    if (!any) return false;
-  }
-  if (!s.current) return true;
-  auto entity = call.services.store.getEntity(call.tenant(), e.id);
-  return entity && s.current(*entity);
+bool selected(const TemporalSelection& s, const store::HistoryEntity& e) {
+  if (s.selectors.empty()) return true;
+  json::object stub;  // what a selector looks at: id and types
+  stub["id"] = e.id;
+  json::array types;
+  for (const auto& t : e.types) types.emplace_back(t);
+  stub["type"] = std::move(types);
+  bool any = false;
+  for (const auto& sel : s.selectors) any = any || query::matches(sel, stub);
+  return any;
 }
 
 http::Response answerQuery(Call& call, const TemporalSelection& selection,
@@ -211,8 +212,13 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
     });
   if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
   for (auto& e : candidates) {
-    if (!selected(call, selection, e)) continue;
-    auto h = readEntityHistory(call, std::move(e), p);
+    if (!selected(selection, e)) continue;
+    std::optional<temporal::HistoryMatch> match;
+    if (selection.filters.any()) {
+      match = temporal::matchHistory(store, call.tenant(), e, selection.filters, p.history.q);
+      if (!match) continue;
+    }
+    auto h = readEntityHistory(call, std::move(e), p, match ? &*match : nullptr);
     if (h.empty()) continue;  // nothing of its history is selected
     if (mapUse.active) mapped.push_back(h.entity.id);
     if (matched++ < paging.offset) continue;
@@ -254,13 +260,9 @@ http::Response queryTemporal(Call& call) {
     sel.types = query::parseTypeSelection(*t, call.context());
   bool restricted = sel.types || call.req.param("type");
   for (const auto& a : call.listParam("attrs")) restricted = restricted || !isSystemMember(a);
-  if (auto csf = call.req.param("csf"))
-    query::parseQ(*csf, call.context());  // syntax only: no registrations yet
   if (!sel.ids.empty() || sel.idPattern || sel.types) s.selectors.push_back(std::move(sel));
-  if (call.req.param("q") || call.req.param("scopeQ") || call.req.param("georel")) {
-    s.current = selectionFromParams(call).query.predicate;
-    restricted = true;
-  }
+  s.filters = valueFiltersFromParams(call);
+  restricted = restricted || s.filters.any();
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "a temporal query needs at least one of type, attrs, q or georel (or local=true)");
@@ -279,6 +281,8 @@ http::Response queryTemporalPost(Call& call) {
   for (const auto& [member, v] : body)
     if (!known.contains(member))
       fail(ErrorType::BadRequestData, "a Query has no member '" + std::string(member) + "'");
+  if (auto* t = body.if_contains("type"); t && (!t->is_string() || t->get_string() != "Query"))
+    fail(ErrorType::BadRequestData, "the body's type must be \"Query\"");
   auto asParam = [&call](std::string_view name, const json::value& v) {
     std::string text;
     if (v.is_string()) {
@@ -328,10 +332,8 @@ http::Response queryTemporalPost(Call& call) {
     s.selectors = query::parseEntitySelectors(*entities, call.context(), false);
   bool restricted = body.contains("attrs");
   for (const auto& sel : s.selectors) restricted = restricted || sel.types.has_value();
-  if (body.contains("q") || body.contains("scopeQ") || body.contains("geoQ")) {
-    s.current = selectionFromQueryBody(call, body).query.predicate;
-    restricted = true;
-  }
+  s.filters = valueFiltersFromQueryBody(call, body);
+  restricted = restricted || s.filters.any();
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "the Query needs at least one of entities with a type, attrs, q or geoQ");

@@ -379,11 +379,13 @@ def test_query_post_with_temporal_q(broker):
     assert_problem(bad, 400, "BadRequestData")
 
 
-def test_query_with_q_uses_the_current_state(broker):
+def test_query_with_q_tests_the_history_not_the_current_state(broker):
+    """5.7.4.4: q is tested on the instances the temporal query selects (more in test_temporal_filters.py)."""
     kind = "C" + unique_id("x").rsplit("-", 1)[1]
-    slow = car_with_speeds(broker, (1, 2), ctype=kind)
+    slowed = car_with_speeds(broker, (1, 50), ctype=kind)  # now at 50, was at 1 (12:01)
     car_with_speeds(broker, (50, 51), ctype=kind)
-    assert [e["id"] for e in query_temporal(broker, type=kind, q="speed<10")] == [slow]
+    assert [e["id"] for e in query_temporal(broker, type=kind, q="speed<10")] == [slowed]
+    assert query_temporal(broker, type=kind, q="speed<10", timerel="after", timeAt=t(30)) == []
 
 
 # --- the temporal API's own writes -------------------------------------------
@@ -480,6 +482,26 @@ def test_delete_temporal_entity_and_attribute(broker):
     # deletes it as well (the suite's teardowns rely on it; a left-over entity showed up in the
     # entity queries of later tests).
     assert requests.get(f"{broker.api}/entities/{eid}").status_code == 404
+
+
+def test_a_dot_segment_is_no_attribute_name(broker):
+    """5.6.13.4: "." and ".." (also percent-encoded, once or twice) are no names: 400, nothing deleted
+    (resolved again, ".." would address the entity's temporal representation)."""
+    eid = unique_id("Car")
+    create(broker, {"id": eid, "type": "Car", "speed": prop(1)})
+    for name in ("%2e%2e", "%252e%252e", "%2e", "%252E", "%25252e%2e"):
+        r = requests.delete(temporal_url(broker, eid) + "/attrs/" + name)
+        assert_problem(r, 400, "BadRequestData")
+        r = requests.patch(temporal_url(broker, eid) + "/attrs/" + name + "/urn:ngsi-ld:attribute:instance:1",
+                           json=prop(2), headers=JSON)
+        assert_problem(r, 400, "BadRequestData")
+        r = requests.delete(f"{broker.api}/entities/{eid}/attrs/{name}")  # the entity API alike
+        assert_problem(r, 400, "BadRequestData")
+    assert values(read_temporal(broker, eid)["speed"]) == [1]
+    assert requests.get(f"{broker.api}/entities/{eid}").status_code == 200
+    # a name that only contains encoded dots is a name like any other
+    r = requests.delete(temporal_url(broker, eid) + "/attrs/a%252e%252e")
+    assert_problem(r, 404, "ResourceNotFound")
 
 
 def test_deleting_the_temporal_representation_of_an_entity_made_by_the_entity_api(broker):
