@@ -1,11 +1,13 @@
-// Temporal retrieval and query (clause 5.7.3, 5.7.4; 6.18-6.19, 6.24):
-// GET /temporal/entities/{id}, GET /temporal/entities and
-// POST /temporal/entityOperations/query. The parameters become a
+// Temporal retrieval and query (clause 5.7.3, 5.7.4, 5.14.5; 6.18-6.19, 6.24,
+// 6.35): GET /temporal/entities/{id}, GET /temporal/entities,
+// POST /temporal/entityOperations/query, and GET/POST /temporal/entityMaps
+// (an EntityMap of the entities such a query selects). The parameters become a
 // temporal::HistoryRequest and render options; the entities come from the
 // store's history records (deleted entities included), selected by id,
 // idPattern and type, by the attributes they have history of, and by q,
 // scopeQ and the geo-query evaluated on their history (temporal/history_filter.h).
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "api/entity_access.h"
@@ -192,23 +194,16 @@ bool selected(const TemporalSelection& s, const store::HistoryEntity& e) {
   return any;
 }
 
-http::Response answerQuery(Call& call, const TemporalSelection& selection,
-                           const TemporalParams& p) {
-  auto media = negotiate(call.req, false);
-  auto paging = pagingParams(call);
-  call.requireTenant();
+// Calls visit with the history of each entity the query selects, in id order (or
+// reversed: orderBy), until visit returns false; only the entities of `map` when given.
+void forEachSelected(Call& call, const TemporalSelection& selection, const TemporalParams& p,
+                     const std::optional<EntityMap>& map,
+                     const std::function<bool(EntityHistory&&)>& visit) {
   auto& store = call.services.store;
-  // With an EntityMap every candidate is visited, and the ids of those that match are the map.
-  auto mapUse = entityMapUse(call);
-  std::vector<std::string> mapped;
-  std::vector<EntityHistory> page;
-  size_t matched = 0;
-  bool more = false;
   auto candidates = store.historyEntities(call.tenant());
-  if (mapUse.live)
-    std::erase_if(candidates, [&mapUse](const store::HistoryEntity& e) {
-      const auto& ids = mapUse.live->entityIds;
-      return std::find(ids.begin(), ids.end(), e.id) == ids.end();
+  if (map)
+    std::erase_if(candidates, [&map](const store::HistoryEntity& e) {
+      return std::find(map->entityIds.begin(), map->entityIds.end(), e.id) == map->entityIds.end();
     });
   if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
   for (auto& e : candidates) {
@@ -220,15 +215,31 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
     }
     auto h = readEntityHistory(call, std::move(e), p, match ? &*match : nullptr);
     if (h.empty()) continue;  // nothing of its history is selected
+    if (!visit(std::move(h))) return;
+  }
+}
+
+http::Response answerQuery(Call& call, const TemporalSelection& selection,
+                           const TemporalParams& p) {
+  auto media = negotiate(call.req, false);
+  auto paging = pagingParams(call);
+  call.requireTenant();
+  // With an EntityMap every candidate is visited, and the ids of those that match are the map.
+  auto mapUse = entityMapUse(call);
+  std::vector<std::string> mapped;
+  std::vector<EntityHistory> page;
+  size_t matched = 0;
+  bool more = false;
+  forEachSelected(call, selection, p, mapUse.live, [&](EntityHistory&& h) {
     if (mapUse.active) mapped.push_back(h.entity.id);
-    if (matched++ < paging.offset) continue;
+    if (matched++ < paging.offset) return true;
     if (page.size() >= paging.limit) {
       more = true;
-      if (!paging.count && !mapUse.active) break;
-      continue;
+      return paging.count || mapUse.active;
     }
     page.push_back(std::move(h));
-  }
+    return true;
+  });
   auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
     json::array entities(p.render.base.storage);
     for (const auto& h : histories) entities.push_back(renderHistory(call, h, p));
@@ -240,7 +251,22 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
   return res;
 }
 
-http::Response queryTemporal(Call& call) {
+// GET/POST /temporal/entityMaps (5.14.5, 6.35): a new EntityMap of the entities the query selects.
+http::Response answerMap(Call& call, const TemporalSelection& selection, const TemporalParams& p) {
+  auto use = entityMapUse(call);
+  call.requireTenant();
+  std::vector<std::string> ids;
+  forEachSelected(call, selection, p, std::nullopt, [&ids](EntityHistory&& h) {
+    ids.push_back(std::move(h.entity.id));
+    return true;
+  });
+  return createdMapResponse(call, std::move(ids), use.lifetimeMs);
+}
+
+using Answer = http::Response (*)(Call&, const TemporalSelection&, const TemporalParams&);
+
+// GET /temporal/entities (answerQuery) and GET /temporal/entityMaps (answerMap).
+http::Response queryByParams(Call& call, Answer answer) {
   call.allowParams({"id",           "idPattern", "type",        "attrs",
                     "pick",         "omit",      "q",           "scopeQ",
                     "georel",       "geometry",  "coordinates", "geoproperty",
@@ -266,12 +292,13 @@ http::Response queryTemporal(Call& call) {
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "a temporal query needs at least one of type, attrs, q or georel (or local=true)");
-  return answerQuery(call, s, p);
+  return answer(call, s, p);
 }
 
-// POST /temporal/entityOperations/query: a Query body (5.2.23) with temporalQ
-// (5.2.21); members that shape the output act like the GET parameters.
-http::Response queryTemporalPost(Call& call) {
+// POST /temporal/entityOperations/query (answerQuery) and POST /temporal/entityMaps
+// (answerMap): a Query body (5.2.23) with temporalQ (5.2.21); members that shape the
+// output act like the GET parameters.
+http::Response queryByBody(Call& call, Answer answer) {
   call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local", "entityMap",
                     "entityMapLifetime"});
   const auto& body = call.body();
@@ -337,16 +364,21 @@ http::Response queryTemporalPost(Call& call) {
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "the Query needs at least one of entities with a type, attrs, q or geoQ");
-  return answerQuery(call, s, p);
+  return answer(call, s, p);
 }
 
 }  // namespace
 
 void registerTemporalQueryRoutes(http::Router& router, Services& services) {
   addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities/{}", retrieveTemporal);
-  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities", queryTemporal);
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities",
+           [](Call& call) { return queryByParams(call, answerQuery); });
   addRoute(router, services, "POST", "/ngsi-ld/v1/temporal/entityOperations/query",
-           queryTemporalPost);
+           [](Call& call) { return queryByBody(call, answerQuery); });
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entityMaps",
+           [](Call& call) { return queryByParams(call, answerMap); });
+  addRoute(router, services, "POST", "/ngsi-ld/v1/temporal/entityMaps",
+           [](Call& call) { return queryByBody(call, answerMap); });
 }
 
 }  // namespace allmende::api

@@ -8,6 +8,8 @@ errors; history survives a restart and kill -9; --history off records none;
 
 Every test makes its own entities (unique_id()), so the tests share one broker.
 """
+from datetime import datetime, timedelta, timezone
+
 import pytest
 import requests
 
@@ -364,6 +366,54 @@ def test_entity_maps_fix_the_entities_of_a_temporal_query(broker):
     assert r.headers["NGSILD-EntityMap"] == ref
     r = requests.get(temporal_url(broker, b), params={"entityMap": "true"})
     assert r.status_code == 200 and "NGSILD-EntityMap" in r.headers
+
+
+def test_temporal_entity_maps_endpoint(broker):
+    """5.14.5, 6.35: GET and POST /temporal/entityMaps make an EntityMap of the entities a temporal query
+    selects (201, NGSILD-EntityMap and Location); queries named by it see only those entities."""
+    kind = "N" + unique_id("x").rsplit("-", 1)[1]
+    slowed = car_with_speeds(broker, (1, 50), ctype=kind)  # speed 1 at 12:01
+    fast = car_with_speeds(broker, (56, 58), ctype=kind)
+    r = requests.get(f"{broker.api}/temporal/entityMaps", params={
+        "type": kind, "q": "speed<10", "timerel": "before", "timeAt": t(30), "entityMapLifetime": "PT1M"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["type"] == "EntityMap" and body["entityMap"] == {slowed: ["@none"]}
+    ref = r.headers["NGSILD-EntityMap"]
+    assert ref == r.headers["Location"] == "/ngsi-ld/v1/entityMaps/" + body["id"]
+    expires = datetime.fromisoformat(body["expiresAt"].replace("Z", "+00:00"))
+    assert timedelta(seconds=30) < expires - datetime.now(timezone.utc) <= timedelta(seconds=61)
+    assert requests.get(broker.url + ref).json() == body
+    later = car_with_speeds(broker, (2,), ctype=kind)
+    r = requests.get(temporal_url(broker), params={"type": kind}, headers={"NGSILD-EntityMap": ref})
+    assert r.status_code == 200 and [e["id"] for e in r.json()] == [slowed], r.text
+    r = requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON, json={
+        "type": "Query", "entities": [{"type": kind}], "q": "speed>55", "temporalQ": {"timerel": "after", "timeAt": t(0)}})
+    assert r.status_code == 201 and r.json()["entityMap"] == {fast: ["@none"]}, r.text
+    r = requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "orderBy": "id"})
+    assert r.status_code == 201 and list(r.json()["entityMap"]) == sorted([slowed, fast, later]), r.text
+    # errors as for the query
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps"), 400, "BadRequestData")
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "timerel": "soon"}),
+                   400, "BadRequestData")
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "bogus": "1"}),
+                   400, "InvalidRequest")
+    assert_problem(requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON,
+                                 json={"type": "Query", "entities": [{"type": kind}], "join": "flat"}),
+                   400, "BadRequestData")
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "entityMapLifetime": "1h"}),
+                   400, "BadRequestData")
+
+
+def test_no_join_on_temporal_queries(broker):
+    """Tables 6.18.3.2-1 and 6.19.3.1-1 have no join, joinLevel or containedBy: unknown parameters there,
+    and q terms on linked entities (which need join) are refused."""
+    eid = car_with_speeds(broker, (1,))
+    for params in ({"join": "inline"}, {"joinLevel": "2"}, {"containedBy": eid}):
+        assert_problem(get_temporal(broker, eid, **params), 400, "InvalidRequest")
+        assert_problem(requests.get(temporal_url(broker), params={"type": "Car", **params}), 400, "InvalidRequest")
+    r = requests.get(temporal_url(broker), params={"type": "Car", "q": "parkedIn{name}==\"x\""})
+    assert_problem(r, 400, "BadRequestData")
 
 
 def test_query_post_with_temporal_q(broker):
