@@ -252,7 +252,11 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
 }
 
 // GET/POST /temporal/entityMaps (5.14.5, 6.35): a new EntityMap of the entities the query selects.
+// A temporal query (timerel) is required (5.14.5.4).
 http::Response answerMap(Call& call, const TemporalSelection& selection, const TemporalParams& p) {
+  if (!p.history.q.timerel)
+    fail(ErrorType::BadRequestData,
+         "an EntityMap for a temporal query needs the temporal query (timerel and timeAt)");
   auto use = entityMapUse(call);
   call.requireTenant();
   std::vector<std::string> ids;

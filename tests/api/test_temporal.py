@@ -390,18 +390,27 @@ def test_temporal_entity_maps_endpoint(broker):
     r = requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON, json={
         "type": "Query", "entities": [{"type": kind}], "q": "speed>55", "temporalQ": {"timerel": "after", "timeAt": t(0)}})
     assert r.status_code == 201 and r.json()["entityMap"] == {fast: ["@none"]}, r.text
-    r = requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "orderBy": "id"})
-    assert r.status_code == 201 and list(r.json()["entityMap"]) == sorted([slowed, fast, later]), r.text
-    # errors as for the query
-    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps"), 400, "BadRequestData")
+    r = requests.get(f"{broker.api}/temporal/entityMaps",
+                     params={"type": kind, "orderBy": "id;desc", "timerel": "after", "timeAt": t(0)})
+    assert r.status_code == 201, r.text
+    assert list(r.json()["entityMap"]) == sorted([slowed, fast, later], reverse=True)
+    # a temporal query is required (5.14.5.4); other errors as for the query
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind}), 400, "BadRequestData")
+    assert_problem(requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON,
+                                 json={"type": "Query", "entities": [{"type": kind}]}), 400, "BadRequestData")
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"timerel": "after", "timeAt": t(0)}),
+                   400, "BadRequestData")
     assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "timerel": "soon"}),
                    400, "BadRequestData")
-    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "bogus": "1"}),
+    window = {"timerel": "after", "timeAt": t(0)}
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "bogus": "1", **window}),
                    400, "InvalidRequest")
     assert_problem(requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON,
-                                 json={"type": "Query", "entities": [{"type": kind}], "join": "flat"}),
+                                 json={"type": "Query", "entities": [{"type": kind}], "join": "flat",
+                                       "temporalQ": window}),
                    400, "BadRequestData")
-    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "entityMapLifetime": "1h"}),
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps",
+                                params={"type": kind, "entityMapLifetime": "1h", **window}),
                    400, "BadRequestData")
 
 
