@@ -51,28 +51,31 @@ struct ScopeSpans {
 };
 
 // Where within q's time a scope matching scopeQ was valid: each scope instance
-// from its time to the next instance's (a deletion ends it too).
+// from its time to the next instance's (a deletion ends it too). Times are those
+// of q's time property; an instance without it (a scope the entity API wrote has
+// no createdAt) counts at the time that orders the history.
 ScopeSpans scopeSpans(const store::Store& store, std::string_view tenant, const std::string& id,
                       const query::Expr& scopeQ, const query::TemporalQ& q) {
-  query::TemporalQ all;
-  all.timeProperty = q.timeProperty;
-  std::vector<store::HistoryInstance> scopes;
-  forEachInstance<store::HistoryInstance>(store, tenant, id, std::string(ngsi::key::scope), "",
-                                          all, true, [&scopes](store::HistoryInstance& h) {
-                                            scopes.push_back(std::move(h));
-                                            return true;
-                                          });
+  std::vector<std::pair<int64_t, store::HistoryInstance>> scopes;  // (time, instance)
+  forEachInstance<store::HistoryInstance>(
+      store, tenant, id, std::string(ngsi::key::scope), "", query::TemporalQ{}, true,
+      [&scopes, &q](store::HistoryInstance& h) {
+        auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);
+        scopes.emplace_back(t, std::move(h));
+        return true;
+      });
+  std::stable_sort(scopes.begin(), scopes.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   ScopeSpans out;
   for (size_t i = 0; i < scopes.size(); ++i) {
-    const auto& h = scopes[i];
+    const auto& [setAt, h] = scopes[i];
     auto* value = h.instance.if_contains("value");
     if (!value || isDeletion(h)) continue;
     json::object holder;
     holder[ngsi::key::scope] = *value;
     if (!query::matchesScope(scopeQ, holder)) continue;
-    int64_t setAt = *instanceTime(h, q.timeProperty);
-    int64_t until = i + 1 < scopes.size() ? *instanceTime(scopes[i + 1], q.timeProperty)
-                                          : std::numeric_limits<int64_t>::max();
+    int64_t until =
+        i + 1 < scopes.size() ? scopes[i + 1].first : std::numeric_limits<int64_t>::max();
     int64_t from = std::max(setAt, q.fromMs), to = std::min(until, q.toMs);
     if (from >= to) continue;
     if (setAt < q.fromMs) out.atStart = h;

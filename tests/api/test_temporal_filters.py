@@ -254,6 +254,12 @@ def test_scope_changes_through_the_entity_api_end_validity(broker):
     assert [i["value"] for i in old["n"]] == [1]
     (new,) = query(broker, kind, {}, scopeQ="/New")
     assert [i["value"] for i in new["n"]] == [2]
+    # the same with the modification times (the scope's instances have no createdAt of their own)
+    (old,) = query(broker, kind, {"timerel": "after", "timeAt": "2000-01-01T00:00:00Z",
+                                  "timeproperty": "modifiedAt"}, scopeQ="/Old")
+    assert [i["value"] for i in old["n"]] == [1]
+    assert ids(broker, kind, {"timerel": "after", "timeAt": "2000-01-01T00:00:00Z", "timeproperty": "createdAt"},
+               scopeQ="/Old") == [eid]
     r = requests.delete(f"{broker.api}/entities/{eid}/attrs/scope")
     assert r.status_code == 204, r.text
     r = requests.patch(f"{broker.api}/entities/{eid}/attrs", headers=JSON,
