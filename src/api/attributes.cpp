@@ -2,6 +2,7 @@
 // partial update, replace and delete attributes.
 #include "api/entity_access.h"
 #include "api/routes.h"
+#include "http/message.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
@@ -20,7 +21,7 @@ namespace {
 // attribute: only DELETE may name it, which the caller handles.
 std::string attributeParam(Call& call) {
   const auto& name = call.pathParam(1);
-  if (!ngsi::isValidName(name) || name[0] == '@')
+  if (!ngsi::isValidName(name) || name[0] == '@' || http::isDotSegment(name))
     fail(ErrorType::BadRequestData, "invalid attribute name '" + name + "'");
   if (name == "scope") fail(ErrorType::BadRequestData, "scope is not an attribute and cannot be changed here");
   return call.context().expand(name);

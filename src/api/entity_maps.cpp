@@ -1,6 +1,6 @@
 // The /entityMaps endpoints (clause 5.14, 6.32, 6.34): create a map for a
 // query, retrieve, update (expiresAt) and delete one; and the EntityMap part of
-// queries and retrieves.
+// queries and retrieves (/temporal/entityMaps is in api/temporal_query.cpp).
 #include "api/entity_maps.h"
 
 #include "api/entity_selection.h"
@@ -69,11 +69,7 @@ http::Response createForQuery(Call& call) {
   q.now = ngsi::nowMs();
   q.limit = 0;
   call.services.store.queryEntities(call.tenant(), q);
-  auto map = call.services.entityMaps.create(call.tenant(), std::move(matched), use.lifetimeMs, ngsi::nowMs());
-  auto res = call.plain(201, render(map));
-  res.setHeader(std::string(kHeader), location(map.id));
-  res.setHeader("Location", location(map.id));
-  return res;
+  return createdMapResponse(call, std::move(matched), use.lifetimeMs);
 }
 
 http::Response retrieveMap(Call& call) {
@@ -134,6 +130,16 @@ bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::strin
   auto map = call.services.entityMaps.create(call.tenant(), std::move(matched), use.lifetimeMs, now);
   res.setHeader(std::string(kHeader), location(map.id));
   return true;
+}
+
+http::Response createdMapResponse(Call& call, std::vector<std::string> entityIds,
+                                  int64_t lifetimeMs) {
+  auto map = call.services.entityMaps.create(call.tenant(), std::move(entityIds), lifetimeMs,
+                                             ngsi::nowMs());
+  auto res = call.plain(201, render(map));
+  res.setHeader(std::string(kHeader), location(map.id));
+  res.setHeader("Location", location(map.id));
+  return res;
 }
 
 void registerEntityMapRoutes(http::Router& router, Services& services) {

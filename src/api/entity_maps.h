@@ -28,4 +28,9 @@ EntityMapUse entityMapUse(Call& call);
 // true if a map was made.
 bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::string> matched, http::Response& res);
 
+// A new map of these entities living lifetimeMs: 201 with the EntityMap, its location in
+// NGSILD-EntityMap and Location (Create EntityMap, 5.14.4, 5.14.5).
+http::Response createdMapResponse(Call& call, std::vector<std::string> entityIds,
+                                  int64_t lifetimeMs);
+
 }  // namespace allmende::api

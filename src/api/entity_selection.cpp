@@ -40,19 +40,17 @@ struct LinkedReader {
 };
 
 struct Filters {
-  std::optional<LinkedReader> linked;  // set when q follows relationships
   bool anyType = false;             // type=*
   bool userAttrs = false;           // attrs names an attribute (not only id, type, createdAt, ...)
   std::vector<Selector> selectors;  // OR; empty = any entity
   std::vector<std::string> attrs;   // any of
-  query::ExprPtr q, scopeQ;
-  std::optional<query::GeoQuery> geo;
+  query::ValueFilters values;
 };
 
 // q, checked against the join: terms on linked entities (rel{attr}) need join and
 // may reach no deeper than joinLevel (5.7.2.4); purge never allows them.
-query::ExprPtr parsedQ(std::string_view text, Call& call, const std::vector<std::string>& expandValues,
-                       Filters& f) {
+query::ExprPtr parsedQ(std::string_view text, Call& call,
+                       const std::vector<std::string>& expandValues, query::ValueFilters& f) {
   auto q = query::parseQ(text, call.context(), expandValues);
   if (q->linkDepth == 0) return q;
   auto join = call.req.param("join");
@@ -121,7 +119,8 @@ void addNumberRanges(const query::Expr& e, std::vector<store::EntityQuery::Numbe
 Selection finish(Filters f) {
   Selection out;
   auto& q = out.query;
-  out.restricted = f.anyType || f.userAttrs || (f.q && namesAttribute(*f.q)) || f.geo;
+  const auto& v = f.values;
+  out.restricted = f.anyType || f.userAttrs || (v.q && namesAttribute(*v.q)) || v.geo;
   for (const auto& s : f.selectors) out.restricted = out.restricted || s.types.has_value();
   // Index selectors: only when every selector restricts the same way can the union be used.
   bool allIds = !f.selectors.empty(), allTypes = !f.selectors.empty();
@@ -138,14 +137,14 @@ Selection finish(Filters f) {
     for (const auto& s : f.selectors) q.types->insert(q.types->end(), s.types->begin(), s.types->end());
   }
   if (!f.attrs.empty()) q.anyAttrs = f.attrs;
-  if (f.geo) {
-    if (auto box = query::candidateBox(*f.geo)) {
-      q.geoProperty = f.geo->geoproperty;
+  if (v.geo) {
+    if (auto box = query::candidateBox(*v.geo)) {
+      q.geoProperty = v.geo->geoproperty;
       q.geoBox = *box;
-      q.geoBoxFilter = query::boxFilter(*f.geo);
+      q.geoBoxFilter = query::boxFilter(*v.geo);
     }
   }
-  if (f.q) addNumberRanges(*f.q, q.numberRanges);
+  if (v.q) addNumberRanges(*v.q, q.numberRanges);
   auto now = ngsi::nowMs();
   q.predicate = [f = std::move(f), now](const json::object& entity) {
     if (ngsi::isExpired(entity, now)) return false;
@@ -160,10 +159,10 @@ Selection finish(Filters f) {
       for (const auto& a : f.attrs) any = any || attrs.contains(a);
       if (!any) return false;
     }
-    if (f.q && !(f.linked ? query::matches(*f.q, entity, now, *f.linked) : query::matches(*f.q, entity, now)))
-      return false;
-    if (f.scopeQ && !query::matchesScope(*f.scopeQ, entity)) return false;
-    if (f.geo && !query::geoMatchesEntity(*f.geo, entity, now)) return false;
+    const auto& v = f.values;
+    if (v.q && !query::matches(*v.q, entity, now, v.linked)) return false;
+    if (v.scopeQ && !query::matchesScope(*v.scopeQ, entity)) return false;
+    if (v.geo && !query::geoMatchesEntity(*v.geo, entity, now)) return false;
     return true;
   };
   return out;
@@ -204,6 +203,12 @@ Selection selectionFromParams(Call& call) {
     }
     f.attrs = expandedAttrs(call, names);
   }
+  f.values = valueFiltersFromParams(call);
+  return finish(std::move(f));
+}
+
+query::ValueFilters valueFiltersFromParams(Call& call) {
+  query::ValueFilters f;
   if (auto q = call.req.param("q")) f.q = parsedQ(*q, call, call.listParam("expandValues"), f);
   if (auto sq = call.req.param("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
   if (auto csf = call.req.param("csf")) query::parseQ(*csf, call.context());  // syntax only: no registrations yet
@@ -219,19 +224,13 @@ Selection selectionFromParams(Call& call) {
   } else if (call.req.param("geometry") || call.req.param("coordinates")) {
     fail(ErrorType::BadRequestData, "geometry and coordinates need georel");
   }
-  return finish(std::move(f));
+  return f;
 }
 
 Selection selectionFromQueryBody(Call& call, const json::object& body) {
   Filters f;
   if (auto* t = body.if_contains("type"); t && (!t->is_string() || t->get_string() != "Query"))
     fail(ErrorType::BadRequestData, "the body's type must be \"Query\"");
-  auto stringMember = [&body](std::string_view name) -> std::optional<std::string_view> {
-    auto* v = body.if_contains(name);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) fail(ErrorType::BadRequestData, std::string(name) + " must be a string");
-    return std::string_view(v->get_string());
-  };
   if (auto* entities = body.if_contains("entities"))
     f.selectors = query::parseEntitySelectors(*entities, call.context(), false);
   if (auto* attrs = body.if_contains("attrs")) {
@@ -247,11 +246,23 @@ Selection selectionFromQueryBody(Call& call, const json::object& body) {
   }
   if (body.contains("temporalQ"))
     fail(ErrorType::BadRequestData, "temporalQ belongs to the temporal API, not to a Query of current entities");
+  f.values = valueFiltersFromQueryBody(call, body);
+  return finish(std::move(f));
+}
+
+query::ValueFilters valueFiltersFromQueryBody(Call& call, const json::object& body) {
+  query::ValueFilters f;
+  auto stringMember = [&body](std::string_view name) -> std::optional<std::string_view> {
+    auto* v = body.if_contains(name);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) fail(ErrorType::BadRequestData, std::string(name) + " must be a string");
+    return std::string_view(v->get_string());
+  };
   if (auto csf = stringMember("csf")) query::parseQ(*csf, call.context());
   if (auto q = stringMember("q")) f.q = parsedQ(*q, call, {}, f);
   if (auto sq = stringMember("scopeQ")) f.scopeQ = query::parseScopeQ(*sq);
   if (auto* g = body.if_contains("geoQ")) f.geo = query::parseGeoQ(*g, call.context());
-  return finish(std::move(f));
+  return f;
 }
 
 }  // namespace allmende::api

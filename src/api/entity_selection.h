@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "api/call.h"
+#include "query/value_filters.h"
 #include "store/entity_query.h"
 
 namespace allmende::api {
@@ -24,5 +25,12 @@ Selection selectionFromParams(Call& call);
 
 // From a Query body {"type":"Query","entities":[...],"attrs":[...],"q":...,"geoQ":{...},"scopeQ":...}.
 Selection selectionFromQueryBody(Call& call, const boost::json::object& body);
+
+// The value filters alone (the temporal API tests them on the history): from the
+// parameters q, scopeQ, georel, geometry, coordinates, geoproperty (csf is only
+// checked), or from a Query body's q, scopeQ, geoQ, csf. q terms on linked
+// entities need join (5.7.2.4). Throws BadRequestData naming a malformed one.
+query::ValueFilters valueFiltersFromParams(Call& call);
+query::ValueFilters valueFiltersFromQueryBody(Call& call, const boost::json::object& body);
 
 }  // namespace allmende::api

@@ -10,6 +10,7 @@
 // or an instance touches the history only.
 #include "api/entity_access.h"
 #include "api/routes.h"
+#include "http/message.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
@@ -88,7 +89,7 @@ http::Response deleteTemporal(Call& call) {
 // The attribute IRI of path parameter 1 ("scope" stays as it is).
 std::string attributeParam(Call& call) {
   const auto& name = call.pathParam(1);
-  if (!ngsi::isValidName(name) || name == "." || name == "..")  // no path segments
+  if (!ngsi::isValidName(name) || http::isDotSegment(name))
     fail(ErrorType::BadRequestData, "invalid attribute name '" + name + "'");
   return name == "scope" ? name : call.context().expand(name);
 }

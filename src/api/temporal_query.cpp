@@ -1,11 +1,13 @@
-// Temporal retrieval and query (clause 5.7.3, 5.7.4; 6.18-6.19, 6.24):
-// GET /temporal/entities/{id}, GET /temporal/entities and
-// POST /temporal/entityOperations/query. The parameters become a
+// Temporal retrieval and query (clause 5.7.3, 5.7.4, 5.14.5; 6.18-6.19, 6.24,
+// 6.35): GET /temporal/entities/{id}, GET /temporal/entities,
+// POST /temporal/entityOperations/query, and GET/POST /temporal/entityMaps
+// (an EntityMap of the entities such a query selects). The parameters become a
 // temporal::HistoryRequest and render options; the entities come from the
 // store's history records (deleted entities included), selected by id,
-// idPattern and type, by the attributes they have history of, and (q,
-// scopeQ, geo-query) by their current state.
+// idPattern and type, by the attributes they have history of, and by q,
+// scopeQ and the geo-query evaluated on their history (temporal/history_filter.h).
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "api/entity_access.h"
@@ -18,6 +20,7 @@
 #include "query/q.h"
 #include "query/type_expr.h"
 #include "temporal/aggregation.h"
+#include "temporal/history_filter.h"
 #include "temporal/history_query.h"
 #include "temporal/instance_limit.h"
 #include "temporal/temporal_render.h"
@@ -85,16 +88,21 @@ struct EntityHistory {
   bool empty() const { return series.empty() && aggregated.empty(); }
 };
 
+// `match` (the value filters' verdict, if any) narrows the time to the spans it found.
 EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
+                                const temporal::HistoryMatch* match = nullptr,
                                 bool* attributeMatched = nullptr) {
   auto& store = call.services.store;
   EntityHistory h{std::move(entity), {}, {}};
-  if (p.aggregation)
-    h.aggregated = temporal::aggregateHistory(store, call.tenant(), h.entity.id, p.history,
+  auto request = p.history;
+  if (match) request.q = match->q;
+  if (p.aggregation) {
+    h.aggregated = temporal::aggregateHistory(store, call.tenant(), h.entity.id, request,
                                               *p.aggregation, attributeMatched);
-  else
-    h.series =
-        temporal::readHistory(store, call.tenant(), h.entity.id, p.history, attributeMatched);
+    return h;
+  }
+  h.series = temporal::readHistory(store, call.tenant(), h.entity.id, request, attributeMatched);
+  if (match) temporal::showScopeAtStart(h.series, request, *match);
   return h;
 }
 
@@ -136,7 +144,7 @@ http::Response retrieveTemporal(Call& call) {
          "no temporal representation of an entity with id '" + id + "'");
   bool matched = false;
   std::vector<EntityHistory> histories;
-  histories.push_back(readEntityHistory(call, std::move(*entity), p, &matched));
+  histories.push_back(readEntityHistory(call, std::move(*entity), p, nullptr, &matched));
   if (p.history.attrs && !matched)
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the requested attributes");
@@ -155,8 +163,7 @@ http::Response retrieveTemporal(Call& call) {
 // Which entities a temporal query selects.
 struct TemporalSelection {
   std::vector<query::EntitySelector> selectors;  // OR; empty = any entity
-  // The current state's check (q, scopeQ, geo-query); empty = none asked.
-  std::function<bool(const json::object&)> current;
+  query::ValueFilters filters;                   // evaluated on the history
 };
 
 // The members of an entity that are not attributes: naming only these in attrs selects nothing.
@@ -175,20 +182,41 @@ bool newestIdFirst(const Call& call) {
            std::string(*orderBy) + "'");
 }
 
-bool selected(Call& call, const TemporalSelection& s, const store::HistoryEntity& e) {
-  if (!s.selectors.empty()) {
-    json::object stub;  // what a selector looks at: id and types
-    stub["id"] = e.id;
-    json::array types;
-    for (const auto& t : e.types) types.emplace_back(t);
-    stub["type"] = std::move(types);
-    bool any = false;
-    for (const auto& sel : s.selectors) any = any || query::matches(sel, stub);
-    if (!any) return false;
+bool selected(const TemporalSelection& s, const store::HistoryEntity& e) {
+  if (s.selectors.empty()) return true;
+  json::object stub;  // what a selector looks at: id and types
+  stub["id"] = e.id;
+  json::array types;
+  for (const auto& t : e.types) types.emplace_back(t);
+  stub["type"] = std::move(types);
+  bool any = false;
+  for (const auto& sel : s.selectors) any = any || query::matches(sel, stub);
+  return any;
+}
+
+// Calls visit with the history of each entity the query selects, in id order (or
+// reversed: orderBy), until visit returns false; only the entities of `map` when given.
+void forEachSelected(Call& call, const TemporalSelection& selection, const TemporalParams& p,
+                     const std::optional<EntityMap>& map,
+                     const std::function<bool(EntityHistory&&)>& visit) {
+  auto& store = call.services.store;
+  auto candidates = store.historyEntities(call.tenant());
+  if (map)
+    std::erase_if(candidates, [&map](const store::HistoryEntity& e) {
+      return std::find(map->entityIds.begin(), map->entityIds.end(), e.id) == map->entityIds.end();
+    });
+  if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
+  for (auto& e : candidates) {
+    if (!selected(selection, e)) continue;
+    std::optional<temporal::HistoryMatch> match;
+    if (selection.filters.any()) {
+      match = temporal::matchHistory(store, call.tenant(), e, selection.filters, p.history.q);
+      if (!match) continue;
+    }
+    auto h = readEntityHistory(call, std::move(e), p, match ? &*match : nullptr);
+    if (h.empty()) continue;  // nothing of its history is selected
+    if (!visit(std::move(h))) return;
   }
-  if (!s.current) return true;
-  auto entity = call.services.store.getEntity(call.tenant(), e.id);
-  return entity && s.current(*entity);
 }
 
 http::Response answerQuery(Call& call, const TemporalSelection& selection,
@@ -196,33 +224,22 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
   auto media = negotiate(call.req, false);
   auto paging = pagingParams(call);
   call.requireTenant();
-  auto& store = call.services.store;
   // With an EntityMap every candidate is visited, and the ids of those that match are the map.
   auto mapUse = entityMapUse(call);
   std::vector<std::string> mapped;
   std::vector<EntityHistory> page;
   size_t matched = 0;
   bool more = false;
-  auto candidates = store.historyEntities(call.tenant());
-  if (mapUse.live)
-    std::erase_if(candidates, [&mapUse](const store::HistoryEntity& e) {
-      const auto& ids = mapUse.live->entityIds;
-      return std::find(ids.begin(), ids.end(), e.id) == ids.end();
-    });
-  if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
-  for (auto& e : candidates) {
-    if (!selected(call, selection, e)) continue;
-    auto h = readEntityHistory(call, std::move(e), p);
-    if (h.empty()) continue;  // nothing of its history is selected
+  forEachSelected(call, selection, p, mapUse.live, [&](EntityHistory&& h) {
     if (mapUse.active) mapped.push_back(h.entity.id);
-    if (matched++ < paging.offset) continue;
+    if (matched++ < paging.offset) return true;
     if (page.size() >= paging.limit) {
       more = true;
-      if (!paging.count && !mapUse.active) break;
-      continue;
+      return paging.count || mapUse.active;
     }
     page.push_back(std::move(h));
-  }
+    return true;
+  });
   auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
     json::array entities(p.render.base.storage);
     for (const auto& h : histories) entities.push_back(renderHistory(call, h, p));
@@ -234,7 +251,26 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
   return res;
 }
 
-http::Response queryTemporal(Call& call) {
+// GET/POST /temporal/entityMaps (5.14.5, 6.35): a new EntityMap of the entities the query selects.
+// A temporal query (timerel) is required (5.14.5.4).
+http::Response answerMap(Call& call, const TemporalSelection& selection, const TemporalParams& p) {
+  if (!p.history.q.timerel)
+    fail(ErrorType::BadRequestData,
+         "an EntityMap for a temporal query needs the temporal query (timerel and timeAt)");
+  auto use = entityMapUse(call);
+  call.requireTenant();
+  std::vector<std::string> ids;
+  forEachSelected(call, selection, p, std::nullopt, [&ids](EntityHistory&& h) {
+    ids.push_back(std::move(h.entity.id));
+    return true;
+  });
+  return createdMapResponse(call, std::move(ids), use.lifetimeMs);
+}
+
+using Answer = http::Response (*)(Call&, const TemporalSelection&, const TemporalParams&);
+
+// GET /temporal/entities (answerQuery) and GET /temporal/entityMaps (answerMap).
+http::Response queryByParams(Call& call, Answer answer) {
   call.allowParams({"id",           "idPattern", "type",        "attrs",
                     "pick",         "omit",      "q",           "scopeQ",
                     "georel",       "geometry",  "coordinates", "geoproperty",
@@ -254,22 +290,19 @@ http::Response queryTemporal(Call& call) {
     sel.types = query::parseTypeSelection(*t, call.context());
   bool restricted = sel.types || call.req.param("type");
   for (const auto& a : call.listParam("attrs")) restricted = restricted || !isSystemMember(a);
-  if (auto csf = call.req.param("csf"))
-    query::parseQ(*csf, call.context());  // syntax only: no registrations yet
   if (!sel.ids.empty() || sel.idPattern || sel.types) s.selectors.push_back(std::move(sel));
-  if (call.req.param("q") || call.req.param("scopeQ") || call.req.param("georel")) {
-    s.current = selectionFromParams(call).query.predicate;
-    restricted = true;
-  }
+  s.filters = valueFiltersFromParams(call);
+  restricted = restricted || s.filters.any();
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "a temporal query needs at least one of type, attrs, q or georel (or local=true)");
-  return answerQuery(call, s, p);
+  return answer(call, s, p);
 }
 
-// POST /temporal/entityOperations/query: a Query body (5.2.23) with temporalQ
-// (5.2.21); members that shape the output act like the GET parameters.
-http::Response queryTemporalPost(Call& call) {
+// POST /temporal/entityOperations/query (answerQuery) and POST /temporal/entityMaps
+// (answerMap): a Query body (5.2.23) with temporalQ (5.2.21); members that shape the
+// output act like the GET parameters.
+http::Response queryByBody(Call& call, Answer answer) {
   call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local", "entityMap",
                     "entityMapLifetime"});
   const auto& body = call.body();
@@ -279,6 +312,8 @@ http::Response queryTemporalPost(Call& call) {
   for (const auto& [member, v] : body)
     if (!known.contains(member))
       fail(ErrorType::BadRequestData, "a Query has no member '" + std::string(member) + "'");
+  if (auto* t = body.if_contains("type"); t && (!t->is_string() || t->get_string() != "Query"))
+    fail(ErrorType::BadRequestData, "the body's type must be \"Query\"");
   auto asParam = [&call](std::string_view name, const json::value& v) {
     std::string text;
     if (v.is_string()) {
@@ -328,23 +363,26 @@ http::Response queryTemporalPost(Call& call) {
     s.selectors = query::parseEntitySelectors(*entities, call.context(), false);
   bool restricted = body.contains("attrs");
   for (const auto& sel : s.selectors) restricted = restricted || sel.types.has_value();
-  if (body.contains("q") || body.contains("scopeQ") || body.contains("geoQ")) {
-    s.current = selectionFromQueryBody(call, body).query.predicate;
-    restricted = true;
-  }
+  s.filters = valueFiltersFromQueryBody(call, body);
+  restricted = restricted || s.filters.any();
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "the Query needs at least one of entities with a type, attrs, q or geoQ");
-  return answerQuery(call, s, p);
+  return answer(call, s, p);
 }
 
 }  // namespace
 
 void registerTemporalQueryRoutes(http::Router& router, Services& services) {
   addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities/{}", retrieveTemporal);
-  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities", queryTemporal);
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entities",
+           [](Call& call) { return queryByParams(call, answerQuery); });
   addRoute(router, services, "POST", "/ngsi-ld/v1/temporal/entityOperations/query",
-           queryTemporalPost);
+           [](Call& call) { return queryByBody(call, answerQuery); });
+  addRoute(router, services, "GET", "/ngsi-ld/v1/temporal/entityMaps",
+           [](Call& call) { return queryByParams(call, answerMap); });
+  addRoute(router, services, "POST", "/ngsi-ld/v1/temporal/entityMaps",
+           [](Call& call) { return queryByBody(call, answerMap); });
 }
 
 }  // namespace allmende::api

@@ -51,6 +51,16 @@ std::optional<std::string> percentDecode(std::string_view in, bool formEncoded) 
   return out;
 }
 
+bool isDotSegment(std::string_view segment) {
+  std::string s(segment);
+  while (s != "." && s != "..") {
+    auto decoded = percentDecode(s);
+    if (!decoded || *decoded == s) return false;
+    s = std::move(*decoded);
+  }
+  return true;
+}
+
 bool parseTarget(std::string_view target, std::string& path,
                  std::vector<std::pair<std::string, std::string>>& query) {
   auto q = target.find('?');

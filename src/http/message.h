@@ -46,4 +46,10 @@ bool parseTarget(std::string_view target, std::string& path,
 // Returns std::nullopt on a malformed escape.
 std::optional<std::string> percentDecode(std::string_view in, bool formEncoded = false);
 
+// True if the path segment (already decoded once, by the router) is "." or ".."
+// once percent-decoded as often as it decodes ("%252e" -> "%2e" -> "."): a
+// segment that would address another resource wherever the path is resolved
+// again (RFC 3986 5.2.4), so never a name.
+bool isDotSegment(std::string_view segment);
+
 }  // namespace allmende::http

@@ -287,7 +287,12 @@ void mergeEntity(json::object& entity, const json::object& fragment, int64_t now
     else
       entity[key::scope] = *s;
   }
-  if (auto* e = fragment.if_contains(key::expiresAt)) entity[key::expiresAt] = *e;
+  if (auto* e = fragment.if_contains(key::expiresAt)) {
+    if (e->is_null())
+      entity.erase(key::expiresAt);
+    else
+      entity[key::expiresAt] = *e;
+  }
   auto& attrs = attrsOf(entity);
   for (const auto& [name, instances] : fragment.at(key::attrs).get_object()) {
     auto* target = existingAttribute(entity, std::string(name));

@@ -57,7 +57,7 @@ void deleteScope(json::object& entity, int64_t now);
 json::object replaceEntity(const json::object& current, json::object parsed, int64_t now);
 
 // Merge Entity (PATCH /entities/{id}): merge-patch semantics; null or
-// "urn:ngsi-ld:null" deletes an attribute, sub-attribute or scope.
+// "urn:ngsi-ld:null" deletes an attribute, sub-attribute, the scope or expiresAt.
 void mergeEntity(json::object& entity, const json::object& fragment, int64_t now);
 
 }  // namespace allmende::ngsi

@@ -495,6 +495,10 @@ json::object parseEntity(json::object body, const jsonld::Context& ctx, ParseMod
     } else if (m == "scope") {
       entity[key::scope] = allowsNull(mode) && isNgsiNull(value) ? json::value(nullptr) : parseScopes(value);
     } else if (m == "expiresAt") {
+      if (allowsNull(mode) && isNgsiNull(value)) {  // a fragment removes it (5.5.4)
+        entity[key::expiresAt] = nullptr;
+        continue;
+      }
       checkDateTime(value, "expiresAt");
       entity[key::expiresAt] = value;
     } else if (m == "@context" || m == "createdAt" || m == "modifiedAt" || m == "deletedAt") {

@@ -35,14 +35,19 @@
 // - A bare token that is neither a number, boolean nor date-time is a URI and
 //   compares like a string (Relationship objects, vocab IRIs, string values).
 //   Ordering operators need a number, a quoted string or a date-time.
-// - Types must agree (number/number, string/string, boolean/boolean, time/time);
-//   otherwise a term does not match, also with != and !~=. Booleans only with
-//   == and !=. On a Relationship or ListRelationship only == and != can match.
+// - Types must agree (number/number, string/string, boolean/boolean, time/time)
+//   for == > >= < <= ~= !~=; otherwise the term does not match. != is their
+//   inverse: a value of another type is unequal (4.9: "if the data type of the
+//   target value and the data type of the Query Term value are different, then
+//   they shall be considered unequal"; conformance 5744_02_02, 5744_06_04/06).
+//   Booleans only with == and !=. On a Relationship or ListRelationship only ==
+//   and != can match.
 // - A target that holds several values (an array value, a valueList, a
 //   Relationship's object array, a languageMap) matches == > >= < <= ~= if any
-//   value does, and != !~= if at least one value is comparable and none equals /
-//   matches. A term matches the entity if any unexpired instance (any datasetId)
-//   matches. != on a missing attribute does not match.
+//   value does, != if no value equals a listed value (or lies in the range), and
+//   !~= if at least one value is a string and none matches. A term matches the
+//   entity if any unexpired instance (any datasetId) matches. != on a missing
+//   attribute does not match.
 // - LanguageProperty: "color" and "color[*]" address all strings of the
 //   languageMap together, "color[en]" one language. VocabProperty compares the
 //   stored (expanded) IRI with the literal as written, or expanded with the
@@ -497,7 +502,6 @@ bool compareTarget(const Term& t, const json::value& raw, const Target& target) 
   bool relationship =
       target.kind == AttributeKind::Relationship || target.kind == AttributeKind::ListRelationship;
   if (relationship && t.op != Op::Eq && t.op != Op::Ne) return false;
-  bool negative = t.op == Op::Ne || t.op == Op::NotMatch;
   bool anyComparable = false, anyPositive = false;
   auto visit = [&](const json::value& e) {
     auto [comparable, positive] = test(t, unwrap(e), target);
@@ -522,7 +526,9 @@ bool compareTarget(const Term& t, const json::value& raw, const Target& target) 
   } else {
     visit(v);
   }
-  return negative ? anyComparable && !anyPositive : anyPositive;
+  if (t.op == Op::Ne) return !anyPositive;  // values of another type are unequal
+  if (t.op == Op::NotMatch) return anyComparable && !anyPositive;
+  return anyPositive;
 }
 
 // Follows the key path inside a value; arrays on the way apply it to each element.

@@ -9,6 +9,8 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace allmende::query {
 
@@ -22,6 +24,10 @@ struct TemporalQ {
   bool timerel = false;  // a timerel was given
   TimeProperty timeProperty = TimeProperty::ObservedAt;
   std::optional<size_t> lastN;  // only the last N instances (by time) of each attribute
+  // When the instances must lie in several parts of [fromMs, toMs) (the times an
+  // entity was in the scope scopeQ asks for, temporal/history_filter.h): those
+  // parts, ascending and disjoint. Empty = all of [fromMs, toMs).
+  std::vector<std::pair<int64_t, int64_t>> spans;
 };
 
 // The name of a time property as the API writes it ("observedAt", ...).

@@ -27,6 +27,15 @@ void scan(const store::Store& store, std::string_view tenant, const store::Histo
   store.scanHistoryValues(tenant, scan, visit);
 }
 
+// Visits the last lastN (all without it) of the records, oldest first, until visit returns false.
+template <typename Record>
+void visitLast(std::vector<Record>& selected, std::optional<size_t> lastN,
+               const std::function<bool(Record&)>& visit) {
+  size_t from = lastN && selected.size() > *lastN ? selected.size() - *lastN : 0;
+  for (size_t i = from; i < selected.size(); ++i)
+    if (!visit(selected[i])) return;
+}
+
 }  // namespace
 
 std::optional<int64_t> instanceTime(const store::HistoryValue& v, TimeProperty property) {
@@ -80,6 +89,22 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
                      const std::string& attribute, const std::string& datasetId,
                      const query::TemporalQ& q, bool instanceIds,
                      const std::function<bool(Record&)>& visit) {
+  if (!q.spans.empty()) {  // each part read as a range of its own, lastN over all of them
+    std::vector<Record> selected;
+    for (auto [from, to] : q.spans) {
+      query::TemporalQ part = q;
+      part.spans.clear();
+      part.lastN.reset();
+      part.fromMs = from;
+      part.toMs = to;
+      forEachInstance<Record>(store, tenant, id, attribute, datasetId, part, instanceIds,
+                              [&selected](Record& h) {
+                                selected.push_back(std::move(h));
+                                return true;
+                              });
+    }
+    return visitLast(selected, q.lastN, visit);
+  }
   store::HistoryScan scan{std::string(id), attribute, datasetId};
   scan.instanceIds = instanceIds;
   if (q.timeProperty == TimeProperty::ObservedAt) {
@@ -98,9 +123,7 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
   std::stable_sort(selected.begin(), selected.end(), [&q](const auto& a, const auto& b) {
     return *instanceTime(a, q.timeProperty) < *instanceTime(b, q.timeProperty);
   });
-  size_t from = q.lastN && selected.size() > *q.lastN ? selected.size() - *q.lastN : 0;
-  for (size_t i = from; i < selected.size(); ++i)
-    if (!visit(selected[i])) return;
+  visitLast(selected, q.lastN, visit);
 }
 
 template void forEachInstance(const store::Store&, std::string_view, std::string_view,

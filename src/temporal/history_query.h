@@ -52,7 +52,8 @@ std::vector<std::pair<std::string, std::string>> selectedSeries(const store::Sto
 // its time property, until visit returns false (visit may move the instance
 // away; it is not used after the call). Record is store::HistoryInstance (with its instanceId if
 // `instanceIds`) or store::HistoryValue (what aggregation reads). Streamed from
-// the store for observedAt without lastN; otherwise the selected instances are gathered first.
+// the store for observedAt without lastN or spans; otherwise the selected instances are
+// gathered first.
 template <typename Record>
 void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
                      const std::string& attribute, const std::string& datasetId,

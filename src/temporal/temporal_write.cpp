@@ -33,6 +33,59 @@ int64_t observedAtOf(const json::object& instance) {
   return std::numeric_limits<int64_t>::min();
 }
 
+// The scope given as instances of its history (4.5.6): {"type": "Property",
+// "value": scope or [scopes], "observedAt"?}, one or an array; a plain scope
+// ("/a" or ["/a", ...]) is the entity's scope as in the entity API.
+bool isScopeHistory(const json::value& scope) {
+  if (scope.is_object()) return true;
+  return scope.is_array() && !scope.get_array().empty() && scope.get_array()[0].is_object();
+}
+
+// Records each scope instance in `out` (as the attribute "scope"); returns the
+// value of the latest by observedAt, which becomes the entity's scope.
+json::value scopeInstances(const json::value& given, const jsonld::Context& ctx,
+                           TemporalFragment& out) {
+  json::array all = given.is_array() ? given.get_array() : json::array{given};
+  json::value latest;
+  int64_t latestAt = std::numeric_limits<int64_t>::min();
+  for (const auto& element : all) {
+    const auto* inst = element.if_object();
+    if (!inst)
+      fail(ErrorType::BadRequestData,
+           "each instance of the scope must be an object {\"type\": \"Property\", \"value\": ...}");
+    for (const auto& [member, v] : *inst)
+      if (member != key::type && member != "value" && member != key::observedAt)
+        fail(ErrorType::BadRequestData,
+             "an instance of the scope has type, value and observedAt only, not '" +
+                 std::string(member) + "'");
+    if (auto* t = inst->if_contains(key::type);
+        t && (!t->is_string() || t->get_string() != "Property"))
+      fail(ErrorType::BadRequestData, "an instance of the scope must be a Property");
+    auto* value = inst->if_contains("value");
+    if (!value) fail(ErrorType::BadRequestData, "an instance of the scope has no value");
+    auto scope = ngsi::parseEntity(json::object{{"scope", *value}}, ctx, ngsi::ParseMode::Fragment)
+                     .at(key::scope);
+    if (!scope.is_array())
+      fail(ErrorType::BadRequestData,
+           "the value of a scope instance must be a scope or an array of scopes");
+    json::object recorded{{key::type, "Property"}, {"value", scope}};
+    if (auto* o = inst->if_contains(key::observedAt)) {
+      if (!o->is_string() || !ngsi::parseDateTime(o->get_string()))
+        fail(ErrorType::BadRequestData,
+             "observedAt of a scope instance must be a date-time like 2026-03-01T10:00:00Z");
+      recorded[key::observedAt] = *o;
+    }
+    if (observedAtOf(recorded) >= latestAt) {
+      latestAt = observedAtOf(recorded);
+      latest = scope;
+    }
+    out.instances.emplace_back(std::string(key::scope), std::move(recorded));
+  }
+  if (latest.is_null()) fail(ErrorType::BadRequestData, "the scope has no instances");
+  out.scopeHistory = true;
+  return latest;
+}
+
 void stamp(json::object& instance, int64_t now) {
   instance[key::createdAt] = now;
   instance[key::modifiedAt] = now;
@@ -48,7 +101,9 @@ TemporalFragment parseTemporalEntity(const json::object& body, const jsonld::Con
   TemporalFragment out;
   json::object entityMembers;
   for (const auto& [member, value] : body)
-    if (isEntityMember(member)) entityMembers[member] = value;
+    if (isEntityMember(member))
+      entityMembers[member] =
+          member == "scope" && isScopeHistory(value) ? scopeInstances(value, ctx, out) : value;
   out.entity = ngsi::parseEntity(std::move(entityMembers), ctx,
                                  create ? ngsi::ParseMode::Create : ngsi::ParseMode::Fragment);
   json::object latest;  // attribute IRI -> [latest instance per datasetId]
@@ -125,6 +180,9 @@ store::EntityWrite temporalWrite(const std::optional<store::Entity>& current,
     before->erase(key::attrs);
   }
   store::HistoryWrite history = ngsi::captureHistory(before, entityOnly, now);
+  if (fragment.scopeHistory)  // the given scope instances are its history, not this change
+    std::erase_if(history.instances,
+                  [](const store::HistoryInstance& h) { return h.attribute == key::scope; });
   for (const auto& [iri, inst] : fragment.instances) {
     json::object stamped = inst;
     stamp(stamped, now);

@@ -24,12 +24,15 @@ struct TemporalFragment {
   boost::json::object
       entity;  // parsed (ngsi/parse.h): id, type, scope, and the latest instances as attrs
   std::vector<std::pair<std::string, boost::json::object>>
-      instances;  // attribute IRI, parsed instance
+      instances;              // attribute IRI ("scope" for the scope), parsed instance
+  bool scopeHistory = false;  // the scope was given as instances (with their observedAt)
 };
 
 // Parses a temporal representation (normalized or concise instances; an
-// attribute may be one instance or an array). create: id and type are
-// required. Throws ngsi::Error BadRequestData naming the fault.
+// attribute may be one instance or an array; the scope may be given as
+// instances too, {"type": "Property", "value": ..., "observedAt": ...}, or as
+// the entity's scope). create: id and type are required. Throws ngsi::Error
+// BadRequestData naming the fault.
 TemporalFragment parseTemporalEntity(const boost::json::object& body, const jsonld::Context& ctx,
                                      bool create);
 

@@ -8,6 +8,8 @@ errors; history survives a restart and kill -9; --history off records none;
 
 Every test makes its own entities (unique_id()), so the tests share one broker.
 """
+from datetime import datetime, timedelta, timezone
+
 import pytest
 import requests
 
@@ -366,6 +368,63 @@ def test_entity_maps_fix_the_entities_of_a_temporal_query(broker):
     assert r.status_code == 200 and "NGSILD-EntityMap" in r.headers
 
 
+def test_temporal_entity_maps_endpoint(broker):
+    """5.14.5, 6.35: GET and POST /temporal/entityMaps make an EntityMap of the entities a temporal query
+    selects (201, NGSILD-EntityMap and Location); queries named by it see only those entities."""
+    kind = "N" + unique_id("x").rsplit("-", 1)[1]
+    slowed = car_with_speeds(broker, (1, 50), ctype=kind)  # speed 1 at 12:01
+    fast = car_with_speeds(broker, (56, 58), ctype=kind)
+    r = requests.get(f"{broker.api}/temporal/entityMaps", params={
+        "type": kind, "q": "speed<10", "timerel": "before", "timeAt": t(30), "entityMapLifetime": "PT1M"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["type"] == "EntityMap" and body["entityMap"] == {slowed: ["@none"]}
+    ref = r.headers["NGSILD-EntityMap"]
+    assert ref == r.headers["Location"] == "/ngsi-ld/v1/entityMaps/" + body["id"]
+    expires = datetime.fromisoformat(body["expiresAt"].replace("Z", "+00:00"))
+    assert timedelta(seconds=30) < expires - datetime.now(timezone.utc) <= timedelta(seconds=61)
+    assert requests.get(broker.url + ref).json() == body
+    later = car_with_speeds(broker, (2,), ctype=kind)
+    r = requests.get(temporal_url(broker), params={"type": kind}, headers={"NGSILD-EntityMap": ref})
+    assert r.status_code == 200 and [e["id"] for e in r.json()] == [slowed], r.text
+    r = requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON, json={
+        "type": "Query", "entities": [{"type": kind}], "q": "speed>55", "temporalQ": {"timerel": "after", "timeAt": t(0)}})
+    assert r.status_code == 201 and r.json()["entityMap"] == {fast: ["@none"]}, r.text
+    r = requests.get(f"{broker.api}/temporal/entityMaps",
+                     params={"type": kind, "orderBy": "id;desc", "timerel": "after", "timeAt": t(0)})
+    assert r.status_code == 201, r.text
+    assert list(r.json()["entityMap"]) == sorted([slowed, fast, later], reverse=True)
+    # a temporal query is required (5.14.5.4); other errors as for the query
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind}), 400, "BadRequestData")
+    assert_problem(requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON,
+                                 json={"type": "Query", "entities": [{"type": kind}]}), 400, "BadRequestData")
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"timerel": "after", "timeAt": t(0)}),
+                   400, "BadRequestData")
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "timerel": "soon"}),
+                   400, "BadRequestData")
+    window = {"timerel": "after", "timeAt": t(0)}
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps", params={"type": kind, "bogus": "1", **window}),
+                   400, "InvalidRequest")
+    assert_problem(requests.post(f"{broker.api}/temporal/entityMaps", headers=JSON,
+                                 json={"type": "Query", "entities": [{"type": kind}], "join": "flat",
+                                       "temporalQ": window}),
+                   400, "BadRequestData")
+    assert_problem(requests.get(f"{broker.api}/temporal/entityMaps",
+                                params={"type": kind, "entityMapLifetime": "1h", **window}),
+                   400, "BadRequestData")
+
+
+def test_no_join_on_temporal_queries(broker):
+    """Tables 6.18.3.2-1 and 6.19.3.1-1 have no join, joinLevel or containedBy: unknown parameters there,
+    and q terms on linked entities (which need join) are refused."""
+    eid = car_with_speeds(broker, (1,))
+    for params in ({"join": "inline"}, {"joinLevel": "2"}, {"containedBy": eid}):
+        assert_problem(get_temporal(broker, eid, **params), 400, "InvalidRequest")
+        assert_problem(requests.get(temporal_url(broker), params={"type": "Car", **params}), 400, "InvalidRequest")
+    r = requests.get(temporal_url(broker), params={"type": "Car", "q": "parkedIn{name}==\"x\""})
+    assert_problem(r, 400, "BadRequestData")
+
+
 def test_query_post_with_temporal_q(broker):
     kind = "P" + unique_id("x").rsplit("-", 1)[1]
     eid = car_with_speeds(broker, (1, 2, 3), ctype=kind)
@@ -379,11 +438,13 @@ def test_query_post_with_temporal_q(broker):
     assert_problem(bad, 400, "BadRequestData")
 
 
-def test_query_with_q_uses_the_current_state(broker):
+def test_query_with_q_tests_the_history_not_the_current_state(broker):
+    """5.7.4.4: q is tested on the instances the temporal query selects (more in test_temporal_filters.py)."""
     kind = "C" + unique_id("x").rsplit("-", 1)[1]
-    slow = car_with_speeds(broker, (1, 2), ctype=kind)
+    slowed = car_with_speeds(broker, (1, 50), ctype=kind)  # now at 50, was at 1 (12:01)
     car_with_speeds(broker, (50, 51), ctype=kind)
-    assert [e["id"] for e in query_temporal(broker, type=kind, q="speed<10")] == [slow]
+    assert [e["id"] for e in query_temporal(broker, type=kind, q="speed<10")] == [slowed]
+    assert query_temporal(broker, type=kind, q="speed<10", timerel="after", timeAt=t(30)) == []
 
 
 # --- the temporal API's own writes -------------------------------------------
@@ -480,6 +541,26 @@ def test_delete_temporal_entity_and_attribute(broker):
     # deletes it as well (the suite's teardowns rely on it; a left-over entity showed up in the
     # entity queries of later tests).
     assert requests.get(f"{broker.api}/entities/{eid}").status_code == 404
+
+
+def test_a_dot_segment_is_no_attribute_name(broker):
+    """5.6.13.4: "." and ".." (also percent-encoded, once or twice) are no names: 400, nothing deleted
+    (resolved again, ".." would address the entity's temporal representation)."""
+    eid = unique_id("Car")
+    create(broker, {"id": eid, "type": "Car", "speed": prop(1)})
+    for name in ("%2e%2e", "%252e%252e", "%2e", "%252E", "%25252e%2e"):
+        r = requests.delete(temporal_url(broker, eid) + "/attrs/" + name)
+        assert_problem(r, 400, "BadRequestData")
+        r = requests.patch(temporal_url(broker, eid) + "/attrs/" + name + "/urn:ngsi-ld:attribute:instance:1",
+                           json=prop(2), headers=JSON)
+        assert_problem(r, 400, "BadRequestData")
+        r = requests.delete(f"{broker.api}/entities/{eid}/attrs/{name}")  # the entity API alike
+        assert_problem(r, 400, "BadRequestData")
+    assert values(read_temporal(broker, eid)["speed"]) == [1]
+    assert requests.get(f"{broker.api}/entities/{eid}").status_code == 200
+    # a name that only contains encoded dots is a name like any other
+    r = requests.delete(temporal_url(broker, eid) + "/attrs/a%252e%252e")
+    assert_problem(r, 404, "ResourceNotFound")
 
 
 def test_deleting_the_temporal_representation_of_an_entity_made_by_the_entity_api(broker):

@@ -110,6 +110,27 @@ def test_expires_at_set_later_by_merge(broker):
     assert eventually(lambda: get(broker, eid).status_code == 404)
 
 
+def test_expires_at_removed_by_a_merge_with_the_ngsi_ld_null(broker):
+    """5.5.4 (suite 5611_01_03): "urn:ngsi-ld:null" for expiresAt in a merge fragment removes it,
+    and the entity no longer expires; outside a fragment (create, temporal create) it is 400."""
+    eid = unique_id()
+    expires = in_seconds(1)
+    assert create(broker, {"id": eid, "type": "Thing", "expiresAt": expires}).status_code == 201
+    r = requests.patch(f"{broker.api}/entities/{eid}", json={"expiresAt": "urn:ngsi-ld:null"}, headers=JSON)
+    assert r.status_code == 204, r.text
+    body = get(broker, eid, options="sysAttrs").json()
+    assert "expiresAt" not in body and "urn:ngsi-ld:null" not in str(body)
+    sleep_past(expires)
+    time.sleep(LAG)
+    assert get(broker, eid).status_code == 200
+    assert_problem(create(broker, {"id": unique_id(), "type": "Thing", "expiresAt": "urn:ngsi-ld:null"}),
+                   400, "BadRequestData")
+    r = requests.post(broker.api + "/temporal/entities", headers=JSON, json={
+        "id": unique_id(), "type": "Thing", "expiresAt": "urn:ngsi-ld:null",
+        "speed": [{"type": "Property", "value": 1, "observedAt": "2026-01-01T00:00:00Z"}]})
+    assert_problem(r, 400, "BadRequestData")
+
+
 def test_expires_at_is_shown_only_with_sys_attrs(broker):
     """6.3.11 (suite 6311_01): expiresAt is a system attribute: absent without options=sysAttrs,
     present on entity and attribute with it."""

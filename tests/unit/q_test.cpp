@@ -126,7 +126,7 @@ TEST(Q, NumbersEveryOperator) {
   EXPECT_TRUE(q("level<-2"));
   EXPECT_TRUE(q("level==-2.5"));
   EXPECT_FALSE(q("height==\"324\""));  // a string never equals a number
-  EXPECT_FALSE(q("height!=\"324\""));  // nor is unequal to it: incomparable
+  EXPECT_TRUE(q("height!=\"324\""));   // 4.9: different data types are unequal
 }
 
 TEST(Q, StringsEveryOperator) {
@@ -202,6 +202,10 @@ TEST(Q, ValueLists) {
   EXPECT_TRUE(q("height==1,324,5"));
   EXPECT_TRUE(q("locatedIn==urn:ngsi-ld:City:Pisa,urn:ngsi-ld:City:Paris"));
   EXPECT_TRUE(q("height==\"x\",324"));  // mixed types: the number matches
+  // != with a list: unequal to every listed value, values of another type included (4.9)
+  EXPECT_FALSE(q("height!=\"x\",324"));
+  EXPECT_TRUE(q("height!=\"324\",\"x\""));
+  EXPECT_TRUE(q("name!=1,2"));
 }
 
 TEST(Q, Ranges) {
@@ -214,12 +218,16 @@ TEST(Q, Ranges) {
   EXPECT_TRUE(q("level==-3..-2"));
   EXPECT_TRUE(q("name==\"A\"..\"F\""));
   EXPECT_FALSE(q("name==1..2"));
+  EXPECT_TRUE(q("name!=1..2"));  // a string lies outside every numeric range
 }
 
 TEST(Q, ArraysMatchAnyElement) {
   EXPECT_TRUE(q("tags==\"tower\""));
   EXPECT_FALSE(q("tags!=\"tower\""));
   EXPECT_TRUE(q("tags!=\"bridge\""));
+  EXPECT_TRUE(q("tags!=3"));           // no element equals a number
+  EXPECT_FALSE(q("height!~=\"^3\""));  // patterns never match a number, negated or not
+  EXPECT_TRUE(q("open!=1"));
   EXPECT_TRUE(q("tags~=\"^to\""));
   EXPECT_TRUE(q("readings>10"));
   EXPECT_FALSE(q("readings>11"));

@@ -36,6 +36,13 @@ TEST(Target, SplitsAndDecodesQuery) {
   EXPECT_FALSE(parseTarget("/a?q=%zz", path, query));
 }
 
+TEST(Target, DotSegmentsDecodedAsOftenAsTheyDecode) {
+  for (const char* dots : {".", "..", "%2e", "%2E%2e", "%252e%252e", "%25252e."})
+    EXPECT_TRUE(isDotSegment(dots)) << dots;
+  for (const char* name : {"", "...", "a..", "%2e%2ex", "%zz", "speed", "%2"})
+    EXPECT_FALSE(isDotSegment(name)) << name;
+}
+
 TEST(Router, ReportsTheMatchedRoutesFamily) {
   Router r;
   r.add("GET", "/version", [](Request&) { return Response{}; });
