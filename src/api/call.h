@@ -14,6 +14,7 @@
 
 #include "api/media.h"
 #include "api/services.h"
+#include "common/deadline.h"
 #include "http/message.h"
 #include "jsonld/context.h"
 #include "ngsi/error.h"
@@ -28,6 +29,9 @@ class Call {
 
   http::Request& req;
   Services& services;
+  // Started with the call (Limits::requestTime); the reads that examine
+  // candidates check it, and dispatch answers DeadlineExceeded.
+  Deadline deadline;
 
   const std::string& tenant() const { return tenant_; }
   // Throws NonexistentTenant unless the tenant is the default one or has data.
@@ -54,7 +58,9 @@ class Call {
   // Comma-separated values of a query parameter ("a,b" -> {"a","b"}).
   std::vector<std::string> listParam(std::string_view name) const;
 
-  // A response with a JSON body in the negotiated representation.
+  // A response with a JSON body in the negotiated representation. Throws
+  // TooManyResults when its text would exceed Limits::maxResponseBytes (as
+  // plain does).
   http::Response respond(int status, json::value body, MediaType type);
   // A plain application/json response (no @context), e.g. for /jsonldContexts.
   http::Response plain(int status, json::value body);
@@ -63,6 +69,8 @@ class Call {
 
  private:
   void resolveContext(const json::value* bodyContext);
+  // The body's JSON text; TooManyResults beyond Limits::maxResponseBytes.
+  std::string boundedText(const json::value& body) const;
 
   std::string tenant_;
   bool tenantGiven_ = false;

@@ -68,6 +68,7 @@ http::Response createForQuery(Call& call) {
   recordMatches(q, matched);
   q.now = ngsi::nowMs();
   q.limit = 0;
+  q.deadline = &call.deadline;
   call.services.store.queryEntities(call.tenant(), q);
   auto map = call.services.entityMaps.create(call.tenant(), std::move(matched), use.lifetimeMs, ngsi::nowMs());
   auto res = call.plain(201, render(map));

@@ -74,6 +74,7 @@ TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena
   o.timeProperty = p.history.q.timeProperty;
   if (o.base.attrs) p.history.attrs = o.base.attrs;
   p.history.datasetIds = o.base.datasetIds;
+  p.history.deadline = &call.deadline;
   return p;
 }
 
@@ -211,6 +212,7 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
     });
   if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
   for (auto& e : candidates) {
+    call.deadline.check();
     if (!selected(call, selection, e)) continue;
     auto h = readEntityHistory(call, std::move(e), p);
     if (h.empty()) continue;  // nothing of its history is selected
