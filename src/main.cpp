@@ -59,6 +59,8 @@ struct Config {
   size_t maxNesting = 32;
   std::string history = "on";
   size_t temporalLimit = 10000;
+  int requestTimeLimitMs = 10000;  // 0 = none
+  size_t maxResponseBytes = 64 * 1024 * 1024;
   std::string historyRetention;  // ISO 8601 duration; empty = keep all
   size_t maxSnapshotEntities = 100000;
   std::string logLevel = "info";
@@ -116,6 +118,8 @@ int serve(const Config& cfg) {
   limits.maxNesting = cfg.maxNesting;
   limits.temporalInstances = cfg.temporalLimit;
   limits.snapshotEntities = cfg.maxSnapshotEntities;
+  limits.requestTime = std::chrono::milliseconds(cfg.requestTimeLimitMs);
+  limits.maxResponseBytes = cfg.maxResponseBytes;
   api::EntityMapRegistry entityMaps;
   snapshots::Registry snapshots(*store);
   http::RequestMetrics requestMetrics;
@@ -250,6 +254,17 @@ int main(int argc, char** argv) {
       ->add_option("--max-snapshot-entities", cfg.maxSnapshotEntities,
                    "Most entities one snapshot may hold (a query selecting more fails: TooManyResults)")
       ->check(CLI::Range(size_t{1}, size_t{100000000}))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--request-time-limit", cfg.requestTimeLimitMs,
+                   "ms a read may spend examining candidates (entities, history instances) before "
+                   "it is answered 403 TooComplexQuery; 0 = no limit")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--max-response-bytes", cfg.maxResponseBytes,
+                   "Largest response body; a larger answer is 403 TooManyResults")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 40))
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -59,7 +59,7 @@ SnapshotUse snapshotUse(const http::Request& req) {
 
 }  // namespace
 
-Call::Call(http::Request& r, Services& s) : req(r), services(s) {
+Call::Call(http::Request& r, Services& s) : req(r), services(s), deadline(s.limits.requestTime) {
   if (auto t = req.header("ngsild-tenant")) {
     tenantGiven_ = true;
     tenant_ = clientTenant_ = std::string(*t);
@@ -203,15 +203,25 @@ http::Response Call::respond(int status, json::value body, MediaType type) {
                               "\"; type=\"application/ld+json\"");
   }
   echoHeaders(res);
-  res.body = toJsonText(body);
+  res.body = boundedText(body);
   return res;
 }
 
 http::Response Call::plain(int status, json::value body) {
   http::Response res = empty(status);
   res.setHeader("Content-Type", "application/json");
-  res.body = toJsonText(body);
+  res.body = boundedText(body);
   return res;
+}
+
+std::string Call::boundedText(const json::value& body) const {
+  auto text = toJsonText(body, services.limits.maxResponseBytes);
+  if (!text)
+    fail(ErrorType::TooManyResults,
+         "the answer would be larger than " + std::to_string(services.limits.maxResponseBytes) +
+             " bytes (--max-response-bytes); ask for less: a smaller limit, fewer attributes "
+             "(attrs, pick, omit), or a more compact format (options=keyValues or concise)");
+  return std::move(*text);
 }
 
 http::Response Call::empty(int status) {

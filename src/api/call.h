@@ -15,6 +15,7 @@
 
 #include "api/media.h"
 #include "api/services.h"
+#include "common/deadline.h"
 #include "http/message.h"
 #include "jsonld/context.h"
 #include "ngsi/error.h"
@@ -29,6 +30,9 @@ class Call {
 
   http::Request& req;
   Services& services;
+  // Started with the call (Limits::requestTime); the reads that examine
+  // candidates check it, and dispatch answers DeadlineExceeded.
+  Deadline deadline;
 
   // The store tenant the call works on: the client's tenant ("" = default),
   // or, for an entity read with NGSILD-Snapshot, the snapshot's store tenant.
@@ -58,7 +62,9 @@ class Call {
   // Comma-separated values of a query parameter ("a,b" -> {"a","b"}).
   std::vector<std::string> listParam(std::string_view name) const;
 
-  // A response with a JSON body in the negotiated representation.
+  // A response with a JSON body in the negotiated representation. Throws
+  // TooManyResults when its text would exceed Limits::maxResponseBytes (as
+  // plain does).
   http::Response respond(int status, json::value body, MediaType type);
   // A plain application/json response (no @context), e.g. for /jsonldContexts.
   http::Response plain(int status, json::value body);
@@ -71,6 +77,8 @@ class Call {
   void useSnapshot(std::string id);
   // Sets the NGSILD-Tenant and NGSILD-Snapshot headers the request gave.
   void echoHeaders(http::Response& res) const;
+  // The body's JSON text; TooManyResults beyond Limits::maxResponseBytes.
+  std::string boundedText(const json::value& body) const;
 
   std::string tenant_;
   std::string clientTenant_;  // as NGSILD-Tenant gave it

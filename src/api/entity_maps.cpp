@@ -68,6 +68,7 @@ http::Response createForQuery(Call& call) {
   store::recordMatches(q, matched);
   q.now = ngsi::nowMs();
   q.limit = 0;
+  q.deadline = &call.deadline;
   call.services.store.queryEntities(call.tenant(), q);
   return createdMapResponse(call, std::move(matched), use.lifetimeMs);
 }

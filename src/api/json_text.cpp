@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include <boost/json.hpp>
 
@@ -86,7 +87,9 @@ void writeDouble(std::string& out, double d) {
   out.append(buf, end);
 }
 
-void write(std::string& out, const json::value& v) {
+// Writes v; false as soon as the text is longer than maxBytes (it then stops,
+// leaving the text unfinished).
+bool write(std::string& out, const json::value& v, size_t maxBytes) {
   switch (v.kind()) {
     case json::kind::null: out += "null"; break;
     case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
@@ -100,7 +103,7 @@ void write(std::string& out, const json::value& v) {
       for (const auto& e : v.get_array()) {
         if (!first) out.push_back(',');
         first = false;
-        write(out, e);
+        if (!write(out, e, maxBytes)) return false;
       }
       out.push_back(']');
       break;
@@ -113,20 +116,25 @@ void write(std::string& out, const json::value& v) {
         first = false;
         writeString(out, k);
         out.push_back(':');
-        write(out, e);
+        if (!write(out, e, maxBytes)) return false;
       }
       out.push_back('}');
       break;
     }
   }
+  return out.size() <= maxBytes;
 }
 
 }  // namespace
 
 std::string toJsonText(const json::value& value) {
+  return *toJsonText(value, std::numeric_limits<size_t>::max());
+}
+
+std::optional<std::string> toJsonText(const json::value& value, size_t maxBytes) {
   std::string out;
   out.reserve(4096);
-  write(out, value);
+  if (!write(out, value, maxBytes)) return std::nullopt;
   return out;
 }
 

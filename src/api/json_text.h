@@ -3,6 +3,7 @@
 // plain form ("21.5"), which std::to_chars gives.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
@@ -10,5 +11,8 @@
 namespace allmende::api {
 
 std::string toJsonText(const boost::json::value& value);
+// The text, or nullopt if it is longer than maxBytes: writing stops as soon as
+// it is, so no more than maxBytes plus one string is ever built.
+std::optional<std::string> toJsonText(const boost::json::value& value, size_t maxBytes);
 
 }  // namespace allmende::api

@@ -47,6 +47,7 @@ http::Response answer(Call& call, Selection selection) {
   q.offset = paging.offset;
   q.limit = paging.limit + 1;  // one more tells whether a next page exists
   q.count = paging.count;
+  q.deadline = &call.deadline;
   // With an EntityMap every candidate is visited, and those that match are recorded.
   auto mapUse = entityMapUse(call);
   std::vector<std::string> matched;
@@ -73,6 +74,7 @@ http::Response answer(Call& call, Selection selection) {
     json::array entities(&arena);
     std::set<std::string> seen;  // flat joins list each linked entity once
     for (const auto& e : page.entities) {
+      call.deadline.check();  // a join reads linked entities for each
       auto rendered = renderJoined(call, e, options, join);
       if (join.kind != Join::Kind::Flat) {
         if (!options.pick || rendered.get_object().size() > 0)

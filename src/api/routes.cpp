@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/deadline.h"
 #include "http/request_metrics.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
@@ -23,6 +24,27 @@ ErrorType typeForStatus(int status) {
     case 500: return ErrorType::InternalError;
     default: return ErrorType::InvalidRequest;
   }
+}
+
+// The answer to an error, with the request's tenant echoed.
+http::Response errorResponse(const http::Request& req, const ngsi::Error& e) {
+  auto res = problemResponse(e);
+  if (auto t = req.header("ngsild-tenant"); t && ngsi::isValidTenant(*t))
+    res.setHeader("NGSILD-Tenant", std::string(*t));
+  if (auto s = req.header("ngsild-snapshot")) res.setHeader("NGSILD-Snapshot", std::string(*s));
+  return res;
+}
+
+// A request that ran past --request-time-limit (docs/decisions.md): the query
+// is valid but too costly for the data, so the client is told how to narrow it.
+ngsi::Error timeLimitError(const DeadlineExceeded& e) {
+  return ngsi::Error(
+      ErrorType::TooComplexQuery,
+      "the request ran longer than the limit of " + std::to_string(e.limit().count()) +
+          " ms (--request-time-limit) while examining candidates; narrow it so that fewer "
+          "are read: a type, q on numeric attributes (indexed) rather than on strings, a "
+          "geo-query, ids instead of idPattern, a smaller limit and offset, no count=true or "
+          "orderBy; in the temporal API also a shorter time range (timerel) or lastN");
 }
 
 }  // namespace
@@ -81,11 +103,9 @@ http::Response dispatch(const http::Router& router, http::Request& req) {
     }
     return httpProblem(404, "no resource at " + req.path);
   } catch (const ngsi::Error& e) {
-    auto res = problemResponse(e);
-    if (auto t = req.header("ngsild-tenant"); t && ngsi::isValidTenant(*t))
-      res.setHeader("NGSILD-Tenant", std::string(*t));
-    if (auto s = req.header("ngsild-snapshot")) res.setHeader("NGSILD-Snapshot", std::string(*s));
-    return res;
+    return errorResponse(req, e);
+  } catch (const DeadlineExceeded& e) {
+    return errorResponse(req, timeLimitError(e));
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
     return httpProblem(500, "internal error while processing the request");

@@ -4,6 +4,7 @@
 // I/O threads (each member is thread-safe).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,6 +39,10 @@ struct Limits {
   size_t maxNesting = 32;      // depth of arrays and objects in a request body
   size_t temporalInstances = 10000;  // instances of one entity in a temporal answer (6.3.10)
   size_t snapshotEntities = 100000;  // entities one snapshot may hold
+  // What one request may spend examining candidates (0 = no bound), and the
+  // largest response body (JSON text).
+  std::chrono::milliseconds requestTime{10000};
+  size_t maxResponseBytes = 64 * 1024 * 1024;
 };
 
 struct Services {

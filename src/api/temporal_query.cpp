@@ -77,6 +77,7 @@ TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena
   o.timeProperty = p.history.q.timeProperty;
   if (o.base.attrs) p.history.attrs = o.base.attrs;
   p.history.datasetIds = o.base.datasetIds;
+  p.history.deadline = &call.deadline;
   return p;
 }
 
@@ -207,6 +208,7 @@ void forEachSelected(Call& call, const TemporalSelection& selection, const Tempo
     });
   if (newestIdFirst(call)) std::reverse(candidates.begin(), candidates.end());
   for (auto& e : candidates) {
+    call.deadline.check();
     if (!selected(selection, e)) continue;
     std::optional<temporal::HistoryMatch> match;
     if (selection.filters.any()) {

@@ -16,6 +16,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
+#include "common/deadline.h"
 #include "query/geo.h"
 #include "query/order_by.h"
 
@@ -52,6 +53,10 @@ struct EntityQuery {
   size_t offset = 0;
   size_t limit = 20;   // 0: no entities, only the count (with count)
   bool count = false;  // also count every match
+
+  // The request's time bound, checked for each candidate the store examines
+  // (queryEntities then throws DeadlineExceeded); null = none.
+  Deadline* deadline = nullptr;
 };
 
 // Makes q visit every candidate (count) and record the ids of those that

@@ -101,7 +101,7 @@ std::string boundText(int64_t ms) {
 AggregatedSeries aggregateSeries(const store::Store& store, std::string_view tenant,
                                  std::string_view id, const std::string& attribute,
                                  const std::string& datasetId, const query::TemporalQ& q,
-                                 const Aggregation& a) {
+                                 const Aggregation& a, Deadline* deadline) {
   AggregatedSeries out{attribute, datasetId, {}, {}};
   for (auto m : a.methods) out.values[methodName(m)] = json::array();
   std::optional<Period> period;
@@ -125,6 +125,7 @@ AggregatedSeries aggregateSeries(const store::Store& store, std::string_view ten
   int64_t origin = q.fromMs;
   forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false,
                                        [&](store::HistoryValue& h) {
+    if (deadline) deadline->check();
     auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);
     if (out.kind.empty())
       out.kind = ngsi::kindName(ngsi::kindFromName(h.kind).value_or(ngsi::AttributeKind::Property));
@@ -184,7 +185,8 @@ std::vector<AggregatedSeries> aggregateHistory(const store::Store& store, std::s
   std::vector<AggregatedSeries> out;
   for (const auto& [attribute, datasetId] :
        selectedSeries(store, tenant, id, request, attributeMatched)) {
-    auto s = aggregateSeries(store, tenant, id, attribute, datasetId, request.q, aggregation);
+    auto s = aggregateSeries(store, tenant, id, attribute, datasetId, request.q, aggregation,
+                             request.deadline);
     if (!s.kind.empty()) out.push_back(std::move(s));
   }
   return out;

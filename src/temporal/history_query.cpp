@@ -141,7 +141,8 @@ std::vector<Series> readHistory(const store::Store& store, std::string_view tena
        selectedSeries(store, tenant, id, request, attributeMatched)) {
     Series s{std::move(attribute), std::move(datasetId), {}};
     forEachInstance<store::HistoryInstance>(store, tenant, id, s.attribute, s.datasetId,
-                                            request.q, true, [&s](store::HistoryInstance& h) {
+                                            request.q, true, [&](store::HistoryInstance& h) {
+                                              if (request.deadline) request.deadline->check();
                                               s.instances.push_back(std::move(h));
                                               return true;
                                             });

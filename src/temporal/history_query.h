@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/deadline.h"
 #include "query/temporal_q.h"
 #include "store/store.h"
 
@@ -32,6 +33,7 @@ struct HistoryRequest {
   query::TemporalQ q;
   std::optional<std::set<std::string>> attrs;       // expanded IRIs; nullopt = every attribute
   std::optional<std::set<std::string>> datasetIds;  // "@none" = the default instance; nullopt = all
+  Deadline* deadline = nullptr;  // checked per instance read (throws DeadlineExceeded); null = none
 };
 
 // The time of an instance for a time property, or nullopt if it has none.

@@ -59,3 +59,14 @@ TEST(JsonText, ReplacesBytesThatAreNotUtf8) {
     EXPECT_EQ(toJsonText(json::value(s)), "\"" + s + "\"");
   }
 }
+
+TEST(JsonText, BoundedTextStopsOnceLongerThanTheLimit) {
+  json::value v = json::parse(R"([{"id":"a","n":1},{"id":"b","n":2},{"id":"c","n":3}])");
+  auto whole = toJsonText(v);
+  auto fits = toJsonText(v, whole.size());
+  ASSERT_TRUE(fits);
+  EXPECT_EQ(*fits, whole);
+  EXPECT_FALSE(toJsonText(v, whole.size() - 1));
+  EXPECT_FALSE(toJsonText(json::value(std::string(100, 'x')), 50));  // one long string
+  EXPECT_FALSE(toJsonText(json::value(json::array{1, 2, 3}), 0));
+}

@@ -266,6 +266,7 @@ class RocksStore final : public Store {
       // Every match's sort key first; then only the page's entities are read again.
       std::vector<std::pair<query::Ordering::Key, std::string>> keyed;
       it->second.forEachCandidate(q, [&](const std::string& id) {
+        if (q.deadline) q.deadline->check();
         visitParsed(id, [&](const Entity& entity) {
           if (!q.predicate || q.predicate(entity)) keyed.emplace_back(q.ordering->key(entity, q.now), id);
         });
@@ -318,6 +319,7 @@ class RocksStore final : public Store {
       batch.clear();
     };
     it->second.forEachCandidate(q, [&](const std::string& id) {
+      if (q.deadline) q.deadline->check();
       batch.push_back(&id);
       size_t wanted = q.count ? 64 : (q.offset > matched ? q.offset - matched : 0) + q.limit - page.entities.size();
       if (batch.size() >= std::clamp<size_t>(wanted, 1, 64)) flush();
