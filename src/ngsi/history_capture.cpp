@@ -94,6 +94,8 @@ store::HistoryInstance deletionInstance(std::string_view attribute, const json::
   else
     h.instance[valueMember(kind)] = kNull;
   if (!h.datasetId.empty()) h.instance[key::datasetId] = h.datasetId;
+  // A transient attribute's history, its deletion included, ends with it (4.22).
+  if (auto* e = was.if_contains(key::expiresAt)) h.instance[key::expiresAt] = *e;
   h.instance["deletedAt"] = now;
   return h;
 }

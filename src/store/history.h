@@ -43,6 +43,8 @@ struct HistoryValue {
   // The member holding the value (value, object, languageMap, vocab, json,
   // valueList or objectList); none for a deletion.
   std::optional<boost::json::value> value;
+  std::string expiresAt;  // a transient attribute's expiresAt (ISO 8601); "" = none
+
 };
 
 // The entity an attribute history belongs to, kept even after the entity is
@@ -65,7 +67,7 @@ struct HistoryWrite {
 };
 
 // A range of one attribute's history: instances with from <= timeMs < to of
-// one datasetId, oldest first (or newest first), at most `limit`.
+// one datasetId, oldest first (or newest first).
 struct HistoryScan {
   std::string entityId;
   std::string attribute;
@@ -73,7 +75,6 @@ struct HistoryScan {
   int64_t fromMs = std::numeric_limits<int64_t>::min();
   int64_t toMs = std::numeric_limits<int64_t>::max();
   bool newestFirst = false;
-  size_t limit = std::numeric_limits<size_t>::max();
   bool instanceIds = false;  // fill HistoryInstance::instanceId (else it stays empty)
 };
 

@@ -4,6 +4,10 @@
 #include "temporal/history_query.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
 
 namespace allmende::temporal {
 
@@ -17,14 +21,38 @@ std::optional<int64_t> msMember(const boost::json::object& o, std::string_view n
   return std::nullopt;
 }
 
-void scan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
-          const std::function<bool(store::HistoryInstance&)>& visit) {
+// A transient attribute's instances carry its expiresAt: once it has passed,
+// they are no longer its history (4.22; conformance 422_07_02).
+bool expired(const store::HistoryInstance& h, int64_t nowMs) {
+  return ngsi::isExpired(h.instance, nowMs);
+}
+
+bool expired(const store::HistoryValue& v, int64_t nowMs) {
+  if (v.expiresAt.empty()) return false;
+  auto at = ngsi::parseDateTime(v.expiresAt);
+  return at && *at <= nowMs;
+}
+
+void storeScan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
+               const std::function<bool(store::HistoryInstance&)>& visit) {
   store.scanHistory(tenant, scan, visit);
 }
 
-void scan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
-          const std::function<bool(store::HistoryValue&)>& visit) {
+void storeScan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
+               const std::function<bool(store::HistoryValue&)>& visit) {
   store.scanHistoryValues(tenant, scan, visit);
+}
+
+// The scan's instances that have not expired, at most `limit`, until visit returns false.
+template <typename Record>
+void scan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,
+          size_t limit, const std::function<bool(Record&)>& visit) {
+  int64_t now = ngsi::nowMs();
+  size_t taken = 0;
+  storeScan(store, tenant, scan, std::function<bool(Record&)>([&](Record& r) {
+              if (expired(r, now)) return true;
+              return visit(r) && ++taken < limit;
+            }));
 }
 
 // Visits the last lastN (all without it) of the records, oldest first, until visit returns false.
@@ -107,19 +135,21 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
   }
   store::HistoryScan scan{std::string(id), attribute, datasetId};
   scan.instanceIds = instanceIds;
+  constexpr size_t all = std::numeric_limits<size_t>::max();
+  size_t limit = all;
   if (q.timeProperty == TimeProperty::ObservedAt) {
     scan.fromMs = q.fromMs;
     scan.toMs = q.toMs;
-    if (!q.lastN) return temporal::scan(store, tenant, scan, visit);
+    if (!q.lastN) return temporal::scan(store, tenant, scan, all, visit);
     scan.newestFirst = true;
-    scan.limit = *q.lastN;
+    limit = *q.lastN;
   }
   std::vector<Record> selected;
-  temporal::scan(store, tenant, scan, std::function<bool(Record&)>([&](Record& h) {
+  temporal::scan<Record>(store, tenant, scan, limit, [&](Record& h) {
     auto t = instanceTime(h, q.timeProperty);
     if (t && *t >= q.fromMs && *t < q.toMs) selected.push_back(std::move(h));
     return true;
-  }));
+  });
   std::stable_sort(selected.begin(), selected.end(), [&q](const auto& a, const auto& b) {
     return *instanceTime(a, q.timeProperty) < *instanceTime(b, q.timeProperty);
   });

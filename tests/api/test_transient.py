@@ -84,6 +84,28 @@ def test_transient_attribute_expires_and_the_entity_stays(broker):
     assert body["humidity"]["value"] == 60
 
 
+def test_a_transient_attributes_history_expires_with_it(broker):
+    """4.22 (suite 422_07_02): the instances of a transient attribute carry its expiresAt, so
+    after it its history is gone from temporal reads and aggregations; a durable attribute's
+    history stays."""
+    eid, expires = unique_id(), in_seconds(2)
+    r = create(broker, {"id": eid, "type": "Thing",
+                        "flash": {"type": "Property", "value": 10, "expiresAt": expires},
+                        "steady": {"type": "Property", "value": 100}})
+    assert r.status_code == 201, r.text
+    r = requests.patch(f"{broker.api}/entities/{eid}/attrs/flash", json={"value": 11}, headers=JSON)
+    assert r.status_code == 204, r.text
+    temporal = f"{broker.api}/temporal/entities/{eid}"
+    body = requests.get(temporal, params={"options": "temporalValues"}).json()
+    assert sorted(v[0] for v in body["flash"]["values"]) == [10, 11]
+    sleep_past(expires)
+    body = requests.get(temporal, params={"options": "temporalValues"}).json()
+    assert "flash" not in body and [v[0] for v in body["steady"]["values"]] == [100]
+    assert "flash" not in requests.get(temporal, params={"lastN": 1}).json()
+    body = requests.get(temporal, params={"options": "aggregatedValues", "aggrMethods": "totalCount"}).json()
+    assert "flash" not in body and body["steady"]["totalCount"][0][0] == 1
+
+
 def test_one_dataset_instance_expires_alone(broker):
     """4.22 / 4.5.5 (suite 422_08_02): a datasetId instance with expiresAt vanishes while the
     default instance of the same attribute stays."""

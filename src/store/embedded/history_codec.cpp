@@ -192,6 +192,7 @@ void decodeValue(std::string_view key, size_t seriesPrefixSize, std::string_view
   v.deletedAtMs.reset();
   if (flags & DeletedIsRecorded) v.deletedAtMs = v.recordedMs;
   v.kind.clear();
+  v.expiresAt.clear();
   v.value.reset();
   ObjectReader members(in.rest(), keys);
   for (auto n = members.memberCount(); n > 0; --n) {
@@ -203,9 +204,9 @@ void decodeValue(std::string_view key, size_t seriesPrefixSize, std::string_view
     if (times) {
       auto t = members.memberValue();
       if (t.is_int64()) *times = t.get_int64();
-    } else if (name == "type") {
+    } else if (name == "type" || name == "expiresAt") {
       auto t = members.memberValue();
-      if (t.is_string()) v.kind = t.get_string();
+      if (t.is_string()) (name == "type" ? v.kind : v.expiresAt) = t.get_string();
     } else if (std::find(std::begin(kValueMembers), std::end(kValueMembers), name) !=
                std::end(kValueMembers)) {
       v.value = members.memberValue();

@@ -594,10 +594,8 @@ class RocksStore final : public Store {
     read.iterate_lower_bound = &lowerSlice;
     read.iterate_upper_bound = &upperSlice;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
-    size_t seen = 0;
-    for (scan.newestFirst ? it->SeekToLast() : it->SeekToFirst(); it->Valid() && seen < scan.limit;
+    for (scan.newestFirst ? it->SeekToLast() : it->SeekToFirst(); it->Valid();
          scan.newestFirst ? it->Prev() : it->Next()) {
-      ++seen;
       if (!visit(std::string_view(it->key().data(), it->key().size()), prefix.size(),
                  std::string_view(it->value().data(), it->value().size())))
         break;
