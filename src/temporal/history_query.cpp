@@ -1,6 +1,7 @@
 // History selection: one store scan per series, bounded by time (and lastN,
 // read newest first) when the time property is the store's order, filtered
-// and sorted otherwise.
+// and sorted otherwise; instances of a transient attribute past its
+// expiresAt are left out.
 #include "temporal/history_query.h"
 
 #include <algorithm>
