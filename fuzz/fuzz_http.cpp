@@ -28,6 +28,7 @@
 #include "jsonld/context_registry.h"
 #include "ngsi/entity.h"
 #include "ngsi/write_path.h"
+#include "snapshots/registry.h"
 #include "http/request_metrics.h"
 #include "offline.h"
 #include "store/embedded/rocks_store.h"
@@ -54,11 +55,13 @@ struct Broker {
                                      },
                                      [this](const std::string& id) { store->deleteContext(id); }}),
         subscriptions(*store, contexts, io, deliveryOptions()),
+        snapshots(*store),
         services{*store,
                  writes,
                  contexts,
                  subscriptions,
                  entityMaps,
+                 snapshots,
                  {"urn:ngsi-ld:ContextSource:fuzz", "0", "fuzz", 0},
                  {},
                  requestMetrics,
@@ -90,6 +93,7 @@ struct Broker {
   jsonld::ContextRegistry contexts;
   subscriptions::Manager subscriptions;
   api::EntityMapRegistry entityMaps;
+  snapshots::Registry snapshots;
   http::RequestMetrics requestMetrics;
   api::Services services;
   http::Router router;
