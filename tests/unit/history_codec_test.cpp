@@ -1,6 +1,7 @@
-// The stored form of the attribute history: keys sort by time (negative
-// times too), instances and entity records round-trip with the members the
-// key holds left out, values are read alone, and damaged records are rejected.
+// The stored form of the attribute history: block keys sort by time (negative
+// times too), instance ids name a recording time and sequence, instances and
+// entity records round-trip with the members the block record holds left out,
+// values are read alone, and damaged records are rejected.
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
@@ -31,27 +32,46 @@ HistoryInstance sample(int64_t time, int64_t recorded) {
 
 }  // namespace
 
-TEST(HistoryCodec, KeysSortByTimeThenRecordingThenSequence) {
+// The Add record of an instance, as a block holds it.
+history::BlockRecord record(const HistoryInstance& h, const std::string& bytes, uint32_t seq = 0) {
+  return {history::Op::Add, h.timeMs, h.recordedMs, seq, bytes};
+}
+
+TEST(HistoryCodec, BlockKeysSortByTime) {
   auto prefix = history::seriesPrefix("t", "urn:e:1", "https://example.org/speed", "");
-  std::vector<std::string> keys = {
-      history::instanceKey(prefix, -1000, 5, 0), history::instanceKey(prefix, 0, 1, 0),
-      history::instanceKey(prefix, 0, 1, 1), history::instanceKey(prefix, 0, 2, 0),
-      history::instanceKey(prefix, 1596283380000, 0, 0)};
+  std::vector<std::string> keys = {history::blockKey(prefix, -3'600'000),
+                                   history::blockKey(prefix, 0),
+                                   history::blockKey(prefix, 1596283200000)};
   for (size_t i = 1; i < keys.size(); ++i) EXPECT_LT(keys[i - 1], keys[i]) << i;
-  EXPECT_LE(history::timeBound(prefix, 0), keys[1]);
-  EXPECT_GT(history::timeBound(prefix, 0), keys[0]);
   EXPECT_LT(keys.back(), history::prefixEnd(prefix));
+  EXPECT_EQ(history::blockTimeOf(keys[0]), std::optional<int64_t>(-3'600'000));
+  EXPECT_EQ(history::blockTimeOf(keys[2]), std::optional<int64_t>(1596283200000));
+  EXPECT_FALSE(history::blockTimeOf(history::entityRecordKey("t", "urn:e:1")));
   // Another datasetId or attribute is outside the series.
   EXPECT_FALSE(
-      history::instanceKey(
-          history::seriesPrefix("t", "urn:e:1", "https://example.org/speed", "urn:x"), 0, 0, 0)
+      history::blockKey(history::seriesPrefix("t", "urn:e:1", "https://example.org/speed", "urn:x"), 0)
           .starts_with(prefix));
+}
+
+TEST(HistoryCodec, InstanceIdsNameRecordingTimeAndSequence) {
+  for (auto [recorded, seq] : {std::pair<int64_t, uint32_t>{1596283380123, 42},
+                               {-3, 0}, {0, UINT32_MAX}}) {
+    auto id = history::instanceIdOf(recorded, seq);
+    EXPECT_TRUE(id.starts_with("urn:ngsi-ld:attribute:instance:")) << id;
+    auto back = history::parseInstanceId(id);
+    ASSERT_TRUE(back) << id;
+    EXPECT_EQ(back->first, recorded);
+    EXPECT_EQ(back->second, seq);
+  }
+  EXPECT_FALSE(history::parseInstanceId("urn:ngsi-ld:attribute:instance:12"));
+  EXPECT_FALSE(history::parseInstanceId("urn:ngsi-ld:attribute:instance:zz0000000000000000000000"));
+  EXPECT_FALSE(history::parseInstanceId("urn:x:000000000000000000000000000000000000000000000000000"));
 }
 
 TEST(HistoryCodec, SeriesNamesComeBackFromKeys) {
   auto entity = history::entityPrefix("t", "urn:e:1");
-  auto key = history::instanceKey(
-      history::seriesPrefix("t", "urn:e:1", "https://example.org/a", "urn:ds"), 7, 7, 7);
+  auto key = history::blockKey(
+      history::seriesPrefix("t", "urn:e:1", "https://example.org/a", "urn:ds"), 7);
   ASSERT_TRUE(key.starts_with(entity));
   std::string_view attribute, datasetId;
   ASSERT_TRUE(
@@ -67,18 +87,16 @@ TEST(HistoryCodec, InstancesRoundTrip) {
   binary::KeyWriter writer(*ids);
   for (auto recorded : {int64_t(1596283380123), int64_t(-3)}) {
     auto h = sample(1596283380000, recorded);
-    auto prefix = history::seriesPrefix("", "urn:e:1", h.attribute, h.datasetId);
-    auto key = history::instanceKey(prefix, h.timeMs, h.recordedMs, 42);
     auto value = history::encodeInstance(h, writer);
     HistoryInstance back;
     back.instanceId = "left over from the instance before";
-    history::decodeInstance(key, prefix.size(), value, keys, false, back);
+    history::decodeInstance(record(h, value, 42), keys, false, back);
     EXPECT_TRUE(back.instanceId.empty());
-    history::decodeInstance(key, prefix.size(), value, keys, true, back);
+    history::decodeInstance(record(h, value, 42), keys, true, back);
     EXPECT_EQ(back.timeMs, h.timeMs);
     EXPECT_EQ(back.recordedMs, h.recordedMs);
     EXPECT_EQ(back.instance, h.instance) << json::serialize(back.instance);
-    EXPECT_TRUE(back.instanceId.starts_with("urn:ngsi-ld:attribute:instance:"));
+    EXPECT_EQ(back.instanceId, history::instanceIdOf(recorded, 42));
   }
 }
 
@@ -86,12 +104,10 @@ TEST(HistoryCodec, ValuesAreReadWithoutTheOtherMembers) {
   KeyDictionary keys;
   auto ids = keys.snapshot();
   binary::KeyWriter writer(*ids);
-  auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
   auto read = [&](const HistoryInstance& h) {
     HistoryValue v;
     v.value = "left over from the instance before";
-    history::decodeValue(history::instanceKey(prefix, h.timeMs, h.recordedMs, 0), prefix.size(),
-                         history::encodeInstance(h, writer), keys, v);
+    history::decodeValue(record(h, history::encodeInstance(h, writer)), keys, v);
     return v;
   };
   auto h = sample(1596283380000, 1596283380123);
@@ -137,11 +153,9 @@ TEST(HistoryCodec, TimestampsTheKeyHoldsAreNotStored) {
   deletion.recordedMs = deletion.timeMs = 1596283380123;
   deletion.instance = json::object{
       {"type", "Relationship"}, {"object", "urn:ngsi-ld:null"}, {"deletedAt", deletion.recordedMs}};
-  auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
   auto value = history::encodeInstance(deletion, writer);
   HistoryInstance back;
-  history::decodeInstance(history::instanceKey(prefix, deletion.timeMs, deletion.recordedMs, 0),
-                          prefix.size(), value, keys, false, back);
+  history::decodeInstance(record(deletion, value), keys, false, back);
   EXPECT_EQ(back.instance, deletion.instance);
 }
 
@@ -161,15 +175,14 @@ TEST(HistoryCodec, EntityRecordsRoundTrip) {
 
 TEST(HistoryCodec, DamagedRecordsAreRejected) {
   KeyDictionary keys;
-  auto prefix = history::seriesPrefix("", "urn:e:1", "a", "");
-  auto key = history::instanceKey(prefix, 0, 0, 0);
   HistoryInstance into;
-  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "", keys, true, into),
-               std::runtime_error);
-  EXPECT_THROW(history::decodeInstance(key, prefix.size(), "\x04", keys, true, into),
-               std::runtime_error);
-  EXPECT_THROW(history::decodeInstance(key.substr(0, key.size() - 1), prefix.size(),
-                                       std::string_view("\x00\x08\x00", 3), keys, true, into),
-               std::runtime_error);
+  history::BlockRecord r;
+  EXPECT_THROW(history::decodeInstance(r, keys, true, into), std::runtime_error) << "no instance";
+  r.instance = "\x04";
+  EXPECT_THROW(history::decodeInstance(r, keys, true, into), std::runtime_error);
+  r.instance = std::string_view("\x00\x08\x00", 3);
+  r.op = history::Op::Remove;
+  EXPECT_THROW(history::decodeInstance(r, keys, true, into), std::runtime_error)
+      << "a Remove record holds no instance";
   EXPECT_THROW(history::decodeEntityRecord("urn:e:1", "\x05"), std::runtime_error);
 }

@@ -1,6 +1,6 @@
-// History retention: the compaction filter drops instances older than the
-// retention (by their time, whatever their recording time) and keeps recent
-// instances and entity records.
+// History retention: the compaction filter drops blocks (and merge operands
+// for them) that end before the retention's cutoff, and keeps the block the
+// cutoff falls in, later ones and entity records.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -21,11 +21,14 @@ TEST(HistoryRetention, DropsOnlyInstancesOlderThanTheRetention) {
   auto dropped = [&](const std::string& key) {
     std::string changed;
     bool valueChanged = false;
-    return retention.Filter(0, key, "", &changed, &valueChanged);
+    bool value = retention.Filter(0, key, "", &changed, &valueChanged);
+    EXPECT_EQ(value, retention.FilterMergeOperand(0, key, "")) << "operands as values";
+    return value;
   };
-  EXPECT_TRUE(dropped(history::instanceKey(prefix, now - 7200 * 1000, now, 1)))
-      << "observed two hours ago, recorded now";
-  EXPECT_TRUE(dropped(history::instanceKey(prefix, -5, -5, 0)));
-  EXPECT_FALSE(dropped(history::instanceKey(prefix, now - 60 * 1000, now - 7200 * 1000, 2)));
+  auto cutoff = retention.cutoffMs();
+  EXPECT_TRUE(dropped(history::blockKey(prefix, history::blockStart(cutoff) - 2 * history::kBlockMs)));
+  EXPECT_TRUE(dropped(history::blockKey(prefix, -3'600'000)));
+  EXPECT_FALSE(dropped(history::blockKey(prefix, history::blockStart(cutoff) + history::kBlockMs)));
+  EXPECT_FALSE(dropped(history::blockKey(prefix, history::blockStart(now))));
   EXPECT_FALSE(dropped(history::entityRecordKey("t", "urn:e:1")));
 }

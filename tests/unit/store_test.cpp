@@ -1,6 +1,6 @@
 // The embedded store: read-modify-write, tenants, restart rebuilds indexes,
 // expiry index, hosted contexts, subscriptions and snapshots, dropping a
-// tenant, and a failed mutator writes nothing.
+// tenant, a failed mutator writes nothing, and the attribute history.
 #include <filesystem>
 
 #include <boost/json.hpp>
@@ -9,6 +9,7 @@
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "store/embedded/entity_codec.h"
+#include "store/embedded/history_codec.h"
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_store.h"
 
@@ -565,4 +566,85 @@ TEST(Store, HistoryIsWrittenWithTheEntityAndReadByTimeRange) {
   EXPECT_FALSE(s->historyEntity("city", "urn:a"));
   EXPECT_TRUE(scan(*s, {"urn:a", "urn:speed", ""}).empty());
   EXPECT_FALSE(s->deleteHistory("city", "urn:a", std::nullopt, std::nullopt));
+}
+
+// History blocks (one record per series and hour): a range over several hours
+// in both directions, an instance moved into another hour keeps its id, a
+// series whose instances are all deleted one by one is gone, and history an
+// earlier version stored (one record per instance) is moved into blocks at open.
+TEST(Store, HistorySpansHoursAndComesFromEarlierVersions) {
+  TempDir dir;
+  const int64_t hour = 3'600'000, t0 = 1596283200000;
+  const std::string prefix = std::string("H") + '\0' + "city" + '\0' + "urn:a" + '\0' +
+                             "urn:speed" + '\0' + '\0';
+  auto timeBytes = [](int64_t ms) {
+    std::string out;
+    uint64_t u = static_cast<uint64_t>(ms) ^ (uint64_t(1) << 63);
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(u >> (8 * i)));
+    return out;
+  };
+  {  // Written as the earlier version did: time, recorded and seq after the series prefix.
+    rocksdb::Options options;
+    options.create_if_missing = options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {"history", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path.string(), families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    store::KeyDictionary none;
+    auto ids = none.snapshot();
+    store::binary::KeyWriter writer(*ids);
+    for (int i = 0; i < 5; ++i) {
+      store::HistoryInstance h;
+      h.timeMs = h.recordedMs = t0 + i * hour / 2;
+      h.instance = json::object{{"type", "Property"}, {"value", i}, {"modifiedAt", h.timeMs}};
+      std::string seq = {'\0', '\0', '\0', static_cast<char>(i)};
+      ASSERT_TRUE(db->Put({}, handles[1], prefix + timeBytes(h.timeMs) + timeBytes(h.recordedMs) + seq,
+                          store::history::encodeInstance(h, writer))
+                      .ok());
+    }
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  auto s = open(dir);
+  auto scan = [&](store::HistoryScan q) {
+    std::vector<std::pair<int64_t, std::string>> out;
+    q.instanceIds = true;
+    s->scanHistory("city", q, [&](store::HistoryInstance& h) {
+      out.emplace_back(h.instance.at("value").as_int64(), h.instanceId);
+      return true;
+    });
+    return out;
+  };
+  auto all = scan({"urn:a", "urn:speed", ""});
+  ASSERT_EQ(all.size(), 5u) << "the earlier version's instances are there";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(all[i].first, i);
+    EXPECT_EQ(all[i].second, store::history::instanceIdOf(t0 + i * hour / 2, i)) << "ids stay";
+  }
+  store::HistoryScan range{"urn:a", "urn:speed", "", t0 + hour / 2, t0 + 2 * hour};
+  range.newestFirst = true;
+  auto newest = scan(range);
+  ASSERT_EQ(newest.size(), 3u);
+  EXPECT_EQ(newest[0].first, 3);
+  EXPECT_EQ(newest[2].first, 1);
+
+  EXPECT_TRUE(s->changeHistoryInstance("city", "urn:a", "urn:speed", all[0].second,
+                                       [&](const store::HistoryInstance& h) {
+                                         auto moved = h;
+                                         moved.timeMs = t0 + 5 * hour;
+                                         return std::optional(moved);
+                                       }));
+  auto moved = scan({"urn:a", "urn:speed", ""});
+  ASSERT_EQ(moved.size(), 5u);
+  EXPECT_EQ(moved.back(), all[0]) << "last now, with its id";
+
+  for (const auto& [value, id] : all)
+    EXPECT_TRUE(s->changeHistoryInstance("city", "urn:a", "urn:speed", id,
+                                         [](const auto&) { return std::nullopt; }));
+  EXPECT_TRUE(scan({"urn:a", "urn:speed", ""}).empty());
+  EXPECT_TRUE(s->historyAttributes("city", "urn:a").empty()) << "no instance left in the series";
+  s.reset();
+  s = open(dir);  // and again, now without moving anything
+  EXPECT_TRUE(scan({"urn:a", "urn:speed", ""}).empty());
 }

@@ -27,12 +27,6 @@ void putTime(std::string& out, int64_t ms, int bytes) {
   for (int i = 7; i >= 8 - bytes; --i) out.push_back(static_cast<char>(u >> (8 * i)));
 }
 
-int64_t getTime(std::string_view in) {
-  uint64_t u = 0;
-  for (char c : in) u = u << 8 | static_cast<uint8_t>(c);
-  return static_cast<int64_t>(u ^ (uint64_t(1) << 63));
-}
-
 // The int64 member `name` of o if it equals `expected`.
 bool equalsMs(const json::object& o, std::string_view name, int64_t expected) {
   auto* v = o.if_contains(name);
@@ -63,39 +57,38 @@ std::string prefixEnd(std::string prefix) {
   return prefix;
 }
 
-std::string timeBound(const std::string& seriesPrefix, int64_t timeMs) {
+std::string blockKey(const std::string& seriesPrefix, int64_t startMs) {
   std::string k = seriesPrefix;
-  putTime(k, timeMs, 8);
+  putTime(k, startMs, 8);
   return k;
 }
 
-std::string instanceKey(const std::string& seriesPrefix, int64_t timeMs, int64_t recordedMs,
-                        uint32_t seq) {
-  std::string k = seriesPrefix;
-  k.reserve(k.size() + 20);
-  putTime(k, timeMs, 8);
-  putTime(k, recordedMs, 8);
-  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>(seq >> (8 * i)));
-  return k;
+int64_t readTime(std::string_view eightBytes) {
+  uint64_t u = 0;
+  for (char c : eightBytes) u = u << 8 | static_cast<uint8_t>(c);
+  return static_cast<int64_t>(u ^ (uint64_t(1) << 63));
 }
 
-std::optional<int64_t> instanceTimeOf(std::string_view key) {
-  // "H", four separators, then time, recorded and seq: at least 25 bytes.
-  if (key.size() < 25 || key[0] != 'H') return std::nullopt;
-  return getTime(key.substr(key.size() - 20, 8));
+std::optional<int64_t> blockTimeOf(std::string_view key) {
+  // "H", five separators, then the block start: at least 14 bytes.
+  if (key.size() < 14 || key[0] != 'H') return std::nullopt;
+  return readTime(key.substr(key.size() - 8));
 }
 
-std::string instanceIdOf(std::string_view key) {
+std::string instanceIdOf(int64_t recordedMs, uint32_t seq) {
   static const char* hex = "0123456789abcdef";
+  std::string bytes;
+  putTime(bytes, recordedMs, 8);
+  for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<char>(seq >> (8 * i)));
   std::string id(kInstanceIdPrefix);
-  for (char c : key.substr(key.size() - 12)) {
+  for (char c : bytes) {
     id.push_back(hex[static_cast<uint8_t>(c) >> 4]);
     id.push_back(hex[static_cast<uint8_t>(c) & 15]);
   }
   return id;
 }
 
-std::optional<std::string> instanceIdBytes(std::string_view instanceId) {
+std::optional<std::pair<int64_t, uint32_t>> parseInstanceId(std::string_view instanceId) {
   if (!instanceId.starts_with(kInstanceIdPrefix) ||
       instanceId.size() != kInstanceIdPrefix.size() + 24)
     return std::nullopt;
@@ -104,20 +97,15 @@ std::optional<std::string> instanceIdBytes(std::string_view instanceId) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
   };
-  std::string out;
+  std::string bytes;
   for (size_t i = kInstanceIdPrefix.size(); i < instanceId.size(); i += 2) {
     int hi = digit(instanceId[i]), lo = digit(instanceId[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi << 4 | lo));
+    bytes.push_back(static_cast<char>(hi << 4 | lo));
   }
-  return out;
-}
-
-std::string atTime(std::string_view key, size_t seriesPrefixSize, int64_t timeMs) {
-  std::string k(key.substr(0, seriesPrefixSize));
-  putTime(k, timeMs, 8);
-  k.append(key.substr(seriesPrefixSize + 8));
-  return k;
+  uint32_t seq = 0;
+  for (char c : bytes.substr(8)) seq = seq << 8 | static_cast<uint8_t>(c);
+  return std::pair{readTime(std::string_view(bytes).substr(0, 8)), seq};
 }
 
 bool splitSeries(std::string_view rest, std::string_view& attribute, std::string_view& datasetId) {
@@ -155,17 +143,16 @@ std::string encodeInstance(const HistoryInstance& h, KeyWriter& keys) {
   return out;
 }
 
-void decodeInstance(std::string_view key, size_t seriesPrefixSize, std::string_view value,
-                    const KeyDictionary& keys, bool withId, HistoryInstance& h) {
-  if (key.size() != seriesPrefixSize + 20 || value.empty()) Input::bad("history record");
-  auto suffix = key.substr(seriesPrefixSize);
-  h.timeMs = getTime(suffix.substr(0, 8));
-  h.recordedMs = getTime(suffix.substr(8, 8));
+void decodeInstance(const BlockRecord& record, const KeyDictionary& keys, bool withId,
+                    HistoryInstance& h) {
+  if (record.op != Op::Add || record.instance.empty()) Input::bad("history record");
+  h.timeMs = record.timeMs;
+  h.recordedMs = record.recordedMs;
   if (withId)
-    h.instanceId = instanceIdOf(key);
+    h.instanceId = instanceIdOf(record.recordedMs, record.seq);
   else
     h.instanceId.clear();
-  Input in(value, keys);
+  Input in(record.instance, keys);
   uint8_t flags = in.byte();
   std::optional<int64_t> created;
   if (flags & HasCreatedAt) created = h.recordedMs - in.signedVarint();
@@ -175,15 +162,13 @@ void decodeInstance(std::string_view key, size_t seriesPrefixSize, std::string_v
   if (flags & DeletedIsRecorded) h.instance["deletedAt"] = h.recordedMs;
 }
 
-void decodeValue(std::string_view key, size_t seriesPrefixSize, std::string_view value,
-                 const KeyDictionary& keys, HistoryValue& v) {
+void decodeValue(const BlockRecord& record, const KeyDictionary& keys, HistoryValue& v) {
   static constexpr std::string_view kValueMembers[] = {
       "value", "object", "languageMap", "vocab", "json", "valueList", "objectList"};
-  if (key.size() != seriesPrefixSize + 20 || value.empty()) Input::bad("history record");
-  auto suffix = key.substr(seriesPrefixSize);
-  v.timeMs = getTime(suffix.substr(0, 8));
-  v.recordedMs = getTime(suffix.substr(8, 8));
-  Input in(value, keys);
+  if (record.op != Op::Add || record.instance.empty()) Input::bad("history record");
+  v.timeMs = record.timeMs;
+  v.recordedMs = record.recordedMs;
+  Input in(record.instance, keys);
   uint8_t flags = in.byte();
   v.createdAtMs.reset();
   if (flags & HasCreatedAt) v.createdAtMs = v.recordedMs - in.signedVarint();

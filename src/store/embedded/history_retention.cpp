@@ -14,10 +14,18 @@ int64_t Retention::cutoffMs() const {
   return now - retentionMs_;
 }
 
+bool Retention::expired(const rocksdb::Slice& key) const {
+  auto start = blockTimeOf(std::string_view(key.data(), key.size()));
+  return start && *start < cutoffMs() - kBlockMs;
+}
+
 bool Retention::Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
                        bool*) const {
-  auto time = instanceTimeOf(std::string_view(key.data(), key.size()));
-  return time && *time < cutoffMs();
+  return expired(key);
+}
+
+bool Retention::FilterMergeOperand(int, const rocksdb::Slice& key, const rocksdb::Slice&) const {
+  return expired(key);
 }
 
 }  // namespace allmende::store::history

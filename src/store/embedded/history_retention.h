@@ -1,8 +1,9 @@
-// History retention by age (--history-retention): instances whose time
-// (observedAt, else when they were recorded) is older than the retention are
-// dropped by RocksDB's compactions of the history column family, in the
-// background, never in a write's path. Until a compaction reaches them, reads
-// leave them out (RocksStore starts every history scan at the cutoff), so an
+// History retention by age (--history-retention): blocks (history_blocks.h)
+// whose every instance's time (observedAt, else when it was recorded) is older
+// than the retention are dropped by RocksDB's compactions of the history
+// column family, and so are merge operands for them, in the background, never
+// in a write's path. Until a compaction reaches them, reads
+// leave them out (HistoryColumn starts every scan at the cutoff), so an
 // answer never depends on when a compaction ran. Entity records ("R" keys)
 // are kept.
 #pragma once
@@ -23,9 +24,13 @@ class Retention : public rocksdb::CompactionFilter {
 
   bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
               std::string* newValue, bool* valueChanged) const override;
+  bool FilterMergeOperand(int level, const rocksdb::Slice& key,
+                          const rocksdb::Slice& operand) const override;
   const char* Name() const override { return "allmende.HistoryRetention"; }
 
  private:
+  bool expired(const rocksdb::Slice& key) const;  // a block that ends before the cutoff
+
   int64_t retentionMs_;
 };
 

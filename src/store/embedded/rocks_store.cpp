@@ -7,7 +7,9 @@
 
 #include "store/embedded/entity_codec.h"
 #include "store/embedded/history_codec.h"
+#include "store/embedded/history_column.h"
 #include "store/embedded/history_retention.h"
+#include "store/embedded/rocks_status.h"
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_events.h"
 #include "store/embedded/tenant_index.h"
@@ -96,7 +98,7 @@ class RocksStore final : public Store {
     opts.create_missing_column_families = true;
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
-        {"history", historyOptions(opts, table.block_cache, retention_.get())}};
+        {"history", history::HistoryColumn::options(opts, table.block_cache, retention_.get())}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     auto status =
@@ -106,15 +108,18 @@ class RocksStore final : public Store {
                                "': " + status.ToString());
     db_.reset(db);
     db_->DestroyColumnFamilyHandle(handles[0]);  // the default family is db_->DefaultColumnFamily()
-    history_ = handles[1];
+    historyFamily_ = handles[1];
     writeOptions_.sync = options.sync;
+    history_ = std::make_unique<history::HistoryColumn>(*db_, historyFamily_, keys_, retention_.get(),
+                                                        writeOptions_);
     loadKeyNumbers();
     rebuildIndexes();
   }
 
   ~RocksStore() override {
     if (db_) {
-      db_->DestroyColumnFamilyHandle(history_);
+      history_.reset();
+      db_->DestroyColumnFamilyHandle(historyFamily_);
       db_->FlushWAL(true);
       db_->Close();
     }
@@ -213,7 +218,7 @@ class RocksStore final : public Store {
         batch.Delete(keys[i]);
       }
     }
-    for (const auto& [id, h] : histories) addHistory(batch, tenant, id, h, names);
+    for (const auto& [id, h] : histories) history_->add(batch, tenant, id, h, names);
     check(db_->Write(writeOptions_, &batch), "write");
     {
       std::unique_lock lock(indexMutex_);
@@ -360,126 +365,52 @@ class RocksStore final : public Store {
   }
 
   std::vector<HistoryEntity> historyEntities(std::string_view tenant) const override {
-    std::vector<HistoryEntity> out;
-    std::string prefix = history::entityRecordPrefix(tenant);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      std::string_view id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-      out.push_back(history::decodeEntityRecord(
-          id, std::string_view(it->value().data(), it->value().size())));
-    }
-    check(it->status(), "scan");
-    return out;
+    return history_->entities(tenant);
   }
 
   std::optional<HistoryEntity> historyEntity(std::string_view tenant,
                                              std::string_view id) const override {
-    std::string value;
-    auto status =
-        db_->Get(rocksdb::ReadOptions(), history_, history::entityRecordKey(tenant, id), &value);
-    if (status.IsNotFound()) return std::nullopt;
-    check(status, "read");
-    return history::decodeEntityRecord(id, value);
+    return history_->entity(tenant, id);
   }
 
-  // One seek per (attribute, datasetId): each series is skipped as a whole.
   std::vector<std::pair<std::string, std::string>> historyAttributes(
       std::string_view tenant, std::string_view id) const override {
-    std::vector<std::pair<std::string, std::string>> out;
-    std::string prefix = history::entityPrefix(tenant, id);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);) {
-      std::string_view rest(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-      std::string_view attribute, datasetId;
-      if (!history::splitSeries(rest, attribute, datasetId))
-        throw std::runtime_error("unreadable history key");
-      out.emplace_back(attribute, datasetId);
-      it->Seek(history::prefixEnd(history::seriesPrefix(tenant, id, attribute, datasetId)));
-    }
-    check(it->status(), "scan");
-    return out;
+    return history_->attributes(tenant, id);
   }
 
   void scanHistory(std::string_view tenant, const HistoryScan& scan,
                    const std::function<bool(HistoryInstance&)>& visit) const override {
-    HistoryInstance instance;
-    scanSeries(tenant, scan, [&](std::string_view key, size_t prefixSize, std::string_view value) {
-      instance.attribute = scan.attribute;
-      instance.datasetId = scan.datasetId;
-      history::decodeInstance(key, prefixSize, value, keys_, scan.instanceIds, instance);
-      return visit(instance);
-    });
+    history_->scan(tenant, scan, visit);
   }
 
   void scanHistoryValues(std::string_view tenant, const HistoryScan& scan,
                          const std::function<bool(HistoryValue&)>& visit) const override {
-    HistoryValue v;
-    scanSeries(tenant, scan, [&](std::string_view key, size_t prefixSize, std::string_view value) {
-      history::decodeValue(key, prefixSize, value, keys_, v);
-      return visit(v);
-    });
+    history_->scanValues(tenant, scan, visit);
   }
 
-  // The instance is looked for in each of the attribute's series (an id names no datasetId).
   bool changeHistoryInstance(
       std::string_view tenant, std::string_view id, std::string_view attribute,
       std::string_view instanceId,
       const std::function<std::optional<HistoryInstance>(const HistoryInstance&)>& change)
       override {
-    auto wanted = history::instanceIdBytes(instanceId);
-    if (!wanted) return false;
     std::unique_lock lock(
         stripes_[std::hash<std::string>{}(entityKey(tenant, id)) % stripes_.size()]);
-    for (const auto& [name, datasetId] : historyAttributes(tenant, id)) {
-      if (name != attribute) continue;
-      std::string prefix = history::seriesPrefix(tenant, id, name, datasetId);
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        std::string_view key(it->key().data(), it->key().size());
-        if (key.size() != prefix.size() + 20 || key.substr(prefix.size() + 8) != *wanted) continue;
-        HistoryInstance current;
-        current.attribute = name;
-        current.datasetId = datasetId;
-        history::decodeInstance(key, prefix.size(),
-                                std::string_view(it->value().data(), it->value().size()), keys_,
-                                true, current);
-        auto replacement = change(current);
-        rocksdb::WriteBatch batch;
-        batch.Delete(history_, it->key());
-        auto names = keys_.snapshot();
-        binary::KeyWriter writer(*names);
-        if (replacement) {
-          replacement->recordedMs = current.recordedMs;  // the id stays
-          batch.Put(history_, history::atTime(key, prefix.size(), replacement->timeMs),
-                    history::encodeInstance(*replacement, writer));
-        }
-        check(db_->Write(writeOptions_, &batch), "write");
-        if (!writer.unnumbered().empty()) numberKeys(writer.unnumbered());
-        return true;
-      }
-      check(it->status(), "scan");
-    }
-    return false;
+    rocksdb::WriteBatch batch;
+    auto names = keys_.snapshot();
+    binary::KeyWriter writer(*names);
+    if (!history_->change(batch, tenant, id, attribute, instanceId, change, writer)) return false;
+    check(db_->Write(writeOptions_, &batch), "write");
+    if (!writer.unnumbered().empty()) numberKeys(writer.unnumbered());
+    return true;
   }
 
   bool deleteHistory(std::string_view tenant, std::string_view id,
                      const std::optional<std::string>& attribute,
                      const std::optional<std::string>& datasetId) override {
-    std::string prefix = !attribute   ? history::entityPrefix(tenant, id)
-                         : !datasetId ? history::attributePrefix(tenant, id, *attribute)
-                                      : history::seriesPrefix(tenant, id, *attribute, *datasetId);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), history_));
-    it->Seek(prefix);
-    bool found = it->Valid() && it->key().starts_with(prefix);
-    check(it->status(), "scan");
     rocksdb::WriteBatch batch;
-    if (found) batch.DeleteRange(history_, prefix, history::prefixEnd(prefix));
-    if (!attribute && historyEntity(tenant, id)) {
-      batch.Delete(history_, history::entityRecordKey(tenant, id));
-      found = true;
-    }
-    if (found) check(db_->Write(writeOptions_, &batch), "write");
-    return found;
+    if (!history_->erase(batch, tenant, id, attribute, datasetId)) return false;
+    check(db_->Write(writeOptions_, &batch), "write");
+    return true;
   }
 
   std::optional<std::string> getSetting(std::string_view key) const override {
@@ -513,8 +444,7 @@ class RocksStore final : public Store {
       batch.DeleteRange(prefix, history::prefixEnd(prefix));
     }
     batch.Delete(tenantKey(tenant));
-    for (auto prefix : {history::tenantPrefix(tenant), history::entityRecordPrefix(tenant)})
-      batch.DeleteRange(history_, prefix, history::prefixEnd(prefix));
+    history_->dropTenant(batch, tenant);
     check(db_->Write(writeOptions_, &batch), "write");
     std::unique_lock lock(indexMutex_);
     tenants_.erase(std::string(tenant));
@@ -539,14 +469,14 @@ class RocksStore final : public Store {
     // Of both column families (entities and history) unless named.
     auto property = [this](const std::string& name, rocksdb::ColumnFamilyHandle* family = nullptr) {
       uint64_t sum = 0;
-      for (auto* cf : {db_->DefaultColumnFamily(), history_}) {
+      for (auto* cf : {db_->DefaultColumnFamily(), historyFamily_}) {
         uint64_t value = 0;
         if ((!family || cf == family) && db_->GetIntProperty(cf, name, &value)) sum += value;
       }
       return sum;
     };
     out.liveDataBytes = property(rocksdb::DB::Properties::kEstimateLiveDataSize);
-    out.historyBytes = property(rocksdb::DB::Properties::kTotalSstFilesSize, history_);
+    out.historyBytes = property(rocksdb::DB::Properties::kTotalSstFilesSize, historyFamily_);
     out.unflushedBytes = property(rocksdb::DB::Properties::kCurSizeAllMemTables);
     out.compactionsRunning = property(rocksdb::DB::Properties::kNumRunningCompactions,
                                       db_->DefaultColumnFamily());  // counts the whole store
@@ -574,92 +504,6 @@ class RocksStore final : public Store {
   }
 
  private:
-  static void check(const rocksdb::Status& status, const char* what) {
-    if (!status.ok()) throw std::runtime_error(std::string("store ") + what + " failed: " + status.ToString());
-  }
-
-  // Calls visit(key, series prefix size, value) for each stored instance of
-  // the scan, in its order, until visit returns false.
-  template <typename Visit>
-  void scanSeries(std::string_view tenant, const HistoryScan& scan, Visit&& visit) const {
-    std::string prefix =
-        history::seriesPrefix(tenant, scan.entityId, scan.attribute, scan.datasetId);
-    std::string lower = history::timeBound(
-        prefix, retention_ ? std::max(scan.fromMs, retention_->cutoffMs()) : scan.fromMs);
-    std::string upper = scan.toMs == std::numeric_limits<int64_t>::max()
-                            ? history::prefixEnd(prefix)
-                            : history::timeBound(prefix, scan.toMs);
-    rocksdb::Slice lowerSlice(lower), upperSlice(upper);
-    rocksdb::ReadOptions read;
-    read.iterate_lower_bound = &lowerSlice;
-    read.iterate_upper_bound = &upperSlice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
-    for (scan.newestFirst ? it->SeekToLast() : it->SeekToFirst(); it->Valid();
-         scan.newestFirst ? it->Prev() : it->Next()) {
-      if (!visit(std::string_view(it->key().data(), it->key().size()), prefix.size(),
-                 std::string_view(it->value().data(), it->value().size())))
-        break;
-    }
-    check(it->status(), "scan");
-  }
-
-  // The history column family: read by range scans, so no Bloom filters; larger
-  // blocks and ZSTD (where RocksDB has it) for series of similar instances.
-  // With a retention, every file is compacted (and so filtered) at least daily.
-  static rocksdb::ColumnFamilyOptions historyOptions(const rocksdb::Options& base,
-                                                     std::shared_ptr<rocksdb::Cache> cache,
-                                                     const history::Retention* retention) {
-    rocksdb::ColumnFamilyOptions cf(base);
-    if (retention) {
-      cf.compaction_filter = retention;
-      cf.periodic_compaction_seconds = 24 * 3600;
-    }
-    rocksdb::BlockBasedTableOptions table;
-    table.block_cache = std::move(cache);
-    table.block_size = 16 * 1024;
-    table.checksum = rocksdb::kXXH3;
-    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    cf.memtable_whole_key_filtering = false;
-    cf.memtable_prefix_bloom_size_ratio = 0;
-    // A range scan merges every level-0 file (each holds a slice of every
-    // series): merged into level 1 two at a time (not sixteen as entities),
-    // an aggregation over 1M instances took 250 ms of CPU instead of 430 ms.
-    cf.level0_file_num_compaction_trigger = 2;
-    auto supported = rocksdb::GetSupportedCompressions();
-    bool zstd = std::find(supported.begin(), supported.end(), rocksdb::kZSTD) != supported.end();
-    cf.compression = zstd ? rocksdb::kZSTD : rocksdb::kLZ4Compression;
-    return cf;
-  }
-
-  // Adds what one entity's write records in the history to the batch.
-  void addHistory(rocksdb::WriteBatch& batch, std::string_view tenant, std::string_view id,
-                  const HistoryWrite& h, binary::KeyWriter& names) {
-    for (const auto& instance : h.instances) {
-      auto prefix = history::seriesPrefix(tenant, id, instance.attribute, instance.datasetId);
-      if (h.replaceSameTime) deleteAtTime(batch, prefix, instance.timeMs);
-      batch.Put(history_,
-                history::instanceKey(prefix, instance.timeMs, instance.recordedMs, historySeq_++),
-                history::encodeInstance(instance, names));
-    }
-    if (h.entity)
-      batch.Put(history_, history::entityRecordKey(tenant, id),
-                history::encodeEntityRecord(*h.entity));
-  }
-
-  // Adds the deletion of the series' instances stored at timeMs to the batch.
-  void deleteAtTime(rocksdb::WriteBatch& batch, const std::string& seriesPrefix, int64_t timeMs) {
-    std::string lower = history::timeBound(seriesPrefix, timeMs);
-    std::string upper = timeMs == std::numeric_limits<int64_t>::max()
-                            ? history::prefixEnd(seriesPrefix)
-                            : history::timeBound(seriesPrefix, timeMs + 1);
-    rocksdb::Slice upperSlice(upper);
-    rocksdb::ReadOptions read;
-    read.iterate_upper_bound = &upperSlice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, history_));
-    for (it->Seek(lower); it->Valid(); it->Next()) batch.Delete(history_, it->key());
-    check(it->status(), "scan");
-  }
-
   // The entities stored under `keys` (nullopt where none is), read together.
   std::vector<std::optional<Entity>> readEntities(const std::vector<std::string>& keys) const {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
@@ -795,8 +639,8 @@ class RocksStore final : public Store {
   std::shared_ptr<RocksEvents> events_ = std::make_shared<RocksEvents>();
   std::unique_ptr<history::Retention> retention_;  // null: keep all history; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
-  rocksdb::ColumnFamilyHandle* history_ = nullptr;  // the "history" column family (history_codec.h)
-  std::atomic<uint32_t> historySeq_{0};             // makes instance keys of one millisecond unique
+  rocksdb::ColumnFamilyHandle* historyFamily_ = nullptr;  // the "history" column family
+  std::unique_ptr<history::HistoryColumn> history_;        // what is stored in it
   rocksdb::WriteOptions writeOptions_;
   MetaExtractor extractor_;
   KeyDictionary keys_;
