@@ -77,14 +77,13 @@ std::optional<int64_t> blockTimeOf(std::string_view key) {
 
 std::string instanceIdOf(int64_t recordedMs, uint32_t seq) {
   static const char* hex = "0123456789abcdef";
-  std::string bytes;
-  putTime(bytes, recordedMs, 8);
-  for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<char>(seq >> (8 * i)));
-  std::string id(kInstanceIdPrefix);
-  for (char c : bytes) {
-    id.push_back(hex[static_cast<uint8_t>(c) >> 4]);
-    id.push_back(hex[static_cast<uint8_t>(c) & 15]);
-  }
+  char digits[24];
+  uint64_t u = static_cast<uint64_t>(recordedMs) ^ (uint64_t(1) << 63);  // as putTime
+  for (int i = 15; i >= 0; --i, u >>= 4) digits[i] = hex[u & 15];
+  for (int i = 23; i >= 16; --i, seq >>= 4) digits[i] = hex[seq & 15];
+  std::string id;
+  id.reserve(kInstanceIdPrefix.size() + sizeof digits);
+  id.append(kInstanceIdPrefix).append(digits, sizeof digits);
   return id;
 }
 
@@ -156,10 +155,19 @@ void decodeInstance(const BlockRecord& record, const KeyDictionary& keys, bool w
   uint8_t flags = in.byte();
   std::optional<int64_t> created;
   if (flags & HasCreatedAt) created = h.recordedMs - in.signedVarint();
-  h.instance = decodeObject(in.rest(), keys);
-  if (created) h.instance["createdAt"] = *created;
-  if (flags & ModifiedIsRecorded) h.instance["modifiedAt"] = h.recordedMs;
-  if (flags & DeletedIsRecorded) h.instance["deletedAt"] = h.recordedMs;
+  // Member by member into an object with room for the times the record holds
+  // (adding them to a full object would move it).
+  ObjectReader members(in.rest(), keys);
+  auto n = members.memberCount();
+  json::object o(n + 3);
+  for (; n > 0; --n) {
+    auto name = members.name();
+    o.emplace(name, members.memberValue());
+  }
+  if (created) o.emplace("createdAt", *created);
+  if (flags & ModifiedIsRecorded) o.emplace("modifiedAt", h.recordedMs);
+  if (flags & DeletedIsRecorded) o.emplace("deletedAt", h.recordedMs);
+  h.instance = std::move(o);
 }
 
 void decodeValue(const BlockRecord& record, const KeyDictionary& keys, HistoryValue& v) {
