@@ -178,7 +178,7 @@ const jsonld::Context& Call::context() {
   return *ctx_;
 }
 
-http::Response Call::respond(int status, json::value body, MediaType type) {
+http::Response Call::answer(int status, MediaType type, json::value& bodyContext) {
   http::Response res;
   res.status = status;
   res.setHeader("Content-Type", std::string(mediaTypeName(type)));
@@ -189,12 +189,7 @@ http::Response Call::respond(int status, json::value body, MediaType type) {
   }
   json::value contextValue = contextValue_.is_null() ? json::value(jsonld::kCoreContextUrl) : contextValue_;
   if (contextInBody) {
-    if (body.is_object()) {
-      body.get_object()["@context"] = contextValue;
-    } else if (body.is_array()) {
-      for (auto& e : body.get_array())
-        if (e.is_object()) e.get_object()["@context"] = contextValue;
-    }
+    bodyContext = std::move(contextValue);
   } else {
     std::string url = !linkUrl_.empty()               ? linkUrl_
                       : contextValue_.is_string()      ? std::string(contextValue_.get_string())
@@ -203,7 +198,43 @@ http::Response Call::respond(int status, json::value body, MediaType type) {
                               "\"; type=\"application/ld+json\"");
   }
   echoHeaders(res);
+  return res;
+}
+
+http::Response Call::respond(int status, json::value body, MediaType type) {
+  json::value context;
+  auto res = answer(status, type, context);
+  if (!context.is_null()) {
+    if (body.is_object()) {
+      body.get_object()["@context"] = context;
+    } else if (body.is_array()) {
+      for (auto& e : body.get_array())
+        if (e.is_object()) e.get_object()["@context"] = context;
+    }
+  }
   res.body = boundedText(body);
+  return res;
+}
+
+// After the first element the text gets room for all of them at its size (one
+// move of the text instead of one each time it doubles).
+http::Response Call::respondArray(int status, size_t count,
+                                  const std::function<json::value(size_t)>& element,
+                                  MediaType type) {
+  json::value context;
+  auto res = answer(status, type, context);
+  size_t max = services.limits.maxResponseBytes;
+  std::string text = "[";
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) text.push_back(',');
+    auto e = element(i);
+    if (!context.is_null() && e.is_object()) e.get_object()["@context"] = context;
+    if (!appendJsonText(text, e, max)) tooLarge();
+    if (i == 0) text.reserve(std::min(max, text.size() * count + text.size() / 8 + 1));
+  }
+  text.push_back(']');
+  if (text.size() > max) tooLarge();
+  res.body = std::move(text);
   return res;
 }
 
@@ -216,12 +247,15 @@ http::Response Call::plain(int status, json::value body) {
 
 std::string Call::boundedText(const json::value& body) const {
   auto text = toJsonText(body, services.limits.maxResponseBytes);
-  if (!text)
-    fail(ErrorType::TooManyResults,
-         "the answer would be larger than " + std::to_string(services.limits.maxResponseBytes) +
-             " bytes (--max-response-bytes); ask for less: a smaller limit, fewer attributes "
-             "(attrs, pick, omit), or a more compact format (options=keyValues or concise)");
+  if (!text) tooLarge();
   return std::move(*text);
+}
+
+void Call::tooLarge() const {
+  fail(ErrorType::TooManyResults,
+       "the answer would be larger than " + std::to_string(services.limits.maxResponseBytes) +
+           " bytes (--max-response-bytes); ask for less: a smaller limit, fewer attributes "
+           "(attrs, pick, omit), or a more compact format (options=keyValues or concise)");
 }
 
 http::Response Call::empty(int status) {

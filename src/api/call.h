@@ -7,6 +7,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,11 @@ class Call {
   // TooManyResults when its text would exceed Limits::maxResponseBytes (as
   // plain does).
   http::Response respond(int status, json::value body, MediaType type);
+  // The same for an array whose `count` elements are made one at a time by
+  // element(i), each written out before the next is made (so a large answer is
+  // never whole in memory as JSON).
+  http::Response respondArray(int status, size_t count,
+                              const std::function<json::value(size_t)>& element, MediaType type);
   // A plain application/json response (no @context), e.g. for /jsonldContexts.
   http::Response plain(int status, json::value body);
   // A response without body (201 with Location, 204).
@@ -77,8 +83,13 @@ class Call {
   void useSnapshot(std::string id);
   // Sets the NGSILD-Tenant and NGSILD-Snapshot headers the request gave.
   void echoHeaders(http::Response& res) const;
+  // A response with the status, Content-Type and request headers of `type`:
+  // the @context goes into the Link header, or is returned (non-null) for the
+  // body's objects to carry.
+  http::Response answer(int status, MediaType type, json::value& bodyContext);
   // The body's JSON text; TooManyResults beyond Limits::maxResponseBytes.
   std::string boundedText(const json::value& body) const;
+  [[noreturn]] void tooLarge() const;
 
   std::string tenant_;
   std::string clientTenant_;  // as NGSILD-Tenant gave it

@@ -134,8 +134,12 @@ std::string toJsonText(const json::value& value) {
 std::optional<std::string> toJsonText(const json::value& value, size_t maxBytes) {
   std::string out;
   out.reserve(4096);
-  if (!write(out, value, maxBytes)) return std::nullopt;
+  if (!appendJsonText(out, value, maxBytes)) return std::nullopt;
   return out;
+}
+
+bool appendJsonText(std::string& out, const json::value& value, size_t maxBytes) {
+  return write(out, value, maxBytes);
 }
 
 }  // namespace allmende::api

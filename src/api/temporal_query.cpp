@@ -35,8 +35,9 @@ namespace {
 // What a temporal request asks, from its parameters.
 struct TemporalParams {
   temporal::HistoryRequest history;
-  temporal::TemporalRenderOptions render;
+  temporal::TemporalRenderOptions render;  // renders into *arena
   std::optional<temporal::Aggregation> aggregation;  // aggregatedValues
+  boost::json::monotonic_resource* arena = nullptr;
 };
 
 TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena) {
@@ -44,6 +45,7 @@ TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena
   auto& o = p.render;
   o.base = renderOptions(call, {"temporalValues", "aggregatedValues"});
   o.base.storage = &arena;
+  p.arena = &arena;
   // The representation: format decides when given (6.3.12), else options;
   // aggrMethods alone asks for aggregatedValues too.
   bool aggregated = false;
@@ -113,17 +115,15 @@ json::object renderHistory(Call& call, const EntityHistory& h, const TemporalPar
   return temporal::renderTemporalEntity(h.entity, h.series, call.context(), p.render);
 }
 
-// The answer: 206 with Content-Range when the instance limit cut the histories' time range
-// (temporal pagination, 6.3.10), else 200.
+// The answer (made by respond with its status): 206 with Content-Range when the instance
+// limit cut the histories' time range (temporal pagination, 6.3.10), else 200.
 http::Response respondCut(Call& call, std::vector<EntityHistory>& histories,
                           const TemporalParams& p,
-                          json::value (*body)(Call&, std::vector<EntityHistory>&,
-                                              const TemporalParams&),
-                          MediaType media) {
+                          const std::function<http::Response(int status)>& respond) {
   std::vector<std::vector<temporal::Series>*> series;
   for (auto& h : histories) series.push_back(&h.series);
   auto cut = temporal::limitInstances(series, p.history.q, call.services.limits.temporalInstances);
-  auto res = call.respond(cut.applied ? 206 : 200, body(call, histories, p), media);
+  auto res = respond(cut.applied ? 206 : 200);
   if (cut.applied) res.setHeader("Content-Range", temporal::contentRange(cut, p.history.q));
   return res;
 }
@@ -149,14 +149,13 @@ http::Response retrieveTemporal(Call& call) {
   if (p.history.attrs && !matched)
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the requested attributes");
-  auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
+  auto res = respondCut(call, histories, p, [&](int status) {
     auto rendered = renderHistory(call, histories[0], p);
     if ((p.render.base.pick || p.render.base.omit) && rendered.empty())
       fail(ErrorType::ResourceNotFound,
            "pick/omit leave nothing of the entity '" + histories[0].entity.id + "'");
-    return json::value(std::move(rendered));
-  };
-  auto res = respondCut(call, histories, p, body, media);
+    return call.respond(status, std::move(rendered), media);
+  });
   finishEntityMap(call, mapUse, {id}, res);
   return res;
 }
@@ -242,12 +241,20 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
     page.push_back(std::move(h));
     return true;
   });
-  auto body = [](Call& call, std::vector<EntityHistory>& histories, const TemporalParams& p) {
-    json::array entities(p.render.base.storage);
-    for (const auto& h : histories) entities.push_back(renderHistory(call, h, p));
-    return json::value(std::move(entities));
-  };
-  auto res = respondCut(call, page, p, body, media);
+  // Each entity is rendered, written and dropped (its history and its rendering) before the
+  // next: a large answer (1,000 entities of a day's history each) stays in the cache.
+  auto res = respondCut(call, page, p, [&](int status) {
+    return call.respondArray(
+        status, page.size(),
+        [&](size_t i) {
+          if (i > 0) {
+            page[i - 1] = {};
+            p.arena->release();
+          }
+          return json::value(renderHistory(call, page[i], p));
+        },
+        media);
+  });
   if (finishEntityMap(call, mapUse, std::move(mapped), res)) res.status = 201;  // a map was made
   addPageHeaders(call, res, paging, more, matched, media);
   return res;

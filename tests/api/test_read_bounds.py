@@ -112,6 +112,12 @@ def test_answers_beyond_the_response_limit_are_403_too_many_results(make_broker)
     assert r.status_code == 200 and len(r.json()) == 5 and len(r.content) <= 4096, r.text
     r = requests.get(b.api + "/entities", params={"type": kind, "limit": "20", "pick": "id"})
     assert r.status_code == 200 and len(r.json()) == 20, r.text
+    # A temporal query is written entity by entity: it stops at the limit just as well.
+    r = requests.get(b.api + "/temporal/entities", params={"type": kind, "limit": "20"})
+    assert_problem(r, 403, "TooManyResults")
+    assert len(r.content) < 1000
+    r = requests.get(b.api + "/temporal/entities", params={"type": kind, "limit": "5"})
+    assert r.status_code == 200 and len(r.json()) == 5 and len(r.content) <= 4096, r.text
     # A single entity larger than the limit is refused the same way, on every path that renders it.
     big = document(unique_id(), 5000)
     assert requests.post(b.api + "/entities", data=json.dumps(big), headers=JSON).status_code == 201

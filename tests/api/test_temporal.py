@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from conftest import JSON, NULL, assert_problem, create_entity as create, link, unique_id
+from conftest import CORE, JSON, NULL, assert_problem, create_entity as create, link, unique_id
 
 EX = "http://example.org/vocab#"
 CTX = {"@context": {"speed": EX + "speed", "fuel": EX + "fuel", "parkedIn": EX + "parkedIn",
@@ -339,6 +339,31 @@ def test_query_by_type_id_pattern_and_attrs(broker):
     r = requests.get(temporal_url(broker), params={"type": kind, "limit": 1, "count": "true"})
     assert r.status_code == 200 and len(r.json()) == 1
     assert r.headers["NGSILD-Results-Count"] == "2" and 'rel="next"' in r.headers["Link"]
+
+
+def test_query_answers_each_entity_whole_in_every_representation(broker):
+    """Entities are written one after the other: each keeps its own instances, ids and
+    (as JSON-LD) its @context."""
+    kind = "W" + unique_id("x").rsplit("-", 1)[1]
+    cars = {car_with_speeds(broker, (m, m + 1, m + 2), ctype=kind): m for m in (1, 10, 20, 30)}
+    got = query_temporal(broker, type=kind)
+    assert sorted(e["id"] for e in got) == sorted(cars)
+    for e in got:
+        m = cars[e["id"]]
+        assert values(e["speed"]) == [m, m + 1, m + 2], e
+        assert [i["observedAt"] for i in e["speed"]] == [t(m), t(m + 1), t(m + 2)], e
+        assert len({i["instanceId"] for i in e["speed"]}) == 3, e
+    ld = query_temporal(broker, headers={"Accept": "application/ld+json"}, type=kind)
+    assert [e["@context"] for e in ld] == [CORE] * 4, ld
+    assert [{k: v for k, v in e.items() if k != "@context"} for e in ld] == got
+    simplified = query_temporal(broker, type=kind, options="temporalValues")
+    assert {e["id"]: [v[0] for v in e["speed"]["values"]] for e in simplified} == {
+        eid: [m, m + 1, m + 2] for eid, m in cars.items()}
+    r = requests.get(temporal_url(broker), params={"type": kind, "lastN": 1})
+    assert r.status_code == 200 and {e["id"]: values(e["speed"]) for e in r.json()} == {
+        eid: [m + 2] for eid, m in cars.items()}, r.text
+    r = requests.get(temporal_url(broker), params={"type": kind, "limit": 0, "count": "true"})
+    assert r.status_code == 200 and r.json() == [] and r.headers["NGSILD-Results-Count"] == "4"
 
 
 def test_query_order_by_id_and_narrowness(broker):
