@@ -234,15 +234,16 @@ bool HistoryColumn::change(
     binary::KeyWriter& names) {
   auto wanted = parseInstanceId(instanceId);
   if (!wanted) return false;
-  for (const auto& [name, datasetId] : attributes(tenant, id)) {
+  for (const auto& series : attributes(tenant, id)) {
+    const auto& [name, datasetId] = series;
     if (name != attribute) continue;
     std::optional<HistoryInstance> found;
     HistoryScan all{std::string(id), name, datasetId};
     scanRecords(tenant, all, [&](const BlockRecord& r) {
       if (r.recordedMs != wanted->first || r.seq != wanted->second) return true;
       found.emplace();
-      found->attribute = name;
-      found->datasetId = datasetId;
+      found->attribute = series.first;
+      found->datasetId = series.second;  // (clang 14 cannot capture structured bindings)
       decodeInstance(r, keys_, true, *found);
       return false;
     });
