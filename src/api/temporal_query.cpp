@@ -8,6 +8,7 @@
 // scopeQ and the geo-query evaluated on their history (temporal/history_filter.h).
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <set>
 
 #include "api/entity_access.h"
@@ -34,10 +35,13 @@ namespace {
 
 // What a temporal request asks, from its parameters.
 struct TemporalParams {
-  temporal::HistoryRequest history;
+  temporal::HistoryRequest history;  // its instances are made in *historyArena
   temporal::TemporalRenderOptions render;  // renders into *arena
   std::optional<temporal::Aggregation> aggregation;  // aggregatedValues
   boost::json::monotonic_resource* arena = nullptr;
+  // The instances read (freed at once with the request; a large answer holds 100,000).
+  std::unique_ptr<boost::json::monotonic_resource> historyArena =
+      std::make_unique<boost::json::monotonic_resource>();
 };
 
 TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena) {
@@ -80,6 +84,7 @@ TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena
   if (o.base.attrs) p.history.attrs = o.base.attrs;
   p.history.datasetIds = o.base.datasetIds;
   p.history.deadline = &call.deadline;
+  p.history.storage = p.historyArena.get();
   return p;
 }
 

@@ -76,6 +76,7 @@ struct HistoryScan {
   int64_t toMs = std::numeric_limits<int64_t>::max();
   bool newestFirst = false;
   bool instanceIds = false;  // fill HistoryInstance::instanceId (else it stays empty)
+  boost::json::storage_ptr storage = {};  // where scanHistory's instances are made (default: the heap)
 };
 
 }  // namespace allmende::store

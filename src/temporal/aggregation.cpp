@@ -123,7 +123,7 @@ AggregatedSeries aggregateSeries(const store::Store& store, std::string_view ten
   bool distinctValues = std::find(a.methods.begin(), a.methods.end(),
                                   AggrMethod::DistinctCount) != a.methods.end();
   int64_t origin = q.fromMs;
-  forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false,
+  forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false, {},
                                        [&](store::HistoryValue& h) {
     if (deadline) deadline->check();
     auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);

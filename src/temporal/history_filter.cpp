@@ -58,7 +58,7 @@ ScopeSpans scopeSpans(const store::Store& store, std::string_view tenant, const 
                       const query::Expr& scopeQ, const query::TemporalQ& q) {
   std::vector<std::pair<int64_t, store::HistoryInstance>> scopes;  // (time, instance)
   forEachInstance<store::HistoryInstance>(
-      store, tenant, id, std::string(ngsi::key::scope), "", query::TemporalQ{}, true,
+      store, tenant, id, std::string(ngsi::key::scope), "", query::TemporalQ{}, true, {},
       [&scopes, &q](store::HistoryInstance& h) {
         auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);
         scopes.emplace_back(t, std::move(h));
@@ -99,7 +99,7 @@ json::object standIn(const store::Store& store, std::string_view tenant,
     auto& instances = attrs[attribute];
     if (!instances.is_array()) instances = json::array();
     forEachInstance<store::HistoryInstance>(
-        store, tenant, entity.id, attribute, datasetId, q, false,
+        store, tenant, entity.id, attribute, datasetId, q, false, {},
         [&instances](store::HistoryInstance& h) {
           if (!isDeletion(h)) instances.get_array().push_back(std::move(h.instance));
           return true;

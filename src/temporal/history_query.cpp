@@ -117,6 +117,7 @@ template <typename Record>
 void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
                      const std::string& attribute, const std::string& datasetId,
                      const query::TemporalQ& q, bool instanceIds,
+                     const boost::json::storage_ptr& storage,
                      const std::function<bool(Record&)>& visit) {
   if (!q.spans.empty()) {  // each part read as a range of its own, lastN over all of them
     std::vector<Record> selected;
@@ -126,7 +127,7 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
       part.lastN.reset();
       part.fromMs = from;
       part.toMs = to;
-      forEachInstance<Record>(store, tenant, id, attribute, datasetId, part, instanceIds,
+      forEachInstance<Record>(store, tenant, id, attribute, datasetId, part, instanceIds, storage,
                               [&selected](Record& h) {
                                 selected.push_back(std::move(h));
                                 return true;
@@ -136,6 +137,7 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
   }
   store::HistoryScan scan{std::string(id), attribute, datasetId};
   scan.instanceIds = instanceIds;
+  scan.storage = storage;
   constexpr size_t all = std::numeric_limits<size_t>::max();
   size_t limit = all;
   if (q.timeProperty == TimeProperty::ObservedAt) {
@@ -159,10 +161,12 @@ void forEachInstance(const store::Store& store, std::string_view tenant, std::st
 
 template void forEachInstance(const store::Store&, std::string_view, std::string_view,
                               const std::string&, const std::string&, const query::TemporalQ&,
-                              bool, const std::function<bool(store::HistoryInstance&)>&);
+                              bool, const boost::json::storage_ptr&,
+                              const std::function<bool(store::HistoryInstance&)>&);
 template void forEachInstance(const store::Store&, std::string_view, std::string_view,
                               const std::string&, const std::string&, const query::TemporalQ&,
-                              bool, const std::function<bool(store::HistoryValue&)>&);
+                              bool, const boost::json::storage_ptr&,
+                              const std::function<bool(store::HistoryValue&)>&);
 
 std::vector<Series> readHistory(const store::Store& store, std::string_view tenant,
                                 std::string_view id, const HistoryRequest& request,
@@ -172,7 +176,8 @@ std::vector<Series> readHistory(const store::Store& store, std::string_view tena
        selectedSeries(store, tenant, id, request, attributeMatched)) {
     Series s{std::move(attribute), std::move(datasetId), {}};
     forEachInstance<store::HistoryInstance>(store, tenant, id, s.attribute, s.datasetId,
-                                            request.q, true, [&](store::HistoryInstance& h) {
+                                            request.q, true, request.storage,
+                                            [&](store::HistoryInstance& h) {
                                               if (request.deadline) request.deadline->check();
                                               s.instances.push_back(std::move(h));
                                               return true;

@@ -34,6 +34,7 @@ struct HistoryRequest {
   std::optional<std::set<std::string>> attrs;       // expanded IRIs; nullopt = every attribute
   std::optional<std::set<std::string>> datasetIds;  // "@none" = the default instance; nullopt = all
   Deadline* deadline = nullptr;  // checked per instance read (throws DeadlineExceeded); null = none
+  boost::json::storage_ptr storage = {};  // where readHistory's instances are made (default: the heap)
 };
 
 // The time of an instance for a time property, or nullopt if it has none.
@@ -53,13 +54,14 @@ std::vector<std::pair<std::string, std::string>> selectedSeries(const store::Sto
 // Calls visit for each instance of one series that q selects, in the order of
 // its time property, until visit returns false (visit may move the instance
 // away; it is not used after the call). Record is store::HistoryInstance (with its instanceId if
-// `instanceIds`) or store::HistoryValue (what aggregation reads). Streamed from
+// `instanceIds`, made in `storage`) or store::HistoryValue (what aggregation reads). Streamed from
 // the store for observedAt without lastN or spans; otherwise the selected instances are
 // gathered first.
 template <typename Record>
 void forEachInstance(const store::Store& store, std::string_view tenant, std::string_view id,
                      const std::string& attribute, const std::string& datasetId,
                      const query::TemporalQ& q, bool instanceIds,
+                     const boost::json::storage_ptr& storage,
                      const std::function<bool(Record&)>& visit);
 
 // The entity's series the request selects, in attribute then datasetId order;

@@ -156,10 +156,10 @@ void decodeInstance(const BlockRecord& record, const KeyDictionary& keys, bool w
   std::optional<int64_t> created;
   if (flags & HasCreatedAt) created = h.recordedMs - in.signedVarint();
   // Member by member into an object with room for the times the record holds
-  // (adding them to a full object would move it).
-  ObjectReader members(in.rest(), keys);
+  // (adding them to a full object would move it), in the storage of `into`.
+  ObjectReader members(in.rest(), keys, h.instance.storage());
   auto n = members.memberCount();
-  json::object o(n + 3);
+  json::object o(n + 3, h.instance.storage());
   for (; n > 0; --n) {
     auto name = members.name();
     o.emplace(name, members.memberValue());

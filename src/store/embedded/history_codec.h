@@ -62,8 +62,8 @@ bool splitSeries(std::string_view afterEntityPrefix, std::string_view& attribute
 // The value of an instance; names are written by `keys` (binary_io.h).
 std::string encodeInstance(const HistoryInstance& instance, binary::KeyWriter& keys);
 // Reads the instance of an Add record (`into`'s attribute and datasetId are
-// already set) into `into`, its instanceId only if `withId`; throws
-// std::runtime_error on damage.
+// already set) into `into` (its instance made in the storage it has), its
+// instanceId only if `withId`; throws std::runtime_error on damage.
 void decodeInstance(const BlockRecord& record, const KeyDictionary& keys, bool withId,
                     HistoryInstance& into);
 

@@ -206,7 +206,7 @@ void HistoryColumn::scanRecords(std::string_view tenant, const HistoryScan& scan
 
 void HistoryColumn::scan(std::string_view tenant, const HistoryScan& scan,
                          const std::function<bool(HistoryInstance&)>& visit) const {
-  HistoryInstance instance;
+  HistoryInstance instance{{}, {}, 0, 0, boost::json::object(scan.storage), {}};
   scanRecords(tenant, scan, [&](const BlockRecord& r) {
     instance.attribute = scan.attribute;
     instance.datasetId = scan.datasetId;
