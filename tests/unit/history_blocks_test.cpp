@@ -106,6 +106,25 @@ TEST(HistoryBlocks, FullMergeAppliesRecordsInOrderAndSorts) {
   EXPECT_TRUE(empty->empty());
 }
 
+TEST(HistoryBlocks, RecordsInTimeOrderAreAppended) {
+  using C = std::vector<std::tuple<int64_t, uint32_t, std::string>>;
+  auto base = operand({{Op::Add, kStart + 10, kStart + 10, 1, "a"}});
+  auto appended = fullMerge(&base, {operand({{Op::Replace, kStart + 20, kStart + 20, 2, "b"}}),
+                                    operand({{Op::Add, kStart + 30, kStart + 30, 3, "c"}})});
+  ASSERT_TRUE(appended);
+  EXPECT_EQ(contents(*appended), (C{{10, 1, "a"}, {20, 2, "b"}, {30, 3, "c"}}));
+  // The same time again is not in order: the later Replace wins, as anywhere.
+  auto again = fullMerge(&*appended, {operand({{Op::Replace, kStart + 30, kStart + 40, 4, "c2"}}),
+                                      operand({{Op::Replace, kStart + 30, kStart + 41, 5, "c3"}})});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(contents(*again), (C{{10, 1, "a"}, {20, 2, "b"}, {30, 5, "c3"}}));
+  // A Remove after records in order still removes.
+  auto removed = fullMerge(&*again, {operand({{Op::Add, kStart + 50, kStart + 50, 6, "d"},
+                                              {Op::Remove, kStart + 10, kStart + 10, 1, {}}})});
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(contents(*removed), (C{{20, 2, "b"}, {30, 5, "c3"}, {50, 6, "d"}}));
+}
+
 TEST(HistoryBlocks, PartialMergeKeepsTheMeaningOfItsOperands) {
   std::vector<std::string> operands = {operand({{Op::Add, kStart + 5, kStart, 1, "x"}}),
                                        operand({{Op::Replace, kStart + 5, kStart, 2, "y"}}),
