@@ -216,26 +216,28 @@ http::Response Call::respond(int status, json::value body, MediaType type) {
   return res;
 }
 
-// After the first element the text gets room for all of them at its size and
-// a quarter more (no move of the text each time it doubles).
-http::Response Call::respondArray(int status, size_t count,
-                                  const std::function<json::value(size_t)>& element,
-                                  MediaType type) {
-  json::value context;
-  auto res = answer(status, type, context);
-  size_t max = services.limits.maxResponseBytes;
-  std::string text = "[";
-  for (size_t i = 0; i < count; ++i) {
-    if (i > 0) text.push_back(',');
-    auto e = element(i);
-    if (!context.is_null() && e.is_object()) e.get_object()["@context"] = context;
-    if (!appendJsonText(text, e, max)) tooLarge();
-    if (i == 0) text.reserve(std::min(max, text.size() * count / 4 * 5 + 2));
-  }
-  text.push_back(']');
-  if (text.size() > max) tooLarge();
-  res.body = std::move(text);
-  return res;
+Call::ArrayAnswer::ArrayAnswer(Call& call, MediaType type, size_t expected)
+    : call_(call), res_(call.answer(200, type, context_)), expected_(expected) {}
+
+void Call::ArrayAnswer::add(json::value element) {
+  size_t max = call_.services.limits.maxResponseBytes;
+  if (count_ > 0) text_.push_back(',');
+  if (!context_.is_null() && element.is_object()) element.get_object()["@context"] = context_;
+  if (!appendJsonText(text_, element, max)) call_.tooLarge();
+  if (++count_ == 1) text_.reserve(std::min(max, text_.size() * expected_ / 4 * 5 + 2));
+}
+
+void Call::ArrayAnswer::restart() {
+  text_.resize(1);
+  count_ = 0;
+}
+
+http::Response Call::ArrayAnswer::finish(int status) {
+  text_.push_back(']');
+  if (text_.size() > call_.services.limits.maxResponseBytes) call_.tooLarge();
+  res_.status = status;
+  res_.body = std::move(text_);
+  return std::move(res_);
 }
 
 http::Response Call::plain(int status, json::value body) {

@@ -67,11 +67,27 @@ class Call {
   // TooManyResults when its text would exceed Limits::maxResponseBytes (as
   // plain does).
   http::Response respond(int status, json::value body, MediaType type);
-  // The same for an array whose `count` elements are made one at a time by
-  // element(i), each written out before the next is made (so a large answer is
-  // never whole in memory as JSON).
-  http::Response respondArray(int status, size_t count,
-                              const std::function<json::value(size_t)>& element, MediaType type);
+  // The same for an array written element by element: each element is made,
+  // added (written out) and dropped before the next, so a large answer is
+  // never whole in memory as JSON.
+  class ArrayAnswer {
+   public:
+    // `expected`: about how many elements come (after the first, the text gets
+    // room for that many of its size and a quarter more).
+    ArrayAnswer(Call& call, MediaType type, size_t expected);
+    void add(json::value element);
+    // Drops the elements added so far (the answer is made again).
+    void restart();
+    http::Response finish(int status);
+
+   private:
+    Call& call_;
+    json::value context_;  // what each element carries as @context; null = none (made by res_)
+    http::Response res_;
+    size_t expected_;
+    size_t count_ = 0;
+    std::string text_ = "[";
+  };
   // A plain application/json response (no @context), e.g. for /jsonldContexts.
   http::Response plain(int status, json::value body);
   // A response without body (201 with Location, 204).

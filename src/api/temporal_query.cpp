@@ -16,6 +16,7 @@
 #include "api/entity_selection.h"
 #include "api/paging.h"
 #include "api/routes.h"
+#include "common/reusable_arena.h"
 #include "ngsi/error.h"
 #include "query/entity_selector.h"
 #include "query/q.h"
@@ -36,20 +37,18 @@ namespace {
 // What a temporal request asks, from its parameters.
 struct TemporalParams {
   temporal::HistoryRequest history;  // its instances are made in *historyArena
-  temporal::TemporalRenderOptions render;  // renders into *arena
+  temporal::TemporalRenderOptions render;  // renders into *renderArena
   std::optional<temporal::Aggregation> aggregation;  // aggregatedValues
-  boost::json::monotonic_resource* arena = nullptr;
-  // The instances read (freed at once with the request; a large answer holds 100,000).
-  std::unique_ptr<boost::json::monotonic_resource> historyArena =
-      std::make_unique<boost::json::monotonic_resource>();
+  // Made again for each entity of an answer (drop), in the same memory.
+  std::unique_ptr<ReusableArena> historyArena = std::make_unique<ReusableArena>();
+  std::unique_ptr<ReusableArena> renderArena = std::make_unique<ReusableArena>();
 };
 
-TemporalParams temporalParams(Call& call, boost::json::monotonic_resource& arena) {
+TemporalParams temporalParams(Call& call) {
   TemporalParams p;
   auto& o = p.render;
   o.base = renderOptions(call, {"temporalValues", "aggregatedValues"});
-  o.base.storage = &arena;
-  p.arena = &arena;
+  o.base.storage = p.renderArena.get();
   // The representation: format decides when given (6.3.12), else options;
   // aggrMethods alone asks for aggregatedValues too.
   bool aggregated = false;
@@ -120,17 +119,19 @@ json::object renderHistory(Call& call, const EntityHistory& h, const TemporalPar
   return temporal::renderTemporalEntity(h.entity, h.series, call.context(), p.render);
 }
 
-// The answer (made by respond with its status): 206 with Content-Range when the instance
-// limit cut the histories' time range (temporal pagination, 6.3.10), else 200.
-http::Response respondCut(Call& call, std::vector<EntityHistory>& histories,
-                          const TemporalParams& p,
-                          const std::function<http::Response(int status)>& respond) {
-  std::vector<std::vector<temporal::Series>*> series;
-  for (auto& h : histories) series.push_back(&h.series);
-  auto cut = temporal::limitInstances(series, p.history.q, call.services.limits.temporalInstances);
-  auto res = respond(cut.applied ? 206 : 200);
-  if (cut.applied) res.setHeader("Content-Range", temporal::contentRange(cut, p.history.q));
-  return res;
+// Temporal pagination's mark on an answer (6.3.10): 206 with Content-Range when the instance
+// limit cut its time range.
+void markCut(http::Response& res, const temporal::InstanceLimit& limit, const TemporalParams& p) {
+  if (!limit.cutting()) return;
+  res.status = 206;
+  res.setHeader("Content-Range", temporal::contentRange(limit.cut(), p.history.q));
+}
+
+// Drops an entity's history and its rendering, and the memory they were made in.
+void drop(EntityHistory& h, const TemporalParams& p) {
+  h = {};
+  p.renderArena->reset();
+  p.historyArena->reset();
 }
 
 http::Response retrieveTemporal(Call& call) {
@@ -139,28 +140,26 @@ http::Response retrieveTemporal(Call& call) {
                     "aggrPeriodDuration", "local", "entityMap", "entityMapLifetime"});
   auto id = entityIdParam(call);
   auto mapUse = entityMapUse(call);
-  alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
-  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
   auto media = negotiate(call.req, false);
-  auto p = temporalParams(call, arena);
+  auto p = temporalParams(call);
   call.requireTenant();
   auto entity = call.services.store.historyEntity(call.tenant(), id);
   if (!entity)
     fail(ErrorType::ResourceNotFound,
          "no temporal representation of an entity with id '" + id + "'");
   bool matched = false;
-  std::vector<EntityHistory> histories;
-  histories.push_back(readEntityHistory(call, std::move(*entity), p, nullptr, &matched));
+  auto h = readEntityHistory(call, std::move(*entity), p, nullptr, &matched);
   if (p.history.attrs && !matched)
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the requested attributes");
-  auto res = respondCut(call, histories, p, [&](int status) {
-    auto rendered = renderHistory(call, histories[0], p);
-    if ((p.render.base.pick || p.render.base.omit) && rendered.empty())
-      fail(ErrorType::ResourceNotFound,
-           "pick/omit leave nothing of the entity '" + histories[0].entity.id + "'");
-    return call.respond(status, std::move(rendered), media);
-  });
+  temporal::InstanceLimit limit(p.history.q, call.services.limits.temporalInstances);
+  limit.observe(h.series);
+  limit.apply(h.series);
+  auto rendered = renderHistory(call, h, p);
+  if ((p.render.base.pick || p.render.base.omit) && rendered.empty())
+    fail(ErrorType::ResourceNotFound, "pick/omit leave nothing of the entity '" + id + "'");
+  auto res = call.respond(200, std::move(rendered), media);
+  markCut(res, limit, p);
   finishEntityMap(call, mapUse, {id}, res);
   return res;
 }
@@ -199,11 +198,14 @@ bool selected(const TemporalSelection& s, const store::HistoryEntity& e) {
   return any;
 }
 
-// Calls visit with the history of each entity the query selects, in id order (or
-// reversed: orderBy), until visit returns false; only the entities of `map` when given.
+using Match = std::optional<temporal::HistoryMatch>;
+
+// Calls visit with the history of each entity the query selects (and what its value
+// filters found), in id order (or reversed: orderBy), until visit returns false; only the
+// entities of `map` when given. The history is dropped when visit returns.
 void forEachSelected(Call& call, const TemporalSelection& selection, const TemporalParams& p,
                      const std::optional<EntityMap>& map,
-                     const std::function<bool(EntityHistory&&)>& visit) {
+                     const std::function<bool(EntityHistory&, const Match&)>& visit) {
   auto& store = call.services.store;
   auto candidates = store.historyEntities(call.tenant());
   if (map)
@@ -214,14 +216,15 @@ void forEachSelected(Call& call, const TemporalSelection& selection, const Tempo
   for (auto& e : candidates) {
     call.deadline.check();
     if (!selected(selection, e)) continue;
-    std::optional<temporal::HistoryMatch> match;
+    Match match;
     if (selection.filters.any()) {
       match = temporal::matchHistory(store, call.tenant(), e, selection.filters, p.history.q);
       if (!match) continue;
     }
     auto h = readEntityHistory(call, std::move(e), p, match ? &*match : nullptr);
-    if (h.empty()) continue;  // nothing of its history is selected
-    if (!visit(std::move(h))) return;
+    bool go = h.empty() || visit(h, match);  // an entity none of whose history is selected is not
+    drop(h, p);
+    if (!go) return;
   }
 }
 
@@ -233,33 +236,37 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
   // With an EntityMap every candidate is visited, and the ids of those that match are the map.
   auto mapUse = entityMapUse(call);
   std::vector<std::string> mapped;
-  std::vector<EntityHistory> page;
+  // Each entity of the page is rendered and written as it is read, then dropped: a large
+  // answer (1,000 entities of a day's history each) stays in the cache. When the instance
+  // limit cuts, the page's entities are read again and cut to the common range.
+  Call::ArrayAnswer answer(call, media, paging.limit);
+  temporal::InstanceLimit limit(p.history.q, call.services.limits.temporalInstances);
+  std::vector<std::pair<store::HistoryEntity, Match>> page;
   size_t matched = 0;
   bool more = false;
-  forEachSelected(call, selection, p, mapUse.live, [&](EntityHistory&& h) {
+  forEachSelected(call, selection, p, mapUse.live, [&](EntityHistory& h, const Match& match) {
     if (mapUse.active) mapped.push_back(h.entity.id);
     if (matched++ < paging.offset) return true;
     if (page.size() >= paging.limit) {
       more = true;
       return paging.count || mapUse.active;
     }
-    page.push_back(std::move(h));
+    page.emplace_back(h.entity, match);
+    limit.observe(h.series);
+    if (!limit.cutting()) answer.add(renderHistory(call, h, p));
     return true;
   });
-  // Each entity is rendered, written and dropped (its history and its rendering) before the
-  // next: a large answer (1,000 entities of a day's history each) stays in the cache.
-  auto res = respondCut(call, page, p, [&](int status) {
-    return call.respondArray(
-        status, page.size(),
-        [&](size_t i) {
-          if (i > 0) {
-            page[i - 1] = {};
-            p.arena->release();
-          }
-          return json::value(renderHistory(call, page[i], p));
-        },
-        media);
-  });
+  if (limit.cutting()) {
+    answer.restart();
+    for (const auto& [entity, match] : page) {
+      auto h = readEntityHistory(call, entity, p, match ? &*match : nullptr);
+      limit.apply(h.series);
+      answer.add(renderHistory(call, h, p));
+      drop(h, p);
+    }
+  }
+  auto res = answer.finish(200);
+  markCut(res, limit, p);
   if (finishEntityMap(call, mapUse, std::move(mapped), res)) res.status = 201;  // a map was made
   addPageHeaders(call, res, paging, more, matched, media);
   return res;
@@ -274,8 +281,8 @@ http::Response answerMap(Call& call, const TemporalSelection& selection, const T
   auto use = entityMapUse(call);
   call.requireTenant();
   std::vector<std::string> ids;
-  forEachSelected(call, selection, p, std::nullopt, [&ids](EntityHistory&& h) {
-    ids.push_back(std::move(h.entity.id));
+  forEachSelected(call, selection, p, std::nullopt, [&ids](EntityHistory& h, const Match&) {
+    ids.push_back(h.entity.id);
     return true;
   });
   return createdMapResponse(call, std::move(ids), use.lifetimeMs);
@@ -293,9 +300,7 @@ http::Response queryByParams(Call& call, Answer answer) {
                     "timeproperty", "lastN",     "aggrMethods", "aggrPeriodDuration",
                     "limit",        "offset",    "count",       "local",
                     "expandValues", "orderBy",   "entityMap",   "entityMapLifetime"});
-  alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
-  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
-  auto p = temporalParams(call, arena);
+  auto p = temporalParams(call);
   TemporalSelection s;
   query::EntitySelector sel;
   sel.ids = query::checkedIds(call.listParam("id"));
@@ -369,9 +374,7 @@ http::Response queryByBody(Call& call, Answer answer) {
       asParam(member, v);
     }
   }
-  alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];
-  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
-  auto p = temporalParams(call, arena);
+  auto p = temporalParams(call);
   TemporalSelection s;
   if (auto* entities = body.if_contains("entities"))
     s.selectors = query::parseEntitySelectors(*entities, call.context(), false);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
 namespace allmende::store {
@@ -22,6 +23,7 @@ namespace allmende::store {
 // unitCode, createdAt/modifiedAt in epoch ms, subs, ...); a deletion carries
 // "deletedAt" (epoch ms) and the NGSI-LD null as its value.
 struct HistoryInstance {
+  // Written with the instance; a scan leaves both empty (they are the scan's).
   std::string attribute;  // expanded IRI; "scope" for the entity's scope
   std::string datasetId;  // "" = the default instance
   // What orders the instances of one attribute: observedAt when the instance
@@ -29,8 +31,9 @@ struct HistoryInstance {
   int64_t timeMs = 0;
   int64_t recordedMs = 0;  // when the write that recorded it happened
   boost::json::object instance;
-  std::string instanceId;  // given by the store (unique per entity and attribute); empty when
-                          // writing, and in a scan that does not ask for it
+  // Given by the store (unique per entity and attribute); empty when writing, and in a scan
+  // that does not ask for it. A scan makes it, like the instance, in the scan's storage.
+  boost::json::string instanceId;
 };
 
 // What an aggregation reads of an instance (Store::scanHistoryValues): its

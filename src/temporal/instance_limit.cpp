@@ -3,60 +3,57 @@
 #include "temporal/instance_limit.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "ngsi/datetime.h"
 
 namespace allmende::temporal {
 
-namespace {
-
-int64_t timeOf(const store::HistoryInstance& h, const query::TemporalQ& q) {
-  return instanceTime(h, q.timeProperty).value_or(h.timeMs);
+int64_t InstanceLimit::timeOf(const store::HistoryInstance& h) const {
+  return instanceTime(h, q_.timeProperty).value_or(h.timeMs);
 }
 
-}  // namespace
+void InstanceLimit::observe(const std::vector<Series>& series) {
+  size_t count = 0;
+  for (const auto& s : series) count += s.instances.size();
+  if (count <= limit_ || limit_ == 0) return;
+  std::vector<int64_t> times;
+  times.reserve(count);
+  for (const auto& s : series)
+    for (const auto& h : s.instances) times.push_back(timeOf(h));
+  bool newest = q_.lastN.has_value();
+  auto nth = times.begin() + static_cast<ptrdiff_t>(limit_ - 1);
+  if (newest)
+    std::nth_element(times.begin(), nth, times.end(), std::greater<>());
+  else
+    std::nth_element(times.begin(), nth, times.end());
+  at_ = !at_ ? *nth : newest ? std::max(*at_, *nth) : std::min(*at_, *nth);
+}
 
-Cut limitInstances(std::vector<std::vector<Series>*>& entities, const query::TemporalQ& q,
-                   size_t limit) {
-  Cut cut;
-  bool newest = q.lastN.has_value();
-  std::optional<int64_t> at;  // the common cut time
-  for (auto* series : entities) {
-    std::vector<int64_t> times;
-    for (const auto& s : *series)
-      for (const auto& h : s.instances) times.push_back(timeOf(h, q));
-    if (times.size() <= limit || limit == 0) continue;
-    if (newest)
-      std::nth_element(times.begin(), times.begin() + static_cast<ptrdiff_t>(limit - 1),
-                       times.end(), std::greater<>());
-    else
-      std::nth_element(times.begin(), times.begin() + static_cast<ptrdiff_t>(limit - 1),
-                       times.end());
-    int64_t t = times[limit - 1];
-    at = !at ? t : newest ? std::max(*at, t) : std::min(*at, t);
-  }
-  if (!at) return cut;
-  int64_t lowest = std::numeric_limits<int64_t>::max(),
-          highest = std::numeric_limits<int64_t>::min();
-  for (auto* series : entities)
-    for (auto& s : *series) {
-      std::erase_if(s.instances, [&](const store::HistoryInstance& h) {
-        return newest ? timeOf(h, q) < *at : timeOf(h, q) > *at;
-      });
-      for (const auto& h : s.instances) {
-        lowest = std::min(lowest, timeOf(h, q));
-        highest = std::max(highest, timeOf(h, q));
-      }
+void InstanceLimit::apply(std::vector<Series>& series) {
+  if (!at_) return;
+  bool newest = q_.lastN.has_value();
+  for (auto& s : series) {
+    std::erase_if(s.instances, [&](const store::HistoryInstance& h) {
+      return newest ? timeOf(h) < *at_ : timeOf(h) > *at_;
+    });
+    for (const auto& h : s.instances) {
+      lowest_ = std::min(lowest_, timeOf(h));
+      highest_ = std::max(highest_, timeOf(h));
     }
-  cut.applied = true;
-  if (newest) {
-    cut.startMs = q.toMs != std::numeric_limits<int64_t>::max() ? q.toMs : highest;
-    cut.endMs = *at;
-  } else {
-    cut.startMs = q.fromMs != std::numeric_limits<int64_t>::min() ? q.fromMs : lowest;
-    cut.endMs = *at;
   }
+}
+
+Cut InstanceLimit::cut() const {
+  Cut cut;
+  if (!at_) return cut;
+  cut.applied = true;
+  cut.endMs = *at_;
+  if (q_.lastN)
+    cut.startMs = q_.toMs != std::numeric_limits<int64_t>::max() ? q_.toMs : highest_;
+  else
+    cut.startMs = q_.fromMs != std::numeric_limits<int64_t>::min() ? q_.fromMs : lowest_;
   return cut;
 }
 

@@ -366,6 +366,22 @@ def test_query_answers_each_entity_whole_in_every_representation(broker):
     assert r.status_code == 200 and r.json() == [] and r.headers["NGSILD-Results-Count"] == "4"
 
 
+def test_query_of_many_entities_with_long_histories(broker):
+    """Each entity's rendering is made in memory reused for the next: 60 entities whose
+    renderings are larger than the first block of that memory all come back whole."""
+    kind = "L" + unique_id("x").rsplit("-", 1)[1]
+    ids = [f"urn:ngsi-ld:{kind}:{n:02d}" for n in range(60)]
+    for n, eid in enumerate(ids):
+        body = {"id": eid, "type": kind,
+                "speed": [prop(n * 1000 + m, observedAt=f"2020-08-01T{m // 60:02d}:{m % 60:02d}:00Z")
+                          for m in range(300)]}
+        assert requests.post(temporal_url(broker), json=body, headers=JSON).status_code == 201
+    got = query_temporal(broker, type=kind, limit=100)
+    assert [e["id"] for e in got] == ids
+    for n, e in enumerate(got):
+        assert values(e["speed"]) == [n * 1000 + m for m in range(300)], e["id"]
+
+
 def test_query_order_by_id_and_narrowness(broker):
     kind = "O" + unique_id("x").rsplit("-", 1)[1]
     a = car_with_speeds(broker, (1,), ctype=kind)
@@ -675,6 +691,34 @@ def test_instance_limit_cuts_the_time_range(make_broker):
     assert small.status_code == 200 and "Content-Range" not in small.headers
     r = requests.get(temporal_url(b), params={"type": "Vehicle"})
     assert r.status_code == 206 and "Content-Range" in r.headers
+    assert b.stop() == 0
+
+
+def test_instance_limit_cuts_every_entity_of_a_query_to_the_common_range(make_broker):
+    # The first entity (in id order) is under the limit, the second beyond it: the
+    # first, already read, is cut to the second's range too.
+    b = make_broker("--temporal-limit", "30").start()
+    kind = "Bus"  # the broker is this test's own
+    first, second = "urn:ngsi-ld:Bus:a", "urn:ngsi-ld:Bus:b"
+    for eid, minutes in ((first, range(20, 40)), (second, range(40))):
+        body = {"id": eid, "type": kind, "speed": [prop(m, observedAt=t(m)) for m in minutes]}
+        assert requests.post(temporal_url(b), json=body, headers=JSON).status_code == 201
+    r = requests.get(temporal_url(b), params={"type": kind})
+    assert r.status_code == 206, r.text
+    assert [e["id"] for e in r.json()] == [first, second]
+    assert values(r.json()[0]["speed"]) == list(range(20, 30))
+    assert values(r.json()[1]["speed"]) == list(range(30))
+    assert r.headers["Content-Range"] == "date-time 2020-08-01T12:00:00.000Z-2020-08-01T12:29:00.000Z/*"
+    # lastN: the newest 30 of the second entity start at minute 10; the first keeps all 20.
+    r = requests.get(temporal_url(b), params={"type": kind, "lastN": 35})
+    assert r.status_code == 206, r.text
+    assert values(r.json()[0]["speed"]) == list(range(20, 40))
+    assert values(r.json()[1]["speed"]) == list(range(10, 40))
+    assert r.headers["Content-Range"] == "date-time 2020-08-01T12:39:00.000Z-2020-08-01T12:10:00.000Z/35"
+    # Under the limit (a page of one entity, the first), the answer is whole.
+    r = requests.get(temporal_url(b), params={"type": kind, "limit": 1})
+    assert r.status_code == 200 and "Content-Range" not in r.headers
+    assert values(r.json()[0]["speed"]) == list(range(20, 40))
     assert b.stop() == 0
 
 

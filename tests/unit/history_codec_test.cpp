@@ -53,10 +53,16 @@ TEST(HistoryCodec, BlockKeysSortByTime) {
           .starts_with(prefix));
 }
 
+std::string instanceIdOf(int64_t recordedMs, uint32_t seq) {
+  json::string id;
+  history::writeInstanceId(recordedMs, seq, id);
+  return std::string(id);
+}
+
 TEST(HistoryCodec, InstanceIdsNameRecordingTimeAndSequence) {
   for (auto [recorded, seq] : {std::pair<int64_t, uint32_t>{1596283380123, 42},
                                {-3, 0}, {0, UINT32_MAX}}) {
-    auto id = history::instanceIdOf(recorded, seq);
+    auto id = instanceIdOf(recorded, seq);
     EXPECT_TRUE(id.starts_with("urn:ngsi-ld:attribute:instance:")) << id;
     auto back = history::parseInstanceId(id);
     ASSERT_TRUE(back) << id;
@@ -96,7 +102,7 @@ TEST(HistoryCodec, InstancesRoundTrip) {
     EXPECT_EQ(back.timeMs, h.timeMs);
     EXPECT_EQ(back.recordedMs, h.recordedMs);
     EXPECT_EQ(back.instance, h.instance) << json::serialize(back.instance);
-    EXPECT_EQ(back.instanceId, history::instanceIdOf(recorded, 42));
+    EXPECT_EQ(back.instanceId, instanceIdOf(recorded, 42));
   }
 }
 

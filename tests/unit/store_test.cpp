@@ -611,7 +611,7 @@ TEST(Store, HistorySpansHoursAndComesFromEarlierVersions) {
     std::vector<std::pair<int64_t, std::string>> out;
     q.instanceIds = true;
     s->scanHistory("city", q, [&](store::HistoryInstance& h) {
-      out.emplace_back(h.instance.at("value").as_int64(), h.instanceId);
+      out.emplace_back(h.instance.at("value").as_int64(), std::string(h.instanceId));
       return true;
     });
     return out;
@@ -620,7 +620,9 @@ TEST(Store, HistorySpansHoursAndComesFromEarlierVersions) {
   ASSERT_EQ(all.size(), 5u) << "the earlier version's instances are there";
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(all[i].first, i);
-    EXPECT_EQ(all[i].second, store::history::instanceIdOf(t0 + i * hour / 2, i)) << "ids stay";
+    json::string id;
+    store::history::writeInstanceId(t0 + i * hour / 2, i, id);
+    EXPECT_EQ(all[i].second, id) << "ids stay";
   }
   store::HistoryScan range{"urn:a", "urn:speed", "", t0 + hour / 2, t0 + 2 * hour};
   range.newestFirst = true;

@@ -75,16 +75,14 @@ std::optional<int64_t> blockTimeOf(std::string_view key) {
   return readTime(key.substr(key.size() - 8));
 }
 
-std::string instanceIdOf(int64_t recordedMs, uint32_t seq) {
+void writeInstanceId(int64_t recordedMs, uint32_t seq, json::string& out) {
   static const char* hex = "0123456789abcdef";
   char digits[24];
   uint64_t u = static_cast<uint64_t>(recordedMs) ^ (uint64_t(1) << 63);  // as putTime
   for (int i = 15; i >= 0; --i, u >>= 4) digits[i] = hex[u & 15];
   for (int i = 23; i >= 16; --i, seq >>= 4) digits[i] = hex[seq & 15];
-  std::string id;
-  id.reserve(kInstanceIdPrefix.size() + sizeof digits);
-  id.append(kInstanceIdPrefix).append(digits, sizeof digits);
-  return id;
+  out.reserve(kInstanceIdPrefix.size() + sizeof digits);
+  out.assign(kInstanceIdPrefix).append(std::string_view(digits, sizeof digits));
 }
 
 std::optional<std::pair<int64_t, uint32_t>> parseInstanceId(std::string_view instanceId) {
@@ -148,7 +146,7 @@ void decodeInstance(const BlockRecord& record, const KeyDictionary& keys, bool w
   h.timeMs = record.timeMs;
   h.recordedMs = record.recordedMs;
   if (withId)
-    h.instanceId = instanceIdOf(record.recordedMs, record.seq);
+    writeInstanceId(record.recordedMs, record.seq, h.instanceId);
   else
     h.instanceId.clear();
   Input in(record.instance, keys);

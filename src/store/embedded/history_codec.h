@@ -50,7 +50,7 @@ int64_t readTime(std::string_view eightBytes);
 // An instance's id is its recording time and sequence, so it stays when a
 // modification moves the instance in time: "urn:ngsi-ld:attribute:instance:"
 // and the 8 + 4 bytes of both (big-endian, as in keys) in hex.
-std::string instanceIdOf(int64_t recordedMs, uint32_t seq);
+void writeInstanceId(int64_t recordedMs, uint32_t seq, boost::json::string& out);
 // The recording time and sequence an instanceId names, or nullopt if it is not one of ours.
 std::optional<std::pair<int64_t, uint32_t>> parseInstanceId(std::string_view instanceId);
 

@@ -206,10 +206,9 @@ void HistoryColumn::scanRecords(std::string_view tenant, const HistoryScan& scan
 
 void HistoryColumn::scan(std::string_view tenant, const HistoryScan& scan,
                          const std::function<bool(HistoryInstance&)>& visit) const {
-  HistoryInstance instance{{}, {}, 0, 0, boost::json::object(scan.storage), {}};
+  HistoryInstance instance{{}, {}, 0, 0, boost::json::object(scan.storage),
+                           boost::json::string(scan.storage)};
   scanRecords(tenant, scan, [&](const BlockRecord& r) {
-    instance.attribute = scan.attribute;
-    instance.datasetId = scan.datasetId;
     decodeInstance(r, keys_, scan.instanceIds, instance);
     return visit(instance);
   });
