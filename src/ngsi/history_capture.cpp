@@ -139,6 +139,8 @@ store::HistoryWrite captureHistory(const std::optional<store::Entity>& before,
   } else {
     out.entity = store::HistoryEntity{std::string(neu->at(key::id).get_string()), typesOf(*neu),
                                       msMember(*neu, key::createdAt, now), 0};
+    out.entityAsBefore = old && typesOf(*old) == out.entity->types &&
+                         msMember(*old, key::createdAt, now) == out.entity->createdAtMs;
   }
   return out;
 }

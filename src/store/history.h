@@ -64,6 +64,9 @@ struct HistoryEntity {
 struct HistoryWrite {
   std::vector<HistoryInstance> instances;
   std::optional<HistoryEntity> entity;  // the entity's record as the write leaves it
+  // The record is the one the entity had before the write (same types and
+  // createdAt, not deleted): a store that knows it has stored it may leave it out.
+  bool entityAsBefore = false;
   // An instance replaces those of its series stored at the same time (the
   // temporal API's create and append: sending an instance again corrects it).
   bool replaceSameTime = false;

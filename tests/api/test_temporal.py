@@ -745,6 +745,15 @@ def test_history_off_records_nothing(make_broker):
     assert_problem(requests.post(temporal_url(b), json=temporal_vehicle(unique_id()), headers=JSON), 422,
                    "OperationNotSupported")
     assert b.stop() == 0
+    # History turned on later: the entity's next change starts its history.
+    b.extra_args = []
+    b.start()
+    patch_attr(b, eid, "speed", prop(2))
+    assert values(read_temporal(b, eid)["speed"]) == [2]
+    assert [e["id"] for e in query_temporal(b, type="Car")] == [eid]
+    patch_attr(b, eid, "speed", prop(3))
+    assert values(read_temporal(b, eid)["speed"]) == [2, 3]
+    assert b.stop() == 0
 
 
 def test_history_retention_leaves_out_and_removes_old_instances(make_broker):

@@ -49,6 +49,9 @@ TEST(HistoryCapture, RecordsNewAndChangedInstancesOnly) {
   ASSERT_TRUE(h.entity);
   EXPECT_EQ(h.entity->types, std::vector<std::string>{"urn:T"});
   EXPECT_EQ(h.entity->deletedAtMs, 0);
+  EXPECT_TRUE(h.entityAsBefore) << "same types and createdAt";
+  after["type"] = json::array{"urn:T", "urn:U"};
+  EXPECT_FALSE(ngsi::captureHistory(before, put(after), 99).entityAsBefore) << "a type added";
 }
 
 TEST(HistoryCapture, RecordsDeletionsOfInstancesAndEntities) {
@@ -71,6 +74,7 @@ TEST(HistoryCapture, RecordsDeletionsOfInstancesAndEntities) {
   ASSERT_TRUE(gone.entity);
   EXPECT_EQ(gone.entity->deletedAtMs, 120);
   EXPECT_EQ(gone.entity->createdAtMs, 5);
+  EXPECT_FALSE(gone.entityAsBefore);
 }
 
 TEST(HistoryCapture, ANewEntityRecordsEveryInstanceAndItsScope) {
@@ -79,4 +83,5 @@ TEST(HistoryCapture, ANewEntityRecordsEveryInstanceAndItsScope) {
   ASSERT_EQ(h.instances.size(), 2u);
   EXPECT_EQ(h.instances[1].attribute, "scope");
   EXPECT_EQ(h.instances[1].instance.at("value"), json::array{"/a"});
+  EXPECT_FALSE(h.entityAsBefore);
 }

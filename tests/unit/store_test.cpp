@@ -568,6 +568,51 @@ TEST(Store, HistoryIsWrittenWithTheEntityAndReadByTimeRange) {
   EXPECT_FALSE(s->deleteHistory("city", "urn:a", std::nullopt, std::nullopt));
 }
 
+// A write whose entity record is as before (HistoryWrite::entityAsBefore) leaves
+// it out once the store has written it; it is written again after the entity's
+// history was deleted and after a reopen, and for an entity written without
+// history before (as with --history off).
+TEST(Store, AnEntityRecordAsBeforeIsWrittenOnlyWhenNotStored) {
+  TempDir dir;
+  auto write = [](int64_t createdAt, bool withHistory) {
+    return [=](const std::optional<store::Entity>&) {
+      store::EntityWrite w{
+          store::EntityWrite::Kind::Put, {{"id", "urn:a"}, {"type", json::array{"urn:T"}}}, {}};
+      if (withHistory) {
+        store::HistoryInstance h;
+        h.attribute = "urn:speed";
+        h.timeMs = h.recordedMs = createdAt;
+        h.instance = json::object{{"type", "Property"}, {"value", 1}, {"modifiedAt", createdAt}};
+        w.history = store::HistoryWrite{{h}, store::HistoryEntity{"urn:a", {"urn:T"}, createdAt, 0}, false};
+        w.history->entityAsBefore = true;  // (the createdAt given tells which record is stored)
+      }
+      return std::optional(std::move(w));
+    };
+  };
+  auto createdAt = [](store::Store& s) {
+    auto e = s.historyEntity("city", "urn:a");
+    return e ? e->createdAtMs : -1;
+  };
+  {
+    auto s = open(dir);
+    modify(*s, "city", "urn:a", write(0, false));
+    EXPECT_EQ(createdAt(*s), -1) << "no history yet";
+    modify(*s, "city", "urn:a", write(1, true));
+    EXPECT_EQ(createdAt(*s), 1) << "written: the store had not stored it";
+    modify(*s, "city", "urn:a", write(2, true));
+    EXPECT_EQ(createdAt(*s), 1) << "left out: stored as it is";
+    EXPECT_TRUE(s->deleteHistory("city", "urn:a", std::nullopt, std::nullopt));
+    modify(*s, "city", "urn:a", write(3, true));
+    EXPECT_EQ(createdAt(*s), 3) << "written again after the history was deleted";
+    EXPECT_TRUE(s->deleteHistory("city", "urn:a", std::string("urn:speed"), std::nullopt));
+    modify(*s, "city", "urn:a", write(4, true));
+    EXPECT_EQ(createdAt(*s), 3) << "deleting an attribute's history leaves the record";
+  }
+  auto s = open(dir);
+  modify(*s, "city", "urn:a", write(5, true));
+  EXPECT_EQ(createdAt(*s), 5) << "written again after a reopen";
+}
+
 // History blocks (one record per series and hour): a range over several hours
 // in both directions, an instance moved into another hour keeps its id, a
 // series whose instances are all deleted one by one is gone, and history an

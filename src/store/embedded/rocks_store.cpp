@@ -157,6 +157,7 @@ class RocksStore final : public Store {
 
     // Only the ids the index knows are read (a batch of new entities reads nothing).
     std::vector<std::optional<Entity>> current(mutations.size());
+    std::vector<bool> historyRecorded(mutations.size());
     {
       std::vector<std::string> known;
       std::vector<size_t> at;
@@ -167,6 +168,7 @@ class RocksStore final : public Store {
           if (it->second.contains(mutations[i].id)) {
             known.push_back(keys[i]);
             at.push_back(i);
+            historyRecorded[i] = it->second.historyRecorded(mutations[i].id);
           }
       }
       auto read = readEntities(known);
@@ -198,7 +200,12 @@ class RocksStore final : public Store {
       change.written = true;
       pending[id] = i;
       written.push_back(i);
-      if (write->history) histories.emplace_back(id, std::move(*write->history));
+      if (write->history) {
+        // An entity record stored as it is need not be written again (a write of one
+        // attribute costs one memtable insert less).
+        if (write->history->entityAsBefore && historyRecorded[i]) write->history->entity.reset();
+        histories.emplace_back(id, std::move(*write->history));
+      }
     }
     if (written.empty()) return out;
     if (!tenantExists(tenant)) batch.Put(tenantKey(tenant), "");
@@ -235,6 +242,8 @@ class RocksStore final : public Store {
         else if (newMeta)
           index.add(id, *newMeta);
       }
+      for (const auto& [id, h] : histories)
+        if (h.entity) index.setHistoryRecorded(id, true);
     }
     if (!names.unnumbered().empty()) numberKeys(names.unnumbered());
     return out;
@@ -407,9 +416,17 @@ class RocksStore final : public Store {
   bool deleteHistory(std::string_view tenant, std::string_view id,
                      const std::optional<std::string>& attribute,
                      const std::optional<std::string>& datasetId) override {
+    // In step with the entity's writes: one that finds its record stored (see
+    // modifyEntities) must not be left without it.
+    std::unique_lock stripe(stripes_[std::hash<std::string>{}(entityKey(tenant, id)) % stripes_.size()]);
     rocksdb::WriteBatch batch;
     if (!history_->erase(batch, tenant, id, attribute, datasetId)) return false;
     check(db_->Write(writeOptions_, &batch), "write");
+    if (!attribute) {
+      std::unique_lock lock(indexMutex_);
+      if (auto it = tenants_.find(std::string(tenant)); it != tenants_.end())
+        it->second.setHistoryRecorded(id, false);
+    }
     return true;
   }
 

@@ -150,6 +150,15 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
   setNumbers(it->entry->second, after);
 }
 
+bool TenantIndex::historyRecorded(std::string_view id) const {
+  auto it = byId_.find(id);
+  return it != byId_.end() && it->entry->second.historyRecorded;
+}
+
+void TenantIndex::setHistoryRecorded(std::string_view id, bool recorded) {
+  if (auto it = byId_.find(id); it != byId_.end()) it->entry->second.historyRecorded = recorded;
+}
+
 void TenantIndex::endBulk() {
   byId_.reserve(ids_.size());  // filled once, without rehashing on the way
   for (auto& entry : ids_) addToIdHash(entry);

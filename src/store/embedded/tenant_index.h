@@ -34,6 +34,12 @@ class TenantIndex {
   void replace(const std::string& id, const EntityMeta& before, const EntityMeta& after);
   size_t size() const { return ids_.size(); }
   bool contains(std::string_view id) const { return byId_.contains(id); }
+  // Whether the entity's history record (store/history.h HistoryEntity) was
+  // written, as it is now, since the index was built: set after a write stores
+  // it, forgotten when the entity's history is deleted (and when its shape
+  // changes). False for an unknown id; setting one is ignored.
+  bool historyRecorded(std::string_view id) const;
+  void setHistoryRecorded(std::string_view id, bool recorded);
 
   // Calls visit(id) for each candidate of the query's selectors, in id order,
   // until visit returns false. Candidates still need the exact predicate.
@@ -56,6 +62,7 @@ class TenantIndex {
   struct Facts {
     Shape* shape = nullptr;
     std::vector<std::pair<const std::string*, Numbers>> numbers;
+    bool historyRecorded = false;
   };
   using Entry = std::pair<const std::string, Facts>;
   struct ByValue {
