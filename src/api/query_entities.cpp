@@ -1,7 +1,8 @@
 // Query entities (clause 5.7.2 and 5.7.4 / 6.4.3.2, 6.23): GET /entities with
 // query parameters and POST /entityOperations/query with a Query body; paging
 // with limit/offset, NGSILD-Results-Count with count=true, prev/next Link
-// headers, every representation including a GeoJSON FeatureCollection.
+// headers, every representation including a GeoJSON FeatureCollection; the
+// Allmende-Explain header says how the store found the matches.
 #include "api/entity_access.h"
 #include "api/entity_maps.h"
 #include "api/entity_selection.h"
@@ -22,6 +23,13 @@ using ngsi::ErrorType;
 using ngsi::fail;
 
 namespace {
+
+// The Allmende-Explain answer header: what the store did for the query.
+std::string explainText(const store::QueryExplain& e) {
+  return "path=" + (e.path.empty() ? std::string("none") : e.path) +
+         "; path-size=" + std::to_string(e.pathSize) + "; candidates=" + std::to_string(e.candidates) +
+         "; read=" + std::to_string(e.read) + "; matched=" + std::to_string(e.matched);
+}
 
 http::Response answer(Call& call, Selection selection) {
   // The rendering lives in one arena freed with the request.
@@ -55,6 +63,9 @@ http::Response answer(Call& call, Selection selection) {
     if (mapUse.live) q.ids = mapUse.live->entityIds;  // the map fixes the candidates
     store::recordMatches(q, matched);
   }
+  // Asked with the request header Allmende-Explain (any value), answered in the same header.
+  store::QueryExplain explain;
+  if (call.req.header("allmende-explain")) q.explain = &explain;
   auto page = call.services.store.queryEntities(call.tenant(), q);
   bool more = page.entities.size() > paging.limit;
   if (more) page.entities.pop_back();
@@ -94,6 +105,7 @@ http::Response answer(Call& call, Selection selection) {
   auto res = respondForVersion(call, 200, std::move(body), media, entityPayload(options));
   if (finishEntityMap(call, mapUse, std::move(matched), res)) res.status = 201;  // a map was made (6.4.3.2)
   addPageHeaders(call, res, paging, more, page.total, media);
+  if (q.explain) res.setHeader("Allmende-Explain", explainText(explain));
   return res;
 }
 

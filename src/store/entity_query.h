@@ -22,6 +22,17 @@
 
 namespace allmende::store {
 
+// What a query did, for operators asking why it is slow (the API's
+// Allmende-Explain header): which candidates it walked and how many entities
+// it had to read to find its matches.
+struct QueryExplain {
+  std::string path;       // the candidates walked: "ids", "type", "attrs", "geo" or "all"
+  size_t pathSize = 0;    // how many candidates that path holds
+  size_t candidates = 0;  // of those, the ones the in-memory checks (types, attributes, numbers) let through
+  size_t read = 0;        // entities read from the store and checked with the predicate
+  size_t matched = 0;     // of those, the matches
+};
+
 struct EntityQuery {
   // Candidate selectors; each one given narrows the candidates.
   std::optional<std::vector<std::string>> ids;                // any of these ids
@@ -57,6 +68,8 @@ struct EntityQuery {
   // The request's time bound, checked for each candidate the store examines
   // (queryEntities then throws DeadlineExceeded); null = none.
   Deadline* deadline = nullptr;
+  // Filled by queryEntities when given.
+  QueryExplain* explain = nullptr;
 };
 
 // Makes q visit every candidate (count) and record the ids of those that

@@ -712,3 +712,43 @@ def test_post_query_limit_above_the_maximum_is_too_many_results(broker):
     """6.3.10: the page size limit applies to the POST query too."""
     r = post_query(broker, {"type": "Query", "entities": [{"type": new_type()}]}, limit=1001)
     assert_problem(r, 403, "TooManyResults")
+
+
+def test_explain_header_says_how_the_matches_were_found(broker):
+    """Allmende-Explain (a request header, any value) answers in the same header: the
+    candidates walked (path and its size), those the in-memory checks let through, the
+    entities read and the matches."""
+    tenant = {"NGSILD-Tenant": new_tenant()}
+    kind = new_type()
+    batch = [entity(f"urn:ngsi-ld:{kind}:{i:02d}", kind, speed=prop(i), status=prop("alarm" if i % 10 == 3 else "ok"))
+             for i in range(30)]
+    batch.append(entity("urn:ngsi-ld:Other:1", "Other", speed=prop(99)))
+    r = requests.post(f"{broker.api}/entityOperations/create", json=batch, headers={**JSON, **tenant})
+    assert r.status_code == 201, r.text
+
+    def explain(**params):
+        r = requests.get(f"{broker.api}/entities", params=params, headers={**tenant, "Allmende-Explain": "1"})
+        assert r.status_code == 200, r.text
+        fields = dict(part.split("=") for part in r.headers["Allmende-Explain"].split("; "))
+        return len(r.json()), fields
+
+    # A numeric range is checked in memory: only the matches are read.
+    n, e = explain(type=kind, q="speed>=10;speed<15")
+    assert n == 5 and e == {"path": "type", "path-size": "30", "candidates": "5", "read": "5", "matched": "5"}
+    # A string term is checked on the stored entity: every candidate until the page is full
+    # (and one match more, which tells whether there is a next page: alarms are 03, 13, 23).
+    n, e = explain(type=kind, q='status=="alarm"', limit=2)
+    assert n == 2 and e["path"] == "type" and e["read"] == "24" and e["matched"] == "3", e
+    # count=true reads every candidate.
+    n, e = explain(type=kind, q='status=="alarm"', count="true")
+    assert n == 3 and e["read"] == "30" and e["matched"] == "3", e
+    # Ids are the smallest source; without any selector every entity is a candidate.
+    n, e = explain(id=f"urn:ngsi-ld:{kind}:01,urn:ngsi-ld:{kind}:02", type=kind)
+    assert n == 2 and e["path"] == "ids" and e["path-size"] == "2", e
+    n, e = explain(q="speed>=99", local="true")
+    assert n == 1 and e["path"] == "all" and e["path-size"] == "31" and e["read"] == "1", e
+    # orderBy reads every candidate for its sort key, then the page's (and one more) again.
+    n, e = explain(type=kind, orderBy="speed", limit=3)
+    assert n == 3 and e["read"] == "34" and e["matched"] == "30", e
+    r = requests.get(f"{broker.api}/entities", params={"type": kind}, headers=tenant)
+    assert "Allmende-Explain" not in r.headers

@@ -259,9 +259,12 @@ class RocksStore final : public Store {
     // Sort keys and counted candidates are parsed into an arena on the stack (a
     // fresh one per candidate: Boost 1.81's monotonic_resource cannot be reused
     // after release()).
+    QueryExplain unasked;
+    auto& explain = q.explain ? *q.explain : unasked;
     auto visitParsed = [&](const std::string& id, const std::function<void(const Entity&)>& use) {
       key.assign(prefix).append(id);
       if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok()) return;
+      ++explain.read;
       alignas(std::max_align_t) unsigned char buffer[65536];
       boost::json::monotonic_resource arena(buffer, sizeof buffer);
       use(decodeEntity(value, keys_, &arena));
@@ -281,6 +284,7 @@ class RocksStore final : public Store {
       std::vector<std::pair<query::Ordering::Key, std::string>> keyed;
       it->second.forEachCandidate(q, [&](const std::string& id) {
         if (q.deadline) q.deadline->check();
+        ++explain.candidates;
         visitParsed(id, [&](const Entity& entity) {
           if (!q.predicate || q.predicate(entity)) keyed.emplace_back(q.ordering->key(entity, q.now), id);
         });
@@ -288,10 +292,13 @@ class RocksStore final : public Store {
       });
       std::stable_sort(keyed.begin(), keyed.end(),
                        [&q](const auto& a, const auto& b) { return q.ordering->less(a.first, b.first); });
-      page.total = keyed.size();
+      page.total = explain.matched = keyed.size();
       for (size_t i = q.offset; i < keyed.size() && page.entities.size() < q.limit; ++i) {
         key.assign(prefix).append(keyed[i].second);
-        if (db_->Get(rocksdb::ReadOptions(), key, &value).ok()) parseIntoPage(value);
+        if (db_->Get(rocksdb::ReadOptions(), key, &value).ok()) {
+          ++explain.read;
+          parseIntoPage(value);
+        }
       }
       return page;
     }
@@ -316,6 +323,7 @@ class RocksStore final : public Store {
                     statuses.data(), true);
       for (size_t i = 0; i < n && (q.count || !full()); ++i) {
         if (!statuses[i].ok()) continue;
+        ++explain.read;
         std::string_view text(values[i].data(), values[i].size());
         if (matched < q.offset || full()) {  // only counted
           alignas(std::max_align_t) unsigned char buffer[65536];
@@ -334,13 +342,14 @@ class RocksStore final : public Store {
     };
     it->second.forEachCandidate(q, [&](const std::string& id) {
       if (q.deadline) q.deadline->check();
+      ++explain.candidates;
       batch.push_back(&id);
       size_t wanted = q.count ? 64 : (q.offset > matched ? q.offset - matched : 0) + q.limit - page.entities.size();
       if (batch.size() >= std::clamp<size_t>(wanted, 1, 64)) flush();
       return q.count || !full();
     });
     flush();
-    page.total = matched;
+    page.total = explain.matched = matched;
     return page;
   }
 

@@ -306,6 +306,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
     });
   });
   if (!q.ids && !types && !q.anyAttrs && !geo) {
+    if (q.explain) *q.explain = {"all", ids_.size()};
     for (const auto& entry : ids_)
       if (numbersMayMatch(&entry, numbers) && !visit(entry.first)) return;
     return;
@@ -319,6 +320,10 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   if (geo) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter));
   auto walked = std::min_element(sources.begin(), sources.end(),
                                  [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  if (q.explain) {
+    static const char* names[] = {"ids", "type", "attrs", "geo"};
+    *q.explain = {names[walked->first], walked->second.size()};
+  }
   std::unordered_set<const Entry*> idFilter, geoFilter;
   for (const auto& [kind, source] : sources) {
     if (&source == &walked->second) continue;
