@@ -50,6 +50,7 @@ http::Response purgeEntities(Call& call) {
     if (exact(entity)) ids.emplace_back(entity.at("id").get_string());
     return false;
   };
+  q.selectorsExact = false;  // every match must reach the predicate
   q.limit = 0;
   q.count = true;
   call.services.store.queryEntities(call.tenant(), q);

@@ -28,7 +28,7 @@ namespace {
 std::string explainText(const store::QueryExplain& e) {
   return "path=" + (e.path.empty() ? std::string("none") : e.path) +
          "; path-size=" + std::to_string(e.pathSize) + "; candidates=" + std::to_string(e.candidates) +
-         "; read=" + std::to_string(e.read) + "; matched=" + std::to_string(e.matched);
+         "; counted=" + std::to_string(e.counted) + "; read=" + std::to_string(e.read) + "; matched=" + std::to_string(e.matched);
 }
 
 http::Response answer(Call& call, Selection selection) {
@@ -53,7 +53,7 @@ http::Response answer(Call& call, Selection selection) {
   }
   q.now = ngsi::nowMs();
   q.offset = paging.offset;
-  q.limit = paging.limit + 1;  // one more tells whether a next page exists
+  q.limit = paging.limit ? paging.limit + 1 : 0;  // one more tells whether a next page exists
   q.count = paging.count;
   q.deadline = &call.deadline;
   // With an EntityMap every candidate is visited, and those that match are recorded.

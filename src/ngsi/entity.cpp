@@ -65,15 +65,15 @@ bool isExpired(const json::object& holder, int64_t nowMs) {
 }
 
 namespace {
-void collectNumbers(const json::value& v, std::string_view name,
-                    std::vector<std::pair<std::string_view, double>>& out, int depth) {
+void collectNumbers(const json::value& v, std::string_view name, std::vector<store::EntityMeta::Number>& out,
+                    int depth) {
   if (v.is_number()) {
-    out.emplace_back(name, v.to_number<double>());
+    out.push_back({name, v.to_number<double>()});
   } else if (v.is_array() && depth == 0) {
     for (const auto& e : v.get_array()) collectNumbers(e, name, out, 1);
   } else if (v.is_object()) {
     if (auto* inner = v.get_object().if_contains("@value"); inner && inner->is_number())
-      out.emplace_back(name, inner->to_number<double>());
+      out.push_back({name, inner->to_number<double>()});
   }
 }
 
@@ -163,6 +163,8 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
         if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(name, *box);
       } else if (kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship) {
         collectNumbers(*v, name, meta.numbers, 0);  // every number a q term could compare
+        if (v->is_number() && kind == AttributeKind::Property && instances.get_array().size() == 1 && !expires)
+          meta.numbers.back().sole = true;
       }
     }
   }

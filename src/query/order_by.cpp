@@ -200,6 +200,15 @@ Ordering::Key Ordering::key(const json::object& entity, int64_t now) const {
   return key;
 }
 
+std::optional<std::pair<std::string, bool>> Ordering::attributeValue() const {
+  if (items_.size() != 1) return std::nullopt;
+  const auto& item = items_[0];
+  if (item.kind != Item::Kind::Attribute || item.attributes.size() != 1 || item.member != "value" ||
+      !item.valuePath.empty() || item.distance)
+    return std::nullopt;
+  return std::pair{item.attributes[0], item.descending};
+}
+
 bool Ordering::less(const Key& a, const Key& b) const {
   for (size_t i = 0; i < items_.size(); ++i) {
     const Value& x = a[i];

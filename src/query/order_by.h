@@ -40,6 +40,10 @@ class Ordering {
   ~Ordering();
 
   Key key(const boost::json::object& entity, int64_t nowMs) const;
+  // The attribute IRI and whether descending, when the ordering is one item on
+  // an attribute's value (no sub-attribute, member, key path or distance): a
+  // store may then walk an index of that value in order.
+  std::optional<std::pair<std::string, bool>> attributeValue() const;
   bool less(const Key& a, const Key& b) const;
 
  private:

@@ -26,9 +26,12 @@ namespace allmende::store {
 // Allmende-Explain header): which candidates it walked and how many entities
 // it had to read to find its matches.
 struct QueryExplain {
-  std::string path;       // the candidates walked: "ids", "type", "attrs", "geo" or "all"
-  size_t pathSize = 0;    // how many candidates that path holds
+  std::string path;       // the candidates walked: "ids", "type", "attrs", "geo", "value" (a range of a
+                          // number index), "order" (a number index in order, for orderBy) or "all"
+  size_t pathSize = 0;    // how many candidates that path holds (for "value": counted up to the
+                          // planner's probe limit, 4096)
   size_t candidates = 0;  // of those, the ones the in-memory checks (types, attributes, numbers) let through
+  size_t counted = 0;     // of those, the ones counted without reading (the indexes prove the match)
   size_t read = 0;        // entities read from the store and checked with the predicate
   size_t matched = 0;     // of those, the matches
 };
@@ -56,6 +59,12 @@ struct EntityQuery {
 
   // Exact check of a candidate (the stored, unexpired entity); empty = accept.
   std::function<bool(const boost::json::object&)> predicate;
+  // The predicate checks nothing but the selectors above, the number ranges
+  // (each exactly: some value of the attribute in the range) and that the
+  // entity has not expired: the store may then count a candidate its indexes
+  // prove to match without reading it (and so without calling the predicate).
+  // Whoever wraps the predicate with more checks or side effects clears it.
+  bool selectorsExact = false;
 
   // Order of the results: by id when null, else by the ordering's keys (ties by id).
   std::shared_ptr<const query::Ordering> ordering;
@@ -81,6 +90,7 @@ inline void recordMatches(EntityQuery& q, std::vector<std::string>& matched) {
     matched.emplace_back(e.at("id").get_string());
     return true;
   };
+  q.selectorsExact = false;  // every match must be seen
   q.count = true;
 }
 

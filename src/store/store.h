@@ -47,7 +47,17 @@ struct EntityMeta {
   std::vector<std::string_view> types;
   std::vector<std::pair<std::string_view, std::string_view>> attrs;        // attribute IRI, kind name
   std::vector<std::pair<std::string_view, query::GeoBox>> geometries;  // GeoProperty IRI, box
-  std::vector<std::pair<std::string_view, double>> numbers;            // attribute IRI, a numeric value
+  // Every number a q term on an attribute compares (its instances' values,
+  // array elements, @value), grouped by attribute. `sole`: the attribute's only
+  // value, the plain number of its one instance, which does not expire (the
+  // value it sorts by).
+  struct Number {
+    std::string_view attribute;
+    double value = 0;
+    bool sole = false;
+    bool operator==(const Number&) const = default;
+  };
+  std::vector<Number> numbers;
   int64_t expiresAtMs = 0;  // earliest expiry of the entity or any instance; 0 = none
   std::shared_ptr<const void> backing;  // what the names view, when not an entity
 };

@@ -732,23 +732,41 @@ def test_explain_header_says_how_the_matches_were_found(broker):
         fields = dict(part.split("=") for part in r.headers["Allmende-Explain"].split("; "))
         return len(r.json()), fields
 
-    # A numeric range is checked in memory: only the matches are read.
+    # A numeric range walks the number index of speed: of its two bounds the narrower
+    # (speed<15: 15 values, speed>=10: 21 with the Other entity's 99), in value order;
+    # only the matches are read.
     n, e = explain(type=kind, q="speed>=10;speed<15")
-    assert n == 5 and e == {"path": "type", "path-size": "30", "candidates": "5", "read": "5", "matched": "5"}
+    assert n == 5 and e == {"path": "value", "path-size": "15", "candidates": "5", "counted": "0", "read": "5",
+                            "matched": "5"}, e
+    # count=true with limit=0 counts what the indexes prove without reading anything ...
+    n, e = explain(type=kind, q="speed>=10;speed<15", count="true", limit="0")
+    assert n == 0 and e["counted"] == "5" and e["read"] == "0" and e["matched"] == "5", e
+    # ... and with a page, reads only the page (and the one after it, which tells that there is more).
+    n, e = explain(type=kind, q="speed>=10;speed<15", count="true", limit="2")
+    assert n == 2 and e["read"] == "3" and e["counted"] == "2" and e["matched"] == "5", e
     # A string term is checked on the stored entity: every candidate until the page is full
     # (and one match more, which tells whether there is a next page: alarms are 03, 13, 23).
     n, e = explain(type=kind, q='status=="alarm"', limit=2)
     assert n == 2 and e["path"] == "type" and e["read"] == "24" and e["matched"] == "3", e
-    # count=true reads every candidate.
+    # count=true reads every candidate that the indexes cannot decide.
     n, e = explain(type=kind, q='status=="alarm"', count="true")
-    assert n == 3 and e["read"] == "30" and e["matched"] == "3", e
+    assert n == 3 and e["read"] == "30" and e["counted"] == "0" and e["matched"] == "3", e
+    # A type alone is proven by the index: counted without reading.
+    n, e = explain(type=kind, count="true", limit="0")
+    assert e["path"] == "type" and e["counted"] == "30" and e["read"] == "0", e
     # Ids are the smallest source; without any selector every entity is a candidate.
     n, e = explain(id=f"urn:ngsi-ld:{kind}:01,urn:ngsi-ld:{kind}:02", type=kind)
     assert n == 2 and e["path"] == "ids" and e["path-size"] == "2", e
+    n, e = explain(q='status=="ok"', local="true", limit="1")
+    assert n == 1 and e["path"] == "all" and e["path-size"] == "31", e
     n, e = explain(q="speed>=99", local="true")
-    assert n == 1 and e["path"] == "all" and e["path-size"] == "31" and e["read"] == "1", e
-    # orderBy reads every candidate for its sort key, then the page's (and one more) again.
+    assert n == 1 and e["path"] == "value" and e["path-size"] == "1" and e["read"] == "1", e
+    # orderBy on a number every entity with it has once reads the index in order: only the
+    # page (and one more) is read.
     n, e = explain(type=kind, orderBy="speed", limit=3)
+    assert n == 3 and e["path"] == "order" and e["read"] == "4", e
+    # Any other ordering reads every candidate for its sort key, then the page's (and one more) again.
+    n, e = explain(type=kind, orderBy="status", limit=3)
     assert n == 3 and e["read"] == "34" and e["matched"] == "30", e
     r = requests.get(f"{broker.api}/entities", params={"type": kind}, headers=tenant)
     assert "Allmende-Explain" not in r.headers

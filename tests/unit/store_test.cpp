@@ -192,9 +192,9 @@ TEST(Store, IndexRecordsRoundTrip) {
   meta.types = {"urn:T"};
   meta.attrs = {{"urn:a", "Property"}, {"urn:loc", "GeoProperty"}};
   meta.geometries = {{"urn:loc", query::GeoBox{13.4, 52.5, 13.5, 52.6}}};
-  meta.numbers = {{"urn:a", 21.5}, {"urn:a", -3}};
+  meta.numbers = {{"urn:a", 21.5}, {"urn:a", -3}, {"urn:b", 7, true}};
   meta.expiresAtMs = 1234;
-  auto expectSame = [&](const store::EntityMeta& back) {
+  auto expectSame = [&](store::EntityMeta back) {
     EXPECT_EQ(back.types, meta.types);
     EXPECT_EQ(back.attrs, meta.attrs);
     ASSERT_EQ(back.geometries.size(), 1u);
@@ -222,10 +222,15 @@ TEST(Store, IndexRecordsRoundTrip) {
   EXPECT_TRUE(asNumbers.unnumbered().empty());
   EXPECT_LT(withNumbers.size(), withText.size());
   expectSame(store::decodeMeta(withNumbers, keys));
-  // Records of earlier versions (JSON text) are read.
-  expectSame(decodeCopy(
+  // Records of earlier versions (JSON text) are read; their numbers are not sole.
+  auto earlier = decodeCopy(
       R"([["urn:T"],[["urn:a","Property"],["urn:loc","GeoProperty"]],[["urn:loc",13.4,52.5,13.5,52.6]],)"
-      R"([["urn:a",21.5],["urn:a",-3]],1234])"));
+      R"([["urn:a",21.5],["urn:a",-3],["urn:b",7]],1234])");
+  EXPECT_FALSE(earlier.numbers.back().sole);
+  earlier.numbers.back().sole = true;
+  expectSame(earlier);
+  EXPECT_TRUE(store::isCurrentMeta(withNumbers));
+  EXPECT_FALSE(store::isCurrentMeta("[1]"));
   EXPECT_THROW(store::decodeMeta("[1,2", keys), std::runtime_error);
   for (size_t n = 0; n < withNumbers.size(); ++n)
     EXPECT_THROW(store::decodeMeta(withNumbers.substr(0, n), keys), std::runtime_error) << n;

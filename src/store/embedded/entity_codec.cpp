@@ -199,13 +199,6 @@ json::object decodeObject(std::string_view in, const KeyDictionary& keys,
   return ObjectReader(in, keys, std::move(storage)).object();
 }
 
-std::string withFacts(std::string_view stored, std::string_view facts) {
-  std::string out(1, kFacts);
-  putBytes(out, facts);
-  out.append(stored);
-  return out;
-}
-
 namespace {
 // The index record and the entity of a stored value (no record: nullopt).
 std::pair<std::optional<std::string_view>, std::string_view> split(std::string_view stored) {

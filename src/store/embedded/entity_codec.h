@@ -56,9 +56,6 @@ class ObjectReader {
   boost::json::value_stack stack_;
 };
 
-// A value of an earlier version (without an index record) with `facts` put in front.
-std::string withFacts(std::string_view stored, std::string_view facts);
-
 // The index record a stored value starts with; nullopt for a value of an
 // earlier version. Throws std::runtime_error on a damaged value.
 std::optional<std::string_view> factsOf(std::string_view stored);

@@ -1,10 +1,11 @@
 // Layout: the byte kBinary; the types (count, names); the attributes (count,
 // pairs of name and kind); the geometries (count, name and four doubles:
-// minLon, minLat, maxLon, maxLat); the numbers (count, attribute name and a
-// double); expiresAtMs (zigzag varint). Names are dictionary strings and
-// everything else as in binary_io.h. Earlier versions wrote a JSON array
-// [types, [[attr, kind]...], [[attr, minLon, minLat, maxLon, maxLat]...],
-// [[attr, number]...], expiresAtMs].
+// minLon, minLat, maxLon, maxLat); the numbers (count, attribute name, a
+// double and a byte: 1 if sole); expiresAtMs (zigzag varint). Names are
+// dictionary strings and everything else as in binary_io.h. Earlier versions
+// wrote the byte kBinaryUnmarked and the numbers without the sole byte, or a
+// JSON array [types, [[attr, kind]...], [[attr, minLon, minLat, maxLon,
+// maxLat]...], [[attr, number]...], expiresAtMs]; their numbers read as not sole.
 #include "store/embedded/meta_codec.h"
 
 #include <stdexcept>
@@ -20,7 +21,8 @@ using namespace binary;
 
 namespace {
 
-constexpr char kBinary = '\xB2';  // JSON text starts with '['
+constexpr char kBinary = '\xB3';  // JSON text starts with '['
+constexpr char kBinaryUnmarked = '\xB2';
 
 EntityMeta decodeJson(std::string_view text) {
   EntityMeta meta;
@@ -36,7 +38,7 @@ EntityMeta decodeJson(std::string_view text) {
                                    query::GeoBox{g.at(1).to_number<double>(), g.at(2).to_number<double>(),
                                                  g.at(3).to_number<double>(), g.at(4).to_number<double>()});
     for (const auto& n : v.at(3).as_array())
-      meta.numbers.emplace_back(n.at(0).as_string(), n.at(1).to_number<double>());
+      meta.numbers.push_back({n.at(0).as_string(), n.at(1).to_number<double>()});
     meta.expiresAtMs = v.at(4).to_number<int64_t>();
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("unreadable index record: ") + e.what());
@@ -45,6 +47,8 @@ EntityMeta decodeJson(std::string_view text) {
 }
 
 }  // namespace
+
+bool isCurrentMeta(std::string_view record) { return !record.empty() && record[0] == kBinary; }
 
 std::string encodeMeta(const EntityMeta& meta, binary::KeyWriter& keys) {
   std::string out;
@@ -63,16 +67,18 @@ std::string encodeMeta(const EntityMeta& meta, binary::KeyWriter& keys) {
     for (double d : {b.minLon, b.minLat, b.maxLon, b.maxLat}) putDouble(out, d);
   }
   putVarint(out, meta.numbers.size());
-  for (const auto& [attr, n] : meta.numbers) {
-    keys.put(out, attr);
-    putDouble(out, n);
+  for (const auto& n : meta.numbers) {
+    keys.put(out, n.attribute);
+    putDouble(out, n.value);
+    out.push_back(n.sole ? 1 : 0);
   }
   putSigned(out, meta.expiresAtMs);
   return out;
 }
 
 EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
-  if (record.empty() || record[0] != kBinary) return decodeJson(record);
+  if (record.empty() || (record[0] != kBinary && record[0] != kBinaryUnmarked)) return decodeJson(record);
+  bool marked = record[0] == kBinary;
   EntityMeta meta;
   auto copy = std::make_shared<const std::string>(record);  // names written as text are views of it
   meta.backing = copy;
@@ -93,7 +99,8 @@ EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
   }
   for (uint64_t n = in.count(); n--;) {
     auto attr = in.key();
-    meta.numbers.emplace_back(attr, in.number());
+    double value = in.number();
+    meta.numbers.push_back({attr, value, marked && in.byte() != 0});
   }
   meta.expiresAtMs = in.signedVarint();
   if (!in.done()) Input::bad("index record");

@@ -15,6 +15,9 @@
 
 namespace allmende::store {
 
+// Whether the record was written by this version (its numbers say which are
+// sole); records of earlier versions are rewritten once at open.
+bool isCurrentMeta(std::string_view record);
 // Names are written by `keys` (binary_io.h).
 std::string encodeMeta(const EntityMeta& meta, binary::KeyWriter& keys);
 // Throws std::runtime_error on a record it cannot read.

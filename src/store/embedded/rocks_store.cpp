@@ -279,10 +279,13 @@ class RocksStore final : public Store {
       page.entities.pop_back();
       page.arenas.pop_back();
     };
-    if (q.ordering) {
+    const auto& index = it->second;
+    auto byIndex = q.ordering && q.limit > 0 ? q.ordering->attributeValue() : std::nullopt;
+    if (byIndex && !index.ordersBy(byIndex->first)) byIndex.reset();
+    if (q.ordering && q.limit > 0 && !byIndex) {
       // Every match's sort key first; then only the page's entities are read again.
       std::vector<std::pair<query::Ordering::Key, std::string>> keyed;
-      it->second.forEachCandidate(q, [&](const std::string& id) {
+      index.forEachCandidate(q, [&](const std::string& id, bool) {
         if (q.deadline) q.deadline->check();
         ++explain.candidates;
         visitParsed(id, [&](const Entity& entity) {
@@ -290,8 +293,10 @@ class RocksStore final : public Store {
         });
         return true;
       });
-      std::stable_sort(keyed.begin(), keyed.end(),
-                       [&q](const auto& a, const auto& b) { return q.ordering->less(a.first, b.first); });
+      // Ties by id (candidates may have come in the order of a value).
+      std::sort(keyed.begin(), keyed.end(), [&q](const auto& a, const auto& b) {
+        return q.ordering->less(a.first, b.first) || (!q.ordering->less(b.first, a.first) && a.second < b.second);
+      });
       page.total = explain.matched = keyed.size();
       for (size_t i = q.offset; i < keyed.size() && page.entities.size() < q.limit; ++i) {
         key.assign(prefix).append(keyed[i].second);
@@ -302,8 +307,12 @@ class RocksStore final : public Store {
       }
       return page;
     }
-    // Candidates are read in batches (one RocksDB MultiGet each), as many at a
-    // time as the page may still need (64 when everything is counted).
+    // Candidates come in the order of the results (an index order for
+    // orderBy, when the index has it). They are read in batches (one RocksDB
+    // MultiGet each), as many at a time as the page may still need (64 when
+    // everything is counted); one the indexes prove to match is counted
+    // without reading unless the page takes it (the batch before it is read
+    // first, so that the offset skips the right ones).
     size_t matched = 0;
     std::vector<const std::string*> batch;
     std::vector<std::string> keys;
@@ -320,7 +329,7 @@ class RocksStore final : public Store {
       values = std::vector<rocksdb::PinnableSlice>(n);
       statuses.assign(n, rocksdb::Status());
       db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, slices.data(), values.data(),
-                    statuses.data(), true);
+                    statuses.data());  // keys in id order only when the walk is
       for (size_t i = 0; i < n && (q.count || !full()); ++i) {
         if (!statuses[i].ok()) continue;
         ++explain.read;
@@ -340,16 +349,28 @@ class RocksStore final : public Store {
       }
       batch.clear();
     };
-    it->second.forEachCandidate(q, [&](const std::string& id) {
+    auto visit = [&](const std::string& id, bool certain) {
       if (q.deadline) q.deadline->check();
       ++explain.candidates;
+      if (certain) {
+        flush();
+        if (matched < q.offset || full()) {
+          ++matched;
+          ++explain.counted;
+          return q.count || !full();
+        }
+      }
       batch.push_back(&id);
       size_t wanted = q.count ? 64 : (q.offset > matched ? q.offset - matched : 0) + q.limit - page.entities.size();
       if (batch.size() >= std::clamp<size_t>(wanted, 1, 64)) flush();
       return q.count || !full();
-    });
+    };
+    size_t counted = byIndex ? index.forEachInOrder(q, byIndex->first, byIndex->second, visit)
+                             : index.forEachCandidate(q, visit);
     flush();
-    page.total = explain.matched = matched;
+    explain.candidates += counted;
+    explain.counted += counted;
+    page.total = explain.matched = matched + counted;
     return page;
   }
 
@@ -603,13 +624,14 @@ class RocksStore final : public Store {
 
   // The indexes come from the index records at the start of the entity values
   // (entity_codec.h). A data directory of an earlier version (records under
-  // "M" keys, or none) gets them once from its entities.
+  // "M" keys, none, or ones that do not mark sole numbers) gets them once from
+  // its entities.
   void rebuildIndexes() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::string tPrefix = tenantKey("");
     for (it->Seek(tPrefix); it->Valid() && it->key().starts_with(tPrefix); it->Next())
       tenants_[it->key().ToString().substr(tPrefix.size())];
-    if (getSetting("indexRecords") != "2") moveIndexRecords();
+    if (getSetting("indexRecords") != "3") moveIndexRecords();
     it.reset(db_->NewIterator(rocksdb::ReadOptions()));  // one that sees the moved records
     std::string ePrefix = makeKey('E', {""});
     size_t count = 0;
@@ -632,8 +654,8 @@ class RocksStore final : public Store {
     spdlog::info("store opened: {} tenants, {} entities", tenants_.size(), count);
   }
 
-  // Puts each entity's index record in front of its value and drops the "M"
-  // records earlier versions kept them in.
+  // Writes each entity anew with a current index record in front of its value
+  // and drops the "M" records earlier versions kept them in.
   void moveIndexRecords() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::string ePrefix = makeKey('E', {""});
@@ -642,10 +664,10 @@ class RocksStore final : public Store {
     auto keyIds = keys_.snapshot();
     for (it->Seek(ePrefix); it->Valid() && it->key().starts_with(ePrefix); it->Next()) {
       std::string_view stored(it->value().data(), it->value().size());
-      if (factsOf(stored)) continue;
+      if (auto facts = factsOf(stored); facts && isCurrentMeta(*facts)) continue;
       auto entity = decodeEntity(stored, keys_);
       binary::KeyWriter names(*keyIds);  // names without a number stay text in these records
-      batch.Put(it->key(), withFacts(stored, encodeMeta(extractor_(entity), names)));
+      batch.Put(it->key(), encodeEntity(entity, encodeMeta(extractor_(entity), names), names));
       if (++count % 10000 == 0) {
         check(db_->Write(writeOptions_, &batch), "write");
         batch.Clear();
@@ -656,7 +678,7 @@ class RocksStore final : public Store {
     // tombstone costs every read until compaction drops it).
     it->Seek(makeKey('M', {}));
     if (it->Valid() && it->key().starts_with("M")) batch.DeleteRange(makeKey('M', {}), makeKey('N', {}));
-    batch.Put(settingKey("indexRecords"), "2");
+    batch.Put(settingKey("indexRecords"), "3");
     check(db_->Write(writeOptions_, &batch), "write");
     if (count) spdlog::info("index records of {} entities moved into their values", count);
   }

@@ -1,11 +1,18 @@
-// Candidate selection: of the selectors a query gives (ids, types, attributes,
-// geo box), the smallest index source is walked in id order and the others are
-// checked by set membership, so a selective query touches few entities and a
-// limit=20 query over a large type stops after the first matches.
+// Candidate selection (the planner): of the selectors a query gives (ids,
+// types, attributes, geo box) and its numeric ranges, the smallest source is
+// walked and the others are checked per candidate (by shape, set membership
+// or the entity's numbers), so a selective query touches few entities and a
+// limit=20 query over a large type stops after the first matches. Sources in
+// id order: ids, types, attributes, geo (sorted as needed); a range of a
+// number index comes in value order, its size counted up to kProbe.
 #include "store/embedded/tenant_index.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 namespace allmende::store {
 
@@ -37,6 +44,58 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
       slot(byGeo_, property).second.insert(reinterpret_cast<uint64_t>(key), box);
   }
   setNumbers(entry.second, meta);
+  setExpires(entry.second, meta.expiresAtMs != 0);
+  addNumbers(key, numberGroups(meta));
+}
+
+void TenantIndex::setExpires(Facts& facts, bool expires) {
+  expiring_ += expires - facts.expires;
+  facts.expires = expires;
+}
+
+std::vector<TenantIndex::NumberGroup> TenantIndex::numberGroups(const EntityMeta& meta) const {
+  std::vector<NumberGroup> groups;
+  for (size_t i = 0; i < meta.numbers.size();) {
+    size_t end = i;
+    while (end < meta.numbers.size() && meta.numbers[end].attribute == meta.numbers[i].attribute) ++end;
+    auto name = byAttr_.find(meta.numbers[i].attribute);
+    if (name != byAttr_.end()) {
+      auto& g = groups.emplace_back(NumberGroup{&name->first, {}, end - i == 1 && meta.numbers[i].sole});
+      for (size_t k = i; k < end; ++k) g.values.push_back(meta.numbers[k].value);
+      std::sort(g.values.begin(), g.values.end());
+      g.values.erase(std::unique(g.values.begin(), g.values.end()), g.values.end());
+    }
+    i = end;
+  }
+  return groups;
+}
+
+void TenantIndex::addNumbers(const Entry* entry, const std::vector<NumberGroup>& groups) {
+  for (const auto& g : groups) {
+    if (bulk_) {
+      auto& pending = pendingNumbers_[g.attribute];
+      for (double v : g.values) pending.push_back({v, entry, entry->second.shape});
+      byNumber_[g.attribute].countLoaded(g.values.size(), g.sole);
+    } else {
+      byNumber_[g.attribute].add(entry, entry->second.shape, g.values, g.sole);
+    }
+  }
+}
+
+void TenantIndex::removeNumbers(const Entry* entry, const std::vector<NumberGroup>& groups) {
+  for (const auto& g : groups) {
+    auto it = byNumber_.find(g.attribute);
+    if (it == byNumber_.end()) continue;
+    it->second.remove(entry, g.values, g.sole);
+    if (it->second.empty()) byNumber_.erase(it);
+  }
+}
+
+size_t TenantIndex::attributeCount(const std::string& attribute) const {
+  size_t n = 0;
+  if (auto it = byAttr_.find(attribute); it != byAttr_.end())
+    for (const auto* shape : it->second) n += shape->ids.size();
+  return n;
 }
 
 TenantIndex::Shape* TenantIndex::shapeOf(const EntityMeta& meta) {
@@ -111,10 +170,11 @@ void TenantIndex::dropFromShape(const Entry* entry) {
 void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
   facts.numbers.clear();
   size_t names = 0;  // the numbers come grouped by attribute: one entry per group, no spare room
-  for (size_t i = 0; i < meta.numbers.size(); ++i) names += i == 0 || meta.numbers[i].first != meta.numbers[i - 1].first;
+  for (size_t i = 0; i < meta.numbers.size(); ++i)
+    names += i == 0 || meta.numbers[i].attribute != meta.numbers[i - 1].attribute;
   facts.numbers.reserve(names);
   for (const auto& number : meta.numbers) {
-    std::string_view attr = number.first;
+    std::string_view attr = number.attribute;
     if (facts.numbers.empty() || *facts.numbers.back().first != attr) {
       auto name = byAttr_.find(attr);
       if (name == byAttr_.end()) continue;
@@ -122,7 +182,7 @@ void TenantIndex::setNumbers(Facts& facts, const EntityMeta& meta) const {
     }
     auto& n = facts.numbers.back().second;
     if (n.count < 2)
-      n.values[n.count++] = number.second;
+      n.values[n.count++] = number.value;
     else
       n.many = true;
   }
@@ -146,8 +206,21 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
       return;
     }
   }
-  // Same types, attributes and geometries: only the numeric values may differ.
-  setNumbers(it->entry->second, after);
+  // Same types, attributes and geometries: only the numbers and the expiry may
+  // differ; the number indexes change for the attributes whose numbers did.
+  auto* entry = it->entry;
+  setNumbers(entry->second, after);
+  setExpires(entry->second, after.expiresAtMs != 0);
+  if (before.numbers == after.numbers) return;
+  auto old = numberGroups(before), now = numberGroups(after);
+  std::erase_if(old, [&now](const NumberGroup& g) {
+    auto same = std::find(now.begin(), now.end(), g);
+    if (same == now.end()) return false;
+    now.erase(same);
+    return true;
+  });
+  removeNumbers(entry, old);
+  addNumbers(entry, now);
 }
 
 bool TenantIndex::historyRecorded(std::string_view id) const {
@@ -164,6 +237,12 @@ void TenantIndex::endBulk() {
   for (auto& entry : ids_) addToIdHash(entry);
   for (auto& [property, pairs] : pendingGeo_) byGeo_[property].bulkLoad(pairs);
   pendingGeo_.clear();
+  // The entities came in id order: sorting by value alone keeps ties in id order.
+  for (auto& [attribute, items] : pendingNumbers_) {
+    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
+    byNumber_[attribute].load(items);
+  }
+  pendingNumbers_.clear();
   bulk_ = false;
 }
 
@@ -171,6 +250,8 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   auto found = byId_.find(id);
   if (found == byId_.end()) return;
   const Entry* key = found->entry;
+  removeNumbers(key, numberGroups(meta));  // before the shape (and the names) may go
+  setExpires(found->entry->second, false);
   dropFromShape(key);
   for (const auto& [property, box] : meta.geometries) {
     if (auto g = byGeo_.find(property); g != byGeo_.end()) {
@@ -250,9 +331,9 @@ TenantIndex::Source TenantIndex::geoSource(const std::string& property, const qu
   return out;
 }
 
-bool TenantIndex::hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf) {
-  auto has = [e](const std::string& t) {
-    for (const auto* mine : e->second.shape->key->types)
+bool TenantIndex::hasTypes(const Shape* shape, const std::vector<std::vector<std::string>>& dnf) {
+  auto has = [shape](const std::string& t) {
+    for (const auto* mine : shape->key->types)
       if (*mine == t) return true;
     return false;
   };
@@ -261,9 +342,9 @@ bool TenantIndex::hasTypes(const Entry* e, const std::vector<std::vector<std::st
   return false;
 }
 
-bool TenantIndex::hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs) {
+bool TenantIndex::hasAnyAttr(const Shape* shape, const std::vector<std::string>& attrs) {
   for (const auto& a : attrs)
-    for (const auto* mine : e->second.shape->attrs)
+    for (const auto* mine : shape->attrs)
       if (*mine == a) return true;
   return false;
 }
@@ -277,82 +358,156 @@ TenantIndex::NumberChecks TenantIndex::numberChecks(const std::vector<EntityQuer
   return checks;
 }
 
-bool TenantIndex::numbersMayMatch(const Entry* id, const NumberChecks& checks) {
+TenantIndex::Verdict TenantIndex::numbersMatch(const Entry* id, const NumberChecks& checks) {
   const auto& numbers = id->second.numbers;
+  Verdict verdict = Verdict::Yes;
   for (const auto& check : checks) {
     const auto* r = check.first;
     const auto* attr = check.second;
     auto n = std::find_if(numbers.begin(), numbers.end(), [attr](const auto& p) { return p.first == attr; });
-    if (!attr || n == numbers.end()) return false;
-    if (n->second.many) continue;  // cannot tell from the index: the predicate decides
+    if (!attr || n == numbers.end()) return Verdict::No;
+    if (n->second.many) {  // cannot tell from the facts: the predicate decides
+      verdict = Verdict::Maybe;
+      continue;
+    }
     bool any = false;
     for (uint8_t i = 0; i < n->second.count && !any; ++i) {
       double v = n->second.values[i];
       any = (r->minOpen ? v > r->min : v >= r->min) && (r->maxOpen ? v < r->max : v <= r->max);
     }
-    if (!any) return false;
+    if (!any) return Verdict::No;
   }
-  return true;
+  return verdict;
 }
 
-void TenantIndex::forEachCandidate(const EntityQuery& q,
-                                   const std::function<bool(const std::string&)>& visit) const {
-  bool geo = q.geoProperty && q.geoBox;
-  auto numbers = numberChecks(q.numberRanges);  // attribute names looked up once per query
+namespace {
+constexpr size_t kProbe = 4096;  // a value range is counted up to this many items
+}
+
+// What a walk checks per candidate: the selectors it does not walk (types and
+// attributes by shape, remembered per shape; ids and geo by membership), the
+// numeric conditions (but the walked range's, which the walk proves), and
+// whether that proves the match (Verdict::Yes).
+struct TenantIndex::Plan {
+  Plan(const TenantIndex& index, const EntityQuery& q) : index(index), q(q) {}
+  const TenantIndex& index;
+  const EntityQuery& q;
+  bool types = false;  // q.types narrows
+  bool ids = false, geo = false;
+  std::unordered_set<const Entry*> idFilter, geoFilter;
+  NumberChecks numbers;
+  boost::unordered_flat_map<const Shape*, bool> shapes;
+  size_t counted = 0;
+
+  bool shapeOk(const Shape* shape) {
+    auto [it, fresh] = shapes.try_emplace(shape, false);
+    if (fresh)
+      it->second = (!types || hasTypes(shape, *q.types)) && (!q.anyAttrs || hasAnyAttr(shape, *q.anyAttrs));
+    return it->second;
+  }
+  Verdict check(const Entry* e, const Shape* shape) {
+    if (!shapeOk(shape) || (ids && !idFilter.contains(e)) || (geo && !geoFilter.contains(e))) return Verdict::No;
+    Verdict v = numbers.empty() ? Verdict::Yes : numbersMatch(e, numbers);
+    if (v == Verdict::No) return v;
+    bool proven = q.selectorsExact && v == Verdict::Yes && (index.expiring_ == 0 || !e->second.expires);
+    return proven ? Verdict::Yes : Verdict::Maybe;
+  }
+  // Passes a candidate that is not ruled out on to visit, or counts it; false: stop.
+  bool offer(const Entry* e, const Shape* shape, const Visit& visit) {
+    Verdict v = check(e, shape);
+    if (v == Verdict::No) return true;
+    if (v == Verdict::Yes && q.count && q.limit == 0) {
+      ++counted;
+      return true;
+    }
+    return visit(e->first, v == Verdict::Yes);
+  }
+  // Walks items of a number index (each entity once) until offer says stop.
+  template <class It>
+  bool walkItems(It from, It to, bool repeats, const Visit& visit) {
+    boost::unordered_flat_set<const Entry*> seen;
+    for (; from != to; ++from)
+      if ((!repeats || seen.insert(from->entry).second) && !offer(from->entry, from->shape, visit)) return false;
+    return true;
+  }
+};
+
+size_t TenantIndex::forEachCandidate(const EntityQuery& q, const Visit& visit) const {
+  return candidates(q, true, visit);
+}
+
+size_t TenantIndex::candidates(const EntityQuery& q, bool valueOrder, const Visit& visit) const {
+  Plan plan(*this, q);
+  plan.numbers = numberChecks(q.numberRanges);  // attribute names looked up once per query
   // A type selection that every entity meets (a group of types all entities have) narrows nothing.
-  bool types = q.types && !std::any_of(q.types->begin(), q.types->end(), [this](const auto& group) {
+  plan.types = q.types && !std::any_of(q.types->begin(), q.types->end(), [this](const auto& group) {
     return std::all_of(group.begin(), group.end(), [this](const std::string& t) {
       return typeCount(t) == ids_.size();
     });
   });
-  if (!q.ids && !types && !q.anyAttrs && !geo) {
-    if (q.explain) *q.explain = {"all", ids_.size()};
-    for (const auto& entry : ids_)
-      if (numbersMayMatch(&entry, numbers) && !visit(entry.first)) return;
-    return;
-  }
   // Build the sources; walk the smallest, check the others per candidate.
   enum Kind { Ids, Types, Attrs, Geo };
   std::vector<std::pair<Kind, Source>> sources;
   if (q.ids) sources.emplace_back(Ids, idSource(*q.ids));
-  if (types) sources.emplace_back(Types, typeSource(*q.types));
+  if (plan.types) sources.emplace_back(Types, typeSource(*q.types));
   if (q.anyAttrs) sources.emplace_back(Attrs, attrSource(*q.anyAttrs));
-  if (geo) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter));
+  if (q.geoProperty && q.geoBox) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter));
   auto walked = std::min_element(sources.begin(), sources.end(),
                                  [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
-  if (q.explain) {
-    static const char* names[] = {"ids", "type", "attrs", "geo"};
-    *q.explain = {names[walked->first], walked->second.size()};
-  }
-  std::unordered_set<const Entry*> idFilter, geoFilter;
-  for (const auto& [kind, source] : sources) {
-    if (&source == &walked->second) continue;
-    if (kind == Ids) idFilter.insert(source.list.begin(), source.list.end());
-    if (kind == Geo) geoFilter.insert(source.list.begin(), source.list.end());
-  }
-  // Whether a candidate of the walked source passes the other selectors and the numeric conditions.
-  auto indexed = [&](const Entry* id) {
-    for (const auto& [kind, source] : sources) {
-      // A walked type source is one type of a conjunction: the others still need checking.
-      if (&source == &walked->second && kind != Types) continue;
-      bool in = kind == Ids     ? idFilter.contains(id)
-                : kind == Geo   ? geoFilter.contains(id)
-                : kind == Types ? hasTypes(id, *q.types)
-                                : hasAnyAttr(id, *q.anyAttrs);
-      if (!in) return false;
-    }
-    return numbersMayMatch(id, numbers);
+  size_t best = walked == sources.end() ? ids_.size() : walked->second.size();
+  // A numeric range is walked instead when it holds fewer items than that, or
+  // when both are large (the range then proves its condition for every item it gives).
+  struct Range {
+    const ValueIndex* index = nullptr;
+    ValueIndex::Iterator from, to;
+    size_t items = 0;  // counted up to the probe limit
+    size_t check = 0;  // its position in plan.numbers
   };
-  auto accept = [&](const Entry* id) { return !indexed(id) || visit(id->first); };  // false: stop
+  std::optional<Range> range;
+  size_t limit = std::min(best, kProbe);
+  for (size_t i = 0; i < plan.numbers.size() && valueOrder; ++i) {
+    auto [r, attr] = plan.numbers[i];
+    auto found = attr ? byNumber_.find(attr) : byNumber_.end();
+    if (found == byNumber_.end() || r->min > r->max || (r->min == r->max && (r->minOpen || r->maxOpen))) {
+      if (q.explain) *q.explain = {"value", 0};  // no entity has a number there
+      return 0;
+    }
+    Range candidate{&found->second, found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen)};
+    candidate.check = i;
+    for (auto it = candidate.from; it != candidate.to && candidate.items < limit; ++it) ++candidate.items;
+    if (!range || candidate.items < range->items) range = candidate;
+  }
+  if (range && range->items == limit && best <= kProbe) range.reset();
+  if (q.explain)
+    *q.explain = range                       ? QueryExplain{"value", range->items}
+                 : walked == sources.end() ? QueryExplain{"all", ids_.size()}
+                                             : QueryExplain{std::array{"ids", "type", "attrs", "geo"}[walked->first],
+                                                            walked->second.size()};
+  for (auto& [kind, source] : sources) {
+    if (!range && &source == &walked->second) continue;  // the walk is this selector
+    if (kind == Ids) plan.ids = true, plan.idFilter.insert(source.list.begin(), source.list.end());
+    if (kind == Geo) plan.geo = true, plan.geoFilter.insert(source.list.begin(), source.list.end());
+  }
+  if (range) {
+    plan.numbers.erase(plan.numbers.begin() + range->check);  // every item the walk gives meets it
+    plan.walkItems(range->from, range->to, range->index->multiValued() > 0, visit);
+    return plan.counted;
+  }
+  auto accept = [&](const Entry* e) { return plan.offer(e, e->second.shape, visit); };  // false: stop
+  if (walked == sources.end()) {
+    for (const auto& entry : ids_)
+      if (!accept(&entry)) break;
+    return plan.counted;
+  }
   Source& source = walked->second;
   if (!source.sets.empty()) {
     walkMerged(source.sets, accept);
-    return;
+    return plan.counted;
   }
   if (!source.unsorted) {
     for (const auto* id : source.list)
-      if (!accept(id)) return;
-    return;
+      if (!accept(id)) break;
+    return plan.counted;
   }
   // An unsorted list (R-tree candidates) is put in id order a chunk at a time:
   // a first page rarely needs more than its first offset+limit entries. Each id
@@ -363,7 +518,7 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
   // all candidates first (entries, then characters), so the misses overlap.
   // Candidates the index rules out are dropped before sorting.
   for (const auto* id : source.list) __builtin_prefetch(&id->first);
-  std::erase_if(source.list, [&](const Entry* id) { return !indexed(id); });
+  std::erase_if(source.list, [&](const Entry* id) { return plan.check(id, id->second.shape) == Verdict::No; });
   for (const auto* id : source.list) __builtin_prefetch(id->first.data());
   std::vector<std::pair<uint64_t, const Entry*>> keyed;
   keyed.reserve(source.list.size());
@@ -391,8 +546,56 @@ void TenantIndex::forEachCandidate(const EntityQuery& q,
     size_t end = std::min(keyed.size(), done + chunk);
     std::partial_sort(keyed.begin() + done, keyed.begin() + end, keyed.end(), before);
     for (; done < end; ++done)
-      if ((done == 0 || keyed[done].second != keyed[done - 1].second) && !visit(keyed[done].second->first)) return;
+      if ((done == 0 || keyed[done].second != keyed[done - 1].second) && !accept(keyed[done].second))
+        return plan.counted;
   }
+  return plan.counted;
+}
+
+bool TenantIndex::ordersBy(const std::string& attribute) const {
+  auto name = byAttr_.find(attribute);
+  if (name == byAttr_.end()) return false;
+  auto found = byNumber_.find(&name->first);
+  return found != byNumber_.end() && found->second.sole() == attributeCount(attribute);
+}
+
+size_t TenantIndex::forEachInOrder(const EntityQuery& q, const std::string& attribute, bool descending,
+                                   const Visit& visit) const {
+  auto name = byAttr_.find(attribute);
+  const auto& index = byNumber_.at(&name->first);  // every entity in it has one item: its value
+  if (q.explain) *q.explain = {"order", index.size()};
+  Plan plan(*this, q);
+  plan.numbers = numberChecks(q.numberRanges);
+  plan.types = q.types.has_value();
+  if (q.ids) {
+    auto ids = idSource(*q.ids);
+    plan.ids = true;
+    plan.idFilter.insert(ids.list.begin(), ids.list.end());
+  }
+  if (q.geoProperty && q.geoBox) {
+    auto geo = geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter);
+    plan.geo = true;
+    plan.geoFilter.insert(geo.list.begin(), geo.list.end());
+  }
+  if (!descending) {
+    if (!plan.walkItems(index.begin(), index.end(), false, visit)) return plan.counted;
+  } else {
+    // Backwards, value by value; the entities of one value in id order.
+    for (auto end = index.end(); end != index.begin();) {
+      auto first = index.firstOfValue(std::prev(end));
+      if (!plan.walkItems(first, end, false, visit)) return plan.counted;
+      end = first;
+    }
+  }
+  // Then the candidates without the attribute (an absent value sorts last), in id order.
+  const std::string* attr = &name->first;
+  EntityQuery rest = q;
+  rest.explain = nullptr;
+  rest.count = false;  // each one is visited (and passed on unless it has the attribute)
+  return plan.counted + candidates(rest, false, [&](const std::string& id, bool certain) {
+    const auto* shape = byId_.find(id)->entry->second.shape;
+    return std::find(shape->attrs.begin(), shape->attrs.end(), attr) != shape->attrs.end() || visit(id, certain);
+  });
 }
 
 void TenantIndex::walkMerged(const std::vector<const IdSet*>& sets,

@@ -1,8 +1,10 @@
 // The in-memory indexes of one tenant in the embedded store: every entity id
 // (ordered), entity shapes (the types and attributes entities share) with
-// their entities, an R-tree per GeoProperty, and, from the shapes, the type
-// and attribute indexes and what discovery (/types, /attributes) reports. Rebuilt from the stored entities at start; kept current
-// by every write. Not thread-safe: RocksStore guards it with its index mutex.
+// their entities, an R-tree per GeoProperty, an ordered index of the numbers
+// of each attribute (number_index.h), and, from the shapes, the type and
+// attribute indexes and what discovery (/types, /attributes) reports. Rebuilt
+// from the stored entities at start; kept current by every write. Not
+// thread-safe: RocksStore guards it with its index mutex.
 #pragma once
 
 #include <functional>
@@ -18,6 +20,7 @@
 
 #include "common/string_hash.h"
 #include "query/geo.h"
+#include "store/embedded/number_index.h"
 #include "store/store.h"
 
 namespace allmende::store {
@@ -41,10 +44,25 @@ class TenantIndex {
   bool historyRecorded(std::string_view id) const;
   void setHistoryRecorded(std::string_view id, bool recorded);
 
-  // Calls visit(id) for each candidate of the query's selectors, in id order,
-  // until visit returns false. Candidates still need the exact predicate.
-  void forEachCandidate(const EntityQuery& query,
-                        const std::function<bool(const std::string&)>& visit) const;
+  // Calls visit(id, certain) for each candidate of the query's selectors and
+  // numeric conditions until visit returns false: in id order, or, when the
+  // planner walks a range of a number index, in the order of that value (ties
+  // by id). The plan depends on the query's conditions and the index's
+  // contents only (not on offset, limit or count), so pages of an unchanged
+  // tenant neither repeat nor skip. `certain`: the indexes alone prove that
+  // the candidate matches (only with query.selectorsExact); others still need
+  // the exact predicate. With query.count and limit 0, certain candidates are
+  // only counted, not visited; returns their number.
+  using Visit = std::function<bool(const std::string& id, bool certain)>;
+  size_t forEachCandidate(const EntityQuery& query, const Visit& visit) const;
+  // Whether forEachInOrder can order by the attribute's value: every entity
+  // that has the attribute has a sole number in it (store::EntityMeta::Number).
+  bool ordersBy(const std::string& attribute) const;
+  // Like forEachCandidate, in the order of the attribute's value (ascending or
+  // descending, ties by id), then those without the attribute, in id order:
+  // the order query::Ordering gives a single attribute item. Needs ordersBy.
+  size_t forEachInOrder(const EntityQuery& query, const std::string& attribute, bool descending,
+                        const Visit& visit) const;
 
   std::map<std::string, Store::TypeInfo> types() const;
   std::map<std::string, Store::AttributeInfo> attributes() const;
@@ -63,6 +81,7 @@ class TenantIndex {
     Shape* shape = nullptr;
     std::vector<std::pair<const std::string*, Numbers>> numbers;
     bool historyRecorded = false;
+    bool expires = false;  // the entity or an instance has an expiresAt
   };
   using Entry = std::pair<const std::string, Facts>;
   struct ByValue {
@@ -102,8 +121,8 @@ class TenantIndex {
   Source idSource(const std::vector<std::string>& ids) const;
   Source geoSource(const std::string& property, const query::GeoBox& box,
                    const std::function<bool(const query::GeoBox&)>& keep) const;
-  static bool hasTypes(const Entry* e, const std::vector<std::vector<std::string>>& dnf);
-  static bool hasAnyAttr(const Entry* e, const std::vector<std::string>& attrs);
+  static bool hasTypes(const Shape* shape, const std::vector<std::vector<std::string>>& dnf);
+  static bool hasAnyAttr(const Shape* shape, const std::vector<std::string>& attrs);
   // Calls accept(entry) for each entry of the sets, in id order, each once, until it returns false.
   static void walkMerged(const std::vector<const IdSet*>& sets, const std::function<bool(const Entry*)>& accept);
   // The shape of the entity `meta` describes, made if new.
@@ -161,7 +180,33 @@ class TenantIndex {
   // A query's numeric conditions with each one's interned attribute name (null: no entity has it).
   using NumberChecks = std::vector<std::pair<const EntityQuery::NumberRange*, const std::string*>>;
   NumberChecks numberChecks(const std::vector<EntityQuery::NumberRange>& ranges) const;
-  static bool numbersMayMatch(const Entry* e, const NumberChecks& checks);
+  // Whether the entity's numbers meet the checks: No, Yes, or Maybe (the index cannot tell).
+  enum class Verdict { No, Maybe, Yes };
+  static Verdict numbersMatch(const Entry* e, const NumberChecks& checks);
+
+  // The number indexes, by interned attribute name (a key of byAttr_).
+  using ValueIndex = NumberIndex<Entry, Shape>;
+  std::unordered_map<const std::string*, ValueIndex> byNumber_;
+  std::unordered_map<const std::string*, std::vector<ValueIndex::Item>> pendingNumbers_;  // while bulk loading
+  size_t expiring_ = 0;  // entities whose Facts::expires is set
+  // One attribute's numbers of an entity (EntityMeta::numbers lists them together).
+  struct NumberGroup {
+    const std::string* attribute;  // interned
+    std::vector<double> values;    // sorted, without repeats
+    bool sole;
+    bool operator==(const NumberGroup&) const = default;
+  };
+  std::vector<NumberGroup> numberGroups(const EntityMeta& meta) const;
+  void addNumbers(const Entry* entry, const std::vector<NumberGroup>& groups);
+  void removeNumbers(const Entry* entry, const std::vector<NumberGroup>& groups);
+  void setExpires(Facts& facts, bool expires);
+  // How many entities have the attribute (those of its shapes).
+  size_t attributeCount(const std::string& attribute) const;
+
+  // What a walk checks per candidate, prepared once per query (tenant_index.cpp).
+  struct Plan;
+  // forEachCandidate; in id order unless valueOrder.
+  size_t candidates(const EntityQuery& query, bool valueOrder, const Visit& visit) const;
 };
 
 }  // namespace allmende::store

@@ -1,0 +1,93 @@
+// The ordered index of one attribute's numbers in a tenant: an item (value,
+// entity, the entity's shape) for each distinct number an entity has in that
+// attribute, in value order and, for equal values, in entity id order. A
+// range of values is found in logarithmic time and walked in that order
+// (both ways); the shape in each item lets a walk test types and attributes
+// without touching the entity. Items of an entity always come and go together
+// (add/remove one entity's numbers of the attribute). Not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <absl/container/btree_set.h>
+
+namespace allmende::store {
+
+// Entry: a node of the id map (Entry::first is the id); Shape: the entity's shape.
+template <class Entry, class Shape>
+class NumberIndex {
+ public:
+  struct Item {
+    double value;
+    const Entry* entry;
+    const Shape* shape;
+  };
+  // A position between items: before (side -1) or after (side +1) every item of `value`.
+  struct Bound {
+    double value;
+    int side;
+  };
+  struct Less {
+    using is_transparent = void;
+    bool operator()(const Item& a, const Item& b) const {
+      if (a.value != b.value) return a.value < b.value;
+      return a.entry != b.entry && a.entry->first < b.entry->first;
+    }
+    bool operator()(const Item& a, const Bound& b) const {
+      return a.value < b.value || (a.value == b.value && b.side > 0);
+    }
+    bool operator()(const Bound& b, const Item& a) const {
+      return b.value < a.value || (b.value == a.value && b.side < 0);
+    }
+  };
+  using Items = absl::btree_set<Item, Less>;
+  using Iterator = typename Items::const_iterator;
+
+  // One entity's numbers of the attribute: `values` (sorted, without repeats)
+  // and whether its only one is sole (store::EntityMeta::Number).
+  template <class Values>
+  void add(const Entry* entry, const Shape* shape, const Values& values, bool sole) {
+    Iterator hint = items_.end();
+    for (double v : values) hint = std::next(items_.insert(hint, Item{v, entry, shape}));
+    count(values.size(), sole, +1);
+  }
+  template <class Values>
+  void remove(const Entry* entry, const Values& values, bool sole) {
+    for (double v : values) items_.erase(Item{v, entry, nullptr});
+    count(values.size(), sole, -1);
+  }
+  // Items added in bulk, in (value, id) order; each entity's values are counted by countLoaded.
+  template <class Sorted>
+  void load(const Sorted& sorted) {
+    items_.insert(sorted.begin(), sorted.end());
+  }
+  void countLoaded(size_t values, bool sole) { count(values, sole, +1); }
+
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+  // Entities with more than one value (a walk meets them more than once).
+  size_t multiValued() const { return multi_; }
+  // Entities whose value is sole.
+  size_t sole() const { return sole_; }
+
+  // The items with values in [min, max] (a bound is left out when open).
+  Iterator from(double min, bool open) const { return items_.lower_bound(Bound{min, open ? 1 : -1}); }
+  Iterator to(double max, bool open) const { return items_.lower_bound(Bound{max, open ? -1 : 1}); }
+  // The first item of the value of `at` (for walking equal values in id order backwards).
+  Iterator firstOfValue(Iterator at) const { return items_.lower_bound(Bound{at->value, -1}); }
+  Iterator begin() const { return items_.begin(); }
+  Iterator end() const { return items_.end(); }
+
+ private:
+  void count(size_t values, bool sole, int sign) {
+    if (values > 1) multi_ += sign;
+    if (sole) sole_ += sign;
+  }
+
+  Items items_;
+  size_t multi_ = 0;
+  size_t sole_ = 0;
+};
+
+}  // namespace allmende::store
