@@ -122,9 +122,10 @@ Case randomCase(World& w) {
   Case c;
   const auto& ctx = *jsonld::coreContext();
   int t = w.pick(4);
-  if (t == 1) c.types = {{"urn:T1"}};
-  if (t == 2) c.types = {{"urn:T2"}, {"urn:T3"}};
-  if (t == 3) c.types = {{"urn:T1", "urn:T3"}};
+  using Types = std::vector<std::vector<std::string>>;
+  if (t == 1) c.types = Types{{"urn:T1"}};
+  if (t == 2) c.types = Types{{"urn:T2"}, {"urn:T3"}};
+  if (t == 3) c.types = Types{{"urn:T1", "urn:T3"}};
   std::string qText;
   static const char* ops[] = {">=", ">", "<", "<=", "=="};
   for (int n = w.pick(3); n-- > 0;) {

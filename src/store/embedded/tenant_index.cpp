@@ -399,11 +399,16 @@ struct TenantIndex::Plan {
   boost::unordered_flat_map<const Shape*, bool> shapes;
   size_t counted = 0;
 
+  const Shape* lastShape = nullptr;  // neighbours mostly share a shape
+  bool lastOk = false;
+
   bool shapeOk(const Shape* shape) {
+    if (shape == lastShape) return lastOk;
     auto [it, fresh] = shapes.try_emplace(shape, false);
     if (fresh)
       it->second = (!types || hasTypes(shape, *q.types)) && (!q.anyAttrs || hasAnyAttr(shape, *q.anyAttrs));
-    return it->second;
+    lastShape = shape;
+    return lastOk = it->second;
   }
   Verdict check(const Entry* e, const Shape* shape) {
     if (!shapeOk(shape) || (ids && !idFilter.contains(e)) || (geo && !geoFilter.contains(e))) return Verdict::No;
