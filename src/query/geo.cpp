@@ -716,25 +716,35 @@ void GeoIndex::remove(uint64_t key, const GeoBox& box) {
   impl_->groups.erase(it);
 }
 
+bool GeoIndex::forEachIntersecting(const GeoBox& box, const std::function<bool(const GeoBox&)>& keep,
+                                   const std::function<bool(uint64_t)>& visit) const {
+  bool more = true;
+  forEachHalf(box, [&](const PlaneBox& b) {
+    for (auto it = impl_->tree.qbegin(bg::index::intersects(b)); more && it != impl_->tree.qend(); ++it) {
+      const IndexValue& v = *it;
+      if (keep) {
+        const auto& lo = v.first.min_corner();
+        const auto& hi = v.first.max_corner();
+        if (!keep(GeoBox{bg::get<0>(lo), bg::get<1>(lo), bg::get<0>(hi), bg::get<1>(hi)})) continue;
+      }
+      if (!(v.second & Impl::kGroupTag)) {
+        more = visit(v.second);
+        continue;
+      }
+      for (auto key : reinterpret_cast<const Impl::Group*>(v.second & ~Impl::kGroupTag)->keys)
+        if (!(more = visit(key))) break;
+    }
+  });
+  return more;
+}
+
 std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box,
                                              const std::function<bool(const GeoBox&)>& keep) const {
   std::vector<uint64_t> keys;
   keys.reserve(256);
-  auto collect = [&](const IndexValue& v) {
-    if (keep) {
-      const auto& lo = v.first.min_corner();
-      const auto& hi = v.first.max_corner();
-      if (!keep(GeoBox{bg::get<0>(lo), bg::get<1>(lo), bg::get<0>(hi), bg::get<1>(hi)})) return;
-    }
-    if (!(v.second & Impl::kGroupTag)) {
-      keys.push_back(v.second);
-      return;
-    }
-    const auto& members = reinterpret_cast<const Impl::Group*>(v.second & ~Impl::kGroupTag)->keys;
-    keys.insert(keys.end(), members.begin(), members.end());
-  };
-  forEachHalf(box, [&](const PlaneBox& b) {
-    impl_->tree.query(bg::index::intersects(b), boost::make_function_output_iterator(collect));
+  forEachIntersecting(box, keep, [&keys](uint64_t key) {
+    keys.push_back(key);
+    return true;
   });
   return keys;
 }

@@ -91,6 +91,11 @@ class GeoIndex {
   // box it accepts.
   std::vector<uint64_t> intersecting(const GeoBox& box,
                                      const std::function<bool(const GeoBox&)>& keep = {}) const;
+  // The same keys, found as they are visited (in the tree's order, which stays
+  // the same while the index does not change) until visit returns false;
+  // returns whether it never did.
+  bool forEachIntersecting(const GeoBox& box, const std::function<bool(const GeoBox&)>& keep,
+                           const std::function<bool(uint64_t)>& visit) const;
   // The number of (key, box) pairs held.
   size_t size() const;
 

@@ -28,8 +28,8 @@ namespace allmende::store {
 struct QueryExplain {
   std::string path;       // the candidates walked: "ids", "type", "attrs", "geo", "value" (a range of a
                           // number index), "order" (a number index in order, for orderBy) or "all"
-  size_t pathSize = 0;    // how many candidates that path holds (for "value": counted up to the
-                          // planner's probe limit, 4096)
+  size_t pathSize = 0;    // how many candidates that path holds (for "value" and "geo": counted up
+                          // to the planner's probe limit, 4096, or as far as the walk went)
   size_t candidates = 0;  // of those, the ones the in-memory checks (types, attributes, numbers) let through
   size_t counted = 0;     // of those, the ones counted without reading (the indexes prove the match)
   size_t read = 0;        // entities read from the store and checked with the predicate

@@ -603,6 +603,26 @@ TEST(GeoIndex, InsertQueryRemove) {
   EXPECT_EQ(found(index, {-180, -90, 180, 90}), (std::vector<uint64_t>{2, 3}));
 }
 
+TEST(GeoIndex, VisitsAsItFindsInOneOrderAndStopsWhenAsked) {
+  GeoIndex index;
+  for (uint64_t k = 1; k <= 200; ++k) index.insert(k, {13.0 + k * 0.001, 52.5, 13.0 + k * 0.001, 52.5});
+  index.insert(201, {13.05, 52.5, 13.05, 52.5});  // a box two keys share
+  GeoBox area{13.02, 52.4, 13.12, 52.6};
+  std::vector<uint64_t> first, again, some;
+  index.forEachIntersecting(area, {}, [&](uint64_t k) { return first.push_back(k), true; });
+  index.forEachIntersecting(area, {}, [&](uint64_t k) { return again.push_back(k), true; });
+  EXPECT_EQ(first, again);  // the same order while the index is unchanged
+  EXPECT_EQ(first, index.intersecting(area));
+  auto sorted = first;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted.size(), 102u);
+  EXPECT_EQ(sorted.front(), 20u);
+  EXPECT_EQ(sorted.back(), 201u);
+  EXPECT_TRUE(index.forEachIntersecting(area, {}, [](uint64_t) { return true; }));
+  EXPECT_FALSE(index.forEachIntersecting(area, {}, [&](uint64_t k) { return some.push_back(k), some.size() < 5; }));
+  EXPECT_EQ(some, std::vector<uint64_t>(first.begin(), first.begin() + 5));
+}
+
 TEST(GeoIndex, SeveralBoxesPerKey) {
   GeoIndex index;
   index.insert(7, {0, 0, 1, 1});

@@ -1,7 +1,7 @@
 // The query planner against a reference evaluation: random entities (numbers
 // with many ties, arrays, several instances, strings, expiring and expired
 // instances, several types) written, changed and deleted in random order, then
-// random queries (types, numeric ranges, orderBy, count, paging) through the
+// random queries (types, numeric ranges, geo boxes, orderBy, count, paging) through the
 // embedded store, before and after a reopen. Every query must give exactly the
 // reference's matches (in the reference order under orderBy), count them all,
 // and page through them without repeating or skipping one.
@@ -17,6 +17,7 @@
 #include "jsonld/core_context.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
+#include "query/geo.h"
 #include "query/order_by.h"
 #include "query/q.h"
 #include "store/embedded/rocks_store.h"
@@ -84,6 +85,10 @@ class World {
     for (const char* name : {"a", "b"})
       if (pick(5) != 0) attrs[attr(name)] = instances();
     if (pick(6) == 0) attrs[attr("s")] = json::array{json::object{{"type", "Property"}, {"value", "x"}}};
+    if (pick(4) != 0) {  // a point on a 10 x 10 grid
+      json::object point{{"type", "Point"}, {"coordinates", json::array{pick(10), pick(10)}}};
+      attrs[attr("location")] = json::array{json::object{{"type", "GeoProperty"}, {"value", point}}};
+    }
     return json::object{{"id", id}, {"type", t}, {"attrs", attrs}};
   }
 
@@ -161,10 +166,26 @@ Case randomCase(World& w) {
     }
   }
   c.query.selectorsExact = true;
+  std::optional<query::GeoBox> area;
+  if (w.pick(4) == 0) {  // a geo box; the predicate decides (as a geo relation does)
+    double lon = w.pick(10), lat = w.pick(10);
+    area = query::GeoBox{lon, lat, lon + w.pick(6), lat + w.pick(6)};
+    c.query.geoProperty = w.attr("location");
+    c.query.geoBox = area;
+    c.query.selectorsExact = false;
+    c.text += " geo " + std::to_string(lon) + "," + std::to_string(lat);
+  }
   auto now = ngsi::nowMs();
   c.query.now = now;
-  c.query.predicate = [types = c.types, q = c.q, now](const json::object& e) {
+  c.query.predicate = [types = c.types, q = c.q, now, area, location = w.attr("location")](const json::object& e) {
     if (ngsi::isExpired(e, now)) return false;
+    if (area) {
+      const auto* l = e.at("attrs").as_object().if_contains(location);
+      if (!l) return false;
+      const auto& p = l->as_array()[0].at("value").at("coordinates").as_array();
+      double lon = p[0].to_number<double>(), lat = p[1].to_number<double>();
+      if (lon < area->minLon || lon > area->maxLon || lat < area->minLat || lat > area->maxLat) return false;
+    }
     if (types) {
       bool any = false;
       for (const auto& group : *types) {
@@ -269,6 +290,7 @@ TEST(QueryPlanner, GivesTheReferenceMatchesInEveryPlanAndPage) {
     check(*s, entities, w, 60, seen);
   }
   // Every kind of plan was met (a walk of types, of all entities, of a value
-  // range, of a number index in order; counts without reading).
-  for (const char* plan : {"type", "all", "value", "order ordered", "counted"}) EXPECT_TRUE(seen.contains(plan)) << plan;
+  // range, of the geo index, of a number index in order; counts without reading).
+  for (const char* plan : {"type", "all", "value", "geo", "order ordered", "counted"})
+    EXPECT_TRUE(seen.contains(plan)) << plan;
 }

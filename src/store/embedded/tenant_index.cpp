@@ -2,14 +2,15 @@
 // types, attributes, geo box) and its numeric ranges, the smallest source is
 // walked and the others are checked per candidate (by shape, set membership
 // or the entity's numbers), so a selective query touches few entities and a
-// limit=20 query over a large type stops after the first matches. Sources in
-// id order: ids, types, attributes, geo (sorted as needed); a range of a
-// number index comes in value order, its size counted up to kProbe.
+// limit=20 query over a large type stops after the first matches. Ids, types
+// and attributes come in id order, with exact sizes; a range of a number index
+// in value order and the geo index in its R-tree's order, their sizes counted
+// up to kProbe, so that a page costs what it holds, not what the area or the
+// range holds.
 #include "store/embedded/tenant_index.h"
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
@@ -321,16 +322,6 @@ TenantIndex::Source TenantIndex::idSource(const std::vector<std::string>& ids) c
   return out;
 }
 
-TenantIndex::Source TenantIndex::geoSource(const std::string& property, const query::GeoBox& box,
-                                           const std::function<bool(const query::GeoBox&)>& keep) const {
-  Source out;
-  auto it = byGeo_.find(property);
-  if (it == byGeo_.end()) return out;
-  for (auto key : it->second.intersecting(box, keep)) out.list.push_back(reinterpret_cast<const Entry*>(key));
-  out.unsorted = true;
-  return out;
-}
-
 bool TenantIndex::hasTypes(const Shape* shape, const std::vector<std::vector<std::string>>& dnf) {
   auto has = [shape](const std::string& t) {
     for (const auto* mine : shape->key->types)
@@ -441,118 +432,124 @@ size_t TenantIndex::forEachCandidate(const EntityQuery& q, const Visit& visit) c
   return candidates(q, true, visit);
 }
 
-size_t TenantIndex::candidates(const EntityQuery& q, bool valueOrder, const Visit& visit) const {
+size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit& visit) const {
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);  // attribute names looked up once per query
+  // Conditions on one attribute where no entity has two values mean one range
+  // (temperature>=10;temperature<15: some value >=10 and some <15 is one value in [10, 15)).
+  std::vector<EntityQuery::NumberRange> merged;
+  merged.reserve(plan.numbers.size());
+  for (size_t i = 0; i < plan.numbers.size(); ++i) {
+    auto attr = plan.numbers[i].second;
+    auto found = attr ? byNumber_.find(attr) : byNumber_.end();
+    if (found == byNumber_.end() || found->second.multiValued() > 0) continue;
+    for (size_t k = i + 1; k < plan.numbers.size();) {
+      if (plan.numbers[k].second != attr) {
+        ++k;
+        continue;
+      }
+      if (merged.empty() || plan.numbers[i].first != &merged.back()) {  // its first merge: a copy to narrow
+        merged.push_back(*plan.numbers[i].first);  // no reallocation: at most one per condition
+        plan.numbers[i].first = &merged.back();
+      }
+      auto& r = merged.back();
+      const auto* other = plan.numbers[k].first;
+      if (other->min > r.min || (other->min == r.min && other->minOpen)) r.min = other->min, r.minOpen = other->minOpen;
+      if (other->max < r.max || (other->max == r.max && other->maxOpen)) r.max = other->max, r.maxOpen = other->maxOpen;
+      plan.numbers.erase(plan.numbers.begin() + k);
+    }
+  }
   // A type selection that every entity meets (a group of types all entities have) narrows nothing.
   plan.types = q.types && !std::any_of(q.types->begin(), q.types->end(), [this](const auto& group) {
     return std::all_of(group.begin(), group.end(), [this](const std::string& t) {
       return typeCount(t) == ids_.size();
     });
   });
-  // Build the sources; walk the smallest, check the others per candidate.
-  enum Kind { Ids, Types, Attrs, Geo };
+  // The sources in id order (ids, types, attributes), their sizes exact.
+  enum Kind { Ids, Types, Attrs, Geo, Value, All };
   std::vector<std::pair<Kind, Source>> sources;
   if (q.ids) sources.emplace_back(Ids, idSource(*q.ids));
   if (plan.types) sources.emplace_back(Types, typeSource(*q.types));
   if (q.anyAttrs) sources.emplace_back(Attrs, attrSource(*q.anyAttrs));
-  if (q.geoProperty && q.geoBox) sources.emplace_back(Geo, geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter));
   auto walked = std::min_element(sources.begin(), sources.end(),
                                  [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
-  size_t best = walked == sources.end() ? ids_.size() : walked->second.size();
-  // A numeric range is walked instead when it holds fewer items than that, or
-  // when both are large (the range then proves its condition for every item it gives).
+  Kind kind = walked == sources.end() ? All : walked->first;
+  size_t size = walked == sources.end() ? ids_.size() : walked->second.size();
+  // Sources in an order of their own (a numeric range, the R-tree's boxes) are
+  // counted up to kProbe, or up to that size if smaller, and walked when they
+  // hold fewer (so, when both are large, too). A lone geo source is not counted.
+  size_t limit = std::min(size, kProbe);
   struct Range {
     const ValueIndex* index = nullptr;
     ValueIndex::Iterator from, to;
-    size_t items = 0;  // counted up to the probe limit
     size_t check = 0;  // its position in plan.numbers
-  };
-  std::optional<Range> range;
-  size_t limit = std::min(best, kProbe);
-  for (size_t i = 0; i < plan.numbers.size() && valueOrder; ++i) {
+  } range;
+  for (size_t i = 0; i < plan.numbers.size() && ownOrder; ++i) {
     auto [r, attr] = plan.numbers[i];
     auto found = attr ? byNumber_.find(attr) : byNumber_.end();
     if (found == byNumber_.end() || r->min > r->max || (r->min == r->max && (r->minOpen || r->maxOpen))) {
       if (q.explain) *q.explain = {"value", 0};  // no entity has a number there
       return 0;
     }
-    Range candidate{&found->second, found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen)};
-    candidate.check = i;
-    for (auto it = candidate.from; it != candidate.to && candidate.items < limit; ++it) ++candidate.items;
-    if (!range || candidate.items < range->items) range = candidate;
+    Range candidate{&found->second, found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen), i};
+    size_t items = 0;
+    for (auto it = candidate.from; it != candidate.to && items < limit; ++it) ++items;
+    if (items < size) kind = Value, size = items, range = candidate;
   }
-  if (range && range->items == limit && best <= kProbe) range.reset();
+  const query::GeoIndex* geo = nullptr;
+  if (q.geoProperty && q.geoBox) {
+    auto found = byGeo_.find(*q.geoProperty);
+    if (found == byGeo_.end()) {
+      if (q.explain) *q.explain = {"geo", 0};  // no entity has that GeoProperty
+      return 0;
+    }
+    geo = &found->second;
+    size_t items = 0;
+    if (ownOrder && (kind != All || !q.numberRanges.empty()))
+      geo->forEachIntersecting(*q.geoBox, q.geoBoxFilter, [&](uint64_t) { return ++items < std::min(size, kProbe); });
+    if (ownOrder && (items < size || kind == All)) kind = Geo, size = items;
+  }
   if (q.explain)
-    *q.explain = range                       ? QueryExplain{"value", range->items}
-                 : walked == sources.end() ? QueryExplain{"all", ids_.size()}
-                                             : QueryExplain{std::array{"ids", "type", "attrs", "geo"}[walked->first],
-                                                            walked->second.size()};
-  for (auto& [kind, source] : sources) {
-    if (!range && &source == &walked->second) continue;  // the walk is this selector
-    if (kind == Ids) plan.ids = true, plan.idFilter.insert(source.list.begin(), source.list.end());
-    if (kind == Geo) plan.geo = true, plan.geoFilter.insert(source.list.begin(), source.list.end());
-  }
-  if (range) {
-    plan.numbers.erase(plan.numbers.begin() + range->check);  // every item the walk gives meets it
-    plan.walkItems(range->from, range->to, range->index->multiValued() > 0, visit);
-    return plan.counted;
+    *q.explain = {std::array{"ids", "type", "attrs", "geo", "value", "all"}[kind], size};
+  // The selectors not walked are checked per candidate.
+  for (auto& [selector, source] : sources)
+    if (selector == Ids && kind != Ids) plan.ids = true, plan.idFilter.insert(source.list.begin(), source.list.end());
+  if (geo && kind != Geo) {
+    plan.geo = true;
+    geo->forEachIntersecting(*q.geoBox, q.geoBoxFilter, [&](uint64_t key) {
+      plan.geoFilter.insert(reinterpret_cast<const Entry*>(key));
+      return true;
+    });
   }
   auto accept = [&](const Entry* e) { return plan.offer(e, e->second.shape, visit); };  // false: stop
-  if (walked == sources.end()) {
-    for (const auto& entry : ids_)
-      if (!accept(&entry)) break;
-    return plan.counted;
-  }
-  Source& source = walked->second;
-  if (!source.sets.empty()) {
-    walkMerged(source.sets, accept);
-    return plan.counted;
-  }
-  if (!source.unsorted) {
-    for (const auto* id : source.list)
-      if (!accept(id)) break;
-    return plan.counted;
-  }
-  // An unsorted list (R-tree candidates) is put in id order a chunk at a time:
-  // a first page rarely needs more than its first offset+limit entries. Each id
-  // is read once, for an 8-byte sort key (the bytes after the prefix all
-  // candidates share); only equal keys compare whole ids. A candidate listed
-  // twice (several boxes) ends up next to itself and is visited once.
-  // The ids are scattered over the heap: their cache lines are requested for
-  // all candidates first (entries, then characters), so the misses overlap.
-  // Candidates the index rules out are dropped before sorting.
-  for (const auto* id : source.list) __builtin_prefetch(&id->first);
-  std::erase_if(source.list, [&](const Entry* id) { return plan.check(id, id->second.shape) == Verdict::No; });
-  for (const auto* id : source.list) __builtin_prefetch(id->first.data());
-  std::vector<std::pair<uint64_t, const Entry*>> keyed;
-  keyed.reserve(source.list.size());
-  size_t shared = source.list.empty() ? 0 : source.list[0]->first.size();
-  for (const auto* id : source.list) {
-    const auto& a = source.list[0]->first;
-    const auto& b = id->first;
-    size_t n = std::min(shared, b.size());
-    if (n == shared && std::memcmp(a.data(), b.data(), n) == 0) continue;  // the usual case: same prefix
-    shared = std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin();
-  }
-  for (const auto* id : source.list) {
-    const auto& s = id->first;
-    unsigned char bytes[8] = {};
-    std::memcpy(bytes, s.data() + shared, std::min<size_t>(8, s.size() - shared));
-    uint64_t key = 0;
-    for (unsigned char b : bytes) key = key << 8 | b;
-    keyed.emplace_back(key, id);
-  }
-  auto before = [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second->first < b.second->first;
-  };
-  size_t chunk = std::max<size_t>(q.offset + q.limit + 8, 32);
-  for (size_t done = 0; done < keyed.size(); chunk *= 2) {
-    size_t end = std::min(keyed.size(), done + chunk);
-    std::partial_sort(keyed.begin() + done, keyed.begin() + end, keyed.end(), before);
-    for (; done < end; ++done)
-      if ((done == 0 || keyed[done].second != keyed[done - 1].second) && !accept(keyed[done].second))
-        return plan.counted;
+  switch (kind) {
+    case Value:
+      plan.numbers.erase(plan.numbers.begin() + range.check);  // every item the walk gives meets it
+      plan.walkItems(range.from, range.to, range.index->multiValued() > 0, visit);
+      break;
+    case Geo: {
+      // A key comes again for each box of its entity (several instances, the antimeridian).
+      boost::unordered_flat_set<const Entry*> seen;
+      size_t went = 0;
+      geo->forEachIntersecting(*q.geoBox, q.geoBoxFilter, [&](uint64_t key) {
+        const auto* e = reinterpret_cast<const Entry*>(key);
+        ++went;
+        return !seen.insert(e).second || accept(e);
+      });
+      if (q.explain) q.explain->pathSize = std::max(size, went);
+      break;
+    }
+    case All:
+      for (const auto& entry : ids_)
+        if (!accept(&entry)) break;
+      break;
+    default:
+      if (!walked->second.sets.empty()) {
+        walkMerged(walked->second.sets, accept);
+      } else {
+        for (const auto* id : walked->second.list)
+          if (!accept(id)) break;
+      }
   }
   return plan.counted;
 }
@@ -578,9 +575,12 @@ size_t TenantIndex::forEachInOrder(const EntityQuery& q, const std::string& attr
     plan.idFilter.insert(ids.list.begin(), ids.list.end());
   }
   if (q.geoProperty && q.geoBox) {
-    auto geo = geoSource(*q.geoProperty, *q.geoBox, q.geoBoxFilter);
     plan.geo = true;
-    plan.geoFilter.insert(geo.list.begin(), geo.list.end());
+    if (auto found = byGeo_.find(*q.geoProperty); found != byGeo_.end())
+      found->second.forEachIntersecting(*q.geoBox, q.geoBoxFilter, [&](uint64_t key) {
+        plan.geoFilter.insert(reinterpret_cast<const Entry*>(key));
+        return true;
+      });
   }
   if (!descending) {
     if (!plan.walkItems(index.begin(), index.end(), false, visit)) return plan.counted;

@@ -47,7 +47,7 @@ class TenantIndex {
   // Calls visit(id, certain) for each candidate of the query's selectors and
   // numeric conditions until visit returns false: in id order, or, when the
   // planner walks a range of a number index, in the order of that value (ties
-  // by id). The plan depends on the query's conditions and the index's
+  // by id), or, when it walks the geo index, in the R-tree's order. The plan depends on the query's conditions and the index's
   // contents only (not on offset, limit or count), so pages of an unchanged
   // tenant neither repeat nor skip. `certain`: the indexes alone prove that
   // the candidate matches (only with query.selectorsExact); others still need
@@ -109,18 +109,15 @@ class TenantIndex {
     IdSet ids;
   };
 
-  // A candidate source: index sets (merged in id order), or a list.
+  // A candidate source in id order: index sets (merged), or a list.
   struct Source {
     std::vector<const IdSet*> sets;
     IdList list;
-    bool unsorted = false;  // list not yet in id order (sorted lazily while walking)
     size_t size() const;
   };
   Source typeSource(const std::vector<std::vector<std::string>>& dnf) const;
   Source attrSource(const std::vector<std::string>& attrs) const;
   Source idSource(const std::vector<std::string>& ids) const;
-  Source geoSource(const std::string& property, const query::GeoBox& box,
-                   const std::function<bool(const query::GeoBox&)>& keep) const;
   static bool hasTypes(const Shape* shape, const std::vector<std::vector<std::string>>& dnf);
   static bool hasAnyAttr(const Shape* shape, const std::vector<std::string>& attrs);
   // Calls accept(entry) for each entry of the sets, in id order, each once, until it returns false.
@@ -205,8 +202,8 @@ class TenantIndex {
 
   // What a walk checks per candidate, prepared once per query (tenant_index.cpp).
   struct Plan;
-  // forEachCandidate; in id order unless valueOrder.
-  size_t candidates(const EntityQuery& query, bool valueOrder, const Visit& visit) const;
+  // forEachCandidate; in id order unless ownOrder (a numeric range or the geo index may then be walked).
+  size_t candidates(const EntityQuery& query, bool ownOrder, const Visit& visit) const;
 };
 
 }  // namespace allmende::store
