@@ -54,8 +54,8 @@ void TenantIndex::setExpires(Facts& facts, bool expires) {
   facts.expires = expires;
 }
 
-std::vector<TenantIndex::NumberGroup> TenantIndex::numberGroups(const EntityMeta& meta) const {
-  std::vector<NumberGroup> groups;
+TenantIndex::NumberGroups TenantIndex::numberGroups(const EntityMeta& meta) const {
+  NumberGroups groups;
   for (size_t i = 0; i < meta.numbers.size();) {
     size_t end = i;
     while (end < meta.numbers.size() && meta.numbers[end].attribute == meta.numbers[i].attribute) ++end;
@@ -71,7 +71,7 @@ std::vector<TenantIndex::NumberGroup> TenantIndex::numberGroups(const EntityMeta
   return groups;
 }
 
-void TenantIndex::addNumbers(const Entry* entry, const std::vector<NumberGroup>& groups) {
+void TenantIndex::addNumbers(const Entry* entry, const NumberGroups& groups) {
   for (const auto& g : groups) {
     if (bulk_) {
       auto& pending = pendingNumbers_[g.attribute];
@@ -83,7 +83,7 @@ void TenantIndex::addNumbers(const Entry* entry, const std::vector<NumberGroup>&
   }
 }
 
-void TenantIndex::removeNumbers(const Entry* entry, const std::vector<NumberGroup>& groups) {
+void TenantIndex::removeNumbers(const Entry* entry, const NumberGroups& groups) {
   for (const auto& g : groups) {
     auto it = byNumber_.find(g.attribute);
     if (it == byNumber_.end()) continue;
@@ -214,12 +214,14 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
   setExpires(entry->second, after.expiresAtMs != 0);
   if (before.numbers == after.numbers) return;
   auto old = numberGroups(before), now = numberGroups(after);
-  std::erase_if(old, [&now](const NumberGroup& g) {
-    auto same = std::find(now.begin(), now.end(), g);
-    if (same == now.end()) return false;
-    now.erase(same);
-    return true;
-  });
+  old.erase(std::remove_if(old.begin(), old.end(),
+                           [&now](const NumberGroup& g) {
+                             auto same = std::find(now.begin(), now.end(), g);
+                             if (same == now.end()) return false;
+                             now.erase(same);
+                             return true;
+                           }),
+            old.end());
   removeNumbers(entry, old);
   addNumbers(entry, now);
 }
@@ -422,10 +424,13 @@ struct TenantIndex::Plan {
   template <class It>
   bool walkItems(It from, It to, bool repeats, const Visit& visit) {
     boost::unordered_flat_set<const Entry*> seen;
-    for (; from != to; ++from)
+    for (; from != to; ++from) {
+      ++walked;
       if ((!repeats || seen.insert(from->entry).second) && !offer(from->entry, from->shape, visit)) return false;
+    }
     return true;
   }
+  size_t walked = 0;  // items walkItems went through
 };
 
 size_t TenantIndex::forEachCandidate(const EntityQuery& q, const Visit& visit) const {
@@ -477,8 +482,11 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   size_t size = walked == sources.end() ? ids_.size() : walked->second.size();
   // Sources in an order of their own (a numeric range, the R-tree's boxes) are
   // counted up to kProbe, or up to that size if smaller, and walked when they
-  // hold fewer (so, when both are large, too). A lone geo source is not counted.
+  // hold fewer (so, when both are large, too). One that nothing competes with
+  // is walked uncounted.
   size_t limit = std::min(size, kProbe);
+  size_t lazy = ownOrder ? plan.numbers.size() + (q.geoProperty && q.geoBox) : 0;
+  bool compete = kind != All || lazy > 1;
   struct Range {
     const ValueIndex* index = nullptr;
     ValueIndex::Iterator from, to;
@@ -493,8 +501,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     }
     Range candidate{&found->second, found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen), i};
     size_t items = 0;
-    for (auto it = candidate.from; it != candidate.to && items < limit; ++it) ++items;
-    if (items < size) kind = Value, size = items, range = candidate;
+    for (auto it = candidate.from; compete && it != candidate.to && items < limit; ++it) ++items;
+    if (items < size || !compete) kind = Value, size = items, range = candidate;
   }
   const query::GeoIndex* geo = nullptr;
   if (q.geoProperty && q.geoBox) {
@@ -505,9 +513,9 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     }
     geo = &found->second;
     size_t items = 0;
-    if (ownOrder && (kind != All || !q.numberRanges.empty()))
+    if (compete)
       geo->forEachIntersecting(*q.geoBox, q.geoBoxFilter, [&](uint64_t) { return ++items < std::min(size, kProbe); });
-    if (ownOrder && (items < size || kind == All)) kind = Geo, size = items;
+    if (ownOrder && (items < size || !compete)) kind = Geo, size = items;
   }
   if (q.explain)
     *q.explain = {std::array{"ids", "type", "attrs", "geo", "value", "all"}[kind], size};
@@ -526,6 +534,7 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     case Value:
       plan.numbers.erase(plan.numbers.begin() + range.check);  // every item the walk gives meets it
       plan.walkItems(range.from, range.to, range.index->multiValued() > 0, visit);
+      if (q.explain) q.explain->pathSize = std::max(size, plan.walked);
       break;
     case Geo: {
       // A key comes again for each box of its entity (several instances, the antimeridian).

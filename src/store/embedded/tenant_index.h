@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include "common/string_hash.h"
@@ -187,15 +188,17 @@ class TenantIndex {
   std::unordered_map<const std::string*, std::vector<ValueIndex::Item>> pendingNumbers_;  // while bulk loading
   size_t expiring_ = 0;  // entities whose Facts::expires is set
   // One attribute's numbers of an entity (EntityMeta::numbers lists them together).
+  // (Held inline: a write computes them twice and should not allocate for them.)
   struct NumberGroup {
-    const std::string* attribute;  // interned
-    std::vector<double> values;    // sorted, without repeats
+    const std::string* attribute;                       // interned
+    boost::container::small_vector<double, 2> values;  // sorted, without repeats
     bool sole;
     bool operator==(const NumberGroup&) const = default;
   };
-  std::vector<NumberGroup> numberGroups(const EntityMeta& meta) const;
-  void addNumbers(const Entry* entry, const std::vector<NumberGroup>& groups);
-  void removeNumbers(const Entry* entry, const std::vector<NumberGroup>& groups);
+  using NumberGroups = boost::container::small_vector<NumberGroup, 6>;
+  NumberGroups numberGroups(const EntityMeta& meta) const;
+  void addNumbers(const Entry* entry, const NumberGroups& groups);
+  void removeNumbers(const Entry* entry, const NumberGroups& groups);
   void setExpires(Facts& facts, bool expires);
   // How many entities have the attribute (those of its shapes).
   size_t attributeCount(const std::string& attribute) const;
