@@ -410,6 +410,10 @@ struct TenantIndex::Plan {
     bool proven = q.selectorsExact && v == Verdict::Yes && (index.expiring_ == 0 || !e->second.expires);
     return proven ? Verdict::Yes : Verdict::Maybe;
   }
+  // Whether only counting is asked and nothing but its shape can rule a candidate out.
+  bool countsByShape() const {
+    return q.count && q.limit == 0 && q.selectorsExact && !ids && !geo && numbers.empty() && index.expiring_ == 0;
+  }
   // Passes a candidate that is not ruled out on to visit, or counts it; false: stop.
   bool offer(const Entry* e, const Shape* shape, const Visit& visit) {
     Verdict v = check(e, shape);
@@ -533,7 +537,11 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   switch (kind) {
     case Value:
       plan.numbers.erase(plan.numbers.begin() + range.check);  // every item the walk gives meets it
-      plan.walkItems(range.from, range.to, range.index->multiValued() > 0, visit);
+      if (plan.countsByShape() && range.index->multiValued() == 0) {  // the shape decides each item: count
+        for (auto it = range.from; it != range.to; ++it, ++plan.walked) plan.counted += plan.shapeOk(it->shape);
+      } else {
+        plan.walkItems(range.from, range.to, range.index->multiValued() > 0, visit);
+      }
       if (q.explain) q.explain->pathSize = std::max(size, plan.walked);
       break;
     case Geo: {
