@@ -680,7 +680,7 @@ class RocksStore final : public Store {
     if (it->Valid() && it->key().starts_with("M")) batch.DeleteRange(makeKey('M', {}), makeKey('N', {}));
     batch.Put(settingKey("indexRecords"), "3");
     check(db_->Write(writeOptions_, &batch), "write");
-    if (count) spdlog::info("index records of {} entities moved into their values", count);
+    if (count) spdlog::info("index records of {} entities written anew", count);
   }
 
   std::string directory_;
