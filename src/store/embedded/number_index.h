@@ -41,10 +41,12 @@ class NumberIndex {
       return b.value < a.value || (b.value == a.value && b.side < 0);
     }
   };
-  // A B-tree of 1 KiB nodes (absl::btree_set has 256 bytes): a walk of a long
-  // range (a count) meets a quarter of the nodes; an insert moves at most 1 KiB.
+  // A B-tree of 4 KiB nodes (absl::btree_set has 256 bytes): a walk of a long
+  // range (a count) meets a sixteenth of the nodes, mostly in memory order; an
+  // insert moves at most 4 KiB (count_query at 1M entities just after loading:
+  // 873/s with 1 KiB nodes, 1,170/s with 4 KiB; partial_update unchanged).
   using Items = absl::container_internal::btree_set_container<absl::container_internal::btree<
-      absl::container_internal::set_params<Item, Less, std::allocator<Item>, 1024, false>>>;
+      absl::container_internal::set_params<Item, Less, std::allocator<Item>, 4096, false>>>;
   using Iterator = typename Items::const_iterator;
 
   // One entity's numbers of the attribute: `values` (sorted, without repeats)
