@@ -1,9 +1,12 @@
 // What a query asks the store for: candidate selectors the store answers from
-// its indexes (ids, types, attribute presence, a geo box), an exact predicate
-// the caller builds (q, scopeQ, geo relation, idPattern, ...) that the store
-// applies to each candidate, an optional ordering, and paging. Without an
-// ordering, results come in entity id order; with one, ties keep id order; so
-// offset/limit paging neither repeats nor skips entities.
+// its indexes (ids, types, attribute presence, a geo box, numeric ranges), an
+// exact predicate the caller builds (q, scopeQ, geo relation, idPattern, ...)
+// that the store applies to each candidate, an optional ordering, and paging.
+// Without an ordering, results come in the order of the index the store walks
+// (id order, or a numeric range's value order, or the geo index's order; see
+// docs/configuration.md); with one, ties keep id order. Either way the order
+// depends only on the query and the stored entities, so offset/limit paging of
+// unchanged data neither repeats nor skips entities.
 #pragma once
 
 #include <functional>

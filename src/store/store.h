@@ -141,7 +141,7 @@ class Store {
   virtual std::vector<Outcome> modifyEntities(std::string_view tenant,
                                               const std::vector<Mutation>& mutations) = 0;
 
-  // The entities matching q, in id order, paged (see store/entity_query.h).
+  // The entities matching q, in a stable order, paged (see store/entity_query.h).
   // Throws DeadlineExceeded when q.deadline passes while candidates are examined.
   virtual EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const = 0;
   virtual size_t entityCount(std::string_view tenant) const = 0;
