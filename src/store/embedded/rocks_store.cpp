@@ -329,7 +329,7 @@ class RocksStore final : public Store {
       values = std::vector<rocksdb::PinnableSlice>(n);
       statuses.assign(n, rocksdb::Status());
       db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, slices.data(), values.data(),
-                    statuses.data());  // keys in id order only when the walk is
+                    statuses.data());  // the keys in the walk's order: not always sorted
       for (size_t i = 0; i < n && (q.count || !full()); ++i) {
         if (!statuses[i].ok()) continue;
         ++explain.read;
