@@ -49,7 +49,7 @@ void evaluate(const std::optional<query::GeoQuery>& q, const json::value& geomet
   if (!box) return;
   query::GeoIndex index;
   index.insert(1, *box);
-  if (candidates) index.intersecting(*candidates, query::boxFilter(*q));
+  if (candidates) index.forEachIntersecting(*candidates, query::boxFilter(*q), [](uint64_t) { return true; });
   index.remove(1, *box);
 }
 

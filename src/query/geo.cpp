@@ -738,17 +738,6 @@ bool GeoIndex::forEachIntersecting(const GeoBox& box, const std::function<bool(c
   return more;
 }
 
-std::vector<uint64_t> GeoIndex::intersecting(const GeoBox& box,
-                                             const std::function<bool(const GeoBox&)>& keep) const {
-  std::vector<uint64_t> keys;
-  keys.reserve(256);
-  forEachIntersecting(box, keep, [&keys](uint64_t key) {
-    keys.push_back(key);
-    return true;
-  });
-  return keys;
-}
-
 size_t GeoIndex::size() const {
   return impl_->pairs;
 }

@@ -85,15 +85,12 @@ class GeoIndex {
   void bulkLoad(const std::vector<std::pair<uint64_t, GeoBox>>& pairs);
   // Removes the pair if present; otherwise does nothing.
   void remove(uint64_t key, const GeoBox& box);
-  // Keys whose boxes intersect `box` (edges included), in no particular order,
+  // Calls visit for each key whose box intersects `box` (edges included),
   // once per such box (a key with several boxes, or a box across the
-  // antimeridian, may come more than once); with `keep`, only keys whose stored
+  // antimeridian, may come more than once), as the tree finds them (an order
+  // that stays the same while the index does not change), until visit returns
+  // false; returns whether it never did. With `keep`, only keys whose stored
   // box it accepts.
-  std::vector<uint64_t> intersecting(const GeoBox& box,
-                                     const std::function<bool(const GeoBox&)>& keep = {}) const;
-  // The same keys, found as they are visited (in the tree's order, which stays
-  // the same while the index does not change) until visit returns false;
-  // returns whether it never did.
   bool forEachIntersecting(const GeoBox& box, const std::function<bool(const GeoBox&)>& keep,
                            const std::function<bool(uint64_t)>& visit) const;
   // The number of (key, box) pairs held.

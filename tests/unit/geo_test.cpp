@@ -577,11 +577,18 @@ TEST(Geo, BoxFilterAgreesWithTheExactNearCheckForPoints) {
 
 // ----- GeoIndex --------------------------------------------------------------
 
-// The keys intersecting a box, ascending, each once (the index returns them in
-// no particular order, once per intersecting box).
+// The keys intersecting a box as the index visits them (once per intersecting box).
+std::vector<uint64_t> visited(const GeoIndex& index, const GeoBox& box,
+                              const std::function<bool(const GeoBox&)>& keep = {}) {
+  std::vector<uint64_t> keys;
+  index.forEachIntersecting(box, keep, [&keys](uint64_t k) { return keys.push_back(k), true; });
+  return keys;
+}
+
+// The keys intersecting a box, ascending, each once.
 std::vector<uint64_t> found(const GeoIndex& index, const GeoBox& box,
                             const std::function<bool(const GeoBox&)>& keep = {}) {
-  auto keys = index.intersecting(box, keep);
+  auto keys = visited(index, box, keep);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
@@ -608,11 +615,9 @@ TEST(GeoIndex, VisitsAsItFindsInOneOrderAndStopsWhenAsked) {
   for (uint64_t k = 1; k <= 200; ++k) index.insert(k, {13.0 + k * 0.001, 52.5, 13.0 + k * 0.001, 52.5});
   index.insert(201, {13.05, 52.5, 13.05, 52.5});  // a box two keys share
   GeoBox area{13.02, 52.4, 13.12, 52.6};
-  std::vector<uint64_t> first, again, some;
-  index.forEachIntersecting(area, {}, [&](uint64_t k) { return first.push_back(k), true; });
-  index.forEachIntersecting(area, {}, [&](uint64_t k) { return again.push_back(k), true; });
-  EXPECT_EQ(first, again);  // the same order while the index is unchanged
-  EXPECT_EQ(first, index.intersecting(area));
+  std::vector<uint64_t> some;
+  auto first = visited(index, area);
+  EXPECT_EQ(first, visited(index, area));  // the same order while the index is unchanged
   auto sorted = first;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(sorted.size(), 102u);
@@ -692,12 +697,12 @@ TEST(GeoIndex, BulkLoadGroupsIdenticalBoxes) {
   pairs.push_back({5000, {10, 50, 10, 50}});
   index.bulkLoad(pairs);
   EXPECT_EQ(index.size(), 1001u);
-  EXPECT_EQ(index.intersecting({13, 52, 14, 53}).size(), 1000u);
+  EXPECT_EQ(visited(index, {13, 52, 14, 53}).size(), 1000u);
   for (uint64_t k = 0; k < 999; ++k) index.remove(k, {13.4, 52.5, 13.4, 52.5});
   auto left = found(index, {13, 52, 14, 53});
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0], 999u);
   index.remove(999, {13.4, 52.5, 13.4, 52.5});
-  EXPECT_TRUE(index.intersecting({13, 52, 14, 53}).empty());
-  EXPECT_EQ(index.intersecting({9, 49, 11, 51}), std::vector<uint64_t>{5000});
+  EXPECT_TRUE(visited(index, {13, 52, 14, 53}).empty());
+  EXPECT_EQ(visited(index, {9, 49, 11, 51}), std::vector<uint64_t>{5000});
 }
