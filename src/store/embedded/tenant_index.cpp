@@ -410,6 +410,18 @@ struct TenantIndex::Plan {
     bool proven = q.selectorsExact && v == Verdict::Yes && (index.expiring_ == 0 || !e->second.expires);
     return proven ? Verdict::Yes : Verdict::Maybe;
   }
+  // Candidates must be among these ids / in the geo index's answer for the query's box.
+  void filterIds(const IdList& list) {
+    ids = true;
+    idFilter.insert(list.begin(), list.end());
+  }
+  void filterGeo(const query::GeoIndex& index) {
+    geo = true;
+    index.forEachIntersecting(*q.geoBox, q.geoBoxFilter, [this](uint64_t key) {
+      geoFilter.insert(reinterpret_cast<const Entry*>(key));
+      return true;
+    });
+  }
   // Whether only counting is asked and nothing but its shape can rule a candidate out.
   bool countsByShape() const {
     return q.count && q.limit == 0 && q.selectorsExact && !ids && !geo && numbers.empty() && index.expiring_ == 0;
@@ -525,14 +537,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     *q.explain = {std::array{"ids", "type", "attrs", "geo", "value", "all"}[kind], size};
   // The selectors not walked are checked per candidate.
   for (auto& [selector, source] : sources)
-    if (selector == Ids && kind != Ids) plan.ids = true, plan.idFilter.insert(source.list.begin(), source.list.end());
-  if (geo && kind != Geo) {
-    plan.geo = true;
-    geo->forEachIntersecting(*q.geoBox, q.geoBoxFilter, [&](uint64_t key) {
-      plan.geoFilter.insert(reinterpret_cast<const Entry*>(key));
-      return true;
-    });
-  }
+    if (selector == Ids && kind != Ids) plan.filterIds(source.list);
+  if (geo && kind != Geo) plan.filterGeo(*geo);
   auto accept = [&](const Entry* e) { return plan.offer(e, e->second.shape, visit); };  // false: stop
   switch (kind) {
     case Value:
@@ -586,18 +592,10 @@ size_t TenantIndex::forEachInOrder(const EntityQuery& q, const std::string& attr
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);
   plan.types = q.types.has_value();
-  if (q.ids) {
-    auto ids = idSource(*q.ids);
-    plan.ids = true;
-    plan.idFilter.insert(ids.list.begin(), ids.list.end());
-  }
+  if (q.ids) plan.filterIds(idSource(*q.ids).list);
   if (q.geoProperty && q.geoBox) {
-    plan.geo = true;
-    if (auto found = byGeo_.find(*q.geoProperty); found != byGeo_.end())
-      found->second.forEachIntersecting(*q.geoBox, q.geoBoxFilter, [&](uint64_t key) {
-        plan.geoFilter.insert(reinterpret_cast<const Entry*>(key));
-        return true;
-      });
+    plan.geo = true;  // no entity has the GeoProperty: an empty filter
+    if (auto found = byGeo_.find(*q.geoProperty); found != byGeo_.end()) plan.filterGeo(found->second);
   }
   if (!descending) {
     if (!plan.walkItems(index.begin(), index.end(), false, visit)) return plan.counted;
