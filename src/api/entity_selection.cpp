@@ -14,6 +14,7 @@
 #include "query/geo.h"
 #include "query/q.h"
 #include "query/type_expr.h"
+#include "store/value_ranges.h"
 
 namespace allmende::api {
 
@@ -81,44 +82,6 @@ bool isSystemName(std::string_view n) {
          n == "expiresAt" || n == "deletedAt";
 }
 
-// Numeric conditions of q that the store's value index can check before reading
-// entities: terms "attr op number" (or ==a..b) on a plain attribute, directly in
-// q or in its top-level AND. They narrow candidates; q still decides. Returns
-// whether they are all of q.
-bool addNumberRanges(const query::Expr& e, std::vector<store::EntityQuery::NumberRange>& out) {
-  if (e.kind == query::Expr::Kind::And) {
-    bool all = true;
-    for (const auto& c : e.children) all = addNumberRanges(*c, out) && all;
-    return all;
-  }
-  if (e.kind != query::Expr::Kind::Term) return false;
-  const auto& t = e.term;
-  const auto& p = t.path;
-  if (p.attributes.size() != 1 || p.member != query::AttrPath::Member::Value || !p.valuePath.empty() || p.linked)
-    return false;
-  store::EntityQuery::NumberRange r;
-  r.attribute = p.attributes[0];
-  auto number = [](const query::Literal& l) { return l.kind == query::Literal::Kind::Number; };
-  if (t.op == query::Op::Eq && t.range && number(t.range->first) && number(t.range->second)) {
-    r.min = t.range->first.number;
-    r.max = t.range->second.number;
-  } else if (t.values.size() != 1 || !number(t.values[0])) {
-    return false;
-  } else if (t.op == query::Op::Eq) {
-    r.min = r.max = t.values[0].number;
-  } else if (t.op == query::Op::Gt || t.op == query::Op::Ge) {
-    r.min = t.values[0].number;
-    r.minOpen = t.op == query::Op::Gt;
-  } else if (t.op == query::Op::Lt || t.op == query::Op::Le) {
-    r.max = t.values[0].number;
-    r.maxOpen = t.op == query::Op::Lt;
-  } else {
-    return false;
-  }
-  out.push_back(std::move(r));
-  return true;
-}
-
 Selection finish(Filters f) {
   Selection out;
   auto& q = out.query;
@@ -147,10 +110,10 @@ Selection finish(Filters f) {
       q.geoBoxFilter = query::boxFilter(*v.geo);
     }
   }
-  bool numbersOnly = !v.q || addNumberRanges(*v.q, q.numberRanges);
+  bool rangesOnly = !v.q || store::addValueRanges(*v.q, q);
   // The predicate below checks no more than the store's selectors and ranges when
   // q is ranges only, nothing else filters, and no selector has an idPattern.
-  q.selectorsExact = numbersOnly && !v.scopeQ && !v.geo && f.selectors.size() <= 1 &&
+  q.selectorsExact = rangesOnly && !v.scopeQ && !v.geo && f.selectors.size() <= 1 &&
                      (f.selectors.empty() || !f.selectors[0].idPattern);
   auto now = ngsi::nowMs();
   q.predicate = [f = std::move(f), now](const json::object& entity) {

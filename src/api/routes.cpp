@@ -42,7 +42,8 @@ ngsi::Error timeLimitError(const DeadlineExceeded& e) {
       ErrorType::TooComplexQuery,
       "the request ran longer than the limit of " + std::to_string(e.limit().count()) +
           " ms (--request-time-limit) while examining candidates; narrow it so that fewer "
-          "are read: a type, q on numeric attributes (indexed) rather than on strings, a "
+          "are read: a type, q comparing attributes with numbers or strings (==, ranges, "
+          "~=^prefix: indexed) rather than other terms, a "
           "geo-query, ids instead of idPattern, a smaller limit and offset, no count=true or "
           "orderBy; in the temporal API also a shorter time range (timerel) or lastN");
 }

@@ -77,6 +77,31 @@ void collectNumbers(const json::value& v, std::string_view name, std::vector<sto
   }
 }
 
+// The strings a q term compares a value with (query/q.cpp forEachTarget and
+// compareTarget): the value, or the elements of an array value, or a
+// languageMap's strings (and their arrays' elements), each unwrapped from @value.
+void collectStrings(const json::value& v, std::string_view name, bool languageMap,
+                    std::vector<store::EntityMeta::Text>& out) {
+  auto unwrap = [](const json::value& e) -> const json::value& {
+    if (e.is_object())
+      if (auto* inner = e.get_object().if_contains("@value")) return *inner;
+    return e;
+  };
+  auto add = [&](const json::value& e) {
+    if (const auto& u = unwrap(e); u.is_string()) out.push_back({name, u.get_string()});
+  };
+  auto addEach = [&](const json::value& e) {
+    if (!e.is_array()) return add(e);
+    for (const auto& item : e.get_array()) add(item);
+  };
+  const auto& u = unwrap(v);
+  if (languageMap && u.is_object()) {
+    for (const auto& [tag, text] : u.get_object()) addEach(text);
+  } else {
+    addEach(u);
+  }
+}
+
 size_t subAttributeCount(const json::object& instance) {
   auto* subs = instance.if_contains(key::subs);
   if (!subs || !subs->is_object()) return 0;
@@ -161,7 +186,10 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       if (!v) continue;
       if (kind == AttributeKind::GeoProperty) {
         if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(name, *box);
-      } else if (kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship) {
+        continue;
+      }
+      collectStrings(*v, name, kind == AttributeKind::LanguageProperty, meta.strings);
+      if (kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship) {
         collectNumbers(*v, name, meta.numbers, 0);  // every number a q term could compare
         if (v->is_number() && kind == AttributeKind::Property && instances.get_array().size() == 1 && !expires)
           meta.numbers.back().sole = true;

@@ -1,9 +1,9 @@
 // What a query asks the store for: candidate selectors the store answers from
-// its indexes (ids, types, attribute presence, a geo box, numeric ranges), an
+// its indexes (ids, types, attribute presence, a geo box, number and string ranges), an
 // exact predicate the caller builds (q, scopeQ, geo relation, idPattern, ...)
 // that the store applies to each candidate, an optional ordering, and paging.
 // Without an ordering, results come in the order of the index the store walks
-// (id order, or a numeric range's value order, or the geo index's order; see
+// (id order, or a value range's value order, or the geo index's order; see
 // docs/configuration.md); with one, ties keep id order. Either way the order
 // depends only on the query and the stored entities, so offset/limit paging of
 // unchanged data neither repeats nor skips entities.
@@ -30,8 +30,9 @@ namespace allmende::store {
 // it had to read to find its matches.
 struct QueryExplain {
   std::string path;       // the candidates walked: "ids", "type", "attrs", "geo", "value" (a range of a
-                          // number index), "order" (a number index in order, for orderBy) or "all"
-  size_t pathSize = 0;    // how many candidates that path holds (for "value" and "geo": counted up
+                          // number index), "text" (a range of a string index), "order" (a number
+                          // index in order, for orderBy) or "all"
+  size_t pathSize = 0;    // how many candidates that path holds (for "value", "text" and "geo": counted up
                           // to the planner's probe limit, 4096, or as far as the walk went)
   size_t candidates = 0;  // of those, the ones the in-memory checks (types, attributes, numbers) let through
   size_t counted = 0;     // of those, the ones counted without reading (the indexes prove the match)
@@ -59,11 +60,20 @@ struct EntityQuery {
     bool minOpen = false, maxOpen = false;
   };
   std::vector<NumberRange> numberRanges;
+  // String conditions alike: the attribute must have a string (store::EntityMeta::strings)
+  // in [min, max], byte by byte (bounds open when the flags say so; no max: unbounded).
+  struct TextRange {
+    std::string attribute;
+    std::string min;  // "" and closed: from the first string
+    std::optional<std::string> max;
+    bool minOpen = false, maxOpen = false;
+  };
+  std::vector<TextRange> textRanges;
 
   // Exact check of a candidate (the stored, unexpired entity); empty = accept.
   std::function<bool(const boost::json::object&)> predicate;
-  // The predicate checks nothing but the selectors above, the number ranges
-  // (each exactly: some value of the attribute in the range) and that the
+  // The predicate checks nothing but the selectors above, the number and text
+  // ranges (each exactly: some value of the attribute in the range) and that the
   // entity has not expired: the store may then count a candidate its indexes
   // prove to match without reading it (and so without calling the predicate).
   // Whoever wraps the predicate with more checks or side effects clears it.

@@ -51,13 +51,20 @@ struct EntityMeta {
   // array elements, @value), grouped by attribute. `sole`: the attribute's only
   // value, the plain number of its one instance, which does not expire (the
   // value it sorts by).
-  struct Number {
+  template <class T>
+  struct Value {
     std::string_view attribute;
-    double value = 0;
+    T value{};
     bool sole = false;
-    bool operator==(const Number&) const = default;
+    bool operator==(const Value&) const = default;
   };
+  using Number = Value<double>;
   std::vector<Number> numbers;
+  // Every string a q term on an attribute compares with a string (value
+  // strings, array elements, @value, a languageMap's strings, Relationship
+  // objects, vocab IRIs), grouped by attribute; never sole.
+  using Text = Value<std::string_view>;
+  std::vector<Text> strings;
   int64_t expiresAtMs = 0;  // earliest expiry of the entity or any instance; 0 = none
   std::shared_ptr<const void> backing;  // what the names view, when not an entity
 };

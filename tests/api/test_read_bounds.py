@@ -34,15 +34,16 @@ def sensor_data(broker_binary, tmp_root):
     return data_dir
 
 
-# Reads whose selection no index answers: each examines every Sensor (or its history).
+# Reads whose selection no index answers (an unanchored pattern): each examines every Sensor
+# (or its history).
 COSTLY_READS = [
-    ("GET", "/entities", {"type": "Sensor", "q": 'name=="nobody"'}, None),
+    ("GET", "/entities", {"type": "Sensor", "q": "name~=nobody"}, None),
     ("GET", "/entities", {"type": "Sensor", "idPattern": "nobody$"}, None),
     ("GET", "/entities", {"type": "Sensor", "count": "true", "limit": "1", "orderBy": "name"}, None),
     ("POST", "/entityOperations/query", {},
-     {"type": "Query", "entities": [{"type": "Sensor"}], "q": 'name=="nobody"'}),
-    ("GET", "/entityMaps", {"type": "Sensor", "q": 'name=="nobody"'}, None),
-    ("GET", "/temporal/entities", {"type": "Sensor", "q": 'name=="nobody"'}, None),
+     {"type": "Query", "entities": [{"type": "Sensor"}], "q": "name~=nobody"}),
+    ("GET", "/entityMaps", {"type": "Sensor", "q": "name~=nobody"}, None),
+    ("GET", "/temporal/entities", {"type": "Sensor", "q": "name~=nobody"}, None),
     ("POST", "/temporal/entityOperations/query", {"count": "true"},
      {"type": "Query", "entities": [{"type": "Sensor"}], "attrs": ["temperature"]}),
 ]
@@ -60,7 +61,7 @@ def test_reads_past_the_time_limit_are_403_too_complex_query(make_broker, sensor
         problem = assert_problem(read(b, method, path, params, body), 403, "TooComplexQuery")
         detail = problem["detail"]
         assert "1 ms" in detail and "--request-time-limit" in detail, (path, params, detail)
-        assert "type" in detail and "q on numeric attributes" in detail, detail  # how to narrow it
+        assert "type" in detail and "q comparing attributes with numbers or strings" in detail, detail  # how to narrow it
     # Reads that examine a few candidates stay well within it.
     one = "urn:ngsi-ld:Sensor:17"
     assert requests.get(entity_url(b, one)).status_code == 200

@@ -1,7 +1,8 @@
 // The query planner against a reference evaluation: random entities (numbers
-// with many ties, arrays, several instances, strings, expiring and expired
-// instances, several types) written, changed and deleted in random order, then
-// random queries (types, numeric ranges, geo boxes, orderBy, count, paging) through the
+// with many ties, arrays, several instances, strings in every form q compares,
+// expiring and expired instances, several types) written, changed and deleted
+// in random order, then random queries (types, number and string terms, geo
+// boxes, orderBy, count, paging) through the
 // embedded store, before and after a reopen. Every query must give exactly the
 // reference's matches (in the reference order under orderBy), count them all,
 // and page through them without repeating or skipping one.
@@ -21,6 +22,7 @@
 #include "query/order_by.h"
 #include "query/q.h"
 #include "store/embedded/rocks_store.h"
+#include "store/value_ranges.h"
 
 namespace json = boost::json;
 using namespace allmende;
@@ -84,7 +86,7 @@ class World {
     json::object attrs;
     for (const char* name : {"a", "b"})
       if (pick(5) != 0) attrs[attr(name)] = instances();
-    if (pick(6) == 0) attrs[attr("s")] = json::array{json::object{{"type", "Property"}, {"value", "x"}}};
+    if (pick(3) == 0) attrs[attr("s")] = text();
     if (pick(4) != 0) {  // a point on a 10 x 10 grid
       json::object point{{"type", "Point"}, {"coordinates", json::array{pick(10), pick(10)}}};
       attrs[attr("location")] = json::array{json::object{{"type", "GeoProperty"}, {"value", point}}};
@@ -93,6 +95,27 @@ class World {
   }
 
   int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+
+  // A string attribute, in the forms strings take (few distinct ones: many ties).
+  json::array text() {
+    static const char* words[] = {"x", "xa", "xb", "y", "ok"};
+    auto word = [&] { return json::string(words[pick(5)]); };
+    int form = pick(plain_ ? 1 : 9);
+    json::object i{{"type", "Property"}, {"value", word()}};
+    if (form == 1) i["value"] = json::array{word(), word()};
+    if (form == 2) i["value"] = json::object{{"@value", word()}};
+    if (form == 3) i = {{"type", "LanguageProperty"}, {"languageMap", {{"en", word()}, {"de", json::array{word()}}}}};
+    if (form == 4) i = {{"type", "Relationship"}, {"object", pick(2) ? "urn:r1" : "urn:r2"}};
+    if (form == 5) i = {{"type", "ListRelationship"}, {"objectList", json::array{"urn:r1", "urn:r3"}}};
+    if (form == 6) i["value"] = 3;
+    if (form == 7) i["expiresAt"] = pick(2) ? "2000-01-01T00:00:00Z" : "2999-01-01T00:00:00Z";
+    json::array out{i};
+    if (form == 8) {  // a second dataset
+      json::object second{{"type", "Property"}, {"value", word()}, {"datasetId", "urn:ds:2"}};
+      out.push_back(second);
+    }
+    return out;
+  }
 
  private:
   std::mt19937 rng_;
@@ -138,34 +161,19 @@ Case randomCase(World& w) {
     qText += std::string(w.pick(2) ? "a" : "b") + ops[w.pick(5)] + std::to_string(w.pick(9) - 1);
   }
   if (w.pick(6) == 0) qText += std::string(qText.empty() ? "" : ";") + "a==2..5";
+  static const char* texts[] = {"s==\"x\"",    "s==\"xa\"", "s==urn:r1",   "s==urn:r3", "s>\"x\"",
+                                "s<=\"xb\"",   "s==\"x\"..\"xb\"", "s~=^x", "s~=^xa$", "s~=a",
+                                "s==\"none\"", "a==\"3\"",   "s==3",        "s!=\"x\"", "s<\"v\""};
+  for (int n = w.pick(2) == 0 ? 1 + (w.pick(4) == 0) : 0; n-- > 0;)
+    qText += std::string(qText.empty() ? "" : ";") + texts[w.pick(std::size(texts))];
   c.text = "types " + std::to_string(t) + " q " + qText;
   c.query.types = c.types;
+  bool exact = true;
   if (!qText.empty()) {
     c.q = query::parseQ(qText, ctx);
-    // As api/entity_selection.cpp does: every term a numeric range.
-    std::string rest = qText;
-    for (size_t at = 0; at <= rest.size();) {
-      auto end = std::min(rest.find(';', at), rest.size());
-      auto term = rest.substr(at, end - at);
-      store::EntityQuery::NumberRange r;
-      r.attribute = w.attr(term.substr(0, 1));
-      auto op = term.substr(1, term.find_first_of("-0123456789") - 1);
-      double v = std::stod(term.substr(1 + op.size()));
-      if (auto dots = term.find(".."); dots != std::string::npos) {
-        r.min = std::stod(term.substr(3, dots - 3));
-        r.max = std::stod(term.substr(dots + 2));
-      } else if (op == ">=" || op == ">") {
-        r.min = v, r.minOpen = op == ">";
-      } else if (op == "<=" || op == "<") {
-        r.max = v, r.maxOpen = op == "<";
-      } else {
-        r.min = r.max = v;
-      }
-      c.query.numberRanges.push_back(r);
-      at = end + 1;
-    }
+    exact = store::addValueRanges(*c.q, c.query);  // as api/entity_selection.cpp does
   }
-  c.query.selectorsExact = true;
+  c.query.selectorsExact = exact;
   std::optional<query::GeoBox> area;
   if (w.pick(4) == 0) {  // a geo box; the predicate decides (as a geo relation does)
     double lon = w.pick(10), lat = w.pick(10);
@@ -289,8 +297,9 @@ TEST(QueryPlanner, GivesTheReferenceMatchesInEveryPlanAndPage) {
     auto s = open(dir);  // the indexes built in bulk
     check(*s, entities, w, 60, seen);
   }
-  // Every kind of plan was met (a walk of types, of all entities, of a value
-  // range, of the geo index, of a number index in order; counts without reading).
-  for (const char* plan : {"type", "all", "value", "geo", "order ordered", "counted"})
+  // Every kind of plan was met (a walk of types, of all entities, of a number
+  // range, of a string range, of the geo index, of a number index in order;
+  // counts without reading).
+  for (const char* plan : {"type", "all", "value", "text", "geo", "order ordered", "counted"})
     EXPECT_TRUE(seen.contains(plan)) << plan;
 }

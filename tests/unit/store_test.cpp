@@ -193,6 +193,7 @@ TEST(Store, IndexRecordsRoundTrip) {
   meta.attrs = {{"urn:a", "Property"}, {"urn:loc", "GeoProperty"}};
   meta.geometries = {{"urn:loc", query::GeoBox{13.4, 52.5, 13.5, 52.6}}};
   meta.numbers = {{"urn:a", 21.5}, {"urn:a", -3}, {"urn:b", 7, true}};
+  meta.strings = {{"urn:s", "ok"}, {"urn:s", ""}, {"urn:r", "urn:x"}};
   meta.expiresAtMs = 1234;
   auto expectSame = [&](store::EntityMeta back) {
     EXPECT_EQ(back.types, meta.types);
@@ -202,6 +203,7 @@ TEST(Store, IndexRecordsRoundTrip) {
     EXPECT_EQ(back.geometries[0].second.minLon, 13.4);
     EXPECT_EQ(back.geometries[0].second.maxLat, 52.6);
     EXPECT_EQ(back.numbers, meta.numbers);
+    EXPECT_EQ(back.strings, meta.strings);
     EXPECT_EQ(back.expiresAtMs, 1234);
   };
   store::KeyDictionary keys;
@@ -222,12 +224,25 @@ TEST(Store, IndexRecordsRoundTrip) {
   EXPECT_TRUE(asNumbers.unnumbered().empty());
   EXPECT_LT(withNumbers.size(), withText.size());
   expectSame(store::decodeMeta(withNumbers, keys));
-  // Records of earlier versions (JSON text) are read; their numbers are not sole.
+  // Records of earlier versions are read: without strings (binary, version B3) ...
+  auto stringsLeftOut = meta;
+  stringsLeftOut.strings.clear();
+  auto current = store::encodeMeta(stringsLeftOut, asNumbers);
+  ASSERT_EQ(current.substr(current.size() - 3, 1), std::string(1, '\0'));  // no strings, then expiresAtMs (2 bytes)
+  auto b3 = "\xB3" + current.substr(1, current.size() - 4) + current.substr(current.size() - 2);
+  auto withoutStrings = store::decodeMeta(b3, keys);
+  EXPECT_TRUE(withoutStrings.strings.empty());
+  EXPECT_FALSE(store::isCurrentMeta(b3));
+  withoutStrings.strings = meta.strings;
+  expectSame(withoutStrings);
+  // ... and as JSON text, where no number is sole either.
   auto earlier = decodeCopy(
       R"([["urn:T"],[["urn:a","Property"],["urn:loc","GeoProperty"]],[["urn:loc",13.4,52.5,13.5,52.6]],)"
       R"([["urn:a",21.5],["urn:a",-3],["urn:b",7]],1234])");
   EXPECT_FALSE(earlier.numbers.back().sole);
+  EXPECT_TRUE(earlier.strings.empty());
   earlier.numbers.back().sole = true;
+  earlier.strings = meta.strings;
   expectSame(earlier);
   EXPECT_TRUE(store::isCurrentMeta(withNumbers));
   EXPECT_FALSE(store::isCurrentMeta("[1]"));
@@ -298,9 +313,10 @@ TEST(Store, OpensDataDirectoriesOfEarlierVersions) {
   {
     auto db = raw(true);
     db->Put({}, "T" + std::string(1, '\0') + "city", "");
-    db->Put({}, a, R"({"id":"urn:a","type":["urn:T"],"attrs":{"urn:t":[{"type":"Property","value":10}]}})");
+    db->Put({}, a, R"({"id":"urn:a","type":["urn:T"],"attrs":{"urn:t":[{"type":"Property","value":10}],)"
+                   R"("urn:s":[{"type":"Property","value":"ok"}]}})");
     db->Put({}, b, R"({"id":"urn:b","type":["urn:U"],"attrs":{}})");
-    db->Put({}, metaOfA, R"([["urn:T"],[["urn:t","Property"]],[],[["urn:t",10]],0])");
+    db->Put({}, metaOfA, R"([["urn:T"],[["urn:t","Property"],["urn:s","Property"]],[],[["urn:t",10]],0])");
     db->Put({}, "S" + std::string(1, '\0') + "indexRecords", "1");
   }
   {
@@ -313,6 +329,9 @@ TEST(Store, OpensDataDirectoriesOfEarlierVersions) {
     store::EntityQuery byNumber;
     byNumber.numberRanges.push_back({"urn:t", 5, 20});
     EXPECT_EQ(s->queryEntities("city", byNumber).entities.size(), 1u);
+    store::EntityQuery byString;  // records of earlier versions had no strings: made anew from the entity
+    byString.textRanges.push_back({"urn:s", "ok", "ok"});
+    EXPECT_EQ(s->queryEntities("city", byString).entities.size(), 1u);
     EXPECT_EQ(s->entityCount("city"), 2u);
     EXPECT_EQ(s->getEntity("city", "urn:b")->at("type").as_array()[0].as_string(), "urn:U");
   }

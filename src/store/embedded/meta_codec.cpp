@@ -1,11 +1,14 @@
 // Layout: the byte kBinary; the types (count, names); the attributes (count,
 // pairs of name and kind); the geometries (count, name and four doubles:
 // minLon, minLat, maxLon, maxLat); the numbers (count, attribute name, a
-// double and a byte: 1 if sole); expiresAtMs (zigzag varint). Names are
-// dictionary strings and everything else as in binary_io.h. Earlier versions
-// wrote the byte kBinaryUnmarked and the numbers without the sole byte, or a
-// JSON array [types, [[attr, kind]...], [[attr, minLon, minLat, maxLon,
-// maxLat]...], [[attr, number]...], expiresAtMs]; their numbers read as not sole.
+// double and a byte: 1 if sole); the strings (count, attribute name, the
+// string's bytes); expiresAtMs (zigzag varint). Names are dictionary strings
+// and everything else as in binary_io.h. Earlier versions wrote no strings:
+// the byte kBinaryNoStrings, or kBinaryUnmarked and the numbers without the
+// sole byte, or a JSON array [types, [[attr, kind]...], [[attr, minLon,
+// minLat, maxLon, maxLat]...], [[attr, number]...], expiresAtMs]; their
+// numbers read as not sole. Their entities are written anew at start
+// (RocksStore::moveIndexRecords), so that the string indexes miss none.
 #include "store/embedded/meta_codec.h"
 
 #include <stdexcept>
@@ -21,7 +24,8 @@ using namespace binary;
 
 namespace {
 
-constexpr char kBinary = '\xB3';  // JSON text starts with '['
+constexpr char kBinary = '\xB4';  // JSON text starts with '['
+constexpr char kBinaryNoStrings = '\xB3';
 constexpr char kBinaryUnmarked = '\xB2';
 
 EntityMeta decodeJson(std::string_view text) {
@@ -72,13 +76,19 @@ std::string encodeMeta(const EntityMeta& meta, binary::KeyWriter& keys) {
     putDouble(out, n.value);
     out.push_back(n.sole ? 1 : 0);
   }
+  putVarint(out, meta.strings.size());
+  for (const auto& s : meta.strings) {
+    keys.put(out, s.attribute);
+    putBytes(out, s.value);
+  }
   putSigned(out, meta.expiresAtMs);
   return out;
 }
 
 EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
-  if (record.empty() || (record[0] != kBinary && record[0] != kBinaryUnmarked)) return decodeJson(record);
-  bool marked = record[0] == kBinary;
+  if (record.empty() || (record[0] != kBinary && record[0] != kBinaryNoStrings && record[0] != kBinaryUnmarked))
+    return decodeJson(record);
+  bool marked = record[0] != kBinaryUnmarked;
   EntityMeta meta;
   auto copy = std::make_shared<const std::string>(record);  // names written as text are views of it
   meta.backing = copy;
@@ -102,6 +112,11 @@ EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
     double value = in.number();
     meta.numbers.push_back({attr, value, marked && in.byte() != 0});
   }
+  if (record[0] == kBinary)
+    for (uint64_t n = in.count(); n--;) {
+      auto attr = in.key();
+      meta.strings.push_back({attr, in.bytes()});
+    }
   meta.expiresAtMs = in.signedVarint();
   if (!in.done()) Input::bad("index record");
   return meta;

@@ -624,14 +624,15 @@ class RocksStore final : public Store {
 
   // The indexes come from the index records at the start of the entity values
   // (entity_codec.h). A data directory of an earlier version (records under
-  // "M" keys, none, or ones that do not mark sole numbers) gets them once from
-  // its entities.
+  // "M" keys, none, or ones without sole numbers or strings) gets them once
+  // from its entities; the setting says which version the records have.
+  static constexpr std::string_view kIndexRecords = "4";
   void rebuildIndexes() {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::string tPrefix = tenantKey("");
     for (it->Seek(tPrefix); it->Valid() && it->key().starts_with(tPrefix); it->Next())
       tenants_[it->key().ToString().substr(tPrefix.size())];
-    if (getSetting("indexRecords") != "3") moveIndexRecords();
+    if (getSetting("indexRecords") != kIndexRecords) moveIndexRecords();
     it.reset(db_->NewIterator(rocksdb::ReadOptions()));  // one that sees the moved records
     std::string ePrefix = makeKey('E', {""});
     size_t count = 0;
@@ -678,7 +679,7 @@ class RocksStore final : public Store {
     // tombstone costs every read until compaction drops it).
     it->Seek(makeKey('M', {}));
     if (it->Valid() && it->key().starts_with("M")) batch.DeleteRange(makeKey('M', {}), makeKey('N', {}));
-    batch.Put(settingKey("indexRecords"), "3");
+    batch.Put(settingKey("indexRecords"), kIndexRecords);
     check(db_->Write(writeOptions_, &batch), "write");
     if (count) spdlog::info("index records of {} entities written anew", count);
   }

@@ -1,10 +1,11 @@
 // Candidate selection (the planner): of the selectors a query gives (ids,
-// types, attributes, geo box) and its numeric ranges, the smallest source is
-// walked and the others are checked per candidate (by shape, set membership
-// or the entity's numbers), so a selective query touches few entities and a
-// limit=20 query over a large type stops after the first matches. Ids, types
-// and attributes come in id order, with exact sizes; a range of a number index
-// in value order and the geo index in its R-tree's order, their sizes counted
+// types, attributes, geo box) and its number and string ranges, the smallest
+// source is walked and the others are checked per candidate (by shape, set
+// membership or the entity's numbers; string ranges only by reading the
+// entity), so a selective query touches few entities and a limit=20 query over
+// a large type stops after the first matches. Ids, types and attributes come
+// in id order, with exact sizes; a range of a value index in value order (one
+// value: in id order) and the geo index in its R-tree's order, their sizes counted
 // up to kProbe, so that a page costs what it holds, not what the area or the
 // range holds.
 #include "store/embedded/tenant_index.h"
@@ -46,7 +47,8 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   }
   setNumbers(entry.second, meta);
   setExpires(entry.second, meta.expiresAtMs != 0);
-  addNumbers(key, numberGroups(meta));
+  addValues(key, groups(meta.numbers));
+  addValues(key, groups(meta.strings));
 }
 
 void TenantIndex::setExpires(Facts& facts, bool expires) {
@@ -54,42 +56,85 @@ void TenantIndex::setExpires(Facts& facts, bool expires) {
   facts.expires = expires;
 }
 
-TenantIndex::NumberGroups TenantIndex::numberGroups(const EntityMeta& meta) const {
-  NumberGroups groups;
-  for (size_t i = 0; i < meta.numbers.size();) {
+template <class T>
+auto& TenantIndex::indexes() {
+  if constexpr (std::is_same_v<T, double>) return byNumber_;
+  else return byString_;
+}
+
+template <class T>
+auto& TenantIndex::pending() {
+  if constexpr (std::is_same_v<T, double>) return pendingNumbers_;
+  else return pendingStrings_;
+}
+
+template <class T>
+TenantIndex::Groups<T> TenantIndex::groups(const std::vector<EntityMeta::Value<T>>& values) const {
+  Groups<T> out;
+  for (size_t i = 0; i < values.size();) {
     size_t end = i;
-    while (end < meta.numbers.size() && meta.numbers[end].attribute == meta.numbers[i].attribute) ++end;
-    auto name = byAttr_.find(meta.numbers[i].attribute);
+    while (end < values.size() && values[end].attribute == values[i].attribute) ++end;
+    auto name = byAttr_.find(values[i].attribute);
     if (name != byAttr_.end()) {
-      auto& g = groups.emplace_back(NumberGroup{&name->first, {}, end - i == 1 && meta.numbers[i].sole});
-      for (size_t k = i; k < end; ++k) g.values.push_back(meta.numbers[k].value);
+      auto& g = out.emplace_back(Group<T>{&name->first, {}, end - i == 1 && values[i].sole});
+      for (size_t k = i; k < end; ++k) g.values.push_back(values[k].value);
       std::sort(g.values.begin(), g.values.end());
       g.values.erase(std::unique(g.values.begin(), g.values.end()), g.values.end());
     }
     i = end;
   }
-  return groups;
+  return out;
 }
 
-void TenantIndex::addNumbers(const Entry* entry, const NumberGroups& groups) {
+template <class T>
+void TenantIndex::addValues(const Entry* entry, const Groups<T>& groups) {
   for (const auto& g : groups) {
+    auto values = g.values;
+    if constexpr (std::is_same_v<T, std::string_view>)  // the index views strings it keeps
+      for (auto& v : values) {
+        auto it = texts_.find(v);
+        if (it == texts_.end()) it = texts_.emplace(std::string(v), 0).first;
+        ++it->second;
+        v = it->first;
+      }
     if (bulk_) {
-      auto& pending = pendingNumbers_[g.attribute];
-      for (double v : g.values) pending.push_back({v, entry, entry->second.shape});
-      byNumber_[g.attribute].countLoaded(g.values.size(), g.sole);
+      auto& items = pending<T>()[g.attribute];
+      for (const auto& v : values) items.push_back({v, entry, entry->second.shape});
+      indexes<T>()[g.attribute].countLoaded(values.size(), g.sole);
     } else {
-      byNumber_[g.attribute].add(entry, entry->second.shape, g.values, g.sole);
+      indexes<T>()[g.attribute].add(entry, entry->second.shape, values, g.sole);
     }
   }
 }
 
-void TenantIndex::removeNumbers(const Entry* entry, const NumberGroups& groups) {
+template <class T>
+void TenantIndex::removeValues(const Entry* entry, const Groups<T>& groups) {
   for (const auto& g : groups) {
-    auto it = byNumber_.find(g.attribute);
-    if (it == byNumber_.end()) continue;
+    auto it = indexes<T>().find(g.attribute);
+    if (it == indexes<T>().end()) continue;
     it->second.remove(entry, g.values, g.sole);
-    if (it->second.empty()) byNumber_.erase(it);
+    if (it->second.empty()) indexes<T>().erase(it);
+    if constexpr (std::is_same_v<T, std::string_view>)
+      for (const auto& v : g.values)
+        if (auto text = texts_.find(v); text != texts_.end() && --text->second == 0) texts_.erase(text);
   }
+}
+
+template <class T>
+void TenantIndex::replaceValues(const Entry* entry, const std::vector<EntityMeta::Value<T>>& before,
+                                const std::vector<EntityMeta::Value<T>>& after) {
+  if (before == after) return;
+  auto old = groups(before), now = groups(after);
+  old.erase(std::remove_if(old.begin(), old.end(),
+                           [&now](const Group<T>& g) {
+                             auto same = std::find(now.begin(), now.end(), g);
+                             if (same == now.end()) return false;
+                             now.erase(same);
+                             return true;
+                           }),
+            old.end());
+  removeValues(entry, old);
+  addValues(entry, now);
 }
 
 size_t TenantIndex::attributeCount(const std::string& attribute) const {
@@ -207,23 +252,13 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
       return;
     }
   }
-  // Same types, attributes and geometries: only the numbers and the expiry may
-  // differ; the number indexes change for the attributes whose numbers did.
+  // Same types, attributes and geometries: only the values and the expiry may
+  // differ; the value indexes change for the attributes whose values did.
   auto* entry = it->entry;
   setNumbers(entry->second, after);
   setExpires(entry->second, after.expiresAtMs != 0);
-  if (before.numbers == after.numbers) return;
-  auto old = numberGroups(before), now = numberGroups(after);
-  old.erase(std::remove_if(old.begin(), old.end(),
-                           [&now](const NumberGroup& g) {
-                             auto same = std::find(now.begin(), now.end(), g);
-                             if (same == now.end()) return false;
-                             now.erase(same);
-                             return true;
-                           }),
-            old.end());
-  removeNumbers(entry, old);
-  addNumbers(entry, now);
+  replaceValues(entry, before.numbers, after.numbers);
+  replaceValues(entry, before.strings, after.strings);
 }
 
 bool TenantIndex::historyRecorded(std::string_view id) const {
@@ -241,11 +276,15 @@ void TenantIndex::endBulk() {
   for (auto& [property, pairs] : pendingGeo_) byGeo_[property].bulkLoad(pairs);
   pendingGeo_.clear();
   // The entities came in id order: sorting by value alone keeps ties in id order.
-  for (auto& [attribute, items] : pendingNumbers_) {
-    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
-    byNumber_[attribute].load(items);
-  }
-  pendingNumbers_.clear();
+  auto load = [](auto& pendingItems, auto& indexes) {
+    for (auto& [attribute, items] : pendingItems) {
+      std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
+      indexes[attribute].load(items);
+    }
+    pendingItems.clear();
+  };
+  load(pendingNumbers_, byNumber_);
+  load(pendingStrings_, byString_);
   bulk_ = false;
 }
 
@@ -253,7 +292,8 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   auto found = byId_.find(id);
   if (found == byId_.end()) return;
   const Entry* key = found->entry;
-  removeNumbers(key, numberGroups(meta));  // before the shape (and the names) may go
+  removeValues(key, groups(meta.numbers));  // before the shape (and the names) may go
+  removeValues(key, groups(meta.strings));
   setExpires(found->entry->second, false);
   dropFromShape(key);
   for (const auto& [property, box] : meta.geometries) {
@@ -375,12 +415,21 @@ TenantIndex::Verdict TenantIndex::numbersMatch(const Entry* id, const NumberChec
 
 namespace {
 constexpr size_t kProbe = 4096;  // a value range is counted up to this many items
-}
+
+// A range of a value index the planner may walk.
+template <class Index>
+struct Walk {
+  const Index* index = nullptr;
+  typename Index::Iterator from, to;
+  size_t check = 0;  // the position of its condition (in Plan::numbers or EntityQuery::textRanges)
+};
+}  // namespace
 
 // What a walk checks per candidate: the selectors it does not walk (types and
 // attributes by shape, remembered per shape; ids and geo by membership), the
 // numeric conditions (but the walked range's, which the walk proves), and
-// whether that proves the match (Verdict::Yes).
+// whether that proves the match (Verdict::Yes; not while a string condition
+// other than the walked one is left: only the entity can tell).
 struct TenantIndex::Plan {
   Plan(const TenantIndex& index, const EntityQuery& q) : index(index), q(q) {}
   const TenantIndex& index;
@@ -389,6 +438,7 @@ struct TenantIndex::Plan {
   bool ids = false, geo = false;
   std::unordered_set<const Entry*> idFilter, geoFilter;
   NumberChecks numbers;
+  size_t texts = 0;  // string conditions the walk does not prove
   boost::unordered_flat_map<const Shape*, bool> shapes;
   size_t counted = 0;
 
@@ -407,7 +457,7 @@ struct TenantIndex::Plan {
     if (!shapeOk(shape) || (ids && !idFilter.contains(e)) || (geo && !geoFilter.contains(e))) return Verdict::No;
     Verdict v = numbers.empty() ? Verdict::Yes : numbersMatch(e, numbers);
     if (v == Verdict::No) return v;
-    bool proven = q.selectorsExact && v == Verdict::Yes && (index.expiring_ == 0 || !e->second.expires);
+    bool proven = q.selectorsExact && v == Verdict::Yes && texts == 0 && (index.expiring_ == 0 || !e->second.expires);
     return proven ? Verdict::Yes : Verdict::Maybe;
   }
   // Candidates must be among these ids / in the geo index's answer for the query's box.
@@ -424,7 +474,8 @@ struct TenantIndex::Plan {
   }
   // Whether only counting is asked and nothing but its shape can rule a candidate out.
   bool countsByShape() const {
-    return q.count && q.limit == 0 && q.selectorsExact && !ids && !geo && numbers.empty() && index.expiring_ == 0;
+    return q.count && q.limit == 0 && q.selectorsExact && !ids && !geo && numbers.empty() && texts == 0 &&
+           index.expiring_ == 0;
   }
   // Passes a candidate that is not ruled out on to visit, or counts it; false: stop.
   bool offer(const Entry* e, const Shape* shape, const Visit& visit) {
@@ -436,7 +487,7 @@ struct TenantIndex::Plan {
     }
     return visit(e->first, v == Verdict::Yes);
   }
-  // Walks items of a number index (each entity once) until offer says stop.
+  // Walks items of a value index (each entity once) until offer says stop.
   template <class It>
   bool walkItems(It from, It to, bool repeats, const Visit& visit) {
     boost::unordered_flat_set<const Entry*> seen;
@@ -456,6 +507,7 @@ size_t TenantIndex::forEachCandidate(const EntityQuery& q, const Visit& visit) c
 size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit& visit) const {
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);  // attribute names looked up once per query
+  plan.texts = q.textRanges.size();
   // Conditions on one attribute where no entity has two values mean one range
   // (temperature>=10;temperature<15: some value >=10 and some <15 is one value in [10, 15)).
   std::vector<EntityQuery::NumberRange> merged;
@@ -487,7 +539,7 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     });
   });
   // The sources in id order (ids, types, attributes), their sizes exact.
-  enum Kind { Ids, Types, Attrs, Geo, Value, All };
+  enum Kind { Ids, Types, Attrs, Geo, Value, Text, All };
   std::vector<std::pair<Kind, Source>> sources;
   if (q.ids) sources.emplace_back(Ids, idSource(*q.ids));
   if (plan.types) sources.emplace_back(Types, typeSource(*q.types));
@@ -496,18 +548,19 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
                                  [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   Kind kind = walked == sources.end() ? All : walked->first;
   size_t size = walked == sources.end() ? ids_.size() : walked->second.size();
-  // Sources in an order of their own (a numeric range, the R-tree's boxes) are
+  // Sources in an order of their own (a value range, the R-tree's boxes) are
   // counted up to kProbe, or up to that size if smaller, and walked when they
   // hold fewer (so, when both are large, too). One that nothing competes with
   // is walked uncounted.
   size_t limit = std::min(size, kProbe);
-  size_t lazy = ownOrder ? plan.numbers.size() + (q.geoProperty && q.geoBox) : 0;
+  size_t lazy = ownOrder ? plan.numbers.size() + q.textRanges.size() + (q.geoProperty && q.geoBox) : 0;
   bool compete = kind != All || lazy > 1;
-  struct Range {
-    const ValueIndex* index = nullptr;
-    ValueIndex::Iterator from, to;
-    size_t check = 0;  // its position in plan.numbers
-  } range;
+  auto itemsIn = [&](auto from, auto to) {
+    size_t items = 0;
+    for (; compete && from != to && items < limit; ++from) ++items;
+    return items;
+  };
+  Walk<NumberIndex> numberWalk;
   for (size_t i = 0; i < plan.numbers.size() && ownOrder; ++i) {
     auto [r, attr] = plan.numbers[i];
     auto found = attr ? byNumber_.find(attr) : byNumber_.end();
@@ -515,10 +568,23 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
       if (q.explain) *q.explain = {"value", 0};  // no entity has a number there
       return 0;
     }
-    Range candidate{&found->second, found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen), i};
-    size_t items = 0;
-    for (auto it = candidate.from; compete && it != candidate.to && items < limit; ++it) ++items;
-    if (items < size || !compete) kind = Value, size = items, range = candidate;
+    Walk<NumberIndex> w{&found->second, found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen), i};
+    size_t items = itemsIn(w.from, w.to);
+    if (items < size || !compete) kind = Value, size = items, numberWalk = w;
+  }
+  Walk<StringIndex> textWalk;
+  for (size_t i = 0; i < q.textRanges.size() && ownOrder; ++i) {
+    const auto& r = q.textRanges[i];
+    auto name = byAttr_.find(r.attribute);
+    auto found = name == byAttr_.end() ? byString_.end() : byString_.find(&name->first);
+    if (found == byString_.end() || (r.max && (r.min > *r.max || (r.min == *r.max && (r.minOpen || r.maxOpen))))) {
+      if (q.explain) *q.explain = {"text", 0};  // no entity has a string there
+      return 0;
+    }
+    const auto& index = found->second;
+    Walk<StringIndex> w{&index, index.from(r.min, r.minOpen), r.max ? index.to(*r.max, r.maxOpen) : index.end(), i};
+    size_t items = itemsIn(w.from, w.to);
+    if (items < size || !compete) kind = Text, size = items, textWalk = w;
   }
   const query::GeoIndex* geo = nullptr;
   if (q.geoProperty && q.geoBox) {
@@ -534,21 +600,28 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     if (ownOrder && (items < size || !compete)) kind = Geo, size = items;
   }
   if (q.explain)
-    *q.explain = {std::array{"ids", "type", "attrs", "geo", "value", "all"}[kind], size};
+    *q.explain = {std::array{"ids", "type", "attrs", "geo", "value", "text", "all"}[kind], size};
   // The selectors not walked are checked per candidate.
   for (auto& [selector, source] : sources)
     if (selector == Ids && kind != Ids) plan.filterIds(source.list);
   if (geo && kind != Geo) plan.filterGeo(*geo);
   auto accept = [&](const Entry* e) { return plan.offer(e, e->second.shape, visit); };  // false: stop
+  auto walkRange = [&](const auto& w) {
+    if (plan.countsByShape() && w.index->multiValued() == 0) {  // the shape decides each item: count
+      for (auto it = w.from; it != w.to; ++it, ++plan.walked) plan.counted += plan.shapeOk(it->shape);
+    } else {
+      plan.walkItems(w.from, w.to, w.index->multiValued() > 0, visit);
+    }
+    if (q.explain) q.explain->pathSize = std::max(size, plan.walked);
+  };
   switch (kind) {
     case Value:
-      plan.numbers.erase(plan.numbers.begin() + range.check);  // every item the walk gives meets it
-      if (plan.countsByShape() && range.index->multiValued() == 0) {  // the shape decides each item: count
-        for (auto it = range.from; it != range.to; ++it, ++plan.walked) plan.counted += plan.shapeOk(it->shape);
-      } else {
-        plan.walkItems(range.from, range.to, range.index->multiValued() > 0, visit);
-      }
-      if (q.explain) q.explain->pathSize = std::max(size, plan.walked);
+      plan.numbers.erase(plan.numbers.begin() + numberWalk.check);  // every item the walk gives meets it
+      walkRange(numberWalk);
+      break;
+    case Text:
+      --plan.texts;  // every item the walk gives meets it
+      walkRange(textWalk);
       break;
     case Geo: {
       // A key comes again for each box of its entity (several instances, the antimeridian).
@@ -591,6 +664,7 @@ size_t TenantIndex::forEachInOrder(const EntityQuery& q, const std::string& attr
   if (q.explain) *q.explain = {"order", index.size()};
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);
+  plan.texts = q.textRanges.size();
   plan.types = q.types.has_value();
   if (q.ids) plan.filterIds(idSource(*q.ids).list);
   if (q.geoProperty && q.geoBox) {

@@ -1,7 +1,7 @@
 // The in-memory indexes of one tenant in the embedded store: every entity id
 // (ordered), entity shapes (the types and attributes entities share) with
-// their entities, an R-tree per GeoProperty, an ordered index of the numbers
-// of each attribute (number_index.h), and, from the shapes, the type and
+// their entities, an R-tree per GeoProperty, ordered indexes of the numbers
+// and of the strings of each attribute (value_index.h), and, from the shapes, the type and
 // attribute indexes and what discovery (/types, /attributes) reports. Rebuilt
 // from the stored entities at start; kept current by every write. Not
 // thread-safe: RocksStore guards it with its index mutex.
@@ -21,7 +21,7 @@
 
 #include "common/string_hash.h"
 #include "query/geo.h"
-#include "store/embedded/number_index.h"
+#include "store/embedded/value_index.h"
 #include "store/store.h"
 
 namespace allmende::store {
@@ -34,7 +34,7 @@ class TenantIndex {
   void beginBulk() { bulk_ = true; }
   void endBulk();
   void remove(const std::string& id, const EntityMeta& meta);
-  // remove(old) + add(new), cheaper when only numeric values changed (an update).
+  // remove(old) + add(new), cheaper when only values changed (an update).
   void replace(const std::string& id, const EntityMeta& before, const EntityMeta& after);
   size_t size() const { return ids_.size(); }
   bool contains(std::string_view id) const { return byId_.contains(id); }
@@ -46,8 +46,8 @@ class TenantIndex {
   void setHistoryRecorded(std::string_view id, bool recorded);
 
   // Calls visit(id, certain) for each candidate of the query's selectors and
-  // numeric conditions until visit returns false: in id order, or, when the
-  // planner walks a range of a number index, in the order of that value (ties
+  // value conditions until visit returns false: in id order, or, when the
+  // planner walks a range of a value index, in the order of that value (ties
   // by id), or, when it walks the geo index, in the R-tree's order. The plan depends on the query's conditions and the index's
   // contents only (not on offset, limit or count), so pages of an unchanged
   // tenant neither repeat nor skip. `certain`: the indexes alone prove that
@@ -182,23 +182,42 @@ class TenantIndex {
   enum class Verdict { No, Maybe, Yes };
   static Verdict numbersMatch(const Entry* e, const NumberChecks& checks);
 
-  // The number indexes, by interned attribute name (a key of byAttr_).
-  using ValueIndex = NumberIndex<Entry, Shape>;
-  std::unordered_map<const std::string*, ValueIndex> byNumber_;
-  std::unordered_map<const std::string*, std::vector<ValueIndex::Item>> pendingNumbers_;  // while bulk loading
+  // The value indexes, by interned attribute name (a key of byAttr_).
+  using NumberIndex = ValueIndex<double, Entry, Shape>;
+  using StringIndex = ValueIndex<std::string_view, Entry, Shape>;  // views of texts_ keys
+  std::unordered_map<const std::string*, NumberIndex> byNumber_;
+  std::unordered_map<const std::string*, StringIndex> byString_;
+  // While bulk loading: the items of each index, in id order.
+  std::unordered_map<const std::string*, std::vector<NumberIndex::Item>> pendingNumbers_;
+  std::unordered_map<const std::string*, std::vector<StringIndex::Item>> pendingStrings_;
+  // The distinct strings the string indexes hold, each with the number of items holding it.
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> texts_;
   size_t expiring_ = 0;  // entities whose Facts::expires is set
-  // One attribute's numbers of an entity (EntityMeta::numbers lists them together).
+  // One attribute's values of one kind of an entity (EntityMeta lists them together).
   // (Held inline: a write computes them twice and should not allocate for them.)
-  struct NumberGroup {
-    const std::string* attribute;                       // interned
-    boost::container::small_vector<double, 2> values;  // sorted, without repeats
+  template <class T>
+  struct Group {
+    const std::string* attribute;                  // interned
+    boost::container::small_vector<T, 2> values;  // sorted, without repeats
     bool sole;
-    bool operator==(const NumberGroup&) const = default;
+    bool operator==(const Group&) const = default;
   };
-  using NumberGroups = boost::container::small_vector<NumberGroup, 6>;
-  NumberGroups numberGroups(const EntityMeta& meta) const;
-  void addNumbers(const Entry* entry, const NumberGroups& groups);
-  void removeNumbers(const Entry* entry, const NumberGroups& groups);
+  template <class T>
+  using Groups = boost::container::small_vector<Group<T>, 6>;
+  template <class T>
+  Groups<T> groups(const std::vector<EntityMeta::Value<T>>& values) const;
+  template <class T>
+  void addValues(const Entry* entry, const Groups<T>& groups);
+  template <class T>
+  void removeValues(const Entry* entry, const Groups<T>& groups);
+  // The groups of `before` not in `after` leave the indexes, those of `after` not in `before` join.
+  template <class T>
+  void replaceValues(const Entry* entry, const std::vector<EntityMeta::Value<T>>& before,
+                     const std::vector<EntityMeta::Value<T>>& after);
+  template <class T>
+  auto& indexes();
+  template <class T>
+  auto& pending();
   void setExpires(Facts& facts, bool expires);
   // How many entities have the attribute (those of its shapes).
   size_t attributeCount(const std::string& attribute) const;

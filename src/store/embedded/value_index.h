@@ -1,10 +1,12 @@
-// The ordered index of one attribute's numbers in a tenant: an item (value,
-// entity, the entity's shape) for each distinct number an entity has in that
-// attribute, in value order and, for equal values, in entity id order. A
-// range of values is found in logarithmic time and walked in that order
-// (both ways); the shape in each item lets a walk test types and attributes
-// without touching the entity. Items of an entity always come and go together
-// (add/remove one entity's numbers of the attribute). Not thread-safe.
+// The ordered index of one attribute's values of one kind (numbers: Key
+// double; strings: Key std::string_view, viewing strings the owner keeps
+// alive) in a tenant: an item (value, entity, the entity's shape) for each
+// distinct value an entity has in that attribute, in value order and, for
+// equal values, in entity id order. A range of values is found in logarithmic
+// time and walked in that order (both ways); the shape in each item lets a
+// walk test types and attributes without touching the entity. Items of an
+// entity always come and go together (add/remove one entity's values of the
+// attribute). Not thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -15,17 +17,17 @@
 namespace allmende::store {
 
 // Entry: a node of the id map (Entry::first is the id); Shape: the entity's shape.
-template <class Entry, class Shape>
-class NumberIndex {
+template <class Key, class Entry, class Shape>
+class ValueIndex {
  public:
   struct Item {
-    double value;
+    Key value;
     const Entry* entry;
     const Shape* shape;
   };
   // A position between items: before (side -1) or after (side +1) every item of `value`.
   struct Bound {
-    double value;
+    Key value;
     int side;
   };
   struct Less {
@@ -49,17 +51,17 @@ class NumberIndex {
       absl::container_internal::set_params<Item, Less, std::allocator<Item>, 4096, false>>>;
   using Iterator = typename Items::const_iterator;
 
-  // One entity's numbers of the attribute: `values` (sorted, without repeats)
-  // and whether its only one is sole (store::EntityMeta::Number).
+  // One entity's values of the attribute: `values` (sorted, without repeats)
+  // and whether its only one is sole (store::EntityMeta::Value).
   template <class Values>
   void add(const Entry* entry, const Shape* shape, const Values& values, bool sole) {
     Iterator hint = items_.end();
-    for (double v : values) hint = std::next(items_.insert(hint, Item{v, entry, shape}));
+    for (const Key& v : values) hint = std::next(items_.insert(hint, Item{v, entry, shape}));
     count(values.size(), sole, +1);
   }
   template <class Values>
   void remove(const Entry* entry, const Values& values, bool sole) {
-    for (double v : values) items_.erase(Item{v, entry, nullptr});
+    for (const Key& v : values) items_.erase(Item{v, entry, nullptr});
     count(values.size(), sole, -1);
   }
   // Items added in bulk, in (value, id) order; each entity's values are counted by countLoaded.
@@ -77,8 +79,8 @@ class NumberIndex {
   size_t sole() const { return sole_; }
 
   // The items with values in [min, max] (a bound is left out when open).
-  Iterator from(double min, bool open) const { return items_.lower_bound(Bound{min, open ? 1 : -1}); }
-  Iterator to(double max, bool open) const { return items_.lower_bound(Bound{max, open ? -1 : 1}); }
+  Iterator from(Key min, bool open) const { return items_.lower_bound(Bound{min, open ? 1 : -1}); }
+  Iterator to(Key max, bool open) const { return items_.lower_bound(Bound{max, open ? -1 : 1}); }
   // The first item of the value of `at` (for walking equal values in id order backwards).
   Iterator firstOfValue(Iterator at) const { return items_.lower_bound(Bound{at->value, -1}); }
   Iterator begin() const { return items_.begin(); }

@@ -1,0 +1,18 @@
+// The conditions of a q expression that the store's value indexes can narrow
+// candidates by (store/entity_query.h numberRanges and textRanges): terms
+// comparing a plain attribute with a number or a string (==, a..b, > >= < <=,
+// ~= with a pattern anchored at the start), directly in q or in its top-level
+// AND. q still decides each candidate.
+#pragma once
+
+#include "query/q.h"
+#include "store/entity_query.h"
+
+namespace allmende::store {
+
+// Adds the conditions of `q` to query's ranges. Returns whether they are all
+// of q, each exactly (not so: string ordering, which a Relationship never
+// meets, and patterns), so that the indexes alone can prove a match.
+bool addValueRanges(const query::Expr& q, EntityQuery& query);
+
+}  // namespace allmende::store
