@@ -5,6 +5,7 @@
 
 #include "ngsi/datetime.h"
 #include "query/geo.h"
+#include "query/q.h"
 
 namespace allmende::ngsi {
 
@@ -135,6 +136,12 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       meta.expiresAtMs = meta.expiresAtMs ? std::min(meta.expiresAtMs, *at) : *at;
   };
   expiry(entity.if_contains(key::expiresAt));
+  auto ms = [&entity](std::string_view member) -> int64_t {
+    auto* v = entity.if_contains(member);
+    return v && v->is_number() ? static_cast<int64_t>(v->to_number<double>()) : 0;
+  };
+  meta.createdAtMs = ms(key::createdAt);
+  meta.modifiedAtMs = ms(key::modifiedAt);
   auto* attrs = entity.if_contains(key::attrs);
   if (!attrs || !attrs->is_object()) return meta;
   meta.attrs.reserve(attrs->get_object().size());
@@ -147,6 +154,7 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       // One pass over the members for the type, the expiry and the value members.
       const json::value* type = nullptr;
       const json::value* expires = nullptr;
+      const json::value* observed = nullptr;
       const json::value* value = nullptr;  // "value", or the member another kind has instead
       const json::value* other[std::size(kKinds)] = {};
       for (const auto& member : inst.get_object()) {
@@ -169,6 +177,7 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
             break;
           case 10:
             if (m == "objectList") other[size_t(AttributeKind::ListRelationship)] = &member.value();
+            else if (m == key::observedAt) observed = &member.value();
             break;
           case 11:
             if (m == "languageMap") other[size_t(AttributeKind::LanguageProperty)] = &member.value();
@@ -176,6 +185,8 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
         }
       }
       expiry(expires);
+      if (observed && observed->is_string())
+        if (auto at = query::temporalValue(observed->get_string())) meta.observedAt.push_back({name, double(*at)});
       auto kind = AttributeKind::Property;
       if (type && type->is_string())
         if (auto k = kindFromName(type->get_string())) kind = *k;
@@ -188,7 +199,10 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
         if (auto box = query::boundingBox(*v)) meta.geometries.emplace_back(name, *box);
         continue;
       }
+      size_t strings = meta.strings.size();
       collectStrings(*v, name, kind == AttributeKind::LanguageProperty, meta.strings);
+      for (size_t i = strings; i < meta.strings.size(); ++i)
+        if (auto at = query::temporalValue(meta.strings[i].value)) meta.times.push_back({name, double(*at)});
       if (kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship) {
         collectNumbers(*v, name, meta.numbers, 0);  // every number a q term could compare
         if (v->is_number() && kind == AttributeKind::Property && instances.get_array().size() == 1 && !expires)

@@ -91,12 +91,6 @@ std::optional<int64_t> parseDate(std::string_view s) {
   return ngsi::parseDateTime(std::string_view(buf, 20));
 }
 
-// Epoch ms of a date-time or a date, or nullopt.
-std::optional<int64_t> parseTemporal(std::string_view s) {
-  if (s.size() < 10 || s.size() > 40 || s[4] != '-') return std::nullopt;
-  if (auto t = ngsi::parseDateTime(s)) return t;
-  return parseDate(s);
-}
 
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
@@ -334,7 +328,7 @@ class Parser : public ExpressionParser<Parser> {
     l.kind = Literal::Kind::String;
     if (peek() == '"') {
       l.text = quoted();
-      if (auto ms = parseTemporal(l.text)) l.kind = Literal::Kind::DateTime, l.epochMs = *ms;
+      if (auto ms = temporalValue(l.text)) l.kind = Literal::Kind::DateTime, l.epochMs = *ms;
     } else {
       while (pos_ < s_.size() &&
              std::string_view(";|),\"").find(s_[pos_]) == std::string_view::npos &&
@@ -348,7 +342,7 @@ class Parser : public ExpressionParser<Parser> {
       } else if (auto n = parseNumber(l.text)) {
         l.kind = Literal::Kind::Number;
         l.number = *n;
-      } else if (auto ms = parseTemporal(l.text)) {
+      } else if (auto ms = temporalValue(l.text)) {
         l.kind = Literal::Kind::DateTime;
         l.epochMs = *ms;
       } else if (!isTimeOfDay(l.text)) {
@@ -438,7 +432,7 @@ Cmp compare(const json::value& v, const Literal& l, const Target& target, bool e
       if (l.kind == K::String || l.kind == K::Uri)
         return threeWay(s, std::string_view(expanded && !l.expanded.empty() ? l.expanded : l.text));
       if (l.kind == K::DateTime)
-        if (auto ms = parseTemporal(s)) return threeWay(*ms, l.epochMs);
+        if (auto ms = temporalValue(s)) return threeWay(*ms, l.epochMs);
       return Cmp::Incomparable;
     }
     case json::kind::bool_:
@@ -670,6 +664,12 @@ ExprPtr parseQ(std::string_view text, const jsonld::Context& ctx) {
 ExprPtr parseQ(std::string_view text, const jsonld::Context& ctx,
                const std::vector<std::string>& expandValues) {
   return Parser(text, ctx, expandValues).parse();
+}
+
+std::optional<int64_t> temporalValue(std::string_view s) {
+  if (s.size() < 10 || s.size() > 40 || s[4] != '-') return std::nullopt;
+  if (auto t = ngsi::parseDateTime(s)) return t;
+  return parseDate(s);
 }
 
 bool matches(const Expr& expr, const json::object& entity, int64_t nowMs) {

@@ -85,6 +85,10 @@ ExprPtr parseQ(std::string_view text, const jsonld::Context& ctx);
 ExprPtr parseQ(std::string_view text, const jsonld::Context& ctx,
                const std::vector<std::string>& expandValues);
 
+// Epoch ms of a stored string that q compares as a point in time (a date-time,
+// or a date: midnight UTC), or nullopt.
+std::optional<int64_t> temporalValue(std::string_view s);
+
 // True if the entity matches the expression (instances expired at nowMs are ignored).
 // Linked Entity terms (Expr::linkDepth > 0) never match here: use the overload below.
 bool matches(const Expr& expr, const boost::json::object& entity, int64_t nowMs);

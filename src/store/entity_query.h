@@ -1,5 +1,5 @@
 // What a query asks the store for: candidate selectors the store answers from
-// its indexes (ids, types, attribute presence, a geo box, number and string ranges), an
+// its indexes (ids, types, attribute presence, a geo box, number, string and time ranges), an
 // exact predicate the caller builds (q, scopeQ, geo relation, idPattern, ...)
 // that the store applies to each candidate, an optional ordering, and paging.
 // Without an ordering, results come in the order of the index the store walks
@@ -30,9 +30,9 @@ namespace allmende::store {
 // it had to read to find its matches.
 struct QueryExplain {
   std::string path;       // the candidates walked: "ids", "type", "attrs", "geo", "value" (a range of a
-                          // number index), "text" (a range of a string index), "order" (a number
-                          // index in order, for orderBy) or "all"
-  size_t pathSize = 0;    // how many candidates that path holds (for "value", "text" and "geo": counted up
+                          // number index), "text" (of a string index), "time" (of a time index),
+                          // "order" (a number index in order, for orderBy) or "all"
+  size_t pathSize = 0;    // how many candidates that path holds (for ranges and "geo": counted up
                           // to the planner's probe limit, 4096, or as far as the walk went)
   size_t candidates = 0;  // of those, the ones the in-memory checks (types, attributes, numbers) let through
   size_t counted = 0;     // of those, the ones counted without reading (the indexes prove the match)
@@ -69,11 +69,18 @@ struct EntityQuery {
     bool minOpen = false, maxOpen = false;
   };
   std::vector<TextRange> textRanges;
+  // Conditions on points in time alike (epoch ms): the attribute's date-time
+  // values (strings that are dates or date-times) or its instances'
+  // observedAt; or, with `attribute` empty, the entity's createdAt or modifiedAt.
+  struct TimeRange : NumberRange {
+    enum class Of { Value, ObservedAt, CreatedAt, ModifiedAt } of = Of::Value;
+  };
+  std::vector<TimeRange> timeRanges;
 
   // Exact check of a candidate (the stored, unexpired entity); empty = accept.
   std::function<bool(const boost::json::object&)> predicate;
-  // The predicate checks nothing but the selectors above, the number and text
-  // ranges (each exactly: some value of the attribute in the range) and that the
+  // The predicate checks nothing but the selectors above, the number, text and
+  // time ranges (each exactly: some value of the attribute in the range) and that the
   // entity has not expired: the store may then count a candidate its indexes
   // prove to match without reading it (and so without calling the predicate).
   // Whoever wraps the predicate with more checks or side effects clears it.

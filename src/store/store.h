@@ -65,6 +65,12 @@ struct EntityMeta {
   // objects, vocab IRIs), grouped by attribute; never sole.
   using Text = Value<std::string_view>;
   std::vector<Text> strings;
+  // Every point in time a q term on an attribute compares with a date-time,
+  // in epoch ms, grouped by attribute: the strings above that are dates or
+  // date-times, and, apart, its instances' observedAt; never sole.
+  std::vector<Number> times;
+  std::vector<Number> observedAt;
+  int64_t createdAtMs = 0, modifiedAtMs = 0;  // the entity's own; 0 = none
   int64_t expiresAtMs = 0;  // earliest expiry of the entity or any instance; 0 = none
   std::shared_ptr<const void> backing;  // what the names view, when not an entity
 };

@@ -27,6 +27,37 @@ std::optional<EntityQuery::TextRange> anchoredRange(const query::Term& t) {
   return r;
 }
 
+// Sets r's bounds from the term's literal(s), each turned into a bound by
+// valueOf; false for an operator no range expresses (!=, ~=, existence).
+template <class Range, class ValueOf>
+bool setBounds(const query::Term& t, Range& r, ValueOf valueOf) {
+  if (t.op == query::Op::Eq && t.range) {
+    r.min = valueOf(t.range->first);
+    r.max = valueOf(t.range->second);
+    return true;
+  }
+  if (t.values.size() != 1) return false;
+  auto v = valueOf(t.values[0]);
+  switch (t.op) {
+    case query::Op::Eq:
+      r.min = v;
+      r.max = v;
+      return true;
+    case query::Op::Gt:
+    case query::Op::Ge:
+      r.min = v;
+      r.minOpen = t.op == query::Op::Gt;
+      return true;
+    case query::Op::Lt:
+    case query::Op::Le:
+      r.max = v;
+      r.maxOpen = t.op == query::Op::Lt;
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 bool addValueRanges(const query::Expr& e, EntityQuery& q) {
@@ -38,13 +69,29 @@ bool addValueRanges(const query::Expr& e, EntityQuery& q) {
   if (e.kind != query::Expr::Kind::Term) return false;
   const auto& t = e.term;
   const auto& p = t.path;
-  if (p.attributes.size() != 1 || p.member != query::AttrPath::Member::Value || !p.valuePath.empty() || p.linked)
-    return false;
+  using Member = query::AttrPath::Member;
+  using Of = EntityQuery::TimeRange::Of;
   using K = query::Literal::Kind;
-  auto text = [&t](const query::Literal& l) {
-    return t.expandValues && !l.expanded.empty() ? l.expanded : l.text;  // as query/q.cpp compares
+  bool own = p.attributes.size() == 1 && (p.member == Member::CreatedAt || p.member == Member::ModifiedAt);
+  bool observed = p.attributes.size() == 2 && p.member == Member::ObservedAt;
+  bool value = p.attributes.size() == 1 && p.member == Member::Value;
+  if (p.linked || !p.valuePath.empty() || !(own || observed || value)) return false;
+  auto literalsAre = [&t](auto accept) {
+    return t.range ? accept(t.range->first) && accept(t.range->second) : t.values.size() == 1 && accept(t.values[0]);
   };
+  auto dateTime = [](const query::Literal& l) { return l.kind == K::DateTime; };
   auto textual = [](const query::Literal& l) { return l.kind == K::String || l.kind == K::Uri; };
+  auto number = [](const query::Literal& l) { return l.kind == K::Number; };
+  auto ms = [](const query::Literal& l) { return l.kind == K::Number ? l.number : double(l.epochMs); };
+  if (own || observed) {  // epoch ms numbers (own) or date-time strings (observedAt), compared as times
+    if (!literalsAre([&](const query::Literal& l) { return dateTime(l) || (own && number(l)); })) return false;
+    EntityQuery::TimeRange r;
+    r.of = observed ? Of::ObservedAt : p.member == Member::CreatedAt ? Of::CreatedAt : Of::ModifiedAt;
+    if (observed) r.attribute = p.attributes[0];
+    if (!setBounds(t, r, ms)) return false;
+    q.timeRanges.push_back(std::move(r));
+    return true;
+  }
   if (t.op == query::Op::Match) {
     auto r = anchoredRange(t);
     if (!r) return false;
@@ -52,49 +99,31 @@ bool addValueRanges(const query::Expr& e, EntityQuery& q) {
     q.textRanges.push_back(std::move(*r));
     return false;
   }
-  bool range = t.op == query::Op::Eq && t.range;
-  if (range ? textual(t.range->first) : t.values.size() == 1 && textual(t.values[0])) {
+  if (literalsAre(dateTime)) {  // strings that are dates or date-times, compared as times
+    EntityQuery::TimeRange r;
+    r.attribute = p.attributes[0];
+    if (!setBounds(t, r, ms)) return false;
+    q.timeRanges.push_back(std::move(r));
+    return true;
+  }
+  if (literalsAre(textual)) {
     EntityQuery::TextRange r;
     r.attribute = p.attributes[0];
-    if (range) {
-      r.min = text(t.range->first);
-      r.max = text(t.range->second);
-    } else if (t.op == query::Op::Eq) {
-      r.min = text(t.values[0]);
-      r.max = r.min;
-    } else if (t.op == query::Op::Gt || t.op == query::Op::Ge) {
-      r.min = text(t.values[0]);
-      r.minOpen = t.op == query::Op::Gt;
-    } else if (t.op == query::Op::Lt || t.op == query::Op::Le) {
-      r.max = text(t.values[0]);
-      r.maxOpen = t.op == query::Op::Lt;
-    } else {
-      return false;
-    }
+    auto text = [&t](const query::Literal& l) {
+      return t.expandValues && !l.expanded.empty() ? l.expanded : l.text;  // as query/q.cpp compares
+    };
+    if (!setBounds(t, r, text)) return false;
     q.textRanges.push_back(std::move(r));
     return t.op == query::Op::Eq;
   }
-  EntityQuery::NumberRange r;
-  r.attribute = p.attributes[0];
-  auto number = [](const query::Literal& l) { return l.kind == K::Number; };
-  if (range && number(t.range->first) && number(t.range->second)) {
-    r.min = t.range->first.number;
-    r.max = t.range->second.number;
-  } else if (range || t.values.size() != 1 || !number(t.values[0])) {
-    return false;
-  } else if (t.op == query::Op::Eq) {
-    r.min = r.max = t.values[0].number;
-  } else if (t.op == query::Op::Gt || t.op == query::Op::Ge) {
-    r.min = t.values[0].number;
-    r.minOpen = t.op == query::Op::Gt;
-  } else if (t.op == query::Op::Lt || t.op == query::Op::Le) {
-    r.max = t.values[0].number;
-    r.maxOpen = t.op == query::Op::Lt;
-  } else {
-    return false;
+  if (literalsAre(number)) {
+    EntityQuery::NumberRange r;
+    r.attribute = p.attributes[0];
+    if (!setBounds(t, r, [](const query::Literal& l) { return l.number; })) return false;
+    q.numberRanges.push_back(std::move(r));
+    return true;
   }
-  q.numberRanges.push_back(std::move(r));
-  return true;
+  return false;
 }
 
 }  // namespace allmende::store

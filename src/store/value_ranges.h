@@ -1,8 +1,10 @@
 // The conditions of a q expression that the store's value indexes can narrow
-// candidates by (store/entity_query.h numberRanges and textRanges): terms
-// comparing a plain attribute with a number or a string (==, a..b, > >= < <=,
-// ~= with a pattern anchored at the start), directly in q or in its top-level
-// AND. q still decides each candidate.
+// candidates by (store/entity_query.h numberRanges, textRanges, timeRanges):
+// terms comparing a plain attribute with a number, a string or a date-time
+// (==, a..b, > >= < <=, ~= with a pattern anchored at the start), an
+// attribute's observedAt or the entity's createdAt or modifiedAt with a
+// date-time, directly in q or in its top-level AND. q still decides each
+// candidate.
 #pragma once
 
 #include "query/q.h"

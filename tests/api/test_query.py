@@ -780,3 +780,43 @@ def test_explain_header_says_how_the_matches_were_found(broker):
     assert n == 3 and e["read"] == "34" and e["matched"] == "30", e
     r = requests.get(f"{broker.api}/entities", params={"type": kind}, headers=tenant)
     assert "Allmende-Explain" not in r.headers
+
+
+def test_time_terms_walk_the_time_indexes(broker):
+    """Dates and date-times in values, observedAt, and the entity's createdAt and modifiedAt
+    are indexed as points in time: a term comparing them with a date-time walks those
+    entities only, and a count needs no reads."""
+    tenant = {"NGSILD-Tenant": new_tenant()}
+    kind = new_type()
+    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    batch = [entity(f"urn:ngsi-ld:{kind}:{i:02d}", kind,
+                    temperature=prop(i, observedAt=f"2026-01-{1 + i % 10:02d}T08:00:00Z"),
+                    # the same day written as a date and as a date-time
+                    dateObserved=prop(f"2026-02-{1 + i % 10:02d}" if i % 2 else f"2026-02-{1 + i % 10:02d}T00:00:00Z"))
+             for i in range(30)]
+    r = requests.post(f"{broker.api}/entityOperations/create", json=batch, headers={**JSON, **tenant})
+    assert r.status_code == 201, r.text
+
+    def explain(q, **params):
+        r = requests.get(f"{broker.api}/entities", params={"type": kind, "q": q, "count": "true", **params},
+                         headers={**tenant, "Allmende-Explain": "1"})
+        assert r.status_code == 200, r.text
+        fields = dict(part.split("=") for part in r.headers["Allmende-Explain"].split("; "))
+        return int(r.headers["NGSILD-Results-Count"]), sorted(ids(r.json())), fields
+
+    n, found, e = explain("dateObserved==2026-02-03", limit="0")
+    assert n == 3 and e["path"] == "time" and e["read"] == "0" and e["counted"] == "3", e
+    n, found, e = explain("dateObserved>=2026-02-09T00:00:00Z")
+    assert found == [f"urn:ngsi-ld:{kind}:{i:02d}" for i in (8, 9, 18, 19, 28, 29)], found
+    assert e["path"] == "time" and e["path-size"] == "6" and e["read"] == "6", e
+    n, found, e = explain("temperature.observedAt<2026-01-02T00:00:00Z")
+    assert found == [f"urn:ngsi-ld:{kind}:{i:02d}" for i in (0, 10, 20)] and e["path"] == "time", e
+    # The entity's own times: all were created after `before`, none before it.
+    stamp = before.strftime("%Y-%m-%dT%H:%M:%SZ")
+    n, found, e = explain(f"modifiedAt>={stamp}", limit="0")
+    assert n == 30 and e["path"] == "time" and e["read"] == "0", e
+    n, found, e = explain(f"createdAt<{stamp}", limit="0")
+    assert n == 0 and e["path"] == "time" and e["read"] == "0", e
+    # A time no entity has ends the query at once.
+    n, found, e = explain("dateObserved==2027-01-01")
+    assert n == 0 and e["path"] == "time" and e["path-size"] == "0" and e["read"] == "0", e

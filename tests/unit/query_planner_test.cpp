@@ -1,7 +1,8 @@
 // The query planner against a reference evaluation: random entities (numbers
 // with many ties, arrays, several instances, strings in every form q compares,
-// expiring and expired instances, several types) written, changed and deleted
-// in random order, then random queries (types, number and string terms, geo
+// dates and date-times, observedAt, createdAt and modifiedAt, expiring and
+// expired instances, several types) written, changed and deleted in random
+// order, then random queries (types, number, string and time terms, geo
 // boxes, orderBy, count, paging) through the
 // embedded store, before and after a reopen. Every query must give exactly the
 // reference's matches (in the reference order under orderBy), count them all,
@@ -58,6 +59,7 @@ class World {
     int form = plain_ ? 0 : pick(10);
     auto instance = [&](json::value v) {
       json::object i{{"type", "Property"}, {"value", std::move(v)}};
+      if (pick(3) == 0) i["observedAt"] = day();
       return i;
     };
     if (form < 7) {
@@ -87,14 +89,30 @@ class World {
     for (const char* name : {"a", "b"})
       if (pick(5) != 0) attrs[attr(name)] = instances();
     if (pick(3) == 0) attrs[attr("s")] = text();
+    if (pick(3) == 0) {  // dates, alone or in an array
+      json::value v = pick(4) ? json::value(day()) : json::value(json::array{day(), day()});
+      attrs[attr("d")] = json::array{json::object{{"type", "Property"}, {"value", v}}};
+    }
     if (pick(4) != 0) {  // a point on a 10 x 10 grid
       json::object point{{"type", "Point"}, {"coordinates", json::array{pick(10), pick(10)}}};
       attrs[attr("location")] = json::array{json::object{{"type", "GeoProperty"}, {"value", point}}};
     }
-    return json::object{{"id", id}, {"type", t}, {"attrs", attrs}};
+    json::object e{{"id", id}, {"type", t}, {"attrs", attrs}};
+    if (pick(8) != 0) {  // the entity's own times (epoch ms); rarely none
+      e["createdAt"] = 1767225600000 + 86400000 * pick(4);
+      e["modifiedAt"] = 1767225600000 + 86400000 * pick(4) + 1000;
+    }
+    return e;
   }
 
   int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+
+  // A date or date-time (the same day may come in both forms), or, rarely, no time at all.
+  json::string day() {
+    static const char* days[] = {"2026-01-01", "2026-01-02", "2026-01-02T00:00:00Z", "2026-01-03T12:00:00Z",
+                                 "2026-01-04T00:00:00.000Z", "tomorrow"};
+    return days[pick(6)];
+  }
 
   // A string attribute, in the forms strings take (few distinct ones: many ties).
   json::array text() {
@@ -163,7 +181,11 @@ Case randomCase(World& w) {
   if (w.pick(6) == 0) qText += std::string(qText.empty() ? "" : ";") + "a==2..5";
   static const char* texts[] = {"s==\"x\"",    "s==\"xa\"", "s==urn:r1",   "s==urn:r3", "s>\"x\"",
                                 "s<=\"xb\"",   "s==\"x\"..\"xb\"", "s~=^x", "s~=^xa$", "s~=a",
-                                "s==\"none\"", "a==\"3\"",   "s==3",        "s!=\"x\"", "s<\"v\""};
+                                "s==\"none\"", "a==\"3\"",   "s==3",        "s!=\"x\"", "s<\"v\"",
+                                "d==2026-01-02", "d>=2026-01-02T00:00:00Z", "d<2026-01-04",
+                                "d==2026-01-01..2026-01-03", "d==\"tomorrow\"", "a.observedAt>=2026-01-02",
+                                "b.observedAt==2026-01-02", "createdAt>=2026-01-02", "modifiedAt<2026-01-03T00:00:01Z",
+                                "createdAt==1767312000000"};
   for (int n = w.pick(2) == 0 ? 1 + (w.pick(4) == 0) : 0; n-- > 0;)
     qText += std::string(qText.empty() ? "" : ";") + texts[w.pick(std::size(texts))];
   c.text = "types " + std::to_string(t) + " q " + qText;
@@ -298,8 +320,8 @@ TEST(QueryPlanner, GivesTheReferenceMatchesInEveryPlanAndPage) {
     check(*s, entities, w, 60, seen);
   }
   // Every kind of plan was met (a walk of types, of all entities, of a number
-  // range, of a string range, of the geo index, of a number index in order;
-  // counts without reading).
-  for (const char* plan : {"type", "all", "value", "text", "geo", "order ordered", "counted"})
+  // range, of a string range, of a time range, of the geo index, of a number
+  // index in order; counts without reading).
+  for (const char* plan : {"type", "all", "value", "text", "time", "geo", "order ordered", "counted"})
     EXPECT_TRUE(seen.contains(plan)) << plan;
 }

@@ -193,7 +193,11 @@ TEST(Store, IndexRecordsRoundTrip) {
   meta.attrs = {{"urn:a", "Property"}, {"urn:loc", "GeoProperty"}};
   meta.geometries = {{"urn:loc", query::GeoBox{13.4, 52.5, 13.5, 52.6}}};
   meta.numbers = {{"urn:a", 21.5}, {"urn:a", -3}, {"urn:b", 7, true}};
-  meta.strings = {{"urn:s", "ok"}, {"urn:s", ""}, {"urn:r", "urn:x"}};
+  meta.strings = {{"urn:s", "ok"}, {"urn:s", ""}, {"urn:r", "urn:x"}, {"urn:d", "2026-01-01"}};
+  meta.times = {{"urn:d", 1767225600000}};
+  meta.observedAt = {{"urn:a", 1767225600001}, {"urn:b", -5}};
+  meta.createdAtMs = 1767225600002;
+  meta.modifiedAtMs = 1767225600003;
   meta.expiresAtMs = 1234;
   auto expectSame = [&](store::EntityMeta back) {
     EXPECT_EQ(back.types, meta.types);
@@ -204,6 +208,10 @@ TEST(Store, IndexRecordsRoundTrip) {
     EXPECT_EQ(back.geometries[0].second.maxLat, 52.6);
     EXPECT_EQ(back.numbers, meta.numbers);
     EXPECT_EQ(back.strings, meta.strings);
+    EXPECT_EQ(back.times, meta.times);
+    EXPECT_EQ(back.observedAt, meta.observedAt);
+    EXPECT_EQ(back.createdAtMs, meta.createdAtMs);
+    EXPECT_EQ(back.modifiedAtMs, meta.modifiedAtMs);
     EXPECT_EQ(back.expiresAtMs, 1234);
   };
   store::KeyDictionary keys;
@@ -224,16 +232,28 @@ TEST(Store, IndexRecordsRoundTrip) {
   EXPECT_TRUE(asNumbers.unnumbered().empty());
   EXPECT_LT(withNumbers.size(), withText.size());
   expectSame(store::decodeMeta(withNumbers, keys));
-  // Records of earlier versions are read: without strings (binary, version B3) ...
-  auto stringsLeftOut = meta;
-  stringsLeftOut.strings.clear();
-  auto current = store::encodeMeta(stringsLeftOut, asNumbers);
-  ASSERT_EQ(current.substr(current.size() - 3, 1), std::string(1, '\0'));  // no strings, then expiresAtMs (2 bytes)
-  auto b3 = "\xB3" + current.substr(1, current.size() - 4) + current.substr(current.size() - 2);
+  // Records of earlier versions are read: without strings and times (binary, version B3) ...
+  auto leftOut = meta;
+  leftOut.strings.clear();
+  leftOut.times.clear();
+  leftOut.observedAt.clear();
+  leftOut.createdAtMs = leftOut.modifiedAtMs = 0;
+  auto current = store::encodeMeta(leftOut, asNumbers);
+  // The last seven bytes: no strings, times, observedAt (three 0), createdAt and modifiedAt 0, expiresAtMs (2 bytes).
+  ASSERT_EQ(current.substr(current.size() - 7, 5), std::string(5, '\0'));
+  auto b3 = "\xB3" + current.substr(1, current.size() - 8) + current.substr(current.size() - 2);
   auto withoutStrings = store::decodeMeta(b3, keys);
-  EXPECT_TRUE(withoutStrings.strings.empty());
+  EXPECT_TRUE(withoutStrings.strings.empty() && withoutStrings.times.empty() && withoutStrings.observedAt.empty());
+  EXPECT_EQ(withoutStrings.modifiedAtMs, 0);
   EXPECT_FALSE(store::isCurrentMeta(b3));
-  withoutStrings.strings = meta.strings;
+  auto restore = [&meta](store::EntityMeta& m) {
+    m.strings = meta.strings;
+    m.times = meta.times;
+    m.observedAt = meta.observedAt;
+    m.createdAtMs = meta.createdAtMs;
+    m.modifiedAtMs = meta.modifiedAtMs;
+  };
+  restore(withoutStrings);
   expectSame(withoutStrings);
   // ... and as JSON text, where no number is sole either.
   auto earlier = decodeCopy(
@@ -242,7 +262,7 @@ TEST(Store, IndexRecordsRoundTrip) {
   EXPECT_FALSE(earlier.numbers.back().sole);
   EXPECT_TRUE(earlier.strings.empty());
   earlier.numbers.back().sole = true;
-  earlier.strings = meta.strings;
+  restore(earlier);
   expectSame(earlier);
   EXPECT_TRUE(store::isCurrentMeta(withNumbers));
   EXPECT_FALSE(store::isCurrentMeta("[1]"));

@@ -2,13 +2,15 @@
 // pairs of name and kind); the geometries (count, name and four doubles:
 // minLon, minLat, maxLon, maxLat); the numbers (count, attribute name, a
 // double and a byte: 1 if sole); the strings (count, attribute name, the
-// string's bytes); expiresAtMs (zigzag varint). Names are dictionary strings
-// and everything else as in binary_io.h. Earlier versions wrote no strings:
-// the byte kBinaryNoStrings, or kBinaryUnmarked and the numbers without the
-// sole byte, or a JSON array [types, [[attr, kind]...], [[attr, minLon,
-// minLat, maxLon, maxLat]...], [[attr, number]...], expiresAtMs]; their
-// numbers read as not sole. Their entities are written anew at start
-// (RocksStore::moveIndexRecords), so that the string indexes miss none.
+// string's bytes); the times and the observedAt times (each: count,
+// attribute name, a double); createdAtMs, modifiedAtMs and expiresAtMs
+// (zigzag varints). Names are dictionary strings and everything else as in
+// binary_io.h. Earlier versions wrote no strings and times: the byte
+// kBinaryNoStrings, or kBinaryUnmarked and the numbers without the sole byte,
+// or a JSON array [types, [[attr, kind]...], [[attr, minLon, minLat, maxLon,
+// maxLat]...], [[attr, number]...], expiresAtMs]; their numbers read as not
+// sole. Their entities are written anew at start (RocksStore::moveIndexRecords),
+// so that the string and time indexes miss none.
 #include "store/embedded/meta_codec.h"
 
 #include <stdexcept>
@@ -81,6 +83,15 @@ std::string encodeMeta(const EntityMeta& meta, binary::KeyWriter& keys) {
     keys.put(out, s.attribute);
     putBytes(out, s.value);
   }
+  for (const auto* times : {&meta.times, &meta.observedAt}) {
+    putVarint(out, times->size());
+    for (const auto& t : *times) {
+      keys.put(out, t.attribute);
+      putDouble(out, t.value);
+    }
+  }
+  putSigned(out, meta.createdAtMs);
+  putSigned(out, meta.modifiedAtMs);
   putSigned(out, meta.expiresAtMs);
   return out;
 }
@@ -112,11 +123,19 @@ EntityMeta decodeMeta(std::string_view record, const KeyDictionary& keys) {
     double value = in.number();
     meta.numbers.push_back({attr, value, marked && in.byte() != 0});
   }
-  if (record[0] == kBinary)
+  if (record[0] == kBinary) {
     for (uint64_t n = in.count(); n--;) {
       auto attr = in.key();
       meta.strings.push_back({attr, in.bytes()});
     }
+    for (auto* times : {&meta.times, &meta.observedAt})
+      for (uint64_t n = in.count(); n--;) {
+        auto attr = in.key();
+        times->push_back({attr, in.number()});
+      }
+    meta.createdAtMs = in.signedVarint();
+    meta.modifiedAtMs = in.signedVarint();
+  }
   meta.expiresAtMs = in.signedVarint();
   if (!in.done()) Input::bad("index record");
   return meta;

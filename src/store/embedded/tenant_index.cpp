@@ -1,13 +1,13 @@
 // Candidate selection (the planner): of the selectors a query gives (ids,
-// types, attributes, geo box) and its number and string ranges, the smallest
-// source is walked and the others are checked per candidate (by shape, set
-// membership or the entity's numbers; string ranges only by reading the
-// entity), so a selective query touches few entities and a limit=20 query over
-// a large type stops after the first matches. Ids, types and attributes come
-// in id order, with exact sizes; a range of a value index in value order (one
-// value: in id order) and the geo index in its R-tree's order, their sizes counted
-// up to kProbe, so that a page costs what it holds, not what the area or the
-// range holds.
+// types, attributes, geo box) and its number, string and time ranges, the
+// smallest source is walked and the others are checked per candidate (by shape,
+// set membership or the entity's numbers; string and time ranges only by
+// reading the entity), so a selective query touches few entities and a limit=20
+// query over a large type stops after the first matches. Ids, types and
+// attributes come in id order, with exact sizes; a range of a value index in
+// value order (one value: in id order) and the geo index in its R-tree's order,
+// their sizes counted up to kProbe, so that a page costs what it holds, not
+// what the area or the range holds.
 #include "store/embedded/tenant_index.h"
 
 #include <algorithm>
@@ -47,25 +47,12 @@ void TenantIndex::add(const std::string& id, const EntityMeta& meta) {
   }
   setNumbers(entry.second, meta);
   setExpires(entry.second, meta.expiresAtMs != 0);
-  addValues(key, groups(meta.numbers));
-  addValues(key, groups(meta.strings));
+  addValues(key, meta);
 }
 
 void TenantIndex::setExpires(Facts& facts, bool expires) {
   expiring_ += expires - facts.expires;
   facts.expires = expires;
-}
-
-template <class T>
-auto& TenantIndex::indexes() {
-  if constexpr (std::is_same_v<T, double>) return byNumber_;
-  else return byString_;
-}
-
-template <class T>
-auto& TenantIndex::pending() {
-  if constexpr (std::is_same_v<T, double>) return pendingNumbers_;
-  else return pendingStrings_;
 }
 
 template <class T>
@@ -86,11 +73,18 @@ TenantIndex::Groups<T> TenantIndex::groups(const std::vector<EntityMeta::Value<T
   return out;
 }
 
-template <class T>
-void TenantIndex::addValues(const Entry* entry, const Groups<T>& groups) {
+TenantIndex::Groups<double> TenantIndex::moment(int64_t ms) {
+  Groups<double> out;
+  if (ms) out.push_back(Group<double>{nullptr, {double(ms)}, true});
+  return out;
+}
+
+template <class Index>
+void TenantIndex::addValues(const Entry* entry, const Groups<typename Index::KeyType>& groups,
+                            Indexes<Index>& indexes) {
   for (const auto& g : groups) {
     auto values = g.values;
-    if constexpr (std::is_same_v<T, std::string_view>)  // the index views strings it keeps
+    if constexpr (std::is_same_v<typename Index::KeyType, std::string_view>)  // the index views strings it keeps
       for (auto& v : values) {
         auto it = texts_.find(v);
         if (it == texts_.end()) it = texts_.emplace(std::string(v), 0).first;
@@ -98,43 +92,60 @@ void TenantIndex::addValues(const Entry* entry, const Groups<T>& groups) {
         v = it->first;
       }
     if (bulk_) {
-      auto& items = pending<T>()[g.attribute];
+      auto& items = indexes.pending[g.attribute];
       for (const auto& v : values) items.push_back({v, entry, entry->second.shape});
-      indexes<T>()[g.attribute].countLoaded(values.size(), g.sole);
+      indexes.byAttr[g.attribute].countLoaded(values.size(), g.sole);
     } else {
-      indexes<T>()[g.attribute].add(entry, entry->second.shape, values, g.sole);
+      indexes.byAttr[g.attribute].add(entry, entry->second.shape, values, g.sole);
     }
   }
 }
 
-template <class T>
-void TenantIndex::removeValues(const Entry* entry, const Groups<T>& groups) {
+template <class Index>
+void TenantIndex::removeValues(const Entry* entry, const Groups<typename Index::KeyType>& groups,
+                               Indexes<Index>& indexes) {
   for (const auto& g : groups) {
-    auto it = indexes<T>().find(g.attribute);
-    if (it == indexes<T>().end()) continue;
+    auto it = indexes.byAttr.find(g.attribute);
+    if (it == indexes.byAttr.end()) continue;
     it->second.remove(entry, g.values, g.sole);
-    if (it->second.empty()) indexes<T>().erase(it);
-    if constexpr (std::is_same_v<T, std::string_view>)
+    if (it->second.empty()) indexes.byAttr.erase(it);
+    if constexpr (std::is_same_v<typename Index::KeyType, std::string_view>)
       for (const auto& v : g.values)
         if (auto text = texts_.find(v); text != texts_.end() && --text->second == 0) texts_.erase(text);
   }
 }
 
-template <class T>
-void TenantIndex::replaceValues(const Entry* entry, const std::vector<EntityMeta::Value<T>>& before,
-                                const std::vector<EntityMeta::Value<T>>& after) {
-  if (before == after) return;
-  auto old = groups(before), now = groups(after);
-  old.erase(std::remove_if(old.begin(), old.end(),
-                           [&now](const Group<T>& g) {
-                             auto same = std::find(now.begin(), now.end(), g);
-                             if (same == now.end()) return false;
-                             now.erase(same);
-                             return true;
-                           }),
-            old.end());
-  removeValues(entry, old);
-  addValues(entry, now);
+template <class Index>
+void TenantIndex::replaceValues(const Entry* entry, Groups<typename Index::KeyType> before,
+                                Groups<typename Index::KeyType> after, Indexes<Index>& indexes) {
+  before.erase(std::remove_if(before.begin(), before.end(),
+                              [&after](const auto& g) {
+                                auto same = std::find(after.begin(), after.end(), g);
+                                if (same == after.end()) return false;
+                                after.erase(same);
+                                return true;
+                              }),
+               before.end());
+  removeValues(entry, before, indexes);
+  addValues(entry, after, indexes);
+}
+
+template <class Fn>
+void TenantIndex::eachKind(const EntityMeta& meta, Fn&& fn) {
+  fn(groups(meta.numbers), numbers_);
+  fn(groups(meta.strings), strings_);
+  fn(groups(meta.times), times_);
+  fn(groups(meta.observedAt), observed_);
+  fn(moment(meta.createdAtMs), created_);
+  fn(moment(meta.modifiedAtMs), modified_);
+}
+
+void TenantIndex::addValues(const Entry* entry, const EntityMeta& meta) {
+  eachKind(meta, [&](const auto& groups, auto& indexes) { addValues(entry, groups, indexes); });
+}
+
+void TenantIndex::removeValues(const Entry* entry, const EntityMeta& meta) {
+  eachKind(meta, [&](const auto& groups, auto& indexes) { removeValues(entry, groups, indexes); });
 }
 
 size_t TenantIndex::attributeCount(const std::string& attribute) const {
@@ -257,8 +268,15 @@ void TenantIndex::replace(const std::string& id, const EntityMeta& before, const
   auto* entry = it->entry;
   setNumbers(entry->second, after);
   setExpires(entry->second, after.expiresAtMs != 0);
-  replaceValues(entry, before.numbers, after.numbers);
-  replaceValues(entry, before.strings, after.strings);
+  if (before.numbers != after.numbers) replaceValues(entry, groups(before.numbers), groups(after.numbers), numbers_);
+  if (before.strings != after.strings) replaceValues(entry, groups(before.strings), groups(after.strings), strings_);
+  if (before.times != after.times) replaceValues(entry, groups(before.times), groups(after.times), times_);
+  if (before.observedAt != after.observedAt)
+    replaceValues(entry, groups(before.observedAt), groups(after.observedAt), observed_);
+  if (before.createdAtMs != after.createdAtMs)
+    replaceValues(entry, moment(before.createdAtMs), moment(after.createdAtMs), created_);
+  if (before.modifiedAtMs != after.modifiedAtMs)
+    replaceValues(entry, moment(before.modifiedAtMs), moment(after.modifiedAtMs), modified_);
 }
 
 bool TenantIndex::historyRecorded(std::string_view id) const {
@@ -276,15 +294,16 @@ void TenantIndex::endBulk() {
   for (auto& [property, pairs] : pendingGeo_) byGeo_[property].bulkLoad(pairs);
   pendingGeo_.clear();
   // The entities came in id order: sorting by value alone keeps ties in id order.
-  auto load = [](auto& pendingItems, auto& indexes) {
-    for (auto& [attribute, items] : pendingItems) {
+  auto load = [](auto& indexes) {
+    for (auto& [attribute, items] : indexes.pending) {
       std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
-      indexes[attribute].load(items);
+      indexes.byAttr[attribute].load(items);
     }
-    pendingItems.clear();
+    indexes.pending.clear();
   };
-  load(pendingNumbers_, byNumber_);
-  load(pendingStrings_, byString_);
+  load(numbers_);
+  load(strings_);
+  for (auto* indexes : {&times_, &observed_, &created_, &modified_}) load(*indexes);
   bulk_ = false;
 }
 
@@ -292,8 +311,7 @@ void TenantIndex::remove(const std::string& id, const EntityMeta& meta) {
   auto found = byId_.find(id);
   if (found == byId_.end()) return;
   const Entry* key = found->entry;
-  removeValues(key, groups(meta.numbers));  // before the shape (and the names) may go
-  removeValues(key, groups(meta.strings));
+  removeValues(key, meta);  // before the shape (and the names) may go
   setExpires(found->entry->second, false);
   dropFromShape(key);
   for (const auto& [property, box] : meta.geometries) {
@@ -428,8 +446,8 @@ struct Walk {
 // What a walk checks per candidate: the selectors it does not walk (types and
 // attributes by shape, remembered per shape; ids and geo by membership), the
 // numeric conditions (but the walked range's, which the walk proves), and
-// whether that proves the match (Verdict::Yes; not while a string condition
-// other than the walked one is left: only the entity can tell).
+// whether that proves the match (Verdict::Yes; not while a string or time
+// condition other than the walked one is left: only the entity can tell).
 struct TenantIndex::Plan {
   Plan(const TenantIndex& index, const EntityQuery& q) : index(index), q(q) {}
   const TenantIndex& index;
@@ -438,7 +456,7 @@ struct TenantIndex::Plan {
   bool ids = false, geo = false;
   std::unordered_set<const Entry*> idFilter, geoFilter;
   NumberChecks numbers;
-  size_t texts = 0;  // string conditions the walk does not prove
+  size_t unproven = 0;  // string and time conditions (the walk proves at most one)
   boost::unordered_flat_map<const Shape*, bool> shapes;
   size_t counted = 0;
 
@@ -457,7 +475,7 @@ struct TenantIndex::Plan {
     if (!shapeOk(shape) || (ids && !idFilter.contains(e)) || (geo && !geoFilter.contains(e))) return Verdict::No;
     Verdict v = numbers.empty() ? Verdict::Yes : numbersMatch(e, numbers);
     if (v == Verdict::No) return v;
-    bool proven = q.selectorsExact && v == Verdict::Yes && texts == 0 && (index.expiring_ == 0 || !e->second.expires);
+    bool proven = q.selectorsExact && v == Verdict::Yes && unproven == 0 && (index.expiring_ == 0 || !e->second.expires);
     return proven ? Verdict::Yes : Verdict::Maybe;
   }
   // Candidates must be among these ids / in the geo index's answer for the query's box.
@@ -474,7 +492,7 @@ struct TenantIndex::Plan {
   }
   // Whether only counting is asked and nothing but its shape can rule a candidate out.
   bool countsByShape() const {
-    return q.count && q.limit == 0 && q.selectorsExact && !ids && !geo && numbers.empty() && texts == 0 &&
+    return q.count && q.limit == 0 && q.selectorsExact && !ids && !geo && numbers.empty() && unproven == 0 &&
            index.expiring_ == 0;
   }
   // Passes a candidate that is not ruled out on to visit, or counts it; false: stop.
@@ -507,15 +525,15 @@ size_t TenantIndex::forEachCandidate(const EntityQuery& q, const Visit& visit) c
 size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit& visit) const {
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);  // attribute names looked up once per query
-  plan.texts = q.textRanges.size();
+  plan.unproven = q.textRanges.size() + q.timeRanges.size();
   // Conditions on one attribute where no entity has two values mean one range
   // (temperature>=10;temperature<15: some value >=10 and some <15 is one value in [10, 15)).
   std::vector<EntityQuery::NumberRange> merged;
   merged.reserve(plan.numbers.size());
   for (size_t i = 0; i < plan.numbers.size(); ++i) {
     auto attr = plan.numbers[i].second;
-    auto found = attr ? byNumber_.find(attr) : byNumber_.end();
-    if (found == byNumber_.end() || found->second.multiValued() > 0) continue;
+    auto found = attr ? numbers_.byAttr.find(attr) : numbers_.byAttr.end();
+    if (found == numbers_.byAttr.end() || found->second.multiValued() > 0) continue;
     for (size_t k = i + 1; k < plan.numbers.size();) {
       if (plan.numbers[k].second != attr) {
         ++k;
@@ -539,7 +557,7 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     });
   });
   // The sources in id order (ids, types, attributes), their sizes exact.
-  enum Kind { Ids, Types, Attrs, Geo, Value, Text, All };
+  enum Kind { Ids, Types, Attrs, Geo, Value, Text, Time, All };
   std::vector<std::pair<Kind, Source>> sources;
   if (q.ids) sources.emplace_back(Ids, idSource(*q.ids));
   if (plan.types) sources.emplace_back(Types, typeSource(*q.types));
@@ -553,7 +571,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   // hold fewer (so, when both are large, too). One that nothing competes with
   // is walked uncounted.
   size_t limit = std::min(size, kProbe);
-  size_t lazy = ownOrder ? plan.numbers.size() + q.textRanges.size() + (q.geoProperty && q.geoBox) : 0;
+  size_t lazy =
+      ownOrder ? plan.numbers.size() + q.textRanges.size() + q.timeRanges.size() + (q.geoProperty && q.geoBox) : 0;
   bool compete = kind != All || lazy > 1;
   auto itemsIn = [&](auto from, auto to) {
     size_t items = 0;
@@ -563,8 +582,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   Walk<NumberIndex> numberWalk;
   for (size_t i = 0; i < plan.numbers.size() && ownOrder; ++i) {
     auto [r, attr] = plan.numbers[i];
-    auto found = attr ? byNumber_.find(attr) : byNumber_.end();
-    if (found == byNumber_.end() || r->min > r->max || (r->min == r->max && (r->minOpen || r->maxOpen))) {
+    auto found = attr ? numbers_.byAttr.find(attr) : numbers_.byAttr.end();
+    if (found == numbers_.byAttr.end() || r->min > r->max || (r->min == r->max && (r->minOpen || r->maxOpen))) {
       if (q.explain) *q.explain = {"value", 0};  // no entity has a number there
       return 0;
     }
@@ -576,8 +595,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   for (size_t i = 0; i < q.textRanges.size() && ownOrder; ++i) {
     const auto& r = q.textRanges[i];
     auto name = byAttr_.find(r.attribute);
-    auto found = name == byAttr_.end() ? byString_.end() : byString_.find(&name->first);
-    if (found == byString_.end() || (r.max && (r.min > *r.max || (r.min == *r.max && (r.minOpen || r.maxOpen))))) {
+    auto found = name == byAttr_.end() ? strings_.byAttr.end() : strings_.byAttr.find(&name->first);
+    if (found == strings_.byAttr.end() || (r.max && (r.min > *r.max || (r.min == *r.max && (r.minOpen || r.maxOpen))))) {
       if (q.explain) *q.explain = {"text", 0};  // no entity has a string there
       return 0;
     }
@@ -585,6 +604,18 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     Walk<StringIndex> w{&index, index.from(r.min, r.minOpen), r.max ? index.to(*r.max, r.maxOpen) : index.end(), i};
     size_t items = itemsIn(w.from, w.to);
     if (items < size || !compete) kind = Text, size = items, textWalk = w;
+  }
+  Walk<NumberIndex> timeWalk;
+  for (size_t i = 0; i < q.timeRanges.size() && ownOrder; ++i) {
+    const auto& r = q.timeRanges[i];
+    const auto* index = timeIndex(r);
+    if (!index || r.min > r.max || (r.min == r.max && (r.minOpen || r.maxOpen))) {
+      if (q.explain) *q.explain = {"time", 0};  // no entity has such a time there
+      return 0;
+    }
+    Walk<NumberIndex> w{index, index->from(r.min, r.minOpen), index->to(r.max, r.maxOpen), i};
+    size_t items = itemsIn(w.from, w.to);
+    if (items < size || !compete) kind = Time, size = items, timeWalk = w;
   }
   const query::GeoIndex* geo = nullptr;
   if (q.geoProperty && q.geoBox) {
@@ -600,7 +631,7 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     if (ownOrder && (items < size || !compete)) kind = Geo, size = items;
   }
   if (q.explain)
-    *q.explain = {std::array{"ids", "type", "attrs", "geo", "value", "text", "all"}[kind], size};
+    *q.explain = {std::array{"ids", "type", "attrs", "geo", "value", "text", "time", "all"}[kind], size};
   // The selectors not walked are checked per candidate.
   for (auto& [selector, source] : sources)
     if (selector == Ids && kind != Ids) plan.filterIds(source.list);
@@ -620,8 +651,12 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
       walkRange(numberWalk);
       break;
     case Text:
-      --plan.texts;  // every item the walk gives meets it
+      --plan.unproven;  // every item the walk gives meets it
       walkRange(textWalk);
+      break;
+    case Time:
+      --plan.unproven;
+      walkRange(timeWalk);
       break;
     case Geo: {
       // A key comes again for each box of its entity (several instances, the antimeridian).
@@ -650,21 +685,30 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   return plan.counted;
 }
 
+const TenantIndex::NumberIndex* TenantIndex::timeIndex(const EntityQuery::TimeRange& r) const {
+  using Of = EntityQuery::TimeRange::Of;
+  if (r.of == Of::CreatedAt) return created_.find(nullptr);
+  if (r.of == Of::ModifiedAt) return modified_.find(nullptr);
+  auto name = byAttr_.find(r.attribute);
+  if (name == byAttr_.end()) return nullptr;
+  return (r.of == Of::Value ? times_ : observed_).find(&name->first);
+}
+
 bool TenantIndex::ordersBy(const std::string& attribute) const {
   auto name = byAttr_.find(attribute);
   if (name == byAttr_.end()) return false;
-  auto found = byNumber_.find(&name->first);
-  return found != byNumber_.end() && found->second.sole() == attributeCount(attribute);
+  const auto* index = numbers_.find(&name->first);
+  return index && index->sole() == attributeCount(attribute);
 }
 
 size_t TenantIndex::forEachInOrder(const EntityQuery& q, const std::string& attribute, bool descending,
                                    const Visit& visit) const {
   auto name = byAttr_.find(attribute);
-  const auto& index = byNumber_.at(&name->first);  // every entity in it has one item: its value
+  const auto& index = numbers_.byAttr.at(&name->first);  // every entity in it has one item: its value
   if (q.explain) *q.explain = {"order", index.size()};
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);
-  plan.texts = q.textRanges.size();
+  plan.unproven = q.textRanges.size() + q.timeRanges.size();
   plan.types = q.types.has_value();
   if (q.ids) plan.filterIds(idSource(*q.ids).list);
   if (q.geoProperty && q.geoBox) {

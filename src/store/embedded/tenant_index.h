@@ -1,10 +1,11 @@
 // The in-memory indexes of one tenant in the embedded store: every entity id
-// (ordered), entity shapes (the types and attributes entities share) with
-// their entities, an R-tree per GeoProperty, ordered indexes of the numbers
-// and of the strings of each attribute (value_index.h), and, from the shapes, the type and
+// (ordered), entity shapes (the types and attributes entities share) with their
+// entities, an R-tree per GeoProperty, ordered indexes of the numbers, strings,
+// date-times and observedAt times of each attribute and of the entities'
+// createdAt and modifiedAt (value_index.h), and, from the shapes, the type and
 // attribute indexes and what discovery (/types, /attributes) reports. Rebuilt
-// from the stored entities at start; kept current by every write. Not
-// thread-safe: RocksStore guards it with its index mutex.
+// from the stored entities at start; kept current by every write. Not thread-
+// safe: RocksStore guards it with its index mutex.
 #pragma once
 
 #include <functional>
@@ -182,14 +183,23 @@ class TenantIndex {
   enum class Verdict { No, Maybe, Yes };
   static Verdict numbersMatch(const Entry* e, const NumberChecks& checks);
 
-  // The value indexes, by interned attribute name (a key of byAttr_).
+  // The value indexes of one kind, by interned attribute name (a key of byAttr_;
+  // null for the entity's own createdAt and modifiedAt), and, while bulk
+  // loading, their items in id order.
   using NumberIndex = ValueIndex<double, Entry, Shape>;
   using StringIndex = ValueIndex<std::string_view, Entry, Shape>;  // views of texts_ keys
-  std::unordered_map<const std::string*, NumberIndex> byNumber_;
-  std::unordered_map<const std::string*, StringIndex> byString_;
-  // While bulk loading: the items of each index, in id order.
-  std::unordered_map<const std::string*, std::vector<NumberIndex::Item>> pendingNumbers_;
-  std::unordered_map<const std::string*, std::vector<StringIndex::Item>> pendingStrings_;
+  template <class Index>
+  struct Indexes {
+    std::unordered_map<const std::string*, Index> byAttr;
+    std::unordered_map<const std::string*, std::vector<typename Index::Item>> pending;
+    const Index* find(const std::string* attr) const {
+      auto it = byAttr.find(attr);
+      return it == byAttr.end() ? nullptr : &it->second;
+    }
+  };
+  Indexes<NumberIndex> numbers_;
+  Indexes<StringIndex> strings_;
+  Indexes<NumberIndex> times_, observed_, created_, modified_;  // epoch ms
   // The distinct strings the string indexes hold, each with the number of items holding it.
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> texts_;
   size_t expiring_ = 0;  // entities whose Facts::expires is set
@@ -206,18 +216,24 @@ class TenantIndex {
   using Groups = boost::container::small_vector<Group<T>, 6>;
   template <class T>
   Groups<T> groups(const std::vector<EntityMeta::Value<T>>& values) const;
-  template <class T>
-  void addValues(const Entry* entry, const Groups<T>& groups);
-  template <class T>
-  void removeValues(const Entry* entry, const Groups<T>& groups);
+  // The group of the entity's own createdAt or modifiedAt (none for 0).
+  static Groups<double> moment(int64_t ms);
+  template <class Index>
+  void addValues(const Entry* entry, const Groups<typename Index::KeyType>& groups, Indexes<Index>& indexes);
+  template <class Index>
+  void removeValues(const Entry* entry, const Groups<typename Index::KeyType>& groups, Indexes<Index>& indexes);
   // The groups of `before` not in `after` leave the indexes, those of `after` not in `before` join.
-  template <class T>
-  void replaceValues(const Entry* entry, const std::vector<EntityMeta::Value<T>>& before,
-                     const std::vector<EntityMeta::Value<T>>& after);
-  template <class T>
-  auto& indexes();
-  template <class T>
-  auto& pending();
+  template <class Index>
+  void replaceValues(const Entry* entry, Groups<typename Index::KeyType> before,
+                     Groups<typename Index::KeyType> after, Indexes<Index>& indexes);
+  // Calls fn(groups, indexes) for each kind of value `meta` lists.
+  template <class Fn>
+  void eachKind(const EntityMeta& meta, Fn&& fn);
+  // Every value of `meta` into or out of its index.
+  void addValues(const Entry* entry, const EntityMeta& meta);
+  void removeValues(const Entry* entry, const EntityMeta& meta);
+  // The index a time condition reads, or null when no entity has such a time.
+  const NumberIndex* timeIndex(const EntityQuery::TimeRange& r) const;
   void setExpires(Facts& facts, bool expires);
   // How many entities have the attribute (those of its shapes).
   size_t attributeCount(const std::string& attribute) const;

@@ -20,6 +20,7 @@ namespace allmende::store {
 template <class Key, class Entry, class Shape>
 class ValueIndex {
  public:
+  using KeyType = Key;
   struct Item {
     Key value;
     const Entry* entry;
