@@ -201,8 +201,11 @@ store::EntityMeta entityMeta(const store::Entity& entity) {
       }
       size_t strings = meta.strings.size();
       collectStrings(*v, name, kind == AttributeKind::LanguageProperty, meta.strings);
-      for (size_t i = strings; i < meta.strings.size(); ++i)
-        if (auto at = query::temporalValue(meta.strings[i].value)) meta.times.push_back({name, double(*at)});
+      for (size_t i = strings; i < meta.strings.size(); ++i) {
+        auto& text = meta.strings[i].value;
+        if (auto at = query::temporalValue(text)) meta.times.push_back({name, double(*at)});
+        text = text.substr(0, store::EntityMeta::kIndexedStringBytes);
+      }
       if (kind != AttributeKind::Relationship && kind != AttributeKind::ListRelationship) {
         collectNumbers(*v, name, meta.numbers, 0);  // every number a q term could compare
         if (v->is_number() && kind == AttributeKind::Property && instances.get_array().size() == 1 && !expires)

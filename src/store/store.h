@@ -62,9 +62,12 @@ struct EntityMeta {
   std::vector<Number> numbers;
   // Every string a q term on an attribute compares with a string (value
   // strings, array elements, @value, a languageMap's strings, Relationship
-  // objects, vocab IRIs), grouped by attribute; never sole.
+  // objects, vocab IRIs), grouped by attribute; never sole. Times come from
+  // the whole strings.
   using Text = Value<std::string_view>;
   std::vector<Text> strings;
+  // A longer string is listed (and indexed) by its first so many bytes.
+  static constexpr size_t kIndexedStringBytes = 128;
   // Every point in time a q term on an attribute compares with a date-time,
   // in epoch ms, grouped by attribute: the strings above that are dates or
   // date-times, and, apart, its instances' observedAt; never sole.

@@ -5,6 +5,8 @@
 
 #include <re2/re2.h>
 
+#include "store/store.h"
+
 namespace allmende::store {
 
 namespace {
@@ -25,6 +27,18 @@ std::optional<EntityQuery::TextRange> anchoredRange(const query::Term& t) {
     r.maxOpen = true;
   }
   return r;
+}
+
+// Widens r to what the index holds of longer strings, their first
+// EntityMeta::kIndexedStringBytes bytes (a string s <= max has a prefix <= max's
+// prefix; s >= min has one >= min's); returns whether it did (then the index
+// no longer proves a match).
+bool cutToIndexed(EntityQuery::TextRange& r) {
+  constexpr size_t n = EntityMeta::kIndexedStringBytes;
+  bool cut = false;
+  if (r.min.size() > n) r.min.resize(n), r.minOpen = false, cut = true;
+  if (r.max && r.max->size() > n) r.max->resize(n), r.maxOpen = false, cut = true;
+  return cut;
 }
 
 // Sets r's bounds from the term's literal(s), each turned into a bound by
@@ -96,6 +110,7 @@ bool addValueRanges(const query::Expr& e, EntityQuery& q) {
     auto r = anchoredRange(t);
     if (!r) return false;
     r->attribute = p.attributes[0];
+    cutToIndexed(*r);
     q.textRanges.push_back(std::move(*r));
     return false;
   }
@@ -113,8 +128,9 @@ bool addValueRanges(const query::Expr& e, EntityQuery& q) {
       return t.expandValues && !l.expanded.empty() ? l.expanded : l.text;  // as query/q.cpp compares
     };
     if (!setBounds(t, r, text)) return false;
+    bool cut = cutToIndexed(r);
     q.textRanges.push_back(std::move(r));
-    return t.op == query::Op::Eq;
+    return t.op == query::Op::Eq && !cut;
   }
   if (literalsAre(number)) {
     EntityQuery::NumberRange r;

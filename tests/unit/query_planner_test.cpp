@@ -116,8 +116,10 @@ class World {
 
   // A string attribute, in the forms strings take (few distinct ones: many ties).
   json::array text() {
-    static const char* words[] = {"x", "xa", "xb", "y", "ok"};
-    auto word = [&] { return json::string(words[pick(5)]); };
+    // Two long strings that share their first 130 bytes (the index holds the first 128).
+    static const std::string longA = std::string(130, 'x') + "a", longB = std::string(130, 'x') + "b";
+    static const std::string words[] = {"x", "xa", "xb", "y", "ok", longA, longB};
+    auto word = [&] { return json::string(words[pick(7)]); };
     int form = pick(plain_ ? 1 : 9);
     json::object i{{"type", "Property"}, {"value", word()}};
     if (form == 1) i["value"] = json::array{word(), word()};
@@ -179,13 +181,14 @@ Case randomCase(World& w) {
     qText += std::string(w.pick(2) ? "a" : "b") + ops[w.pick(5)] + std::to_string(w.pick(9) - 1);
   }
   if (w.pick(6) == 0) qText += std::string(qText.empty() ? "" : ";") + "a==2..5";
+  static const std::string kLongEq = "s==\"" + std::string(130, 'x') + "a\"", kLongGt = "s>\"" + std::string(130, 'x') + "a\"";
   static const char* texts[] = {"s==\"x\"",    "s==\"xa\"", "s==urn:r1",   "s==urn:r3", "s>\"x\"",
                                 "s<=\"xb\"",   "s==\"x\"..\"xb\"", "s~=^x", "s~=^xa$", "s~=a",
                                 "s==\"none\"", "a==\"3\"",   "s==3",        "s!=\"x\"", "s<\"v\"",
                                 "d==2026-01-02", "d>=2026-01-02T00:00:00Z", "d<2026-01-04",
                                 "d==2026-01-01..2026-01-03", "d==\"tomorrow\"", "a.observedAt>=2026-01-02",
                                 "b.observedAt==2026-01-02", "createdAt>=2026-01-02", "modifiedAt<2026-01-03T00:00:01Z",
-                                "createdAt==1767312000000"};
+                                "createdAt==1767312000000", kLongEq.c_str(), kLongGt.c_str()};
   for (int n = w.pick(2) == 0 ? 1 + (w.pick(4) == 0) : 0; n-- > 0;)
     qText += std::string(qText.empty() ? "" : ";") + texts[w.pick(std::size(texts))];
   c.text = "types " + std::to_string(t) + " q " + qText;
