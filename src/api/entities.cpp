@@ -44,13 +44,13 @@ http::Response retrieveEntity(Call& call) {
   auto id = entityIdParam(call);
   auto mapUse = entityMapUse(call);
   alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
-  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);  // the rendering, freed with the request
+  boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);  // the entity and its rendering
   auto media = negotiate(call.req, true);
   auto options = renderOptions(call);
   options.storage = &arena;
   auto join = joinParams(call, options);
   auto types = typeParam(call);
-  auto entity = readEntity(call, id);
+  auto entity = readEntity(call, id, &arena);
   if (!hasAnyType(entity, types))
     fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
   const auto& ctx = call.context();

@@ -96,9 +96,9 @@ std::string entityIdParam(const Call& call, size_t i) {
   return id;
 }
 
-json::object readEntity(Call& call, const std::string& id) {
+json::object readEntity(Call& call, const std::string& id, json::storage_ptr storage) {
   call.requireTenant();
-  auto entity = call.services.store.getEntity(call.tenant(), id);
+  auto entity = call.services.store.getEntity(call.tenant(), id, std::move(storage));
   if (!entity || ngsi::isExpired(*entity, ngsi::nowMs()))
     fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
   return std::move(*entity);

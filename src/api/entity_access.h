@@ -23,8 +23,9 @@ std::string escapePathSegment(const std::string& id);
 // Path parameter i as an entity id; BadRequestData if it is not a URI.
 std::string entityIdParam(const Call& call, size_t i = 0);
 
-// The entity as readers see it, or ResourceNotFound (expired data counts as absent).
-json::object readEntity(Call& call, const std::string& id);
+// The entity as readers see it, or ResourceNotFound (expired data counts as
+// absent); made in `storage` (the default: the heap).
+json::object readEntity(Call& call, const std::string& id, json::storage_ptr storage = {});
 
 // Mutators for the write path, shared by single-entity and batch operations:
 // change an existing entity (ResourceNotFound if there is none, or none with one

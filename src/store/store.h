@@ -125,8 +125,10 @@ class Store {
   virtual bool tenantExists(std::string_view tenant) const = 0;
   virtual std::vector<std::string> tenants() const = 0;
 
-  // The entity's stored state, or nullopt if it does not exist.
-  virtual std::optional<Entity> getEntity(std::string_view tenant, std::string_view id) const = 0;
+  // The entity's stored state, or nullopt if it does not exist; made in
+  // `storage` (the default: the heap).
+  virtual std::optional<Entity> getEntity(std::string_view tenant, std::string_view id,
+                                          boost::json::storage_ptr storage = {}) const = 0;
 
   // Read-modify-write of entities, each atomic, all durable together: for each
   // mutation in order, its mutator sees the entity's current state (nullopt if

@@ -137,8 +137,9 @@ class RocksStore final : public Store {
     return out;
   }
 
-  std::optional<Entity> getEntity(std::string_view tenant, std::string_view id) const override {
-    return std::move(readEntities({entityKey(tenant, id)})[0]);
+  std::optional<Entity> getEntity(std::string_view tenant, std::string_view id,
+                                  boost::json::storage_ptr storage) const override {
+    return std::move(readEntities({entityKey(tenant, id)}, std::move(storage))[0]);
   }
 
   std::vector<Outcome> modifyEntities(std::string_view tenant,
@@ -552,7 +553,8 @@ class RocksStore final : public Store {
 
  private:
   // The entities stored under `keys` (nullopt where none is), read together.
-  std::vector<std::optional<Entity>> readEntities(const std::vector<std::string>& keys) const {
+  std::vector<std::optional<Entity>> readEntities(const std::vector<std::string>& keys,
+                                                  const boost::json::storage_ptr& storage = {}) const {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
@@ -562,7 +564,7 @@ class RocksStore final : public Store {
     for (size_t i = 0; i < keys.size(); ++i) {
       if (statuses[i].IsNotFound()) continue;
       check(statuses[i], "read");
-      out[i] = decodeEntity(std::string_view(values[i].data(), values[i].size()), keys_);
+      out[i] = decodeEntity(std::string_view(values[i].data(), values[i].size()), keys_, storage);
     }
     return out;
   }
