@@ -67,6 +67,9 @@ struct EntityQuery {
     std::string min;  // "" and closed: from the first string
     std::optional<std::string> max;
     bool minOpen = false, maxOpen = false;
+    // When given: one of these strings exactly (ascending, without repeats;
+    // min and max are the first and the last).
+    std::vector<std::string> anyOf;
   };
   std::vector<TextRange> textRanges;
   // Conditions on points in time alike (epoch ms): the attribute's date-time

@@ -1,6 +1,7 @@
 // What of q the value indexes answer (value_ranges.h).
 #include "store/value_ranges.h"
 
+#include <algorithm>
 #include <optional>
 
 #include <re2/re2.h>
@@ -38,6 +39,9 @@ bool cutToIndexed(EntityQuery::TextRange& r) {
   bool cut = false;
   if (r.min.size() > n) r.min.resize(n), r.minOpen = false, cut = true;
   if (r.max && r.max->size() > n) r.max->resize(n), r.maxOpen = false, cut = true;
+  for (auto& v : r.anyOf)
+    if (v.size() > n) v.resize(n), cut = true;
+  r.anyOf.erase(std::unique(r.anyOf.begin(), r.anyOf.end()), r.anyOf.end());  // still ascending
   return cut;
 }
 
@@ -93,6 +97,9 @@ bool addValueRanges(const query::Expr& e, EntityQuery& q) {
   auto literalsAre = [&t](auto accept) {
     return t.range ? accept(t.range->first) && accept(t.range->second) : t.values.size() == 1 && accept(t.values[0]);
   };
+  auto text = [&t](const query::Literal& l) {
+    return t.expandValues && !l.expanded.empty() ? l.expanded : l.text;  // as query/q.cpp compares
+  };
   auto dateTime = [](const query::Literal& l) { return l.kind == K::DateTime; };
   auto textual = [](const query::Literal& l) { return l.kind == K::String || l.kind == K::Uri; };
   auto number = [](const query::Literal& l) { return l.kind == K::Number; };
@@ -121,12 +128,21 @@ bool addValueRanges(const query::Expr& e, EntityQuery& q) {
     q.timeRanges.push_back(std::move(r));
     return true;
   }
+  if (t.op == query::Op::Eq && t.values.size() > 1 && std::all_of(t.values.begin(), t.values.end(), textual)) {
+    EntityQuery::TextRange r;  // a list: one of the strings
+    r.attribute = p.attributes[0];
+    for (const auto& l : t.values) r.anyOf.push_back(text(l));
+    std::sort(r.anyOf.begin(), r.anyOf.end());
+    r.anyOf.erase(std::unique(r.anyOf.begin(), r.anyOf.end()), r.anyOf.end());
+    bool cut = cutToIndexed(r);
+    r.min = r.anyOf.front();
+    r.max = r.anyOf.back();
+    q.textRanges.push_back(std::move(r));
+    return !cut;
+  }
   if (literalsAre(textual)) {
     EntityQuery::TextRange r;
     r.attribute = p.attributes[0];
-    auto text = [&t](const query::Literal& l) {
-      return t.expandValues && !l.expanded.empty() ? l.expanded : l.text;  // as query/q.cpp compares
-    };
     if (!setBounds(t, r, text)) return false;
     bool cut = cutToIndexed(r);
     q.textRanges.push_back(std::move(r));

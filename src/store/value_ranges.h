@@ -1,7 +1,7 @@
 // The conditions of a q expression that the store's value indexes can narrow
 // candidates by (store/entity_query.h numberRanges, textRanges, timeRanges):
 // terms comparing a plain attribute with a number, a string or a date-time
-// (==, a..b, > >= < <=, ~= with a pattern anchored at the start), an
+// (==, a..b, > >= < <=, == a list of strings, ~= with a pattern anchored at the start), an
 // attribute's observedAt or the entity's createdAt or modifiedAt with a
 // date-time, directly in q or in its top-level AND. q still decides each
 // candidate.

@@ -751,6 +751,9 @@ def test_explain_header_says_how_the_matches_were_found(broker):
     # The index proves an equality: a count reads nothing.
     n, e = explain(type=kind, q='status=="alarm"', count="true", limit="0")
     assert n == 0 and e["path"] == "text" and e["counted"] == "3" and e["read"] == "0" and e["matched"] == "3", e
+    # A list of strings walks each one's entities, one string after the other.
+    n, e = explain(type=kind, q='status=="nothing","alarm"', count="true", limit="0")
+    assert e["path"] == "text" and e["path-size"] == "3" and e["counted"] == "3" and e["read"] == "0", e
     # A pattern anchored at the start walks the strings with its prefix; each is read and
     # checked (the pattern decides), so nothing is counted unread.
     n, e = explain(type=kind, q="status~=^ala", count="true", limit="0")

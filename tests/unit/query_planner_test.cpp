@@ -181,14 +181,16 @@ Case randomCase(World& w) {
     qText += std::string(w.pick(2) ? "a" : "b") + ops[w.pick(5)] + std::to_string(w.pick(9) - 1);
   }
   if (w.pick(6) == 0) qText += std::string(qText.empty() ? "" : ";") + "a==2..5";
-  static const std::string kLongEq = "s==\"" + std::string(130, 'x') + "a\"", kLongGt = "s>\"" + std::string(130, 'x') + "a\"";
+  static const std::string kLongEq = "s==\"" + std::string(130, 'x') + "a\"", kLongGt = "s>\"" + std::string(130, 'x') + "a\"",
+                           kLongList = "s==\"xa\",\"" + std::string(130, 'x') + "b\"";
   static const char* texts[] = {"s==\"x\"",    "s==\"xa\"", "s==urn:r1",   "s==urn:r3", "s>\"x\"",
                                 "s<=\"xb\"",   "s==\"x\"..\"xb\"", "s~=^x", "s~=^xa$", "s~=a",
                                 "s==\"none\"", "a==\"3\"",   "s==3",        "s!=\"x\"", "s<\"v\"",
                                 "d==2026-01-02", "d>=2026-01-02T00:00:00Z", "d<2026-01-04",
                                 "d==2026-01-01..2026-01-03", "d==\"tomorrow\"", "a.observedAt>=2026-01-02",
                                 "b.observedAt==2026-01-02", "createdAt>=2026-01-02", "modifiedAt<2026-01-03T00:00:01Z",
-                                "createdAt==1767312000000", kLongEq.c_str(), kLongGt.c_str()};
+                                "createdAt==1767312000000", kLongEq.c_str(), kLongGt.c_str(),
+                                "s==\"x\",\"xb\"", "s==\"y\",urn:r1,\"none\"", kLongList.c_str()};
   for (int n = w.pick(2) == 0 ? 1 + (w.pick(4) == 0) : 0; n-- > 0;)
     qText += std::string(qText.empty() ? "" : ";") + texts[w.pick(std::size(texts))];
   c.text = "types " + std::to_string(t) + " q " + qText;

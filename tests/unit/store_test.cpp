@@ -350,7 +350,7 @@ TEST(Store, OpensDataDirectoriesOfEarlierVersions) {
     byNumber.numberRanges.push_back({"urn:t", 5, 20});
     EXPECT_EQ(s->queryEntities("city", byNumber).entities.size(), 1u);
     store::EntityQuery byString;  // records of earlier versions had no strings: made anew from the entity
-    byString.textRanges.push_back({"urn:s", "ok", "ok"});
+    byString.textRanges.push_back({"urn:s", "ok", "ok", false, false, {}});
     EXPECT_EQ(s->queryEntities("city", byString).entities.size(), 1u);
     EXPECT_EQ(s->entityCount("city"), 2u);
     EXPECT_EQ(s->getEntity("city", "urn:b")->at("type").as_array()[0].as_string(), "urn:U");

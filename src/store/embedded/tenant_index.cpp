@@ -434,11 +434,11 @@ TenantIndex::Verdict TenantIndex::numbersMatch(const Entry* id, const NumberChec
 namespace {
 constexpr size_t kProbe = 4096;  // a value range is counted up to this many items
 
-// A range of a value index the planner may walk.
+// Ranges of a value index the planner may walk (several for a list of values), in value order.
 template <class Index>
 struct Walk {
   const Index* index = nullptr;
-  typename Index::Iterator from, to;
+  boost::container::small_vector<std::pair<typename Index::Iterator, typename Index::Iterator>, 1> ranges;
   size_t check = 0;  // the position of its condition (in Plan::numbers or EntityQuery::textRanges)
 };
 }  // namespace
@@ -505,10 +505,9 @@ struct TenantIndex::Plan {
     }
     return visit(e->first, v == Verdict::Yes);
   }
-  // Walks items of a value index (each entity once) until offer says stop.
+  // Walks items of a value index (each entity once, also over several calls) until offer says stop.
   template <class It>
   bool walkItems(It from, It to, bool repeats, const Visit& visit) {
-    boost::unordered_flat_set<const Entry*> seen;
     for (; from != to; ++from) {
       ++walked;
       if ((!repeats || seen.insert(from->entry).second) && !offer(from->entry, from->shape, visit)) return false;
@@ -516,6 +515,7 @@ struct TenantIndex::Plan {
     return true;
   }
   size_t walked = 0;  // items walkItems went through
+  boost::unordered_flat_set<const Entry*> seen;  // the entities walkItems met, when they may repeat
 };
 
 size_t TenantIndex::forEachCandidate(const EntityQuery& q, const Visit& visit) const {
@@ -574,9 +574,10 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   size_t lazy =
       ownOrder ? plan.numbers.size() + q.textRanges.size() + q.timeRanges.size() + (q.geoProperty && q.geoBox) : 0;
   bool compete = kind != All || lazy > 1;
-  auto itemsIn = [&](auto from, auto to) {
+  auto itemsIn = [&](const auto& w) {
     size_t items = 0;
-    for (; compete && from != to && items < limit; ++from) ++items;
+    for (auto [from, to] : w.ranges)
+      for (; compete && from != to && items < limit; ++from) ++items;
     return items;
   };
   Walk<NumberIndex> numberWalk;
@@ -587,8 +588,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
       if (q.explain) *q.explain = {"value", 0};  // no entity has a number there
       return 0;
     }
-    Walk<NumberIndex> w{&found->second, found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen), i};
-    size_t items = itemsIn(w.from, w.to);
+    Walk<NumberIndex> w{&found->second, {{found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen)}}, i};
+    size_t items = itemsIn(w);
     if (items < size || !compete) kind = Value, size = items, numberWalk = w;
   }
   Walk<StringIndex> textWalk;
@@ -601,8 +602,11 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
       return 0;
     }
     const auto& index = found->second;
-    Walk<StringIndex> w{&index, index.from(r.min, r.minOpen), r.max ? index.to(*r.max, r.maxOpen) : index.end(), i};
-    size_t items = itemsIn(w.from, w.to);
+    Walk<StringIndex> w{&index, {}, i};
+    if (r.anyOf.empty())
+      w.ranges.emplace_back(index.from(r.min, r.minOpen), r.max ? index.to(*r.max, r.maxOpen) : index.end());
+    for (const auto& v : r.anyOf) w.ranges.emplace_back(index.from(v, false), index.to(v, false));
+    size_t items = itemsIn(w);
     if (items < size || !compete) kind = Text, size = items, textWalk = w;
   }
   Walk<NumberIndex> timeWalk;
@@ -613,8 +617,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
       if (q.explain) *q.explain = {"time", 0};  // no entity has such a time there
       return 0;
     }
-    Walk<NumberIndex> w{index, index->from(r.min, r.minOpen), index->to(r.max, r.maxOpen), i};
-    size_t items = itemsIn(w.from, w.to);
+    Walk<NumberIndex> w{index, {{index->from(r.min, r.minOpen), index->to(r.max, r.maxOpen)}}, i};
+    size_t items = itemsIn(w);
     if (items < size || !compete) kind = Time, size = items, timeWalk = w;
   }
   const query::GeoIndex* geo = nullptr;
@@ -638,10 +642,14 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   if (geo && kind != Geo) plan.filterGeo(*geo);
   auto accept = [&](const Entry* e) { return plan.offer(e, e->second.shape, visit); };  // false: stop
   auto walkRange = [&](const auto& w) {
-    if (plan.countsByShape() && w.index->multiValued() == 0) {  // the shape decides each item: count
-      for (auto it = w.from; it != w.to; ++it, ++plan.walked) plan.counted += plan.shapeOk(it->shape);
-    } else {
-      plan.walkItems(w.from, w.to, w.index->multiValued() > 0, visit);
+    // An entity meets each range once, unless it has several values (it may then meet several).
+    bool once = w.index->multiValued() == 0;
+    for (auto [from, to] : w.ranges) {
+      if (plan.countsByShape() && once) {  // the shape decides each item: count
+        for (; from != to; ++from, ++plan.walked) plan.counted += plan.shapeOk(from->shape);
+      } else if (!plan.walkItems(from, to, !once, visit)) {
+        break;
+      }
     }
     if (q.explain) q.explain->pathSize = std::max(size, plan.walked);
   };
