@@ -61,7 +61,8 @@ def test_reads_past_the_time_limit_are_403_too_complex_query(make_broker, sensor
         problem = assert_problem(read(b, method, path, params, body), 403, "TooComplexQuery")
         detail = problem["detail"]
         assert "1 ms" in detail and "--request-time-limit" in detail, (path, params, detail)
-        assert "type" in detail and "q comparing attributes with numbers or strings" in detail, detail  # how to narrow it
+        # how to narrow it
+        assert "type" in detail and "q comparing attributes with numbers or strings" in detail, detail
     # Reads that examine a few candidates stay well within it.
     one = "urn:ngsi-ld:Sensor:17"
     assert requests.get(entity_url(b, one)).status_code == 200

@@ -181,8 +181,9 @@ Case randomCase(World& w) {
     qText += std::string(w.pick(2) ? "a" : "b") + ops[w.pick(5)] + std::to_string(w.pick(9) - 1);
   }
   if (w.pick(6) == 0) qText += std::string(qText.empty() ? "" : ";") + "a==2..5";
-  static const std::string kLongEq = "s==\"" + std::string(130, 'x') + "a\"", kLongGt = "s>\"" + std::string(130, 'x') + "a\"",
-                           kLongList = "s==\"xa\",\"" + std::string(130, 'x') + "b\"";
+  static const std::string kLong = std::string(130, 'x');
+  static const std::string kLongEq = "s==\"" + kLong + "a\"", kLongGt = "s>\"" + kLong + "a\"",
+                           kLongList = "s==\"xa\",\"" + kLong + "b\"";
   static const char* texts[] = {"s==\"x\"",    "s==\"xa\"", "s==urn:r1",   "s==urn:r3", "s>\"x\"",
                                 "s<=\"xb\"",   "s==\"x\"..\"xb\"", "s~=^x", "s~=^xa$", "s~=a",
                                 "s==\"none\"", "a==\"3\"",   "s==3",        "s!=\"x\"", "s<\"v\"",

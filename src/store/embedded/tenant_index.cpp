@@ -475,7 +475,8 @@ struct TenantIndex::Plan {
     if (!shapeOk(shape) || (ids && !idFilter.contains(e)) || (geo && !geoFilter.contains(e))) return Verdict::No;
     Verdict v = numbers.empty() ? Verdict::Yes : numbersMatch(e, numbers);
     if (v == Verdict::No) return v;
-    bool proven = q.selectorsExact && v == Verdict::Yes && unproven == 0 && (index.expiring_ == 0 || !e->second.expires);
+    bool proven = q.selectorsExact && v == Verdict::Yes && unproven == 0 &&
+                  (index.expiring_ == 0 || !e->second.expires);
     return proven ? Verdict::Yes : Verdict::Maybe;
   }
   // Candidates must be among these ids / in the geo index's answer for the query's box.
@@ -588,7 +589,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
       if (q.explain) *q.explain = {"value", 0};  // no entity has a number there
       return 0;
     }
-    Walk<NumberIndex> w{&found->second, {{found->second.from(r->min, r->minOpen), found->second.to(r->max, r->maxOpen)}}, i};
+    const auto& index = found->second;
+    Walk<NumberIndex> w{&index, {{index.from(r->min, r->minOpen), index.to(r->max, r->maxOpen)}}, i};
     size_t items = itemsIn(w);
     if (items < size || !compete) kind = Value, size = items, numberWalk = w;
   }
@@ -597,7 +599,8 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
     const auto& r = q.textRanges[i];
     auto name = byAttr_.find(r.attribute);
     auto found = name == byAttr_.end() ? strings_.byAttr.end() : strings_.byAttr.find(&name->first);
-    if (found == strings_.byAttr.end() || (r.max && (r.min > *r.max || (r.min == *r.max && (r.minOpen || r.maxOpen))))) {
+    bool empty = r.max && (r.min > *r.max || (r.min == *r.max && (r.minOpen || r.maxOpen)));
+    if (found == strings_.byAttr.end() || empty) {
       if (q.explain) *q.explain = {"text", 0};  // no entity has a string there
       return 0;
     }
