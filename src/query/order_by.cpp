@@ -200,13 +200,16 @@ Ordering::Key Ordering::key(const json::object& entity, int64_t now) const {
   return key;
 }
 
-std::optional<std::pair<std::string, bool>> Ordering::attributeValue() const {
+std::optional<Ordering::IndexedOrder> Ordering::indexedOrder() const {
   if (items_.size() != 1) return std::nullopt;
   const auto& item = items_[0];
+  using Of = IndexedOrder::Of;
+  if (item.kind == Item::Kind::CreatedAt || item.kind == Item::Kind::ModifiedAt)
+    return IndexedOrder{item.kind == Item::Kind::CreatedAt ? Of::CreatedAt : Of::ModifiedAt, "", item.descending};
   if (item.kind != Item::Kind::Attribute || item.attributes.size() != 1 || item.member != "value" ||
       !item.valuePath.empty() || item.distance)
     return std::nullopt;
-  return std::pair{item.attributes[0], item.descending};
+  return IndexedOrder{Of::Value, item.attributes[0], item.descending};
 }
 
 bool Ordering::less(const Key& a, const Key& b) const {

@@ -40,10 +40,15 @@ class Ordering {
   ~Ordering();
 
   Key key(const boost::json::object& entity, int64_t nowMs) const;
-  // The attribute IRI and whether descending, when the ordering is one item on
-  // an attribute's value (no sub-attribute, member, key path or distance): a
-  // store may then walk an index of that value in order.
-  std::optional<std::pair<std::string, bool>> attributeValue() const;
+  // What a one-item ordering sorts by when a store may walk an index of it in
+  // order: an attribute's value (no sub-attribute, member, key path or
+  // distance), or the entity's own createdAt or modifiedAt.
+  struct IndexedOrder {
+    enum class Of { Value, CreatedAt, ModifiedAt } of = Of::Value;
+    std::string attribute;  // for Of::Value
+    bool descending = false;
+  };
+  std::optional<IndexedOrder> indexedOrder() const;
   bool less(const Key& a, const Key& b) const;
 
  private:

@@ -31,7 +31,7 @@ namespace allmende::store {
 struct QueryExplain {
   std::string path;       // the candidates walked: "ids", "type", "attrs", "geo", "value" (a range of a
                           // number index), "text" (of a string index), "time" (of a time index),
-                          // "order" (a number index in order, for orderBy) or "all"
+                          // "order" (a number or createdAt/modifiedAt index in order, for orderBy) or "all"
   size_t pathSize = 0;    // how many candidates that path holds (for ranges and "geo": counted up
                           // to the planner's probe limit, 4096, or as far as the walk went)
   size_t candidates = 0;  // of those, the ones the in-memory checks (types, attributes, numbers) let through

@@ -778,6 +778,9 @@ def test_explain_header_says_how_the_matches_were_found(broker):
     # page (and one more) is read.
     n, e = explain(type=kind, orderBy="speed", limit=3)
     assert n == 3 and e["path"] == "order" and e["read"] == "4", e
+    # So does orderBy on the entity's own modifiedAt or createdAt (every entity has them).
+    n, e = explain(type=kind, orderBy="modifiedAt;desc", limit=3)
+    assert n == 3 and e["path"] == "order" and e["read"] == "4", e
     # Any other ordering reads every candidate for its sort key, then the page's (and one more) again.
     n, e = explain(type=kind, orderBy="status", limit=3)
     assert n == 3 and e["read"] == "34" and e["matched"] == "30", e

@@ -98,7 +98,7 @@ class World {
       attrs[attr("location")] = json::array{json::object{{"type", "GeoProperty"}, {"value", point}}};
     }
     json::object e{{"id", id}, {"type", t}, {"attrs", attrs}};
-    if (pick(8) != 0) {  // the entity's own times (epoch ms); rarely none
+    if (plain_ || pick(8) != 0) {  // the entity's own times (epoch ms); rarely none (then orderBy must sort)
       e["createdAt"] = 1767225600000 + 86400000 * pick(4);
       e["modifiedAt"] = 1767225600000 + 86400000 * pick(4) + 1000;
     }
@@ -236,9 +236,9 @@ Case randomCase(World& w) {
     }
     return !q || query::matches(*q, e, now);
   };
-  int order = w.pick(5);
+  int order = w.pick(7);
   if (order > 0) {
-    static const char* orders[] = {"", "a", "a;desc", "b;desc", "s"};
+    static const char* orders[] = {"", "a", "a;desc", "b;desc", "s", "modifiedAt;desc", "createdAt"};
     c.query.ordering = std::make_shared<query::Ordering>(orders[order], ctx, json::value(), std::nullopt);
     c.text += std::string(" orderBy ") + orders[order];
   }

@@ -281,8 +281,8 @@ class RocksStore final : public Store {
       page.arenas.pop_back();
     };
     const auto& index = it->second;
-    auto byIndex = q.ordering && q.limit > 0 ? q.ordering->attributeValue() : std::nullopt;
-    if (byIndex && !index.ordersBy(byIndex->first)) byIndex.reset();
+    auto byIndex = q.ordering && q.limit > 0 ? q.ordering->indexedOrder() : std::nullopt;
+    if (byIndex && !index.ordersBy(*byIndex)) byIndex.reset();
     if (q.ordering && q.limit > 0 && !byIndex) {
       // Every match's sort key first; then only the page's entities are read again.
       std::vector<std::pair<query::Ordering::Key, std::string>> keyed;
@@ -366,7 +366,7 @@ class RocksStore final : public Store {
       if (batch.size() >= std::clamp<size_t>(wanted, 1, 64)) flush();
       return q.count || !full();
     };
-    size_t counted = byIndex ? index.forEachInOrder(q, byIndex->first, byIndex->second, visit)
+    size_t counted = byIndex ? index.forEachInOrder(q, *byIndex, visit)
                              : index.forEachCandidate(q, visit);
     flush();
     explain.candidates += counted;

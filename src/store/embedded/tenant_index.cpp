@@ -705,17 +705,27 @@ const TenantIndex::NumberIndex* TenantIndex::timeIndex(const EntityQuery::TimeRa
   return (r.of == Of::Value ? times_ : observed_).find(&name->first);
 }
 
-bool TenantIndex::ordersBy(const std::string& attribute) const {
-  auto name = byAttr_.find(attribute);
-  if (name == byAttr_.end()) return false;
-  const auto* index = numbers_.find(&name->first);
-  return index && index->sole() == attributeCount(attribute);
+std::pair<const TenantIndex::NumberIndex*, const std::string*> TenantIndex::orderIndex(
+    const query::Ordering::IndexedOrder& order) const {
+  using Of = query::Ordering::IndexedOrder::Of;
+  if (order.of != Of::Value) return {(order.of == Of::CreatedAt ? created_ : modified_).find(nullptr), nullptr};
+  auto name = byAttr_.find(order.attribute);
+  if (name == byAttr_.end()) return {nullptr, nullptr};
+  return {numbers_.find(&name->first), &name->first};
 }
 
-size_t TenantIndex::forEachInOrder(const EntityQuery& q, const std::string& attribute, bool descending,
+bool TenantIndex::ordersBy(const query::Ordering::IndexedOrder& order) const {
+  auto [index, attr] = orderIndex(order);
+  if (!index) return false;
+  return attr ? index->sole() == attributeCount(*attr) : index->size() == ids_.size();
+}
+
+size_t TenantIndex::forEachInOrder(const EntityQuery& q, const query::Ordering::IndexedOrder& order,
                                    const Visit& visit) const {
-  auto name = byAttr_.find(attribute);
-  const auto& index = numbers_.byAttr.at(&name->first);  // every entity in it has one item: its value
+  auto found = orderIndex(order);
+  const auto& index = *found.first;  // every entity in it has one item: its value
+  const std::string* attr = found.second;
+  bool descending = order.descending;
   if (q.explain) *q.explain = {"order", index.size()};
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);
@@ -736,8 +746,9 @@ size_t TenantIndex::forEachInOrder(const EntityQuery& q, const std::string& attr
       end = first;
     }
   }
-  // Then the candidates without the attribute (an absent value sorts last), in id order.
-  const std::string* attr = &name->first;
+  // Then the candidates without the attribute (an absent value sorts last), in
+  // id order; every entity has a createdAt and a modifiedAt (ordersBy).
+  if (!attr) return plan.counted;
   EntityQuery rest = q;
   rest.explain = nullptr;
   rest.count = false;  // each one is visited (and passed on unless it has the attribute)

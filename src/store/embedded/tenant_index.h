@@ -22,6 +22,7 @@
 
 #include "common/string_hash.h"
 #include "query/geo.h"
+#include "query/order_by.h"
 #include "store/embedded/value_index.h"
 #include "store/store.h"
 
@@ -57,13 +58,14 @@ class TenantIndex {
   // only counted, not visited; returns their number.
   using Visit = std::function<bool(const std::string& id, bool certain)>;
   size_t forEachCandidate(const EntityQuery& query, const Visit& visit) const;
-  // Whether forEachInOrder can order by the attribute's value: every entity
-  // that has the attribute has a sole number in it (store::EntityMeta::Number).
-  bool ordersBy(const std::string& attribute) const;
-  // Like forEachCandidate, in the order of the attribute's value (ascending or
+  // Whether forEachInOrder can follow the order: by an attribute's value when
+  // every entity that has the attribute has a sole number in it
+  // (store::EntityMeta::Number); by createdAt or modifiedAt when every entity has one.
+  bool ordersBy(const query::Ordering::IndexedOrder& order) const;
+  // Like forEachCandidate, in the order of the value (ascending or
   // descending, ties by id), then those without the attribute, in id order:
-  // the order query::Ordering gives a single attribute item. Needs ordersBy.
-  size_t forEachInOrder(const EntityQuery& query, const std::string& attribute, bool descending,
+  // the order query::Ordering gives a single such item. Needs ordersBy.
+  size_t forEachInOrder(const EntityQuery& query, const query::Ordering::IndexedOrder& order,
                         const Visit& visit) const;
 
   std::map<std::string, Store::TypeInfo> types() const;
@@ -234,6 +236,9 @@ class TenantIndex {
   void removeValues(const Entry* entry, const EntityMeta& meta);
   // The index a time condition reads, or null when no entity has such a time.
   const NumberIndex* timeIndex(const EntityQuery::TimeRange& r) const;
+  // The index that holds the values an order sorts by, with the attribute's
+  // interned name (null for createdAt and modifiedAt); null when none does.
+  std::pair<const NumberIndex*, const std::string*> orderIndex(const query::Ordering::IndexedOrder& order) const;
   void setExpires(Facts& facts, bool expires);
   // How many entities have the attribute (those of its shapes).
   size_t attributeCount(const std::string& attribute) const;
