@@ -19,10 +19,10 @@ constexpr std::string_view kStoreTenantPrefix = ".snapshot:";
 Registry::Registry(store::Store& store) : store_(store) {
   std::set<std::string> used;
   auto now = ngsi::nowMs();
-  for (const auto& stored : store_.snapshots()) {
+  for (const auto& stored : store_.documents(store::DocumentKind::Snapshot)) {
     auto s = parseStored(stored);
     if (s.expired(now)) {
-      store_.deleteSnapshot(s.tenant, s.id);
+      store_.deleteDocument(store::DocumentKind::Snapshot, s.tenant, s.id);
       continue;
     }
     if (s.status == status::preparing) {
@@ -31,7 +31,7 @@ Registry::Registry(store::Store& store) : store_(store) {
       s.status = status::failed;
       s.queryDetails.clear();
       s.modifiedAtMs = now;
-      store_.putSnapshot({s.tenant, s.id, serialize(s)});
+      store_.putDocument(store::DocumentKind::Snapshot, {s.tenant, s.id, serialize(s)});
     }
     used.insert(s.storeTenant);
     Key key{s.tenant, s.id};
@@ -132,14 +132,14 @@ bool Registry::dropIfExpired(const Key& key, int64_t nowMs) {
 }
 
 void Registry::erase(std::map<Key, Snapshot>::iterator it) {
-  store_.deleteSnapshot(it->first.first, it->first.second);
+  store_.deleteDocument(store::DocumentKind::Snapshot, it->first.first, it->first.second);
   store_.dropTenant(it->second.storeTenant);
   touched_.erase(it->first);
   snapshots_.erase(it);
 }
 
 void Registry::persist(const Snapshot& s) {
-  store_.putSnapshot({s.tenant, s.id, serialize(s)});
+  store_.putDocument(store::DocumentKind::Snapshot, {s.tenant, s.id, serialize(s)});
   touched_.erase({s.tenant, s.id});
 }
 

@@ -1,5 +1,5 @@
 // The snapshots of every tenant (clause 5.16): held in memory, each change
-// persisted in the store (Store::putSnapshot) and loaded again at start, so
+// persisted in the store (Store::putDocument) and loaded again at start, so
 // snapshots survive restarts. A snapshot's entities live in its store tenant;
 // deleting the snapshot drops that tenant. Expired snapshots (snapshotLifetime
 // passed) are deleted when next looked at, and at start.

@@ -58,7 +58,7 @@ std::string serialize(const Snapshot& s) {
   return json::serialize(out);
 }
 
-Snapshot parseStored(const store::StoredSnapshot& stored) {
+Snapshot parseStored(const store::StoredDocument& stored) {
   try {
     auto doc = json::parse(stored.document).as_object();
     Snapshot s;

@@ -58,6 +58,6 @@ std::string_view overallStatus(const json::array& queryDetails);
 // The stored form (JSON text) and back; parseStored throws std::runtime_error
 // on a damaged document.
 std::string serialize(const Snapshot& s);
-Snapshot parseStored(const store::StoredSnapshot& stored);
+Snapshot parseStored(const store::StoredDocument& stored);
 
 }  // namespace allmende::snapshots

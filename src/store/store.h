@@ -85,14 +85,14 @@ struct StoredContext {
   std::string document;  // serialized JSON
 };
 
-// A subscription or a snapshot, serialized by the layer above, kept across restarts.
+// What the layers above keep across restarts, serialized by them, per tenant:
+// subscriptions, snapshots, context source registrations and their subscriptions.
+enum class DocumentKind { Subscription, Snapshot, Registration, RegistrationSubscription };
 struct StoredDocument {
   std::string tenant;
   std::string id;
   std::string document;
 };
-using StoredSubscription = StoredDocument;
-using StoredSnapshot = StoredDocument;
 
 // What a store reports about itself, for GET /metrics. A figure that a backend
 // does not have stays 0. "Since start" counts begin with each process.
@@ -221,18 +221,13 @@ class Store {
   virtual std::optional<std::string> getSetting(std::string_view key) const = 0;
   virtual void putSetting(std::string_view key, std::string_view value) = 0;
 
-  // Subscriptions of every tenant. Putting one makes its tenant exist.
-  virtual void putSubscription(const StoredSubscription& subscription) = 0;
-  virtual void deleteSubscription(std::string_view tenant, std::string_view id) = 0;
-  virtual std::vector<StoredSubscription> subscriptions() const = 0;
+  // The documents of one kind, of every tenant. Putting one makes its tenant exist.
+  virtual void putDocument(DocumentKind kind, const StoredDocument& document) = 0;
+  virtual void deleteDocument(DocumentKind kind, std::string_view tenant, std::string_view id) = 0;
+  virtual std::vector<StoredDocument> documents(DocumentKind kind) const = 0;
 
-  // Snapshots (clause 5.16) of every tenant. Putting one makes its tenant exist.
-  virtual void putSnapshot(const StoredSnapshot& snapshot) = 0;
-  virtual void deleteSnapshot(std::string_view tenant, std::string_view id) = 0;
-  virtual std::vector<StoredSnapshot> snapshots() const = 0;
-
-  // Deletes the tenant and everything in it (entities, history, subscriptions,
-  // snapshots) durably, recording nothing; afterwards the tenant does not exist.
+  // Deletes the tenant and everything in it (entities, history, documents)
+  // durably, recording nothing; afterwards the tenant does not exist.
   // The caller makes sure that nothing writes in the tenant meanwhile.
   virtual void dropTenant(std::string_view tenant) = 0;
 

@@ -20,7 +20,7 @@ Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts,
                  boost::asio::io_context& io, DeliveryOptions options)
     : store_(store), contexts_(contexts) {
   size_t count = 0;
-  for (const auto& stored : store_.subscriptions()) {
+  for (const auto& stored : store_.documents(store::DocumentKind::Subscription)) {
     Entry e;
     e.sub = parseStoredSubscription(stored.id, stored.document);
     try {
@@ -54,7 +54,8 @@ Manager::~Manager() {
   delivery_.reset();
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
-    for (const auto& [id, e] : subs) store_.putSubscription({tenant, id, serializeSubscription(e.sub)});
+    for (const auto& [id, e] : subs)
+      store_.putDocument(store::DocumentKind::Subscription, {tenant, id, serializeSubscription(e.sub)});
 }
 
 void Manager::index(const std::string& tenant, const std::string& id, const Compiled* compiled, bool add) {
@@ -106,7 +107,7 @@ void Manager::create(std::string_view tenant, Subscription s) {
   std::lock_guard lock(mutex_);
   auto& subs = tenants_[std::string(tenant)];
   if (subs.contains(s.id)) fail(ErrorType::AlreadyExists, "a subscription with id '" + s.id + "' exists");
-  store_.putSubscription({std::string(tenant), s.id, serializeSubscription(s)});
+  store_.putDocument(store::DocumentKind::Subscription, {std::string(tenant), s.id, serializeSubscription(s)});
   std::string id = s.id;
   index(std::string(tenant), id, compiled.get(), true);
   subs[id] = Entry{std::move(s), std::move(compiled), 0};
@@ -126,7 +127,7 @@ void Manager::update(std::string_view tenant, std::string_view id,
   std::lock_guard lock(mutex_);
   auto& e = entryOf(tenants_, tenant, id);
   s.stats = e.sub.stats;  // outcomes that arrived meanwhile
-  store_.putSubscription({std::string(tenant), s.id, serializeSubscription(s)});
+  store_.putDocument(store::DocumentKind::Subscription, {std::string(tenant), s.id, serializeSubscription(s)});
   index(std::string(tenant), s.id, e.compiled.get(), false);
   index(std::string(tenant), s.id, compiled.get(), true);
   e.sub = std::move(s);
@@ -137,7 +138,7 @@ void Manager::remove(std::string_view tenant, std::string_view id) {
   std::lock_guard writing(writeMutex_);
   std::lock_guard lock(mutex_);
   index(std::string(tenant), std::string(id), entryOf(tenants_, tenant, id).compiled.get(), false);
-  store_.deleteSubscription(tenant, id);
+  store_.deleteDocument(store::DocumentKind::Subscription, tenant, id);
   tenants_.find(tenant)->second.erase(std::string(id));
 }
 

@@ -148,6 +148,6 @@ TEST_F(SnapshotRegistry, AnExpiredSnapshotIsDeletedWhenLookedAt) {
   EXPECT_TRUE(registry.find("city", "urn:s", s.createdAtMs + 999));
   EXPECT_FALSE(registry.find("city", "urn:s", s.createdAtMs + 1000));
   EXPECT_FALSE(store_->tenantExists(s.storeTenant));
-  EXPECT_TRUE(store_->snapshots().empty());
+  EXPECT_TRUE(store_->documents(store::DocumentKind::Snapshot).empty());
   EXPECT_FALSE(registry.update("city", "urn:s", [](Snapshot&) {}));
 }

@@ -88,33 +88,42 @@ TEST(Store, KeyNumbersOfTheStoredFormSurviveReopen) {
   EXPECT_EQ(*s->getEntity("", "urn:c"), c);
 }
 
-TEST(Store, SubscriptionsAndSnapshotsSurviveReopenAndMakeTheirTenantExist) {
+TEST(Store, DocumentsSurviveReopenApartPerKindAndMakeTheirTenantExist) {
   TempDir dir;
+  using store::DocumentKind;
   {
     auto s = open(dir);
-    s->putSubscription({"ward7", "urn:s1", "{\"a\":1}"});
-    s->putSubscription({"", "urn:s2", "{}"});
-    s->putSubscription({"", "urn:s3", "{}"});
-    s->deleteSubscription("", "urn:s3");
-    s->putSnapshot({"ward8", "urn:s1", "{\"p\":1}"});
-    s->putSnapshot({"", "urn:s2", "{}"});
-    s->deleteSnapshot("", "urn:s2");
+    s->putDocument(DocumentKind::Subscription, {"ward7", "urn:s1", "{\"a\":1}"});
+    s->putDocument(DocumentKind::Subscription, {"", "urn:s2", "{}"});
+    s->putDocument(DocumentKind::Subscription, {"", "urn:s3", "{}"});
+    s->deleteDocument(DocumentKind::Subscription, "", "urn:s3");
+    s->putDocument(DocumentKind::Snapshot, {"ward8", "urn:s1", "{\"p\":1}"});
+    s->putDocument(DocumentKind::Snapshot, {"", "urn:s2", "{}"});
+    s->deleteDocument(DocumentKind::Snapshot, "", "urn:s2");
+    s->putDocument(DocumentKind::Registration, {"ward9", "urn:s1", "{\"r\":1}"});
+    s->putDocument(DocumentKind::RegistrationSubscription, {"ward9", "urn:s1", "{\"q\":1}"});
     EXPECT_TRUE(s->tenantExists("ward7"));
     EXPECT_TRUE(s->tenantExists("ward8"));
+    EXPECT_TRUE(s->tenantExists("ward9"));
   }
   auto s = open(dir);
   EXPECT_TRUE(s->tenantExists("ward7"));
-  auto all = s->subscriptions();
+  auto all = s->documents(DocumentKind::Subscription);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].tenant, "");
   EXPECT_EQ(all[0].id, "urn:s2");
   EXPECT_EQ(all[1].tenant, "ward7");
   EXPECT_EQ(all[1].id, "urn:s1");
   EXPECT_EQ(all[1].document, "{\"a\":1}");
-  auto snapshots = s->snapshots();  // kept apart from the subscriptions
+  auto snapshots = s->documents(DocumentKind::Snapshot);  // kept apart from the subscriptions
   ASSERT_EQ(snapshots.size(), 1u);
   EXPECT_EQ(snapshots[0].tenant, "ward8");
   EXPECT_EQ(snapshots[0].document, "{\"p\":1}");
+  EXPECT_EQ(s->documents(DocumentKind::Registration).at(0).document, "{\"r\":1}");
+  EXPECT_EQ(s->documents(DocumentKind::RegistrationSubscription).at(0).document, "{\"q\":1}");
+  s->dropTenant("ward9");
+  EXPECT_TRUE(s->documents(DocumentKind::Registration).empty());
+  EXPECT_TRUE(s->documents(DocumentKind::RegistrationSubscription).empty());
 }
 
 TEST(Store, DropTenantRemovesEverythingOfThatTenantOnly) {
@@ -135,8 +144,8 @@ TEST(Store, DropTenantRemovesEverythingOfThatTenantOnly) {
     auto s = open(dir);
     for (const char* tenant : {".copy", ".copy2"}) {
       modify(*s, tenant, "urn:a", entity("urn:a"));
-      s->putSubscription({tenant, "urn:s", "{}"});
-      s->putSnapshot({tenant, "urn:p", "{}"});
+      s->putDocument(store::DocumentKind::Subscription, {tenant, "urn:s", "{}"});
+      s->putDocument(store::DocumentKind::Snapshot, {tenant, "urn:p", "{}"});
     }
     s->dropTenant(".copy");
     EXPECT_FALSE(s->tenantExists(".copy"));
@@ -152,10 +161,10 @@ TEST(Store, DropTenantRemovesEverythingOfThatTenantOnly) {
   EXPECT_FALSE(s->getEntity(".copy", "urn:a"));
   EXPECT_TRUE(s->historyEntity(".copy2", "urn:a"));
   EXPECT_FALSE(s->historyEntity(".copy", "urn:a"));
-  ASSERT_EQ(s->subscriptions().size(), 1u);
-  EXPECT_EQ(s->subscriptions()[0].tenant, ".copy2");
-  ASSERT_EQ(s->snapshots().size(), 1u);
-  EXPECT_EQ(s->snapshots()[0].tenant, ".copy2");
+  ASSERT_EQ(s->documents(store::DocumentKind::Subscription).size(), 1u);
+  EXPECT_EQ(s->documents(store::DocumentKind::Subscription)[0].tenant, ".copy2");
+  ASSERT_EQ(s->documents(store::DocumentKind::Snapshot).size(), 1u);
+  EXPECT_EQ(s->documents(store::DocumentKind::Snapshot)[0].tenant, ".copy2");
   EXPECT_EQ(s->dueForExpiry(ngsi::nowMs(), 10).size(), 1u);
 }
 
@@ -518,7 +527,7 @@ TEST(Store, StatsCountEntitiesPerTenantAndTheFilesOnDisk) {
   modify(*s, "", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}}}));
   modify(*s, "ward7", "urn:a", put({{"id", "urn:a"}, {"type", json::array{"T"}}}));
   modify(*s, "ward7", "urn:b", put({{"id", "urn:b"}, {"type", json::array{"T"}}}));
-  s->putSubscription({"ward8", "urn:s1", "{}"});
+  s->putDocument(store::DocumentKind::Subscription, {"ward8", "urn:s1", "{}"});
   auto stats = s->stats();
   using Counts = std::vector<std::pair<std::string, uint64_t>>;
   EXPECT_EQ(stats.entitiesPerTenant, (Counts{{"", 1}, {"ward7", 2}, {"ward8", 0}}));

@@ -41,7 +41,8 @@ namespace {
 // Key layout: "<kind>\0<part>" or "<kind>\0<tenant>\0<id>" with kinds T
 // (tenant marker), E (entity with its index record, see entity_codec.h), K (a
 // key number of the stored form: "K\0" and the number in 4 bytes, big-endian;
-// see key_dictionary.h), U (subscription), P (snapshot), S (setting), C (hosted or cached
+// see key_dictionary.h), U (subscription), P (snapshot), R (context source
+// registration), Q (registration subscription), S (setting), C (hosted or cached
 // @context). Earlier versions kept index records under M; they are moved at open.
 std::string makeKey(char kind, std::initializer_list<std::string_view> parts) {
   size_t size = 1;
@@ -51,6 +52,16 @@ std::string makeKey(char kind, std::initializer_list<std::string_view> parts) {
   k.push_back(kind);
   for (auto p : parts) k.append(1, '\0').append(p);
   return k;
+}
+
+char documentKey(DocumentKind kind) {
+  switch (kind) {
+    case DocumentKind::Subscription: return 'U';
+    case DocumentKind::Snapshot: return 'P';
+    case DocumentKind::Registration: return 'R';
+    case DocumentKind::RegistrationSubscription: return 'Q';
+  }
+  return 'U';
 }
 
 std::string tenantKey(std::string_view tenant) { return makeKey('T', {tenant}); }
@@ -473,21 +484,40 @@ class RocksStore final : public Store {
     check(db_->Put(writeOptions_, settingKey(key), rocksdb::Slice(value.data(), value.size())), "write");
   }
 
-  void putSubscription(const StoredSubscription& s) override { putDocument('U', s); }
-  void deleteSubscription(std::string_view tenant, std::string_view id) override {
-    check(db_->Delete(writeOptions_, makeKey('U', {tenant, id})), "write");
+  // A document under "<kind>\0<tenant>\0<id>"; its tenant exists from then on.
+  void putDocument(DocumentKind kind, const StoredDocument& d) override {
+    rocksdb::WriteBatch batch;
+    batch.Put(makeKey(documentKey(kind), {d.tenant, d.id}), d.document);
+    bool newTenant = !tenantExists(d.tenant);
+    if (newTenant) batch.Put(tenantKey(d.tenant), "");
+    check(db_->Write(writeOptions_, &batch), "write");
+    if (newTenant) {
+      std::unique_lock lock(indexMutex_);
+      tenants_[d.tenant];
+    }
   }
-  std::vector<StoredSubscription> subscriptions() const override { return documents('U'); }
 
-  void putSnapshot(const StoredSnapshot& s) override { putDocument('P', s); }
-  void deleteSnapshot(std::string_view tenant, std::string_view id) override {
-    check(db_->Delete(writeOptions_, makeKey('P', {tenant, id})), "write");
+  void deleteDocument(DocumentKind kind, std::string_view tenant, std::string_view id) override {
+    check(db_->Delete(writeOptions_, makeKey(documentKey(kind), {tenant, id})), "write");
   }
-  std::vector<StoredSnapshot> snapshots() const override { return documents('P'); }
+
+  std::vector<StoredDocument> documents(DocumentKind kind) const override {
+    std::vector<StoredDocument> out;
+    std::string prefix = makeKey(documentKey(kind), {""});  // "<kind>\0"
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      auto sep = key.find('\0', 2);
+      out.push_back({std::string(key.substr(2, sep - 2)), std::string(key.substr(sep + 1)),
+                     it->value().ToString()});
+    }
+    check(it->status(), "scan");
+    return out;
+  }
 
   void dropTenant(std::string_view tenant) override {
     rocksdb::WriteBatch batch;
-    for (char kind : {'E', 'U', 'P'}) {
+    for (char kind : {'E', 'U', 'P', 'R', 'Q'}) {
       auto prefix = makeKey(kind, {tenant, ""});
       batch.DeleteRange(prefix, history::prefixEnd(prefix));
     }
@@ -580,34 +610,6 @@ class RocksStore final : public Store {
       keys_.load(id, it->value().ToString());
     }
     check(it->status(), "scan");
-  }
-
-  // A document of the layer above (kind U: subscription, P: snapshot) under
-  // "<kind>\0<tenant>\0<id>"; its tenant exists from then on.
-  void putDocument(char kind, const StoredDocument& d) {
-    rocksdb::WriteBatch batch;
-    batch.Put(makeKey(kind, {d.tenant, d.id}), d.document);
-    bool newTenant = !tenantExists(d.tenant);
-    if (newTenant) batch.Put(tenantKey(d.tenant), "");
-    check(db_->Write(writeOptions_, &batch), "write");
-    if (newTenant) {
-      std::unique_lock lock(indexMutex_);
-      tenants_[d.tenant];
-    }
-  }
-
-  std::vector<StoredDocument> documents(char kind) const {
-    std::vector<StoredDocument> out;
-    std::string prefix = makeKey(kind, {""});  // "<kind>\0"
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      std::string_view key(it->key().data(), it->key().size());
-      auto sep = key.find('\0', 2);
-      out.push_back({std::string(key.substr(2, sep - 2)), std::string(key.substr(sep + 1)),
-                     it->value().ToString()});
-    }
-    check(it->status(), "scan");
-    return out;
   }
 
   // Numbers for keys that were written as text, for the writes after this one.
