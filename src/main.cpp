@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "api/routes.h"
+#include "federation/registry.h"
 #include "http/request_metrics.h"
 #include "http/server.h"
 #include "jsonld/context_registry.h"
@@ -122,8 +123,9 @@ int serve(const Config& cfg) {
   limits.maxResponseBytes = cfg.maxResponseBytes;
   api::EntityMapRegistry entityMaps;
   snapshots::Registry snapshots(*store);
+  federation::Registry registrations(*store);
   http::RequestMetrics requestMetrics;
-  api::Services services{*store, writes, contexts, *subs, entityMaps, snapshots,
+  api::Services services{*store, writes, contexts, *subs, registrations, entityMaps, snapshots,
                          {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;

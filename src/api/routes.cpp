@@ -76,6 +76,7 @@ void registerRoutes(http::Router& router, Services& services) {
   area("purge", registerPurgeRoutes);
   area("discovery", registerDiscoveryRoutes);
   area("subscriptions", registerSubscriptionRoutes);
+  area("registrations", registerRegistrationRoutes);
   area("entityMaps", registerEntityMapRoutes);
   area("snapshots", registerSnapshotRoutes);
   area("temporal", registerTemporalQueryRoutes);

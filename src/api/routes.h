@@ -38,6 +38,7 @@ void registerBatchRoutes(http::Router& router, Services& services);
 void registerPurgeRoutes(http::Router& router, Services& services);
 void registerDiscoveryRoutes(http::Router& router, Services& services);
 void registerSubscriptionRoutes(http::Router& router, Services& services);
+void registerRegistrationRoutes(http::Router& router, Services& services);
 void registerEntityMapRoutes(http::Router& router, Services& services);
 void registerSnapshotRoutes(http::Router& router, Services& services);
 void registerTemporalQueryRoutes(http::Router& router, Services& services);

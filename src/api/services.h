@@ -1,7 +1,8 @@
 // What the api layer works with: the store, the write path, the @context
-// registry, the subscriptions, the EntityMaps, the snapshots, the broker's settings and what
-// GET /metrics reports. Built once in main.cpp; shared by all
-// I/O threads (each member is thread-safe).
+// registry, the subscriptions, the context source registrations, the
+// EntityMaps, the snapshots, the broker's settings and what GET /metrics
+// reports. Built once in main.cpp; shared by all I/O threads (each member is
+// thread-safe).
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,9 @@ class RequestMetrics;
 }
 namespace allmende::subscriptions {
 class Manager;
+}
+namespace allmende::federation {
+class Registry;
 }
 
 namespace allmende::api {
@@ -50,6 +54,7 @@ struct Services {
   ngsi::WritePath& writes;
   jsonld::ContextRegistry& contexts;
   subscriptions::Manager& subscriptions;
+  federation::Registry& registrations;
   EntityMapRegistry& entityMaps;
   snapshots::Registry& snapshots;
   BrokerInfo info;

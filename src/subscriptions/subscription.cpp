@@ -7,6 +7,7 @@
 
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
+#include "ngsi/members.h"
 #include "ngsi/syntax.h"
 #include "query/entity_selector.h"
 #include "query/q.h"
@@ -25,47 +26,12 @@ const std::set<std::string_view> kAccepts = {"application/json", "application/ld
 
 [[noreturn]] void bad(const std::string& detail) { fail(ErrorType::BadRequestData, detail); }
 
-const json::array& nonEmptyStrings(const json::value& v, std::string_view member) {
-  if (!v.is_array() || v.get_array().empty()) bad(std::string(member) + " must be a non-empty array");
-  for (const auto& e : v.get_array())
-    if (!e.is_string()) bad(std::string(member) + " must contain strings only");
-  return v.get_array();
-}
-
-json::array expandedNames(const json::value& v, std::string_view member, const jsonld::Context& ctx) {
-  json::array out;
-  for (const auto& e : nonEmptyStrings(v, member)) {
-    if (!ngsi::isValidName(e.get_string()))
-      bad("'" + std::string(e.get_string()) + "' in " + std::string(member) + " is not a valid attribute name");
-    out.emplace_back(ctx.expand(e.get_string()));
-  }
-  return out;
-}
-
-json::array compactedNames(const json::array& names, const jsonld::Context& ctx) {
-  json::array out;
-  for (const auto& n : names) out.emplace_back(ctx.compact(n.get_string()));
-  return out;
-}
+using ngsi::compactedNames;
+using ngsi::expandedNames;
+using ngsi::keyValuePairs;
+using ngsi::nonEmptyStrings;
 
 bool isPositiveNumber(const json::value& v) { return v.is_number() && v.to_number<double>() > 0; }
-
-void checkFutureDateTime(const json::value& v, int64_t now) {
-  auto at = v.is_string() ? ngsi::parseDateTime(v.get_string()) : std::nullopt;
-  if (!at) bad("expiresAt must be a DateTime (e.g. 2030-01-01T00:00:00Z)");
-  if (*at <= now) bad("expiresAt lies in the past");
-}
-
-json::array keyValuePairs(const json::value& v, std::string_view member) {
-  if (!v.is_array()) bad(std::string(member) + " must be an array of {\"key\", \"value\"} pairs");
-  for (const auto& p : v.get_array()) {
-    const auto* o = p.if_object();
-    if (!o || o->size() != 2 || !o->contains("key") || !o->contains("value") || !o->at("key").is_string() ||
-        !o->at("value").is_string())
-      bad(std::string(member) + " must be an array of {\"key\": string, \"value\": string} pairs");
-  }
-  return v.get_array();
-}
 
 json::object endpoint(const json::value& v) {
   if (!v.is_object()) bad("notification.endpoint must be an object with a uri");
@@ -198,7 +164,7 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
     return v;
   }
   if (name == "expiresAt") {
-    checkFutureDateTime(v, now);
+    ngsi::futureDateTime(v, "expiresAt", now);
     return v;
   }
   if (name == "datasetId") {

@@ -1,0 +1,107 @@
+// Discovery matching: RegistrationInfos against the entity part of the query,
+// then the registration as an entity against the value filters.
+#include "federation/registration_query.h"
+
+#include <re2/re2.h>
+
+#include "jsonld/core_context.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
+#include "query/entity_selector.h"
+
+namespace allmende::federation {
+
+namespace json = boost::json;
+
+namespace {
+
+bool typeMatches(const RegistrationQuery& q, const EntityInfo& e) {
+  if (!q.types || !e.type) return true;
+  for (const auto& group : *q.types)
+    for (const auto& type : group)
+      if (type == *e.type) return true;
+  return false;
+}
+
+bool idMatches(const RegistrationQuery& q, const EntityInfo& e) {
+  if (q.ids.empty()) return true;
+  for (const auto& id : q.ids) {
+    if (e.id && *e.id == id) return true;
+    if (e.idPattern && RE2::PartialMatch(id, RE2(*e.idPattern))) return true;
+  }
+  return !e.id && !e.idPattern;
+}
+
+bool idPatternMatches(const RegistrationQuery& q, const EntityInfo& e) {
+  if (!q.idPattern) return true;
+  if (e.idPattern) return *e.idPattern == *q.idPattern;
+  if (e.id) return RE2::PartialMatch(*e.id, *q.idPatternRegex);
+  return true;
+}
+
+bool infoMatches(const RegistrationQuery& q, const RegistrationInfo& info) {
+  if (!q.attrs.empty()) {
+    bool any = false;
+    for (const auto& a : q.attrs) any = any || info.hasAttribute(a);
+    if (!any) return false;
+  }
+  if (info.entities.empty()) return true;
+  for (const auto& e : info.entities)
+    if (typeMatches(q, e) && idMatches(q, e) && idPatternMatches(q, e)) return true;
+  return false;
+}
+
+bool temporalMatches(const query::TemporalQ& t, const Registration& r) {
+  const char* member = t.timeProperty == query::TimeProperty::ObservedAt ? "observationInterval"
+                       : t.timeProperty == query::TimeProperty::DeletedAt ? nullptr
+                                                                          : "managementInterval";
+  auto* interval = member ? r.doc.if_contains(member) : nullptr;
+  if (!interval) return false;
+  const auto& o = interval->get_object();
+  int64_t start = *ngsi::parseDateTime(o.at("startAt").get_string());
+  int64_t end = std::numeric_limits<int64_t>::max();
+  if (auto* e = o.if_contains("endAt")) end = *ngsi::parseDateTime(e->get_string());
+  return start < t.toMs && end > t.fromMs;
+}
+
+}  // namespace
+
+json::object registrationAsEntity(const Registration& r) {
+  const auto& core = *jsonld::coreContext();
+  json::object entity{{"id", r.id}, {"type", json::array{core.expand("ContextSourceRegistration")}}};
+  json::object attrs;
+  for (const auto& [name, value] : r.doc) {
+    if (name == "id" || name == "type" || name == "information") continue;
+    if (name == "scope") {
+      entity["scope"] = value.is_array() ? value : json::array{value};
+      continue;
+    }
+    json::object instance;
+    if (name == "location" || name == "observationSpace" || name == "operationSpace") {
+      instance = {{"type", "GeoProperty"}, {"value", value}};
+    } else if (const auto* o = value.if_object(); o && o->contains("type") && o->contains("value")) {
+      instance = *o;
+    } else {
+      instance = {{"type", "Property"}, {"value", value}};
+    }
+    attrs[name.find(':') == std::string_view::npos ? core.expand(name) : std::string(name)] =
+        json::array{std::move(instance)};
+  }
+  entity["attrs"] = std::move(attrs);
+  return entity;
+}
+
+bool matches(const RegistrationQuery& q, const Registration& r, int64_t now) {
+  bool any = false;
+  for (const auto& info : informationOf(r)) any = any || infoMatches(q, info);
+  if (!any) return false;
+  if (q.temporal && q.temporal->timerel && !temporalMatches(*q.temporal, r)) return false;
+  if (!q.q && !q.csf && !q.scopeQ && !q.geo) return true;
+  auto entity = registrationAsEntity(r);
+  if (q.q && !query::matches(*q.q, entity, now)) return false;
+  if (q.csf && !query::matches(*q.csf, entity, now)) return false;
+  if (q.scopeQ && !query::matchesScope(*q.scopeQ, entity)) return false;
+  return !q.geo || query::geoMatchesEntity(*q.geo, entity, now);
+}
+
+}  // namespace allmende::federation
