@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "api/routes.h"
+#include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
 #include "http/request_metrics.h"
 #include "http/server.h"
@@ -124,8 +125,10 @@ int serve(const Config& cfg) {
   api::EntityMapRegistry entityMaps;
   snapshots::Registry snapshots(*store);
   federation::Registry registrations(*store);
+  auto registrationSubs =
+      std::make_unique<federation::RegistrationSubscriptions>(*store, contexts, registrations, *subs);
   http::RequestMetrics requestMetrics;
-  api::Services services{*store, writes, contexts, *subs, registrations, entityMaps, snapshots,
+  api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, entityMaps, snapshots,
                          {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;
@@ -151,6 +154,7 @@ int serve(const Config& cfg) {
   }
   spdlog::info("stopped serving; closing the store");
   snapshots.flush();
+  registrationSubs.reset();  // before the delivery it reports to
   subs.reset();
   store.reset();
   spdlog::info("store closed");

@@ -77,6 +77,7 @@ void registerRoutes(http::Router& router, Services& services) {
   area("discovery", registerDiscoveryRoutes);
   area("subscriptions", registerSubscriptionRoutes);
   area("registrations", registerRegistrationRoutes);
+  area("registrations", registerRegistrationSubscriptionRoutes);
   area("entityMaps", registerEntityMapRoutes);
   area("snapshots", registerSnapshotRoutes);
   area("temporal", registerTemporalQueryRoutes);

@@ -39,6 +39,7 @@ void registerPurgeRoutes(http::Router& router, Services& services);
 void registerDiscoveryRoutes(http::Router& router, Services& services);
 void registerSubscriptionRoutes(http::Router& router, Services& services);
 void registerRegistrationRoutes(http::Router& router, Services& services);
+void registerRegistrationSubscriptionRoutes(http::Router& router, Services& services);
 void registerEntityMapRoutes(http::Router& router, Services& services);
 void registerSnapshotRoutes(http::Router& router, Services& services);
 void registerTemporalQueryRoutes(http::Router& router, Services& services);

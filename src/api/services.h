@@ -1,6 +1,6 @@
 // What the api layer works with: the store, the write path, the @context
-// registry, the subscriptions, the context source registrations, the
-// EntityMaps, the snapshots, the broker's settings and what GET /metrics
+// registry, the subscriptions, the context source registrations and
+// their subscriptions, the EntityMaps, the snapshots, the broker's settings and what GET /metrics
 // reports. Built once in main.cpp; shared by all I/O threads (each member is
 // thread-safe).
 #pragma once
@@ -25,6 +25,7 @@ class Manager;
 }
 namespace allmende::federation {
 class Registry;
+class RegistrationSubscriptions;
 }
 
 namespace allmende::api {
@@ -55,6 +56,7 @@ struct Services {
   jsonld::ContextRegistry& contexts;
   subscriptions::Manager& subscriptions;
   federation::Registry& registrations;
+  federation::RegistrationSubscriptions& registrationSubscriptions;
   EntityMapRegistry& entityMaps;
   snapshots::Registry& snapshots;
   BrokerInfo info;

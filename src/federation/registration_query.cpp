@@ -91,10 +91,19 @@ json::object registrationAsEntity(const Registration& r) {
   return entity;
 }
 
+std::vector<size_t> matchingInformation(const RegistrationQuery& q, const Registration& r) {
+  std::vector<size_t> out;
+  auto information = informationOf(r);
+  for (size_t i = 0; i < information.size(); ++i)
+    if (infoMatches(q, information[i])) out.push_back(i);
+  return out;
+}
+
 bool matches(const RegistrationQuery& q, const Registration& r, int64_t now) {
-  bool any = false;
-  for (const auto& info : informationOf(r)) any = any || infoMatches(q, info);
-  if (!any) return false;
+  return !matchingInformation(q, r).empty() && matchesFilters(q, r, now);
+}
+
+bool matchesFilters(const RegistrationQuery& q, const Registration& r, int64_t now) {
   if (q.temporal && q.temporal->timerel && !temporalMatches(*q.temporal, r)) return false;
   if (!q.q && !q.csf && !q.scopeQ && !q.geo) return true;
   auto entity = registrationAsEntity(r);

@@ -43,6 +43,12 @@ struct RegistrationQuery {
 
 bool matches(const RegistrationQuery& query, const Registration& r, int64_t nowMs);
 
+// The parts of matches(): the indexes of r's RegistrationInfos that match the
+// entities and attributes asked for, and whether the registration satisfies
+// q, csf, scopeQ, the geo-query and the temporal query.
+std::vector<size_t> matchingInformation(const RegistrationQuery& query, const Registration& r);
+bool matchesFilters(const RegistrationQuery& query, const Registration& r, int64_t nowMs);
+
 // The registration as an entity of type ContextSourceRegistration whose
 // attributes are its members (a member holding {"type": "Property", "value": v}
 // is the Property itself), for q, csf, scopeQ and geo-queries.

@@ -169,14 +169,14 @@ struct Delivery::Loop {
     if (!endpoint) {
       spdlog::info("notification of {} not sent: {}", job.subscriptionId, error);
       release(size);
-      report({Outcome::Failed, job.tenant, job.subscriptionId, 1, ngsi::nowMs()});
+      report({Outcome::Failed, job.tenant, job.subscriptionId, job.request.kind, 1, ngsi::nowMs()});
       return;
     }
     auto& ep = *endpoint;
     Pending p{std::move(job.tenant), std::move(job.subscriptionId), std::move(job.request), 1, 0, ngsi::nowMs(), size};
     if (!ep.queue.push(std::move(p))) {
       release(size);
-      drop(ep, p.tenant, p.subscriptionId, 1, "its endpoint's queue is full");
+      drop(ep, p, 1, "its endpoint's queue is full");
       return;
     }
     dispatch(ep);
@@ -188,16 +188,15 @@ struct Delivery::Loop {
   }
 
   // Counts and reports a drop; `why` is logged (at most every 10 s per endpoint) unless null.
-  void drop(Endpoint& ep, const std::string& tenant, const std::string& subscription, size_t notifications,
-            const char* why) {
+  void drop(Endpoint& ep, const Pending& p, size_t notifications, const char* why) {
     ep.stats.dropped.add(notifications);
     auto now = ngsi::nowMs();
     if (why && now - ep.lastLogMs >= 10000) {
       ep.lastLogMs = now;
-      spdlog::warn("notification of {} to {} dropped: {} ({} dropped there so far)", subscription,
+      spdlog::warn("notification of {} to {} dropped: {} ({} dropped there so far)", p.subscriptionId,
                    ep.label, why, ep.stats.dropped.get());
     }
-    report({Outcome::Dropped, tenant, subscription, notifications, now});
+    report({Outcome::Dropped, p.tenant, p.subscriptionId, p.request.kind, notifications, now});
   }
 
   void dispatch(Endpoint& ep) {
@@ -256,7 +255,8 @@ struct Delivery::Loop {
     ep.lastActive = Clock::now();
     auto now = ngsi::nowMs();
     bool retry = !ok && retryable && p.attempts < options.maxRetries;
-    report({ok ? Outcome::Sent : Outcome::Failed, p.tenant, p.subscriptionId, retry ? 0 : p.notifications, now});
+    report({ok ? Outcome::Sent : Outcome::Failed, p.tenant, p.subscriptionId, p.request.kind,
+            retry ? 0 : p.notifications, now});
     if (ok) {
       ep.stats.sent.add();
       if (ep.failures) spdlog::info("notifications to {} are delivered again", ep.label);
@@ -280,7 +280,8 @@ struct Delivery::Loop {
       if (retry) {
         p.attempts++;
         backOff(ep);
-        ep.queue.finish(std::move(p), true);
+        auto bytes = p.bytes;
+        if (!ep.queue.finish(std::move(p), true)) release(bytes);  // its subscription is gone
       } else {
         release(p.bytes);
         ep.queue.finish(std::move(p), false);
@@ -344,14 +345,23 @@ struct Delivery::Loop {
     return out;
   }
 
+  // A deleted subscription's notifications: what waits is dropped, what is in flight not retried.
+  void forget(const std::string& tenant, const std::string& subscriptionId, SubscriptionKind kind) {
+    for (auto& [key, ep] : endpoints)
+      for (auto& p : ep->queue.forget(tenant, subscriptionId, kind)) {
+        release(p.bytes);
+        drop(*ep, p, p.notifications, nullptr);
+      }
+  }
+
   // At the end of the grace period: everything still waiting or in flight is dropped.
   void dropAll() {
     for (auto& [key, ep] : endpoints) {
       for (auto& p : ep->queue.drain()) {
         release(p.bytes);
-        drop(*ep, p.tenant, p.subscriptionId, p.notifications, nullptr);  // the destructor logs the total
+        drop(*ep, p, p.notifications, nullptr);  // the destructor logs the total
       }
-      for (auto& [id, p] : ep->inFlight) drop(*ep, p.tenant, p.subscriptionId, p.notifications, nullptr);
+      for (auto& [id, p] : ep->inFlight) drop(*ep, p, p.notifications, nullptr);
       ep->inFlight.clear();
       ep->clients.clear();  // their callbacks are not called any more
       ep->mqttConnection.reset();
@@ -386,7 +396,7 @@ void Delivery::send(Job job) {
   if (l.stopping || l.bytes + size > l.options.totalBytes) {
     auto now = ngsi::nowMs();
     l.droppedOverTotal++;
-    l.report({Outcome::Dropped, job.tenant, job.subscriptionId, 1, now});
+    l.report({Outcome::Dropped, job.tenant, job.subscriptionId, job.request.kind, 1, now});
     if (auto last = l.lastTotalDropLog.load(); now - last >= 10000 && l.lastTotalDropLog.compare_exchange_strong(last, now))
       spdlog::warn("notification of {} dropped: the notification queues hold their limit of {} bytes",
                    job.subscriptionId, l.options.totalBytes);
@@ -404,8 +414,30 @@ void Delivery::send(Job job) {
     asio::post(l.strand, [&l] { l.takeIncoming(); });  // one handler for what arrives meanwhile
 }
 
+void Delivery::forget(std::string tenant, std::string subscriptionId, SubscriptionKind kind) {
+  auto& l = *loop_;
+  asio::post(l.strand, [&l, tenant = std::move(tenant), id = std::move(subscriptionId), kind] {
+    l.takeIncoming();  // what was sent before
+    l.forget(tenant, id, kind);
+  });
+}
+
 DeliveryStats Delivery::stats() const {
   return loop_->snapshot();
+}
+
+void record(NotificationStats& st, const Outcome& o) {
+  st.pending -= std::min<uint64_t>(st.pending, o.settled);
+  if (o.kind != Outcome::Dropped) {
+    st.timesSent++;
+    st.lastNotificationMs = o.atMs;
+  }
+  if (o.kind == Outcome::Sent) {
+    st.lastSuccessMs = o.atMs;
+  } else {
+    st.lastFailureMs = o.atMs;
+    st.timesFailed++;
+  }
 }
 
 }  // namespace allmende::subscriptions

@@ -55,9 +55,13 @@ struct Outcome {
     Dropped,  // given up without a further attempt: a bound was exceeded or the broker stops
   } kind;
   std::string_view tenant, subscriptionId;
+  SubscriptionKind subscriptionKind;  // whose: an entity subscription's or a registration subscription's
   size_t settled = 0;  // notifications that are no longer pending after it (sent, or given up)
   int64_t atMs = 0;
 };
+
+// Counts an outcome in its subscription's statistics.
+void record(NotificationStats& stats, const Outcome& outcome);
 
 class Delivery {
  public:
@@ -77,6 +81,8 @@ class Delivery {
   Delivery& operator=(const Delivery&) = delete;
 
   void send(Job job);
+  // Drops what waits for a deleted subscription and retries nothing of it.
+  void forget(std::string tenant, std::string subscriptionId, SubscriptionKind kind);
   // A snapshot; never waits for the event loop.
   DeliveryStats stats() const;
 

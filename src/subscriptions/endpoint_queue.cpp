@@ -37,7 +37,8 @@ std::optional<Pending> EndpointQueue::take(size_t& coalesced) {
     bytes_ -= p.bytes;
     while (behind && !sub.items.empty()) {
       auto& next = sub.items.front();
-      if (p.request.count + next.request.count > limits_.maxEntities ||
+      if (next.request.triggerReason != p.request.triggerReason ||
+          p.request.count + next.request.count > limits_.maxEntities ||
           p.request.entities.size() + next.request.entities.size() > limits_.maxMergedBytes)
         break;
       p.request.append(next.request);
@@ -54,13 +55,14 @@ std::optional<Pending> EndpointQueue::take(size_t& coalesced) {
   return std::nullopt;
 }
 
-void EndpointQueue::finish(Pending p, bool retry) {
+bool EndpointQueue::finish(Pending p, bool retry) {
   auto key = keyOf(p);
   auto it = subs_.find(key);
-  if (it == subs_.end()) return;
+  if (it == subs_.end()) return false;
   auto& sub = it->second;
   sub.inFlight = false;
-  if (retry) {
+  bool kept = retry && !sub.forgotten;
+  if (kept) {
     queued_++;
     bytes_ += p.bytes;
     sub.items.push_front(std::move(p));
@@ -69,6 +71,25 @@ void EndpointQueue::finish(Pending p, bool retry) {
     subs_.erase(it);
   else
     markReady(key, sub);
+  return kept;
+}
+
+std::vector<Pending> EndpointQueue::forget(const std::string& tenant, const std::string& subscriptionId,
+                                           SubscriptionKind kind) {
+  std::vector<Pending> out;
+  auto it = subs_.find(keyOf(tenant, subscriptionId, kind));
+  if (it == subs_.end()) return out;
+  for (auto& p : it->second.items) {
+    queued_--;
+    bytes_ -= p.bytes;
+    out.push_back(std::move(p));
+  }
+  it->second.items.clear();
+  if (it->second.inFlight)
+    it->second.forgotten = true;
+  else if (!it->second.ready)
+    subs_.erase(it);
+  return out;
 }
 
 std::vector<Pending> EndpointQueue::drain() {

@@ -4,7 +4,8 @@
 // endpoint go ahead on other connections. Subscriptions take turns (round
 // robin). When a subscription has fallen behind (coalesceAt or more waiting),
 // the notification that leaves carries the data of the ones behind it too
-// (coalesced, as clause 5.3.1's data array allows), up to a size. A failed
+// (coalesced, as clause 5.3.1's data array allows; those with one
+// triggerReason), up to a size. A failed
 // notification that is retried goes back in front of its subscription's queue.
 // Not thread-safe: used on the delivery's event loop only.
 #pragma once
@@ -48,10 +49,14 @@ class EndpointQueue {
   // is and that has none in flight; `coalesced` tells how many later ones were
   // merged into it. The subscription is in flight until finish().
   std::optional<Pending> take(size_t& coalesced);
-  // Ends the flight of p's subscription; with `retry`, p goes back in front of its queue.
-  void finish(Pending p, bool retry);
+  // Ends the flight of p's subscription; with `retry`, p goes back in front of
+  // its queue (true), unless the subscription was forgotten meanwhile (false).
+  bool finish(Pending p, bool retry);
   // Removes and returns everything waiting (not what is in flight).
   std::vector<Pending> drain();
+  // Removes and returns what waits for that subscription (a deleted one); its
+  // notification in flight, if any, is not retried.
+  std::vector<Pending> forget(const std::string& tenant, const std::string& subscriptionId, SubscriptionKind kind);
 
   size_t queued() const { return queued_; }
   size_t bytes() const { return bytes_; }
@@ -61,8 +66,12 @@ class EndpointQueue {
     std::deque<Pending> items;
     bool inFlight = false;
     bool ready = false;  // in ready_
+    bool forgotten = false;
   };
-  static std::string keyOf(const Pending& p) { return p.tenant + '\n' + p.subscriptionId; }
+  static std::string keyOf(const std::string& tenant, const std::string& id, SubscriptionKind kind) {
+    return tenant + (kind == SubscriptionKind::Entities ? "\nE\n" : "\nR\n") + id;
+  }
+  static std::string keyOf(const Pending& p) { return keyOf(p.tenant, p.subscriptionId, p.request.kind); }
   void markReady(const std::string& key, Sub& sub);
 
   QueueLimits limits_;

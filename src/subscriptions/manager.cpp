@@ -140,6 +140,7 @@ void Manager::remove(std::string_view tenant, std::string_view id) {
   index(std::string(tenant), std::string(id), entryOf(tenants_, tenant, id).compiled.get(), false);
   store_.deleteDocument(store::DocumentKind::Subscription, tenant, id);
   tenants_.find(tenant)->second.erase(std::string(id));
+  delivery_->forget(std::string(tenant), std::string(id), SubscriptionKind::Entities);
 }
 
 std::vector<Subscription> Manager::list(std::string_view tenant) const {
@@ -217,7 +218,7 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
       data = renderChange(compiled->shape, change, now, linked.reader());
     } catch (const ngsi::Error& e) {  // the write is done: its notification fails, not the request
       spdlog::warn("notification of {} not made: {}", id, e.detail());
-      report({Outcome::Dropped, tenant, id, 1, now});
+      report({Outcome::Dropped, tenant, id, SubscriptionKind::Entities, 1, now});
       continue;
     }
     delivery_->send({std::string(tenant), id, buildNotification(compiled->shape, id, std::move(data))});
@@ -272,24 +273,28 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   delivery_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data))});
 }
 
+void Manager::deliver(Delivery::Job job) { delivery_->send(std::move(job)); }
+
+void Manager::forget(std::string tenant, std::string subscriptionId, SubscriptionKind kind) {
+  delivery_->forget(std::move(tenant), std::move(subscriptionId), kind);
+}
+
+void Manager::setRegistrationReport(std::function<void(const Outcome&)> report) {
+  std::lock_guard lock(mutex_);
+  registrationReport_ = std::move(report);
+}
+
 void Manager::report(const Outcome& o) {
   std::lock_guard lock(mutex_);
+  if (o.subscriptionKind == SubscriptionKind::Registrations) {
+    if (registrationReport_) registrationReport_(o);
+    return;
+  }
   auto t = tenants_.find(o.tenant);
   if (t == tenants_.end()) return;
   auto it = t->second.find(o.subscriptionId);
   if (it == t->second.end()) return;
-  auto& st = it->second.sub.stats;
-  st.pending -= std::min<uint64_t>(st.pending, o.settled);
-  if (o.kind != Outcome::Dropped) {
-    st.timesSent++;
-    st.lastNotificationMs = o.atMs;
-  }
-  if (o.kind == Outcome::Sent) {
-    st.lastSuccessMs = o.atMs;
-  } else {
-    st.lastFailureMs = o.atMs;
-    st.timesFailed++;
-  }
+  record(it->second.sub.stats, o);
 }
 
 }  // namespace allmende::subscriptions

@@ -53,6 +53,14 @@ class Manager {
   // What notification delivery holds and has done, per endpoint, as a snapshot (for /metrics).
   DeliveryStats deliveryStats() const;
 
+  // Registration subscriptions (federation/registration_subscriptions.h) send
+  // their notifications through the same delivery; their outcomes go to the
+  // report set here (an empty one drops them: set it so before it goes away).
+  void deliver(Delivery::Job job);
+  // Nothing more goes out for a deleted subscription of either kind.
+  void forget(std::string tenant, std::string subscriptionId, SubscriptionKind kind);
+  void setRegistrationReport(std::function<void(const Outcome&)> report);
+
  private:
   struct Compiled {
     Matcher matcher;
@@ -84,6 +92,7 @@ class Manager {
   mutable std::mutex mutex_;
   std::map<std::string, std::map<std::string, Entry, std::less<>>, std::less<>> tenants_;
   std::map<std::string, TypeIndex, std::less<>> typeIndex_;  // per tenant
+  std::function<void(const Outcome&)> registrationReport_;  // under mutex_
   std::unique_ptr<Delivery> delivery_;
   std::mutex tickerMutex_;
   std::condition_variable tickerWake_;

@@ -272,8 +272,12 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, js
 }
 
 NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
-                                      json::array data) {
+                                      json::array data, std::string_view triggerReason) {
   NotificationRequest req;
+  if (!triggerReason.empty()) {
+    req.kind = SubscriptionKind::Registrations;
+    req.triggerReason = triggerReason;
+  }
   req.url = shape.endpoint;
   req.mqttQos = shape.mqttQos;
   req.mqtt5 = shape.mqtt5;
@@ -308,10 +312,12 @@ std::string NotificationRequest::body(int64_t nowMs) const {
   out.reserve(entities.size() + geoContext.size() + 200);
   out += R"({"id":)";
   out += json::serialize(json::string(id));
-  out += R"(,"type":"Notification","subscriptionId":)";
+  out += kind == SubscriptionKind::Entities ? R"(,"type":"Notification","subscriptionId":)"
+                                            : R"(,"type":"ContextSourceNotification","subscriptionId":)";
   out += json::serialize(json::string(subscriptionId));
   out += R"(,"notifiedAt":")";
   out += ngsi::formatDateTime(nowMs);
+  if (!triggerReason.empty()) out += R"(","triggerReason":")" + triggerReason;
   out += geoContext.empty() ? R"(","data":[)" : R"(","data":{"type":"FeatureCollection","features":[)";
   out += entities;
   out += ']';

@@ -53,6 +53,10 @@ NotificationShape compileShape(const Subscription& s, jsonld::ContextPtr ctx, bo
 // appended to it (coalesced) while it waits, and the envelope (notifiedAt) is
 // made when it leaves.
 struct NotificationRequest {
+  // A Notification of entities (clause 5.3.1), or a ContextSourceNotification
+  // of registrations (clause 5.3.2) with its triggerReason.
+  SubscriptionKind kind = SubscriptionKind::Entities;
+  std::string triggerReason;
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // for MQTT: the message's metadata
   int mqttQos = 0;
@@ -65,7 +69,7 @@ struct NotificationRequest {
 
   // The body as sent at nowMs.
   std::string body(int64_t nowMs) const;
-  // Appends the data of a later notification of the same subscription.
+  // Appends the data of a later notification of the same subscription (and trigger reason).
   void append(const NotificationRequest& later);
   // Roughly what it holds in memory.
   size_t bytes() const { return url.size() + entities.size() + geoContext.size() + 256; }
@@ -77,8 +81,9 @@ struct NotificationRequest {
 boost::json::array renderChange(const NotificationShape& shape, const store::Store::Change& change, int64_t nowMs,
                                 const ngsi::EntityReader& read);
 
-// The notification of `data` (its envelope is made when it is sent).
+// The notification of `data` (its envelope is made when it is sent); a
+// registration subscription's names the triggerReason.
 NotificationRequest buildNotification(const NotificationShape& shape, std::string_view subscriptionId,
-                                      boost::json::array data);
+                                      boost::json::array data, std::string_view triggerReason = {});
 
 }  // namespace allmende::subscriptions

@@ -11,6 +11,7 @@
 #include "ngsi/syntax.h"
 #include "query/entity_selector.h"
 #include "query/q.h"
+#include "query/temporal_q.h"
 
 namespace allmende::subscriptions {
 
@@ -111,7 +112,7 @@ json::object notification(const json::value& v, const jsonld::Context& ctx) {
 
 // One top-level member, checked and (for terms) expanded; nullopt = drop it.
 std::optional<json::value> member(std::string_view name, const json::value& v, const jsonld::Context& ctx,
-                                  int64_t now) {
+                                  int64_t now, SubscriptionKind kind) {
   if (name == "type") {
     if (!v.is_string() || v.get_string() != "Subscription") bad("type must be \"Subscription\"");
     return v;
@@ -132,6 +133,7 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
   }
   if (name == "watchedAttributes") return expandedNames(v, "watchedAttributes", ctx);
   if (name == "notificationTrigger") {
+    if (kind == SubscriptionKind::Registrations) return std::nullopt;  // not applicable (5.2.12)
     for (const auto& t : nonEmptyStrings(v, "notificationTrigger"))
       if (!kTriggers.contains(t.get_string()))
         bad("notificationTrigger '" + std::string(t.get_string()) +
@@ -174,6 +176,17 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
   }
   if (name == "temporalQ") {
     if (!v.is_object()) bad("temporalQ must be an object");
+    if (kind == SubscriptionKind::Registrations) {
+      auto text = [&v](std::string_view m) -> std::optional<std::string_view> {
+        auto* x = v.get_object().if_contains(m);
+        if (!x) return std::nullopt;
+        if (!x->is_string()) bad("temporalQ." + std::string(m) + " must be a string");
+        return std::string_view(x->get_string());
+      };
+      auto t = query::parseTemporalQ(text("timerel"), text("timeAt"), text("endTimeAt"), text("timeproperty"),
+                                     std::nullopt);
+      if (!t.timerel) bad("temporalQ needs a timerel");
+    }
     return v;
   }
   if (name == "jsonldContext") {
@@ -232,8 +245,9 @@ std::string mapTypeNames(std::string_view expression, const std::function<std::s
 }
 
 Subscription createSubscription(const json::object& body, const jsonld::Context& ctx, json::value context,
-                                int64_t now) {
+                                int64_t now, SubscriptionKind kind) {
   Subscription s;
+  s.kind = kind;
   s.context = std::move(context);
   if (auto* id = body.if_contains("id")) {
     if (!id->is_string() || !ngsi::isUri(id->get_string())) bad("the subscription id must be a URI");
@@ -244,7 +258,7 @@ Subscription createSubscription(const json::object& body, const jsonld::Context&
   s.doc["id"] = s.id;
   for (const auto& [name, value] : body)
     if (name != "id" && name != "@context")
-      if (auto v = member(name, value, ctx, now)) s.doc[name] = std::move(*v);
+      if (auto v = member(name, value, ctx, now, kind)) s.doc[name] = std::move(*v);
   checkWhole(s.doc);
   s.createdAtMs = s.modifiedAtMs = now;
   return s;
@@ -263,7 +277,7 @@ void patchSubscription(Subscription& s, const json::object& fragment, const json
       doc.erase(name);
       continue;
     }
-    if (auto v = member(name, value, ctx, now)) doc[name] = std::move(*v);
+    if (auto v = member(name, value, ctx, now, s.kind)) doc[name] = std::move(*v);
   }
   checkWhole(doc);
   s.doc = std::move(doc);
@@ -285,7 +299,7 @@ json::object renderSubscription(const Subscription& s, const jsonld::Context& ct
       sel["type"] = mapTypeNames(sel["type"].get_string(), [&ctx](std::string_view t) { return ctx.compact(t); });
     }
   if (auto* w = out.if_contains("watchedAttributes")) *w = compactedNames(w->get_array(), ctx);
-  if (!out.contains("notificationTrigger"))
+  if (s.kind == SubscriptionKind::Entities && !out.contains("notificationTrigger"))
     out["notificationTrigger"] = json::array{"attributeCreated", "attributeUpdated"};
   auto& n = out["notification"].get_object();
   if (auto* a = n.if_contains("attributes")) *a = compactedNames(a->get_array(), ctx);
@@ -321,9 +335,10 @@ std::string serializeSubscription(const Subscription& s) {
   return json::serialize(o);
 }
 
-Subscription parseStoredSubscription(std::string_view id, std::string_view document) {
+Subscription parseStoredSubscription(std::string_view id, std::string_view document, SubscriptionKind kind) {
   auto o = json::parse(document).as_object();
   Subscription s;
+  s.kind = kind;
   s.id = std::string(id);
   s.doc = std::move(o["doc"].as_object());
   s.context = std::move(o["context"]);

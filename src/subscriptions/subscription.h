@@ -33,8 +33,15 @@ struct NotificationStats {
   uint64_t pending = 0;  // queued or in flight now (not stored: a restart starts with none)
 };
 
+// What a subscription watches: entities (clause 5.2.12, /subscriptions), or
+// context source registrations (clause 5.2.12 as 5.11 applies it,
+// /csourceSubscriptions: notificationTrigger does not apply and is dropped,
+// temporalQ selects registrations by their time intervals).
+enum class SubscriptionKind { Entities, Registrations };
+
 struct Subscription {
   std::string id;
+  SubscriptionKind kind = SubscriptionKind::Entities;
   json::object doc;     // see the stored form above; includes id and type
   json::value context;  // the @context it was created with (null = the core context)
   int64_t createdAtMs = 0;
@@ -45,7 +52,7 @@ struct Subscription {
 // Checks a create body (without its @context member) and makes the stored
 // subscription; generates urn:ngsi-ld:Subscription:<random> when id is absent.
 Subscription createSubscription(const json::object& body, const jsonld::Context& ctx, json::value context,
-                                int64_t nowMs);
+                                int64_t nowMs, SubscriptionKind kind = SubscriptionKind::Entities);
 
 // Applies a PATCH fragment: each member replaces the stored one (notification
 // as a whole), null removes an optional member; the result is checked as on create.
@@ -58,7 +65,8 @@ std::string_view statusOf(const Subscription& s, int64_t nowMs);
 json::object renderSubscription(const Subscription& s, const jsonld::Context& ctx, bool sysAttrs, int64_t nowMs);
 
 std::string serializeSubscription(const Subscription& s);
-Subscription parseStoredSubscription(std::string_view id, std::string_view document);
+Subscription parseStoredSubscription(std::string_view id, std::string_view document,
+                                     SubscriptionKind kind = SubscriptionKind::Entities);
 
 // The query text of a q, scopeQ or csf member, percent-decoded as in a query
 // string ("name==%22a%20b%22" is name=="a b"); a '%' not followed by two hex
