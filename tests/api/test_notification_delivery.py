@@ -1,7 +1,8 @@
 """Notification delivery under trouble: receivers that hang, answer slowly,
 refuse connections, fail and come back, or cannot keep up. A slow or dead
 receiver delays only its own notifications; failed attempts are retried with
-backoff up to --notification-retries and then dropped; a subscription that
+backoff up to --notification-retries and then dropped (at once when their
+subscription is deleted); a subscription that
 falls behind gets its waiting notifications coalesced into one (several
 entities in data) and keeps its order; the statistics (timesSent, timesFailed,
 pending) say what happened; on SIGTERM pending notifications get
@@ -218,6 +219,19 @@ def test_retries_end_at_the_limit_and_the_notification_is_dropped(make_broker, r
     assert n and n["status"] == "failed"
     time.sleep(0.5)
     assert failing.calls == 3 and notification_state(b, sid)["timesFailed"] == 3
+
+
+def test_a_deleted_subscriptions_notifications_are_not_retried(make_broker, receivers):
+    b = make_broker("--notification-backoff", "1000")
+    b.start()
+    kind = kind_name()
+    failing = receivers(statuses=[500] * 100)
+    sid = subscribe(b, kind, f"{failing.url}/failing")
+    create(b, kind)
+    assert wait_until(lambda: failing.calls == 1, 5)
+    assert requests.delete(f"{b.api}/subscriptions/{sid}").status_code == 204
+    time.sleep(2.5)  # the retries would have come after 1 s and 2 s
+    assert failing.calls == 1
 
 
 def test_a_subscription_that_falls_behind_gets_its_changes_coalesced_in_order(make_broker, receivers):

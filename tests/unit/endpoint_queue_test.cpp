@@ -105,3 +105,40 @@ TEST(NotificationRequest, TheBodyCarriesTheAppendedEntities) {
   EXPECT_EQ(body.at("data").at("features").as_array().size(), 2u);
   EXPECT_EQ(body.at("data").at("@context"), "https://example.org/ctx");
 }
+
+TEST(EndpointQueue, ForgettingASubscriptionDropsWhatWaitsAndItsRetry) {
+  EndpointQueue q({});
+  q.push(item("a", "1"));
+  q.push(item("a", "2"));
+  q.push(item("b", "1"));
+  auto registrations = item("a", "r");  // a registration subscription with the same id
+  registrations.request.kind = SubscriptionKind::Registrations;
+  q.push(std::move(registrations));
+  size_t c = 0;
+  auto inFlight = q.take(c);
+  ASSERT_TRUE(inFlight);
+  auto dropped = q.forget("t", "a", SubscriptionKind::Entities);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].request.entities, "\"2\"");
+  EXPECT_EQ(q.queued(), 2u);
+  EXPECT_FALSE(q.finish(std::move(*inFlight), true)) << "not retried";
+  EXPECT_EQ(take(q, c), "b:\"1\"");
+  EXPECT_EQ(take(q, c), "a:\"r\"");
+  EXPECT_EQ(take(q, c), "none");
+}
+
+TEST(EndpointQueue, NotificationsWithDifferentTriggerReasonsAreNotMerged) {
+  EndpointQueue q({.coalesceAt = 2});
+  for (auto reason : {"newlyMatching", "newlyMatching", "updated"}) {
+    auto p = item("a", reason);
+    p.request.triggerReason = reason;
+    q.push(std::move(p));
+  }
+  size_t c = 0;
+  auto first = q.take(c);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->request.count, 2u);
+  EXPECT_EQ(c, 1u);
+  q.finish(std::move(*first), false);
+  EXPECT_EQ(take(q, c), "a:\"updated\"");
+}
