@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "api/routes.h"
+#include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
 #include "http/request_metrics.h"
@@ -127,8 +128,10 @@ int serve(const Config& cfg) {
   federation::Registry registrations(*store);
   auto registrationSubs =
       std::make_unique<federation::RegistrationSubscriptions>(*store, contexts, registrations, *subs);
+  federation::Forwarder forwarder(io, http::ClientOptions{});
   http::RequestMetrics requestMetrics;
-  api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, entityMaps, snapshots,
+  api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, forwarder, entityMaps,
+                         snapshots,
                          {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;

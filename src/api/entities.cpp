@@ -1,15 +1,18 @@
 // Entity endpoints (clause 5.6 / 6.4-6.5): create, retrieve, delete, replace
 // and merge an entity.
+#include "api/distributed.h"
 #include "api/entity_access.h"
 #include "api/entity_maps.h"
 #include "api/linked_entities.h"
 #include "api/routes.h"
 #include "api/version_preference.h"
+#include "federation/registry.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
 #include "ngsi/parse.h"
 #include "ngsi/syntax.h"
+#include "query/type_expr.h"
 
 namespace allmende::api {
 
@@ -27,7 +30,7 @@ http::Response createEntity(Call& call) {
   insertEntity(call, parsed, ngsi::nowMs());
   auto res = call.empty(201);
   res.setHeader("Location", std::string(kEntitiesPath) + "/" +
-                                escapePathSegment(std::string(parsed.at(ngsi::key::id).get_string())));
+                                http::percentEncode(std::string(parsed.at(ngsi::key::id).get_string())));
   return res;
 }
 
@@ -38,9 +41,28 @@ bool hasAnyAttribute(const json::object& rendered) {
   return false;
 }
 
-http::Response retrieveEntity(Call& call) {
-  call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang", "geometryProperty",
-                    "datasetId", "local", "join", "joinLevel", "containedBy", "entityMap", "entityMapLifetime"});
+// The entity held here, with what the registered sources answered (remote,
+// null when none was asked) merged in.
+json::object mergedEntity(Call& call, const std::string& id, const Remote* remote, json::storage_ptr storage) {
+  if (!remote) return readEntity(call, id, std::move(storage));
+  auto local = call.services.store.getEntity(call.tenant(), id, storage);
+  json::object entity(storage);
+  bool found = local && !ngsi::isExpired(*local, ngsi::nowMs());
+  if (found) entity = std::move(*local);
+  for (const auto& source : remote->sources)
+    if (found) federation::dropExclusive(entity, source);
+  for (size_t i = 0; i < remote->sources.size(); ++i)
+    for (const auto& e : remote->answers[i].entities) {
+      if (e.at(ngsi::key::id).get_string() != id) continue;
+      if (!found) entity[ngsi::key::id] = id;
+      federation::merge(entity, e, remote->sources[i]);
+      found = true;
+    }
+  if (!found) fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' here or at its registered sources");
+  return entity;
+}
+
+http::Response retrieveAnswer(Call& call, const Remote* remote) {
   auto id = entityIdParam(call);
   auto mapUse = entityMapUse(call);
   alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
@@ -50,7 +72,7 @@ http::Response retrieveEntity(Call& call) {
   options.storage = &arena;
   auto join = joinParams(call, options);
   auto types = typeParam(call);
-  auto entity = readEntity(call, id, &arena);
+  auto entity = mergedEntity(call, id, remote, &arena);
   if (!hasAnyType(entity, types))
     fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' of the requested type");
   const auto& ctx = call.context();
@@ -72,6 +94,32 @@ http::Response retrieveEntity(Call& call) {
   auto res = respondForVersion(call, 200, std::move(rendered), media, entityPayload(options));
   finishEntityMap(call, mapUse, {id}, res);
   return res;
+}
+
+// A retrieve asks the registered sources that may hold the entity
+// (retrieveEntity, else queryEntity, else queryBatch) unless local=true.
+http::Response retrieveEntity(Call& call) {
+  call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang", "geometryProperty",
+                    "datasetId", "local", "join", "joinLevel", "containedBy", "entityMap", "entityMapLifetime"});
+  auto id = entityIdParam(call);
+  if (mayForward(call) && !call.req.header("ngsild-snapshot")) {
+    call.requireTenant();
+    federation::RegistrationQuery q;
+    q.ids = {id};
+    if (auto t = call.req.param("type")) q.types = query::parseTypeSelection(*t, call.context());
+    auto sources = federation::readSources(call.services.registrations.list(call.tenant()), q,
+                                           {"retrieveEntity", "queryEntity", "queryBatch"}, ngsi::nowMs());
+    if (!sources.empty()) {
+      std::vector<std::string> attrs;
+      for (const auto& a : call.listParam("attrs")) attrs.push_back(call.context().expand(a));
+      auto client = clientRequest(call);
+      std::vector<federation::ForwardRequest> requests;
+      for (const auto& s : sources) requests.push_back(federation::retrieveRequest(s, client, id, attrs));
+      return forwardThen(call, std::move(sources), std::move(requests),
+                         [](Call& again, const Remote& remote) { return retrieveAnswer(again, &remote); });
+    }
+  }
+  return retrieveAnswer(call, nullptr);
 }
 
 http::Response deleteEntity(Call& call) {

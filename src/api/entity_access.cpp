@@ -73,23 +73,6 @@ int projectionDepth(const ngsi::Projection& p) {
   return depth;
 }
 
-std::string escapePathSegment(const std::string& id) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : id) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '@' ||
-        c == '!' || c == '$' || c == '\'' || c == '*' || c == '+' || c == ',' || c == ';' ||
-        c == '=') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string entityIdParam(const Call& call, size_t i) {
   const auto& id = call.pathParam(i);
   if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("the entity id", id));

@@ -17,8 +17,6 @@ namespace allmende::api {
 
 namespace json = boost::json;
 
-// An id as one path segment of a Location header (percent-encoded).
-std::string escapePathSegment(const std::string& id);
 
 // Path parameter i as an entity id; BadRequestData if it is not a URI.
 std::string entityIdParam(const Call& call, size_t i = 0);

@@ -3,6 +3,7 @@
 // with limit/offset, NGSILD-Results-Count with count=true, prev/next Link
 // headers, every representation including a GeoJSON FeatureCollection; the
 // Allmende-Explain header says how the store found the matches.
+#include "api/distributed.h"
 #include "api/entity_access.h"
 #include "api/entity_maps.h"
 #include "api/entity_selection.h"
@@ -11,9 +12,16 @@
 #include "api/version_preference.h"
 #include "api/routes.h"
 #include "ngsi/datetime.h"
+#include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "federation/registry.h"
+#include "query/entity_selector.h"
 #include "query/order_by.h"
+#include "query/q.h"
+#include "query/type_expr.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include "ngsi/syntax.h"
 
@@ -24,6 +32,26 @@ using ngsi::fail;
 
 namespace {
 
+// What of a query's parameters goes to the registered sources: the selection
+// of entities (attrs are narrowed per source, csf chose the sources).
+const std::set<std::string_view> kForwardedParams = {"type", "id", "idPattern", "q", "scopeQ", "georel", "geometry",
+                                                     "coordinates", "geoproperty", "lang", "datasetId"};
+
+// The registrations a query may concern: by its ids, idPattern, type, attrs and csf.
+federation::RegistrationQuery registrationQuery(Call& call) {
+  federation::RegistrationQuery q;
+  const auto& ctx = call.context();
+  q.ids = query::checkedIds(call.listParam("id"));
+  if (auto p = call.req.param("idPattern")) {
+    q.idPattern = std::string(*p);
+    q.idPatternRegex = query::compileIdPattern(*p);
+  }
+  if (auto t = call.req.param("type"); t && *t != "*") q.types = query::parseTypeSelection(*t, ctx);
+  for (const auto& a : call.listParam("attrs")) q.attrs.push_back(ctx.expand(a));
+  if (auto csf = call.req.param("csf")) q.csf = query::parseQ(*csf, ctx);
+  return q;
+}
+
 // The Allmende-Explain answer header: what the store did for the query.
 std::string explainText(const store::QueryExplain& e) {
   return "path=" + (e.path.empty() ? std::string("none") : e.path) +
@@ -31,7 +59,36 @@ std::string explainText(const store::QueryExplain& e) {
          "; counted=" + std::to_string(e.counted) + "; read=" + std::to_string(e.read) + "; matched=" + std::to_string(e.matched);
 }
 
-http::Response answer(Call& call, Selection selection) {
+// Adds what the registered sources answered to the page of local matches
+// (which starts at 0 and has offset + limit + 1 entities): entities with the
+// same id are merged, then all are ordered by id and the page is cut out.
+void mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& paging) {
+  std::map<std::string, size_t> byId;
+  for (size_t i = 0; i < page.entities.size(); ++i) {
+    for (const auto& source : remote.sources) federation::dropExclusive(page.entities[i], source);
+    byId[std::string(page.entities[i].at(ngsi::key::id).get_string())] = i;
+  }
+  size_t added = 0;
+  for (size_t s = 0; s < remote.sources.size(); ++s)
+    for (const auto& e : remote.answers[s].entities) {
+      std::string id(e.at(ngsi::key::id).get_string());
+      auto [it, fresh] = byId.emplace(id, page.entities.size());
+      if (fresh) {
+        page.entities.emplace_back(json::object{{ngsi::key::id, id}});
+        ++added;
+      }
+      federation::merge(page.entities[it->second], e, remote.sources[s]);
+    }
+  std::sort(page.entities.begin(), page.entities.end(), [](const json::object& a, const json::object& b) {
+    return a.at(ngsi::key::id).get_string() < b.at(ngsi::key::id).get_string();
+  });
+  size_t from = std::min(paging.offset, page.entities.size());
+  page.entities.erase(page.entities.begin(), page.entities.begin() + static_cast<std::ptrdiff_t>(from));
+  if (paging.limit && page.entities.size() > paging.limit + 1) page.entities.resize(paging.limit + 1);
+  page.total += added;
+}
+
+http::Response answer(Call& call, Selection selection, const Remote* remote = nullptr) {
   // The rendering lives in one arena freed with the request.
   alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];  // a typical page needs no heap at all
   boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
@@ -52,8 +109,8 @@ http::Response answer(Call& call, Selection selection) {
     fail(ErrorType::BadRequestData, "collation needs orderBy");
   }
   q.now = ngsi::nowMs();
-  q.offset = paging.offset;
-  q.limit = paging.limit ? paging.limit + 1 : 0;  // one more tells whether a next page exists
+  q.offset = remote ? 0 : paging.offset;  // with sources, the page is cut after merging
+  q.limit = paging.limit ? paging.limit + 1 + (remote ? paging.offset : 0) : 0;  // one more: is there a next page?
   q.count = paging.count;
   q.deadline = &call.deadline;
   // With an EntityMap every candidate is visited, and those that match are recorded.
@@ -67,6 +124,7 @@ http::Response answer(Call& call, Selection selection) {
   store::QueryExplain explain;
   if (call.req.header("allmende-explain")) q.explain = &explain;
   auto page = call.services.store.queryEntities(call.tenant(), q);
+  if (remote) mergeRemote(*remote, page, paging);
   bool more = page.entities.size() > paging.limit;
   if (more) page.entities.pop_back();
 
@@ -118,6 +176,30 @@ http::Response queryEntities(Call& call) {
   auto selection = selectionFromParams(call);
   if (!selection.restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData, "a query needs at least one of type, attrs, q or georel (or local=true)");
+  if (mayForward(call) && !call.req.header("ngsild-snapshot")) {
+    call.requireTenant();
+    auto sources = federation::readSources(call.services.registrations.list(call.tenant()),
+                                           registrationQuery(call), {"queryEntity"}, ngsi::nowMs());
+    if (!sources.empty()) {
+      if (call.req.param("orderBy"))
+        fail(ErrorType::BadRequestData,
+             "orderBy needs local=true here: registered context sources answer this query too, and their "
+             "entities cannot be ordered with the local ones");
+      auto paging = pagingParams(call);
+      std::vector<std::pair<std::string, std::string>> forwarded;
+      for (const auto& [name, value] : call.req.query)
+        if (kForwardedParams.contains(name)) forwarded.emplace_back(name, value);
+      std::vector<std::string> attrs;
+      for (const auto& a : call.listParam("attrs")) attrs.push_back(call.context().expand(a));
+      auto client = clientRequest(call);
+      size_t limit = std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1, call.services.limits.maxLimit);
+      std::vector<federation::ForwardRequest> requests;
+      for (const auto& s : sources) requests.push_back(federation::queryRequest(s, client, forwarded, attrs, limit));
+      return forwardThen(call, std::move(sources), std::move(requests), [](Call& again, const Remote& remote) {
+        return answer(again, selectionFromParams(again), &remote);
+      });
+    }
+  }
   return answer(call, std::move(selection));
 }
 

@@ -88,8 +88,21 @@ http::Response httpProblem(int status, std::string_view detail) {
   return problemResponse(ngsi::Error(typeForStatus(status), std::string(detail)));
 }
 
-http::Response dispatch(const http::Router& router, http::Request& req) {
+http::Response guarded(const http::Request& req, const std::function<http::Response()>& make) {
   try {
+    return make();
+  } catch (const ngsi::Error& e) {
+    return errorResponse(req, e);
+  } catch (const DeadlineExceeded& e) {
+    return errorResponse(req, timeLimitError(e));
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
+    return httpProblem(500, "internal error while processing the request");
+  }
+}
+
+http::Response dispatch(const http::Router& router, http::Request& req) {
+  return guarded(req, [&] {
     auto match = router.match(req);
     if (auto* handler = std::get_if<const http::Router::Handler*>(&match)) return (**handler)(req);
     switch (std::get<http::Router::Miss>(match)) {
@@ -105,14 +118,7 @@ http::Response dispatch(const http::Router& router, http::Request& req) {
         break;
     }
     return httpProblem(404, "no resource at " + req.path);
-  } catch (const ngsi::Error& e) {
-    return errorResponse(req, e);
-  } catch (const DeadlineExceeded& e) {
-    return errorResponse(req, timeLimitError(e));
-  } catch (const std::exception& e) {
-    spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
-    return httpProblem(500, "internal error while processing the request");
-  }
+  });
 }
 
 }  // namespace allmende::api

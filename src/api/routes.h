@@ -23,6 +23,9 @@ void registerRoutes(http::Router& router, Services& services);
 // Answers one request (never throws).
 http::Response dispatch(const http::Router& router, http::Request& req);
 
+// What `make` answers for the request, or the ProblemDetails of what it threw (never throws).
+http::Response guarded(const http::Request& req, const std::function<http::Response()>& make);
+
 // The ProblemDetails response for an HTTP-level status the server produces itself.
 http::Response httpProblem(int status, std::string_view detail);
 

@@ -24,6 +24,7 @@ namespace allmende::subscriptions {
 class Manager;
 }
 namespace allmende::federation {
+class Forwarder;
 class Registry;
 class RegistrationSubscriptions;
 }
@@ -57,6 +58,7 @@ struct Services {
   subscriptions::Manager& subscriptions;
   federation::Registry& registrations;
   federation::RegistrationSubscriptions& registrationSubscriptions;
+  federation::Forwarder& forwarder;  // distributed operations
   EntityMapRegistry& entityMaps;
   snapshots::Registry& snapshots;
   BrokerInfo info;

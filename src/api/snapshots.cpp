@@ -31,7 +31,7 @@ namespace {
 
 constexpr std::string_view kPath = "/ngsi-ld/v1/snapshots";
 
-std::string location(const std::string& id) { return std::string(kPath) + "/" + escapePathSegment(id); }
+std::string location(const std::string& id) { return std::string(kPath) + "/" + http::percentEncode(id); }
 
 // What a request body may hold, by operation (Table 5.2.41-1/-2).
 enum class Operation { Create, Clone, Update };

@@ -46,7 +46,7 @@ http::Response createTemporal(Call& call) {
       });
   if (existed) return call.empty(204);
   auto res = call.empty(201);
-  res.setHeader("Location", std::string(kTemporalPath) + "/" + escapePathSegment(id));
+  res.setHeader("Location", std::string(kTemporalPath) + "/" + http::percentEncode(id));
   return res;
 }
 

@@ -221,7 +221,8 @@ void apply(json::object& doc, std::string_view name, const json::value& v, const
 
 // The rules between members: required members, and what a mode allows
 // (4.3.6.3: an exclusive registration names entity ids and attributes;
-// 5.9.2.4: an auxiliary one only serves reads).
+// 5.9.2.4: the operations an auxiliary one names are reads; without
+// operations it serves the reads of federationOps).
 void checkWhole(const json::object& doc) {
   for (auto name : kRequired)
     if (!doc.contains(name)) bad("a registration needs " + std::string(name));
@@ -240,10 +241,9 @@ void checkWhole(const json::object& doc) {
         bad("an exclusive registration must name the attributes it provides (clause 4.3.6.3)");
     }
   }
-  if (m == "auxiliary") {
+  if (auto* ops = doc.if_contains("operations"); ops && m == "auxiliary") {
     std::vector<std::string> names;
-    if (auto* ops = doc.if_contains("operations"))
-      for (const auto& op : ops->get_array()) names.emplace_back(op.get_string());
+    for (const auto& op : ops->get_array()) names.emplace_back(op.get_string());
     for (const auto& op : expandOperations(names))
       if (op != "retrieveEntity" && op != "queryEntity")
         bad("an auxiliary registration only serves retrieveEntity and queryEntity (retrieveOps), not " + op +

@@ -35,6 +35,7 @@ struct RegistrationStats {
   uint64_t timesFailed = 0;
   int64_t lastSuccessMs = 0;
   int64_t lastFailureMs = 0;
+  int64_t coolUntilMs = 0;  // not asked again before (after a failure); not stored
 };
 
 // One EntityInfo of a RegistrationInfo (clause 5.2.8), type expanded.

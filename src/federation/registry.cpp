@@ -52,7 +52,7 @@ std::string overlap(const Registration& exclusive, const Registration& other) {
   return {};
 }
 
-[[noreturn]] void conflict(const std::string& detail) { fail(ErrorType::AlreadyExists, "Conflict: " + detail); }
+[[noreturn]] void conflict(const std::string& detail) { fail(ErrorType::Conflict, detail); }
 
 }  // namespace
 
@@ -185,6 +185,27 @@ void Registry::remove(const std::string& tenant, std::string_view id) {
   }
   for (const auto& e : expired) notify(tenant, &e, nullptr);
   notify(tenant, &removed, nullptr);
+}
+
+void Registry::report(const std::string& tenant, std::string_view id, bool ok, int64_t now) {
+  std::lock_guard lock(mutex_);
+  auto t = tenants_.find(tenant);
+  if (t == tenants_.end()) return;
+  auto it = t->second.find(id);
+  if (it == t->second.end()) return;
+  auto& r = it->second;
+  r.stats.timesSent++;
+  if (ok) {
+    r.stats.lastSuccessMs = now;
+    r.stats.coolUntilMs = 0;
+    return;
+  }
+  r.stats.timesFailed++;
+  r.stats.lastFailureMs = now;
+  int64_t cooldown = defaultCooldown_.count();
+  if (auto* m = r.doc.if_contains("management"))
+    if (auto* c = m->get_object().if_contains("cooldown")) cooldown = static_cast<int64_t>(c->to_number<double>());
+  r.stats.coolUntilMs = now + cooldown;
 }
 
 std::vector<Registration> Registry::list(const std::string& tenant) const {

@@ -5,11 +5,12 @@
 // exclusive registration and an exclusive or redirect one may not cover the
 // same attribute of the same entity, a redirect registration may not name an
 // entity held locally, nor an exclusive one an attribute a local entity has;
-// each such conflict is AlreadyExists (409). Expired registrations
+// each such conflict is a Conflict error (409). Expired registrations
 // (expiresAt passed) are gone for readers and deleted at the next change.
 // Thread-safe: every method may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -33,7 +34,7 @@ class Registry {
       std::function<void(const std::string& tenant, const Registration* before, const Registration* after)>;
   void setListener(Listener listener);
 
-  // Throws AlreadyExists for a taken id or a conflict (see above).
+  // Throws AlreadyExists for a taken id, Conflict for a conflict (see above).
   void create(const std::string& tenant, Registration r);
   // Throw ResourceNotFound for an unknown (or expired) id.
   Registration get(const std::string& tenant, std::string_view id) const;
@@ -41,6 +42,14 @@ class Registry {
   void remove(const std::string& tenant, std::string_view id);
   // The tenant's live registrations in id order.
   std::vector<Registration> list(const std::string& tenant) const;
+
+  // Records how a distributed operation sent to the registration's source
+  // went (clause 5.2.9 status, timesSent, ...). After a failure (no answer,
+  // a timeout, a 5xx) the source is not asked again for its cooldown
+  // (management.cooldown, else `defaultCooldown`). Kept in memory; stored with
+  // the registration's next change.
+  void report(const std::string& tenant, std::string_view id, bool ok, int64_t nowMs);
+  void setDefaultCooldown(std::chrono::milliseconds cooldown) { defaultCooldown_ = cooldown; }
 
  private:
   using Registrations = std::map<std::string, Registration, std::less<>>;
@@ -54,6 +63,7 @@ class Registry {
   mutable std::mutex mutex_;
   std::map<std::string, Registrations, std::less<>> tenants_;
   Listener listener_;
+  std::chrono::milliseconds defaultCooldown_{10000};
 };
 
 }  // namespace allmende::federation

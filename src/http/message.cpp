@@ -1,6 +1,8 @@
 // Request/Response helpers: header and parameter look-up, target parsing.
 #include "http/message.h"
 
+#include <cctype>
+
 namespace allmende::http {
 
 std::optional<std::string_view> Request::header(std::string_view lowerName) const {
@@ -47,6 +49,22 @@ std::optional<std::string> percentDecode(std::string_view in, bool formEncoded) 
     if (hi < 0 || lo < 0) return std::nullopt;
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
+  }
+  return out;
+}
+
+std::string percentEncode(std::string_view in, bool queryComponent) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string_view kept = queryComponent ? ":@!$'*,;/?()" : ":@!$'*+,;=";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || kept.find(static_cast<char>(c)) != kept.npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,14 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
+  // An answer that is not ready when the handler returns (it waits for other
+  // servers, e.g. registered context sources): the server calls `later` once,
+  // with a function that takes the final response; that function may be
+  // called from any thread, exactly once. The connection waits meanwhile; no
+  // thread does.
+  using Finish = std::function<void(Response)>;
+  std::function<void(Finish)> later;
+
   void setHeader(std::string name, std::string value);
 };
 
@@ -45,6 +54,11 @@ bool parseTarget(std::string_view target, std::string& path,
 // '+' stands for a space as browsers and HTTP clients send it.
 // Returns std::nullopt on a malformed escape.
 std::optional<std::string> percentDecode(std::string_view in, bool formEncoded = false);
+
+// Percent-encodes a path segment (all but unreserved characters and
+// ":@!$'*+,;="), or a query component (all but unreserved characters and
+// ":@!$'*,;/?()"; so '&', '=', '+' and '#' are encoded).
+std::string percentEncode(std::string_view in, bool queryComponent = false);
 
 // True if the path segment (already decoded once, by the router) is "." or ".."
 // once percent-decoded as often as it decodes ("%252e" -> "%2e" -> "."): a

@@ -76,6 +76,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void closeNow() { close(); }
 
  private:
+  // What a connection does once its response is written: read the next
+  // request (keep-alive), close, or close lingering (see lingeringClose).
+  enum class Next { Request, Close, Linger };
+
   void readHeader() {
     if (server_.draining) return close();
     if (buffer_.capacity() > kLargeRead) buffer_.shrink_to_fit();  // an idle connection keeps little
@@ -155,13 +159,32 @@ class Session : public std::enable_shared_from_this<Session> {
     Response res;
     try {
       res = server_.handler(req);
+      if (res.later) return answerLater(std::move(res.later), req.family, std::move(req.method), next);
     } catch (const std::exception& e) {
       spdlog::error("unhandled exception in handler: {}", e.what());
       res = server_.problem(500, "Internal error");
     }
-    server_.metrics.record(req.family, req.method, res.status,
-                           std::chrono::steady_clock::now() - started_);
+    answer(std::move(res), req.family, req.method, next);
+  }
+
+  void answer(Response res, uint16_t family, std::string_view method, Next next) {
+    server_.metrics.record(family, method, res.status, std::chrono::steady_clock::now() - started_);
     write(std::move(res), next);
+  }
+
+  // A response that comes later (Response::later): written on this session's strand when it is there.
+  void answerLater(std::function<void(Response::Finish)> later, uint16_t family, std::string method, Next next) {
+    auto finish = [self = shared_from_this(), family, method, next](Response res) {
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res), family, method, next]() mutable {
+        self->answer(std::move(res), family, method, next);
+      });
+    };
+    try {
+      later(std::move(finish));
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled exception in handler: {}", e.what());
+      answer(server_.problem(500, "Internal error"), family, method, next);
+    }
   }
 
   // Answers a request that was not (or not wholly) read, and closes.
@@ -175,10 +198,6 @@ class Session : public std::enable_shared_from_this<Session> {
                            std::chrono::steady_clock::now() - started_);
     write(server_.problem(status, detail), Next::Linger);
   }
-
-  // What a connection does once its response is written: read the next
-  // request (keep-alive), close, or close lingering (see lingeringClose).
-  enum class Next { Request, Close, Linger };
 
   // Beast refuses (throws on) a header field of more than 65,533 bytes: the
   // handlers keep theirs far below (ids are bounded), and a response that

@@ -18,6 +18,7 @@ Info info(ErrorType type) {
     case ErrorType::InvalidRequest: return {"InvalidRequest", "Invalid Request", 400};
     case ErrorType::BadRequestData: return {"BadRequestData", "Bad Request Data", 400};
     case ErrorType::AlreadyExists: return {"AlreadyExists", "Already Exists", 409};
+    case ErrorType::Conflict: return {"Conflict", "Conflict", 409};
     case ErrorType::OperationNotSupported:
       return {"OperationNotSupported", "Operation Not Supported", 422};
     case ErrorType::ResourceNotFound: return {"ResourceNotFound", "Resource Not Found", 404};
@@ -33,6 +34,7 @@ Info info(ErrorType type) {
       return {"RequestEntityTooLarge", "Request Entity Too Large", 413};
     case ErrorType::MethodNotAllowed: return {"MethodNotAllowed", "Method Not Allowed", 405};
     case ErrorType::InternalError: return {"InternalError", "Internal Error", 500};
+    case ErrorType::LoopDetected: return {"LoopDetected", "Loop Detected", 508};
   }
   return {"InternalError", "Internal Error", 500};
 }

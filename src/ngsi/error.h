@@ -15,6 +15,7 @@ enum class ErrorType {
   InvalidRequest,          // 400: malformed request (syntax, JSON, parameters)
   BadRequestData,          // 400: well-formed but semantically wrong content
   AlreadyExists,           // 409
+  Conflict,                // 409: the operation contradicts registrations (clause 4.3.6)
   OperationNotSupported,   // 422
   ResourceNotFound,        // 404
   NonexistentTenant,       // 404
@@ -26,6 +27,7 @@ enum class ErrorType {
   RequestEntityTooLarge,   // 413
   MethodNotAllowed,        // 405
   InternalError,           // 500
+  LoopDetected,            // 508: a distributed operation came back to this broker (clause 6.3.18)
 };
 
 // The spec's error type URI, e.g. https://uri.etsi.org/ngsi-ld/errors/BadRequestData.

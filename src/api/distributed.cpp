@@ -1,0 +1,90 @@
+// Forwarding a read and answering later.
+#include "api/distributed.h"
+
+#include <memory>
+
+#include "api/routes.h"
+#include "federation/forwarder.h"
+#include "federation/registry.h"
+#include "ngsi/datetime.h"
+
+namespace allmende::api {
+
+namespace {
+
+// This broker's name in Via headers: a token (no ':'), from its identity.
+std::string pseudonym(const Call& call) {
+  const auto& id = call.services.info.brokerId;
+  return "allmende-" + id.substr(id.rfind(':') + 1);
+}
+
+}  // namespace
+
+bool mayForward(const Call& call) {
+  if (call.req.param("local") == "true") return false;
+  auto via = call.req.header("via");
+  return !via || via->find(pseudonym(call)) == std::string_view::npos;
+}
+
+federation::ClientRequest clientRequest(Call& call) {
+  federation::ClientRequest out;
+  out.ctx = &call.context();
+  const auto& c = call.contextValue();
+  if (c.is_string())
+    out.contextUrl = std::string(c.get_string());
+  else if (c.is_array() && c.get_array().size() == 1 && c.get_array()[0].is_string())
+    out.contextUrl = std::string(c.get_array()[0].get_string());
+  out.headers = call.req.headers;
+  auto via = call.req.header("via");
+  out.via = (via ? std::string(*via) + ", " : "") + "1.1 " + pseudonym(call);
+  return out;
+}
+
+http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sources,
+                           std::vector<federation::ForwardRequest> requests,
+                           std::function<http::Response(Call&, const Remote&)> answer) {
+  http::Response res;
+  auto request = std::make_shared<http::Request>(call.req);
+  auto* services = &call.services;
+  std::string tenant = call.tenant();
+  // Sources that failed lately are not asked during their cooldown.
+  std::vector<federation::ForwardRequest> sent;
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (!sources[i].coolingDown) sent.push_back(std::move(requests[i]));
+  res.later = [request, services, tenant, sources = std::move(sources), sent = std::move(sent),
+               answer = std::move(answer)](http::Response::Finish finish) mutable {
+    services->forwarder.send(
+        std::move(sent), [request, services, tenant, sources = std::move(sources), answer = std::move(answer),
+                          finish = std::move(finish)](std::vector<http::ClientResponse> responses) mutable {
+          auto now = ngsi::nowMs();
+          auto res = guarded(*request, [&] {
+            Call again(*request, *services);
+            Remote remote;
+            remote.sources = std::move(sources);
+            size_t next = 0;
+            for (const auto& source : remote.sources) {
+              if (source.coolingDown) {
+                remote.answers.push_back({{}, "299 " + source.registration.id +
+                                                  " \"not asked: it failed at " +
+                                                  ngsi::formatDateTime(source.registration.stats.lastFailureMs) +
+                                                  " and cools down until " +
+                                                  ngsi::formatDateTime(source.registration.stats.coolUntilMs) + "\""});
+                continue;
+              }
+              const auto& response = responses[next++];
+              services->registrations.report(tenant, source.registration.id,
+                                             response.ok && response.status < 500, now);
+              remote.answers.push_back(federation::readAnswer(source, response, again.context()));
+            }
+            auto r = answer(again, remote);
+            for (const auto& a : remote.answers)
+              if (!a.warning.empty()) r.headers.emplace_back("NGSILD-Warning", a.warning);
+            return r;
+          });
+          finish(std::move(res));
+        });
+  };
+  return res;
+}
+
+}  // namespace allmende::api

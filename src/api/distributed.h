@@ -1,0 +1,36 @@
+// Distributed reads in the api layer (docs/federation.md): whether a request
+// may be forwarded to registered context sources (not with local=true, not
+// when this broker is in its Via header already), what the forwarded
+// requests carry of it, and an answer made once the sources answered or
+// timed out, without a thread waiting meanwhile (http::Response::later).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/call.h"
+#include "federation/distributed_read.h"
+
+namespace allmende::api {
+
+// What the sources of a distributed read answered, source by source.
+struct Remote {
+  std::vector<federation::ReadSource> sources;
+  std::vector<federation::SourceAnswer> answers;
+};
+
+// True if the request may be forwarded.
+bool mayForward(const Call& call);
+
+// The request as the forwarded ones carry it (its @context, headers, Via with this broker).
+federation::ClientRequest clientRequest(Call& call);
+
+// Sends the requests; once all answered (or failed), `answer` makes the
+// response with a Call for the same request, and each source's warning is
+// added to it as an NGSILD-Warning header (an error answer too).
+http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sources,
+                           std::vector<federation::ForwardRequest> requests,
+                           std::function<http::Response(Call&, const Remote&)> answer);
+
+}  // namespace allmende::api

@@ -1,0 +1,261 @@
+// Distributed reads: choosing sources, the forwarded requests, the answers,
+// and the merge.
+#include "federation/distributed_read.h"
+
+#include "federation/operations.h"
+#include "http/message.h"
+#include "ngsi/entity.h"
+#include "ngsi/error.h"
+#include "ngsi/parse.h"
+
+namespace allmende::federation {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string base(const Registration& r) {
+  std::string endpoint(r.doc.at("endpoint").get_string());
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  return endpoint + "/ngsi-ld/v1";
+}
+
+bool localOnly(const Registration& r) {
+  auto* m = r.doc.if_contains("management");
+  auto* l = m ? m->get_object().if_contains("localOnly") : nullptr;
+  return l && l->is_bool() && l->get_bool();
+}
+
+std::chrono::milliseconds timeoutOf(const Registration& r) {
+  auto* m = r.doc.if_contains("management");
+  auto* t = m ? m->get_object().if_contains("timeout") : nullptr;
+  return std::chrono::milliseconds(t ? static_cast<int64_t>(t->to_number<double>()) : 5000);
+}
+
+// The headers every forwarded request carries (clause 6.3.18 Via; the
+// registration's tenant; contextSourceInfo pairs as headers, where the value
+// urn:ngsi-ld:request copies the client's header of that name, and the keys
+// jsonldContext and accept choose the Link and Accept headers).
+http::ClientHeaders headersFor(const ReadSource& source, const ClientRequest& client) {
+  http::ClientHeaders out;
+  std::string context = client.contextUrl, accept = "application/json";
+  if (auto* tenant = source.registration.doc.if_contains("tenant"))
+    out.emplace_back("NGSILD-Tenant", std::string(tenant->get_string()));
+  if (auto* info = source.registration.doc.if_contains("contextSourceInfo"))
+    for (const auto& pair : info->get_array()) {
+      std::string key(pair.at("key").get_string()), value(pair.at("value").get_string());
+      std::string lower = key;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "jsonldcontext") {
+        context = value;
+      } else if (lower == "accept") {
+        accept = value;
+      } else if (lower == "ngsild-tenant" || lower == "via" || lower == "content-length" || lower == "host" ||
+                 lower == "link" || lower == "content-type" || lower == "contenttype" ||
+                 lower == "transfer-encoding" || lower == "connection") {
+        continue;  // the binding's own headers are not the source's to choose
+      } else if (value == "urn:ngsi-ld:request") {
+        for (const auto& [name, v] : client.headers)
+          if (name == lower) out.emplace_back(key, v);
+      } else {
+        out.emplace_back(key, value);
+      }
+    }
+  out.emplace_back("Accept", accept);
+  if (!context.empty())
+    out.emplace_back("Link", "<" + context + ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+  out.emplace_back("Via", client.via);
+  return out;
+}
+
+// The attribute names to ask a source for (compacted): the client's narrowed
+// to what the source names, or what it names; empty = all.
+std::vector<std::string> askedAttributes(const ReadSource& source, const ClientRequest& client,
+                                         const std::vector<std::string>& attrs) {
+  std::vector<std::string> out;
+  if (attrs.empty()) {
+    for (const auto& a : source.attributes) out.push_back(client.ctx->compact(a));
+  } else {
+    for (const auto& a : attrs)
+      if (source.attributes.empty() || source.attributes.contains(a)) out.push_back(client.ctx->compact(a));
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+std::string queryString(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [name, value] : params)
+    out += (out.empty() ? "?" : "&") + name + "=" + http::percentEncode(value, true);
+  return out;
+}
+
+// Asks a source for one entity through queryEntity or queryBatch.
+ForwardRequest queryForOne(const ReadSource& source, const ClientRequest& client, const std::string& id,
+                           const std::vector<std::string>& attrs) {
+  ForwardRequest out;
+  auto names = askedAttributes(source, client, attrs);
+  std::string type = source.type ? client.ctx->compact(*source.type) : "";
+  if (source.operation == "queryEntity") {
+    std::vector<std::pair<std::string, std::string>> params{{"id", id}};
+    if (!type.empty()) params.emplace_back("type", type);
+    if (!names.empty()) params.emplace_back("attrs", joined(names));
+    if (localOnly(source.registration)) params.emplace_back("local", "true");
+    out.method = "GET";
+    out.url = base(source.registration) + "/entities" + queryString(params);
+  } else {
+    json::object selector{{"id", id}};
+    if (!type.empty()) selector["type"] = type;
+    json::object body{{"type", "Query"}, {"entities", json::array{std::move(selector)}}};
+    if (!names.empty()) {
+      json::array a;
+      for (const auto& n : names) a.emplace_back(n);
+      body["attrs"] = std::move(a);
+    }
+    out.method = "POST";
+    out.url = base(source.registration) + "/entityOperations/query";
+    out.body = json::serialize(body);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ReadSource> readSources(const std::vector<Registration>& registrations, const RegistrationQuery& query,
+                                    std::initializer_list<std::string_view> operations, int64_t now) {
+  std::vector<ReadSource> out;
+  for (const auto& r : registrations) {
+    auto infos = matchingInformation(query, r);
+    if (infos.empty() || !matchesFilters(query, r, now)) continue;
+    std::vector<std::string> named;
+    if (auto* ops = r.doc.if_contains("operations"))
+      for (const auto& op : ops->get_array()) named.emplace_back(op.get_string());
+    auto allowed = expandOperations(named);
+    ReadSource s;
+    for (auto op : operations)
+      if (s.operation.empty() && allowed.contains(op)) s.operation = op;
+    if (s.operation.empty()) continue;
+    s.registration = r;
+    s.mode = modeOf(r);
+    s.coolingDown = r.stats.coolUntilMs > now;
+    auto information = informationOf(r);
+    bool anyAttribute = false;
+    for (auto i : infos) {
+      const auto& info = information[i];
+      anyAttribute = anyAttribute || info.anyAttribute();
+      s.attributes.insert(info.propertyNames.begin(), info.propertyNames.end());
+      s.attributes.insert(info.relationshipNames.begin(), info.relationshipNames.end());
+      for (const auto& e : info.entities) {
+        if (e.id) s.ids.push_back(*e.id);
+        if (e.type && !s.type) s.type = e.type;
+      }
+    }
+    if (anyAttribute) s.attributes.clear();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+ForwardRequest retrieveRequest(const ReadSource& source, const ClientRequest& client, const std::string& id,
+                               const std::vector<std::string>& attrs) {
+  ForwardRequest out;
+  if (source.operation != "retrieveEntity") {
+    out = queryForOne(source, client, id, attrs);
+  } else {
+    std::vector<std::pair<std::string, std::string>> params;
+    if (auto names = askedAttributes(source, client, attrs); !names.empty()) params.emplace_back("attrs", joined(names));
+    if (localOnly(source.registration)) params.emplace_back("local", "true");
+    out.method = "GET";
+    out.url = base(source.registration) + "/entities/" + http::percentEncode(id) + queryString(params);
+  }
+  out.headers = headersFor(source, client);
+  if (!out.body.empty()) out.headers.emplace_back("Content-Type", "application/json");
+  out.timeout = timeoutOf(source.registration);
+  return out;
+}
+
+ForwardRequest queryRequest(const ReadSource& source, const ClientRequest& client,
+                            const std::vector<std::pair<std::string, std::string>>& params,
+                            const std::vector<std::string>& attrs, size_t limit) {
+  std::vector<std::pair<std::string, std::string>> sent;
+  for (const auto& [name, value] : params) {
+    if (name == "id" && (source.mode == Mode::Exclusive || source.mode == Mode::Redirect) && !source.ids.empty())
+      continue;  // replaced by the source's ids below
+    sent.emplace_back(name, value);
+  }
+  if ((source.mode == Mode::Exclusive || source.mode == Mode::Redirect) && !source.ids.empty())
+    sent.emplace_back("id", joined(source.ids));
+  if (auto names = askedAttributes(source, client, attrs); !names.empty()) sent.emplace_back("attrs", joined(names));
+  if (localOnly(source.registration)) sent.emplace_back("local", "true");
+  sent.emplace_back("limit", std::to_string(limit));
+  ForwardRequest out;
+  out.method = "GET";
+  out.url = base(source.registration) + "/entities" + queryString(sent);
+  out.headers = headersFor(source, client);
+  out.timeout = timeoutOf(source.registration);
+  return out;
+}
+
+SourceAnswer readAnswer(const ReadSource& source, const http::ClientResponse& response, const jsonld::Context& ctx) {
+  SourceAnswer out;
+  std::string who = source.registration.id;
+  if (!response.ok) {
+    out.warning = "299 " + who + " \"the context source did not answer: " + response.error + "\"";
+    return out;
+  }
+  if (response.status == 404) return out;
+  if (response.status < 200 || response.status > 299) {
+    out.warning = "299 " + who + " \"the context source answered " + std::to_string(response.status) + "\"";
+    return out;
+  }
+  if (response.body.empty()) return out;
+  json::error_code ec;
+  auto value = json::parse(response.body, ec);
+  if (ec || (!value.is_array() && !value.is_object())) {
+    out.warning = "111 " + who + " \"the context source's answer is not JSON entities\"";
+    return out;
+  }
+  auto add = [&](const json::value& v) {
+    if (!v.is_object()) throw ngsi::Error(ngsi::ErrorType::BadRequestData, "not an entity");
+    json::object o = v.get_object();
+    o.erase("@context");
+    out.entities.push_back(ngsi::parseEntity(std::move(o), ctx, ngsi::ParseMode::Create));
+  };
+  try {
+    if (value.is_array())
+      for (const auto& v : value.get_array()) add(v);
+    else
+      add(value);
+  } catch (const ngsi::Error& e) {
+    out.entities.clear();
+    out.warning = "111 " + who + " \"the context source's answer holds an invalid entity: " + e.detail() + "\"";
+  }
+  return out;
+}
+
+void dropExclusive(json::object& entity, const ReadSource& source) {
+  if (source.mode != Mode::Exclusive) return;
+  auto* attrs = entity.if_contains(ngsi::key::attrs);
+  if (!attrs) return;
+  for (const auto& a : source.attributes) attrs->get_object().erase(a);
+}
+
+void merge(json::object& into, const json::object& remote, const ReadSource& source) {
+  auto* from = remote.if_contains(ngsi::key::attrs);
+  if (!from) return;
+  auto& attrs = into[ngsi::key::attrs];
+  if (!attrs.is_object()) attrs = json::object();
+  for (const auto& [name, instances] : from->get_object()) {
+    if (!source.attributes.empty() && !source.attributes.contains(name)) continue;
+    if (source.mode == Mode::Exclusive || !attrs.get_object().contains(name)) attrs.get_object()[name] = instances;
+  }
+  if (!into.contains(ngsi::key::type))
+    if (auto* t = remote.if_contains(ngsi::key::type)) into[ngsi::key::type] = *t;
+}
+
+}  // namespace allmende::federation

@@ -1,0 +1,79 @@
+// A distributed read (clause 4.3.6, 5.7.1, 5.7.2: retrieve or query entities
+// with registered context sources): which registrations to ask, the request
+// each one gets, what its answer holds, and how its entities join the local
+// ones. Every mode serves reads: inclusive sources add entities and
+// attributes, auxiliary ones only attributes the local entity lacks,
+// exclusive ones alone hold the attributes they name (the local copies are
+// dropped), redirect ones hold whole entities.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "federation/forwarder.h"
+#include "federation/registration.h"
+#include "federation/registration_query.h"
+#include "jsonld/context.h"
+
+namespace allmende::federation {
+
+// The client's request as forwarding needs it.
+struct ClientRequest {
+  const jsonld::Context* ctx = nullptr;  // compacts the names sent, expands the answers
+  std::string contextUrl;                // sent as the Link header ("" = none: the core context)
+  std::vector<std::pair<std::string, std::string>> headers;  // its headers, lower-case names
+  std::string via;  // the Via header to send: the incoming one with this broker added
+};
+
+struct ReadSource {
+  Registration registration;
+  Mode mode = Mode::Inclusive;
+  std::string operation;              // how it is asked: retrieveEntity, queryEntity or queryBatch
+  std::set<std::string> attributes;   // attribute IRIs it names (empty: any)
+  std::vector<std::string> ids;       // entity ids it names
+  std::optional<std::string> type;    // an entity type IRI it names
+  bool coolingDown = false;           // it failed lately: not asked (Registry::report)
+};
+
+// The registrations whose information matches the query and that allow one of
+// `operations` (the first allowed one is used), in id order.
+std::vector<ReadSource> readSources(const std::vector<Registration>& registrations, const RegistrationQuery& query,
+                                    std::initializer_list<std::string_view> operations, int64_t nowMs);
+
+// GET {endpoint}/ngsi-ld/v1/entities/{id} (or, for a source that only
+// queries, the query for that id); attrs are the client's (IRIs), narrowed
+// to what the source names.
+ForwardRequest retrieveRequest(const ReadSource& source, const ClientRequest& client, const std::string& id,
+                               const std::vector<std::string>& attrs);
+
+// GET {endpoint}/ngsi-ld/v1/entities with the client's selection (type, id,
+// idPattern, q, scopeQ, geo-query as given) narrowed to what the source names
+// (ids of an exclusive or redirect source, attributes), and limit.
+ForwardRequest queryRequest(const ReadSource& source, const ClientRequest& client,
+                            const std::vector<std::pair<std::string, std::string>>& params,
+                            const std::vector<std::string>& attrs, size_t limit);
+
+// What a source answered: its entities in the internal form, or why none
+// (the NGSILD-Warning text: 299 for an error answer, 111 for a payload that
+// cannot be read; a 404 is no warning).
+struct SourceAnswer {
+  std::vector<boost::json::object> entities;
+  std::string warning;
+};
+SourceAnswer readAnswer(const ReadSource& source, const http::ClientResponse& response, const jsonld::Context& ctx);
+
+// Drops from a local entity the attributes an exclusive source alone holds.
+void dropExclusive(boost::json::object& entity, const ReadSource& source);
+// Adds a source's entity to the one with the same id (the local one, or what
+// earlier sources gave): attributes the source may provide that are not
+// there yet (an exclusive source's replace them).
+void merge(boost::json::object& into, const boost::json::object& remote, const ReadSource& source);
+
+}  // namespace allmende::federation
