@@ -57,6 +57,7 @@ http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sourc
         std::move(sent), [request, services, tenant, sources = std::move(sources), answer = std::move(answer),
                           finish = std::move(finish)](std::vector<http::ClientResponse> responses) mutable {
           auto now = ngsi::nowMs();
+          std::vector<std::string> warnings;
           auto res = guarded(*request, [&] {
             Call again(*request, *services);
             Remote remote;
@@ -76,11 +77,11 @@ http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sourc
                                              response.ok && response.status < 500, now);
               remote.answers.push_back(federation::readAnswer(source, response, again.context()));
             }
-            auto r = answer(again, remote);
             for (const auto& a : remote.answers)
-              if (!a.warning.empty()) r.headers.emplace_back("NGSILD-Warning", a.warning);
-            return r;
+              if (!a.warning.empty()) warnings.push_back(a.warning);
+            return answer(again, remote);
           });
+          for (auto& w : warnings) res.headers.emplace_back("NGSILD-Warning", std::move(w));
           finish(std::move(res));
         });
   };

@@ -1,0 +1,190 @@
+"""Federation (4.3.6, 5.7.1, 5.7.2 with registrations): a district broker over
+two town brokers on loopback answers queries with both towns' entities in one
+stable order, retrieves merge attributes per registration mode, a stopped
+town yields a partial answer with an NGSILD-Warning and is then skipped
+during its cooldown, crossed registrations do not loop (Via), local=true stays
+local; what a forwarded request carries (Link, Accept, Via, the
+registration's tenant and contextSourceInfo, narrowed attrs) and how source
+failures are reported (299, 111, nothing for 404), seen by a fake source.
+"""
+import http.server
+import json
+import queue
+import threading
+
+import pytest
+import requests
+
+from conftest import JSON, assert_problem, link
+
+
+def register(broker, endpoint, headers=JSON, **members):
+    body = {"type": "ContextSourceRegistration", "information": [{"entities": [{"type": "Building"}]}],
+            "endpoint": endpoint, **members}
+    r = requests.post(broker.api + "/csourceRegistrations", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.headers["Location"].rsplit("/", 1)[1]
+
+
+def building(broker, eid, **attrs):
+    body = {"id": eid, "type": "Building", **{k: {"type": "Property", "value": v} for k, v in attrs.items()}}
+    r = requests.post(broker.api + "/entities", json=body, headers=JSON)
+    assert r.status_code == 201, r.text
+
+
+def ids(response):
+    assert response.status_code == 200, response.text
+    return [e["id"] for e in response.json()]
+
+
+@pytest.fixture
+def towns(make_broker):
+    """A district and two towns, each town registered at the district for its Buildings."""
+    district, a, b = make_broker().start(), make_broker().start(), make_broker().start()
+    for i in range(3):
+        building(a, f"urn:ngsi-ld:Building:a{i}", name=f"A{i}")
+        building(b, f"urn:ngsi-ld:Building:b{i}", name=f"B{i}")
+    building(district, "urn:ngsi-ld:Building:d0", name="D0")
+    management = {"timeout": 1000, "cooldown": 60000}
+    ra = register(district, a.api.rsplit("/ngsi-ld/v1", 1)[0], management=management)
+    rb = register(district, b.api.rsplit("/ngsi-ld/v1", 1)[0], management=management)
+    return district, a, b, ra, rb
+
+
+def test_a_district_query_answers_every_towns_entities_in_one_stable_order(towns):
+    district, a, b, _, _ = towns
+    everyone = [f"urn:ngsi-ld:Building:{t}{i}" for t in "ab" for i in range(3)] + ["urn:ngsi-ld:Building:d0"]
+    r = requests.get(district.api + "/entities", params={"type": "Building", "count": "true", "limit": 100})
+    assert ids(r) == sorted(everyone)
+    assert r.headers["NGSILD-Results-Count"] == "7"
+    assert "NGSILD-Warning" not in r.headers
+    pages = []
+    for offset in range(0, 7, 3):  # pages neither repeat nor skip an entity
+        pages += ids(requests.get(district.api + "/entities", params={"type": "Building", "limit": 3, "offset": offset}))
+    assert pages == sorted(everyone)
+    # the towns' q is applied by the towns
+    assert ids(requests.get(district.api + "/entities", params={"type": "Building", "q": 'name=="B1"'})) == \
+        ["urn:ngsi-ld:Building:b1"]
+    # local=true asks no one
+    assert ids(requests.get(district.api + "/entities", params={"type": "Building", "local": "true"})) == \
+        ["urn:ngsi-ld:Building:d0"]
+    # a retrieve finds a town's entity
+    r = requests.get(district.api + "/entities/urn:ngsi-ld:Building:a1")
+    assert r.status_code == 200 and r.json()["name"]["value"] == "A1"
+    assert_problem(requests.get(district.api + "/entities/urn:ngsi-ld:Building:a1", params={"local": "true"}), 404,
+                   "ResourceNotFound")
+    assert_problem(requests.get(district.api + "/entities", params={"type": "Building", "orderBy": "name"}), 400,
+                   "BadRequestData")
+    # the registrations count what was sent
+    reg = requests.get(f"{district.api}/csourceRegistrations", params={"type": "Building"}).json()[0]
+    assert reg["status"] == "ok" and reg["timesSent"] >= 1 and "lastSuccess" in reg
+
+
+def test_a_stopped_town_gives_a_partial_answer_then_is_skipped_during_its_cooldown(towns):
+    district, a, b, ra, rb = towns
+    b.kill()
+    r = requests.get(district.api + "/entities", params={"type": "Building"})
+    assert ids(r) == ["urn:ngsi-ld:Building:a0", "urn:ngsi-ld:Building:a1", "urn:ngsi-ld:Building:a2",
+                      "urn:ngsi-ld:Building:d0"]
+    assert r.headers["NGSILD-Warning"].startswith("299 " + rb) and "did not answer" in r.headers["NGSILD-Warning"]
+    r = requests.get(district.api + "/entities", params={"type": "Building"})
+    assert len(ids(r)) == 4 and "not asked" in r.headers["NGSILD-Warning"] and "cools down" in r.headers["NGSILD-Warning"]
+    reg = requests.get(f"{district.api}/csourceRegistrations/{rb}").json()
+    assert reg["status"] == "failed" and reg["timesFailed"] == 1 and "lastFailure" in reg
+
+
+def test_retrieve_merges_attributes_by_mode(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    eid = "urn:ngsi-ld:Building:merged"
+    building(district, eid, name="local name", height=10)
+    building(town, eid, name="town name", floors=3, height=12)
+    base = town.api.rsplit("/ngsi-ld/v1", 1)[0]
+    register(district, base, mode="auxiliary")  # fills in, never overrides
+    got = requests.get(f"{district.api}/entities/{eid}").json()
+    assert got["name"]["value"] == "local name" and got["height"]["value"] == 10 and got["floors"]["value"] == 3
+    # an exclusive registration alone provides its attributes
+    register(district, base, mode="exclusive",
+             information=[{"entities": [{"id": eid, "type": "Building"}], "propertyNames": ["floors"]}])
+    got = requests.get(f"{district.api}/entities/{eid}", params={"attrs": "floors,name"}).json()
+    assert got["floors"]["value"] == 3 and got["name"]["value"] == "local name" and "height" not in got
+
+
+def test_crossed_registrations_do_not_loop(make_broker):
+    a, b = make_broker().start(), make_broker().start()
+    building(a, "urn:ngsi-ld:Building:in-a", name="A")
+    building(b, "urn:ngsi-ld:Building:in-b", name="B")
+    register(a, b.api.rsplit("/ngsi-ld/v1", 1)[0])
+    register(b, a.api.rsplit("/ngsi-ld/v1", 1)[0])
+    for broker in (a, b):
+        r = requests.get(broker.api + "/entities", params={"type": "Building"}, timeout=10)
+        assert ids(r) == ["urn:ngsi-ld:Building:in-a", "urn:ngsi-ld:Building:in-b"]
+        assert "NGSILD-Warning" not in r.headers
+        assert requests.get(broker.api + "/entities/urn:ngsi-ld:Building:in-b").json()["name"]["value"] == "B"
+
+
+class _Source(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.server.seen.put((self.path, dict(self.headers)))
+        status, body = self.server.answer
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def source():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Source)
+    server.seen = queue.Queue()
+    server.answer = (200, "[]")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/town"
+    yield server
+    server.shutdown()
+
+
+def test_what_a_forwarded_request_carries(make_broker, source, context_server):
+    district = make_broker().start()
+    ctx = context_server.base + "/test-context.jsonld"
+    register(district, source.url, headers={**JSON, "Link": link(ctx)}, tenant="town-a",
+             information=[{"entities": [{"type": "Building"}], "propertyNames": ["name"]}],
+             contextSourceInfo=[{"key": "Authorization", "value": "Bearer town-token"},
+                                {"key": "X-User", "value": "urn:ngsi-ld:request"},
+                                {"key": "Via", "value": "1.1 evil"}])
+    source.answer = (200, json.dumps({"id": "urn:ngsi-ld:Building:x", "type": "Building",
+                                      "name": {"type": "Property", "value": "from the town"}}))
+    r = requests.get(district.api + "/entities/urn:ngsi-ld:Building:x",
+                     headers={"Link": link(ctx), "X-User": "clerk", "Via": "1.1 gateway"},
+                     params={"attrs": "name,temperature"})
+    assert r.status_code == 200 and r.json()["name"]["value"] == "from the town"
+    path, headers = source.seen.get(timeout=5)
+    assert path == "/town/ngsi-ld/v1/entities/urn:ngsi-ld:Building:x?attrs=name"  # narrowed to what it provides
+    assert headers["Link"].startswith(f"<{ctx}>")
+    assert headers["Accept"] == "application/json"
+    assert headers["NGSILD-Tenant"] == "town-a"
+    assert headers["Authorization"] == "Bearer town-token" and headers["X-User"] == "clerk"
+    assert headers["Via"].startswith("1.1 gateway, 1.1 allmende-") and "evil" not in headers["Via"]
+    # a request that already passed this broker is not forwarded again
+    r = requests.get(district.api + "/entities/urn:ngsi-ld:Building:x", headers={"Via": headers["Via"]})
+    assert r.status_code == 404 and source.seen.empty()
+
+
+def test_source_failures_are_warnings(make_broker, source):
+    district = make_broker().start()
+    building(district, "urn:ngsi-ld:Building:here", name="here")
+    rid = register(district, source.url)
+    for answer, warning in (((403, "{}"), "299 " + rid), ((200, "not a json document"), "111 " + rid),
+                            ((200, '[{"id": "urn:x"}]'), "111 " + rid), ((404, ""), None)):
+        source.answer = answer
+        r = requests.get(district.api + "/entities", params={"type": "Building"})
+        assert ids(r) == ["urn:ngsi-ld:Building:here"], answer
+        assert r.headers.get("NGSILD-Warning", "")[:len(warning or "")] == (warning or ""), answer
+        if warning is None:
+            assert "NGSILD-Warning" not in r.headers
+        r = requests.get(district.api + "/entities/urn:ngsi-ld:Building:gone")
+        assert r.status_code == 404
+        assert (warning is None) == ("NGSILD-Warning" not in r.headers), answer
