@@ -1,5 +1,6 @@
 // Entity attribute endpoints (clause 5.6.3-5.6.5, 6.6-6.7): append, update,
 // partial update, replace and delete attributes.
+#include "api/distributed_write.h"
 #include "api/entity_access.h"
 #include "api/routes.h"
 #include "http/message.h"
@@ -138,11 +139,22 @@ http::Response deleteAttribute(Call& call) {
 void registerAttributeRoutes(http::Router& router, Services& services) {
   constexpr std::string_view attrs = "/ngsi-ld/v1/entities/{}/attrs";
   constexpr std::string_view one = "/ngsi-ld/v1/entities/{}/attrs/{}";
-  addRoute(router, services, "POST", attrs, appendAttributes);
-  addRoute(router, services, "PATCH", attrs, updateAttributes);
-  addRoute(router, services, "PATCH", one, partialUpdate);
-  addRoute(router, services, "PUT", one, replaceAttribute);
-  addRoute(router, services, "DELETE", one, deleteAttribute);
+  // Each is a distributed write (clause 4.20 names its operation).
+  auto entityWrite = [](std::string operation, Handler local) {
+    return [operation, local](Call& call) {
+      return distributedWrite(call, {operation, entityIdParam(call), std::nullopt}, local);
+    };
+  };
+  auto attributeWrite = [](std::string operation, Handler local) {
+    return [operation, local](Call& call) {
+      return distributedWrite(call, {operation, entityIdParam(call), call.context().expand(call.pathParam(1))}, local);
+    };
+  };
+  addRoute(router, services, "POST", attrs, entityWrite("appendAttrs", appendAttributes));
+  addRoute(router, services, "PATCH", attrs, entityWrite("updateEntity", updateAttributes));
+  addRoute(router, services, "PATCH", one, attributeWrite("updateAttrs", partialUpdate));
+  addRoute(router, services, "PUT", one, attributeWrite("replaceAttrs", replaceAttribute));
+  addRoute(router, services, "DELETE", one, attributeWrite("deleteAttrs", deleteAttribute));
 }
 
 }  // namespace allmende::api

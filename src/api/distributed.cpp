@@ -40,8 +40,8 @@ federation::ClientRequest clientRequest(Call& call) {
   return out;
 }
 
-http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sources,
-                           std::vector<federation::ForwardRequest> requests,
+http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
+                           std::vector<federation::ForwardRequest> requests, bool warn,
                            std::function<http::Response(Call&, const Remote&)> answer) {
   http::Response res;
   auto request = std::make_shared<http::Request>(call.req);
@@ -51,10 +51,10 @@ http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sourc
   std::vector<federation::ForwardRequest> sent;
   for (size_t i = 0; i < sources.size(); ++i)
     if (!sources[i].coolingDown) sent.push_back(std::move(requests[i]));
-  res.later = [request, services, tenant, sources = std::move(sources), sent = std::move(sent),
+  res.later = [request, services, tenant, warn, sources = std::move(sources), sent = std::move(sent),
                answer = std::move(answer)](http::Response::Finish finish) mutable {
     services->forwarder.send(
-        std::move(sent), [request, services, tenant, sources = std::move(sources), answer = std::move(answer),
+        std::move(sent), [request, services, tenant, warn, sources = std::move(sources), answer = std::move(answer),
                           finish = std::move(finish)](std::vector<http::ClientResponse> responses) mutable {
           auto now = ngsi::nowMs();
           std::vector<std::string> warnings;
@@ -64,21 +64,20 @@ http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sourc
             remote.sources = std::move(sources);
             size_t next = 0;
             for (const auto& source : remote.sources) {
+              http::ClientResponse response;
               if (source.coolingDown) {
-                remote.answers.push_back({{}, "299 " + source.registration.id +
-                                                  " \"not asked: it failed at " +
-                                                  ngsi::formatDateTime(source.registration.stats.lastFailureMs) +
-                                                  " and cools down until " +
-                                                  ngsi::formatDateTime(source.registration.stats.coolUntilMs) + "\""});
-                continue;
+                const auto& st = source.registration.stats;
+                response.error = "not asked: it failed at " + ngsi::formatDateTime(st.lastFailureMs) +
+                                 " and cools down until " + ngsi::formatDateTime(st.coolUntilMs);
+              } else {
+                response = std::move(responses[next++]);
+                services->registrations.report(tenant, source.registration.id,
+                                               response.ok && response.status < 500, now);
               }
-              const auto& response = responses[next++];
-              services->registrations.report(tenant, source.registration.id,
-                                             response.ok && response.status < 500, now);
               remote.answers.push_back(federation::readAnswer(source, response, again.context()));
+              if (warn && !remote.answers.back().warning.empty()) warnings.push_back(remote.answers.back().warning);
+              remote.responses.push_back(std::move(response));
             }
-            for (const auto& a : remote.answers)
-              if (!a.warning.empty()) warnings.push_back(a.warning);
             return answer(again, remote);
           });
           for (auto& w : warnings) res.headers.emplace_back("NGSILD-Warning", std::move(w));

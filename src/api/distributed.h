@@ -1,4 +1,4 @@
-// Distributed reads in the api layer (docs/federation.md): whether a request
+// Distributed operations in the api layer (docs/federation.md): whether a request
 // may be forwarded to registered context sources (not with local=true, not
 // when this broker is in its Via header already), what the forwarded
 // requests carry of it, and an answer made once the sources answered or
@@ -10,14 +10,16 @@
 #include <vector>
 
 #include "api/call.h"
-#include "federation/distributed_read.h"
+#include "federation/sources.h"
 
 namespace allmende::api {
 
-// What the sources of a distributed read answered, source by source.
+// What the sources of a distributed operation answered, source by source (a
+// source not asked during its cooldown as a response that failed).
 struct Remote {
-  std::vector<federation::ReadSource> sources;
-  std::vector<federation::SourceAnswer> answers;
+  std::vector<federation::Source> sources;
+  std::vector<http::ClientResponse> responses;
+  std::vector<federation::SourceAnswer> answers;  // the responses read as answers to a read
 };
 
 // True if the request may be forwarded.
@@ -26,11 +28,12 @@ bool mayForward(const Call& call);
 // The request as the forwarded ones carry it (its @context, headers, Via with this broker).
 federation::ClientRequest clientRequest(Call& call);
 
-// Sends the requests; once all answered (or failed), `answer` makes the
-// response with a Call for the same request, and each source's warning is
-// added to it as an NGSILD-Warning header (an error answer too).
-http::Response forwardThen(Call& call, std::vector<federation::ReadSource> sources,
-                           std::vector<federation::ForwardRequest> requests,
+// Sends the requests (one per source); once all answered (or failed),
+// `answer` makes the response with a Call for the same request. With `warn`
+// (reads), each source's warning is added to it as an NGSILD-Warning header
+// (to an error answer too).
+http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
+                           std::vector<federation::ForwardRequest> requests, bool warn,
                            std::function<http::Response(Call&, const Remote&)> answer);
 
 }  // namespace allmende::api

@@ -1,6 +1,7 @@
 // Entity endpoints (clause 5.6 / 6.4-6.5): create, retrieve, delete, replace
 // and merge an entity.
 #include "api/distributed.h"
+#include "api/distributed_write.h"
 #include "api/entity_access.h"
 #include "api/entity_maps.h"
 #include "api/linked_entities.h"
@@ -107,7 +108,7 @@ http::Response retrieveEntity(Call& call) {
     federation::RegistrationQuery q;
     q.ids = {id};
     if (auto t = call.req.param("type")) q.types = query::parseTypeSelection(*t, call.context());
-    auto sources = federation::readSources(call.services.registrations.list(call.tenant()), q,
+    auto sources = federation::sourcesFor(call.services.registrations.list(call.tenant()), q,
                                            {"retrieveEntity", "queryEntity", "queryBatch"}, ngsi::nowMs());
     if (!sources.empty()) {
       std::vector<std::string> attrs;
@@ -115,7 +116,7 @@ http::Response retrieveEntity(Call& call) {
       auto client = clientRequest(call);
       std::vector<federation::ForwardRequest> requests;
       for (const auto& s : sources) requests.push_back(federation::retrieveRequest(s, client, id, attrs));
-      return forwardThen(call, std::move(sources), std::move(requests),
+      return forwardThen(call, std::move(sources), std::move(requests), true,
                          [](Call& again, const Remote& remote) { return retrieveAnswer(again, &remote); });
     }
   }
@@ -175,11 +176,21 @@ http::Response missingEntityId(Call& call) {
 
 void registerEntityRoutes(http::Router& router, Services& services) {
   constexpr std::string_view one = "/ngsi-ld/v1/entities/{}";
-  addRoute(router, services, "POST", kEntitiesPath, createEntity);
+  // Writes are distributed writes (clause 4.20 names their operations).
+  auto write = [](std::string operation, Handler local) {
+    return [operation, local](Call& call) {
+      return distributedWrite(call, {operation, entityIdParam(call), std::nullopt}, local);
+    };
+  };
+  addRoute(router, services, "POST", kEntitiesPath, [](Call& call) {
+    const auto* id = call.body().if_contains("id");
+    if (!id || !id->is_string() || !ngsi::isUri(id->get_string())) return createEntity(call);
+    return distributedWrite(call, {"createEntity", std::string(id->get_string()), std::nullopt}, createEntity, 201);
+  });
   addRoute(router, services, "GET", one, retrieveEntity);
-  addRoute(router, services, "DELETE", one, deleteEntity);
-  addRoute(router, services, "PUT", one, replaceEntity);
-  addRoute(router, services, "PATCH", one, mergeEntity);
+  addRoute(router, services, "DELETE", one, write("deleteEntity", deleteEntity));
+  addRoute(router, services, "PUT", one, write("replaceEntity", replaceEntity));
+  addRoute(router, services, "PATCH", one, write("mergeEntity", mergeEntity));
   addRoute(router, services, "PUT", kEntitiesPath, missingEntityId);
   addRoute(router, services, "PATCH", kEntitiesPath, missingEntityId);
 }

@@ -178,7 +178,7 @@ http::Response queryEntities(Call& call) {
     fail(ErrorType::BadRequestData, "a query needs at least one of type, attrs, q or georel (or local=true)");
   if (mayForward(call) && !call.req.header("ngsild-snapshot")) {
     call.requireTenant();
-    auto sources = federation::readSources(call.services.registrations.list(call.tenant()),
+    auto sources = federation::sourcesFor(call.services.registrations.list(call.tenant()),
                                            registrationQuery(call), {"queryEntity"}, ngsi::nowMs());
     if (!sources.empty()) {
       if (call.req.param("orderBy"))
@@ -195,7 +195,7 @@ http::Response queryEntities(Call& call) {
       size_t limit = std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1, call.services.limits.maxLimit);
       std::vector<federation::ForwardRequest> requests;
       for (const auto& s : sources) requests.push_back(federation::queryRequest(s, client, forwarded, attrs, limit));
-      return forwardThen(call, std::move(sources), std::move(requests), [](Call& again, const Remote& remote) {
+      return forwardThen(call, std::move(sources), std::move(requests), true, [](Call& again, const Remote& remote) {
         return answer(again, selectionFromParams(again), &remote);
       });
     }

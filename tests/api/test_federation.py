@@ -86,7 +86,7 @@ def test_a_stopped_town_gives_a_partial_answer_then_is_skipped_during_its_cooldo
     r = requests.get(district.api + "/entities", params={"type": "Building"})
     assert ids(r) == ["urn:ngsi-ld:Building:a0", "urn:ngsi-ld:Building:a1", "urn:ngsi-ld:Building:a2",
                       "urn:ngsi-ld:Building:d0"]
-    assert r.headers["NGSILD-Warning"].startswith("299 " + rb) and "did not answer" in r.headers["NGSILD-Warning"]
+    assert r.headers["NGSILD-Warning"].startswith("299 " + rb) and "no answer" in r.headers["NGSILD-Warning"]
     r = requests.get(district.api + "/entities", params={"type": "Building"})
     assert len(ids(r)) == 4 and "not asked" in r.headers["NGSILD-Warning"] and "cools down" in r.headers["NGSILD-Warning"]
     reg = requests.get(f"{district.api}/csourceRegistrations/{rb}").json()

@@ -1,10 +1,11 @@
-// A distributed read (clause 4.3.6, 5.7.1, 5.7.2: retrieve or query entities
-// with registered context sources): which registrations to ask, the request
-// each one gets, what its answer holds, and how its entities join the local
-// ones. Every mode serves reads: inclusive sources add entities and
-// attributes, auxiliary ones only attributes the local entity lacks,
-// exclusive ones alone hold the attributes they name (the local copies are
-// dropped), redirect ones hold whole entities.
+// The registered context sources of a distributed operation (clause 4.3.6):
+// which registrations to ask, the request each one gets, what a source's
+// answer to a read holds, and how its entities join the local ones. Every
+// mode serves reads: inclusive sources add entities and attributes, auxiliary
+// ones only attributes the local entity lacks, exclusive ones alone hold the
+// attributes they name (the local copies are dropped), redirect ones hold
+// whole entities. Writes go to inclusive sources as they came, to exclusive
+// ones with only their attributes, to redirect ones instead of the local store.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +33,7 @@ struct ClientRequest {
   std::string via;  // the Via header to send: the incoming one with this broker added
 };
 
-struct ReadSource {
+struct Source {
   Registration registration;
   Mode mode = Mode::Inclusive;
   std::string operation;              // how it is asked: retrieveEntity, queryEntity or queryBatch
@@ -43,22 +44,35 @@ struct ReadSource {
 };
 
 // The registrations whose information matches the query and that allow one of
-// `operations` (the first allowed one is used), in id order.
-std::vector<ReadSource> readSources(const std::vector<Registration>& registrations, const RegistrationQuery& query,
-                                    std::initializer_list<std::string_view> operations, int64_t nowMs);
+// `operations` (the first allowed one is used), in id order; with
+// `unsupportedToo` also those that allow none (operation left empty).
+std::vector<Source> sourcesFor(const std::vector<Registration>& registrations, const RegistrationQuery& query,
+                               std::initializer_list<std::string_view> operations, int64_t nowMs,
+                               bool unsupportedToo = false);
 
 // GET {endpoint}/ngsi-ld/v1/entities/{id} (or, for a source that only
 // queries, the query for that id); attrs are the client's (IRIs), narrowed
 // to what the source names.
-ForwardRequest retrieveRequest(const ReadSource& source, const ClientRequest& client, const std::string& id,
+ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client, const std::string& id,
                                const std::vector<std::string>& attrs);
 
 // GET {endpoint}/ngsi-ld/v1/entities with the client's selection (type, id,
 // idPattern, q, scopeQ, geo-query as given) narrowed to what the source names
 // (ids of an exclusive or redirect source, attributes), and limit.
-ForwardRequest queryRequest(const ReadSource& source, const ClientRequest& client,
+ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             const std::vector<std::string>& attrs, size_t limit);
+
+// The same write at a source: {endpoint}/ngsi-ld/v1 followed by `path` (the
+// client's path after /ngsi-ld/v1), the client's parameters (local=true for a
+// localOnly registration) and `body` (JSON text, empty for none).
+ForwardRequest writeRequest(const Source& source, const ClientRequest& client, const std::string& method,
+                            const std::string& path, const std::vector<std::pair<std::string, std::string>>& params,
+                            std::string body);
+
+// What of an entity body (as the client sent it, without @context) a source
+// takes: an exclusive source id, type and its attributes, others all of it.
+boost::json::object bodyFor(const Source& source, const boost::json::object& body, const jsonld::Context& ctx);
 
 // What a source answered: its entities in the internal form, or why none
 // (the NGSILD-Warning text: 299 for an error answer, 111 for a payload that
@@ -67,13 +81,13 @@ struct SourceAnswer {
   std::vector<boost::json::object> entities;
   std::string warning;
 };
-SourceAnswer readAnswer(const ReadSource& source, const http::ClientResponse& response, const jsonld::Context& ctx);
+SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response, const jsonld::Context& ctx);
 
 // Drops from a local entity the attributes an exclusive source alone holds.
-void dropExclusive(boost::json::object& entity, const ReadSource& source);
+void dropExclusive(boost::json::object& entity, const Source& source);
 // Adds a source's entity to the one with the same id (the local one, or what
 // earlier sources gave): attributes the source may provide that are not
 // there yet (an exclusive source's replace them).
-void merge(boost::json::object& into, const boost::json::object& remote, const ReadSource& source);
+void merge(boost::json::object& into, const boost::json::object& remote, const Source& source);
 
 }  // namespace allmende::federation

@@ -1,6 +1,6 @@
-// Distributed reads: choosing sources, the forwarded requests, the answers,
-// and the merge.
-#include "federation/distributed_read.h"
+// Sources of distributed operations: choosing them, the forwarded requests,
+// the answers to reads, and the merge.
+#include "federation/sources.h"
 
 #include "federation/operations.h"
 #include "http/message.h"
@@ -36,7 +36,7 @@ std::chrono::milliseconds timeoutOf(const Registration& r) {
 // registration's tenant; contextSourceInfo pairs as headers, where the value
 // urn:ngsi-ld:request copies the client's header of that name, and the keys
 // jsonldContext and accept choose the Link and Accept headers).
-http::ClientHeaders headersFor(const ReadSource& source, const ClientRequest& client) {
+http::ClientHeaders headersFor(const Source& source, const ClientRequest& client) {
   http::ClientHeaders out;
   std::string context = client.contextUrl, accept = "application/json";
   if (auto* tenant = source.registration.doc.if_contains("tenant"))
@@ -70,7 +70,7 @@ http::ClientHeaders headersFor(const ReadSource& source, const ClientRequest& cl
 
 // The attribute names to ask a source for (compacted): the client's narrowed
 // to what the source names, or what it names; empty = all.
-std::vector<std::string> askedAttributes(const ReadSource& source, const ClientRequest& client,
+std::vector<std::string> askedAttributes(const Source& source, const ClientRequest& client,
                                          const std::vector<std::string>& attrs) {
   std::vector<std::string> out;
   if (attrs.empty()) {
@@ -96,7 +96,7 @@ std::string queryString(const std::vector<std::pair<std::string, std::string>>& 
 }
 
 // Asks a source for one entity through queryEntity or queryBatch.
-ForwardRequest queryForOne(const ReadSource& source, const ClientRequest& client, const std::string& id,
+ForwardRequest queryForOne(const Source& source, const ClientRequest& client, const std::string& id,
                            const std::vector<std::string>& attrs) {
   ForwardRequest out;
   auto names = askedAttributes(source, client, attrs);
@@ -126,9 +126,9 @@ ForwardRequest queryForOne(const ReadSource& source, const ClientRequest& client
 
 }  // namespace
 
-std::vector<ReadSource> readSources(const std::vector<Registration>& registrations, const RegistrationQuery& query,
-                                    std::initializer_list<std::string_view> operations, int64_t now) {
-  std::vector<ReadSource> out;
+std::vector<Source> sourcesFor(const std::vector<Registration>& registrations, const RegistrationQuery& query,
+                               std::initializer_list<std::string_view> operations, int64_t now, bool unsupportedToo) {
+  std::vector<Source> out;
   for (const auto& r : registrations) {
     auto infos = matchingInformation(query, r);
     if (infos.empty() || !matchesFilters(query, r, now)) continue;
@@ -136,10 +136,10 @@ std::vector<ReadSource> readSources(const std::vector<Registration>& registratio
     if (auto* ops = r.doc.if_contains("operations"))
       for (const auto& op : ops->get_array()) named.emplace_back(op.get_string());
     auto allowed = expandOperations(named);
-    ReadSource s;
+    Source s;
     for (auto op : operations)
       if (s.operation.empty() && allowed.contains(op)) s.operation = op;
-    if (s.operation.empty()) continue;
+    if (s.operation.empty() && !unsupportedToo) continue;
     s.registration = r;
     s.mode = modeOf(r);
     s.coolingDown = r.stats.coolUntilMs > now;
@@ -161,7 +161,7 @@ std::vector<ReadSource> readSources(const std::vector<Registration>& registratio
   return out;
 }
 
-ForwardRequest retrieveRequest(const ReadSource& source, const ClientRequest& client, const std::string& id,
+ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client, const std::string& id,
                                const std::vector<std::string>& attrs) {
   ForwardRequest out;
   if (source.operation != "retrieveEntity") {
@@ -179,7 +179,7 @@ ForwardRequest retrieveRequest(const ReadSource& source, const ClientRequest& cl
   return out;
 }
 
-ForwardRequest queryRequest(const ReadSource& source, const ClientRequest& client,
+ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             const std::vector<std::string>& attrs, size_t limit) {
   std::vector<std::pair<std::string, std::string>> sent;
@@ -201,11 +201,36 @@ ForwardRequest queryRequest(const ReadSource& source, const ClientRequest& clien
   return out;
 }
 
-SourceAnswer readAnswer(const ReadSource& source, const http::ClientResponse& response, const jsonld::Context& ctx) {
+ForwardRequest writeRequest(const Source& source, const ClientRequest& client, const std::string& method,
+                            const std::string& path, const std::vector<std::pair<std::string, std::string>>& params,
+                            std::string body) {
+  std::vector<std::pair<std::string, std::string>> sent;
+  for (const auto& p : params)
+    if (p.first != "local") sent.push_back(p);
+  if (localOnly(source.registration)) sent.emplace_back("local", "true");
+  ForwardRequest out;
+  out.method = method;
+  out.url = base(source.registration) + path + queryString(sent);
+  out.headers = headersFor(source, client);
+  if (!body.empty()) out.headers.emplace_back("Content-Type", "application/json");
+  out.body = std::move(body);
+  out.timeout = timeoutOf(source.registration);
+  return out;
+}
+
+json::object bodyFor(const Source& source, const json::object& body, const jsonld::Context& ctx) {
+  if (source.mode != Mode::Exclusive || source.attributes.empty()) return body;
+  json::object out;
+  for (const auto& [name, value] : body)
+    if (name == "id" || name == "type" || source.attributes.contains(ctx.expand(name))) out[name] = value;
+  return out;
+}
+
+SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response, const jsonld::Context& ctx) {
   SourceAnswer out;
   std::string who = source.registration.id;
   if (!response.ok) {
-    out.warning = "299 " + who + " \"the context source did not answer: " + response.error + "\"";
+    out.warning = "299 " + who + " \"no answer: " + response.error + "\"";
     return out;
   }
   if (response.status == 404) return out;
@@ -238,14 +263,14 @@ SourceAnswer readAnswer(const ReadSource& source, const http::ClientResponse& re
   return out;
 }
 
-void dropExclusive(json::object& entity, const ReadSource& source) {
+void dropExclusive(json::object& entity, const Source& source) {
   if (source.mode != Mode::Exclusive) return;
   auto* attrs = entity.if_contains(ngsi::key::attrs);
   if (!attrs) return;
   for (const auto& a : source.attributes) attrs->get_object().erase(a);
 }
 
-void merge(json::object& into, const json::object& remote, const ReadSource& source) {
+void merge(json::object& into, const json::object& remote, const Source& source) {
   auto* from = remote.if_contains(ngsi::key::attrs);
   if (!from) return;
   auto& attrs = into[ngsi::key::attrs];
