@@ -83,12 +83,7 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   bool here = true;
   json::object localBody = body;
   for (auto& s : sources) {
-    if (s.operation.empty()) {
-      errors.push_back(partError(target.id, s.registration.id, 409, "Conflict",
-                                 "registration " + s.registration.id + " (" + std::string(s.mode == federation::Mode::Redirect ? "redirect" : "exclusive") +
-                                     ") covers this entity but does not allow " + target.operation));
-      continue;
-    }
+    // What the source holds is not written here, whether it takes the write or not.
     if (s.mode == federation::Mode::Redirect) here = false;
     if (s.mode == federation::Mode::Exclusive && target.attribute) {
       if (s.attributes.empty() || s.attributes.contains(*target.attribute)) here = false;
@@ -101,6 +96,13 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
       if (body.size() > 0 && !hasAttributes(localBody) && target.operation != "createEntity" &&
           target.operation != "deleteEntity")
         here = false;
+    }
+    if (s.operation.empty()) {
+      errors.push_back(partError(target.id, s.registration.id, 409, "Conflict",
+                                 "registration " + s.registration.id + " (" +
+                                     (s.mode == federation::Mode::Redirect ? "redirect" : "exclusive") +
+                                     ") covers this entity but does not allow " + target.operation));
+      continue;
     }
     forwarded.push_back(std::move(s));
   }

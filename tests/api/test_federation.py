@@ -188,3 +188,71 @@ def test_source_failures_are_warnings(make_broker, source):
         r = requests.get(district.api + "/entities/urn:ngsi-ld:Building:gone")
         assert r.status_code == 404
         assert (warning is None) == ("NGSILD-Warning" not in r.headers), answer
+
+
+def test_writes_go_where_the_registrations_say(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    base = town.api.rsplit("/ngsi-ld/v1", 1)[0]
+    meter = "urn:ngsi-ld:WaterMeter:001"
+    # an IoT agent (here: the town) owns the meter's reading
+    register(district, base, mode="exclusive", operations=["redirectionOps"],
+             information=[{"entities": [{"id": meter, "type": "WaterMeter"}], "propertyNames": ["reading"]}])
+    r = requests.post(district.api + "/entities", headers=JSON, json={
+        "id": meter, "type": "WaterMeter", "reading": {"type": "Property", "value": 5},
+        "owner": {"type": "Property", "value": "district"}})
+    assert r.status_code == 201, r.text
+    here = requests.get(f"{district.api}/entities/{meter}", params={"local": "true"}).json()
+    there = requests.get(f"{town.api}/entities/{meter}").json()
+    assert "reading" not in here and here["owner"]["value"] == "district"
+    assert there["reading"]["value"] == 5 and "owner" not in there
+    # a command-like update of the reading reaches the town only
+    r = requests.patch(f"{district.api}/entities/{meter}/attrs/reading", headers=JSON, json={"value": 9})
+    assert r.status_code == 204, r.text
+    assert requests.get(f"{town.api}/entities/{meter}").json()["reading"]["value"] == 9
+    r = requests.patch(f"{district.api}/entities/{meter}/attrs", headers=JSON,
+                       json={"reading": {"type": "Property", "value": 11}, "owner": {"type": "Property", "value": "d"}})
+    assert r.status_code == 204, r.text
+    assert requests.get(f"{town.api}/entities/{meter}").json()["reading"]["value"] == 11
+    assert requests.get(f"{district.api}/entities/{meter}", params={"local": "true"}).json()["owner"]["value"] == "d"
+    # a redirect registration takes whole entities; one that does not allow the operation is a Conflict
+    bus = "urn:ngsi-ld:Bus:7"
+    register(district, base, mode="redirect", operations=["retrieveOps"],
+             information=[{"entities": [{"id": bus, "type": "Bus"}]}])
+    r = requests.post(district.api + "/entities", headers=JSON, json={"id": bus, "type": "Bus"})
+    assert_problem(r, 409, "Conflict")
+    # deleting reaches both parts; with the town stopped the answer says which part failed
+    town.kill()
+    r = requests.delete(f"{district.api}/entities/{meter}")
+    assert r.status_code == 207, r.text
+    body = r.json()
+    assert body["success"] == [meter] and body["errors"][0]["entityId"] == meter
+    assert body["errors"][0]["registrationId"].startswith("urn:ngsi-ld:ContextSourceRegistration:")
+    assert_problem(requests.get(f"{district.api}/entities/{meter}", params={"local": "true"}), 404,
+                   "ResourceNotFound")
+
+
+def test_inclusive_writes_happen_here_and_there(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], operations=["redirectionOps"])
+    r = requests.post(district.api + "/entities", headers=JSON,
+                      json={"id": "urn:ngsi-ld:Building:both", "type": "Building",
+                            "name": {"type": "Property", "value": "both"}})
+    assert r.status_code == 201 and r.headers["Location"] == "/ngsi-ld/v1/entities/urn:ngsi-ld:Building:both"
+    for b in (district, town):
+        assert requests.get(b.api + "/entities/urn:ngsi-ld:Building:both",
+                            params={"local": "true"}).json()["name"]["value"] == "both"
+    # the town has it already: a second create is refused there and here, each part reported
+    r = requests.post(district.api + "/entities", headers=JSON,
+                      json={"id": "urn:ngsi-ld:Building:both", "type": "Building"})
+    assert r.status_code == 207 and [e["error"]["status"] for e in r.json()["errors"]] == [409, 409]
+
+
+def test_a_write_that_comes_back_to_this_broker_is_a_loop(make_broker, source):
+    district = make_broker().start()
+    register(district, source.url, mode="redirect", operations=["redirectionOps"],
+             information=[{"entities": [{"id": "urn:ngsi-ld:Building:loop", "type": "Building"}]}])
+    via = requests.get(district.api + "/entities/urn:ngsi-ld:Building:loop")
+    _, headers = source.seen.get(timeout=5)
+    r = requests.delete(district.api + "/entities/urn:ngsi-ld:Building:loop", headers={"Via": headers["Via"]})
+    assert_problem(r, 508, "LoopDetected")
+    assert via.status_code == 404
