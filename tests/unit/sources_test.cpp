@@ -1,0 +1,130 @@
+// Sources of distributed operations: which registrations serve an operation,
+// the requests they get, how their answers are read and merged.
+#include "federation/sources.h"
+
+#include <gtest/gtest.h>
+
+#include "jsonld/core_context.h"
+#include "ngsi/entity.h"
+
+using namespace allmende;
+using namespace allmende::federation;
+namespace json = boost::json;
+
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+const std::string kVocab = "https://uri.etsi.org/ngsi-ld/default-context/";
+
+Registration make(const std::string& id, const std::string& members) {
+  auto r = createRegistration(json::parse(R"({"id":")" + id + R"(","type":"ContextSourceRegistration",)" + members + "}")
+                                  .as_object(),
+                              *jsonld::coreContext(), kNow);
+  return r;
+}
+
+ClientRequest client() {
+  ClientRequest c;
+  c.ctx = jsonld::coreContext().get();
+  c.via = "1.1 allmende-test";
+  return c;
+}
+
+std::string header(const ForwardRequest& r, const std::string& name) {
+  for (const auto& [n, v] : r.headers)
+    if (n == name) return v;
+  return "";
+}
+
+}  // namespace
+
+TEST(Sources, ChosenByInformationAndOperations) {
+  std::vector<Registration> regs{
+      make("urn:r1", R"("endpoint":"http://a.example/","information":[{"entities":[{"type":"Building"}]}])"),
+      make("urn:r2", R"("endpoint":"http://b.example","information":[{"entities":[{"type":"Building"}]}],
+                       "operations":["queryEntity"])"),
+      make("urn:r3", R"("endpoint":"http://c.example","information":[{"entities":[{"type":"Bus"}]}])"),
+      make("urn:r4", R"("endpoint":"http://d.example","information":[{"entities":[{"type":"Building"}]}],
+                       "operations":["updateOps"])")};
+  RegistrationQuery q;
+  q.types = query::TypeSelection{{kVocab + "Building"}};
+  auto sources = sourcesFor(regs, q, {"retrieveEntity", "queryEntity"}, kNow);
+  ASSERT_EQ(sources.size(), 2u);
+  EXPECT_EQ(sources[0].operation, "retrieveEntity");  // federationOps by default
+  EXPECT_EQ(sources[1].operation, "queryEntity");
+  EXPECT_EQ(sourcesFor(regs, q, {"retrieveEntity"}, kNow, true).size(), 3u) << "with those lacking it";
+}
+
+TEST(Sources, RequestsCarryTheClientsSelectionNarrowed) {
+  auto r = make("urn:r1", R"("endpoint":"http://a.example/town/","tenant":"t1","mode":"exclusive",
+      "information":[{"entities":[{"id":"urn:b1","type":"Building"}],"propertyNames":["name"]}],
+      "management":{"localOnly":true,"timeout":1500},
+      "contextSourceInfo":[{"key":"Authorization","value":"Bearer x"},{"key":"X-User","value":"urn:ngsi-ld:request"}])");
+  RegistrationQuery q;
+  q.ids = {"urn:b1"};
+  auto sources = sourcesFor({r}, q, {"retrieveEntity"}, kNow);
+  ASSERT_EQ(sources.size(), 1u);
+  auto c = client();
+  c.headers = {{"x-user", "clerk"}};
+  auto get = retrieveRequest(sources[0], c, "urn:b1", {kVocab + "name", kVocab + "height"});
+  EXPECT_EQ(get.url, "http://a.example/town/ngsi-ld/v1/entities/urn:b1?attrs=name&local=true");
+  EXPECT_EQ(get.timeout.count(), 1500);
+  EXPECT_EQ(header(get, "NGSILD-Tenant"), "t1");
+  EXPECT_EQ(header(get, "Authorization"), "Bearer x");
+  EXPECT_EQ(header(get, "X-User"), "clerk");
+  EXPECT_EQ(header(get, "Via"), "1.1 allmende-test");
+  auto query = queryRequest(sources[0], c, {{"type", "Building"}, {"id", "urn:other"}, {"q", "name==\"a b\""}}, {}, 21);
+  EXPECT_EQ(query.url, "http://a.example/town/ngsi-ld/v1/entities?type=Building&q=name%3D%3D%22a%20b%22"
+                       "&id=urn:b1&attrs=name&local=true&limit=21")
+      << "an exclusive source's ids replace the client's";
+  auto body = bodyFor(sources[0], json::parse(R"({"id":"urn:b1","type":"Building","name":"n","height":3})").as_object(),
+                      *jsonld::coreContext());
+  EXPECT_EQ(json::serialize(body), R"({"id":"urn:b1","type":"Building","name":"n"})");
+}
+
+TEST(Sources, AnswersAreReadOrWarnedAbout) {
+  auto r = make("urn:r1", R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}])");
+  auto source = sourcesFor({r}, {}, {"queryEntity"}, kNow).at(0);
+  const auto& ctx = *jsonld::coreContext();
+  http::ClientResponse ok{true, "", true, 200, "", "", R"([{"id":"urn:b1","type":"Building","name":"n"}])"};
+  auto a = readAnswer(source, ok, ctx);
+  ASSERT_EQ(a.entities.size(), 1u);
+  EXPECT_TRUE(a.warning.empty());
+  EXPECT_TRUE(a.entities[0].at(ngsi::key::attrs).get_object().contains(kVocab + "name"));
+  http::ClientResponse single{true, "", true, 200, "", "", R"({"id":"urn:b1","type":"Building"})"};
+  EXPECT_EQ(readAnswer(source, single, ctx).entities.size(), 1u) << "one entity as an object";
+  http::ClientResponse bad{true, "", true, 200, "", "", "not json"};
+  EXPECT_EQ(readAnswer(source, bad, ctx).warning.substr(0, 12), "111 urn:r1 \"");
+  http::ClientResponse forbidden{true, "", true, 403, "", "", "{}"};
+  EXPECT_EQ(readAnswer(source, forbidden, ctx).warning.substr(0, 4), "299 ");
+  http::ClientResponse missing{true, "", true, 404, "", "", "{}"};
+  EXPECT_TRUE(readAnswer(source, missing, ctx).warning.empty());
+  http::ClientResponse dead{false, "timed out", false, 0, "", "", ""};
+  EXPECT_NE(readAnswer(source, dead, ctx).warning.find("timed out"), std::string::npos);
+}
+
+TEST(Sources, MergeFollowsTheMode) {
+  auto entity = [](const std::string& attrs) {
+    return json::parse(R"({"id":"urn:b1","type":["T"],"attrs":)" + attrs + "}").as_object();
+  };
+  Source inclusive, auxiliary, exclusive;
+  auxiliary.mode = Mode::Auxiliary;
+  exclusive.mode = Mode::Exclusive;
+  exclusive.attributes = {"urn:a"};
+  auto local = entity(R"({"urn:a":[{"type":"Property","value":1}],"urn:b":[{"type":"Property","value":2}]})");
+  auto remote = entity(R"({"urn:a":[{"type":"Property","value":10}],"urn:c":[{"type":"Property","value":30}]})");
+  auto merged = local;
+  merge(merged, remote, auxiliary);
+  EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1) << "never overrides";
+  EXPECT_EQ(merged.at("attrs").at("urn:c").at(0).at("value"), 30);
+  merged = local;
+  dropExclusive(merged, exclusive);
+  EXPECT_FALSE(merged.at("attrs").get_object().contains("urn:a"));
+  merge(merged, remote, exclusive);
+  EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 10);
+  EXPECT_FALSE(merged.at("attrs").get_object().contains("urn:c")) << "only what it names";
+  merged = local;
+  merge(merged, remote, inclusive);
+  EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1);
+  EXPECT_EQ(merged.at("attrs").get_object().size(), 3u);
+}
