@@ -36,6 +36,8 @@ namespace {
 // of entities (attrs are narrowed per source, csf chose the sources).
 const std::set<std::string_view> kForwardedParams = {"type", "id", "idPattern", "q", "scopeQ", "georel", "geometry",
                                                      "coordinates", "geoproperty", "lang", "datasetId"};
+// What of them chooses entities by id and type (all a source gets with splitEntities=true).
+const std::set<std::string_view> kSelectors = {"type", "id", "idPattern", "lang", "datasetId"};
 
 // The registrations a query may concern: by its ids, idPattern, type, attrs and csf.
 federation::RegistrationQuery registrationQuery(Call& call) {
@@ -167,45 +169,54 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
   return res;
 }
 
+// A query that registered sources answer too (or nullopt when none does):
+// each gets `forwarded` (the client's selection) narrowed to what it holds;
+// `merged` answers once they did. An `ordered` query cannot be distributed.
+std::optional<http::Response> forwardQuery(Call& call, const federation::RegistrationQuery& registrations,
+                                           std::vector<std::pair<std::string, std::string>> forwarded, bool ordered,
+                                           std::function<http::Response(Call&, const Remote&)> merged) {
+  if (!mayForward(call) || call.req.header("ngsild-snapshot")) return std::nullopt;
+  call.requireTenant();
+  auto sources = federation::sourcesFor(call.services.registrations.list(call.tenant()), registrations,
+                                        {"queryEntity", "queryBatch"}, ngsi::nowMs());
+  if (sources.empty()) return std::nullopt;
+  if (ordered)
+    fail(ErrorType::BadRequestData,
+         "orderBy needs local=true here: registered context sources answer this query too, and their "
+         "entities cannot be ordered with the local ones");
+  if (call.req.param("splitEntities") == "true")  // the sources get the entities, the filters stay here
+    std::erase_if(forwarded, [](const auto& p) { return !kSelectors.contains(p.first); });
+  auto paging = pagingParams(call);
+  std::vector<std::string> attrs;
+  for (const auto& a : call.listParam("attrs")) attrs.push_back(call.context().expand(a));
+  auto client = clientRequest(call);
+  size_t limit = std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1, call.services.limits.maxLimit);
+  std::vector<federation::ForwardRequest> requests;
+  for (const auto& s : sources) requests.push_back(federation::queryRequest(s, client, forwarded, attrs, limit));
+  return forwardThen(call, std::move(sources), std::move(requests), true, std::move(merged));
+}
+
 http::Response queryEntities(Call& call) {
   call.allowParams({"id", "idPattern", "type", "attrs", "pick", "omit", "q", "scopeQ", "georel",
                     "geometry", "coordinates", "geoproperty", "options", "format", "lang", "limit",
                     "offset", "count", "geometryProperty", "datasetId", "local", "csf", "expandValues",
                     "orderBy", "orderFrom", "collation", "join", "joinLevel", "containedBy", "entityMap",
-                    "entityMapLifetime"});
+                    "entityMapLifetime", "splitEntities"});
   auto selection = selectionFromParams(call);
   if (!selection.restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData, "a query needs at least one of type, attrs, q or georel (or local=true)");
-  if (mayForward(call) && !call.req.header("ngsild-snapshot")) {
-    call.requireTenant();
-    auto sources = federation::sourcesFor(call.services.registrations.list(call.tenant()),
-                                           registrationQuery(call), {"queryEntity"}, ngsi::nowMs());
-    if (!sources.empty()) {
-      if (call.req.param("orderBy"))
-        fail(ErrorType::BadRequestData,
-             "orderBy needs local=true here: registered context sources answer this query too, and their "
-             "entities cannot be ordered with the local ones");
-      auto paging = pagingParams(call);
-      std::vector<std::pair<std::string, std::string>> forwarded;
-      for (const auto& [name, value] : call.req.query)
-        if (kForwardedParams.contains(name)) forwarded.emplace_back(name, value);
-      std::vector<std::string> attrs;
-      for (const auto& a : call.listParam("attrs")) attrs.push_back(call.context().expand(a));
-      auto client = clientRequest(call);
-      size_t limit = std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1, call.services.limits.maxLimit);
-      std::vector<federation::ForwardRequest> requests;
-      for (const auto& s : sources) requests.push_back(federation::queryRequest(s, client, forwarded, attrs, limit));
-      return forwardThen(call, std::move(sources), std::move(requests), true, [](Call& again, const Remote& remote) {
+  std::vector<std::pair<std::string, std::string>> forwarded;
+  for (const auto& [name, value] : call.req.query)
+    if (kForwardedParams.contains(name)) forwarded.emplace_back(name, value);
+  if (auto r = forwardQuery(call, registrationQuery(call), std::move(forwarded), call.req.param("orderBy").has_value(),
+                            [](Call& again, const Remote& remote) {
         return answer(again, selectionFromParams(again), &remote);
-      });
-    }
-  }
+      }))
+    return std::move(*r);
   return answer(call, std::move(selection));
 }
 
-http::Response queryPost(Call& call) {
-  call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "limit", "offset", "count",
-                    "geometryProperty", "datasetId", "local", "csf", "entityMap", "entityMapLifetime"});
+http::Response queryPostAnswer(Call& call, const Remote* remote) {
   const auto& body = call.body();
   // Query body members that shape the output act like the parameters of GET.
   static const std::set<std::string_view> known = {
@@ -263,7 +274,63 @@ http::Response queryPost(Call& call) {
     selection.query.ordering = std::make_shared<query::Ordering>(
         joined, call.context(), coordinates ? *coordinates : json::value(), collation);
   }
-  return answer(call, std::move(selection));
+  return answer(call, std::move(selection), remote);
+}
+
+// A Query body's selection as query parameters for the sources (one entity
+// selector at most: a Query with several is answered from local data).
+bool forwardedFromBody(Call& call, const json::object& body, federation::RegistrationQuery& registrations,
+                       std::vector<std::pair<std::string, std::string>>& forwarded) {
+  const auto& ctx = call.context();
+  auto text = [](const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); };
+  if (auto* entities = body.if_contains("entities")) {
+    if (!entities->is_array() || entities->get_array().size() != 1 || !entities->get_array()[0].is_object())
+      return false;
+    const auto& selector = entities->get_array()[0].get_object();
+    if (auto* t = selector.if_contains("type"); t && t->is_string()) {
+      forwarded.emplace_back("type", text(*t));
+      registrations.types = query::parseTypeSelection(t->get_string(), ctx);
+    }
+    if (auto* id = selector.if_contains("id")) {
+      std::string ids;
+      for (const auto& one : id->is_array() ? id->get_array() : json::array{*id}) {
+        if (!one.is_string()) return false;
+        ids += (ids.empty() ? "" : ",") + std::string(one.get_string());
+        registrations.ids.emplace_back(one.get_string());
+      }
+      forwarded.emplace_back("id", ids);
+    }
+    if (auto* p = selector.if_contains("idPattern"); p && p->is_string()) {
+      forwarded.emplace_back("idPattern", text(*p));
+      registrations.idPattern = text(*p);
+      registrations.idPatternRegex = query::compileIdPattern(p->get_string());
+    }
+  }
+  for (std::string_view member : {"q", "scopeQ", "lang"})
+    if (auto* v = body.if_contains(member)) forwarded.emplace_back(std::string(member), text(*v));
+  if (auto* g = body.if_contains("geoQ"); g && g->is_object())
+    for (std::string_view member : {"georel", "geometry", "coordinates", "geoproperty"})
+      if (auto* v = g->get_object().if_contains(member)) forwarded.emplace_back(std::string(member), text(*v));
+  if (auto* a = body.if_contains("attrs"); a && a->is_array())
+    for (const auto& name : a->get_array())
+      if (name.is_string()) registrations.attrs.push_back(ctx.expand(name.get_string()));
+  if (auto csf = call.req.param("csf")) registrations.csf = query::parseQ(*csf, ctx);
+  if (auto* csf = body.if_contains("csf"); csf && csf->is_string()) registrations.csf = query::parseQ(csf->get_string(), ctx);
+  return true;
+}
+
+http::Response queryPost(Call& call) {
+  call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "limit", "offset", "count",
+                    "geometryProperty", "datasetId", "local", "csf", "entityMap", "entityMapLifetime",
+                    "splitEntities"});
+  const auto& body = call.body();
+  federation::RegistrationQuery registrations;
+  std::vector<std::pair<std::string, std::string>> forwarded;
+  if (forwardedFromBody(call, body, registrations, forwarded))
+    if (auto r = forwardQuery(call, registrations, std::move(forwarded), body.contains("ordering"),
+                              [](Call& again, const Remote& remote) { return queryPostAnswer(again, &remote); }))
+      return std::move(*r);
+  return queryPostAnswer(call, nullptr);
 }
 
 }  // namespace

@@ -194,10 +194,45 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
   if (localOnly(source.registration)) sent.emplace_back("local", "true");
   sent.emplace_back("limit", std::to_string(limit));
   ForwardRequest out;
-  out.method = "GET";
-  out.url = base(source.registration) + "/entities" + queryString(sent);
   out.headers = headersFor(source, client);
   out.timeout = timeoutOf(source.registration);
+  if (source.operation != "queryBatch") {
+    out.method = "GET";
+    out.url = base(source.registration) + "/entities" + queryString(sent);
+    return out;
+  }
+  // The same selection as a Query body (POST /entityOperations/query).
+  json::object selector, body{{"type", "Query"}}, geoQ;
+  std::vector<std::pair<std::string, std::string>> params2;
+  for (const auto& [name, value] : sent) {
+    if (name == "type" || name == "id" || name == "idPattern") {
+      selector[name] = value;
+    } else if (name == "q" || name == "scopeQ" || name == "lang") {
+      body[name] = value;
+    } else if (name == "attrs") {
+      json::array a;
+      for (size_t from = 0; from <= value.size();) {
+        auto to = std::min(value.find(',', from), value.size());
+        a.emplace_back(value.substr(from, to - from));
+        from = to + 1;
+      }
+      body["attrs"] = std::move(a);
+    } else if (name == "georel" || name == "geometry" || name == "geoproperty") {
+      geoQ[name] = value;
+    } else if (name == "coordinates") {
+      json::error_code ec;
+      auto c = json::parse(value, ec);
+      geoQ[name] = ec ? json::value(value) : c;
+    } else {
+      params2.emplace_back(name, value);  // limit, local
+    }
+  }
+  if (!selector.empty()) body["entities"] = json::array{std::move(selector)};
+  if (!geoQ.empty()) body["geoQ"] = std::move(geoQ);
+  out.method = "POST";
+  out.url = base(source.registration) + "/entityOperations/query" + queryString(params2);
+  out.body = json::serialize(body);
+  out.headers.emplace_back("Content-Type", "application/json");
   return out;
 }
 
@@ -230,7 +265,9 @@ SourceAnswer readAnswer(const Source& source, const http::ClientResponse& respon
   SourceAnswer out;
   std::string who = source.registration.id;
   if (!response.ok) {
-    out.warning = "299 " + who + " \"no answer: " + response.error + "\"";
+    // An answer that began to arrive but cannot be read (e.g. beyond the size limit) is a
+    // payload problem (111), no answer at all a failure of the source (299).
+    out.warning = (response.answered ? "111 " : "299 ") + who + " \"no answer: " + response.error + "\"";
     return out;
   }
   if (response.status == 404) return out;

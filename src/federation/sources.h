@@ -58,7 +58,9 @@ ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client
 
 // GET {endpoint}/ngsi-ld/v1/entities with the client's selection (type, id,
 // idPattern, q, scopeQ, geo-query as given) narrowed to what the source names
-// (ids of an exclusive or redirect source, attributes), and limit.
+// (ids of an exclusive or redirect source, attributes), and limit; for a
+// source that only allows queryBatch the same as a Query body, POSTed to
+// /entityOperations/query.
 ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             const std::vector<std::string>& attrs, size_t limit);

@@ -123,6 +123,11 @@ def test_crossed_registrations_do_not_loop(make_broker):
 
 
 class _Source(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.bodies.put(json.loads(body))
+        self.do_GET()
+
     def do_GET(self):
         self.server.seen.put((self.path, dict(self.headers)))
         status, body = self.server.answer
@@ -140,6 +145,7 @@ class _Source(http.server.BaseHTTPRequestHandler):
 def source():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Source)
     server.seen = queue.Queue()
+    server.bodies = queue.Queue()
     server.answer = (200, "[]")
     threading.Thread(target=server.serve_forever, daemon=True).start()
     server.url = f"http://127.0.0.1:{server.server_address[1]}/town"
@@ -256,3 +262,31 @@ def test_a_write_that_comes_back_to_this_broker_is_a_loop(make_broker, source):
     r = requests.delete(district.api + "/entities/urn:ngsi-ld:Building:loop", headers={"Via": headers["Via"]})
     assert_problem(r, 508, "LoopDetected")
     assert via.status_code == 404
+
+
+def test_post_queries_and_query_batch_sources(make_broker, source):
+    district = make_broker().start()
+    building(district, "urn:ngsi-ld:Building:here", name="here")
+    register(district, source.url)
+    source.answer = (200, json.dumps([{"id": "urn:ngsi-ld:Building:there", "type": "Building"}]))
+    query = {"type": "Query", "entities": [{"type": "Building"}], "q": 'name=="here"'}
+    r = requests.post(district.api + "/entityOperations/query", json=query, headers=JSON)
+    assert ids(r) == ["urn:ngsi-ld:Building:here", "urn:ngsi-ld:Building:there"]
+    path, _ = source.seen.get(timeout=5)
+    assert path.startswith("/town/ngsi-ld/v1/entities?type=Building&q=name%3D%3D%22here%22")
+    # with splitEntities the sources get the entity selection only
+    r = requests.get(district.api + "/entities", params={"type": "Building", "q": 'name=="here"', "splitEntities": "true"})
+    assert r.status_code == 200
+    path, _ = source.seen.get(timeout=5)
+    assert "type=Building" in path and "q=" not in path
+    # a source that only allows queryBatch gets the query as a Query body
+    source.answer = (200, "[]")
+    register(district, source.url, operations=["queryBatch"],
+             information=[{"entities": [{"type": "Vehicle"}]}])
+    r = requests.get(district.api + "/entities", params={"type": "Vehicle", "attrs": "speed"})
+    assert ids(r) == []
+    path, _ = source.seen.get(timeout=5)
+    assert path.startswith("/town/ngsi-ld/v1/entityOperations/query?limit=")
+    assert source.bodies.get(timeout=5) == {"type": "Query", "entities": [{"type": "Vehicle"}], "attrs": ["speed"]}
+    assert_problem(requests.post(district.api + "/entityOperations/query", headers=JSON,
+                                 json={**query, "ordering": {"orderBy": ["name"]}}), 400, "BadRequestData")
