@@ -4,6 +4,7 @@
 // one entity's failure does not stop the others. Answers: 201 with the created
 // ids, 204 when everything was applied, 207 with a BatchOperationResult
 // {"success": [...], "errors": [{"entityId", "error": ProblemDetails}]}.
+#include "api/distributed_write.h"
 #include "api/entity_access.h"
 #include "api/routes.h"
 #include "ngsi/datetime.h"
@@ -296,11 +297,15 @@ http::Response batchDelete(Call& call) {
 }  // namespace
 
 void registerBatchRoutes(http::Router& router, Services& services) {
-  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/create", batchCreate);
-  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/upsert", batchUpsert);
-  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/update", batchUpdate);
-  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/merge", batchMerge);
-  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete);
+  // Each is a distributed write (clause 4.20 names its operation).
+  auto batch = [](std::string operation, Handler local) {
+    return [operation, local](Call& call) { return distributedBatch(call, operation, local); };
+  };
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/create", batch("createBatch", batchCreate));
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/upsert", batch("upsertBatch", batchUpsert));
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/update", batch("updateBatch", batchUpdate));
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/merge", batch("mergeBatch", batchMerge));
+  addRoute(router, services, "POST", "/ngsi-ld/v1/entityOperations/delete", batch("deleteBatch", batchDelete));
 }
 
 }  // namespace allmende::api

@@ -1,6 +1,9 @@
 // Splitting a write between here and the registered sources, and the one answer.
 #include "api/distributed_write.h"
 
+#include <map>
+#include <set>
+
 #include "api/distributed.h"
 #include "api/routes.h"
 #include "federation/registry.h"
@@ -165,6 +168,155 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
                        json::object body{{"success", anySuccess ? json::array{json::value(target.id)} : json::array{}},
                                          {"errors", json::array(errors.begin(), errors.end())}};
                        return again.plain(207, std::move(body));
+                     });
+}
+
+namespace {
+
+// The ids a batch answer names as done: 201 [ids], 207 {"success": [...]}, else all of `sent`.
+void addSucceeded(const http::Response& res, const std::vector<std::string>& sent, json::array& success,
+                  json::array& errors, const std::string& registration) {
+  json::error_code ec;
+  auto body = json::parse(res.body, ec);
+  if (res.status == 207 && !ec && body.is_object()) {
+    if (auto* ok = body.get_object().if_contains("success"); ok && ok->is_array())
+      for (const auto& id : ok->get_array()) success.push_back(id);
+    if (auto* failed = body.get_object().if_contains("errors"); failed && failed->is_array())
+      for (auto e : failed->get_array()) {
+        if (e.is_object() && !registration.empty()) e.get_object()["registrationId"] = registration;
+        errors.push_back(std::move(e));
+      }
+    return;
+  }
+  if (res.status < 300) {
+    for (const auto& id : sent) success.emplace_back(id);
+    return;
+  }
+  for (const auto& id : sent) errors.push_back(responseError(id, registration, res));
+}
+
+}  // namespace
+
+http::Response distributedBatch(Call& call, const std::string& operation,
+                                const std::function<http::Response(Call&)>& local) {
+  if (call.req.param("local") == "true") return local(call);
+  auto registrations = call.services.registrations.list(call.tenant());
+  if (registrations.empty()) return local(call);
+  json::error_code ec;
+  auto parsed = json::parse(call.req.body, ec);
+  if (ec || !parsed.is_array()) return local(call);  // the local handler says what is wrong
+  if (!mayForward(call)) return local(call);
+  struct Part {
+    federation::Source source;
+    json::array body;
+    std::vector<std::string> ids;
+  };
+  std::map<std::string, Part> parts;  // by registration id
+  json::array here, errors;
+  std::vector<std::string> hereIds;
+  bool any = false;
+  for (auto& element : parsed.get_array()) {
+    std::string id;
+    std::optional<std::string> type;
+    const jsonld::Context* ctx = &call.context();
+    jsonld::ContextPtr own;
+    if (element.is_string()) {
+      id = std::string(element.get_string());
+    } else if (element.is_object()) {
+      auto& o = element.get_object();
+      if (auto* c = o.if_contains("@context")) {
+        try {
+          own = call.services.contexts.resolve(*c);
+          ctx = own.get();
+        } catch (const ngsi::Error&) {
+        }
+      }
+      if (auto* i = o.if_contains("id"); i && i->is_string()) id = std::string(i->get_string());
+      if (auto* t = o.if_contains("type"); t && t->is_string()) type = ctx->expand(t->get_string());
+    }
+    federation::RegistrationQuery q;
+    if (!id.empty()) q.ids = {id};
+    if (type) q.types = query::TypeSelection{{*type}};
+    auto sources = id.empty() ? std::vector<federation::Source>{}
+                              : federation::sourcesFor(registrations, q, {operation}, ngsi::nowMs(), true);
+    bool stays = true;
+    json::value local = element;
+    for (auto& s : sources) {
+      if (s.mode == federation::Mode::Auxiliary || (s.operation.empty() && s.mode == federation::Mode::Inclusive))
+        continue;
+      any = true;
+      if (s.mode == federation::Mode::Redirect) stays = false;
+      if (s.mode == federation::Mode::Exclusive && local.is_object())
+        for (const auto& a : s.attributes) {
+          local.get_object().erase(ctx->compact(a));
+          local.get_object().erase(a);
+        }
+      if (s.operation.empty()) {
+        errors.push_back(partError(id, s.registration.id, 409, "Conflict",
+                                   "registration " + s.registration.id + " covers this entity but does not allow " +
+                                       operation));
+        continue;
+      }
+      auto& part = parts[s.registration.id];
+      part.source = s;
+      json::value sent = element.is_object() ? json::value(federation::bodyFor(s, element.get_object(), *ctx)) : element;
+      if (sent.is_object()) sent.get_object().erase("@context");
+      part.body.push_back(std::move(sent));
+      part.ids.push_back(id);
+    }
+    if (stays) {
+      here.push_back(std::move(local));
+      hereIds.push_back(id);
+    }
+  }
+  if (!any) return local(call);
+  std::optional<http::Response> localResponse;
+  if (!here.empty()) {
+    auto request = call.req;
+    request.body = json::serialize(here);
+    localResponse = guarded(request, [&] {
+      Call part(request, call.services);
+      return local(part);
+    });
+  }
+  auto client = clientRequest(call);
+  std::string path = call.req.path.substr(std::string_view("/ngsi-ld/v1").size());
+  std::vector<federation::Source> forwarded;
+  std::vector<federation::ForwardRequest> requests;
+  std::vector<std::vector<std::string>> sentIds;
+  for (auto& [id, part] : parts) {
+    requests.push_back(
+        federation::writeRequest(part.source, client, "POST", path, call.req.query, json::serialize(part.body)));
+    forwarded.push_back(std::move(part.source));
+    sentIds.push_back(std::move(part.ids));
+  }
+  bool create = operation == "createBatch";
+  return forwardThen(call, std::move(forwarded), std::move(requests), false,
+                     [create, hereIds, sentIds, errors = std::move(errors),
+                      localResponse = std::move(localResponse)](Call& again, const Remote& remote) mutable {
+                       json::array success;
+                       if (localResponse) addSucceeded(*localResponse, hereIds, success, errors, "");
+                       for (size_t i = 0; i < remote.sources.size(); ++i) {
+                         const auto& r = remote.responses[i];
+                         const auto& registration = remote.sources[i].registration.id;
+                         if (!r.ok) {
+                           for (const auto& id : sentIds[i])
+                             errors.push_back(partError(id, registration, 503, "InternalError", "no answer: " + r.error));
+                           continue;
+                         }
+                         http::Response res;
+                         res.status = r.status;
+                         res.body = r.body;
+                         addSucceeded(res, sentIds[i], success, errors, registration);
+                       }
+                       json::array unique;
+                       std::set<std::string_view> seen;
+                       for (const auto& id : success)
+                         if (id.is_string() && seen.insert(id.get_string()).second) unique.push_back(id);
+                       if (!errors.empty())
+                         return again.plain(207, json::object{{"success", std::move(unique)}, {"errors", std::move(errors)}});
+                       if (create) return again.plain(201, std::move(unique));
+                       return again.empty(204);
                      });
 }
 

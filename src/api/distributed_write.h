@@ -28,4 +28,11 @@ struct WriteTarget {
 http::Response distributedWrite(Call& call, const WriteTarget& target,
                                 const std::function<http::Response(Call&)>& local, int created = 204);
 
+// The same for a batch (/entityOperations/{create,upsert,update,merge,delete},
+// operation createBatch, ...): each source gets one request with its part of
+// every entity; `local` applies what stays here. The answer is 201 with the
+// ids (create) or 204 when every part succeeded, else 207 BatchOperationResult.
+http::Response distributedBatch(Call& call, const std::string& operation,
+                                const std::function<http::Response(Call&)>& local);
+
 }  // namespace allmende::api

@@ -290,3 +290,30 @@ def test_post_queries_and_query_batch_sources(make_broker, source):
     assert source.bodies.get(timeout=5) == {"type": "Query", "entities": [{"type": "Vehicle"}], "attrs": ["speed"]}
     assert_problem(requests.post(district.api + "/entityOperations/query", headers=JSON,
                                  json={**query, "ordering": {"orderBy": ["name"]}}), 400, "BadRequestData")
+
+
+def test_batches_are_split_between_here_and_the_sources(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    base = town.api.rsplit("/ngsi-ld/v1", 1)[0]
+    register(district, base, mode="redirect", operations=["createBatch", "upsertBatch", "deleteBatch"],
+             information=[{"entities": [{"idPattern": "^urn:ngsi-ld:Bus:", "type": "Bus"}]}])
+    batch = [{"id": "urn:ngsi-ld:Bus:1", "type": "Bus", "line": {"type": "Property", "value": 7}},
+             {"id": "urn:ngsi-ld:Bus:2", "type": "Bus"},
+             {"id": "urn:ngsi-ld:Building:9", "type": "Building"}]
+    r = requests.post(district.api + "/entityOperations/create", json=batch, headers=JSON)
+    assert r.status_code == 201 and sorted(r.json()) == sorted(e["id"] for e in batch), r.text
+    assert ids(requests.get(town.api + "/entities", params={"type": "Bus"})) == ["urn:ngsi-ld:Bus:1", "urn:ngsi-ld:Bus:2"]
+    assert ids(requests.get(district.api + "/entities", params={"local": "true", "type": "Bus,Building"})) == \
+        ["urn:ngsi-ld:Building:9"]
+    # an update batch is not allowed by the registration: the buses' part is a Conflict
+    r = requests.post(district.api + "/entityOperations/update", headers=JSON,
+                      json=[{"id": "urn:ngsi-ld:Bus:1", "type": "Bus", "line": {"type": "Property", "value": 8}},
+                            {"id": "urn:ngsi-ld:Building:9", "type": "Building",
+                             "name": {"type": "Property", "value": "n"}}])
+    assert r.status_code == 207, r.text
+    assert r.json()["success"] == ["urn:ngsi-ld:Building:9"]
+    assert [(e["entityId"], e["error"]["status"]) for e in r.json()["errors"]] == [("urn:ngsi-ld:Bus:1", 409)]
+    r = requests.post(district.api + "/entityOperations/delete", headers=JSON,
+                      json=["urn:ngsi-ld:Bus:1", "urn:ngsi-ld:Bus:2", "urn:ngsi-ld:Building:9"])
+    assert r.status_code == 204, r.text
+    assert ids(requests.get(town.api + "/entities", params={"type": "Bus"})) == []
