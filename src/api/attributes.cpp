@@ -142,12 +142,13 @@ void registerAttributeRoutes(http::Router& router, Services& services) {
   // Each is a distributed write (clause 4.20 names its operation).
   auto entityWrite = [](std::string operation, Handler local) {
     return [operation, local](Call& call) {
-      return distributedWrite(call, {operation, entityIdParam(call), std::nullopt}, local);
+      return distributedWrite(call, {operation, entityIdParam(call), std::nullopt, std::nullopt}, local);
     };
   };
   auto attributeWrite = [](std::string operation, Handler local) {
     return [operation, local](Call& call) {
-      return distributedWrite(call, {operation, entityIdParam(call), call.context().expand(call.pathParam(1))}, local);
+      auto attribute = call.context().expand(call.pathParam(1));
+      return distributedWrite(call, {operation, entityIdParam(call), attribute, std::nullopt}, local);
     };
   };
   addRoute(router, services, "POST", attrs, entityWrite("appendAttrs", appendAttributes));

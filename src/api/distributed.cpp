@@ -7,6 +7,9 @@
 #include "federation/forwarder.h"
 #include "federation/registry.h"
 #include "ngsi/datetime.h"
+#include "query/entity_selector.h"
+#include "query/q.h"
+#include "query/type_expr.h"
 
 namespace allmende::api {
 
@@ -40,6 +43,20 @@ federation::ClientRequest clientRequest(Call& call) {
   return out;
 }
 
+federation::RegistrationQuery registrationQueryFromParams(Call& call) {
+  federation::RegistrationQuery q;
+  const auto& ctx = call.context();
+  q.ids = query::checkedIds(call.listParam("id"));
+  if (auto p = call.req.param("idPattern")) {
+    q.idPattern = std::string(*p);
+    q.idPatternRegex = query::compileIdPattern(*p);
+  }
+  if (auto t = call.req.param("type"); t && *t != "*") q.types = query::parseTypeSelection(*t, ctx);
+  for (const auto& a : call.listParam("attrs")) q.attrs.push_back(ctx.expand(a));
+  if (auto csf = call.req.param("csf")) q.csf = query::parseQ(*csf, ctx);
+  return q;
+}
+
 http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
                            std::vector<federation::ForwardRequest> requests, bool warn,
                            std::function<http::Response(Call&, const Remote&)> answer) {
@@ -51,11 +68,13 @@ http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
   std::vector<federation::ForwardRequest> sent;
   for (size_t i = 0; i < sources.size(); ++i)
     if (!sources[i].coolingDown) sent.push_back(std::move(requests[i]));
-  res.later = [request, services, tenant, warn, sources = std::move(sources), sent = std::move(sent),
+  res.later = [request, services, tenant, warn, sources = std::move(sources),
+               sent = std::move(sent),
                answer = std::move(answer)](http::Response::Finish finish) mutable {
     services->forwarder.send(
-        std::move(sent), [request, services, tenant, warn, sources = std::move(sources), answer = std::move(answer),
-                          finish = std::move(finish)](std::vector<http::ClientResponse> responses) mutable {
+        std::move(sent),
+        [request, services, tenant, warn, sources = std::move(sources), answer = std::move(answer),
+         finish = std::move(finish)](std::vector<http::ClientResponse> responses) mutable {
           auto now = ngsi::nowMs();
           std::vector<std::string> warnings;
           auto res = guarded(*request, [&] {
@@ -67,15 +86,17 @@ http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
               http::ClientResponse response;
               if (source.coolingDown) {
                 const auto& st = source.registration.stats;
-                response.error = "not asked: it failed at " + ngsi::formatDateTime(st.lastFailureMs) +
-                                 " and cools down until " + ngsi::formatDateTime(st.coolUntilMs);
+                response.error = "not asked: it failed at " +
+                                 ngsi::formatDateTime(st.lastFailureMs) + " and cools down until " +
+                                 ngsi::formatDateTime(st.coolUntilMs);
               } else {
                 response = std::move(responses[next++]);
                 services->registrations.report(tenant, source.registration.id,
                                                response.ok && response.status < 500, now);
               }
               remote.answers.push_back(federation::readAnswer(source, response, again.context()));
-              if (warn && !remote.answers.back().warning.empty()) warnings.push_back(remote.answers.back().warning);
+              if (warn && !remote.answers.back().warning.empty())
+                warnings.push_back(remote.answers.back().warning);
               remote.responses.push_back(std::move(response));
             }
             return answer(again, remote);

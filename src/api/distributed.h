@@ -25,6 +25,10 @@ struct Remote {
 // True if the request may be forwarded.
 bool mayForward(const Call& call);
 
+// The registrations a request's parameters may concern: by its id, idPattern,
+// type, attrs and csf.
+federation::RegistrationQuery registrationQueryFromParams(Call& call);
+
 // The request as the forwarded ones carry it (its @context, headers, Via with this broker).
 federation::ClientRequest clientRequest(Call& call);
 

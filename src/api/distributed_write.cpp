@@ -19,8 +19,8 @@ using ngsi::fail;
 namespace {
 
 // The error of one part of the write, for a 207 body.
-json::object partError(const std::string& id, const std::string& registration, int status, std::string_view type,
-                       std::string detail) {
+json::object partError(const std::string& id, const std::string& registration, int status,
+                       std::string_view type, std::string detail) {
   json::object error{{"type", "https://uri.etsi.org/ngsi-ld/errors/" + std::string(type)},
                      {"title", std::string(type)},
                      {"status", status},
@@ -31,7 +31,8 @@ json::object partError(const std::string& id, const std::string& registration, i
 }
 
 // What a failed response says, as a part error.
-json::object responseError(const std::string& id, const std::string& registration, const http::Response& res) {
+json::object responseError(const std::string& id, const std::string& registration,
+                           const http::Response& res) {
   json::error_code ec;
   auto body = json::parse(res.body, ec);
   if (!ec && body.is_object() && body.get_object().contains("type")) {
@@ -39,7 +40,8 @@ json::object responseError(const std::string& id, const std::string& registratio
     if (!registration.empty()) out["registrationId"] = registration;
     return out;
   }
-  return partError(id, registration, res.status, "InternalError", "the write failed with " + std::to_string(res.status));
+  return partError(id, registration, res.status, "InternalError",
+                   "the write failed with " + std::to_string(res.status));
 }
 
 bool hasAttributes(const json::object& body) {
@@ -63,21 +65,23 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
     body = std::move(parsed.get_object());
   }
   const auto& ctx = call.context();
-  federation::RegistrationQuery q;
-  q.ids = {target.id};
+  federation::RegistrationQuery q = target.selection.value_or(federation::RegistrationQuery{});
+  if (!target.selection) q.ids = {target.id};
   if (auto* t = body.if_contains("type"); t && t->is_string())
     q.types = query::TypeSelection{{ctx.expand(t->get_string())}};
   if (target.attribute) q.attrs = {*target.attribute};
   auto sources = federation::sourcesFor(registrations, q, {target.operation}, ngsi::nowMs(), true);
   std::erase_if(sources, [](const federation::Source& s) {
-    return s.mode == federation::Mode::Auxiliary || (s.operation.empty() && s.mode == federation::Mode::Inclusive);
+    return s.mode == federation::Mode::Auxiliary ||
+           (s.operation.empty() && s.mode == federation::Mode::Inclusive);
   });
   if (sources.empty()) return local(call);
   if (!mayForward(call)) {
     for (const auto& s : sources)
       if (s.mode != federation::Mode::Inclusive)
-        fail(ErrorType::LoopDetected, "the request passed this broker already (Via) and registration " +
-                                          s.registration.id + " would send it on");
+        fail(ErrorType::LoopDetected,
+             "the request passed this broker already (Via) and registration " + s.registration.id +
+                 " would send it on");
     return local(call);
   }
   // What stays here: nothing with a redirect source, not the attributes of exclusive ones.
@@ -101,10 +105,11 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
         here = false;
     }
     if (s.operation.empty()) {
-      errors.push_back(partError(target.id, s.registration.id, 409, "Conflict",
-                                 "registration " + s.registration.id + " (" +
-                                     (s.mode == federation::Mode::Redirect ? "redirect" : "exclusive") +
-                                     ") covers this entity but does not allow " + target.operation));
+      errors.push_back(
+          partError(target.id, s.registration.id, 409, "Conflict",
+                    "registration " + s.registration.id + " (" +
+                        (s.mode == federation::Mode::Redirect ? "redirect" : "exclusive") +
+                        ") covers this entity but does not allow " + target.operation));
       continue;
     }
     forwarded.push_back(std::move(s));
@@ -130,52 +135,58 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
     // The body of /attrs/{attrId} is the attribute itself: sent as it is.
     json::object sent = target.attribute ? body : federation::bodyFor(s, body, ctx);
     sent.erase("@context");
-    requests.push_back(federation::writeRequest(s, client, call.req.method, path, call.req.query,
-                                                call.req.body.empty() ? std::string() : json::serialize(sent)));
+    requests.push_back(
+        federation::writeRequest(s, client, call.req.method, path, call.req.query,
+                                 call.req.body.empty() ? std::string() : json::serialize(sent)));
   }
-  return forwardThen(call, std::move(forwarded), std::move(requests), false,
-                     [target, created, errors = std::move(errors), localResponse = std::move(localResponse)](
-                         Call& again, const Remote& remote) mutable {
-                       bool partial = false, anySuccess = false;
-                       if (localResponse) {
-                         if (localResponse->status >= 300) errors.push_back(responseError(target.id, "", *localResponse));
-                         partial = localResponse->status == 207;
-                         anySuccess = localResponse->status < 300;
-                       }
-                       for (size_t i = 0; i < remote.sources.size(); ++i) {
-                         const auto& r = remote.responses[i];
-                         const auto& id = remote.sources[i].registration.id;
-                         if (!r.ok) {
-                           errors.push_back(partError(target.id, id, 503, "InternalError", "no answer: " + r.error));
-                           continue;
-                         }
-                         if (r.status >= 300) {
-                           http::Response failed;
-                           failed.status = r.status;
-                           failed.body = r.body;
-                           errors.push_back(responseError(target.id, id, failed));
-                           continue;
-                         }
-                         partial = partial || r.status == 207;
-                         anySuccess = true;
-                       }
-                       if (errors.empty() && !partial) {
-                         if (localResponse) return std::move(*localResponse);
-                         auto res = again.empty(created);
-                         if (created == 201) res.setHeader("Location", "/ngsi-ld/v1/entities/" + http::percentEncode(target.id));
-                         return res;
-                       }
-                       json::object body{{"success", anySuccess ? json::array{json::value(target.id)} : json::array{}},
-                                         {"errors", json::array(errors.begin(), errors.end())}};
-                       return again.plain(207, std::move(body));
-                     });
+  return forwardThen(
+      call, std::move(forwarded), std::move(requests), false,
+      [target, created, errors = std::move(errors), localResponse = std::move(localResponse)](
+          Call& again, const Remote& remote) mutable {
+        bool partial = false, anySuccess = false;
+        if (localResponse) {
+          if (localResponse->status >= 300)
+            errors.push_back(responseError(target.id, "", *localResponse));
+          partial = localResponse->status == 207;
+          anySuccess = localResponse->status < 300;
+        }
+        for (size_t i = 0; i < remote.sources.size(); ++i) {
+          const auto& r = remote.responses[i];
+          const auto& id = remote.sources[i].registration.id;
+          if (!r.ok) {
+            errors.push_back(
+                partError(target.id, id, 503, "InternalError", "no answer: " + r.error));
+            continue;
+          }
+          if (r.status >= 300) {
+            http::Response failed;
+            failed.status = r.status;
+            failed.body = r.body;
+            errors.push_back(responseError(target.id, id, failed));
+            continue;
+          }
+          partial = partial || r.status == 207;
+          anySuccess = true;
+        }
+        if (errors.empty() && !partial) {
+          if (localResponse) return std::move(*localResponse);
+          auto res = again.empty(created);
+          if (created == 201)
+            res.setHeader("Location", "/ngsi-ld/v1/entities/" + http::percentEncode(target.id));
+          return res;
+        }
+        json::object body{
+            {"success", anySuccess ? json::array{json::value(target.id)} : json::array{}},
+            {"errors", json::array(errors.begin(), errors.end())}};
+        return again.plain(207, std::move(body));
+      });
 }
 
 namespace {
 
 // The ids a batch answer names as done: 201 [ids], 207 {"success": [...]}, else all of `sent`.
-void addSucceeded(const http::Response& res, const std::vector<std::string>& sent, json::array& success,
-                  json::array& errors, const std::string& registration) {
+void addSucceeded(const http::Response& res, const std::vector<std::string>& sent,
+                  json::array& success, json::array& errors, const std::string& registration) {
   json::error_code ec;
   auto body = json::parse(res.body, ec);
   if (res.status == 207 && !ec && body.is_object()) {
@@ -237,12 +248,14 @@ http::Response distributedBatch(Call& call, const std::string& operation,
     federation::RegistrationQuery q;
     if (!id.empty()) q.ids = {id};
     if (type) q.types = query::TypeSelection{{*type}};
-    auto sources = id.empty() ? std::vector<federation::Source>{}
-                              : federation::sourcesFor(registrations, q, {operation}, ngsi::nowMs(), true);
+    auto sources = id.empty()
+                       ? std::vector<federation::Source>{}
+                       : federation::sourcesFor(registrations, q, {operation}, ngsi::nowMs(), true);
     bool stays = true;
     json::value local = element;
     for (auto& s : sources) {
-      if (s.mode == federation::Mode::Auxiliary || (s.operation.empty() && s.mode == federation::Mode::Inclusive))
+      if (s.mode == federation::Mode::Auxiliary ||
+          (s.operation.empty() && s.mode == federation::Mode::Inclusive))
         continue;
       any = true;
       if (s.mode == federation::Mode::Redirect) stays = false;
@@ -253,13 +266,15 @@ http::Response distributedBatch(Call& call, const std::string& operation,
         }
       if (s.operation.empty()) {
         errors.push_back(partError(id, s.registration.id, 409, "Conflict",
-                                   "registration " + s.registration.id + " covers this entity but does not allow " +
-                                       operation));
+                                   "registration " + s.registration.id +
+                                       " covers this entity but does not allow " + operation));
         continue;
       }
       auto& part = parts[s.registration.id];
       part.source = s;
-      json::value sent = element.is_object() ? json::value(federation::bodyFor(s, element.get_object(), *ctx)) : element;
+      json::value sent = element.is_object()
+                             ? json::value(federation::bodyFor(s, element.get_object(), *ctx))
+                             : element;
       if (sent.is_object()) sent.get_object().erase("@context");
       part.body.push_back(std::move(sent));
       part.ids.push_back(id);
@@ -285,39 +300,42 @@ http::Response distributedBatch(Call& call, const std::string& operation,
   std::vector<federation::ForwardRequest> requests;
   std::vector<std::vector<std::string>> sentIds;
   for (auto& [id, part] : parts) {
-    requests.push_back(
-        federation::writeRequest(part.source, client, "POST", path, call.req.query, json::serialize(part.body)));
+    requests.push_back(federation::writeRequest(part.source, client, "POST", path, call.req.query,
+                                                json::serialize(part.body)));
     forwarded.push_back(std::move(part.source));
     sentIds.push_back(std::move(part.ids));
   }
   bool create = operation == "createBatch";
-  return forwardThen(call, std::move(forwarded), std::move(requests), false,
-                     [create, hereIds, sentIds, errors = std::move(errors),
-                      localResponse = std::move(localResponse)](Call& again, const Remote& remote) mutable {
-                       json::array success;
-                       if (localResponse) addSucceeded(*localResponse, hereIds, success, errors, "");
-                       for (size_t i = 0; i < remote.sources.size(); ++i) {
-                         const auto& r = remote.responses[i];
-                         const auto& registration = remote.sources[i].registration.id;
-                         if (!r.ok) {
-                           for (const auto& id : sentIds[i])
-                             errors.push_back(partError(id, registration, 503, "InternalError", "no answer: " + r.error));
-                           continue;
-                         }
-                         http::Response res;
-                         res.status = r.status;
-                         res.body = r.body;
-                         addSucceeded(res, sentIds[i], success, errors, registration);
-                       }
-                       json::array unique;
-                       std::set<std::string_view> seen;
-                       for (const auto& id : success)
-                         if (id.is_string() && seen.insert(id.get_string()).second) unique.push_back(id);
-                       if (!errors.empty())
-                         return again.plain(207, json::object{{"success", std::move(unique)}, {"errors", std::move(errors)}});
-                       if (create) return again.plain(201, std::move(unique));
-                       return again.empty(204);
-                     });
+  return forwardThen(
+      call, std::move(forwarded), std::move(requests), false,
+      [create, hereIds, sentIds, errors = std::move(errors),
+       localResponse = std::move(localResponse)](Call& again, const Remote& remote) mutable {
+        json::array success;
+        if (localResponse) addSucceeded(*localResponse, hereIds, success, errors, "");
+        for (size_t i = 0; i < remote.sources.size(); ++i) {
+          const auto& r = remote.responses[i];
+          const auto& registration = remote.sources[i].registration.id;
+          if (!r.ok) {
+            for (const auto& id : sentIds[i])
+              errors.push_back(
+                  partError(id, registration, 503, "InternalError", "no answer: " + r.error));
+            continue;
+          }
+          http::Response res;
+          res.status = r.status;
+          res.body = r.body;
+          addSucceeded(res, sentIds[i], success, errors, registration);
+        }
+        json::array unique;
+        std::set<std::string_view> seen;
+        for (const auto& id : success)
+          if (id.is_string() && seen.insert(id.get_string()).second) unique.push_back(id);
+        if (!errors.empty())
+          return again.plain(
+              207, json::object{{"success", std::move(unique)}, {"errors", std::move(errors)}});
+        if (create) return again.plain(201, std::move(unique));
+        return again.empty(204);
+      });
 }
 
 }  // namespace allmende::api

@@ -14,19 +14,23 @@
 #include <string>
 
 #include "api/call.h"
+#include "federation/registration_query.h"
 
 namespace allmende::api {
 
 struct WriteTarget {
-  std::string operation;                 // clause 4.20: createEntity, updateEntity, appendAttrs, ...
-  std::string id;                        // the entity
+  std::string operation;  // clause 4.20: createEntity, updateEntity, appendAttrs, ...
+  std::string id;         // the entity ("" for a purge)
   std::optional<std::string> attribute;  // the attribute of /attrs/{attrId} (expanded)
+  // The entities of a purge (DELETE /entities), by the request's parameters.
+  std::optional<federation::RegistrationQuery> selection;
 };
 
 // `local` applies the write here (with the body left for here); `created` is
 // the status of success when no local part ran (201 for a create, else 204).
 http::Response distributedWrite(Call& call, const WriteTarget& target,
-                                const std::function<http::Response(Call&)>& local, int created = 204);
+                                const std::function<http::Response(Call&)>& local,
+                                int created = 204);
 
 // The same for a batch (/entityOperations/{create,upsert,update,merge,delete},
 // operation createBatch, ...): each source gets one request with its part of

@@ -179,13 +179,13 @@ void registerEntityRoutes(http::Router& router, Services& services) {
   // Writes are distributed writes (clause 4.20 names their operations).
   auto write = [](std::string operation, Handler local) {
     return [operation, local](Call& call) {
-      return distributedWrite(call, {operation, entityIdParam(call), std::nullopt}, local);
+      return distributedWrite(call, {operation, entityIdParam(call), std::nullopt, std::nullopt}, local);
     };
   };
   addRoute(router, services, "POST", kEntitiesPath, [](Call& call) {
     const auto* id = call.body().if_contains("id");
     if (!id || !id->is_string() || !ngsi::isUri(id->get_string())) return createEntity(call);
-    return distributedWrite(call, {"createEntity", std::string(id->get_string()), std::nullopt}, createEntity, 201);
+    return distributedWrite(call, {"createEntity", std::string(id->get_string()), std::nullopt, std::nullopt}, createEntity, 201);
   });
   addRoute(router, services, "GET", one, retrieveEntity);
   addRoute(router, services, "DELETE", one, write("deleteEntity", deleteEntity));

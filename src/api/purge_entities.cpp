@@ -5,6 +5,8 @@
 
 #include "api/entity_access.h"
 #include "api/entity_selection.h"
+#include "api/distributed.h"
+#include "api/distributed_write.h"
 #include "api/routes.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
@@ -80,7 +82,11 @@ http::Response purgeEntities(Call& call) {
 }  // namespace
 
 void registerPurgeRoutes(http::Router& router, Services& services) {
-  addRoute(router, services, "DELETE", "/ngsi-ld/v1/entities", purgeEntities);
+  // A distributed write: the sources registered for the entities purge theirs (purgeEntity).
+  addRoute(router, services, "DELETE", "/ngsi-ld/v1/entities", [](Call& call) {
+    return distributedWrite(call, {"purgeEntity", "", std::nullopt, registrationQueryFromParams(call)},
+                            purgeEntities);
+  });
 }
 
 }  // namespace allmende::api

@@ -39,21 +39,6 @@ const std::set<std::string_view> kForwardedParams = {"type", "id", "idPattern", 
 // What of them chooses entities by id and type (all a source gets with splitEntities=true).
 const std::set<std::string_view> kSelectors = {"type", "id", "idPattern", "lang", "datasetId"};
 
-// The registrations a query may concern: by its ids, idPattern, type, attrs and csf.
-federation::RegistrationQuery registrationQuery(Call& call) {
-  federation::RegistrationQuery q;
-  const auto& ctx = call.context();
-  q.ids = query::checkedIds(call.listParam("id"));
-  if (auto p = call.req.param("idPattern")) {
-    q.idPattern = std::string(*p);
-    q.idPatternRegex = query::compileIdPattern(*p);
-  }
-  if (auto t = call.req.param("type"); t && *t != "*") q.types = query::parseTypeSelection(*t, ctx);
-  for (const auto& a : call.listParam("attrs")) q.attrs.push_back(ctx.expand(a));
-  if (auto csf = call.req.param("csf")) q.csf = query::parseQ(*csf, ctx);
-  return q;
-}
-
 // The Allmende-Explain answer header: what the store did for the query.
 std::string explainText(const store::QueryExplain& e) {
   return "path=" + (e.path.empty() ? std::string("none") : e.path) +
@@ -208,7 +193,7 @@ http::Response queryEntities(Call& call) {
   std::vector<std::pair<std::string, std::string>> forwarded;
   for (const auto& [name, value] : call.req.query)
     if (kForwardedParams.contains(name)) forwarded.emplace_back(name, value);
-  if (auto r = forwardQuery(call, registrationQuery(call), std::move(forwarded), call.req.param("orderBy").has_value(),
+  if (auto r = forwardQuery(call, registrationQueryFromParams(call), std::move(forwarded), call.req.param("orderBy").has_value(),
                             [](Call& again, const Remote& remote) {
         return answer(again, selectionFromParams(again), &remote);
       }))

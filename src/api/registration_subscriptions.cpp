@@ -3,10 +3,10 @@
 // The members are those of an entity subscription (subscriptions/subscription.h,
 // SubscriptionKind::Registrations); matching and notification live in
 // federation/registration_subscriptions.h.
+#include "federation/registration_subscriptions.h"
 #include "api/paging.h"
 #include "api/routes.h"
 #include "api/version_preference.h"
-#include "federation/registration_subscriptions.h"
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
@@ -23,14 +23,16 @@ constexpr std::string_view kPath = "/ngsi-ld/v1/csourceSubscriptions";
 
 std::string idParam(const Call& call) {
   const auto& id = call.pathParam(0);
-  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("the subscription id", id));
+  if (!ngsi::isUri(id))
+    fail(ErrorType::BadRequestData, ngsi::notUriDetail("the subscription id", id));
   return id;
 }
 
 bool sysAttrsOption(const Call& call) {
   bool sysAttrs = false;
   for (const auto& o : call.listParam("options")) {
-    if (o != "sysAttrs") fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
+    if (o != "sysAttrs")
+      fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
     sysAttrs = true;
   }
   return sysAttrs;
@@ -39,8 +41,8 @@ bool sysAttrsOption(const Call& call) {
 http::Response create(Call& call) {
   call.allowParams({});
   const auto& body = call.body();
-  auto s = subscriptions::createSubscription(body, call.context(), call.contextValue(), ngsi::nowMs(),
-                                             SubscriptionKind::Registrations);
+  auto s = subscriptions::createSubscription(body, call.context(), call.contextValue(),
+                                             ngsi::nowMs(), SubscriptionKind::Registrations);
   std::string id = s.id;
   call.services.registrationSubscriptions.create(call.tenant(), std::move(s));
   auto res = call.empty(201);
@@ -72,8 +74,9 @@ http::Response retrieve(Call& call) {
   bool sysAttrs = sysAttrsOption(call);
   call.requireTenant();
   auto s = call.services.registrationSubscriptions.get(call.tenant(), id);
-  return respondForVersion(call, 200, subscriptions::renderSubscription(s, call.context(), sysAttrs, ngsi::nowMs()),
-                           media, Payload::Other);
+  return respondForVersion(
+      call, 200, subscriptions::renderSubscription(s, call.context(), sysAttrs, ngsi::nowMs()),
+      media, Payload::Other);
 }
 
 http::Response update(Call& call) {
@@ -82,9 +85,10 @@ http::Response update(Call& call) {
   const auto& fragment = call.body(true);
   const auto& ctx = call.context();
   call.requireTenant();
-  call.services.registrationSubscriptions.update(call.tenant(), id, [&](subscriptions::Subscription& s) {
-    subscriptions::patchSubscription(s, fragment, ctx, ngsi::nowMs());
-  });
+  call.services.registrationSubscriptions.update(
+      call.tenant(), id, [&](subscriptions::Subscription& s) {
+        subscriptions::patchSubscription(s, fragment, ctx, ngsi::nowMs());
+      });
   return call.empty(204);
 }
 

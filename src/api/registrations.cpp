@@ -27,14 +27,16 @@ constexpr std::string_view kPath = "/ngsi-ld/v1/csourceRegistrations";
 
 std::string registrationIdParam(const Call& call) {
   const auto& id = call.pathParam(0);
-  if (!ngsi::isUri(id)) fail(ErrorType::BadRequestData, ngsi::notUriDetail("the registration id", id));
+  if (!ngsi::isUri(id))
+    fail(ErrorType::BadRequestData, ngsi::notUriDetail("the registration id", id));
   return id;
 }
 
 bool sysAttrsOption(const Call& call) {
   bool sysAttrs = false;
   for (const auto& o : call.listParam("options")) {
-    if (o != "sysAttrs") fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
+    if (o != "sysAttrs")
+      fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
     sysAttrs = true;
   }
   return sysAttrs;
@@ -52,7 +54,8 @@ federation::RegistrationQuery queryFromParams(Call& call) {
   }
   if (auto t = call.req.param("type")) q.types = query::parseTypeSelection(*t, ctx);
   for (const auto& a : call.listParam("attrs")) {
-    if (!ngsi::isValidName(a)) fail(ErrorType::BadRequestData, "invalid attribute name '" + a + "'");
+    if (!ngsi::isValidName(a))
+      fail(ErrorType::BadRequestData, "invalid attribute name '" + a + "'");
     q.attrs.push_back(ctx.expand(a));
   }
   auto filters = valueFiltersFromParams(call);
@@ -62,12 +65,14 @@ federation::RegistrationQuery queryFromParams(Call& call) {
   if (auto csf = call.req.param("csf")) q.csf = query::parseQ(*csf, ctx);
   auto timerel = call.req.param("timerel");
   if (timerel || call.req.param("timeAt"))
-    q.temporal = query::parseTemporalQ(timerel, call.req.param("timeAt"), call.req.param("endTimeAt"),
-                                       call.req.param("timeproperty"), std::nullopt);
-  if (q.ids.empty() && !q.idPattern && !q.types && q.attrs.empty() && !q.q && !q.csf && !q.scopeQ && !q.geo &&
-      !q.temporal)
+    q.temporal =
+        query::parseTemporalQ(timerel, call.req.param("timeAt"), call.req.param("endTimeAt"),
+                              call.req.param("timeproperty"), std::nullopt);
+  if (q.ids.empty() && !q.idPattern && !q.types && q.attrs.empty() && !q.q && !q.csf && !q.scopeQ &&
+      !q.geo && !q.temporal)
     fail(ErrorType::BadRequestData,
-         "a registration query needs at least one of id, idPattern, type, attrs, q, csf, scopeQ, a geo-query "
+         "a registration query needs at least one of id, idPattern, type, attrs, q, csf, scopeQ, a "
+         "geo-query "
          "(georel, geometry, coordinates) or a temporal query (timerel, timeAt)");
   return q;
 }
@@ -84,9 +89,9 @@ http::Response createRegistration(Call& call) {
 }
 
 http::Response queryRegistrations(Call& call) {
-  call.allowParams({"id", "idPattern", "type", "attrs", "q", "csf", "georel", "geometry", "coordinates",
-                    "geoproperty", "scopeQ", "timerel", "timeAt", "endTimeAt", "timeproperty", "limit", "offset",
-                    "count", "options"});
+  call.allowParams({"id", "idPattern", "type", "attrs", "q", "csf", "georel", "geometry",
+                    "coordinates", "geoproperty", "scopeQ", "timerel", "timeAt", "endTimeAt",
+                    "timeproperty", "limit", "offset", "count", "options"});
   auto media = negotiate(call.req, false);
   auto paging = pagingParams(call);
   bool sysAttrs = sysAttrsOption(call);
@@ -112,8 +117,8 @@ http::Response retrieveRegistration(Call& call) {
   bool sysAttrs = sysAttrsOption(call);
   call.requireTenant();
   auto r = call.services.registrations.get(call.tenant(), id);
-  return respondForVersion(call, 200, federation::renderRegistration(r, call.context(), sysAttrs), media,
-                           Payload::Other);
+  return respondForVersion(call, 200, federation::renderRegistration(r, call.context(), sysAttrs),
+                           media, Payload::Other);
 }
 
 http::Response updateRegistration(Call& call) {

@@ -25,7 +25,8 @@ std::string originOf(const std::string& url) {
 }  // namespace
 
 struct Forwarder::State : std::enable_shared_from_this<Forwarder::State> {
-  State(asio::io_context& io, http::ClientOptions o) : io(io), strand(asio::make_strand(io)), defaults(std::move(o)) {}
+  State(asio::io_context& io, http::ClientOptions o)
+      : io(io), strand(asio::make_strand(io)), defaults(std::move(o)) {}
 
   asio::io_context& io;
   asio::any_io_executor strand;
@@ -34,7 +35,8 @@ struct Forwarder::State : std::enable_shared_from_this<Forwarder::State> {
   // Idle connections by origin and timeout (a client's timeout is fixed when it is made).
   std::map<std::string, std::vector<std::shared_ptr<http::AsyncClient>>> idle;
 
-  std::shared_ptr<http::AsyncClient> take(const std::string& key, std::chrono::milliseconds timeout) {
+  std::shared_ptr<http::AsyncClient> take(const std::string& key,
+                                          std::chrono::milliseconds timeout) {
     auto& pool = idle[key];
     if (!pool.empty()) {
       auto client = std::move(pool.back());
@@ -65,7 +67,8 @@ Forwarder::~Forwarder() {
 
 void Forwarder::send(std::vector<ForwardRequest> requests,
                      std::function<void(std::vector<http::ClientResponse>)> done) {
-  asio::post(state_->strand, [state = state_, requests = std::move(requests), done = std::move(done)]() mutable {
+  asio::post(state_->strand, [state = state_, requests = std::move(requests),
+                              done = std::move(done)]() mutable {
     struct Gather {
       std::vector<http::ClientResponse> answers;
       size_t open = 0;
@@ -74,7 +77,8 @@ void Forwarder::send(std::vector<ForwardRequest> requests,
     auto gather = std::make_shared<Gather>();
     gather->answers.resize(requests.size());
     gather->open = requests.size();
-    gather->done = [&io = state->io, done = std::move(done)](std::vector<http::ClientResponse> answers) {
+    gather->done = [&io = state->io,
+                    done = std::move(done)](std::vector<http::ClientResponse> answers) {
       asio::post(io, [done, answers = std::move(answers)]() mutable { done(std::move(answers)); });
     };
     if (requests.empty()) return gather->done({});
@@ -87,9 +91,10 @@ void Forwarder::send(std::vector<ForwardRequest> requests,
                      bool healthy = response.ok;
                      gather->answers[i] = std::move(response);
                      // Back to the pool once this callback is over (not inside it).
-                     asio::post(state->strand, [state, client = std::move(client), key, healthy]() mutable {
-                       state->giveBack(key, std::move(client), healthy);
-                     });
+                     asio::post(state->strand,
+                                [state, client = std::move(client), key, healthy]() mutable {
+                                  state->giveBack(key, std::move(client), healthy);
+                                });
                      if (--gather->open == 0) gather->done(std::move(gather->answers));
                    });
     }

@@ -36,7 +36,8 @@ class Forwarder {
 
   // Sends every request at once; `done` runs once with the answers, in the
   // order of the requests (a failed one has ok false and the error).
-  void send(std::vector<ForwardRequest> requests, std::function<void(std::vector<http::ClientResponse>)> done);
+  void send(std::vector<ForwardRequest> requests,
+            std::function<void(std::vector<http::ClientResponse>)> done);
 
   struct State;  // defined in forwarder.cpp
 

@@ -20,16 +20,35 @@ using ngsi::fail;
 namespace {
 
 // Members the data type defines; any other name is a Context Source Property.
-const std::set<std::string_view> kMembers = {
-    "id", "type", "registrationName", "description", "information", "tenant", "observationInterval",
-    "managementInterval", "location", "observationSpace", "operationSpace", "expiresAt", "endpoint",
-    "contextSourceInfo", "scope", "mode", "operations", "refreshRate", "management", "datasetId",
-    "contextSourceAlias"};
-const std::set<std::string_view> kReadOnly = {"status",      "timesSent",   "timesFailed", "lastSuccess",
-                                              "lastFailure", "createdAt",   "modifiedAt",  "deletedAt"};
+const std::set<std::string_view> kMembers = {"id",
+                                             "type",
+                                             "registrationName",
+                                             "description",
+                                             "information",
+                                             "tenant",
+                                             "observationInterval",
+                                             "managementInterval",
+                                             "location",
+                                             "observationSpace",
+                                             "operationSpace",
+                                             "expiresAt",
+                                             "endpoint",
+                                             "contextSourceInfo",
+                                             "scope",
+                                             "mode",
+                                             "operations",
+                                             "refreshRate",
+                                             "management",
+                                             "datasetId",
+                                             "contextSourceAlias"};
+const std::set<std::string_view> kReadOnly = {"status",      "timesSent",   "timesFailed",
+                                              "lastSuccess", "lastFailure", "createdAt",
+                                              "modifiedAt",  "deletedAt"};
 const std::set<std::string_view> kRequired = {"type", "information", "endpoint"};
 
-[[noreturn]] void bad(const std::string& detail) { fail(ErrorType::BadRequestData, detail); }
+[[noreturn]] void bad(const std::string& detail) {
+  fail(ErrorType::BadRequestData, detail);
+}
 
 const json::object& object(const json::value& v, const std::string& member) {
   if (!v.is_object()) bad(member + " must be an object");
@@ -41,7 +60,8 @@ std::string text(const json::value& v, const std::string& member) {
   return std::string(v.get_string());
 }
 
-json::object entityInfo(const json::value& v, const std::string& where, const jsonld::Context& ctx) {
+json::object entityInfo(const json::value& v, const std::string& where,
+                        const jsonld::Context& ctx) {
   const auto& e = object(v, where);
   json::object out;
   for (const auto& [name, value] : e) {
@@ -59,13 +79,15 @@ json::object entityInfo(const json::value& v, const std::string& where, const js
       bad(where + " has an unknown member '" + std::string(name) + "' (id, idPattern or type)");
     }
   }
-  if (out.contains("id") && out.contains("idPattern")) bad(where + " cannot have both id and idPattern");
+  if (out.contains("id") && out.contains("idPattern"))
+    bad(where + " cannot have both id and idPattern");
   if (out.empty()) bad(where + " needs an id, an idPattern or a type");
   return out;
 }
 
 json::array information(const json::value& v, const jsonld::Context& ctx) {
-  if (!v.is_array() || v.get_array().empty()) bad("information must be a non-empty array of RegistrationInfo");
+  if (!v.is_array() || v.get_array().empty())
+    bad("information must be a non-empty array of RegistrationInfo");
   json::array out;
   for (size_t i = 0; i < v.get_array().size(); ++i) {
     std::string where = "information[" + std::to_string(i) + "]";
@@ -73,10 +95,12 @@ json::array information(const json::value& v, const jsonld::Context& ctx) {
     json::object o;
     for (const auto& [name, value] : info) {
       if (name == "entities") {
-        if (!value.is_array() || value.get_array().empty()) bad(where + ".entities must be a non-empty array");
+        if (!value.is_array() || value.get_array().empty())
+          bad(where + ".entities must be a non-empty array");
         json::array entities;
         for (size_t j = 0; j < value.get_array().size(); ++j)
-          entities.push_back(entityInfo(value.get_array()[j], where + ".entities[" + std::to_string(j) + "]", ctx));
+          entities.push_back(entityInfo(value.get_array()[j],
+                                        where + ".entities[" + std::to_string(j) + "]", ctx));
         o["entities"] = std::move(entities);
       } else if (name == "propertyNames" || name == "relationshipNames") {
         o[name] = ngsi::expandedNames(value, where + "." + std::string(name), ctx);
@@ -101,7 +125,8 @@ void timeInterval(const json::value& v, const std::string& member) {
     return ms;
   };
   for (const auto& [name, value] : o)
-    if (name != "startAt" && name != "endAt") bad(member + " has an unknown member '" + std::string(name) + "'");
+    if (name != "startAt" && name != "endAt")
+      bad(member + " has an unknown member '" + std::string(name) + "'");
   auto start = at("startAt");
   auto end = at("endAt");
   if (!start) bad(member + " needs a startAt");
@@ -127,17 +152,19 @@ void management(const json::value& v) {
 }
 
 // One top-level member, checked (and for terms expanded); nullopt = drop it.
-std::optional<json::value> member(std::string_view name, const json::value& v, const jsonld::Context& ctx,
-                                  int64_t now) {
+std::optional<json::value> member(std::string_view name, const json::value& v,
+                                  const jsonld::Context& ctx, int64_t now) {
   std::string n(name);
   if (name == "type") {
     if (!v.is_string() || v.get_string() != "ContextSourceRegistration")
       bad("type must be \"ContextSourceRegistration\"");
     return v;
   }
-  if (name == "registrationName" || name == "description" || name == "tenant" || name == "contextSourceAlias") {
+  if (name == "registrationName" || name == "description" || name == "tenant" ||
+      name == "contextSourceAlias") {
     text(v, n);
-    if (name == "tenant" && !ngsi::isValidTenant(v.get_string())) bad("tenant is not a valid tenant name");
+    if (name == "tenant" && !ngsi::isValidTenant(v.get_string()))
+      bad("tenant is not a valid tenant name");
     return v;
   }
   if (name == "information") return information(v, ctx);
@@ -146,7 +173,8 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
     return v;
   }
   if (name == "location" || name == "observationSpace" || name == "operationSpace") {
-    if (auto error = ngsi::geometryError(v); !error.empty()) bad(n + " must be a GeoJSON geometry: " + error);
+    if (auto error = ngsi::geometryError(v); !error.empty())
+      bad(n + " must be a GeoJSON geometry: " + error);
     return v;
   }
   if (name == "expiresAt") {
@@ -156,7 +184,8 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
   if (name == "endpoint") {
     if (!v.is_string() || !ngsi::isUri(v.get_string())) bad("endpoint must be an absolute URI");
     std::string_view e = v.get_string();
-    if (!e.starts_with("http://") && !e.starts_with("https://")) bad("endpoint must be an http or https URI");
+    if (!e.starts_with("http://") && !e.starts_with("https://"))
+      bad("endpoint must be an http or https URI");
     return v;
   }
   if (name == "contextSourceInfo") return ngsi::keyValuePairs(v, "contextSourceInfo");
@@ -176,7 +205,8 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
   if (name == "operations") {
     for (const auto& op : ngsi::nonEmptyStrings(v, "operations"))
       if (!isOperationName(op.get_string()))
-        bad("operations: '" + std::string(op.get_string()) + "' is no operation or operation group (clause 4.20)");
+        bad("operations: '" + std::string(op.get_string()) +
+            "' is no operation or operation group (clause 4.20)");
     return v;
   }
   if (name == "refreshRate") {
@@ -198,8 +228,8 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
 }
 
 // Sets (or, for null, removes) one member of doc.
-void apply(json::object& doc, std::string_view name, const json::value& v, const jsonld::Context& ctx, int64_t now,
-           bool patch) {
+void apply(json::object& doc, std::string_view name, const json::value& v,
+           const jsonld::Context& ctx, int64_t now, bool patch) {
   if (name == "@context" || name == "id" || kReadOnly.contains(name)) return;
   if (!kMembers.contains(name)) {  // a Context Source Property
     if (!ngsi::isValidName(name)) bad("'" + std::string(name) + "' is not a valid property name");
@@ -235,7 +265,8 @@ void checkWhole(const json::object& doc) {
       if (!entities) bad("an exclusive registration must name its entities by id (clause 4.3.6.3)");
       for (const auto& e : entities->get_array())
         if (!e.get_object().contains("id"))
-          bad("an exclusive registration must name its entities by id, not by idPattern or type alone "
+          bad("an exclusive registration must name its entities by id, not by idPattern or type "
+              "alone "
               "(clause 4.3.6.3)");
       if (!o.contains("propertyNames") && !o.contains("relationshipNames"))
         bad("an exclusive registration must name the attributes it provides (clause 4.3.6.3)");
@@ -246,8 +277,9 @@ void checkWhole(const json::object& doc) {
     for (const auto& op : ops->get_array()) names.emplace_back(op.get_string());
     for (const auto& op : expandOperations(names))
       if (op != "retrieveEntity" && op != "queryEntity")
-        bad("an auxiliary registration only serves retrieveEntity and queryEntity (retrieveOps), not " + op +
-            " (clause 5.9.2.4)");
+        bad("an auxiliary registration only serves retrieveEntity and queryEntity (retrieveOps), "
+            "not " +
+            op + " (clause 5.9.2.4)");
   }
 }
 
@@ -256,7 +288,8 @@ void checkWhole(const json::object& doc) {
 Registration createRegistration(const json::object& body, const jsonld::Context& ctx, int64_t now) {
   Registration r;
   if (auto* id = body.if_contains("id")) {
-    if (!id->is_string() || !ngsi::isUri(id->get_string())) bad("the registration id must be a URI");
+    if (!id->is_string() || !ngsi::isUri(id->get_string()))
+      bad("the registration id must be a URI");
     r.id = std::string(id->get_string());
   } else {
     r.id = ngsi::randomUrn("ContextSourceRegistration");
@@ -268,7 +301,8 @@ Registration createRegistration(const json::object& body, const jsonld::Context&
   return r;
 }
 
-void patchRegistration(Registration& r, const json::object& fragment, const jsonld::Context& ctx, int64_t now) {
+void patchRegistration(Registration& r, const json::object& fragment, const jsonld::Context& ctx,
+                       int64_t now) {
   json::object doc = r.doc;
   if (auto* id = fragment.if_contains("id"); id && (!id->is_string() || id->get_string() != r.id))
     bad("the fragment's id differs from the registration's");
@@ -287,7 +321,8 @@ json::object renderRegistration(const Registration& r, const jsonld::Context& ct
         json::object o = info.get_object();
         if (auto* entities = o.if_contains("entities"))
           for (auto& e : entities->get_array())
-            if (auto* type = e.get_object().if_contains("type")) *type = ctx.compact(type->get_string());
+            if (auto* type = e.get_object().if_contains("type"))
+              *type = ctx.compact(type->get_string());
         for (std::string_view names : {"propertyNames", "relationshipNames"})
           if (auto* n = o.if_contains(names)) *n = ngsi::compactedNames(n->get_array(), ctx);
         information.push_back(std::move(o));

@@ -67,11 +67,13 @@ struct Registration {
 
 // Checks a create body (without its @context member) and makes the stored
 // registration; generates urn:ngsi-ld:ContextSourceRegistration:<random> when id is absent.
-Registration createRegistration(const json::object& body, const jsonld::Context& ctx, int64_t nowMs);
+Registration createRegistration(const json::object& body, const jsonld::Context& ctx,
+                                int64_t nowMs);
 
 // Applies a PATCH fragment (clause 5.9.3): each member replaces the stored one,
 // null removes an optional member; the result is checked as on create.
-void patchRegistration(Registration& r, const json::object& fragment, const jsonld::Context& ctx, int64_t nowMs);
+void patchRegistration(Registration& r, const json::object& fragment, const jsonld::Context& ctx,
+                       int64_t nowMs);
 
 // The GET representation, terms compacted with ctx; createdAt/modifiedAt with sysAttrs.
 json::object renderRegistration(const Registration& r, const jsonld::Context& ctx, bool sysAttrs);

@@ -52,7 +52,7 @@ bool infoMatches(const RegistrationQuery& q, const RegistrationInfo& info) {
 }
 
 bool temporalMatches(const query::TemporalQ& t, const Registration& r) {
-  const char* member = t.timeProperty == query::TimeProperty::ObservedAt ? "observationInterval"
+  const char* member = t.timeProperty == query::TimeProperty::ObservedAt  ? "observationInterval"
                        : t.timeProperty == query::TimeProperty::DeletedAt ? nullptr
                                                                           : "managementInterval";
   auto* interval = member ? r.doc.if_contains(member) : nullptr;
@@ -68,7 +68,8 @@ bool temporalMatches(const query::TemporalQ& t, const Registration& r) {
 
 json::object registrationAsEntity(const Registration& r) {
   const auto& core = *jsonld::coreContext();
-  json::object entity{{"id", r.id}, {"type", json::array{core.expand("ContextSourceRegistration")}}};
+  json::object entity{{"id", r.id},
+                      {"type", json::array{core.expand("ContextSourceRegistration")}}};
   json::object attrs;
   for (const auto& [name, value] : r.doc) {
     if (name == "id" || name == "type" || name == "information") continue;
@@ -79,7 +80,8 @@ json::object registrationAsEntity(const Registration& r) {
     json::object instance;
     if (name == "location" || name == "observationSpace" || name == "operationSpace") {
       instance = {{"type", "GeoProperty"}, {"value", value}};
-    } else if (const auto* o = value.if_object(); o && o->contains("type") && o->contains("value")) {
+    } else if (const auto* o = value.if_object();
+               o && o->contains("type") && o->contains("value")) {
       instance = *o;
     } else {
       instance = {{"type", "Property"}, {"value", value}};

@@ -22,24 +22,30 @@ namespace {
 
 constexpr auto kKind = store::DocumentKind::RegistrationSubscription;
 
-bool live(const Subscription& s, int64_t now) { return subscriptions::statusOf(s, now) == "active"; }
+bool live(const Subscription& s, int64_t now) {
+  return subscriptions::statusOf(s, now) == "active";
+}
 
 template <class Tenants>
 auto& entryOf(Tenants& tenants, std::string_view tenant, std::string_view id) {
   auto t = tenants.find(tenant);
   if (t != tenants.end())
     if (auto it = t->second.find(id); it != t->second.end()) return it->second;
-  fail(ErrorType::ResourceNotFound, "no registration subscription with id '" + std::string(id) + "'");
+  fail(ErrorType::ResourceNotFound,
+       "no registration subscription with id '" + std::string(id) + "'");
 }
 
 }  // namespace
 
-RegistrationSubscriptions::RegistrationSubscriptions(store::Store& store, jsonld::ContextRegistry& contexts,
-                                                     Registry& registry, subscriptions::Manager& delivery)
+RegistrationSubscriptions::RegistrationSubscriptions(store::Store& store,
+                                                     jsonld::ContextRegistry& contexts,
+                                                     Registry& registry,
+                                                     subscriptions::Manager& delivery)
     : store_(store), contexts_(contexts), registry_(registry), delivery_(delivery) {
   for (const auto& stored : store_.documents(kKind)) {
     Entry e;
-    e.sub = subscriptions::parseStoredSubscription(stored.id, stored.document, SubscriptionKind::Registrations);
+    e.sub = subscriptions::parseStoredSubscription(stored.id, stored.document,
+                                                   SubscriptionKind::Registrations);
     try {
       e.compiled = compile(e.sub);
     } catch (const std::exception& ex) {
@@ -51,14 +57,15 @@ RegistrationSubscriptions::RegistrationSubscriptions(store::Store& store, jsonld
     std::lock_guard lock(mutex_);
     auto t = tenants_.find(o.tenant);
     if (t == tenants_.end()) return;
-    if (auto it = t->second.find(o.subscriptionId); it != t->second.end()) record(it->second.sub.stats, o);
+    if (auto it = t->second.find(o.subscriptionId); it != t->second.end())
+      record(it->second.sub.stats, o);
   });
-  registry_.setListener([this](const std::string& tenant, const Registration* before, const Registration* after) {
-    onChange(tenant, before, after);
-  });
+  registry_.setListener([this](const std::string& tenant, const Registration* before,
+                               const Registration* after) { onChange(tenant, before, after); });
   ticker_ = std::thread([this] {
     std::unique_lock lock(tickerMutex_);
-    while (!tickerWake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+    while (
+        !tickerWake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
       lock.unlock();
       tick();
       lock.lock();
@@ -77,10 +84,12 @@ RegistrationSubscriptions::~RegistrationSubscriptions() {
   delivery_.setRegistrationReport(nullptr);
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
-    for (const auto& [id, e] : subs) store_.putDocument(kKind, {tenant, id, serializeSubscription(e.sub)});
+    for (const auto& [id, e] : subs)
+      store_.putDocument(kKind, {tenant, id, serializeSubscription(e.sub)});
 }
 
-std::shared_ptr<const RegistrationSubscriptions::Compiled> RegistrationSubscriptions::compile(const Subscription& s) {
+std::shared_ptr<const RegistrationSubscriptions::Compiled> RegistrationSubscriptions::compile(
+    const Subscription& s) {
   auto ctx = contexts_.resolve(s.context);
   auto compiled = std::make_shared<Compiled>();
   const auto& doc = s.doc;
@@ -89,17 +98,20 @@ std::shared_ptr<const RegistrationSubscriptions::Compiled> RegistrationSubscript
     for (const auto& a : w->get_array()) base.attrs.emplace_back(a.get_string());
   if (auto* a = doc.at("notification").get_object().if_contains("attributes"))
     for (const auto& n : a->get_array()) base.attrs.emplace_back(n.get_string());
-  if (auto* q = doc.if_contains("q")) base.q = query::parseQ(subscriptions::queryText(q->get_string()), *ctx);
-  if (auto* q = doc.if_contains("csf")) base.csf = query::parseQ(subscriptions::queryText(q->get_string()), *ctx);
-  if (auto* q = doc.if_contains("scopeQ")) base.scopeQ = query::parseScopeQ(subscriptions::queryText(q->get_string()));
+  if (auto* q = doc.if_contains("q"))
+    base.q = query::parseQ(subscriptions::queryText(q->get_string()), *ctx);
+  if (auto* q = doc.if_contains("csf"))
+    base.csf = query::parseQ(subscriptions::queryText(q->get_string()), *ctx);
+  if (auto* q = doc.if_contains("scopeQ"))
+    base.scopeQ = query::parseScopeQ(subscriptions::queryText(q->get_string()));
   if (auto* g = doc.if_contains("geoQ")) base.geo = query::parseGeoQ(*g, *ctx);
   if (auto* t = doc.if_contains("temporalQ")) {
     auto text = [&t](std::string_view m) -> std::optional<std::string_view> {
       auto* x = t->get_object().if_contains(m);
       return x ? std::optional<std::string_view>(x->get_string()) : std::nullopt;
     };
-    base.temporal = query::parseTemporalQ(text("timerel"), text("timeAt"), text("endTimeAt"), text("timeproperty"),
-                                          std::nullopt);
+    base.temporal = query::parseTemporalQ(text("timerel"), text("timeAt"), text("endTimeAt"),
+                                          text("timeproperty"), std::nullopt);
   }
   if (auto* entities = doc.if_contains("entities")) {
     for (auto& selector : query::parseEntitySelectors(*entities, *ctx, true)) {
@@ -119,7 +131,8 @@ std::shared_ptr<const RegistrationSubscriptions::Compiled> RegistrationSubscript
     compiled->shape = subscriptions::compileShape(s, contexts_.resolve(*j), *j, *ctx);
   else
     compiled->shape = subscriptions::compileShape(s, ctx, s.context, *ctx);
-  if (auto* i = doc.if_contains("timeInterval")) compiled->intervalMs = static_cast<int64_t>(i->to_number<double>() * 1000);
+  if (auto* i = doc.if_contains("timeInterval"))
+    compiled->intervalMs = static_cast<int64_t>(i->to_number<double>() * 1000);
   return compiled;
 }
 
@@ -128,7 +141,8 @@ namespace {
 // The registration as the subscription's notification shows it (only the
 // RegistrationInfos it matched), or nullopt if it does not match.
 std::optional<json::object> shown(const std::vector<RegistrationQuery>& selectors,
-                                  const subscriptions::NotificationShape& shape, const Registration& r, int64_t now) {
+                                  const subscriptions::NotificationShape& shape,
+                                  const Registration& r, int64_t now) {
   std::set<size_t> infos;
   for (const auto& q : selectors)
     for (auto i : matchingInformation(q, r)) infos.insert(i);
@@ -142,14 +156,15 @@ std::optional<json::object> shown(const std::vector<RegistrationQuery>& selector
 
 }  // namespace
 
-void RegistrationSubscriptions::notifyAll(const std::string& tenant, const std::string& id, const Compiled& compiled,
-                                          std::string_view reason) {
+void RegistrationSubscriptions::notifyAll(const std::string& tenant, const std::string& id,
+                                          const Compiled& compiled, std::string_view reason) {
   auto now = ngsi::nowMs();
   json::array data;
   for (const auto& r : registry_.list(tenant))
     if (auto s = shown(compiled.selectors, compiled.shape, r, now)) data.push_back(std::move(*s));
   if (data.empty()) return;
-  delivery_.deliver({tenant, id, subscriptions::buildNotification(compiled.shape, id, std::move(data), reason)});
+  delivery_.deliver(
+      {tenant, id, subscriptions::buildNotification(compiled.shape, id, std::move(data), reason)});
 }
 
 void RegistrationSubscriptions::onChange(const std::string& tenant, const Registration* before,
@@ -169,7 +184,8 @@ void RegistrationSubscriptions::onChange(const std::string& tenant, const Regist
     if (!was && !is) continue;
     std::string_view reason = !was ? "newlyMatching" : !is ? "noLongerMatching" : "updated";
     json::array data{is ? std::move(*is) : std::move(*was)};
-    delivery_.deliver({tenant, id, subscriptions::buildNotification(c->shape, id, std::move(data), reason)});
+    delivery_.deliver(
+        {tenant, id, subscriptions::buildNotification(c->shape, id, std::move(data), reason)});
   }
 }
 
@@ -181,7 +197,8 @@ void RegistrationSubscriptions::tick() {
     for (auto& [tenant, subs] : tenants_)
       for (auto& [id, e] : subs) {
         if (!e.compiled || !e.compiled->intervalMs) continue;
-        if (!e.nextDueMs) e.nextDueMs = now + e.compiled->intervalMs;  // the first went out on create
+        if (!e.nextDueMs)
+          e.nextDueMs = now + e.compiled->intervalMs;  // the first went out on create
         if (now < e.nextDueMs) continue;
         e.nextDueMs = now + e.compiled->intervalMs;
         if (live(e.sub, now)) due.emplace_back(tenant, id, e.compiled);
@@ -198,7 +215,8 @@ void RegistrationSubscriptions::create(const std::string& tenant, Subscription s
   {
     std::lock_guard lock(mutex_);
     auto& subs = tenants_[tenant];
-    if (subs.contains(id)) fail(ErrorType::AlreadyExists, "a registration subscription with id '" + id + "' exists");
+    if (subs.contains(id))
+      fail(ErrorType::AlreadyExists, "a registration subscription with id '" + id + "' exists");
     store_.putDocument(kKind, {tenant, id, serializeSubscription(s)});
     subs[id] = Entry{std::move(s), compiled, 0};
   }

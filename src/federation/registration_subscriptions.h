@@ -38,22 +38,24 @@ using subscriptions::Subscription;
 class RegistrationSubscriptions {
  public:
   // Loads the stored registration subscriptions and listens to `registry`.
-  RegistrationSubscriptions(store::Store& store, jsonld::ContextRegistry& contexts, Registry& registry,
-                            subscriptions::Manager& delivery);
+  RegistrationSubscriptions(store::Store& store, jsonld::ContextRegistry& contexts,
+                            Registry& registry, subscriptions::Manager& delivery);
   ~RegistrationSubscriptions();
 
   // Throws AlreadyExists, or LdContextNotAvailable when its @context cannot be loaded.
   void create(const std::string& tenant, Subscription s);
   // Throw ResourceNotFound for an unknown id.
   Subscription get(const std::string& tenant, std::string_view id) const;
-  void update(const std::string& tenant, std::string_view id, const std::function<void(Subscription&)>& change);
+  void update(const std::string& tenant, std::string_view id,
+              const std::function<void(Subscription&)>& change);
   void remove(const std::string& tenant, std::string_view id);
   // The tenant's registration subscriptions in id order.
   std::vector<Subscription> list(const std::string& tenant) const;
 
  private:
   struct Compiled {
-    std::vector<RegistrationQuery> selectors;  // one per entities[] member (or one without entities)
+    std::vector<RegistrationQuery>
+        selectors;  // one per entities[] member (or one without entities)
     subscriptions::NotificationShape shape;
     int64_t intervalMs = 0;  // timeInterval
   };

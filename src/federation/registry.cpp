@@ -52,7 +52,9 @@ std::string overlap(const Registration& exclusive, const Registration& other) {
   return {};
 }
 
-[[noreturn]] void conflict(const std::string& detail) { fail(ErrorType::Conflict, detail); }
+[[noreturn]] void conflict(const std::string& detail) {
+  fail(ErrorType::Conflict, detail);
+}
 
 }  // namespace
 
@@ -70,7 +72,8 @@ void Registry::setListener(Listener listener) {
   listener_ = std::move(listener);
 }
 
-void Registry::checkConflicts(const std::string& tenant, const Registrations& others, const Registration& r) const {
+void Registry::checkConflicts(const std::string& tenant, const Registrations& others,
+                              const Registration& r) const {
   Mode mode = modeOf(r);
   if (mode != Mode::Exclusive && mode != Mode::Redirect) return;
   for (const auto& [id, other] : others) {
@@ -88,8 +91,10 @@ void Registry::checkConflicts(const std::string& tenant, const Registrations& ot
       if (!local) continue;
       if (mode == Mode::Redirect) {
         bool typed = !e.type;
-        for (const auto& t : local->at(ngsi::key::type).get_array()) typed = typed || t.get_string() == *e.type;
-        if (typed) conflict("the entity " + *e.id + " is held here; a redirect registration cannot name it");
+        for (const auto& t : local->at(ngsi::key::type).get_array())
+          typed = typed || t.get_string() == *e.type;
+        if (typed)
+          conflict("the entity " + *e.id + " is held here; a redirect registration cannot name it");
         continue;
       }
       const auto& attrs = local->at(ngsi::key::attrs).get_object();
@@ -116,7 +121,8 @@ std::vector<Registration> Registry::dropExpired(const std::string& tenant, int64
   return dropped;
 }
 
-void Registry::notify(const std::string& tenant, const Registration* before, const Registration* after) const {
+void Registry::notify(const std::string& tenant, const Registration* before,
+                      const Registration* after) const {
   Listener listener;
   {
     std::lock_guard lock(mutex_);
@@ -131,7 +137,8 @@ void Registry::create(const std::string& tenant, Registration r) {
     std::lock_guard lock(mutex_);
     expired = dropExpired(tenant, ngsi::nowMs());
     auto& regs = tenants_[tenant];
-    if (regs.contains(r.id)) fail(ErrorType::AlreadyExists, "a registration with id '" + r.id + "' exists");
+    if (regs.contains(r.id))
+      fail(ErrorType::AlreadyExists, "a registration with id '" + r.id + "' exists");
     checkConflicts(tenant, regs, r);
     store_.putDocument(store::DocumentKind::Registration, {tenant, r.id, serializeRegistration(r)});
     regs[r.id] = r;
@@ -144,8 +151,10 @@ Registration Registry::get(const std::string& tenant, std::string_view id) const
   std::lock_guard lock(mutex_);
   auto t = tenants_.find(tenant);
   if (t != tenants_.end())
-    if (auto it = t->second.find(id); it != t->second.end() && isLive(it->second, ngsi::nowMs())) return it->second;
-  fail(ErrorType::ResourceNotFound, "no context source registration with id '" + std::string(id) + "'");
+    if (auto it = t->second.find(id); it != t->second.end() && isLive(it->second, ngsi::nowMs()))
+      return it->second;
+  fail(ErrorType::ResourceNotFound,
+       "no context source registration with id '" + std::string(id) + "'");
 }
 
 void Registry::update(const std::string& tenant, std::string_view id,
@@ -158,11 +167,13 @@ void Registry::update(const std::string& tenant, std::string_view id,
     auto t = tenants_.find(tenant);
     auto it = t == tenants_.end() ? Registrations::iterator{} : t->second.find(id);
     if (t == tenants_.end() || it == t->second.end())
-      fail(ErrorType::ResourceNotFound, "no context source registration with id '" + std::string(id) + "'");
+      fail(ErrorType::ResourceNotFound,
+           "no context source registration with id '" + std::string(id) + "'");
     before = after = it->second;
     change(after);
     checkConflicts(tenant, t->second, after);
-    store_.putDocument(store::DocumentKind::Registration, {tenant, after.id, serializeRegistration(after)});
+    store_.putDocument(store::DocumentKind::Registration,
+                       {tenant, after.id, serializeRegistration(after)});
     it->second = after;
   }
   for (const auto& e : expired) notify(tenant, &e, nullptr);
@@ -178,7 +189,8 @@ void Registry::remove(const std::string& tenant, std::string_view id) {
     auto t = tenants_.find(tenant);
     auto it = t == tenants_.end() ? Registrations::iterator{} : t->second.find(id);
     if (t == tenants_.end() || it == t->second.end())
-      fail(ErrorType::ResourceNotFound, "no context source registration with id '" + std::string(id) + "'");
+      fail(ErrorType::ResourceNotFound,
+           "no context source registration with id '" + std::string(id) + "'");
     store_.deleteDocument(store::DocumentKind::Registration, tenant, id);
     removed = std::move(it->second);
     t->second.erase(it);
@@ -204,7 +216,8 @@ void Registry::report(const std::string& tenant, std::string_view id, bool ok, i
   r.stats.lastFailureMs = now;
   int64_t cooldown = defaultCooldown_.count();
   if (auto* m = r.doc.if_contains("management"))
-    if (auto* c = m->get_object().if_contains("cooldown")) cooldown = static_cast<int64_t>(c->to_number<double>());
+    if (auto* c = m->get_object().if_contains("cooldown"))
+      cooldown = static_cast<int64_t>(c->to_number<double>());
   r.stats.coolUntilMs = now + cooldown;
 }
 

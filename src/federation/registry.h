@@ -30,15 +30,16 @@ class Registry {
 
   // Called after each change, outside the registry's lock: before is null for
   // a new registration, after is null for a deleted one.
-  using Listener =
-      std::function<void(const std::string& tenant, const Registration* before, const Registration* after)>;
+  using Listener = std::function<void(const std::string& tenant, const Registration* before,
+                                      const Registration* after)>;
   void setListener(Listener listener);
 
   // Throws AlreadyExists for a taken id, Conflict for a conflict (see above).
   void create(const std::string& tenant, Registration r);
   // Throw ResourceNotFound for an unknown (or expired) id.
   Registration get(const std::string& tenant, std::string_view id) const;
-  void update(const std::string& tenant, std::string_view id, const std::function<void(Registration&)>& change);
+  void update(const std::string& tenant, std::string_view id,
+              const std::function<void(Registration&)>& change);
   void remove(const std::string& tenant, std::string_view id);
   // The tenant's live registrations in id order.
   std::vector<Registration> list(const std::string& tenant) const;
@@ -54,10 +55,12 @@ class Registry {
  private:
   using Registrations = std::map<std::string, Registration, std::less<>>;
   // Throws AlreadyExists if r conflicts with another registration of the tenant or a local entity.
-  void checkConflicts(const std::string& tenant, const Registrations& others, const Registration& r) const;
+  void checkConflicts(const std::string& tenant, const Registrations& others,
+                      const Registration& r) const;
   // Deletes the tenant's expired registrations (mutex_ held); returns them.
   std::vector<Registration> dropExpired(const std::string& tenant, int64_t nowMs);
-  void notify(const std::string& tenant, const Registration* before, const Registration* after) const;
+  void notify(const std::string& tenant, const Registration* before,
+              const Registration* after) const;
 
   store::Store& store_;
   mutable std::mutex mutex_;

@@ -50,9 +50,9 @@ http::ClientHeaders headersFor(const Source& source, const ClientRequest& client
         context = value;
       } else if (lower == "accept") {
         accept = value;
-      } else if (lower == "ngsild-tenant" || lower == "via" || lower == "content-length" || lower == "host" ||
-                 lower == "link" || lower == "content-type" || lower == "contenttype" ||
-                 lower == "transfer-encoding" || lower == "connection") {
+      } else if (lower == "ngsild-tenant" || lower == "via" || lower == "content-length" ||
+                 lower == "host" || lower == "link" || lower == "content-type" ||
+                 lower == "contenttype" || lower == "transfer-encoding" || lower == "connection") {
         continue;  // the binding's own headers are not the source's to choose
       } else if (value == "urn:ngsi-ld:request") {
         for (const auto& [name, v] : client.headers)
@@ -63,7 +63,10 @@ http::ClientHeaders headersFor(const Source& source, const ClientRequest& client
     }
   out.emplace_back("Accept", accept);
   if (!context.empty())
-    out.emplace_back("Link", "<" + context + ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+    out.emplace_back(
+        "Link",
+        "<" + context +
+            ">; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
   out.emplace_back("Via", client.via);
   return out;
 }
@@ -77,7 +80,8 @@ std::vector<std::string> askedAttributes(const Source& source, const ClientReque
     for (const auto& a : source.attributes) out.push_back(client.ctx->compact(a));
   } else {
     for (const auto& a : attrs)
-      if (source.attributes.empty() || source.attributes.contains(a)) out.push_back(client.ctx->compact(a));
+      if (source.attributes.empty() || source.attributes.contains(a))
+        out.push_back(client.ctx->compact(a));
   }
   return out;
 }
@@ -126,8 +130,10 @@ ForwardRequest queryForOne(const Source& source, const ClientRequest& client, co
 
 }  // namespace
 
-std::vector<Source> sourcesFor(const std::vector<Registration>& registrations, const RegistrationQuery& query,
-                               std::initializer_list<std::string_view> operations, int64_t now, bool unsupportedToo) {
+std::vector<Source> sourcesFor(const std::vector<Registration>& registrations,
+                               const RegistrationQuery& query,
+                               std::initializer_list<std::string_view> operations, int64_t now,
+                               bool unsupportedToo) {
   std::vector<Source> out;
   for (const auto& r : registrations) {
     auto infos = matchingInformation(query, r);
@@ -161,17 +167,19 @@ std::vector<Source> sourcesFor(const std::vector<Registration>& registrations, c
   return out;
 }
 
-ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client, const std::string& id,
-                               const std::vector<std::string>& attrs) {
+ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client,
+                               const std::string& id, const std::vector<std::string>& attrs) {
   ForwardRequest out;
   if (source.operation != "retrieveEntity") {
     out = queryForOne(source, client, id, attrs);
   } else {
     std::vector<std::pair<std::string, std::string>> params;
-    if (auto names = askedAttributes(source, client, attrs); !names.empty()) params.emplace_back("attrs", joined(names));
+    if (auto names = askedAttributes(source, client, attrs); !names.empty())
+      params.emplace_back("attrs", joined(names));
     if (localOnly(source.registration)) params.emplace_back("local", "true");
     out.method = "GET";
-    out.url = base(source.registration) + "/entities/" + http::percentEncode(id) + queryString(params);
+    out.url =
+        base(source.registration) + "/entities/" + http::percentEncode(id) + queryString(params);
   }
   out.headers = headersFor(source, client);
   if (!out.body.empty()) out.headers.emplace_back("Content-Type", "application/json");
@@ -184,13 +192,15 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
                             const std::vector<std::string>& attrs, size_t limit) {
   std::vector<std::pair<std::string, std::string>> sent;
   for (const auto& [name, value] : params) {
-    if (name == "id" && (source.mode == Mode::Exclusive || source.mode == Mode::Redirect) && !source.ids.empty())
+    if (name == "id" && (source.mode == Mode::Exclusive || source.mode == Mode::Redirect) &&
+        !source.ids.empty())
       continue;  // replaced by the source's ids below
     sent.emplace_back(name, value);
   }
   if ((source.mode == Mode::Exclusive || source.mode == Mode::Redirect) && !source.ids.empty())
     sent.emplace_back("id", joined(source.ids));
-  if (auto names = askedAttributes(source, client, attrs); !names.empty()) sent.emplace_back("attrs", joined(names));
+  if (auto names = askedAttributes(source, client, attrs); !names.empty())
+    sent.emplace_back("attrs", joined(names));
   if (localOnly(source.registration)) sent.emplace_back("local", "true");
   sent.emplace_back("limit", std::to_string(limit));
   ForwardRequest out;
@@ -236,8 +246,9 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
   return out;
 }
 
-ForwardRequest writeRequest(const Source& source, const ClientRequest& client, const std::string& method,
-                            const std::string& path, const std::vector<std::pair<std::string, std::string>>& params,
+ForwardRequest writeRequest(const Source& source, const ClientRequest& client,
+                            const std::string& method, const std::string& path,
+                            const std::vector<std::pair<std::string, std::string>>& params,
                             std::string body) {
   std::vector<std::pair<std::string, std::string>> sent;
   for (const auto& p : params)
@@ -257,22 +268,26 @@ json::object bodyFor(const Source& source, const json::object& body, const jsonl
   if (source.mode != Mode::Exclusive || source.attributes.empty()) return body;
   json::object out;
   for (const auto& [name, value] : body)
-    if (name == "id" || name == "type" || source.attributes.contains(ctx.expand(name))) out[name] = value;
+    if (name == "id" || name == "type" || source.attributes.contains(ctx.expand(name)))
+      out[name] = value;
   return out;
 }
 
-SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response, const jsonld::Context& ctx) {
+SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response,
+                        const jsonld::Context& ctx) {
   SourceAnswer out;
   std::string who = source.registration.id;
   if (!response.ok) {
     // An answer that began to arrive but cannot be read (e.g. beyond the size limit) is a
     // payload problem (111), no answer at all a failure of the source (299).
-    out.warning = (response.answered ? "111 " : "299 ") + who + " \"no answer: " + response.error + "\"";
+    out.warning =
+        (response.answered ? "111 " : "299 ") + who + " \"no answer: " + response.error + "\"";
     return out;
   }
   if (response.status == 404) return out;
   if (response.status < 200 || response.status > 299) {
-    out.warning = "299 " + who + " \"the context source answered " + std::to_string(response.status) + "\"";
+    out.warning =
+        "299 " + who + " \"the context source answered " + std::to_string(response.status) + "\"";
     return out;
   }
   if (response.body.empty()) return out;
@@ -295,7 +310,8 @@ SourceAnswer readAnswer(const Source& source, const http::ClientResponse& respon
       add(value);
   } catch (const ngsi::Error& e) {
     out.entities.clear();
-    out.warning = "111 " + who + " \"the context source's answer holds an invalid entity: " + e.detail() + "\"";
+    out.warning = "111 " + who +
+                  " \"the context source's answer holds an invalid entity: " + e.detail() + "\"";
   }
   return out;
 }
@@ -314,7 +330,8 @@ void merge(json::object& into, const json::object& remote, const Source& source)
   if (!attrs.is_object()) attrs = json::object();
   for (const auto& [name, instances] : from->get_object()) {
     if (!source.attributes.empty() && !source.attributes.contains(name)) continue;
-    if (source.mode == Mode::Exclusive || !attrs.get_object().contains(name)) attrs.get_object()[name] = instances;
+    if (source.mode == Mode::Exclusive || !attrs.get_object().contains(name))
+      attrs.get_object()[name] = instances;
   }
   if (!into.contains(ngsi::key::type))
     if (auto* t = remote.if_contains(ngsi::key::type)) into[ngsi::key::type] = *t;

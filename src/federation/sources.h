@@ -36,25 +36,26 @@ struct ClientRequest {
 struct Source {
   Registration registration;
   Mode mode = Mode::Inclusive;
-  std::string operation;              // how it is asked: retrieveEntity, queryEntity or queryBatch
-  std::set<std::string> attributes;   // attribute IRIs it names (empty: any)
-  std::vector<std::string> ids;       // entity ids it names
-  std::optional<std::string> type;    // an entity type IRI it names
-  bool coolingDown = false;           // it failed lately: not asked (Registry::report)
+  std::string operation;             // how it is asked: retrieveEntity, queryEntity or queryBatch
+  std::set<std::string> attributes;  // attribute IRIs it names (empty: any)
+  std::vector<std::string> ids;      // entity ids it names
+  std::optional<std::string> type;   // an entity type IRI it names
+  bool coolingDown = false;          // it failed lately: not asked (Registry::report)
 };
 
 // The registrations whose information matches the query and that allow one of
 // `operations` (the first allowed one is used), in id order; with
 // `unsupportedToo` also those that allow none (operation left empty).
-std::vector<Source> sourcesFor(const std::vector<Registration>& registrations, const RegistrationQuery& query,
+std::vector<Source> sourcesFor(const std::vector<Registration>& registrations,
+                               const RegistrationQuery& query,
                                std::initializer_list<std::string_view> operations, int64_t nowMs,
                                bool unsupportedToo = false);
 
 // GET {endpoint}/ngsi-ld/v1/entities/{id} (or, for a source that only
 // queries, the query for that id); attrs are the client's (IRIs), narrowed
 // to what the source names.
-ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client, const std::string& id,
-                               const std::vector<std::string>& attrs);
+ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client,
+                               const std::string& id, const std::vector<std::string>& attrs);
 
 // GET {endpoint}/ngsi-ld/v1/entities with the client's selection (type, id,
 // idPattern, q, scopeQ, geo-query as given) narrowed to what the source names
@@ -68,13 +69,15 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
 // The same write at a source: {endpoint}/ngsi-ld/v1 followed by `path` (the
 // client's path after /ngsi-ld/v1), the client's parameters (local=true for a
 // localOnly registration) and `body` (JSON text, empty for none).
-ForwardRequest writeRequest(const Source& source, const ClientRequest& client, const std::string& method,
-                            const std::string& path, const std::vector<std::pair<std::string, std::string>>& params,
+ForwardRequest writeRequest(const Source& source, const ClientRequest& client,
+                            const std::string& method, const std::string& path,
+                            const std::vector<std::pair<std::string, std::string>>& params,
                             std::string body);
 
 // What of an entity body (as the client sent it, without @context) a source
 // takes: an exclusive source id, type and its attributes, others all of it.
-boost::json::object bodyFor(const Source& source, const boost::json::object& body, const jsonld::Context& ctx);
+boost::json::object bodyFor(const Source& source, const boost::json::object& body,
+                            const jsonld::Context& ctx);
 
 // What a source answered: its entities in the internal form, or why none
 // (the NGSILD-Warning text: 299 for an error answer, 111 for a payload that
@@ -83,7 +86,8 @@ struct SourceAnswer {
   std::vector<boost::json::object> entities;
   std::string warning;
 };
-SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response, const jsonld::Context& ctx);
+SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response,
+                        const jsonld::Context& ctx);
 
 // Drops from a local entity the attributes an exclusive source alone holds.
 void dropExclusive(boost::json::object& entity, const Source& source);

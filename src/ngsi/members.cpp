@@ -13,22 +13,27 @@ namespace json = boost::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& detail) { fail(ErrorType::BadRequestData, detail); }
+[[noreturn]] void bad(const std::string& detail) {
+  fail(ErrorType::BadRequestData, detail);
+}
 
 }  // namespace
 
 const json::array& nonEmptyStrings(const json::value& v, std::string_view member) {
-  if (!v.is_array() || v.get_array().empty()) bad(std::string(member) + " must be a non-empty array");
+  if (!v.is_array() || v.get_array().empty())
+    bad(std::string(member) + " must be a non-empty array");
   for (const auto& e : v.get_array())
     if (!e.is_string()) bad(std::string(member) + " must contain strings only");
   return v.get_array();
 }
 
-json::array expandedNames(const json::value& v, std::string_view member, const jsonld::Context& ctx) {
+json::array expandedNames(const json::value& v, std::string_view member,
+                          const jsonld::Context& ctx) {
   json::array out;
   for (const auto& e : nonEmptyStrings(v, member)) {
     if (!isValidName(e.get_string()))
-      bad("'" + std::string(e.get_string()) + "' in " + std::string(member) + " is not a valid attribute name");
+      bad("'" + std::string(e.get_string()) + "' in " + std::string(member) +
+          " is not a valid attribute name");
     out.emplace_back(ctx.expand(e.get_string()));
   }
   return out;
@@ -51,8 +56,8 @@ const json::array& keyValuePairs(const json::value& v, std::string_view member) 
   if (!v.is_array()) bad(std::string(member) + " must be an array of {\"key\", \"value\"} pairs");
   for (const auto& p : v.get_array()) {
     const auto* o = p.if_object();
-    if (!o || o->size() != 2 || !o->contains("key") || !o->contains("value") || !o->at("key").is_string() ||
-        !o->at("value").is_string())
+    if (!o || o->size() != 2 || !o->contains("key") || !o->contains("value") ||
+        !o->at("key").is_string() || !o->at("value").is_string())
       bad(std::string(member) + " must be an array of {\"key\": string, \"value\": string} pairs");
   }
   return v.get_array();

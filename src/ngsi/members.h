@@ -16,7 +16,8 @@ namespace allmende::ngsi {
 const boost::json::array& nonEmptyStrings(const boost::json::value& v, std::string_view member);
 
 // A non-empty array of attribute names, expanded with ctx; and back.
-boost::json::array expandedNames(const boost::json::value& v, std::string_view member, const jsonld::Context& ctx);
+boost::json::array expandedNames(const boost::json::value& v, std::string_view member,
+                                 const jsonld::Context& ctx);
 boost::json::array compactedNames(const boost::json::array& names, const jsonld::Context& ctx);
 
 // A DateTime after nowMs (e.g. expiresAt); returns its epoch ms.

@@ -128,6 +128,9 @@ class _Source(http.server.BaseHTTPRequestHandler):
         self.server.bodies.put(json.loads(body))
         self.do_GET()
 
+    def do_DELETE(self):
+        self.do_GET()
+
     def do_GET(self):
         self.server.seen.put((self.path, dict(self.headers)))
         status, body = self.server.answer
@@ -317,3 +320,16 @@ def test_batches_are_split_between_here_and_the_sources(make_broker):
                       json=["urn:ngsi-ld:Bus:1", "urn:ngsi-ld:Bus:2", "urn:ngsi-ld:Building:9"])
     assert r.status_code == 204, r.text
     assert ids(requests.get(town.api + "/entities", params={"type": "Bus"})) == []
+
+
+def test_a_purge_reaches_the_sources_with_the_clients_selection(make_broker, source):
+    district = make_broker().start()
+    building(district, "urn:ngsi-ld:Building:gone-here", name="x")
+    register(district, source.url, operations=["purgeEntity"])
+    source.answer = (204, "")
+    r = requests.delete(district.api + "/entities", params={"type": "Building"})
+    assert r.status_code == 204, r.text
+    path, _ = source.seen.get(timeout=5)
+    assert path == "/town/ngsi-ld/v1/entities?type=Building"
+    assert_problem(requests.get(district.api + "/entities/urn:ngsi-ld:Building:gone-here", params={"local": "true"}),
+                   404, "ResourceNotFound")

@@ -37,7 +37,8 @@ void expectBad(const std::string& text) {
 }  // namespace
 
 TEST(Registration, StoresNamesExpandedAndRendersThemCompacted) {
-  auto r = make(R"({"id":"urn:r1","type":"ContextSourceRegistration","endpoint":"http://town-a.example/",
+  auto r =
+      make(R"({"id":"urn:r1","type":"ContextSourceRegistration","endpoint":"http://town-a.example/",
     "information":[{"entities":[{"type":"Building","idPattern":"^urn:b"}],"propertyNames":["name"],
                     "relationshipNames":["locatedAt"]}],
     "expiresAt":"2035-11-29T14:53:15Z","sourceType":{"type":"Property","value":"sensor"},"status":"ok"})");
@@ -64,22 +65,30 @@ TEST(Registration, ChecksMembersAndModes) {
   expectBad(head + R"("information":[{"entities":[{}]}]})");
   expectBad(head + R"("information":[{"entities":[{"type":"T"}]}],"mode":"exclusive"})");
   expectBad(head + R"("information":[{"entities":[{"id":"urn:a"}]}],"mode":"exclusive"})");
-  expectBad(head + R"("information":[{"propertyNames":["p"]}],"mode":"auxiliary","operations":["updateOps"]})");
+  expectBad(
+      head +
+      R"("information":[{"propertyNames":["p"]}],"mode":"auxiliary","operations":["updateOps"]})");
   expectBad(head + R"("information":[{"propertyNames":["p"]}],"management":{"timeout":0}})");
-  expectBad(head + R"("information":[{"propertyNames":["p"]}],"observationInterval":{"startAt":"2021-01-01T00:00:00Z","endAt":"2020-01-01T00:00:00Z"}})");
-  auto r = make(head + R"("information":[{"entities":[{"id":"urn:a"}],"propertyNames":["p"]}],"mode":"exclusive"})");
+  expectBad(
+      head +
+      R"("information":[{"propertyNames":["p"]}],"observationInterval":{"startAt":"2021-01-01T00:00:00Z","endAt":"2020-01-01T00:00:00Z"}})");
+  auto r = make(
+      head +
+      R"("information":[{"entities":[{"id":"urn:a"}],"propertyNames":["p"]}],"mode":"exclusive"})");
   EXPECT_EQ(modeOf(r), Mode::Exclusive);
-  EXPECT_THROW(patchRegistration(r, json::parse(R"({"information":null})").as_object(), *jsonld::coreContext(), kNow),
+  EXPECT_THROW(patchRegistration(r, json::parse(R"({"information":null})").as_object(),
+                                 *jsonld::coreContext(), kNow),
                ngsi::Error);
-  patchRegistration(r, json::parse(R"({"mode":"redirect","description":"d"})").as_object(), *jsonld::coreContext(),
-                    kNow + 1);
+  patchRegistration(r, json::parse(R"({"mode":"redirect","description":"d"})").as_object(),
+                    *jsonld::coreContext(), kNow + 1);
   EXPECT_EQ(modeOf(r), Mode::Redirect);
   EXPECT_EQ(r.modifiedAtMs, kNow + 1);
 }
 
 TEST(Registration, OperationGroupsExpand) {
   auto ops = expandOperations({"retrieveOps", "createBatch"});
-  EXPECT_EQ(ops, (std::set<std::string, std::less<>>{"createBatch", "queryEntity", "retrieveEntity"}));
+  EXPECT_EQ(ops,
+            (std::set<std::string, std::less<>>{"createBatch", "queryEntity", "retrieveEntity"}));
   EXPECT_TRUE(expandOperations({}).contains("queryBatch")) << "federationOps by default";
   EXPECT_TRUE(isOperationName("redirectionOps"));
   EXPECT_FALSE(isOperationName("flyToTheMoon"));
@@ -102,7 +111,8 @@ TEST(RegistrationQuery, MatchesInformationThenTheRegistration) {
   q = {};
   q.idPattern = ".*A45.$";
   q.idPatternRegex = std::make_shared<re2::RE2>(*q.idPattern);
-  EXPECT_EQ(matchingInformation(q, r), std::vector<size_t>{0}) << "the pattern matches the registered id";
+  EXPECT_EQ(matchingInformation(q, r), std::vector<size_t>{0})
+      << "the pattern matches the registered id";
   q = {};
   q.q = query::parseQ("owner==\"town-a\"", ctx);
   EXPECT_TRUE(matches(q, r, kNow));
@@ -112,6 +122,7 @@ TEST(RegistrationQuery, MatchesInformationThenTheRegistration) {
   q.csf = query::parseQ("endpoint==\"http://x.example\"", ctx);
   q.scopeQ = query::parseScopeQ("/Town/#");
   EXPECT_TRUE(matches(q, r, kNow));
-  q.temporal = query::parseTemporalQ("before", "2030-01-01T00:00:00Z", std::nullopt, std::nullopt, std::nullopt);
+  q.temporal = query::parseTemporalQ("before", "2030-01-01T00:00:00Z", std::nullopt, std::nullopt,
+                                     std::nullopt);
   EXPECT_FALSE(matches(q, r, kNow)) << "no observationInterval";
 }

@@ -17,9 +17,10 @@ constexpr int64_t kNow = 1'700'000'000'000;
 const std::string kVocab = "https://uri.etsi.org/ngsi-ld/default-context/";
 
 Registration make(const std::string& id, const std::string& members) {
-  auto r = createRegistration(json::parse(R"({"id":")" + id + R"(","type":"ContextSourceRegistration",)" + members + "}")
-                                  .as_object(),
-                              *jsonld::coreContext(), kNow);
+  auto r = createRegistration(
+      json::parse(R"({"id":")" + id + R"(","type":"ContextSourceRegistration",)" + members + "}")
+          .as_object(),
+      *jsonld::coreContext(), kNow);
   return r;
 }
 
@@ -40,11 +41,15 @@ std::string header(const ForwardRequest& r, const std::string& name) {
 
 TEST(Sources, ChosenByInformationAndOperations) {
   std::vector<Registration> regs{
-      make("urn:r1", R"("endpoint":"http://a.example/","information":[{"entities":[{"type":"Building"}]}])"),
-      make("urn:r2", R"("endpoint":"http://b.example","information":[{"entities":[{"type":"Building"}]}],
+      make("urn:r1",
+           R"("endpoint":"http://a.example/","information":[{"entities":[{"type":"Building"}]}])"),
+      make("urn:r2",
+           R"("endpoint":"http://b.example","information":[{"entities":[{"type":"Building"}]}],
                        "operations":["queryEntity"])"),
-      make("urn:r3", R"("endpoint":"http://c.example","information":[{"entities":[{"type":"Bus"}]}])"),
-      make("urn:r4", R"("endpoint":"http://d.example","information":[{"entities":[{"type":"Building"}]}],
+      make("urn:r3",
+           R"("endpoint":"http://c.example","information":[{"entities":[{"type":"Bus"}]}])"),
+      make("urn:r4",
+           R"("endpoint":"http://d.example","information":[{"entities":[{"type":"Building"}]}],
                        "operations":["updateOps"])")};
   RegistrationQuery q;
   q.types = query::TypeSelection{{kVocab + "Building"}};
@@ -52,7 +57,8 @@ TEST(Sources, ChosenByInformationAndOperations) {
   ASSERT_EQ(sources.size(), 2u);
   EXPECT_EQ(sources[0].operation, "retrieveEntity");  // federationOps by default
   EXPECT_EQ(sources[1].operation, "queryEntity");
-  EXPECT_EQ(sourcesFor(regs, q, {"retrieveEntity"}, kNow, true).size(), 3u) << "with those lacking it";
+  EXPECT_EQ(sourcesFor(regs, q, {"retrieveEntity"}, kNow, true).size(), 3u)
+      << "with those lacking it";
 }
 
 TEST(Sources, RequestsCarryTheClientsSelectionNarrowed) {
@@ -73,20 +79,27 @@ TEST(Sources, RequestsCarryTheClientsSelectionNarrowed) {
   EXPECT_EQ(header(get, "Authorization"), "Bearer x");
   EXPECT_EQ(header(get, "X-User"), "clerk");
   EXPECT_EQ(header(get, "Via"), "1.1 allmende-test");
-  auto query = queryRequest(sources[0], c, {{"type", "Building"}, {"id", "urn:other"}, {"q", "name==\"a b\""}}, {}, 21);
-  EXPECT_EQ(query.url, "http://a.example/town/ngsi-ld/v1/entities?type=Building&q=name%3D%3D%22a%20b%22"
-                       "&id=urn:b1&attrs=name&local=true&limit=21")
+  auto query = queryRequest(
+      sources[0], c, {{"type", "Building"}, {"id", "urn:other"}, {"q", "name==\"a b\""}}, {}, 21);
+  EXPECT_EQ(query.url,
+            "http://a.example/town/ngsi-ld/v1/entities?type=Building&q=name%3D%3D%22a%20b%22"
+            "&id=urn:b1&attrs=name&local=true&limit=21")
       << "an exclusive source's ids replace the client's";
-  auto body = bodyFor(sources[0], json::parse(R"({"id":"urn:b1","type":"Building","name":"n","height":3})").as_object(),
-                      *jsonld::coreContext());
+  auto body =
+      bodyFor(sources[0],
+              json::parse(R"({"id":"urn:b1","type":"Building","name":"n","height":3})").as_object(),
+              *jsonld::coreContext());
   EXPECT_EQ(json::serialize(body), R"({"id":"urn:b1","type":"Building","name":"n"})");
 }
 
 TEST(Sources, AnswersAreReadOrWarnedAbout) {
-  auto r = make("urn:r1", R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}])");
+  auto r =
+      make("urn:r1",
+           R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}])");
   auto source = sourcesFor({r}, {}, {"queryEntity"}, kNow).at(0);
   const auto& ctx = *jsonld::coreContext();
-  http::ClientResponse ok{true, "", true, 200, "", "", R"([{"id":"urn:b1","type":"Building","name":"n"}])"};
+  http::ClientResponse ok{
+      true, "", true, 200, "", "", R"([{"id":"urn:b1","type":"Building","name":"n"}])"};
   auto a = readAnswer(source, ok, ctx);
   ASSERT_EQ(a.entities.size(), 1u);
   EXPECT_TRUE(a.warning.empty());
@@ -111,8 +124,10 @@ TEST(Sources, MergeFollowsTheMode) {
   auxiliary.mode = Mode::Auxiliary;
   exclusive.mode = Mode::Exclusive;
   exclusive.attributes = {"urn:a"};
-  auto local = entity(R"({"urn:a":[{"type":"Property","value":1}],"urn:b":[{"type":"Property","value":2}]})");
-  auto remote = entity(R"({"urn:a":[{"type":"Property","value":10}],"urn:c":[{"type":"Property","value":30}]})");
+  auto local = entity(
+      R"({"urn:a":[{"type":"Property","value":1}],"urn:b":[{"type":"Property","value":2}]})");
+  auto remote = entity(
+      R"({"urn:a":[{"type":"Property","value":10}],"urn:c":[{"type":"Property","value":30}]})");
   auto merged = local;
   merge(merged, remote, auxiliary);
   EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1) << "never overrides";
