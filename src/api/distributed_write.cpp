@@ -57,13 +57,8 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   if (call.req.param("local") == "true" || call.req.header("ngsild-snapshot")) return local(call);
   auto registrations = call.services.registrations.list(call.tenant());
   if (registrations.empty()) return local(call);
-  json::object body;
-  if (!call.req.body.empty()) {
-    json::error_code ec;
-    auto parsed = json::parse(call.req.body, ec);
-    if (ec || !parsed.is_object()) return local(call);  // the local handler says what is wrong
-    body = std::move(parsed.get_object());
-  }
+  // The body as the client sent it (its @context decides how its names expand).
+  json::object body = call.req.body.empty() ? json::object() : call.body(true);
   const auto& ctx = call.context();
   federation::RegistrationQuery q = target.selection.value_or(federation::RegistrationQuery{});
   if (!target.selection) q.ids = {target.id};
@@ -100,9 +95,7 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
         localBody.erase(name);
         localBody.erase(a);
       }
-      if (body.size() > 0 && !hasAttributes(localBody) && target.operation != "createEntity" &&
-          target.operation != "deleteEntity")
-        here = false;
+      if (body.size() > 0 && !hasAttributes(localBody)) here = false;  // nothing of it stays here
     }
     if (s.operation.empty()) {
       errors.push_back(
