@@ -3,6 +3,7 @@
 #include "federation/sources.h"
 
 #include "federation/operations.h"
+#include "jsonld/core_context.h"
 #include "http/message.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
@@ -258,9 +259,34 @@ ForwardRequest writeRequest(const Source& source, const ClientRequest& client,
   out.method = method;
   out.url = base(source.registration) + path + queryString(sent);
   out.headers = headersFor(source, client);
-  if (!body.empty()) out.headers.emplace_back("Content-Type", "application/json");
-  out.body = std::move(body);
   out.timeout = timeoutOf(source.registration);
+  if (body.empty()) return out;
+  // contextSourceInfo contentType=application/ld+json: the @context goes in the body.
+  bool ld = false;
+  if (auto* info = source.registration.doc.if_contains("contextSourceInfo"))
+    for (const auto& pair : info->get_array())
+      ld = ld || (pair.at("key") == "contentType" && pair.at("value") == "application/ld+json");
+  if (!ld) {
+    out.headers.emplace_back("Content-Type", "application/json");
+    out.body = std::move(body);
+    return out;
+  }
+  std::erase_if(out.headers, [](const auto& h) { return h.first == "Link"; });
+  out.headers.emplace_back("Content-Type", "application/ld+json");
+  json::value context = client.contextUrl.empty() ? json::value(jsonld::kCoreContextUrl) : json::value(client.contextUrl);
+  auto add = [&context](json::value& v) {
+    if (v.is_object()) v.get_object()["@context"] = context;
+  };
+  json::error_code ec;
+  auto parsed = json::parse(body, ec);
+  if (!ec) {
+    if (parsed.is_array())
+      for (auto& e : parsed.get_array()) add(e);
+    else
+      add(parsed);
+    body = json::serialize(parsed);
+  }
+  out.body = std::move(body);
   return out;
 }
 

@@ -68,7 +68,9 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
 
 // The same write at a source: {endpoint}/ngsi-ld/v1 followed by `path` (the
 // client's path after /ngsi-ld/v1), the client's parameters (local=true for a
-// localOnly registration) and `body` (JSON text, empty for none).
+// localOnly registration) and `body` (JSON text, empty for none; with the
+// contextSourceInfo pair contentType=application/ld+json it is sent as
+// JSON-LD, each entity carrying the client's @context instead of a Link header).
 ForwardRequest writeRequest(const Source& source, const ClientRequest& client,
                             const std::string& method, const std::string& path,
                             const std::vector<std::pair<std::string, std::string>>& params,

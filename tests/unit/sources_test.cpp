@@ -143,3 +143,16 @@ TEST(Sources, MergeFollowsTheMode) {
   EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1);
   EXPECT_EQ(merged.at("attrs").get_object().size(), 3u);
 }
+
+TEST(Sources, WritesMaySendJsonLd) {
+  auto r = make("urn:r1", R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}],
+      "contextSourceInfo":[{"key":"contentType","value":"application/ld+json"}])");
+  auto source = sourcesFor({r}, {}, {"createEntity"}, kNow).at(0);
+  auto c = client();
+  c.contextUrl = "http://ctx.example/c.jsonld";
+  auto w = writeRequest(source, c, "POST", "/entities", {{"local", "true"}}, R"({"id":"urn:b1","type":"Building"})");
+  EXPECT_EQ(w.url, "http://a.example/ngsi-ld/v1/entities") << "local is the client's, not the source's";
+  EXPECT_EQ(header(w, "Content-Type"), "application/ld+json");
+  EXPECT_EQ(header(w, "Link"), "");
+  EXPECT_EQ(w.body, R"({"id":"urn:b1","type":"Building","@context":"http://ctx.example/c.jsonld"})");
+}
