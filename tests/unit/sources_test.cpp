@@ -146,7 +146,7 @@ TEST(Sources, MergeFollowsTheMode) {
 
 TEST(Sources, WritesMaySendJsonLd) {
   auto r = make("urn:r1", R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}],
-      "contextSourceInfo":[{"key":"contentType","value":"application/ld+json"}])");
+      "operations":["createEntity"],"contextSourceInfo":[{"key":"contentType","value":"application/ld+json"}])");
   auto source = sourcesFor({r}, {}, {"createEntity"}, kNow).at(0);
   auto c = client();
   c.contextUrl = "http://ctx.example/c.jsonld";
