@@ -44,6 +44,13 @@ json::object responseError(const std::string& id, const std::string& registratio
                    "the write failed with " + std::to_string(res.status));
 }
 
+// The request's path after /ngsi-ld/v1, without a trailing slash (the same resource).
+std::string forwardedPath(const Call& call) {
+  std::string path = call.req.path.substr(std::string_view("/ngsi-ld/v1").size());
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 bool hasAttributes(const json::object& body) {
   for (const auto& [name, v] : body)
     if (name != "id" && name != "type" && name != "@context" && name != "scope") return true;
@@ -122,7 +129,7 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
     fail(ErrorType::Conflict, std::string(e.at("detail").get_string()));
   }
   auto client = clientRequest(call);
-  std::string path = call.req.path.substr(std::string_view("/ngsi-ld/v1").size());
+  std::string path = forwardedPath(call);
   std::vector<federation::ForwardRequest> requests;
   for (const auto& s : forwarded) {
     // The body of /attrs/{attrId} is the attribute itself: sent as it is.
@@ -288,7 +295,7 @@ http::Response distributedBatch(Call& call, const std::string& operation,
     });
   }
   auto client = clientRequest(call);
-  std::string path = call.req.path.substr(std::string_view("/ngsi-ld/v1").size());
+  std::string path = forwardedPath(call);
   std::vector<federation::Source> forwarded;
   std::vector<federation::ForwardRequest> requests;
   std::vector<std::vector<std::string>> sentIds;

@@ -214,11 +214,9 @@ void Registry::report(const std::string& tenant, std::string_view id, bool ok, i
   }
   r.stats.timesFailed++;
   r.stats.lastFailureMs = now;
-  int64_t cooldown = defaultCooldown_.count();
   if (auto* m = r.doc.if_contains("management"))
     if (auto* c = m->get_object().if_contains("cooldown"))
-      cooldown = static_cast<int64_t>(c->to_number<double>());
-  r.stats.coolUntilMs = now + cooldown;
+      r.stats.coolUntilMs = now + static_cast<int64_t>(c->to_number<double>());
 }
 
 std::vector<Registration> Registry::list(const std::string& tenant) const {

@@ -10,7 +10,6 @@
 // Thread-safe: every method may be called from any thread.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,10 +46,9 @@ class Registry {
   // Records how a distributed operation sent to the registration's source
   // went (clause 5.2.9 status, timesSent, ...). After a failure (no answer,
   // a timeout, a 5xx) the source is not asked again for its cooldown
-  // (management.cooldown, else `defaultCooldown`). Kept in memory; stored with
-  // the registration's next change.
+  // (management.cooldown; none without it). Kept in memory; stored with the
+  // registration's next change.
   void report(const std::string& tenant, std::string_view id, bool ok, int64_t nowMs);
-  void setDefaultCooldown(std::chrono::milliseconds cooldown) { defaultCooldown_ = cooldown; }
 
  private:
   using Registrations = std::map<std::string, Registration, std::less<>>;
@@ -66,7 +64,6 @@ class Registry {
   mutable std::mutex mutex_;
   std::map<std::string, Registrations, std::less<>> tenants_;
   Listener listener_;
-  std::chrono::milliseconds defaultCooldown_{10000};
 };
 
 }  // namespace allmende::federation
