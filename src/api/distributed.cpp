@@ -94,7 +94,7 @@ http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
                 services->registrations.report(tenant, source.registration.id,
                                                response.ok && response.status < 500, now);
               }
-              remote.answers.push_back(federation::readAnswer(source, response, again.context()));
+              remote.answers.push_back(federation::readAnswer(source, response));
               if (warn && !remote.answers.back().warning.empty())
                 warnings.push_back(remote.answers.back().warning);
               remote.responses.push_back(std::move(response));

@@ -53,10 +53,12 @@ json::object mergedEntity(Call& call, const std::string& id, const Remote* remot
   for (const auto& source : remote->sources)
     if (found) federation::dropExclusive(entity, source);
   for (size_t i = 0; i < remote->sources.size(); ++i)
-    for (const auto& e : remote->answers[i].entities) {
-      if (e.at(ngsi::key::id).get_string() != id) continue;
+    for (const auto& raw : remote->answers[i].entities) {
+      if (raw.at(ngsi::key::id).get_string() != id) continue;
+      auto e = federation::internalEntity(raw, call.context());
+      if (!e) continue;
       if (!found) entity[ngsi::key::id] = id;
-      federation::merge(entity, e, remote->sources[i]);
+      federation::merge(entity, *e, remote->sources[i]);
       found = true;
     }
   if (!found) fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' here or at its registered sources");

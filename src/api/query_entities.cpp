@@ -48,30 +48,44 @@ std::string explainText(const store::QueryExplain& e) {
 
 // Adds what the registered sources answered to the page of local matches
 // (which starts at 0 and has offset + limit + 1 entities): entities with the
-// same id are merged, then all are ordered by id and the page is cut out.
-void mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& paging) {
-  std::map<std::string, size_t> byId;
-  for (size_t i = 0; i < page.entities.size(); ++i) {
-    for (const auto& source : remote.sources) federation::dropExclusive(page.entities[i], source);
-    byId[std::string(page.entities[i].at(ngsi::key::id).get_string())] = i;
-  }
-  size_t added = 0;
+// same id are merged, all are ordered by id and the page is cut out. Only the
+// sources' entities on the page are read into the internal form.
+void mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& paging, const jsonld::Context& ctx) {
+  std::map<std::string, std::vector<std::pair<size_t, const json::object*>>> remoteById;  // id -> (source, entity)
   for (size_t s = 0; s < remote.sources.size(); ++s)
-    for (const auto& e : remote.answers[s].entities) {
-      std::string id(e.at(ngsi::key::id).get_string());
-      auto [it, fresh] = byId.emplace(id, page.entities.size());
-      if (fresh) {
-        page.entities.emplace_back(json::object{{ngsi::key::id, id}});
-        ++added;
-      }
-      federation::merge(page.entities[it->second], e, remote.sources[s]);
+    for (const auto& e : remote.answers[s].entities)
+      remoteById[std::string(e.at(ngsi::key::id).get_string())].emplace_back(s, &e);
+  std::map<std::string, size_t> localById;
+  for (size_t i = 0; i < page.entities.size(); ++i)
+    localById[std::string(page.entities[i].at(ngsi::key::id).get_string())] = i;
+  std::set<std::string> ids;
+  for (const auto& [id, _] : localById) ids.insert(id);
+  for (const auto& [id, _] : remoteById) ids.insert(id);
+  size_t added = ids.size() - localById.size();
+  // The ids of the page (and the one after it), in order.
+  std::vector<std::string> window;
+  size_t skip = paging.offset;
+  for (const auto& id : ids) {
+    if (skip > 0) {
+      --skip;
+      continue;
     }
-  std::sort(page.entities.begin(), page.entities.end(), [](const json::object& a, const json::object& b) {
-    return a.at(ngsi::key::id).get_string() < b.at(ngsi::key::id).get_string();
-  });
-  size_t from = std::min(paging.offset, page.entities.size());
-  page.entities.erase(page.entities.begin(), page.entities.begin() + static_cast<std::ptrdiff_t>(from));
-  if (paging.limit && page.entities.size() > paging.limit + 1) page.entities.resize(paging.limit + 1);
+    if (paging.limit && window.size() > paging.limit) break;
+    window.push_back(id);
+  }
+  std::vector<json::object> out;
+  for (const auto& id : window) {
+    auto local = localById.find(id);
+    json::object entity = local != localById.end() ? std::move(page.entities[local->second])
+                                                   : json::object{{ngsi::key::id, id}};
+    if (local != localById.end())
+      for (const auto& source : remote.sources) federation::dropExclusive(entity, source);
+    if (auto r = remoteById.find(id); r != remoteById.end())
+      for (const auto& [s, raw] : r->second)
+        if (auto e = federation::internalEntity(*raw, ctx)) federation::merge(entity, *e, remote.sources[s]);
+    out.push_back(std::move(entity));
+  }
+  page.entities = std::move(out);
   page.total += added;
 }
 
@@ -111,7 +125,7 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
   store::QueryExplain explain;
   if (call.req.header("allmende-explain")) q.explain = &explain;
   auto page = call.services.store.queryEntities(call.tenant(), q);
-  if (remote) mergeRemote(*remote, page, paging);
+  if (remote) mergeRemote(*remote, page, paging, call.context());
   bool more = page.entities.size() > paging.limit;
   if (more) page.entities.pop_back();
 

@@ -3,6 +3,8 @@
 #include "federation/sources.h"
 
 #include "federation/operations.h"
+
+#include <algorithm>
 #include "jsonld/core_context.h"
 #include "http/message.h"
 #include "ngsi/entity.h"
@@ -299,8 +301,7 @@ json::object bodyFor(const Source& source, const json::object& body, const jsonl
   return out;
 }
 
-SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response,
-                        const jsonld::Context& ctx) {
+SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response) {
   SourceAnswer out;
   std::string who = source.registration.id;
   if (!response.ok) {
@@ -323,23 +324,31 @@ SourceAnswer readAnswer(const Source& source, const http::ClientResponse& respon
     out.warning = "111 " + who + " \"the context source's answer is not JSON entities\"";
     return out;
   }
-  auto add = [&](const json::value& v) {
-    if (!v.is_object()) throw ngsi::Error(ngsi::ErrorType::BadRequestData, "not an entity");
-    json::object o = v.get_object();
-    o.erase("@context");
-    out.entities.push_back(ngsi::parseEntity(std::move(o), ctx, ngsi::ParseMode::Create));
+  auto readable = [](const json::value& v) {
+    const auto* o = v.if_object();
+    return o && o->contains("id") && o->at("id").is_string() && o->contains("type");
   };
-  try {
-    if (value.is_array())
-      for (const auto& v : value.get_array()) add(v);
-    else
-      add(value);
-  } catch (const ngsi::Error& e) {
-    out.entities.clear();
-    out.warning = "111 " + who +
-                  " \"the context source's answer holds an invalid entity: " + e.detail() + "\"";
+  auto add = [&](json::value& v) { out.entities.push_back(std::move(v.get_object())); };
+  bool ok = value.is_array() ? std::all_of(value.get_array().begin(), value.get_array().end(), readable)
+                             : readable(value);
+  if (!ok) {
+    out.warning = "111 " + who + " \"the context source's answer holds something that is not an entity\"";
+    return out;
   }
+  if (value.is_array())
+    for (auto& v : value.get_array()) add(v);
+  else
+    add(value);
+  for (auto& e : out.entities) e.erase("@context");
   return out;
+}
+
+std::optional<json::object> internalEntity(const json::object& entity, const jsonld::Context& ctx) {
+  try {
+    return ngsi::parseEntity(entity, ctx, ngsi::ParseMode::Create);
+  } catch (const ngsi::Error&) {
+    return std::nullopt;  // left out, as an entity the source could not give
+  }
 }
 
 void dropExclusive(json::object& entity, const Source& source) {

@@ -81,15 +81,20 @@ ForwardRequest writeRequest(const Source& source, const ClientRequest& client,
 boost::json::object bodyFor(const Source& source, const boost::json::object& body,
                             const jsonld::Context& ctx);
 
-// What a source answered: its entities in the internal form, or why none
-// (the NGSILD-Warning text: 299 for an error answer, 111 for a payload that
-// cannot be read; a 404 is no warning).
+// What a source answered: its entities as it sent them (each an object with
+// an id and a type; @context removed), or why none (the NGSILD-Warning text:
+// 299 for an error answer or none, 111 for a payload that cannot be read; a
+// 404 is no warning).
 struct SourceAnswer {
   std::vector<boost::json::object> entities;
   std::string warning;
 };
-SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response,
-                        const jsonld::Context& ctx);
+SourceAnswer readAnswer(const Source& source, const http::ClientResponse& response);
+
+// A source's entity in the internal form, its names expanded with ctx (read
+// only for the entities an answer shows); nullopt if it is not a valid entity.
+std::optional<boost::json::object> internalEntity(const boost::json::object& entity,
+                                                  const jsonld::Context& ctx);
 
 // Drops from a local entity the attributes an exclusive source alone holds.
 void dropExclusive(boost::json::object& entity, const Source& source);

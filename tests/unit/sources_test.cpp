@@ -100,20 +100,24 @@ TEST(Sources, AnswersAreReadOrWarnedAbout) {
   const auto& ctx = *jsonld::coreContext();
   http::ClientResponse ok{
       true, "", true, 200, "", "", R"([{"id":"urn:b1","type":"Building","name":"n"}])"};
-  auto a = readAnswer(source, ok, ctx);
+  auto a = readAnswer(source, ok);
   ASSERT_EQ(a.entities.size(), 1u);
   EXPECT_TRUE(a.warning.empty());
-  EXPECT_TRUE(a.entities[0].at(ngsi::key::attrs).get_object().contains(kVocab + "name"));
+  auto internal = internalEntity(a.entities[0], ctx);
+  ASSERT_TRUE(internal);
+  EXPECT_TRUE(internal->at(ngsi::key::attrs).get_object().contains(kVocab + "name"));
+  EXPECT_FALSE(internalEntity(json::parse(R"({"id":"urn:b1","type":"Building","name":{"type":"Nonsense"}})")
+                                  .as_object(), ctx)) << "an invalid entity is left out";
   http::ClientResponse single{true, "", true, 200, "", "", R"({"id":"urn:b1","type":"Building"})"};
-  EXPECT_EQ(readAnswer(source, single, ctx).entities.size(), 1u) << "one entity as an object";
+  EXPECT_EQ(readAnswer(source, single).entities.size(), 1u) << "one entity as an object";
   http::ClientResponse bad{true, "", true, 200, "", "", "not json"};
-  EXPECT_EQ(readAnswer(source, bad, ctx).warning.substr(0, 12), "111 urn:r1 \"");
+  EXPECT_EQ(readAnswer(source, bad).warning.substr(0, 12), "111 urn:r1 \"");
   http::ClientResponse forbidden{true, "", true, 403, "", "", "{}"};
-  EXPECT_EQ(readAnswer(source, forbidden, ctx).warning.substr(0, 4), "299 ");
+  EXPECT_EQ(readAnswer(source, forbidden).warning.substr(0, 4), "299 ");
   http::ClientResponse missing{true, "", true, 404, "", "", "{}"};
-  EXPECT_TRUE(readAnswer(source, missing, ctx).warning.empty());
+  EXPECT_TRUE(readAnswer(source, missing).warning.empty());
   http::ClientResponse dead{false, "timed out", false, 0, "", "", ""};
-  EXPECT_NE(readAnswer(source, dead, ctx).warning.find("timed out"), std::string::npos);
+  EXPECT_NE(readAnswer(source, dead).warning.find("timed out"), std::string::npos);
 }
 
 TEST(Sources, MergeFollowsTheMode) {
