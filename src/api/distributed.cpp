@@ -1,4 +1,4 @@
-// Forwarding a read and answering later.
+// Forwarding an operation to registered sources and answering later.
 #include "api/distributed.h"
 
 #include <memory>
