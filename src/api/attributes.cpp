@@ -147,8 +147,8 @@ void registerAttributeRoutes(http::Router& router, Services& services) {
   };
   auto attributeWrite = [](std::string operation, Handler local) {
     return [operation, local](Call& call) {
-      auto attribute = call.context().expand(call.pathParam(1));
-      return distributedWrite(call, {operation, entityIdParam(call), attribute, std::nullopt}, local);
+      return distributedWrite(call, {operation, entityIdParam(call), call.pathParam(1), std::nullopt},
+                              local);
     };
   };
   addRoute(router, services, "POST", attrs, entityWrite("appendAttrs", appendAttributes));

@@ -71,7 +71,10 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   if (!target.selection) q.ids = {target.id};
   if (auto* t = body.if_contains("type"); t && t->is_string())
     q.types = query::TypeSelection{{ctx.expand(t->get_string())}};
-  if (target.attribute) q.attrs = {*target.attribute};
+  // The attribute of /attrs/{attrId}, expanded with the body's @context when it has one.
+  std::optional<std::string> attribute;
+  if (target.attribute) attribute = ctx.expand(*target.attribute);
+  if (attribute) q.attrs = {*attribute};
   auto sources = federation::sourcesFor(registrations, q, {target.operation}, ngsi::nowMs(), true);
   std::erase_if(sources, [](const federation::Source& s) {
     return s.mode == federation::Mode::Auxiliary ||
@@ -94,8 +97,8 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   for (auto& s : sources) {
     // What the source holds is not written here, whether it takes the write or not.
     if (s.mode == federation::Mode::Redirect) here = false;
-    if (s.mode == federation::Mode::Exclusive && target.attribute) {
-      if (s.attributes.empty() || s.attributes.contains(*target.attribute)) here = false;
+    if (s.mode == federation::Mode::Exclusive && attribute) {
+      if (s.attributes.empty() || s.attributes.contains(*attribute)) here = false;
     } else if (s.mode == federation::Mode::Exclusive) {
       for (const auto& a : s.attributes) {
         std::string name = ctx.compact(a);

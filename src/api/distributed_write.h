@@ -21,7 +21,7 @@ namespace allmende::api {
 struct WriteTarget {
   std::string operation;  // clause 4.20: createEntity, updateEntity, appendAttrs, ...
   std::string id;         // the entity ("" for a purge)
-  std::optional<std::string> attribute;  // the attribute of /attrs/{attrId} (expanded)
+  std::optional<std::string> attribute;  // the attrId of /attrs/{attrId}, as in the path
   // The entities of a purge (DELETE /entities), by the request's parameters.
   std::optional<federation::RegistrationQuery> selection;
 };

@@ -333,3 +333,21 @@ def test_a_purge_reaches_the_sources_with_the_clients_selection(make_broker, sou
     assert path == "/town/ngsi-ld/v1/entities?type=Building"
     assert_problem(requests.get(district.api + "/entities/urn:ngsi-ld:Building:gone-here", params={"local": "true"}),
                    404, "ResourceNotFound")
+
+
+def test_an_attribute_write_matches_by_the_bodys_own_context(make_broker, context_server):
+    district, town = make_broker().start(), make_broker().start()
+    ctx = context_server.base + "/test-context.jsonld"
+    eid = "urn:ngsi-ld:Building:ld"
+    register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], headers={**JSON, "Link": link(ctx)}, mode="exclusive",
+             operations=["redirectionOps"],
+             information=[{"entities": [{"id": eid, "type": "Building"}], "propertyNames": ["name"]}])
+    r = requests.post(town.api + "/entities", headers={**JSON, "Link": link(ctx)},
+                      json={"id": eid, "type": "Building", "name": {"type": "Property", "value": "old"}})
+    assert r.status_code == 201
+    # "name" means ex:name only through the body's @context
+    r = requests.patch(f"{district.api}/entities/{eid}/attrs/name", headers={"Content-Type": "application/ld+json"},
+                       json={"value": "new", "@context": ctx})
+    assert r.status_code == 204, r.text
+    got = requests.get(f"{town.api}/entities/{eid}", headers={"Link": link(ctx)}).json()
+    assert got["name"]["value"] == "new"
