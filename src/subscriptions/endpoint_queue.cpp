@@ -13,6 +13,7 @@ bool EndpointQueue::push(Pending&& p) {
   if (bytes_ + p.bytes > limits_.maxBytes) return false;
   auto key = keyOf(p);
   auto& sub = subs_[key];
+  sub.forgotten = false;  // a subscription made again with the id of a deleted one
   queued_++;
   bytes_ += p.bytes;
   sub.items.push_back(std::move(p));
@@ -29,7 +30,10 @@ std::optional<Pending> EndpointQueue::take(size_t& coalesced) {
     if (it == subs_.end()) continue;
     auto& sub = it->second;
     sub.ready = false;
-    if (sub.items.empty()) continue;
+    if (sub.items.empty()) {  // forgotten while it waited for its turn
+      if (!sub.inFlight) subs_.erase(it);
+      continue;
+    }
     bool behind = sub.items.size() >= limits_.coalesceAt;
     Pending p = std::move(sub.items.front());
     sub.items.pop_front();

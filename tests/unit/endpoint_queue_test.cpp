@@ -125,6 +125,12 @@ TEST(EndpointQueue, ForgettingASubscriptionDropsWhatWaitsAndItsRetry) {
   EXPECT_EQ(take(q, c), "b:\"1\"");
   EXPECT_EQ(take(q, c), "a:\"r\"");
   EXPECT_EQ(take(q, c), "none");
+  // one that waits for its turn is forgotten too, and a new one with its id is sent
+  q.push(item("c", "1"));
+  EXPECT_EQ(q.forget("t", "c", SubscriptionKind::Entities).size(), 1u);
+  EXPECT_EQ(take(q, c), "none");
+  q.push(item("c", "2"));
+  EXPECT_EQ(take(q, c), "c:\"2\"");
 }
 
 TEST(EndpointQueue, NotificationsWithDifferentTriggerReasonsAreNotMerged) {
