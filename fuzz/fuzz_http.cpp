@@ -2,7 +2,8 @@
 // on one connection. They are parsed by Beast with the limits the server sets
 // (http/server.cpp), turned into Requests the way the server does, and
 // answered by api::dispatch with every route over a fresh broker per input (an
-// embedded store in a new directory, @context registry, subscriptions), so
+// embedded store in a new directory, @context registry, subscriptions,
+// registrations; an answer that waits for registered sources is followed), so
 // that a crash found here reproduces from its input alone. Requests follow
 // one another while the connection stays open (at most kMaxRequests).
 // Besides crashes, a response fails the run if it is a 500 (the broker met
@@ -24,6 +25,9 @@
 #include <boost/json.hpp>
 
 #include "api/routes.h"
+#include "federation/forwarder.h"
+#include "federation/registration_subscriptions.h"
+#include "federation/registry.h"
 #include "http/server.h"
 #include "jsonld/context_registry.h"
 #include "ngsi/entity.h"
@@ -45,6 +49,12 @@ constexpr int kMaxRequests = 16;
 
 fs::path baseDirectory;
 
+void check(bool ok, const char* what, const http::Response& res) {
+  if (ok) return;
+  std::fprintf(stderr, "fuzz_http: %s (status %d)\n%s\n", what, res.status, res.body.c_str());
+  std::abort();
+}
+
 // The layers main.cpp wires, over a store in `directory`; notifications fail fast.
 struct Broker {
   explicit Broker(const fs::path& directory)
@@ -56,10 +66,16 @@ struct Broker {
                                      [this](const std::string& id) { store->deleteContext(id); }}),
         subscriptions(*store, contexts, io, deliveryOptions()),
         snapshots(*store),
+        registrations(*store),
+        registrationSubscriptions(*store, contexts, registrations, subscriptions),
+        forwarder(io, forwarderOptions()),
         services{*store,
                  writes,
                  contexts,
                  subscriptions,
+                 registrations,
+                 registrationSubscriptions,
+                 forwarder,
                  entityMaps,
                  snapshots,
                  {"urn:ngsi-ld:ContextSource:fuzz", "0", "fuzz", 0},
@@ -80,13 +96,32 @@ struct Broker {
     return options;
   }
 
+  static http::ClientOptions forwarderOptions() {
+    http::ClientOptions options;
+    options.timeout = std::chrono::milliseconds(500);
+    return options;
+  }
+
   static jsonld::RegistryOptions registryOptions() {
     jsonld::RegistryOptions options;
     options.fetch.timeout = std::chrono::milliseconds(500);
     return options;
   }
 
-  // The event loop, not run here: the notifications made are dropped when the broker goes.
+  // An answer that waits for registered sources (Response::later): the event
+  // loop runs here until it comes (the sources fail at once: no network).
+  http::Response finish(http::Response pending) {
+    std::optional<http::Response> done;
+    pending.later([&done](http::Response res) { done = std::move(res); });
+    io.restart();
+    while (!done && io.run_one_for(std::chrono::seconds(10)) > 0) {
+    }
+    check(done.has_value(), "an answer that waits for sources never came", pending);
+    return std::move(*done);
+  }
+
+  // The event loop, run only to follow an answer that waits for sources: other
+  // notifications made are dropped when the broker goes.
   boost::asio::io_context io;
   std::unique_ptr<store::Store> store;
   ngsi::WritePath writes;
@@ -94,6 +129,9 @@ struct Broker {
   subscriptions::Manager subscriptions;
   api::EntityMapRegistry entityMaps;
   snapshots::Registry snapshots;
+  federation::Registry registrations;
+  federation::RegistrationSubscriptions registrationSubscriptions;
+  federation::Forwarder forwarder;
   http::RequestMetrics requestMetrics;
   api::Services services;
   http::Router router;
@@ -129,12 +167,6 @@ std::optional<http::Request> toRequest(bhttp::request<bhttp::string_body>& msg) 
   }
   req.body = std::move(msg.body());
   return req;
-}
-
-void check(bool ok, const char* what, const http::Response& res) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_http: %s (status %d)\n%s\n", what, res.status, res.body.c_str());
-  std::abort();
 }
 
 void checkResponse(const http::Response& res) {
@@ -180,6 +212,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto req = toRequest(*msg);
       if (!req) break;  // the server answers 400 and closes
       auto res = api::dispatch(broker.router, *req);
+      if (res.later) res = broker.finish(std::move(res));
       checkResponse(res);
       if (!msg->keep_alive()) break;
     }
