@@ -283,4 +283,19 @@ http::Response problemResponse(const ngsi::Error& error) {
   return res;
 }
 
+const std::string& Call::uriPathParam(size_t i, std::string_view what) const {
+  const auto& value = pathParam(i);
+  if (!ngsi::isUri(value)) fail(ErrorType::BadRequestData, ngsi::notUriDetail(what, value));
+  return value;
+}
+
+bool Call::sysAttrsOption() const {
+  bool sysAttrs = false;
+  for (const auto& o : listParam("options")) {
+    if (o != "sysAttrs") fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
+    sysAttrs = true;
+  }
+  return sysAttrs;
+}
+
 }  // namespace allmende::api

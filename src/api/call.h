@@ -45,6 +45,11 @@ class Call {
   void allowParams(std::initializer_list<std::string_view> names) const;
   // The value of a path parameter {} (0-based).
   const std::string& pathParam(size_t i) const { return req.pathParams.at(i); }
+  // A path parameter that must be a URI (BadRequestData naming `what` otherwise).
+  const std::string& uriPathParam(size_t i, std::string_view what) const;
+  // options=sysAttrs on the broker's own documents (subscriptions, registrations):
+  // true if given; any other option is BadRequestData.
+  bool sysAttrsOption() const;
 
   // The request body as a JSON object, after Content-Type (415) and JSON
   // (InvalidRequest) checks; resolves the @context from the body or the Link header.

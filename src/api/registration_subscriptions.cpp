@@ -21,23 +21,6 @@ namespace {
 
 constexpr std::string_view kPath = "/ngsi-ld/v1/csourceSubscriptions";
 
-std::string idParam(const Call& call) {
-  const auto& id = call.pathParam(0);
-  if (!ngsi::isUri(id))
-    fail(ErrorType::BadRequestData, ngsi::notUriDetail("the subscription id", id));
-  return id;
-}
-
-bool sysAttrsOption(const Call& call) {
-  bool sysAttrs = false;
-  for (const auto& o : call.listParam("options")) {
-    if (o != "sysAttrs")
-      fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
-    sysAttrs = true;
-  }
-  return sysAttrs;
-}
-
 http::Response create(Call& call) {
   call.allowParams({});
   const auto& body = call.body();
@@ -54,7 +37,7 @@ http::Response query(Call& call) {
   call.allowParams({"limit", "offset", "count", "options"});
   auto media = negotiate(call.req, false);
   auto paging = pagingParams(call);
-  bool sysAttrs = sysAttrsOption(call);
+  bool sysAttrs = call.sysAttrsOption();
   call.requireTenant();
   auto all = call.services.registrationSubscriptions.list(call.tenant());
   auto now = ngsi::nowMs();
@@ -70,8 +53,8 @@ http::Response query(Call& call) {
 http::Response retrieve(Call& call) {
   call.allowParams({"options"});
   auto media = negotiate(call.req, false);
-  auto id = idParam(call);
-  bool sysAttrs = sysAttrsOption(call);
+  auto id = call.uriPathParam(0, "the subscription id");
+  bool sysAttrs = call.sysAttrsOption();
   call.requireTenant();
   auto s = call.services.registrationSubscriptions.get(call.tenant(), id);
   return respondForVersion(
@@ -81,7 +64,7 @@ http::Response retrieve(Call& call) {
 
 http::Response update(Call& call) {
   call.allowParams({});
-  auto id = idParam(call);
+  auto id = call.uriPathParam(0, "the subscription id");
   const auto& fragment = call.body(true);
   const auto& ctx = call.context();
   call.requireTenant();
@@ -94,7 +77,7 @@ http::Response update(Call& call) {
 
 http::Response remove(Call& call) {
   call.allowParams({});
-  auto id = idParam(call);
+  auto id = call.uriPathParam(0, "the subscription id");
   call.requireTenant();
   call.services.registrationSubscriptions.remove(call.tenant(), id);
   return call.empty(204);

@@ -25,23 +25,6 @@ namespace {
 
 constexpr std::string_view kPath = "/ngsi-ld/v1/csourceRegistrations";
 
-std::string registrationIdParam(const Call& call) {
-  const auto& id = call.pathParam(0);
-  if (!ngsi::isUri(id))
-    fail(ErrorType::BadRequestData, ngsi::notUriDetail("the registration id", id));
-  return id;
-}
-
-bool sysAttrsOption(const Call& call) {
-  bool sysAttrs = false;
-  for (const auto& o : call.listParam("options")) {
-    if (o != "sysAttrs")
-      fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
-    sysAttrs = true;
-  }
-  return sysAttrs;
-}
-
 // The discovery query from the parameters (clause 6.8.3.2); at least one of
 // id, idPattern, type, attrs, q, csf, a geo-query, scopeQ or a temporal query.
 federation::RegistrationQuery queryFromParams(Call& call) {
@@ -94,7 +77,7 @@ http::Response queryRegistrations(Call& call) {
                     "timeproperty", "limit", "offset", "count", "options"});
   auto media = negotiate(call.req, false);
   auto paging = pagingParams(call);
-  bool sysAttrs = sysAttrsOption(call);
+  bool sysAttrs = call.sysAttrsOption();
   auto query = queryFromParams(call);
   call.requireTenant();
   auto now = ngsi::nowMs();
@@ -113,8 +96,8 @@ http::Response queryRegistrations(Call& call) {
 http::Response retrieveRegistration(Call& call) {
   call.allowParams({"options"});
   auto media = negotiate(call.req, false);
-  auto id = registrationIdParam(call);
-  bool sysAttrs = sysAttrsOption(call);
+  auto id = call.uriPathParam(0, "the registration id");
+  bool sysAttrs = call.sysAttrsOption();
   call.requireTenant();
   auto r = call.services.registrations.get(call.tenant(), id);
   return respondForVersion(call, 200, federation::renderRegistration(r, call.context(), sysAttrs),
@@ -123,7 +106,7 @@ http::Response retrieveRegistration(Call& call) {
 
 http::Response updateRegistration(Call& call) {
   call.allowParams({});
-  auto id = registrationIdParam(call);
+  auto id = call.uriPathParam(0, "the registration id");
   const auto& fragment = call.body(true);
   const auto& ctx = call.context();
   call.requireTenant();
@@ -135,7 +118,7 @@ http::Response updateRegistration(Call& call) {
 
 http::Response deleteRegistration(Call& call) {
   call.allowParams({});
-  auto id = registrationIdParam(call);
+  auto id = call.uriPathParam(0, "the registration id");
   call.requireTenant();
   call.services.registrations.remove(call.tenant(), id);
   return call.empty(204);

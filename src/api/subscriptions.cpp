@@ -26,22 +26,6 @@ namespace {
 
 constexpr std::string_view kPath = "/ngsi-ld/v1/subscriptions";
 
-std::string subscriptionIdParam(const Call& call) {
-  const auto& id = call.pathParam(0);
-  if (!ngsi::isUri(id))
-    fail(ErrorType::BadRequestData, ngsi::notUriDetail("the subscription id", id));
-  return id;
-}
-
-bool sysAttrsOption(const Call& call) {
-  bool sysAttrs = false;
-  for (const auto& o : call.listParam("options")) {
-    if (o != "sysAttrs") fail(ErrorType::BadRequestData, "options may only be sysAttrs here, not '" + o + "'");
-    sysAttrs = true;
-  }
-  return sysAttrs;
-}
-
 // Deletes the ImplicitlyCreated @context that a subscription's jsonldContext names
 // (the subscription is deleted, or a PATCH changed jsonldContext to `kept`, null if removed).
 void dropImplicitContext(Call& call, const json::value* jsonldContext,
@@ -77,7 +61,7 @@ http::Response querySubscriptions(Call& call) {
   call.allowParams({"limit", "offset", "count", "options"});
   auto media = negotiate(call.req, false);
   auto paging = pagingParams(call);
-  bool sysAttrs = sysAttrsOption(call);
+  bool sysAttrs = call.sysAttrsOption();
   call.requireTenant();
   auto all = call.services.subscriptions.list(call.tenant());
   auto now = ngsi::nowMs();
@@ -93,8 +77,8 @@ http::Response querySubscriptions(Call& call) {
 http::Response retrieveSubscription(Call& call) {
   call.allowParams({"options"});
   auto media = negotiate(call.req, false);
-  auto id = subscriptionIdParam(call);
-  bool sysAttrs = sysAttrsOption(call);
+  auto id = call.uriPathParam(0, "the subscription id");
+  bool sysAttrs = call.sysAttrsOption();
   call.requireTenant();
   auto s = call.services.subscriptions.get(call.tenant(), id);
   return respondForVersion(call, 200, subscriptions::renderSubscription(s, call.context(), sysAttrs, ngsi::nowMs()),
@@ -103,7 +87,7 @@ http::Response retrieveSubscription(Call& call) {
 
 http::Response updateSubscription(Call& call) {
   call.allowParams({});
-  auto id = subscriptionIdParam(call);
+  auto id = call.uriPathParam(0, "the subscription id");
   const auto& fragment = call.body(true);
   const auto& ctx = call.context();
   call.requireTenant();
@@ -119,7 +103,7 @@ http::Response updateSubscription(Call& call) {
 
 http::Response deleteSubscription(Call& call) {
   call.allowParams({});
-  auto id = subscriptionIdParam(call);
+  auto id = call.uriPathParam(0, "the subscription id");
   call.requireTenant();
   auto s = call.services.subscriptions.get(call.tenant(), id);
   call.services.subscriptions.remove(call.tenant(), id);
