@@ -10,7 +10,8 @@
 namespace allmende::api {
 
 EntityMap EntityMapRegistry::create(const std::string& tenant, std::vector<std::string> entityIds,
-                                    int64_t lifetimeMs, int64_t now) {
+                                    int64_t lifetimeMs, int64_t now,
+                                    std::vector<std::vector<std::string>> sources) {
   EntityMap m;
   m.id = ngsi::randomUrn("EntityMap");
   m.expiresAtMs = now + std::clamp<int64_t>(lifetimeMs, 0, kMaxLifetimeMs);
@@ -19,6 +20,7 @@ EntityMap EntityMapRegistry::create(const std::string& tenant, std::vector<std::
                                                     " entities; an EntityMap holds at most " +
                                                     std::to_string(maxEntityIds_));
   m.entityIds = std::move(entityIds);
+  m.sources = std::move(sources);
   std::lock_guard lock(mutex_);
   while ((maps_.size() >= maxMaps_ || entityIds_ + m.entityIds.size() > maxEntityIds_) && !byCreation_.empty()) {
     Key oldest = byCreation_.begin()->second;  // a copy: erase() removes the node it lives in
@@ -61,14 +63,23 @@ bool EntityMapRegistry::expire(const std::string& tenant, const std::string& id,
   return true;
 }
 
-bool EntityMapRegistry::prune(const std::string& tenant, const std::string& id, std::vector<std::string> entityIds,
-                              int64_t now) {
+bool EntityMapRegistry::prune(const std::string& tenant, const std::string& id,
+                              const std::function<bool(const std::string&)>& keep, int64_t now) {
   std::lock_guard lock(mutex_);
   auto* m = live({tenant, id}, now);
   if (!m) return false;
-  entityIds_ -= m->entityIds.size();
-  m->entityIds = std::move(entityIds);
-  entityIds_ += m->entityIds.size();
+  size_t kept = 0;
+  for (size_t i = 0; i < m->entityIds.size(); ++i) {
+    if (!keep(m->entityIds[i])) continue;
+    if (kept != i) {
+      m->entityIds[kept] = std::move(m->entityIds[i]);
+      if (!m->sources.empty()) m->sources[kept] = std::move(m->sources[i]);
+    }
+    ++kept;
+  }
+  entityIds_ -= m->entityIds.size() - kept;
+  m->entityIds.resize(kept);
+  if (!m->sources.empty()) m->sources.resize(kept);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,14 @@ struct EntityMap {
   std::string id;
   int64_t expiresAtMs = 0;
   std::vector<std::string> entityIds;  // in the query's order
+  // Parallel to entityIds: the ids of the registrations whose sources hold
+  // each entity, "@none" for this broker; empty when every entity is held here.
+  std::vector<std::vector<std::string>> sources;
+
+  // Where the entity at index i is held ({"@none"}: here).
+  std::vector<std::string> sourcesOf(size_t i) const {
+    return sources.empty() ? std::vector<std::string>{"@none"} : sources[i];
+  }
 };
 
 class EntityMapRegistry {
@@ -29,15 +38,19 @@ class EntityMapRegistry {
   explicit EntityMapRegistry(size_t maxMaps = 10000, size_t maxEntityIds = 2'000'000)  // ids: about 100 MB
       : maxMaps_(maxMaps), maxEntityIds_(maxEntityIds) {}
 
-  // A new map of these entities living lifetimeMs (bounded by kMaxLifetimeMs);
+  // A new map of these entities (held where `sources` says, parallel to
+  // entityIds; empty: here) living lifetimeMs (bounded by kMaxLifetimeMs);
   // TooManyResults if it alone would hold more than maxEntityIds.
-  EntityMap create(const std::string& tenant, std::vector<std::string> entityIds, int64_t lifetimeMs, int64_t nowMs);
+  EntityMap create(const std::string& tenant, std::vector<std::string> entityIds, int64_t lifetimeMs, int64_t nowMs,
+                   std::vector<std::vector<std::string>> sources = {});
   // The live map with that id in that tenant.
   std::optional<EntityMap> find(const std::string& tenant, const std::string& id, int64_t nowMs);
   // Sets expiresAt (bounded by now + kMaxLifetimeMs); false if there is no live map.
   bool expire(const std::string& tenant, const std::string& id, int64_t expiresAtMs, int64_t nowMs);
-  // Keeps only these entities (those that still match); false if there is no live map.
-  bool prune(const std::string& tenant, const std::string& id, std::vector<std::string> entityIds, int64_t nowMs);
+  // Keeps only the entities `keep` accepts (those that still match), in their
+  // order; false if there is no live map.
+  bool prune(const std::string& tenant, const std::string& id, const std::function<bool(const std::string&)>& keep,
+             int64_t nowMs);
   bool remove(const std::string& tenant, const std::string& id, int64_t nowMs);
 
  private:

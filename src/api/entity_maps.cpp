@@ -9,6 +9,8 @@
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
 
+#include <unordered_set>
+
 namespace allmende::api {
 
 using ngsi::ErrorType;
@@ -38,7 +40,11 @@ std::string idFromReference(std::string_view ref) {
 
 json::object render(const EntityMap& m) {
   json::object entities;
-  for (const auto& id : m.entityIds) entities[id] = json::array{"@none"};
+  for (size_t i = 0; i < m.entityIds.size(); ++i) {
+    json::array held;
+    for (const auto& source : m.sourcesOf(i)) held.emplace_back(source);
+    entities[m.entityIds[i]] = std::move(held);
+  }
   return json::object{{"id", m.id},
                       {"type", "EntityMap"},
                       {"expiresAt", ngsi::formatDateTime(m.expiresAtMs)},
@@ -121,14 +127,20 @@ EntityMapUse entityMapUse(Call& call) {
   return use;
 }
 
-bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::string> matched, http::Response& res) {
+bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::string> matched, http::Response& res,
+                     std::vector<std::vector<std::string>> sources) {
   if (!use.active) return false;
   auto now = ngsi::nowMs();
-  if (use.live && call.services.entityMaps.prune(call.tenant(), use.live->id, std::move(matched), now)) {
-    res.setHeader(std::string(kHeader), location(use.live->id));
-    return false;
+  if (use.live) {
+    std::unordered_set<std::string_view> still(matched.begin(), matched.end());
+    auto keep = [&still](const std::string& id) { return still.contains(id); };
+    if (call.services.entityMaps.prune(call.tenant(), use.live->id, keep, now)) {
+      res.setHeader(std::string(kHeader), location(use.live->id));
+      return false;
+    }
   }
-  auto map = call.services.entityMaps.create(call.tenant(), std::move(matched), use.lifetimeMs, now);
+  auto map = call.services.entityMaps.create(call.tenant(), std::move(matched), use.lifetimeMs, now,
+                                             std::move(sources));
   res.setHeader(std::string(kHeader), location(map.id));
   return true;
 }

@@ -24,9 +24,11 @@ struct EntityMapUse {
 EntityMapUse entityMapUse(Call& call);
 
 // After the request: a live map keeps only `matched` (entities that no longer
-// fit are pruned); otherwise a new map of `matched` is made. Sets the header;
-// true if a map was made.
-bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::string> matched, http::Response& res);
+// fit are pruned); otherwise a new map of `matched` is made, held where
+// `sources` says (parallel to matched: registration ids, "@none" = here;
+// empty: all here). Sets the header; true if a map was made.
+bool finishEntityMap(Call& call, const EntityMapUse& use, std::vector<std::string> matched, http::Response& res,
+                     std::vector<std::vector<std::string>> sources = {});
 
 // A new map of these entities living lifetimeMs: 201 with the EntityMap, its location in
 // NGSILD-EntityMap and Location (Create EntityMap, 5.14.4, 5.14.5).

@@ -46,11 +46,36 @@ std::string explainText(const store::QueryExplain& e) {
          "; counted=" + std::to_string(e.counted) + "; read=" + std::to_string(e.read) + "; matched=" + std::to_string(e.matched);
 }
 
-// Adds what the registered sources answered to the page of local matches
-// (which starts at 0 and has offset + limit + 1 entities): entities with the
-// same id are merged, all are ordered by id and the page is cut out. Only the
-// sources' entities on the page are read into the internal form.
-void mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& paging, const jsonld::Context& ctx) {
+// The ids of a live EntityMap's entities on the page and the one after it.
+std::vector<std::string> mapWindow(const EntityMap& map, const Paging& paging) {
+  auto from = std::min(paging.offset, map.entityIds.size());
+  auto to = std::min(from + paging.limit + 1, map.entityIds.size());
+  return {map.entityIds.begin() + from, map.entityIds.begin() + to};
+}
+
+// Of those, the ones a source holds ("@none": this broker).
+std::vector<std::string> heldBy(const EntityMap& map, const Paging& paging, std::string_view source) {
+  std::vector<std::string> out;
+  auto from = std::min(paging.offset, map.entityIds.size());
+  auto to = std::min(from + paging.limit + 1, map.entityIds.size());
+  for (auto i = from; i < to; ++i) {
+    auto held = map.sourcesOf(i);
+    if (std::find(held.begin(), held.end(), source) != held.end()) out.push_back(map.entityIds[i]);
+  }
+  return out;
+}
+
+// Adds what the registered sources answered to the local matches and cuts
+// the page; true if a next page follows. Without a live EntityMap the page of
+// local matches starts at 0 and has offset + limit + 1 entities, and all are
+// ordered by id; with one, it has the local ones of the map's window, and the
+// window's entities found again make the page in the map's order. Entities
+// with the same id are merged; only the sources' entities on the page are read
+// into the internal form. With an EntityMap, `matched` (the local matches, as
+// recorded) becomes what the map holds afterwards and `held` where each is.
+bool mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& paging, const jsonld::Context& ctx,
+                 const EntityMapUse& map, std::vector<std::string>& matched,
+                 std::vector<std::vector<std::string>>& held) {
   std::map<std::string, std::vector<std::pair<size_t, const json::object*>>> remoteById;  // id -> (source, entity)
   for (size_t s = 0; s < remote.sources.size(); ++s)
     for (const auto& e : remote.answers[s].entities)
@@ -58,20 +83,59 @@ void mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& pa
   std::map<std::string, size_t> localById;
   for (size_t i = 0; i < page.entities.size(); ++i)
     localById[std::string(page.entities[i].at(ngsi::key::id).get_string())] = i;
-  std::set<std::string> ids;
-  for (const auto& [id, _] : localById) ids.insert(id);
-  for (const auto& [id, _] : remoteById) ids.insert(id);
-  size_t added = ids.size() - localById.size();
-  // The ids of the page (and the one after it), in order.
-  std::vector<std::string> window;
-  size_t skip = paging.offset;
-  for (const auto& id : ids) {
-    if (skip > 0) {
-      --skip;
-      continue;
+  auto found = [&](const std::string& id) { return localById.contains(id) || remoteById.contains(id); };
+  std::vector<std::string> window;  // the page's ids and the next one's
+  bool more = false;
+  if (map.active && map.live) {
+    // The window's entities found again make the page. What was not found is
+    // pruned where that moves no entity across a page boundary: before the
+    // page's last entity when the page is full, all of it at the map's end.
+    auto candidates = mapWindow(*map.live, paging);
+    bool toEnd = paging.offset + candidates.size() >= map.live->entityIds.size();
+    std::set<std::string> gone, goneAfter;
+    for (auto& id : candidates) {
+      if (!found(id)) {
+        goneAfter.insert(std::move(id));
+      } else if (window.size() < paging.limit) {
+        gone.merge(goneAfter);
+        window.push_back(std::move(id));
+      }
     }
-    if (paging.limit && window.size() > paging.limit) break;
-    window.push_back(id);
+    if (toEnd) gone.merge(goneAfter);
+    matched.clear();
+    for (const auto& id : map.live->entityIds)
+      if (!gone.contains(id)) matched.push_back(id);
+    page.total = matched.size();
+    more = paging.offset + window.size() < page.total;
+  } else {
+    std::set<std::string> ids;
+    for (const auto& [id, _] : localById) ids.insert(id);
+    for (const auto& [id, _] : remoteById) ids.insert(id);
+    page.total += ids.size() - localById.size();
+    size_t skip = paging.offset;
+    for (const auto& id : ids) {
+      if (skip > 0) {
+        --skip;
+        continue;
+      }
+      if (window.size() > paging.limit) break;
+      window.push_back(id);
+    }
+    if (map.active) {  // a new map: every match, here and at the sources
+      std::map<std::string, std::vector<std::string>> where;
+      for (const auto& id : matched) where[id].push_back("@none");
+      for (const auto& [id, from] : remoteById)
+        for (const auto& [s, _] : from) where[id].push_back(remote.sources[s].registration.id);
+      matched.clear();
+      for (auto& [id, sources] : where) {
+        matched.push_back(id);
+        held.push_back(std::move(sources));
+      }
+    }
+  }
+  if (window.size() > paging.limit) {
+    more = true;
+    window.resize(paging.limit);
   }
   std::vector<json::object> out;
   for (const auto& id : window) {
@@ -86,7 +150,7 @@ void mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& pa
     out.push_back(std::move(entity));
   }
   page.entities = std::move(out);
-  page.total += added;
+  return more;
 }
 
 http::Response answer(Call& call, Selection selection, const Remote* remote = nullptr) {
@@ -117,17 +181,25 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
   // With an EntityMap every candidate is visited, and those that match are recorded.
   auto mapUse = entityMapUse(call);
   std::vector<std::string> matched;
+  std::vector<std::vector<std::string>> held;  // where each entity of a new distributed map is
   if (mapUse.active) {
-    if (mapUse.live) q.ids = mapUse.live->entityIds;  // the map fixes the candidates
+    if (mapUse.live && remote) {  // the map's entities of this page (and the next one's) held here
+      q.ids = heldBy(*mapUse.live, paging, "@none");
+      q.limit = q.ids->size();
+    } else if (mapUse.live) {
+      q.ids = mapUse.live->entityIds;  // the map fixes the candidates
+    }
     store::recordMatches(q, matched);
   }
   // Asked with the request header Allmende-Explain (any value), answered in the same header.
   store::QueryExplain explain;
   if (call.req.header("allmende-explain")) q.explain = &explain;
   auto page = call.services.store.queryEntities(call.tenant(), q);
-  if (remote) mergeRemote(*remote, page, paging, call.context());
   bool more = page.entities.size() > paging.limit;
-  if (more) page.entities.pop_back();
+  if (remote)
+    more = mergeRemote(*remote, page, paging, call.context(), mapUse, matched, held);
+  else if (more)
+    page.entities.pop_back();
 
   const auto& ctx = call.context();
   json::value body(&arena);  // in the arena too: moving the page into it must not copy it
@@ -162,7 +234,8 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
     body = std::move(entities);
   }
   auto res = respondForVersion(call, 200, std::move(body), media, entityPayload(options));
-  if (finishEntityMap(call, mapUse, std::move(matched), res)) res.status = 201;  // a map was made (6.4.3.2)
+  if (finishEntityMap(call, mapUse, std::move(matched), res, std::move(held)))
+    res.status = 201;  // a map was made (6.4.3.2)
   addPageHeaders(call, res, paging, more, page.total, media);
   if (q.explain) res.setHeader("Allmende-Explain", explainText(explain));
   return res;
@@ -171,6 +244,8 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
 // A query that registered sources answer too (or nullopt when none does):
 // each gets `forwarded` (the client's selection) narrowed to what it holds;
 // `merged` answers once they did. An `ordered` query cannot be distributed.
+// A new EntityMap asks each source for all it has (up to the largest page);
+// a live one asks each source only for its entities of the page.
 std::optional<http::Response> forwardQuery(Call& call, const federation::RegistrationQuery& registrations,
                                            std::vector<std::pair<std::string, std::string>> forwarded, bool ordered,
                                            std::function<http::Response(Call&, const Remote&)> merged) {
@@ -190,8 +265,26 @@ std::optional<http::Response> forwardQuery(Call& call, const federation::Registr
   for (const auto& a : call.listParam("attrs")) attrs.push_back(call.context().expand(a));
   auto client = clientRequest(call);
   size_t limit = std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1, call.services.limits.maxLimit);
+  auto map = entityMapUse(call);
+  if (map.active && !map.live) limit = call.services.limits.maxLimit;
   std::vector<federation::ForwardRequest> requests;
-  for (const auto& s : sources) requests.push_back(federation::queryRequest(s, client, forwarded, attrs, limit));
+  if (map.live) {  // only the sources that hold entities of the page
+    std::erase_if(forwarded, [](const auto& p) { return p.first == "id"; });
+    std::vector<federation::Source> asked;
+    for (auto& s : sources) {
+      auto ids = heldBy(*map.live, paging, s.registration.id);
+      if (ids.empty()) continue;
+      auto one = forwarded;
+      std::string joined;
+      for (const auto& id : ids) joined += (joined.empty() ? "" : ",") + id;
+      one.emplace_back("id", std::move(joined));
+      requests.push_back(federation::queryRequest(s, client, one, attrs, ids.size()));
+      asked.push_back(std::move(s));
+    }
+    sources = std::move(asked);
+  } else {
+    for (const auto& s : sources) requests.push_back(federation::queryRequest(s, client, forwarded, attrs, limit));
+  }
   return forwardThen(call, std::move(sources), std::move(requests), true, std::move(merged));
 }
 

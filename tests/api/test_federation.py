@@ -351,3 +351,66 @@ def test_an_attribute_write_matches_by_the_bodys_own_context(make_broker, contex
     assert r.status_code == 204, r.text
     got = requests.get(f"{town.api}/entities/{eid}", headers={"Link": link(ctx)}).json()
     assert got["name"]["value"] == "new"
+
+
+def test_an_entity_map_pages_a_distributed_query_consistently(towns):
+    district, a, b, ra, rb = towns
+    r = requests.get(district.api + "/entities", params={"type": "Building", "entityMap": "true", "limit": 3})
+    assert r.status_code == 201, r.text
+    assert [e["id"] for e in r.json()] == ["urn:ngsi-ld:Building:a0", "urn:ngsi-ld:Building:a1",
+                                           "urn:ngsi-ld:Building:a2"]
+    ref = r.headers["NGSILD-EntityMap"]
+    map_id = ref.rsplit("/", 1)[1]
+    held = requests.get(f"{district.api}/entityMaps/{map_id}").json()["entityMap"]
+    assert held == {**{f"urn:ngsi-ld:Building:a{i}": [ra] for i in range(3)},
+                    **{f"urn:ngsi-ld:Building:b{i}": [rb] for i in range(3)},
+                    "urn:ngsi-ld:Building:d0": ["@none"]}
+    # entities created after the map was made are not on its pages; one deleted meanwhile drops out
+    building(a, "urn:ngsi-ld:Building:a9", name="A9")
+    building(district, "urn:ngsi-ld:Building:c0", name="C0")
+    assert requests.delete(b.api + "/entities/urn:ngsi-ld:Building:b0").status_code == 204
+    pages = []
+    for offset in (0, 3, 6):
+        r = requests.get(district.api + "/entities", params={"type": "Building", "limit": 3, "offset": offset,
+                                                            "count": "true"},
+                         headers={"NGSILD-EntityMap": ref})
+        pages.append(ids(r))
+        assert r.headers["NGSILD-EntityMap"] == ref
+    assert pages[0] == ["urn:ngsi-ld:Building:a0", "urn:ngsi-ld:Building:a1", "urn:ngsi-ld:Building:a2"]
+    # b0 is gone: pruned from the map on the page it would have been on, the page still full
+    assert pages[1] == ["urn:ngsi-ld:Building:b1", "urn:ngsi-ld:Building:b2", "urn:ngsi-ld:Building:d0"]
+    assert pages[2] == []
+    held = requests.get(f"{district.api}/entityMaps/{map_id}").json()["entityMap"]
+    assert "urn:ngsi-ld:Building:b0" not in held and len(held) == 6
+    # a filter is checked again on every page
+    r = requests.get(district.api + "/entities", params={"type": "Building", "q": 'name=="B2"', "limit": 3, "offset": 3},
+                     headers={"NGSILD-EntityMap": ref})
+    assert ids(r) == ["urn:ngsi-ld:Building:b2"]
+    held = requests.get(f"{district.api}/entityMaps/{map_id}").json()["entityMap"]
+    assert sorted(held) == ["urn:ngsi-ld:Building:a0", "urn:ngsi-ld:Building:a1", "urn:ngsi-ld:Building:a2",
+                            "urn:ngsi-ld:Building:b2"]  # what no longer fits is gone from the map
+    # a deleted map is made again on use
+    assert requests.delete(f"{district.api}/entityMaps/{map_id}").status_code == 204
+    r = requests.get(district.api + "/entities", params={"type": "Building", "limit": 100},
+                     headers={"NGSILD-EntityMap": ref})
+    assert r.status_code == 201 and r.headers["NGSILD-EntityMap"] != ref
+    assert {"urn:ngsi-ld:Building:a9", "urn:ngsi-ld:Building:c0"} <= {e["id"] for e in r.json()}
+
+
+def test_entities_gone_from_an_entity_map_make_no_page_skip_another(towns):
+    district, a, b, ra, rb = towns
+    r = requests.get(district.api + "/entities", params={"type": "Building", "entityMap": "true", "limit": 2})
+    assert r.status_code == 201, r.text
+    ref = r.headers["NGSILD-EntityMap"]
+    for gone in ("a1", "a2"):  # two of one page's window
+        assert requests.delete(f"{a.api}/entities/urn:ngsi-ld:Building:{gone}").status_code == 204
+    walked, offset = [], 0
+    while True:
+        r = requests.get(district.api + "/entities", params={"type": "Building", "limit": 2, "offset": offset},
+                         headers={"NGSILD-EntityMap": ref})
+        walked += ids(r)
+        if 'rel="next"' not in r.headers.get("Link", ""):
+            break
+        offset += 2
+    assert walked == ["urn:ngsi-ld:Building:a0", "urn:ngsi-ld:Building:b0", "urn:ngsi-ld:Building:b1",
+                      "urn:ngsi-ld:Building:b2", "urn:ngsi-ld:Building:d0"]

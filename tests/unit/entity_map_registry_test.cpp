@@ -25,8 +25,20 @@ TEST(EntityMapRegistry, LifetimeIsBoundedAndExpiredMapsAreGone) {
 TEST(EntityMapRegistry, PruneKeepsTheGivenEntities) {
   EntityMapRegistry r;
   auto m = r.create("t", {"urn:a", "urn:b"}, 1000, kNow);
-  EXPECT_TRUE(r.prune("t", m.id, {"urn:b"}, kNow));
+  EXPECT_TRUE(r.prune("t", m.id, [](const std::string& id) { return id == "urn:b"; }, kNow));
   EXPECT_EQ(r.find("t", m.id, kNow)->entityIds, std::vector<std::string>{"urn:b"});
+}
+
+TEST(EntityMapRegistry, PruneKeepsEachEntitysSources) {
+  EntityMapRegistry r;
+  auto m = r.create("t", {"urn:a", "urn:b", "urn:c"}, 1000, kNow, {{"@none"}, {"urn:reg:1"}, {"@none", "urn:reg:2"}});
+  EXPECT_EQ(m.sourcesOf(1), std::vector<std::string>{"urn:reg:1"});
+  EXPECT_TRUE(r.prune("t", m.id, [](const std::string& id) { return id != "urn:b"; }, kNow));
+  auto kept = r.find("t", m.id, kNow);
+  EXPECT_EQ(kept->entityIds, (std::vector<std::string>{"urn:a", "urn:c"}));
+  EXPECT_EQ(kept->sourcesOf(1), (std::vector<std::string>{"@none", "urn:reg:2"}));
+  auto local = r.create("t", {"urn:a"}, 1000, kNow);
+  EXPECT_EQ(local.sourcesOf(0), std::vector<std::string>{"@none"}) << "no sources: held here";
 }
 
 TEST(EntityMapRegistry, OldestMapsGiveWayToLimits) {
