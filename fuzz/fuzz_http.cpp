@@ -78,7 +78,7 @@ struct Broker {
                  forwarder,
                  entityMaps,
                  snapshots,
-                 {"urn:ngsi-ld:ContextSource:fuzz", "0", "fuzz", 0},
+                 {"urn:ngsi-ld:ContextSource:fuzz", "allmende-fuzz", "0", "fuzz", 0},
                  {},
                  requestMetrics,
                  [this] { return subscriptions.deliveryStats(); }} {

@@ -67,6 +67,7 @@ struct Config {
   std::string historyRetention;  // ISO 8601 duration; empty = keep all
   size_t maxSnapshotEntities = 100000;
   std::string logLevel = "info";
+  std::string alias;  // empty: allmende-<the random part of the broker id>
 };
 
 int serve(const Config& cfg) {
@@ -97,6 +98,7 @@ int serve(const Config& cfg) {
                std::to_string(std::random_device{}());
     store->putSetting("brokerId", *brokerId);
   }
+  std::string alias = cfg.alias.empty() ? "allmende-" + brokerId->substr(brokerId->rfind(':') + 1) : cfg.alias;
   subscriptions::DeliveryOptions delivery;
   delivery.timeout = std::chrono::milliseconds(cfg.notificationTimeoutMs);
   delivery.connectionsPerEndpoint = cfg.notificationConnections;
@@ -132,7 +134,7 @@ int serve(const Config& cfg) {
   http::RequestMetrics requestMetrics;
   api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, forwarder, entityMaps,
                          snapshots,
-                         {*brokerId, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
+                         {*brokerId, alias, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;
   api::registerRoutes(router, services);
@@ -174,6 +176,16 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--data", cfg.dataDir, "Directory of the embedded store")->capture_default_str();
   serveCmd->add_option("--port", cfg.port, "TCP port (0 = any free port)")->capture_default_str();
   serveCmd->add_option("--listen", cfg.listen, "Address to listen on")->capture_default_str();
+  serveCmd
+      ->add_option("--alias", cfg.alias,
+                   "This broker's contextSourceAlias and its name in the Via header of forwarded requests "
+                   "(default: allmende-<the random part of its id>)")
+      ->check([](const std::string& a) {
+        bool token = !a.empty() && std::all_of(a.begin(), a.end(), [](unsigned char c) {
+          return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+        });
+        return token ? std::string() : std::string("an alias is a token: letters, digits and !#$%&'*+-.^_`|~");
+      });
   serveCmd->add_option("--threads", cfg.threads, "I/O threads (0 = one per core)")->capture_default_str();
   serveCmd->add_flag("--sync", cfg.sync, "fsync every write (group commit): survive power loss");
   serveCmd->add_option("--max-body", cfg.maxBodyBytes, "Request body limit in bytes")->capture_default_str();

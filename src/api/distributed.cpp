@@ -15,11 +15,8 @@ namespace allmende::api {
 
 namespace {
 
-// This broker's name in Via headers: a token (no ':'), from its identity.
-std::string pseudonym(const Call& call) {
-  const auto& id = call.services.info.brokerId;
-  return "allmende-" + id.substr(id.rfind(':') + 1);
-}
+// This broker's name in Via headers.
+const std::string& pseudonym(const Call& call) { return call.services.info.alias; }
 
 }  // namespace
 
@@ -27,6 +24,19 @@ bool mayForward(const Call& call) {
   if (call.req.param("local") == "true") return false;
   auto via = call.req.header("via");
   return !via || via->find(pseudonym(call)) == std::string_view::npos;
+}
+
+std::vector<federation::Source> sourcesFor(const Call& call, const std::vector<federation::Registration>& registrations,
+                                           const federation::RegistrationQuery& query,
+                                           std::initializer_list<std::string_view> operations, bool unsupportedToo) {
+  auto sources = federation::sourcesFor(registrations, query, operations, ngsi::nowMs(), unsupportedToo);
+  if (auto via = call.req.header("via"))
+    std::erase_if(sources, [&via](const federation::Source& s) {
+      auto* alias = s.registration.doc.if_contains("contextSourceAlias");
+      return alias && alias->is_string() && !alias->get_string().empty() &&
+             via->find(std::string_view(alias->get_string())) != std::string_view::npos;
+    });
+  return sources;
 }
 
 federation::ClientRequest clientRequest(Call& call) {

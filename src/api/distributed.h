@@ -25,6 +25,13 @@ struct Remote {
 // True if the request may be forwarded.
 bool mayForward(const Call& call);
 
+// federation::sourcesFor, without the sources the request came from (a
+// registration whose contextSourceAlias its Via header names).
+std::vector<federation::Source> sourcesFor(const Call& call, const std::vector<federation::Registration>& registrations,
+                                           const federation::RegistrationQuery& query,
+                                           std::initializer_list<std::string_view> operations,
+                                           bool unsupportedToo = false);
+
 // The registrations a request's parameters may concern: by its id, idPattern,
 // type, attrs and csf.
 federation::RegistrationQuery registrationQueryFromParams(Call& call);

@@ -75,7 +75,7 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   std::optional<std::string> attribute;
   if (target.attribute) attribute = ctx.expand(*target.attribute);
   if (attribute) q.attrs = {*attribute};
-  auto sources = federation::sourcesFor(registrations, q, {target.operation}, ngsi::nowMs(), true);
+  auto sources = sourcesFor(call, registrations, q, {target.operation}, true);
   std::erase_if(sources, [](const federation::Source& s) {
     return s.mode == federation::Mode::Auxiliary ||
            (s.operation.empty() && s.mode == federation::Mode::Inclusive);
@@ -253,7 +253,7 @@ http::Response distributedBatch(Call& call, const std::string& operation,
     if (type) q.types = query::TypeSelection{{*type}};
     auto sources = id.empty()
                        ? std::vector<federation::Source>{}
-                       : federation::sourcesFor(registrations, q, {operation}, ngsi::nowMs(), true);
+                       : sourcesFor(call, registrations, q, {operation}, true);
     bool stays = true;
     json::value local = element;
     for (auto& s : sources) {

@@ -110,8 +110,8 @@ http::Response retrieveEntity(Call& call) {
     federation::RegistrationQuery q;
     q.ids = {id};
     if (auto t = call.req.param("type")) q.types = query::parseTypeSelection(*t, call.context());
-    auto sources = federation::sourcesFor(call.services.registrations.list(call.tenant()), q,
-                                           {"retrieveEntity", "queryEntity", "queryBatch"}, ngsi::nowMs());
+    auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), q,
+                              {"retrieveEntity", "queryEntity", "queryBatch"});
     if (!sources.empty()) {
       std::vector<std::string> attrs;
       for (const auto& a : call.listParam("attrs")) attrs.push_back(call.context().expand(a));

@@ -251,8 +251,8 @@ std::optional<http::Response> forwardQuery(Call& call, const federation::Registr
                                            std::function<http::Response(Call&, const Remote&)> merged) {
   if (!mayForward(call) || call.req.header("ngsild-snapshot")) return std::nullopt;
   call.requireTenant();
-  auto sources = federation::sourcesFor(call.services.registrations.list(call.tenant()), registrations,
-                                        {"queryEntity", "queryBatch"}, ngsi::nowMs());
+  auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), registrations,
+                            {"queryEntity", "queryBatch"});
   if (sources.empty()) return std::nullopt;
   if (ordered)
     fail(ErrorType::BadRequestData,

@@ -33,6 +33,7 @@ namespace allmende::api {
 
 struct BrokerInfo {
   std::string brokerId;  // urn:ngsi-ld:ContextSource:<random>, made once per data directory
+  std::string alias;     // its contextSourceAlias and its name in Via headers (a token)
   std::string version;
   std::string revision;
   int64_t startedAtMs = 0;

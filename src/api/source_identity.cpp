@@ -25,7 +25,8 @@ http::Response sourceIdentity(Call& call) {
   json::object body;
   body["id"] = id;
   body["type"] = "ContextSourceIdentity";
-  body["contextSourceAlias"] = call.tenant().empty() ? id : id + ":tenant:" + call.tenant();
+  const auto& alias = call.services.info.alias;
+  body["contextSourceAlias"] = call.tenant().empty() ? alias : alias + ":tenant:" + call.tenant();
   body["contextSourceUptime"] = isoDuration(ngsi::nowMs() - call.services.info.startedAtMs);
   body["contextSourceTimeAt"] = ngsi::formatDateTime(ngsi::nowMs());
   body["contextSourceExtras"] = json::object{{"broker", "allmende"}, {"version", call.services.info.version}};

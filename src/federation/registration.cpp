@@ -40,7 +40,8 @@ const std::set<std::string_view> kMembers = {"id",
                                              "refreshRate",
                                              "management",
                                              "datasetId",
-                                             "contextSourceAlias"};
+                                             "contextSourceAlias",
+                                             "localOnly"};
 const std::set<std::string_view> kReadOnly = {"status",      "timesSent",   "timesFailed",
                                               "lastSuccess", "lastFailure", "createdAt",
                                               "modifiedAt",  "deletedAt"};
@@ -216,6 +217,10 @@ std::optional<json::value> member(std::string_view name, const json::value& v,
   }
   if (name == "management") {
     management(v);
+    return v;
+  }
+  if (name == "localOnly") {  // the same as management.localOnly (as earlier drafts and peers place it)
+    if (!v.is_bool()) bad("localOnly must be true or false");
     return v;
   }
   if (name == "datasetId") {

@@ -20,12 +20,14 @@ namespace {
 std::string base(const Registration& r) {
   std::string endpoint(r.doc.at("endpoint").get_string());
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  if (endpoint.ends_with("/ngsi-ld/v1")) return endpoint;  // given with the API's path already
   return endpoint + "/ngsi-ld/v1";
 }
 
 bool localOnly(const Registration& r) {
   auto* m = r.doc.if_contains("management");
   auto* l = m ? m->get_object().if_contains("localOnly") : nullptr;
+  if (!l) l = r.doc.if_contains("localOnly");
   return l && l->is_bool() && l->get_bool();
 }
 

@@ -414,3 +414,25 @@ def test_entities_gone_from_an_entity_map_make_no_page_skip_another(towns):
         offset += 2
     assert walked == ["urn:ngsi-ld:Building:a0", "urn:ngsi-ld:Building:b0", "urn:ngsi-ld:Building:b1",
                       "urn:ngsi-ld:Building:b2", "urn:ngsi-ld:Building:d0"]
+
+
+def test_the_alias_names_this_broker_in_via_and_sources_are_known_by_theirs(make_broker, source):
+    district = make_broker("--alias", "landkreis-1").start()
+    r = requests.get(district.api + "/info/sourceIdentity")
+    assert r.json()["contextSourceAlias"] == "landkreis-1"
+    # an endpoint may carry the API's path; top-level localOnly is management.localOnly
+    register(district, source.url + "/ngsi-ld/v1", localOnly=True, contextSourceAlias="town-b-broker")
+    assert ids(requests.get(district.api + "/entities", params={"type": "Building"}, headers={"Via": "1.1 gw"})) == []
+    path, headers = source.seen.get(timeout=5)
+    assert path.startswith("/town/ngsi-ld/v1/entities?") and "local=true" in path
+    assert headers["Via"] == "1.1 gw, 1.1 landkreis-1"
+    # a request that comes from the source a registration names is not sent back to it
+    assert ids(requests.get(district.api + "/entities", params={"type": "Building"},
+                            headers={"Via": "1.1 town-b-broker"})) == []
+    assert source.seen.empty()
+    assert_problem(requests.post(district.api + "/csourceRegistrations", headers=JSON,
+                                 json={"type": "ContextSourceRegistration", "endpoint": source.url, "localOnly": "yes",
+                                       "information": [{"entities": [{"type": "Building"}]}]}),
+                   400, "BadRequestData")
+    with pytest.raises(RuntimeError, match="token"):  # an alias that cannot be a Via pseudonym
+        make_broker("--alias", "no spaces").start()
