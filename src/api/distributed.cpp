@@ -67,6 +67,46 @@ federation::RegistrationQuery registrationQueryFromParams(Call& call) {
   return q;
 }
 
+bool forwardedFromBody(Call& call, const json::object& body, federation::RegistrationQuery& registrations,
+                       std::vector<std::pair<std::string, std::string>>& forwarded) {
+  const auto& ctx = call.context();
+  auto text = [](const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); };
+  if (auto* entities = body.if_contains("entities")) {
+    if (!entities->is_array() || entities->get_array().size() != 1 || !entities->get_array()[0].is_object())
+      return false;
+    const auto& selector = entities->get_array()[0].get_object();
+    if (auto* t = selector.if_contains("type"); t && t->is_string()) {
+      forwarded.emplace_back("type", text(*t));
+      registrations.types = query::parseTypeSelection(t->get_string(), ctx);
+    }
+    if (auto* id = selector.if_contains("id")) {
+      std::string ids;
+      for (const auto& one : id->is_array() ? id->get_array() : json::array{*id}) {
+        if (!one.is_string()) return false;
+        ids += (ids.empty() ? "" : ",") + std::string(one.get_string());
+        registrations.ids.emplace_back(one.get_string());
+      }
+      forwarded.emplace_back("id", ids);
+    }
+    if (auto* p = selector.if_contains("idPattern"); p && p->is_string()) {
+      forwarded.emplace_back("idPattern", text(*p));
+      registrations.idPattern = text(*p);
+      registrations.idPatternRegex = query::compileIdPattern(p->get_string());
+    }
+  }
+  for (std::string_view member : {"q", "scopeQ", "lang"})
+    if (auto* v = body.if_contains(member)) forwarded.emplace_back(std::string(member), text(*v));
+  if (auto* g = body.if_contains("geoQ"); g && g->is_object())
+    for (std::string_view member : {"georel", "geometry", "coordinates", "geoproperty"})
+      if (auto* v = g->get_object().if_contains(member)) forwarded.emplace_back(std::string(member), text(*v));
+  if (auto* a = body.if_contains("attrs"); a && a->is_array())
+    for (const auto& name : a->get_array())
+      if (name.is_string()) registrations.attrs.push_back(ctx.expand(name.get_string()));
+  if (auto csf = call.req.param("csf")) registrations.csf = query::parseQ(*csf, ctx);
+  if (auto* csf = body.if_contains("csf"); csf && csf->is_string()) registrations.csf = query::parseQ(csf->get_string(), ctx);
+  return true;
+}
+
 http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
                            std::vector<federation::ForwardRequest> requests, bool warn,
                            std::function<http::Response(Call&, const Remote&)> answer) {

@@ -36,6 +36,13 @@ std::vector<federation::Source> sourcesFor(const Call& call, const std::vector<f
 // type, attrs and csf.
 federation::RegistrationQuery registrationQueryFromParams(Call& call);
 
+// A Query body's selection (entities, q, scopeQ, lang, geoQ) as query
+// parameters for the sources in `forwarded`, and the registrations it may
+// concern; false for a Query with more than one entity selector (answered
+// from local data).
+bool forwardedFromBody(Call& call, const boost::json::object& body, federation::RegistrationQuery& registrations,
+                       std::vector<std::pair<std::string, std::string>>& forwarded);
+
 // The request as the forwarded ones carry it (its @context, headers, Via with this broker).
 federation::ClientRequest clientRequest(Call& call);
 

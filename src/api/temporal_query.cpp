@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "api/distributed.h"
 #include "api/entity_access.h"
 #include "api/entity_maps.h"
 #include "api/entity_selection.h"
@@ -18,6 +19,7 @@
 #include "api/routes.h"
 #include "common/reusable_arena.h"
 #include "ngsi/error.h"
+#include "federation/registry.h"
 #include "query/entity_selector.h"
 #include "query/q.h"
 #include "query/type_expr.h"
@@ -25,6 +27,7 @@
 #include "temporal/history_filter.h"
 #include "temporal/history_query.h"
 #include "temporal/instance_limit.h"
+#include "temporal/remote_history.h"
 #include "temporal/temporal_render.h"
 
 namespace allmende::api {
@@ -134,21 +137,100 @@ void drop(EntityHistory& h, const TemporalParams& p) {
   p.historyArena->reset();
 }
 
+// Distributed temporal reads (docs/federation.md): the sources registered for
+// retrieveTemporal or queryTemporal are asked with the client's temporal query
+// and selection (in the normalized form: aggregatedValues are made of local
+// history only), and their instances join the local ones series by series.
+
+// What of a temporal read's parameters goes to the sources (attrs are narrowed per source).
+const std::set<std::string_view> kForwardedParams = {
+    "type",        "id",         "idPattern", "q",        "scopeQ",       "georel", "geometry", "coordinates",
+    "geoproperty", "datasetId", "timerel",   "timeAt",   "endTimeAt",    "timeproperty", "lastN"};
+
+std::vector<std::pair<std::string, std::string>> forwardedParams(const Call& call) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : call.req.query)
+    if (kForwardedParams.contains(name)) out.emplace_back(name, value);
+  return out;
+}
+
+std::vector<std::string> expandedAttrs(Call& call) {
+  std::vector<std::string> out;
+  for (const auto& a : call.listParam("attrs")) out.push_back(call.context().expand(a));
+  return out;
+}
+
+// Adds to h what the sources answered of its entity.
+void mergeRemote(EntityHistory& h, const Remote& remote, const TemporalParams& p, const jsonld::Context& ctx) {
+  if (p.aggregation) return;
+  for (const auto& answer : remote.answers)
+    for (const auto& e : answer.entities)
+      if (e.at("id").get_string() == h.entity.id) {
+        temporal::mergeSeries(h.series, temporal::remoteSeries(e, ctx), p.history.q);
+        if (h.entity.types.empty()) h.entity.types = temporal::remoteEntity(e, ctx).types;
+      }
+}
+
+http::Response retrieveAnswer(Call& call, const Remote* remote);
+
 http::Response retrieveTemporal(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "datasetId", "timerel",
                     "timeAt", "endTimeAt", "timeproperty", "lastN", "aggrMethods",
                     "aggrPeriodDuration", "local", "entityMap", "entityMapLifetime"});
+  auto id = entityIdParam(call);
+  if (mayForward(call)) {
+    call.requireTenant();
+    federation::RegistrationQuery q;
+    q.ids = {id};
+    q.attrs = expandedAttrs(call);
+    auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), q,
+                              {"retrieveTemporal", "queryTemporal"});
+    if (!sources.empty()) {
+      auto client = clientRequest(call);
+      auto params = forwardedParams(call);
+      std::vector<federation::ForwardRequest> requests;
+      for (const auto& s : sources) {
+        auto one = params;
+        std::string path = "/temporal/entities/" + http::percentEncode(id);
+        if (s.operation == "queryTemporal") {
+          path = "/temporal/entities";
+          one.emplace_back("id", id);
+          if (s.type) one.emplace_back("type", call.context().compact(*s.type));
+        }
+        requests.push_back(federation::temporalRequest(s, client, path, std::move(one), q.attrs));
+      }
+      return forwardThen(call, std::move(sources), std::move(requests), true,
+                         [](Call& again, const Remote& remote) { return retrieveAnswer(again, &remote); });
+    }
+  }
+  return retrieveAnswer(call, nullptr);
+}
+
+http::Response retrieveAnswer(Call& call, const Remote* remote) {
   auto id = entityIdParam(call);
   auto mapUse = entityMapUse(call);
   auto media = negotiate(call.req, false);
   auto p = temporalParams(call);
   call.requireTenant();
   auto entity = call.services.store.historyEntity(call.tenant(), id);
-  if (!entity)
+  bool elsewhere = false;
+  if (remote)
+    for (const auto& answer : remote->answers)
+      for (const auto& e : answer.entities) elsewhere = elsewhere || e.at("id").get_string() == id;
+  if (!entity && !elsewhere)
     fail(ErrorType::ResourceNotFound,
          "no temporal representation of an entity with id '" + id + "'");
   bool matched = false;
-  auto h = readEntityHistory(call, std::move(*entity), p, nullptr, &matched);
+  EntityHistory h;
+  if (entity) {
+    h = readEntityHistory(call, std::move(*entity), p, nullptr, &matched);
+  } else {
+    h.entity.id = id;
+  }
+  if (remote) {
+    mergeRemote(h, *remote, p, call.context());
+    matched = matched || !h.series.empty();
+  }
   if (p.history.attrs && !matched)
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the requested attributes");
@@ -272,6 +354,56 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
   return res;
 }
 
+// A temporal query that sources answered too: the local matches and the
+// sources' entities, merged by id and ordered by id, make the pages.
+http::Response answerDistributed(Call& call, const TemporalSelection& selection, const TemporalParams& p,
+                                 const Remote& remote) {
+  auto media = negotiate(call.req, false);
+  auto paging = pagingParams(call);
+  call.requireTenant();
+  auto mapUse = entityMapUse(call);
+  std::map<std::string, std::pair<store::HistoryEntity, Match>> local;
+  forEachSelected(call, selection, p, std::nullopt, [&local](EntityHistory& h, const Match& match) {
+    local.emplace(h.entity.id, std::pair{h.entity, match});
+    return true;
+  });
+  std::set<std::string> ids;
+  for (const auto& [id, _] : local) ids.insert(id);
+  for (const auto& answer : remote.answers)
+    for (const auto& e : answer.entities) ids.emplace(e.at("id").get_string());
+  if (mapUse.live)
+    std::erase_if(ids, [&mapUse](const std::string& id) {
+      const auto& mapped = mapUse.live->entityIds;
+      return std::find(mapped.begin(), mapped.end(), id) == mapped.end();
+    });
+  std::vector<std::string> ordered(ids.begin(), ids.end());
+  if (newestIdFirst(call)) std::reverse(ordered.begin(), ordered.end());
+  auto from = std::min(paging.offset, ordered.size());
+  auto to = std::min(from + paging.limit, ordered.size());
+  temporal::InstanceLimit limit(p.history.q, call.services.limits.temporalInstances);
+  std::vector<EntityHistory> page;
+  for (auto i = from; i < to; ++i) {
+    EntityHistory h;
+    if (auto l = local.find(ordered[i]); l != local.end())
+      h = readEntityHistory(call, l->second.first, p, l->second.second ? &*l->second.second : nullptr);
+    else
+      h.entity.id = ordered[i];
+    mergeRemote(h, remote, p, call.context());
+    limit.observe(h.series);
+    page.push_back(std::move(h));
+  }
+  Call::ArrayAnswer answer(call, media, paging.limit);
+  for (auto& h : page) {
+    if (limit.cutting()) limit.apply(h.series);
+    answer.add(renderHistory(call, h, p));
+  }
+  auto res = answer.finish(200);
+  markCut(res, limit, p);
+  if (finishEntityMap(call, mapUse, ordered, res)) res.status = 201;  // a map was made
+  addPageHeaders(call, res, paging, to < ordered.size(), ordered.size(), media);
+  return res;
+}
+
 // GET/POST /temporal/entityMaps (5.14.5, 6.35): a new EntityMap of the entities the query selects.
 // A temporal query (timerel) is required (5.14.5.4).
 http::Response answerMap(Call& call, const TemporalSelection& selection, const TemporalParams& p) {
@@ -290,8 +422,30 @@ http::Response answerMap(Call& call, const TemporalSelection& selection, const T
 
 using Answer = http::Response (*)(Call&, const TemporalSelection&, const TemporalParams&);
 
-// GET /temporal/entities (answerQuery) and GET /temporal/entityMaps (answerMap).
-http::Response queryByParams(Call& call, Answer answer) {
+// A temporal query (answerQuery) that registered sources answer too: each gets
+// `forwarded` and the client's `attrs` (expanded; narrowed to what it holds);
+// `again` answers once they did. nullopt when no source is registered for it.
+std::optional<http::Response> forwardTemporalQuery(Call& call, const federation::RegistrationQuery& registrations,
+                                                   std::vector<std::pair<std::string, std::string>> forwarded,
+                                                   const std::vector<std::string>& attrs,
+                                                   std::function<http::Response(Call&, const Remote&)> again) {
+  if (!mayForward(call)) return std::nullopt;
+  call.requireTenant();
+  auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), registrations, {"queryTemporal"});
+  if (sources.empty()) return std::nullopt;
+  auto paging = pagingParams(call);
+  forwarded.emplace_back("limit", std::to_string(std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1,
+                                                          call.services.limits.maxLimit)));
+  auto client = clientRequest(call);
+  std::vector<federation::ForwardRequest> requests;
+  for (const auto& s : sources)
+    requests.push_back(federation::temporalRequest(s, client, "/temporal/entities", forwarded, attrs));
+  return forwardThen(call, std::move(sources), std::move(requests), true, std::move(again));
+}
+
+// GET /temporal/entities (answerQuery, with the sources' answers when `remote`)
+// and GET /temporal/entityMaps (answerMap).
+http::Response queryByParams(Call& call, Answer answer, const Remote* remote = nullptr) {
   call.allowParams({"id",           "idPattern", "type",        "attrs",
                     "pick",         "omit",      "q",           "scopeQ",
                     "georel",       "geometry",  "coordinates", "geoproperty",
@@ -315,16 +469,24 @@ http::Response queryByParams(Call& call, Answer answer) {
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "a temporal query needs at least one of type, attrs, q or georel (or local=true)");
+  if (remote) return answerDistributed(call, s, p, *remote);
+  if (answer == answerQuery)
+    if (auto r = forwardTemporalQuery(call, registrationQueryFromParams(call), forwardedParams(call),
+                                      expandedAttrs(call), [](Call& again, const Remote& remote) {
+                                        return queryByParams(again, answerQuery, &remote);
+                                      }))
+      return std::move(*r);
   return answer(call, s, p);
 }
 
-// POST /temporal/entityOperations/query (answerQuery) and POST /temporal/entityMaps
-// (answerMap): a Query body (5.2.23) with temporalQ (5.2.21); members that shape the
-// output act like the GET parameters.
-http::Response queryByBody(Call& call, Answer answer) {
+// POST /temporal/entityOperations/query (answerQuery, with the sources' answers
+// when `remote`) and POST /temporal/entityMaps (answerMap): a Query body (5.2.23)
+// with temporalQ (5.2.21); members that shape the output act like the GET parameters.
+http::Response queryByBody(Call& call, Answer answer, const Remote* remote = nullptr) {
   call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local", "entityMap",
                     "entityMapLifetime"});
   const auto& body = call.body();
+  auto given = call.req.query;  // the members below are added to it
   static const std::set<std::string_view> known = {
       "type",   "entities", "attrs",     "pick",      "omit",  "q",        "geoQ",      "csf",
       "scopeQ", "lang",     "temporalQ", "datasetId", "local", "@context", "aggrParams"};
@@ -385,6 +547,21 @@ http::Response queryByBody(Call& call, Answer answer) {
   if (!restricted && call.req.param("local") != "true")
     fail(ErrorType::BadRequestData,
          "the Query needs at least one of entities with a type, attrs, q or geoQ");
+  if (remote) return answerDistributed(call, s, p, *remote);
+  federation::RegistrationQuery registrations;
+  std::vector<std::pair<std::string, std::string>> forwarded;
+  if (answer == answerQuery && forwardedFromBody(call, body, registrations, forwarded)) {
+    for (auto& param : forwardedParams(call)) forwarded.push_back(std::move(param));  // temporalQ, datasetId
+    auto attrs = expandedAttrs(call);
+    auto added = std::move(call.req.query);
+    call.req.query = given;  // the request answered again once the sources did is the client's
+    if (auto r = forwardTemporalQuery(call, registrations, std::move(forwarded), attrs,
+                                      [](Call& again, const Remote& remote) {
+                                        return queryByBody(again, answerQuery, &remote);
+                                      }))
+      return std::move(*r);
+    call.req.query = std::move(added);
+  }
   return answer(call, s, p);
 }
 

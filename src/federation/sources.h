@@ -66,6 +66,14 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             const std::vector<std::string>& attrs, size_t limit);
 
+// A temporal read at a source: GET {endpoint}/ngsi-ld/v1 followed by `path`
+// (/temporal/entities/{id} or /temporal/entities) with the client's
+// parameters, attrs narrowed to what the source names (local=true for a
+// localOnly registration).
+ForwardRequest temporalRequest(const Source& source, const ClientRequest& client, const std::string& path,
+                               std::vector<std::pair<std::string, std::string>> params,
+                               const std::vector<std::string>& attrs);
+
 // The same write at a source: {endpoint}/ngsi-ld/v1 followed by `path` (the
 // client's path after /ngsi-ld/v1), the client's parameters (local=true for a
 // localOnly registration) and `body` (JSON text, empty for none; with the

@@ -436,3 +436,51 @@ def test_the_alias_names_this_broker_in_via_and_sources_are_known_by_theirs(make
                    400, "BadRequestData")
     with pytest.raises(RuntimeError, match="token"):  # an alias that cannot be a Via pseudonym
         make_broker("--alias", "no spaces").start()
+
+
+def temporal(broker, eid, speeds):
+    """A Vehicle with a speed instance per (value, day of May 2026)."""
+    body = {"id": eid, "type": "Vehicle",
+            "speed": [{"type": "Property", "value": v, "observedAt": f"2026-05-{d:02d}T00:00:00Z"} for v, d in speeds]}
+    r = requests.post(broker.api + "/temporal/entities", json=body, headers=JSON)
+    assert r.status_code in (201, 204), r.text
+
+
+def test_temporal_reads_merge_the_sources_instances(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    temporal(district, "urn:ngsi-ld:Vehicle:both", [(10, 1), (30, 3)])
+    temporal(town, "urn:ngsi-ld:Vehicle:both", [(20, 2), (30, 3), (40, 4)])  # day 3 is the same instance
+    temporal(town, "urn:ngsi-ld:Vehicle:town", [(41, 1), (42, 2)])
+    register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], operations=["retrieveTemporal", "queryTemporal"],
+             information=[{"entities": [{"type": "Vehicle"}]}])
+    after = {"timerel": "after", "timeAt": "2020-01-01T00:00:00Z"}
+
+    def speeds(entity):
+        return [i["value"] for i in entity["speed"]]
+
+    r = requests.get(district.api + "/temporal/entities/urn:ngsi-ld:Vehicle:both", params=after)
+    assert r.status_code == 200, r.text
+    assert speeds(r.json()) == [10, 20, 30, 40], r.headers
+    r = requests.get(district.api + "/temporal/entities/urn:ngsi-ld:Vehicle:both", params={**after, "lastN": 2})
+    assert speeds(r.json()) == [30, 40]
+    r = requests.get(district.api + "/temporal/entities/urn:ngsi-ld:Vehicle:town", params=after)
+    assert r.status_code == 200 and speeds(r.json()) == [41, 42] and r.json()["type"] == "Vehicle"
+    assert requests.get(district.api + "/temporal/entities/urn:ngsi-ld:Vehicle:town",
+                        params={**after, "local": "true"}).status_code == 404
+    # queries: GET and POST, paged over both brokers' entities in id order
+    r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "count": "true"})
+    assert r.status_code == 200, r.text
+    assert [(e["id"], speeds(e)) for e in r.json()] == [("urn:ngsi-ld:Vehicle:both", [10, 20, 30, 40]),
+                                                        ("urn:ngsi-ld:Vehicle:town", [41, 42])]
+    assert r.headers["NGSILD-Results-Count"] == "2"
+    r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "limit": 1, "offset": 1,
+                                                                  "q": "speed>35"})
+    assert [e["id"] for e in r.json()] == ["urn:ngsi-ld:Vehicle:town"]
+    query = {"type": "Query", "entities": [{"type": "Vehicle"}],
+             "temporalQ": {"timerel": "between", "timeAt": "2026-05-02T00:00:00Z", "endTimeAt": "2026-05-04T00:00:00Z"}}
+    r = requests.post(district.api + "/temporal/entityOperations/query", json=query, headers=JSON)
+    assert r.status_code == 200, r.text
+    assert [(e["id"], speeds(e)) for e in r.json()] == [("urn:ngsi-ld:Vehicle:both", [20, 30]),
+                                                        ("urn:ngsi-ld:Vehicle:town", [42])]
+    r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "format": "temporalValues"})
+    assert r.json()[1]["speed"]["values"] == [[41, "2026-05-01T00:00:00Z"], [42, "2026-05-02T00:00:00Z"]]
