@@ -1,9 +1,13 @@
 // Discovery (clause 5.7.5-5.7.8): the entity types and attributes a tenant
 // holds, answered from the store's index counters: GET /types (details),
-// /types/{type}, /attributes (details), /attributes/{attrId}.
+// /types/{type}, /attributes (details), /attributes/{attrId}. Registered
+// context sources answer the same question (docs/federation.md): their types
+// and attributes join the local ones, counts add up.
 #include <random>
 
+#include "api/distributed.h"
 #include "api/routes.h"
+#include "federation/registry.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
 
@@ -28,18 +32,88 @@ bool detailsParam(Call& call) {
   return *d == "true";
 }
 
+// Asks the sources registered for `operation` (whose registrations `q`
+// selects) with GET `path`; `again` answers once they did. nullopt when
+// there is none.
+std::optional<http::Response> forwardDiscovery(Call& call, std::string_view operation, const std::string& path,
+                                               const federation::RegistrationQuery& q,
+                                               std::function<http::Response(Call&, const Remote&)> again) {
+  if (!mayForward(call)) return std::nullopt;
+  call.requireTenant();
+  auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), q, {operation});
+  if (sources.empty()) return std::nullopt;
+  auto client = clientRequest(call);
+  std::vector<federation::ForwardRequest> requests;
+  for (const auto& s : sources) requests.push_back(federation::relayRequest(s, client, "GET", path, {}, ""));
+  return forwardThen(call, std::move(sources), std::move(requests), true, std::move(again));
+}
+
+// Strings of a JSON array member, expanded.
+std::vector<std::string> expandedList(const json::object& o, std::string_view member, const jsonld::Context& ctx) {
+  std::vector<std::string> out;
+  if (auto* a = o.if_contains(member); a && a->is_array())
+    for (const auto& v : a->get_array())
+      if (v.is_string()) out.push_back(ctx.expand(v.get_string()));
+  return out;
+}
+
+// The sources' EntityTypeList, EntityType (details) and EntityTypeInfo answers added to `types`.
+void addRemoteTypes(std::map<std::string, store::Store::TypeInfo>& types, const Remote& remote,
+                    const jsonld::Context& ctx) {
+  for (const auto& answer : remote.answers)
+    for (const auto& o : answer.entities) {
+      for (const auto& name : expandedList(o, "typeList", ctx)) types[name];
+      auto* typeName = o.if_contains("typeName");
+      if (!typeName || !typeName->is_string()) continue;
+      auto& info = types[ctx.expand(typeName->get_string())];
+      for (const auto& attr : expandedList(o, "attributeNames", ctx)) info.attributes[attr];
+      if (auto* n = o.if_contains("entityCount"); n && n->is_number()) info.entityCount += n->to_number<size_t>();
+      if (auto* details = o.if_contains("attributeDetails"); details && details->is_array())
+        for (const auto& d : details->get_array()) {
+          auto* name = d.is_object() ? d.get_object().if_contains("attributeName") : nullptr;
+          if (!name || !name->is_string()) continue;
+          auto& kinds = info.attributes[ctx.expand(name->get_string())];
+          if (auto* k = d.get_object().if_contains("attributeTypes"); k && k->is_array())
+            for (const auto& kind : k->get_array())
+              if (kind.is_string()) kinds.emplace(kind.get_string());
+        }
+    }
+}
+
+// The sources' AttributeList, Attribute (details) and Attribute info answers added to `attrs`.
+void addRemoteAttributes(std::map<std::string, store::Store::AttributeInfo>& attrs, const Remote& remote,
+                         const jsonld::Context& ctx) {
+  for (const auto& answer : remote.answers)
+    for (const auto& o : answer.entities) {
+      for (const auto& name : expandedList(o, "attributeList", ctx)) attrs[name];
+      auto* attributeName = o.if_contains("attributeName");
+      if (!attributeName || !attributeName->is_string()) continue;
+      auto& info = attrs[ctx.expand(attributeName->get_string())];
+      for (const auto& type : expandedList(o, "typeNames", ctx)) info.types.insert(type);
+      if (auto* n = o.if_contains("attributeCount"); n && n->is_number()) info.entityCount += n->to_number<size_t>();
+      if (auto* k = o.if_contains("attributeTypes"); k && k->is_array())
+        for (const auto& kind : k->get_array())
+          if (kind.is_string()) info.kinds.emplace(kind.get_string());
+    }
+}
+
 json::array compacted(Call& call, const auto& iris) {
   json::array out;
   for (const auto& iri : iris) out.emplace_back(call.context().compact(iri));
   return out;
 }
 
-http::Response types(Call& call) {
+http::Response types(Call& call, const Remote* remote) {
   call.allowParams({"details", "local"});
   bool details = detailsParam(call);
   auto media = negotiate(call.req, false);
+  if (!remote)
+    if (auto r = forwardDiscovery(call, "retrieveEntityTypes", "/types?details=true", {},
+                                  [](Call& again, const Remote& remote) { return types(again, &remote); }))
+      return std::move(*r);
   call.requireTenant();
   auto types = call.services.store.types(call.tenant());
+  if (remote) addRemoteTypes(types, *remote, call.context());
   if (!details) {
     std::vector<std::string> names;
     for (const auto& [iri, info] : types) names.push_back(iri);
@@ -61,14 +135,22 @@ http::Response types(Call& call) {
   return call.respond(200, std::move(out), media);
 }
 
-http::Response typeInfo(Call& call) {
+http::Response typeInfo(Call& call, const Remote* remote) {
   call.allowParams({"local"});
   auto media = negotiate(call.req, false);
   const auto& name = call.pathParam(0);
   if (!ngsi::isValidName(name)) fail(ErrorType::BadRequestData, "invalid entity type '" + name + "'");
-  call.requireTenant();
   std::string iri = call.context().expand(name);
+  if (!remote) {
+    federation::RegistrationQuery q;
+    q.types = query::TypeSelection{{iri}};
+    if (auto r = forwardDiscovery(call, "retrieveEntityTypeInfo", "/types/" + http::percentEncode(name), q,
+                                  [](Call& again, const Remote& remote) { return typeInfo(again, &remote); }))
+      return std::move(*r);
+  }
+  call.requireTenant();
   auto types = call.services.store.types(call.tenant());
+  if (remote) addRemoteTypes(types, *remote, call.context());
   auto it = types.find(iri);
   if (it == types.end()) fail(ErrorType::ResourceNotFound, "no entity of type '" + name + "'");
   json::array details;
@@ -102,12 +184,17 @@ json::object attributeDetails(Call& call, const std::string& iri, const store::S
   return o;
 }
 
-http::Response attributes(Call& call) {
+http::Response attributes(Call& call, const Remote* remote) {
   call.allowParams({"details", "local"});
   bool details = detailsParam(call);
   auto media = negotiate(call.req, false);
+  if (!remote)
+    if (auto r = forwardDiscovery(call, "retrieveAttrTypes", "/attributes?details=true", {},
+                                  [](Call& again, const Remote& remote) { return attributes(again, &remote); }))
+      return std::move(*r);
   call.requireTenant();
   auto attrs = call.services.store.attributes(call.tenant());
+  if (remote) addRemoteAttributes(attrs, *remote, call.context());
   if (!details) {
     std::vector<std::string> names;
     for (const auto& [iri, info] : attrs) names.push_back(iri);
@@ -122,14 +209,22 @@ http::Response attributes(Call& call) {
   return call.respond(200, std::move(out), media);
 }
 
-http::Response attributeInfo(Call& call) {
+http::Response attributeInfo(Call& call, const Remote* remote) {
   call.allowParams({"local"});
   auto media = negotiate(call.req, false);
   const auto& name = call.pathParam(0);
   if (!ngsi::isValidName(name)) fail(ErrorType::BadRequestData, "invalid attribute name '" + name + "'");
-  call.requireTenant();
   std::string iri = call.context().expand(name);
+  if (!remote) {
+    federation::RegistrationQuery q;
+    q.attrs = {iri};
+    if (auto r = forwardDiscovery(call, "retrieveAttrTypeInfo", "/attributes/" + http::percentEncode(name), q,
+                                  [](Call& again, const Remote& remote) { return attributeInfo(again, &remote); }))
+      return std::move(*r);
+  }
+  call.requireTenant();
   auto attrs = call.services.store.attributes(call.tenant());
+  if (remote) addRemoteAttributes(attrs, *remote, call.context());
   auto it = attrs.find(iri);
   if (it == attrs.end()) fail(ErrorType::ResourceNotFound, "no attribute '" + name + "'");
   return call.respond(200, attributeDetails(call, iri, it->second, true), media);
@@ -138,10 +233,12 @@ http::Response attributeInfo(Call& call) {
 }  // namespace
 
 void registerDiscoveryRoutes(http::Router& router, Services& services) {
-  addRoute(router, services, "GET", "/ngsi-ld/v1/types", types);
-  addRoute(router, services, "GET", "/ngsi-ld/v1/types/{}", typeInfo);
-  addRoute(router, services, "GET", "/ngsi-ld/v1/attributes", attributes);
-  addRoute(router, services, "GET", "/ngsi-ld/v1/attributes/{}", attributeInfo);
+  addRoute(router, services, "GET", "/ngsi-ld/v1/types", [](Call& call) { return types(call, nullptr); });
+  addRoute(router, services, "GET", "/ngsi-ld/v1/types/{}", [](Call& call) { return typeInfo(call, nullptr); });
+  addRoute(router, services, "GET", "/ngsi-ld/v1/attributes",
+           [](Call& call) { return attributes(call, nullptr); });
+  addRoute(router, services, "GET", "/ngsi-ld/v1/attributes/{}",
+           [](Call& call) { return attributeInfo(call, nullptr); });
 }
 
 }  // namespace allmende::api

@@ -21,7 +21,7 @@ const std::string& pseudonym(const Call& call) { return call.services.info.alias
 }  // namespace
 
 bool mayForward(const Call& call) {
-  if (call.req.param("local") == "true") return false;
+  if (call.req.param("local") == "true" || call.req.header("ngsild-snapshot")) return false;
   auto via = call.req.header("via");
   return !via || via->find(pseudonym(call)) == std::string_view::npos;
 }

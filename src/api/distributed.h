@@ -22,7 +22,8 @@ struct Remote {
   std::vector<federation::SourceAnswer> answers;  // the responses read as answers to a read
 };
 
-// True if the request may be forwarded.
+// True if the request may be forwarded (not with local=true, not when it
+// reads a snapshot, not when it passed this broker already).
 bool mayForward(const Call& call);
 
 // federation::sourcesFor, without the sources the request came from (a

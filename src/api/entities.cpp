@@ -105,7 +105,7 @@ http::Response retrieveEntity(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "type", "options", "format", "lang", "geometryProperty",
                     "datasetId", "local", "join", "joinLevel", "containedBy", "entityMap", "entityMapLifetime"});
   auto id = entityIdParam(call);
-  if (mayForward(call) && !call.req.header("ngsild-snapshot")) {
+  if (mayForward(call)) {
     call.requireTenant();
     federation::RegistrationQuery q;
     q.ids = {id};

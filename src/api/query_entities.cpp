@@ -249,7 +249,7 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
 std::optional<http::Response> forwardQuery(Call& call, const federation::RegistrationQuery& registrations,
                                            std::vector<std::pair<std::string, std::string>> forwarded, bool ordered,
                                            std::function<http::Response(Call&, const Remote&)> merged) {
-  if (!mayForward(call) || call.req.header("ngsild-snapshot")) return std::nullopt;
+  if (!mayForward(call)) return std::nullopt;
   call.requireTenant();
   auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), registrations,
                             {"queryEntity", "queryBatch"});

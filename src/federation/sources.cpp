@@ -255,10 +255,10 @@ ForwardRequest temporalRequest(const Source& source, const ClientRequest& client
                                std::vector<std::pair<std::string, std::string>> params,
                                const std::vector<std::string>& attrs) {
   if (auto names = askedAttributes(source, client, attrs); !names.empty()) params.emplace_back("attrs", joined(names));
-  return writeRequest(source, client, "GET", path, params, "");
+  return relayRequest(source, client, "GET", path, params, "");
 }
 
-ForwardRequest writeRequest(const Source& source, const ClientRequest& client,
+ForwardRequest relayRequest(const Source& source, const ClientRequest& client,
                             const std::string& method, const std::string& path,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             std::string body) {

@@ -74,12 +74,13 @@ ForwardRequest temporalRequest(const Source& source, const ClientRequest& client
                                std::vector<std::pair<std::string, std::string>> params,
                                const std::vector<std::string>& attrs);
 
-// The same write at a source: {endpoint}/ngsi-ld/v1 followed by `path` (the
-// client's path after /ngsi-ld/v1), the client's parameters (local=true for a
-// localOnly registration) and `body` (JSON text, empty for none; with the
+// The client's request at a source (a write, or a read answered as it is):
+// {endpoint}/ngsi-ld/v1 followed by `path` (the client's path after
+// /ngsi-ld/v1), the client's parameters (local=true for a localOnly
+// registration) and `body` (JSON text, empty for none; with the
 // contextSourceInfo pair contentType=application/ld+json it is sent as
 // JSON-LD, each entity carrying the client's @context instead of a Link header).
-ForwardRequest writeRequest(const Source& source, const ClientRequest& client,
+ForwardRequest relayRequest(const Source& source, const ClientRequest& client,
                             const std::string& method, const std::string& path,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             std::string body);

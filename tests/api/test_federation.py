@@ -484,3 +484,32 @@ def test_temporal_reads_merge_the_sources_instances(make_broker):
                                                         ("urn:ngsi-ld:Vehicle:town", [42])]
     r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "format": "temporalValues"})
     assert r.json()[1]["speed"]["values"] == [[41, "2026-05-01T00:00:00Z"], [42, "2026-05-02T00:00:00Z"]]
+
+
+def test_types_and_attributes_are_discovered_at_the_sources_too(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    building(district, "urn:ngsi-ld:Building:d1", name="D1")
+    building(town, "urn:ngsi-ld:Building:t1", name="T1", floors=3)
+    building(town, "urn:ngsi-ld:Building:t2", name="T2")
+    r = requests.post(town.api + "/entities", headers=JSON,
+                      json={"id": "urn:ngsi-ld:Tree:t1", "type": "Tree", "height": {"type": "Property", "value": 9}})
+    assert r.status_code == 201
+    register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], information=[{"entities": [{"type": "Building"}]},
+                                                                          {"entities": [{"type": "Tree"}]}])
+    r = requests.get(district.api + "/types")
+    assert r.status_code == 200 and sorted(r.json()["typeList"]) == ["Building", "Tree"]
+    assert requests.get(district.api + "/types", params={"local": "true"}).json()["typeList"] == ["Building"]
+    details = {t["typeName"]: sorted(t["attributeNames"])
+               for t in requests.get(district.api + "/types", params={"details": "true"}).json()}
+    assert details == {"Building": ["floors", "name"], "Tree": ["height"]}
+    info = requests.get(district.api + "/types/Building").json()
+    assert info["entityCount"] == 3  # counts add up
+    assert {d["attributeName"]: d["attributeTypes"] for d in info["attributeDetails"]} == \
+        {"floors": ["Property"], "name": ["Property"]}
+    assert requests.get(district.api + "/types/Tree").json()["entityCount"] == 1  # held at the town only
+    assert sorted(requests.get(district.api + "/attributes").json()["attributeList"]) == ["floors", "height", "name"]
+    name = requests.get(district.api + "/attributes/name").json()
+    assert name["attributeCount"] == 3 and name["typeNames"] == ["Building"]
+    assert requests.get(district.api + "/attributes/height").json()["typeNames"] == ["Tree"]
+    assert_problem(requests.get(district.api + "/attributes/height", params={"local": "true"}), 404,
+                   "ResourceNotFound")

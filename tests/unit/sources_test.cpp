@@ -154,7 +154,7 @@ TEST(Sources, WritesMaySendJsonLd) {
   auto source = sourcesFor({r}, {}, {"createEntity"}, kNow).at(0);
   auto c = client();
   c.contextUrl = "http://ctx.example/c.jsonld";
-  auto w = writeRequest(source, c, "POST", "/entities", {{"local", "true"}}, R"({"id":"urn:b1","type":"Building"})");
+  auto w = relayRequest(source, c, "POST", "/entities", {{"local", "true"}}, R"({"id":"urn:b1","type":"Building"})");
   EXPECT_EQ(w.url, "http://a.example/ngsi-ld/v1/entities") << "local is the client's, not the source's";
   EXPECT_EQ(header(w, "Content-Type"), "application/ld+json");
   EXPECT_EQ(header(w, "Link"), "");
