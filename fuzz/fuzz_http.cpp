@@ -28,6 +28,7 @@
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
+#include "federation/remote_subscriptions.h"
 #include "http/server.h"
 #include "jsonld/context_registry.h"
 #include "ngsi/entity.h"
@@ -69,6 +70,7 @@ struct Broker {
         registrations(*store),
         registrationSubscriptions(*store, contexts, registrations, subscriptions),
         forwarder(io, forwarderOptions()),
+        remoteCopies(*store),
         services{*store,
                  writes,
                  contexts,
@@ -76,9 +78,10 @@ struct Broker {
                  registrations,
                  registrationSubscriptions,
                  forwarder,
+                 remoteCopies,
                  entityMaps,
                  snapshots,
-                 {"urn:ngsi-ld:ContextSource:fuzz", "allmende-fuzz", "0", "fuzz", 0},
+                 {"urn:ngsi-ld:ContextSource:fuzz", "allmende-fuzz", "", "0", "fuzz", 0},
                  {},
                  requestMetrics,
                  [this] { return subscriptions.deliveryStats(); }} {
@@ -132,6 +135,7 @@ struct Broker {
   federation::Registry registrations;
   federation::RegistrationSubscriptions registrationSubscriptions;
   federation::Forwarder forwarder;
+  federation::RemoteCopies remoteCopies;
   http::RequestMetrics requestMetrics;
   api::Services services;
   http::Router router;

@@ -12,6 +12,7 @@
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
+#include "federation/remote_subscriptions.h"
 #include "http/request_metrics.h"
 #include "http/server.h"
 #include "jsonld/context_registry.h"
@@ -131,10 +132,11 @@ int serve(const Config& cfg) {
   auto registrationSubs =
       std::make_unique<federation::RegistrationSubscriptions>(*store, contexts, registrations, *subs);
   federation::Forwarder forwarder(io, http::ClientOptions{});
+  federation::RemoteCopies remoteCopies(*store);
   http::RequestMetrics requestMetrics;
-  api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, forwarder, entityMaps,
+  api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, forwarder, remoteCopies, entityMaps,
                          snapshots,
-                         {*brokerId, alias, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
+                         {*brokerId, alias, cfg.publicUrl, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }};
   http::Router router;
   api::registerRoutes(router, services);
@@ -196,7 +198,8 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--drain-timeout", cfg.drainTimeoutMs, "ms in-flight requests get on SIGTERM")
       ->capture_default_str();
   serveCmd->add_option("--public-url", cfg.publicUrl,
-                       "Base URL clients reach the broker at (for hosted @context URLs)");
+                       "Base URL clients and context sources reach the broker at (for hosted @context URLs "
+                       "and the notifications of distributed subscriptions)");
   serveCmd->add_option("--context-cache", cfg.contextCacheSize, "Remote @contexts kept in the cache")
       ->capture_default_str();
   serveCmd->add_option("--context-timeout", cfg.contextTimeoutMs, "ms to fetch a remote @context")

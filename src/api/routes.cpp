@@ -76,6 +76,7 @@ void registerRoutes(http::Router& router, Services& services) {
   area("purge", registerPurgeRoutes);
   area("discovery", registerDiscoveryRoutes);
   area("subscriptions", registerSubscriptionRoutes);
+  area("subscriptions", registerDistributedSubscriptionRoutes);
   area("registrations", registerRegistrationRoutes);
   area("registrations", registerRegistrationSubscriptionRoutes);
   area("entityMaps", registerEntityMapRoutes);

@@ -41,6 +41,7 @@ void registerBatchRoutes(http::Router& router, Services& services);
 void registerPurgeRoutes(http::Router& router, Services& services);
 void registerDiscoveryRoutes(http::Router& router, Services& services);
 void registerSubscriptionRoutes(http::Router& router, Services& services);
+void registerDistributedSubscriptionRoutes(http::Router& router, Services& services);
 void registerRegistrationRoutes(http::Router& router, Services& services);
 void registerRegistrationSubscriptionRoutes(http::Router& router, Services& services);
 void registerEntityMapRoutes(http::Router& router, Services& services);

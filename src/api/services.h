@@ -27,6 +27,7 @@ namespace allmende::federation {
 class Forwarder;
 class Registry;
 class RegistrationSubscriptions;
+class RemoteCopies;
 }
 
 namespace allmende::api {
@@ -34,6 +35,7 @@ namespace allmende::api {
 struct BrokerInfo {
   std::string brokerId;  // urn:ngsi-ld:ContextSource:<random>, made once per data directory
   std::string alias;     // its contextSourceAlias and its name in Via headers (a token)
+  std::string publicUrl;  // --public-url: how context sources reach it ("" = as the client did: its Host header)
   std::string version;
   std::string revision;
   int64_t startedAtMs = 0;
@@ -60,6 +62,7 @@ struct Services {
   federation::Registry& registrations;
   federation::RegistrationSubscriptions& registrationSubscriptions;
   federation::Forwarder& forwarder;  // distributed operations
+  federation::RemoteCopies& remoteCopies;  // distributed subscriptions
   EntityMapRegistry& entityMaps;
   snapshots::Registry& snapshots;
   BrokerInfo info;

@@ -9,6 +9,10 @@
 // so that notifications can name the @context in a Link header. The context
 // belongs to the subscription: it is deleted with it, or when a PATCH changes
 // or removes jsonldContext.
+//
+// Subscriptions are copied to the registered context sources that may hold
+// what they watch (api/distributed_subscriptions.h).
+#include "api/distributed_subscriptions.h"
 #include "api/paging.h"
 #include "api/routes.h"
 #include "api/version_preference.h"
@@ -52,6 +56,7 @@ http::Response createSubscription(Call& call) {
     if (implicit) call.services.contexts.remove(implicit->localId, call.tenant());
     throw;
   }
+  distributeSubscription(call, call.services.subscriptions.get(call.tenant(), id));
   auto res = call.empty(201);
   res.setHeader("Location", std::string(kPath) + "/" + id);
   return res;
@@ -98,6 +103,7 @@ http::Response updateSubscription(Call& call) {
     if (auto* j = s.doc.if_contains("jsonldContext")) after = *j;
   });
   dropImplicitContext(call, &before, &after);
+  updateDistributed(call, call.services.subscriptions.get(call.tenant(), id));
   return call.empty(204);
 }
 
@@ -108,6 +114,7 @@ http::Response deleteSubscription(Call& call) {
   auto s = call.services.subscriptions.get(call.tenant(), id);
   call.services.subscriptions.remove(call.tenant(), id);
   dropImplicitContext(call, s.doc.if_contains("jsonldContext"));
+  stopDistributing(call, s);
   return call.empty(204);
 }
 

@@ -15,14 +15,14 @@ namespace allmende::federation {
 
 namespace json = boost::json;
 
-namespace {
-
 std::string base(const Registration& r) {
   std::string endpoint(r.doc.at("endpoint").get_string());
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   if (endpoint.ends_with("/ngsi-ld/v1")) return endpoint;  // given with the API's path already
   return endpoint + "/ngsi-ld/v1";
 }
+
+namespace {
 
 bool localOnly(const Registration& r) {
   auto* m = r.doc.if_contains("management");

@@ -66,6 +66,9 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             const std::vector<std::string>& attrs, size_t limit);
 
+// The base URL of a registration's source: {endpoint}/ngsi-ld/v1.
+std::string base(const Registration& r);
+
 // A temporal read at a source: GET {endpoint}/ngsi-ld/v1 followed by `path`
 // (/temporal/entities/{id} or /temporal/entities) with the client's
 // parameters, attrs narrowed to what the source names (local=true for a

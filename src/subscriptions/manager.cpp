@@ -273,6 +273,41 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   delivery_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data))});
 }
 
+bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std::vector<store::Entity>& entities) {
+  std::shared_ptr<const Compiled> compiled;
+  {
+    std::lock_guard lock(mutex_);
+    auto t = tenants_.find(tenant);
+    if (t == tenants_.end()) return false;
+    auto it = t->second.find(id);
+    if (it == t->second.end()) return false;
+    compiled = it->second.compiled;
+  }
+  auto now = ngsi::nowMs();
+  if (!compiled || !live(compiled->matcher, now)) return true;
+  LinkedEntities linked(store_, tenant);
+  auto resolve = linked.resolver();
+  json::array data;
+  for (const auto& e : entities) {
+    if (!selects(compiled->matcher, e, now, resolve)) continue;
+    try {
+      for (auto& d : renderChange(compiled->shape, {std::nullopt, e, false}, now, linked.reader()))
+        data.push_back(std::move(d));
+    } catch (const ngsi::Error& error) {  // that entity is left out
+      spdlog::warn("notification of {} leaves an entity out: {}", id, error.detail());
+    }
+  }
+  if (data.empty()) return true;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto t = tenants_.find(tenant); t != tenants_.end())
+      if (auto it = t->second.find(id); it != t->second.end()) it->second.sub.stats.pending++;
+  }
+  std::string sid(id);
+  delivery_->send({std::string(tenant), sid, buildNotification(compiled->shape, sid, std::move(data))});
+  return true;
+}
+
 void Manager::deliver(Delivery::Job job) { delivery_->send(std::move(job)); }
 
 void Manager::forget(std::string tenant, std::string subscriptionId, SubscriptionKind kind) {

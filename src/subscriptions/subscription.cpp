@@ -161,8 +161,8 @@ std::optional<json::value> member(std::string_view name, const json::value& v, c
     query::parseGeoQ(v, ctx);
     return v;
   }
-  if (name == "isActive") {
-    if (!v.is_bool()) bad("isActive must be true or false");
+  if (name == "isActive" || name == "localOnly" || name == "splitEntities") {
+    if (!v.is_bool()) bad(std::string(name) + " must be true or false");
     return v;
   }
   if (name == "expiresAt") {

@@ -513,3 +513,94 @@ def test_types_and_attributes_are_discovered_at_the_sources_too(make_broker):
     assert requests.get(district.api + "/attributes/height").json()["typeNames"] == ["Tree"]
     assert_problem(requests.get(district.api + "/attributes/height", params={"local": "true"}), 404,
                    "ResourceNotFound")
+
+
+def wait_until(check, timeout=5):
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    return check()
+
+
+def copies_at(town):
+    return [s for s in requests.get(town.api + "/subscriptions").json() if "distsub" in s["id"]]
+
+
+def notified(receiver, timeout=5):
+    """The next notification's body at the receiver."""
+    receiver.seen.get(timeout=timeout)
+    return receiver.bodies.get(timeout=1)
+
+
+def vehicle(broker, eid, **attrs):
+    body = {"id": eid, "type": "Vehicle", **{k: {"type": "Property", "value": v} for k, v in attrs.items()}}
+    r = requests.post(broker.api + "/entities", json=body, headers=JSON)
+    assert r.status_code == 201, r.text
+
+
+def test_a_subscription_is_copied_to_the_sources_and_their_notifications_reach_the_subscriber(make_broker, source):
+    district, town = make_broker().start(), make_broker().start()
+    register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], information=[{"entities": [{"type": "Vehicle"}]}])
+    sub = {"id": "urn:ngsi-ld:Subscription:district-fleet", "type": "Subscription", "entities": [{"type": "Vehicle"}],
+           "q": "speed>50", "notification": {"endpoint": {"uri": source.url + "/notify"}}}
+    assert requests.post(district.api + "/subscriptions", json=sub, headers=JSON).status_code == 201
+    # a reduced copy at the town notifies the district, never the subscriber directly
+    copy = wait_until(lambda: copies_at(town))[0]
+    assert copy["q"] == "speed>50" and copy["entities"] == [{"type": "Vehicle"}]
+    assert copy["notification"]["endpoint"]["uri"] == district.url + "/ngsi-ld/ex/remote-notify"
+    # the registration subscription that found the town is listed
+    assert len(requests.get(district.api + "/csourceSubscriptions").json()) == 1
+    # a change at the town reaches the subscriber under the district's subscription id
+    vehicle(town, "urn:ngsi-ld:Vehicle:t1", speed=80)
+    body = notified(source)
+    assert body["subscriptionId"] == sub["id"]
+    assert [(e["id"], e["speed"]["value"]) for e in body["data"]] == [("urn:ngsi-ld:Vehicle:t1", 80)]
+    # a PATCH goes on to the copy
+    r = requests.patch(f"{district.api}/subscriptions/{sub['id']}", json={"q": "speed>100"}, headers=JSON)
+    assert r.status_code == 204
+    assert wait_until(lambda: copies_at(town)[0]["q"] == "speed>100")
+    requests.patch(town.api + "/entities/urn:ngsi-ld:Vehicle:t1/attrs", json={"speed": {"type": "Property", "value": 90}},
+                   headers=JSON)
+    requests.patch(town.api + "/entities/urn:ngsi-ld:Vehicle:t1/attrs", json={"speed": {"type": "Property", "value": 150}},
+                   headers=JSON)
+    assert [e["speed"]["value"] for e in notified(source)["data"]] == [150]
+    # a notification for no copy of this broker is not passed on
+    forged = {"type": "Notification", "subscriptionId": "urn:ngsi-ld:Subscription:unknown",
+              "data": [{"id": "urn:ngsi-ld:Vehicle:t1", "type": "Vehicle", "speed": {"type": "Property", "value": 999}}]}
+    assert_problem(requests.post(district.url + "/ngsi-ld/ex/remote-notify", json=forged, headers=JSON), 404,
+                   "ResourceNotFound")
+    # deleting the subscription deletes the copy and the registration subscription
+    assert requests.delete(f"{district.api}/subscriptions/{sub['id']}").status_code == 204
+    assert wait_until(lambda: not copies_at(town))
+    assert requests.get(district.api + "/csourceSubscriptions").json() == []
+    assert source.seen.empty()
+
+
+def test_split_entities_are_completed_here_and_checked_again(make_broker, source):
+    district, town = make_broker().start(), make_broker().start()
+    vehicle(district, "urn:ngsi-ld:Vehicle:split", brandName="Tesla")
+    sub = {"id": "urn:ngsi-ld:Subscription:split", "type": "Subscription", "entities": [{"type": "Vehicle"}],
+           "q": 'speed>50;brandName=="Tesla"', "splitEntities": True,
+           "notification": {"endpoint": {"uri": source.url + "/notify"}}}
+    assert requests.post(district.api + "/subscriptions", json=sub, headers=JSON).status_code == 201
+    assert copies_at(town) == []  # no registration, no copy
+    # a registration made later gets its copy too
+    register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], information=[{"entities": [{"type": "Vehicle"}]}])
+    copy = wait_until(lambda: copies_at(town))[0]
+    assert "q" not in copy and copy["splitEntities"] is True  # the query is checked here, on the whole entity
+    vehicle(town, "urn:ngsi-ld:Vehicle:split", speed=99)
+    body = notified(source)
+    assert body["subscriptionId"] == sub["id"]
+    assert body["data"][0]["brandName"]["value"] == "Tesla" and body["data"][0]["speed"]["value"] == 99
+    requests.patch(town.api + "/entities/urn:ngsi-ld:Vehicle:split/attrs",
+                   json={"speed": {"type": "Property", "value": 10}}, headers=JSON)
+    with pytest.raises(queue.Empty):  # speed 10 fails the query once merged
+        source.seen.get(timeout=1)
+    # a localOnly subscription is not copied
+    local = {**sub, "id": "urn:ngsi-ld:Subscription:here-only", "localOnly": True}
+    assert requests.post(district.api + "/subscriptions", json=local, headers=JSON).status_code == 201
+    assert len(wait_until(lambda: copies_at(town))) == 1

@@ -60,6 +60,7 @@ char documentKey(DocumentKind kind) {
     case DocumentKind::Snapshot: return 'P';
     case DocumentKind::Registration: return 'R';
     case DocumentKind::RegistrationSubscription: return 'Q';
+    case DocumentKind::RemoteSubscription: return 'D';
   }
   return 'U';
 }
@@ -517,7 +518,7 @@ class RocksStore final : public Store {
 
   void dropTenant(std::string_view tenant) override {
     rocksdb::WriteBatch batch;
-    for (char kind : {'E', 'U', 'P', 'R', 'Q'}) {
+    for (char kind : {'E', 'U', 'P', 'R', 'Q', 'D'}) {
       auto prefix = makeKey(kind, {tenant, ""});
       batch.DeleteRange(prefix, history::prefixEnd(prefix));
     }
