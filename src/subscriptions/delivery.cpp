@@ -392,6 +392,7 @@ Delivery::~Delivery() {
 
 void Delivery::send(Job job) {
   auto& l = *loop_;
+  if (!job.tenant.empty()) job.request.headers.emplace_back("NGSILD-Tenant", job.tenant);
   size_t size = job.request.bytes();
   if (l.stopping || l.bytes + size > l.options.totalBytes) {
     auto now = ngsi::nowMs();

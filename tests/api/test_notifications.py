@@ -287,8 +287,9 @@ def test_batch_and_tenant_changes_are_notified_in_their_tenant(broker, receiver)
     r = requests.post(broker.api + "/entityOperations/upsert", headers={**JSON, **tenant},
                       json=[{"id": eid, "type": kind, "temperature": {"type": "Property", "value": 3}}])
     assert r.status_code == 201, r.text
-    _, n = next_notification(receiver, path)
+    headers, n = next_notification(receiver, path)
     assert n["data"][0]["id"] == eid
+    assert headers["NGSILD-Tenant"] == "notified"  # the subscription's tenant goes along
 
 
 def test_time_interval_notifies_all_selected_entities_periodically(broker, receiver):
