@@ -99,14 +99,15 @@ struct EntityHistory {
 };
 
 // `match` (the value filters' verdict, if any) narrows the time to the spans it found.
+// `raw`: the instances even for aggregatedValues (to be merged with the sources' first).
 EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
                                 const temporal::HistoryMatch* match = nullptr,
-                                bool* attributeMatched = nullptr) {
+                                bool* attributeMatched = nullptr, bool raw = false) {
   auto& store = call.services.store;
   EntityHistory h{std::move(entity), {}, {}};
   auto request = p.history;
   if (match) request.q = match->q;
-  if (p.aggregation) {
+  if (p.aggregation && !raw) {
     h.aggregated = temporal::aggregateHistory(store, call.tenant(), h.entity.id, request,
                                               *p.aggregation, attributeMatched);
     return h;
@@ -139,8 +140,9 @@ void drop(EntityHistory& h, const TemporalParams& p) {
 
 // Distributed temporal reads (docs/federation.md): the sources registered for
 // retrieveTemporal or queryTemporal are asked with the client's temporal query
-// and selection (in the normalized form: aggregatedValues are made of local
-// history only), and their instances join the local ones series by series.
+// and selection (for the instances, in the normalized form), and their
+// instances join the local ones series by series; aggregatedValues are made of
+// the merged series.
 
 // What of a temporal read's parameters goes to the sources (attrs are narrowed per source).
 const std::set<std::string_view> kForwardedParams = {
@@ -160,15 +162,19 @@ std::vector<std::string> expandedAttrs(Call& call) {
   return out;
 }
 
-// Adds to h what the sources answered of its entity.
+// Adds to h (read raw) what the sources answered of its entity, and aggregates
+// the merged series for aggregatedValues.
 void mergeRemote(EntityHistory& h, const Remote& remote, const TemporalParams& p, const jsonld::Context& ctx) {
-  if (p.aggregation) return;
   for (const auto& answer : remote.answers)
     for (const auto& e : answer.entities)
       if (e.at("id").get_string() == h.entity.id) {
         temporal::mergeSeries(h.series, temporal::remoteSeries(e, ctx), p.history.q);
         if (h.entity.types.empty()) h.entity.types = temporal::remoteEntity(e, ctx).types;
       }
+  if (p.aggregation) {
+    h.aggregated = temporal::aggregateSeries(h.series, p.history.q, *p.aggregation);
+    h.series.clear();
+  }
 }
 
 http::Response retrieveAnswer(Call& call, const Remote* remote);
@@ -223,13 +229,13 @@ http::Response retrieveAnswer(Call& call, const Remote* remote) {
   bool matched = false;
   EntityHistory h;
   if (entity) {
-    h = readEntityHistory(call, std::move(*entity), p, nullptr, &matched);
+    h = readEntityHistory(call, std::move(*entity), p, nullptr, &matched, remote != nullptr);
   } else {
     h.entity.id = id;
   }
   if (remote) {
     mergeRemote(h, *remote, p, call.context());
-    matched = matched || !h.series.empty();
+    matched = matched || !h.empty();
   }
   if (p.history.attrs && !matched)
     fail(ErrorType::ResourceNotFound,
@@ -385,7 +391,8 @@ http::Response answerDistributed(Call& call, const TemporalSelection& selection,
   for (auto i = from; i < to; ++i) {
     EntityHistory h;
     if (auto l = local.find(ordered[i]); l != local.end())
-      h = readEntityHistory(call, l->second.first, p, l->second.second ? &*l->second.second : nullptr);
+      h = readEntityHistory(call, l->second.first, p, l->second.second ? &*l->second.second : nullptr, nullptr,
+                            true);
     else
       h.entity.id = ordered[i];
     mergeRemote(h, remote, p, call.context());

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <set>
 
@@ -98,10 +99,10 @@ std::string boundText(int64_t ms) {
   return text;
 }
 
-AggregatedSeries aggregateSeries(const store::Store& store, std::string_view tenant,
-                                 std::string_view id, const std::string& attribute,
-                                 const std::string& datasetId, const query::TemporalQ& q,
-                                 const Aggregation& a, Deadline* deadline) {
+// Aggregates the values `feed` visits (in time order) of one series.
+AggregatedSeries aggregate(const std::string& attribute, const std::string& datasetId, const query::TemporalQ& q,
+                           const Aggregation& a, Deadline* deadline,
+                           const std::function<void(const std::function<bool(store::HistoryValue&)>&)>& feed) {
   AggregatedSeries out{attribute, datasetId, {}, {}};
   for (auto m : a.methods) out.values[methodName(m)] = json::array();
   std::optional<Period> period;
@@ -123,8 +124,7 @@ AggregatedSeries aggregateSeries(const store::Store& store, std::string_view ten
   bool distinctValues = std::find(a.methods.begin(), a.methods.end(),
                                   AggrMethod::DistinctCount) != a.methods.end();
   int64_t origin = q.fromMs;
-  forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false, {},
-                                       [&](store::HistoryValue& h) {
+  feed([&](store::HistoryValue& h) {
     if (deadline) deadline->check();
     auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);
     if (out.kind.empty())
@@ -142,6 +142,35 @@ AggregatedSeries aggregateSeries(const store::Store& store, std::string_view ten
   });
   emit();
   return out;
+}
+
+AggregatedSeries aggregateSeries(const store::Store& store, std::string_view tenant,
+                                 std::string_view id, const std::string& attribute,
+                                 const std::string& datasetId, const query::TemporalQ& q,
+                                 const Aggregation& a, Deadline* deadline) {
+  return aggregate(attribute, datasetId, q, a, deadline, [&](const std::function<bool(store::HistoryValue&)>& visit) {
+    forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false, {}, visit);
+  });
+}
+
+// What aggregation reads of an instance of a series.
+store::HistoryValue valueOf(const store::HistoryInstance& h) {
+  store::HistoryValue v;
+  v.timeMs = h.timeMs;
+  v.recordedMs = h.recordedMs;
+  auto ms = [&h](std::string_view member) -> std::optional<int64_t> {
+    auto* m = h.instance.if_contains(member);
+    if (m && m->is_int64()) return m->get_int64();
+    return std::nullopt;
+  };
+  v.createdAtMs = ms("createdAt");
+  v.modifiedAtMs = ms("modifiedAt");
+  v.deletedAtMs = ms("deletedAt");
+  auto kind = ngsi::kindOf(h.instance);
+  v.kind = std::string(ngsi::kindName(kind));
+  if (!v.deletedAtMs)
+    if (auto* value = h.instance.if_contains(ngsi::valueMember(kind))) v.value = *value;
+  return v;
 }
 
 }  // namespace
@@ -176,6 +205,22 @@ Aggregation parseAggregation(std::optional<std::string_view> methods,
     a.periodMs = *ms;
   }
   return a;
+}
+
+std::vector<AggregatedSeries> aggregateSeries(const std::vector<Series>& series, const query::TemporalQ& q,
+                                              const Aggregation& aggregation) {
+  std::vector<AggregatedSeries> out;
+  for (const auto& s : series) {
+    auto a = aggregate(s.attribute, s.datasetId, q, aggregation, nullptr,
+                       [&s](const std::function<bool(store::HistoryValue&)>& visit) {
+                         for (const auto& instance : s.instances) {
+                           auto v = valueOf(instance);
+                           if (!visit(v)) return;
+                         }
+                       });
+    if (!a.kind.empty()) out.push_back(std::move(a));
+  }
+  return out;
 }
 
 std::vector<AggregatedSeries> aggregateHistory(const store::Store& store, std::string_view tenant,

@@ -5,7 +5,8 @@
 // else at the series' first selected instance; a period without instances
 // is left out. P0D (the default) is one period over the whole range.
 // Aggregation streams over the store's scan: only the current period's
-// accumulator is in memory (and, for distinctCount, its distinct values).
+// accumulator is in memory (and, for distinctCount, its distinct values);
+// series already in memory (merged from several sources) are aggregated alike.
 #pragma once
 
 #include <cstdint>
@@ -45,5 +46,10 @@ std::vector<AggregatedSeries> aggregateHistory(const store::Store& store, std::s
                                                std::string_view id, const HistoryRequest& request,
                                                const Aggregation& aggregation,
                                                bool* attributeMatched = nullptr);
+
+// The aggregation of series already read (e.g. merged from several sources,
+// temporal/remote_history.h), each oldest first.
+std::vector<AggregatedSeries> aggregateSeries(const std::vector<Series>& series, const query::TemporalQ& q,
+                                              const Aggregation& aggregation);
 
 }  // namespace allmende::temporal

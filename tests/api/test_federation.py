@@ -484,6 +484,14 @@ def test_temporal_reads_merge_the_sources_instances(make_broker):
                                                         ("urn:ngsi-ld:Vehicle:town", [42])]
     r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "format": "temporalValues"})
     assert r.json()[1]["speed"]["values"] == [[41, "2026-05-01T00:00:00Z"], [42, "2026-05-02T00:00:00Z"]]
+    # aggregatedValues are made of the merged series
+    r = requests.get(district.api + "/temporal/entities/urn:ngsi-ld:Vehicle:both",
+                     params={**after, "format": "aggregatedValues", "aggrMethods": "avg,totalCount"})
+    assert r.status_code == 200, r.text
+    assert r.json()["speed"]["avg"][0][0] == 25 and r.json()["speed"]["totalCount"][0][0] == 4
+    r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "format": "aggregatedValues",
+                                                                  "aggrMethods": "max"})
+    assert [e["speed"]["max"][0][0] for e in r.json()] == [40, 42]
 
 
 def test_types_and_attributes_are_discovered_at_the_sources_too(make_broker):
