@@ -164,8 +164,10 @@ http::Response registrationNotify(Call& call) {
 }
 
 // POST /ngsi-ld/ex/remote-notify: a copy's notification, passed on to the subscriber of
-// the local subscription; entities it does not select (any more) are left out.
-http::Response remoteNotify(Call& call) {
+// the local subscription; entities it does not select (any more) are left out. With
+// splitEntities each entity is completed first (5.8.6): by the other sources that may
+// hold it (`remote`: what they answered, once asked) and by the local entity.
+http::Response remoteNotify(Call& call, const Remote* remote) {
   call.allowParams({});
   const auto& body = call.body(true);
   auto* sid = body.if_contains("subscriptionId");
@@ -181,14 +183,38 @@ http::Response remoteNotify(Call& call) {
   auto* data = body.if_contains("data");
   for (const auto& item : data && data->is_array() ? data->get_array() : json::array()) {
     if (!item.is_object() || !item.get_object().contains("id") || !item.get_object().contains("type")) continue;
-    auto e = federation::internalEntity(item.get_object(), call.context());
-    if (!e) continue;
-    if (split)  // the local part of the entity fills in what the source does not hold
-      if (auto here = call.services.store.getEntity(copy->tenant, e->at(ngsi::key::id).get_string())) {
-        federation::Source local;
-        federation::merge(*e, *here, local);
+    if (auto e = federation::internalEntity(item.get_object(), call.context())) entities.push_back(std::move(*e));
+  }
+  if (split && !remote) {  // ask the other sources for their parts first
+    std::vector<federation::Source> others;
+    std::vector<federation::ForwardRequest> requests;
+    auto registrations = call.services.registrations.list(copy->tenant);
+    auto client = onBehalfOf(call, s);
+    for (const auto& e : entities) {
+      federation::RegistrationQuery q;
+      std::string id(e.at(ngsi::key::id).get_string());
+      q.ids = {id};
+      for (auto& source : sourcesFor(call, registrations, q, {"retrieveEntity", "queryEntity", "queryBatch"})) {
+        if (source.registration.id == copy->registrationId) continue;  // it notified its part
+        requests.push_back(federation::retrieveRequest(source, client, id, {}));
+        others.push_back(std::move(source));
       }
-    entities.push_back(std::move(*e));
+    }
+    if (!requests.empty())
+      return forwardThen(call, std::move(others), std::move(requests), false,
+                         [](Call& again, const Remote& answered) { return remoteNotify(again, &answered); });
+  }
+  for (auto& e : entities) {
+    if (!split) break;
+    std::string_view id = e.at(ngsi::key::id).get_string();
+    for (size_t i = 0; remote && i < remote->sources.size(); ++i)
+      for (const auto& part : remote->answers[i].entities)
+        if (part.at(ngsi::key::id).get_string() == id)
+          if (auto p = federation::internalEntity(part, call.context())) federation::merge(e, *p, remote->sources[i]);
+    if (auto here = call.services.store.getEntity(copy->tenant, id)) {
+      federation::Source local;
+      federation::merge(e, *here, local);
+    }
   }
   call.services.subscriptions.notifyWith(copy->tenant, s.id, entities);
   return call.empty(200);
@@ -237,7 +263,7 @@ void stopDistributing(Call& call, const subscriptions::Subscription& s) {
 
 void registerDistributedSubscriptionRoutes(http::Router& router, Services& services) {
   addRoute(router, services, "POST", kRegistrationNotify, registrationNotify);
-  addRoute(router, services, "POST", kRemoteNotify, remoteNotify);
+  addRoute(router, services, "POST", kRemoteNotify, [](Call& call) { return remoteNotify(call, nullptr); });
 }
 
 }  // namespace allmende::api

@@ -6,8 +6,8 @@
 // (federation/remote_subscriptions.h) that notifies /ngsi-ld/ex/remote-notify.
 // A PATCH goes on to the copies, a delete deletes them. A copy's notification
 // reaches the subscriber under the local subscription's id, each entity
-// checked against the subscription again (with splitEntities merged with the
-// local entity first). The requests to the sources never hold up the client.
+// checked against the subscription again (with splitEntities completed first
+// by the other sources' parts and the local entity). The requests to the sources never hold up the client.
 #pragma once
 
 #include "api/call.h"

@@ -589,8 +589,11 @@ def test_a_subscription_is_copied_to_the_sources_and_their_notifications_reach_t
 
 
 def test_split_entities_are_completed_here_and_checked_again(make_broker, source):
-    district, town = make_broker().start(), make_broker().start()
+    district, town, other = make_broker().start(), make_broker().start(), make_broker().start()
     vehicle(district, "urn:ngsi-ld:Vehicle:split", brandName="Tesla")
+    vehicle(other, "urn:ngsi-ld:Vehicle:split", color="red")  # a third part, at another source
+    register(district, other.api.rsplit("/ngsi-ld/v1", 1)[0], information=[{"entities": [{"type": "Vehicle"}]}],
+             operations=["retrieveOps"])
     sub = {"id": "urn:ngsi-ld:Subscription:split", "type": "Subscription", "entities": [{"type": "Vehicle"}],
            "q": 'speed>50;brandName=="Tesla"', "splitEntities": True,
            "notification": {"endpoint": {"uri": source.url + "/notify"}}}
@@ -604,6 +607,7 @@ def test_split_entities_are_completed_here_and_checked_again(make_broker, source
     body = notified(source)
     assert body["subscriptionId"] == sub["id"]
     assert body["data"][0]["brandName"]["value"] == "Tesla" and body["data"][0]["speed"]["value"] == 99
+    assert body["data"][0]["color"]["value"] == "red"  # the other source's part, asked for
     requests.patch(town.api + "/entities/urn:ngsi-ld:Vehicle:split/attrs",
                    json={"speed": {"type": "Property", "value": 10}}, headers=JSON)
     with pytest.raises(queue.Empty):  # speed 10 fails the query once merged
