@@ -21,9 +21,12 @@ const std::string& pseudonym(const Call& call) { return call.services.info.alias
 }  // namespace
 
 bool mayForward(const Call& call) {
-  if (call.req.param("local") == "true" || call.req.header("ngsild-snapshot")) return false;
+  return call.req.param("local") != "true" && !call.req.header("ngsild-snapshot");
+}
+
+bool passedHere(const Call& call) {
   auto via = call.req.header("via");
-  return !via || via->find(pseudonym(call)) == std::string_view::npos;
+  return via && via->find(pseudonym(call)) != std::string_view::npos;
 }
 
 std::vector<federation::Source> sourcesFor(const Call& call, const std::vector<federation::Registration>& registrations,
@@ -114,19 +117,25 @@ http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
   auto request = std::make_shared<http::Request>(call.req);
   auto* services = &call.services;
   std::string tenant = call.tenant();
+  // A request that passed this broker already asks no one again (a loop, 6.3.18).
+  std::vector<std::string> warnings;
+  bool looped = passedHere(call);
+  if (looped && !sources.empty())
+    warnings.push_back("199 " + pseudonym(call) +
+                       " \"registration loop detected: the request passed this broker already; answered from its own data\"");
+  if (looped) sources.clear();
   // Sources that failed lately are not asked during their cooldown.
   std::vector<federation::ForwardRequest> sent;
   for (size_t i = 0; i < sources.size(); ++i)
     if (!sources[i].coolingDown) sent.push_back(std::move(requests[i]));
-  res.later = [request, services, tenant, warn, sources = std::move(sources),
+  res.later = [request, services, tenant, warn, warnings = std::move(warnings), sources = std::move(sources),
                sent = std::move(sent),
                answer = std::move(answer)](http::Response::Finish finish) mutable {
     services->forwarder.send(
         std::move(sent),
-        [request, services, tenant, warn, sources = std::move(sources), answer = std::move(answer),
-         finish = std::move(finish)](std::vector<http::ClientResponse> responses) mutable {
+        [request, services, tenant, warn, warnings = std::move(warnings), sources = std::move(sources),
+         answer = std::move(answer), finish = std::move(finish)](std::vector<http::ClientResponse> responses) mutable {
           auto now = ngsi::nowMs();
-          std::vector<std::string> warnings;
           auto res = guarded(*request, [&] {
             Call again(*request, *services);
             Remote remote;
@@ -147,11 +156,14 @@ http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
               remote.answers.push_back(federation::readAnswer(source, response));
               if (warn && !remote.answers.back().warning.empty())
                 warnings.push_back(remote.answers.back().warning);
+              if (warn)  // what the source's own sources did
+                for (auto& w : response.warnings) warnings.push_back(std::move(w));
               remote.responses.push_back(std::move(response));
             }
             return answer(again, remote);
           });
-          for (auto& w : warnings) res.headers.emplace_back("NGSILD-Warning", std::move(w));
+          if (warn)
+            for (auto& w : warnings) res.headers.emplace_back("NGSILD-Warning", std::move(w));
           finish(std::move(res));
         });
   };

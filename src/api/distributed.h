@@ -23,8 +23,12 @@ struct Remote {
 };
 
 // True if the request may be forwarded (not with local=true, not when it
-// reads a snapshot, not when it passed this broker already).
+// reads a snapshot).
 bool mayForward(const Call& call);
+
+// True if the request passed this broker already (its Via names this broker):
+// forwardThen asks no source then, and answers with a 199 warning.
+bool passedHere(const Call& call);
 
 // federation::sourcesFor, without the sources the request came from (a
 // registration whose contextSourceAlias its Via header names).
@@ -49,8 +53,10 @@ federation::ClientRequest clientRequest(Call& call);
 
 // Sends the requests (one per source); once all answered (or failed),
 // `answer` makes the response with a Call for the same request. With `warn`
-// (reads), each source's warning is added to it as an NGSILD-Warning header
-// (to an error answer too).
+// (reads), each source's warning, and the warnings its answer carried, are
+// added to it as NGSILD-Warning headers (to an error answer too). A request
+// that passed this broker already is sent to no source: it is answered with
+// no source's data and a 199 "registration loop detected" warning.
 http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
                            std::vector<federation::ForwardRequest> requests, bool warn,
                            std::function<http::Response(Call&, const Remote&)> answer);

@@ -224,7 +224,8 @@ http::Response remoteNotify(Call& call, const Remote* remote) {
 
 void distributeSubscription(Call& call, const subscriptions::Subscription& s) {
   auto* localOnly = s.doc.if_contains("localOnly");
-  if ((localOnly && localOnly->is_bool() && localOnly->get_bool()) || !mayForward(call)) return;
+  if ((localOnly && localOnly->is_bool() && localOnly->get_bool()) || !mayForward(call) || passedHere(call))
+    return;
   if (publicBase(call).empty()) return;
   std::string notify = publicBase(call) + std::string(kRegistrationNotify);
   if (!call.tenant().empty()) notify += "?tenant=" + http::percentEncode(call.tenant(), true);

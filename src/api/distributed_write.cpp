@@ -61,8 +61,7 @@ bool hasAttributes(const json::object& body) {
 
 http::Response distributedWrite(Call& call, const WriteTarget& target,
                                 const std::function<http::Response(Call&)>& local, int created) {
-  // Not mayForward(): a write that passed this broker already is a loop where sources own it.
-  if (call.req.param("local") == "true" || call.req.header("ngsild-snapshot")) return local(call);
+  if (!mayForward(call)) return local(call);
   auto registrations = call.services.registrations.list(call.tenant());
   if (registrations.empty()) return local(call);
   // The body as the client sent it (its @context decides how its names expand).
@@ -82,7 +81,7 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
            (s.operation.empty() && s.mode == federation::Mode::Inclusive);
   });
   if (sources.empty()) return local(call);
-  if (!mayForward(call)) {
+  if (passedHere(call)) {
     for (const auto& s : sources)
       if (s.mode != federation::Mode::Inclusive)
         fail(ErrorType::LoopDetected,
@@ -214,14 +213,12 @@ void addSucceeded(const http::Response& res, const std::vector<std::string>& sen
 
 http::Response distributedBatch(Call& call, const std::string& operation,
                                 const std::function<http::Response(Call&)>& local) {
-  if (call.req.param("local") == "true") return local(call);
+  if (!mayForward(call)) return local(call);
   auto registrations = call.services.registrations.list(call.tenant());
   if (registrations.empty()) return local(call);
   json::error_code ec;
   auto parsed = json::parse(call.req.body, ec);
   if (ec || !parsed.is_array()) return local(call);  // the local handler says what is wrong
-  // Not mayForward(): a write that passed this broker already is a loop where sources own it.
-  if (call.req.param("local") == "true" || call.req.header("ngsild-snapshot")) return local(call);
   struct Part {
     federation::Source source;
     json::array body;
@@ -305,6 +302,14 @@ http::Response distributedBatch(Call& call, const std::string& operation,
   std::vector<federation::ForwardRequest> requests;
   std::vector<std::vector<std::string>> sentIds;
   for (auto& [id, part] : parts) {
+    if (passedHere(call)) {  // a loop: where the source owns the entities, nothing can be done
+      if (part.source.mode != federation::Mode::Inclusive)
+        for (const auto& eid : part.ids)
+          errors.push_back(partError(eid, id, 508, "LoopDetected",
+                                     "the request passed this broker already (Via) and registration " + id +
+                                         " would send it on"));
+      continue;
+    }
     requests.push_back(federation::relayRequest(part.source, client, "POST", path, call.req.query,
                                                 json::serialize(part.body)));
     forwarded.push_back(std::move(part.source));

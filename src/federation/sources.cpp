@@ -315,9 +315,10 @@ SourceAnswer readAnswer(const Source& source, const http::ClientResponse& respon
   std::string who = source.registration.id;
   if (!response.ok) {
     // An answer that began to arrive but cannot be read (e.g. beyond the size limit) is a
-    // payload problem (111), no answer at all a failure of the source (299).
+    // payload problem (111), no answer at all (within the timeout, or not asked during
+    // the cooldown) 199 (Table 6.3.17-1).
     out.warning =
-        (response.answered ? "111 " : "299 ") + who + " \"no answer: " + response.error + "\"";
+        (response.answered ? "111 " : "199 ") + who + " \"no answer: " + response.error + "\"";
     return out;
   }
   if (response.status == 404) return out;

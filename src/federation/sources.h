@@ -95,8 +95,8 @@ boost::json::object bodyFor(const Source& source, const boost::json::object& bod
 
 // What a source answered: its entities as it sent them (each an object with
 // an id and a type; @context removed), or why none (the NGSILD-Warning text:
-// 299 for an error answer or none, 111 for a payload that cannot be read; a
-// 404 is no warning).
+// 199 for no answer, 299 for an error answer, 111 for a payload that cannot
+// be read; a 404 is no warning).
 struct SourceAnswer {
   std::vector<boost::json::object> entities;
   std::string warning;

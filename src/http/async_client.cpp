@@ -229,6 +229,8 @@ struct AsyncClient::State : std::enable_shared_from_this<State> {
     out.status = static_cast<int>(msg.result_int());
     if (auto it = msg.find(bhttp::field::content_type); it != msg.end()) out.contentType = std::string(it->value());
     if (auto it = msg.find(bhttp::field::location); it != msg.end()) out.location = std::string(it->value());
+    for (const auto& field : msg)
+      if (boost::beast::iequals(field.name_string(), "NGSILD-Warning")) out.warnings.emplace_back(field.value());
     out.body = std::move(msg.body());
     if (!parser->keep_alive()) closeStream();
     finish(std::move(out));

@@ -32,6 +32,7 @@ struct ClientResponse {
   std::string contentType;
   std::string location;  // of a redirect
   std::string body;
+  std::vector<std::string> warnings;  // its NGSILD-Warning headers
 };
 
 struct ClientOptions {

@@ -99,7 +99,7 @@ TEST(Sources, AnswersAreReadOrWarnedAbout) {
   auto source = sourcesFor({r}, {}, {"queryEntity"}, kNow).at(0);
   const auto& ctx = *jsonld::coreContext();
   http::ClientResponse ok{
-      true, "", true, 200, "", "", R"([{"id":"urn:b1","type":"Building","name":"n"}])"};
+      true, "", true, 200, "", "", R"([{"id":"urn:b1","type":"Building","name":"n"}])", {}};
   auto a = readAnswer(source, ok);
   ASSERT_EQ(a.entities.size(), 1u);
   EXPECT_TRUE(a.warning.empty());
@@ -108,16 +108,17 @@ TEST(Sources, AnswersAreReadOrWarnedAbout) {
   EXPECT_TRUE(internal->at(ngsi::key::attrs).get_object().contains(kVocab + "name"));
   EXPECT_FALSE(internalEntity(json::parse(R"({"id":"urn:b1","type":"Building","name":{"type":"Nonsense"}})")
                                   .as_object(), ctx)) << "an invalid entity is left out";
-  http::ClientResponse single{true, "", true, 200, "", "", R"({"id":"urn:b1","type":"Building"})"};
+  http::ClientResponse single{true, "", true, 200, "", "", R"({"id":"urn:b1","type":"Building"})", {}};
   EXPECT_EQ(readAnswer(source, single).entities.size(), 1u) << "one entity as an object";
-  http::ClientResponse bad{true, "", true, 200, "", "", "not json"};
+  http::ClientResponse bad{true, "", true, 200, "", "", "not json", {}};
   EXPECT_EQ(readAnswer(source, bad).warning.substr(0, 12), "111 urn:r1 \"");
-  http::ClientResponse forbidden{true, "", true, 403, "", "", "{}"};
+  http::ClientResponse forbidden{true, "", true, 403, "", "", "{}", {}};
   EXPECT_EQ(readAnswer(source, forbidden).warning.substr(0, 4), "299 ");
-  http::ClientResponse missing{true, "", true, 404, "", "", "{}"};
+  http::ClientResponse missing{true, "", true, 404, "", "", "{}", {}};
   EXPECT_TRUE(readAnswer(source, missing).warning.empty());
-  http::ClientResponse dead{false, "timed out", false, 0, "", "", ""};
+  http::ClientResponse dead{false, "timed out", false, 0, "", "", "", {}};
   EXPECT_NE(readAnswer(source, dead).warning.find("timed out"), std::string::npos);
+  EXPECT_EQ(readAnswer(source, dead).warning.substr(0, 4), "199 ") << "no answer (Table 6.3.17-1)";
 }
 
 TEST(Sources, MergeFollowsTheMode) {
