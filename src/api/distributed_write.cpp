@@ -146,6 +146,16 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
       call, std::move(forwarded), std::move(requests), false,
       [target, created, errors = std::move(errors), localResponse = std::move(localResponse)](
           Call& again, const Remote& remote) mutable {
+        // All of it was for one source, which refused: its error as it is (6.3.17, e.g. 508).
+        if (!localResponse && errors.empty() && remote.sources.size() == 1 && remote.responses[0].ok &&
+            remote.responses[0].status >= 400) {
+          const auto& r = remote.responses[0];
+          http::Response res;
+          res.status = r.status;
+          res.body = r.body;
+          res.setHeader("Content-Type", r.contentType.empty() ? "application/json" : r.contentType);
+          return res;
+        }
         bool partial = false, anySuccess = false;
         if (localResponse) {
           if (localResponse->status >= 300)

@@ -19,6 +19,7 @@
 #include "api/routes.h"
 #include "common/reusable_arena.h"
 #include "ngsi/error.h"
+#include "federation/registration_query.h"
 #include "federation/registry.h"
 #include "query/entity_selector.h"
 #include "query/q.h"
@@ -162,6 +163,12 @@ std::vector<std::string> expandedAttrs(Call& call) {
   return out;
 }
 
+// Leaves out the sources whose registrations name a time of their data
+// (observationInterval, managementInterval) outside the query's range.
+void keepTimely(std::vector<federation::Source>& sources, const query::TemporalQ& t) {
+  std::erase_if(sources, [&t](const federation::Source& s) { return !federation::mayHoldTime(t, s.registration); });
+}
+
 // Adds to h (read raw) what the sources answered of its entity, and aggregates
 // the merged series for aggregatedValues.
 void mergeRemote(EntityHistory& h, const Remote& remote, const TemporalParams& p, const jsonld::Context& ctx) {
@@ -191,6 +198,9 @@ http::Response retrieveTemporal(Call& call) {
     q.attrs = expandedAttrs(call);
     auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), q,
                               {"retrieveTemporal", "queryTemporal"});
+    keepTimely(sources, query::parseTemporalQ(call.req.param("timerel"), call.req.param("timeAt"),
+                                              call.req.param("endTimeAt"), call.req.param("timeproperty"),
+                                              call.req.param("lastN")));
     if (!sources.empty()) {
       auto client = clientRequest(call);
       auto params = forwardedParams(call);
@@ -429,16 +439,19 @@ http::Response answerMap(Call& call, const TemporalSelection& selection, const T
 
 using Answer = http::Response (*)(Call&, const TemporalSelection&, const TemporalParams&);
 
-// A temporal query (answerQuery) that registered sources answer too: each gets
-// `forwarded` and the client's `attrs` (expanded; narrowed to what it holds);
+// A temporal query (answerQuery) that registered sources answer too (those
+// that may hold data of its time range `t`): each gets `forwarded` and the
+// client's `attrs` (expanded; narrowed to what it holds);
 // `again` answers once they did. nullopt when no source is registered for it.
 std::optional<http::Response> forwardTemporalQuery(Call& call, const federation::RegistrationQuery& registrations,
+                                                   const query::TemporalQ& t,
                                                    std::vector<std::pair<std::string, std::string>> forwarded,
                                                    const std::vector<std::string>& attrs,
                                                    std::function<http::Response(Call&, const Remote&)> again) {
   if (!mayForward(call)) return std::nullopt;
   call.requireTenant();
   auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), registrations, {"queryTemporal"});
+  keepTimely(sources, t);
   if (sources.empty()) return std::nullopt;
   auto paging = pagingParams(call);
   forwarded.emplace_back("limit", std::to_string(std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1,
@@ -478,7 +491,7 @@ http::Response queryByParams(Call& call, Answer answer, const Remote* remote = n
          "a temporal query needs at least one of type, attrs, q or georel (or local=true)");
   if (remote) return answerDistributed(call, s, p, *remote);
   if (answer == answerQuery)
-    if (auto r = forwardTemporalQuery(call, registrationQueryFromParams(call), forwardedParams(call),
+    if (auto r = forwardTemporalQuery(call, registrationQueryFromParams(call), p.history.q, forwardedParams(call),
                                       expandedAttrs(call), [](Call& again, const Remote& remote) {
                                         return queryByParams(again, answerQuery, &remote);
                                       }))
@@ -562,7 +575,7 @@ http::Response queryByBody(Call& call, Answer answer, const Remote* remote = nul
     auto attrs = expandedAttrs(call);
     auto added = std::move(call.req.query);
     call.req.query = given;  // the request answered again once the sources did is the client's
-    if (auto r = forwardTemporalQuery(call, registrations, std::move(forwarded), attrs,
+    if (auto r = forwardTemporalQuery(call, registrations, p.history.q, std::move(forwarded), attrs,
                                       [](Call& again, const Remote& remote) {
                                         return queryByBody(again, answerQuery, &remote);
                                       }))

@@ -66,6 +66,14 @@ bool temporalMatches(const query::TemporalQ& t, const Registration& r) {
 
 }  // namespace
 
+bool mayHoldTime(const query::TemporalQ& t, const Registration& r) {
+  const char* member = t.timeProperty == query::TimeProperty::ObservedAt  ? "observationInterval"
+                       : t.timeProperty == query::TimeProperty::DeletedAt ? nullptr
+                                                                          : "managementInterval";
+  if (!t.timerel || !member || !r.doc.contains(member)) return true;
+  return temporalMatches(t, r);
+}
+
 json::object registrationAsEntity(const Registration& r) {
   const auto& core = *jsonld::coreContext();
   json::object entity{{"id", r.id},

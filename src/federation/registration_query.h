@@ -49,6 +49,12 @@ bool matches(const RegistrationQuery& query, const Registration& r, int64_t nowM
 std::vector<size_t> matchingInformation(const RegistrationQuery& query, const Registration& r);
 bool matchesFilters(const RegistrationQuery& query, const Registration& r, int64_t nowMs);
 
+// Whether a registration's source may hold data of the temporal query's time
+// range: it names no interval for the time property (observationInterval for
+// observedAt, managementInterval for createdAt and modifiedAt), or that
+// interval overlaps the range (for distributed temporal reads).
+bool mayHoldTime(const query::TemporalQ& t, const Registration& r);
+
 // The registration as an entity of type ContextSourceRegistration whose
 // attributes are its members (a member holding {"type": "Property", "value": v}
 // is the Property itself), for q, csf, scopeQ and geo-queries.

@@ -268,6 +268,13 @@ def test_a_write_that_comes_back_to_this_broker_is_a_loop(make_broker, source):
     r = requests.delete(district.api + "/entities/urn:ngsi-ld:Building:loop", headers={"Via": headers["Via"]})
     assert_problem(r, 508, "LoopDetected")
     assert via.status_code == 404
+    # a broker registered as the redirect source of its own entity: the write comes back, and
+    # the client gets the 508 itself, not wrapped in a 207
+    register(district, district.url, mode="redirect", operations=["redirectionOps"],
+             information=[{"entities": [{"id": "urn:ngsi-ld:Building:self", "type": "Building"}]}])
+    r = requests.patch(district.api + "/entities/urn:ngsi-ld:Building:self/attrs", headers=JSON,
+                       json={"name": {"type": "Property", "value": "x"}})
+    assert_problem(r, 508, "LoopDetected")
 
 
 def test_post_queries_and_query_batch_sources(make_broker, source):
@@ -454,8 +461,8 @@ def test_temporal_reads_merge_the_sources_instances(make_broker):
     temporal(district, "urn:ngsi-ld:Vehicle:both", [(10, 1), (30, 3)])
     temporal(town, "urn:ngsi-ld:Vehicle:both", [(20, 2), (30, 3), (40, 4)])  # day 3 is the same instance
     temporal(town, "urn:ngsi-ld:Vehicle:town", [(41, 1), (42, 2)])
-    register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], operations=["retrieveTemporal", "queryTemporal"],
-             information=[{"entities": [{"type": "Vehicle"}]}])
+    rid = register(district, town.api.rsplit("/ngsi-ld/v1", 1)[0], operations=["retrieveTemporal", "queryTemporal"],
+                   information=[{"entities": [{"type": "Vehicle"}]}])
     after = {"timerel": "after", "timeAt": "2020-01-01T00:00:00Z"}
 
     def speeds(entity):
@@ -495,6 +502,12 @@ def test_temporal_reads_merge_the_sources_instances(make_broker):
     r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "format": "aggregatedValues",
                                                                   "aggrMethods": "max"})
     assert [e["speed"]["max"][0][0] for e in r.json()] == [40, 42]
+    # a source whose data covers another time is not asked
+    r = requests.patch(f"{district.api}/csourceRegistrations/{rid}", headers=JSON, json={
+        "observationInterval": {"startAt": "2019-01-01T00:00:00Z", "endAt": "2019-12-31T00:00:00Z"}})
+    assert r.status_code == 204, r.text
+    r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle"})
+    assert [(e["id"], speeds(e)) for e in r.json()] == [("urn:ngsi-ld:Vehicle:both", [10, 30])]
 
 
 def test_types_and_attributes_are_discovered_at_the_sources_too(make_broker):
