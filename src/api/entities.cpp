@@ -52,7 +52,7 @@ json::object mergedEntity(Call& call, const std::string& id, const Remote* remot
   if (found) entity = std::move(*local);
   for (const auto& source : remote->sources)
     if (found) federation::dropExclusive(entity, source);
-  for (size_t i = 0; i < remote->sources.size(); ++i)
+  for (auto i : federation::mergeOrder(remote->sources))
     for (const auto& raw : remote->answers[i].entities) {
       if (raw.at(ngsi::key::id).get_string() != id) continue;
       auto e = federation::internalEntity(raw, call.context());

@@ -76,8 +76,9 @@ std::vector<std::string> heldBy(const EntityMap& map, const Paging& paging, std:
 bool mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& paging, const jsonld::Context& ctx,
                  const EntityMapUse& map, std::vector<std::string>& matched,
                  std::vector<std::vector<std::string>>& held) {
-  std::map<std::string, std::vector<std::pair<size_t, const json::object*>>> remoteById;  // id -> (source, entity)
-  for (size_t s = 0; s < remote.sources.size(); ++s)
+  // id -> (source, entity), in the order to merge them
+  std::map<std::string, std::vector<std::pair<size_t, const json::object*>>> remoteById;
+  for (auto s : federation::mergeOrder(remote.sources))
     for (const auto& e : remote.answers[s].entities)
       remoteById[std::string(e.at(ngsi::key::id).get_string())].emplace_back(s, &e);
   std::map<std::string, size_t> localById;

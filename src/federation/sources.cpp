@@ -7,6 +7,7 @@
 #include <algorithm>
 #include "jsonld/core_context.h"
 #include "http/message.h"
+#include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
 #include "ngsi/parse.h"
@@ -368,6 +369,27 @@ void dropExclusive(json::object& entity, const Source& source) {
   for (const auto& a : source.attributes) attrs->get_object().erase(a);
 }
 
+namespace {
+
+// True if instance a was observed later than b (both say when).
+bool observedLater(const json::object& a, const json::object& b) {
+  auto at = [](const json::object& i) -> std::optional<int64_t> {
+    auto* o = i.if_contains(ngsi::key::observedAt);
+    return o && o->is_string() ? ngsi::parseDateTime(o->get_string()) : std::nullopt;
+  };
+  auto ta = at(a), tb = at(b);
+  return ta && tb && *ta > *tb;
+}
+
+}  // namespace
+
+std::vector<size_t> mergeOrder(const std::vector<Source>& sources) {
+  std::vector<size_t> order(sources.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(), [&sources](size_t i) { return sources[i].mode != Mode::Auxiliary; });
+  return order;
+}
+
 void merge(json::object& into, const json::object& remote, const Source& source) {
   auto* from = remote.if_contains(ngsi::key::attrs);
   if (!from) return;
@@ -375,8 +397,23 @@ void merge(json::object& into, const json::object& remote, const Source& source)
   if (!attrs.is_object()) attrs = json::object();
   for (const auto& [name, instances] : from->get_object()) {
     if (!source.attributes.empty() && !source.attributes.contains(name)) continue;
-    if (source.mode == Mode::Exclusive || !attrs.get_object().contains(name))
-      attrs.get_object()[name] = instances;
+    auto* mine = attrs.get_object().if_contains(name);
+    if (source.mode == Mode::Exclusive || !mine || !mine->is_array() || !instances.is_array()) {
+      if (source.mode == Mode::Exclusive || !mine) attrs.get_object()[name] = instances;
+      continue;
+    }
+    // Instance by instance (datasetId): one not here is added; the same one observed
+    // later replaces this one, except from an auxiliary source.
+    for (const auto& r : instances.get_array()) {
+      const auto& theirs = r.get_object();
+      auto same = std::find_if(mine->get_array().begin(), mine->get_array().end(), [&theirs](const json::value& m) {
+        return ngsi::datasetIdOf(m.get_object()) == ngsi::datasetIdOf(theirs);
+      });
+      if (same == mine->get_array().end())
+        mine->get_array().push_back(r);
+      else if (source.mode != Mode::Auxiliary && observedLater(theirs, same->get_object()))
+        *same = r;
+    }
   }
   if (!into.contains(ngsi::key::type))
     if (auto* t = remote.if_contains(ngsi::key::type)) into[ngsi::key::type] = *t;

@@ -111,8 +111,15 @@ std::optional<boost::json::object> internalEntity(const boost::json::object& ent
 // Drops from a local entity the attributes an exclusive source alone holds.
 void dropExclusive(boost::json::object& entity, const Source& source);
 // Adds a source's entity to the one with the same id (the local one, or what
-// earlier sources gave): attributes the source may provide that are not
-// there yet (an exclusive source's replace them).
+// earlier sources gave), attribute by attribute for those the source may
+// provide: one not there yet is added whole, an exclusive source's replaces
+// it; otherwise instance by instance (datasetId): one not there is added, the
+// same one observed later (observedAt) replaces it unless the source is
+// auxiliary. Sources are merged in mergeOrder.
 void merge(boost::json::object& into, const boost::json::object& remote, const Source& source);
+
+// The order to merge sources' answers in: auxiliary sources last (they only
+// fill in what the others left out).
+std::vector<size_t> mergeOrder(const std::vector<Source>& sources);
 
 }  // namespace allmende::federation

@@ -149,6 +149,33 @@ TEST(Sources, MergeFollowsTheMode) {
   EXPECT_EQ(merged.at("attrs").get_object().size(), 3u);
 }
 
+TEST(Sources, MergeTakesTheLatestObservationOfEachInstance) {
+  auto entity = [](const std::string& attrs) {
+    return json::parse(R"({"id":"urn:b1","type":["T"],"attrs":)" + attrs + "}").as_object();
+  };
+  Source inclusive, auxiliary;
+  auxiliary.mode = Mode::Auxiliary;
+  auto local = entity(R"({"urn:a":[{"type":"Property","value":1,"observedAt":"2026-01-01T00:00:00Z"}]})");
+  auto later = entity(R"({"urn:a":[{"type":"Property","value":2,"observedAt":"2026-01-02T00:00:00Z"},
+                                   {"type":"Property","value":3,"datasetId":"urn:d"}]})");
+  auto merged = local;
+  merge(merged, later, inclusive);
+  const auto& a = merged.at("attrs").at("urn:a").as_array();
+  ASSERT_EQ(a.size(), 2u) << "another datasetId is another instance";
+  EXPECT_EQ(a.at(0).at("value"), 2) << "observed later";
+  EXPECT_EQ(a.at(1).at("value"), 3);
+  merged = later;
+  merge(merged, local, inclusive);
+  EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 2) << "an older observation does not replace";
+  merged = local;
+  merge(merged, later, auxiliary);
+  EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1) << "auxiliary never overrides";
+  EXPECT_EQ(merged.at("attrs").at("urn:a").as_array().size(), 2u) << "but fills in";
+  std::vector<Source> sources(3);
+  sources[0].mode = Mode::Auxiliary;
+  EXPECT_EQ(mergeOrder(sources), (std::vector<size_t>{1, 2, 0}));
+}
+
 TEST(Sources, WritesMaySendJsonLd) {
   auto r = make("urn:r1", R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}],
       "operations":["createEntity"],"contextSourceInfo":[{"key":"contentType","value":"application/ld+json"}])");
