@@ -45,6 +45,7 @@ std::vector<federation::Source> sourcesFor(const Call& call, const std::vector<f
 federation::ClientRequest clientRequest(Call& call) {
   federation::ClientRequest out;
   out.ctx = &call.context();
+  for (const auto& option : call.listParam("options")) out.sysAttrs = out.sysAttrs || option == "sysAttrs";
   const auto& c = call.contextValue();
   if (c.is_string())
     out.contextUrl = std::string(c.get_string());

@@ -116,6 +116,7 @@ ForwardRequest queryForOne(const Source& source, const ClientRequest& client, co
     if (!type.empty()) params.emplace_back("type", type);
     if (!names.empty()) params.emplace_back("attrs", joined(names));
     if (localOnly(source.registration)) params.emplace_back("local", "true");
+    if (client.sysAttrs) params.emplace_back("options", "sysAttrs");
     out.method = "GET";
     out.url = base(source.registration) + "/entities" + queryString(params);
   } else {
@@ -128,7 +129,8 @@ ForwardRequest queryForOne(const Source& source, const ClientRequest& client, co
       body["attrs"] = std::move(a);
     }
     out.method = "POST";
-    out.url = base(source.registration) + "/entityOperations/query";
+    out.url = base(source.registration) + "/entityOperations/query" +
+              (client.sysAttrs ? "?options=sysAttrs" : "");
     out.body = json::serialize(body);
   }
   return out;
@@ -183,6 +185,7 @@ ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client
     if (auto names = askedAttributes(source, client, attrs); !names.empty())
       params.emplace_back("attrs", joined(names));
     if (localOnly(source.registration)) params.emplace_back("local", "true");
+    if (client.sysAttrs) params.emplace_back("options", "sysAttrs");
     out.method = "GET";
     out.url =
         base(source.registration) + "/entities/" + http::percentEncode(id) + queryString(params);
@@ -208,6 +211,7 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
   if (auto names = askedAttributes(source, client, attrs); !names.empty())
     sent.emplace_back("attrs", joined(names));
   if (localOnly(source.registration)) sent.emplace_back("local", "true");
+  if (client.sysAttrs) sent.emplace_back("options", "sysAttrs");
   sent.emplace_back("limit", std::to_string(limit));
   ForwardRequest out;
   out.headers = headersFor(source, client);
@@ -256,6 +260,7 @@ ForwardRequest temporalRequest(const Source& source, const ClientRequest& client
                                std::vector<std::pair<std::string, std::string>> params,
                                const std::vector<std::string>& attrs) {
   if (auto names = askedAttributes(source, client, attrs); !names.empty()) params.emplace_back("attrs", joined(names));
+  if (client.sysAttrs) params.emplace_back("options", "sysAttrs");
   return relayRequest(source, client, "GET", path, params, "");
 }
 
@@ -354,12 +359,36 @@ SourceAnswer readAnswer(const Source& source, const http::ClientResponse& respon
   return out;
 }
 
+namespace {
+
+// createdAt and modifiedAt of a source's object (as it sent them) onto the internal form.
+void copySystemTimes(const json::object& from, json::object& to) {
+  for (auto member : {ngsi::key::createdAt, ngsi::key::modifiedAt})
+    if (auto* t = from.if_contains(member); t && t->is_string())
+      if (auto ms = ngsi::parseDateTime(t->get_string())) to[member] = *ms;
+}
+
+}  // namespace
+
 std::optional<json::object> internalEntity(const json::object& entity, const jsonld::Context& ctx) {
+  json::object out;
   try {
-    return ngsi::parseEntity(entity, ctx, ngsi::ParseMode::Create);
+    out = ngsi::parseEntity(entity, ctx, ngsi::ParseMode::Create);
   } catch (const ngsi::Error&) {
     return std::nullopt;  // left out, as an entity the source could not give
   }
+  // The source's system times (asked with options=sysAttrs) are the entity's.
+  copySystemTimes(entity, out);
+  auto* attrs = out.if_contains(ngsi::key::attrs);
+  for (const auto& [name, value] : entity) {
+    auto* instances = attrs ? attrs->get_object().if_contains(ctx.expand(name)) : nullptr;
+    if (!instances || !instances->is_array()) continue;
+    const auto& given = value.is_array() ? value.get_array() : json::array{value};
+    for (size_t i = 0; i < given.size() && i < instances->get_array().size(); ++i)
+      if (given[i].is_object() && instances->get_array()[i].is_object())
+        copySystemTimes(given[i].get_object(), instances->get_array()[i].get_object());
+  }
+  return out;
 }
 
 void dropExclusive(json::object& entity, const Source& source) {

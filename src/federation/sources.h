@@ -31,6 +31,7 @@ struct ClientRequest {
   std::string contextUrl;                // sent as the Link header ("" = none: the core context)
   std::vector<std::pair<std::string, std::string>> headers;  // its headers, lower-case names
   std::string via;  // the Via header to send: the incoming one with this broker added
+  bool sysAttrs = false;  // options=sysAttrs: reads ask the sources for their system times too
 };
 
 struct Source {

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
 #include "ngsi/history_capture.h"
@@ -44,7 +45,12 @@ std::vector<Series> remoteSeries(const json::object& raw, const jsonld::Context&
         continue;  // left out, as an instance the source could not give
       }
       if (parsed.size() != 1) continue;
-      auto h = ngsi::historyInstance(iri, parsed[0].get_object(), 0);
+      auto& instance = parsed[0].get_object();
+      if (const auto* o = given.if_object())  // the source's system times (asked with options=sysAttrs)
+        for (auto member : {ngsi::key::createdAt, ngsi::key::modifiedAt})
+          if (auto* t = o->if_contains(member); t && t->is_string())
+            if (auto ms = ngsi::parseDateTime(t->get_string())) instance[member] = *ms;
+      auto h = ngsi::historyInstance(iri, instance, 0);
       if (const auto* o = given.if_object())
         if (auto* id = o->if_contains("instanceId"); id && id->is_string()) h.instanceId = id->get_string();
       auto& s = byKey[{iri, h.datasetId}];

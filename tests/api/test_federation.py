@@ -103,6 +103,12 @@ def test_retrieve_merges_attributes_by_mode(make_broker):
     register(district, base, mode="auxiliary")  # fills in, never overrides
     got = requests.get(f"{district.api}/entities/{eid}").json()
     assert got["name"]["value"] == "local name" and got["height"]["value"] == 10 and got["floors"]["value"] == 3
+    # with sysAttrs the sources are asked for their system times, and they are shown
+    theirs = requests.get(f"{town.api}/entities/{eid}", params={"options": "sysAttrs"}).json()
+    got = requests.get(f"{district.api}/entities/{eid}", params={"options": "sysAttrs"}).json()
+    assert got["floors"]["createdAt"] == theirs["floors"]["createdAt"]
+    got = requests.get(f"{district.api}/entities", params={"type": "Building", "options": "sysAttrs"}).json()
+    assert got[0]["floors"]["modifiedAt"] == theirs["floors"]["modifiedAt"]
     # an exclusive registration alone provides its attributes
     register(district, base, mode="exclusive",
              information=[{"entities": [{"id": eid, "type": "Building"}], "propertyNames": ["floors"]}])
