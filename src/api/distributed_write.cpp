@@ -57,6 +57,14 @@ bool hasAttributes(const json::object& body) {
   return false;
 }
 
+// False if the source names attributes and the body (of attributes) has none of them:
+// the write is not the source's concern.
+bool concerns(const federation::Source& s, const json::object& body, const jsonld::Context& ctx) {
+  if (s.attributes.empty() || !hasAttributes(body)) return true;
+  return std::any_of(body.begin(), body.end(),
+                     [&](const auto& member) { return s.attributes.contains(ctx.expand(member.key())); });
+}
+
 }  // namespace
 
 http::Response distributedWrite(Call& call, const WriteTarget& target,
@@ -89,23 +97,27 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
                  " would send it on");
     return local(call);
   }
-  // What stays here: nothing with a redirect source, not the attributes of exclusive ones.
+  // What stays here: not what exclusive and redirect sources hold (the attributes they
+  // name, or, naming none, the whole entity).
   std::vector<json::object> errors;
   std::vector<federation::Source> forwarded;
   bool here = true;
   json::object localBody = body;
   for (auto& s : sources) {
+    if (!attribute && !concerns(s, body, ctx)) continue;
     // What the source holds is not written here, whether it takes the write or not.
-    if (s.mode == federation::Mode::Redirect) here = false;
-    if (s.mode == federation::Mode::Exclusive && attribute) {
+    bool owns = s.mode == federation::Mode::Exclusive || s.mode == federation::Mode::Redirect;
+    if (owns && attribute) {
       if (s.attributes.empty() || s.attributes.contains(*attribute)) here = false;
-    } else if (s.mode == federation::Mode::Exclusive) {
+    } else if (owns && !s.attributes.empty()) {
       for (const auto& a : s.attributes) {
         std::string name = ctx.compact(a);
         localBody.erase(name);
         localBody.erase(a);
       }
       if (body.size() > 0 && !hasAttributes(localBody)) here = false;  // nothing of it stays here
+    } else if (owns) {
+      here = false;
     }
     if (s.operation.empty()) {
       errors.push_back(
@@ -269,13 +281,18 @@ http::Response distributedBatch(Call& call, const std::string& operation,
       if (s.mode == federation::Mode::Auxiliary ||
           (s.operation.empty() && s.mode == federation::Mode::Inclusive))
         continue;
+      if (element.is_object() && !concerns(s, element.get_object(), *ctx)) continue;
       any = true;
-      if (s.mode == federation::Mode::Redirect) stays = false;
-      if (s.mode == federation::Mode::Exclusive && local.is_object())
+      bool owns = s.mode == federation::Mode::Exclusive || s.mode == federation::Mode::Redirect;
+      if (owns && s.attributes.empty()) stays = false;
+      if (owns && local.is_object()) {
         for (const auto& a : s.attributes) {
           local.get_object().erase(ctx->compact(a));
           local.get_object().erase(a);
         }
+        if (hasAttributes(element.get_object()) && !hasAttributes(local.get_object()))
+          stays = false;  // nothing of it stays here
+      }
       if (s.operation.empty()) {
         errors.push_back(partError(id, s.registration.id, 409, "Conflict",
                                    "registration " + s.registration.id +

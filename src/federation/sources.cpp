@@ -308,7 +308,7 @@ ForwardRequest relayRequest(const Source& source, const ClientRequest& client,
 }
 
 json::object bodyFor(const Source& source, const json::object& body, const jsonld::Context& ctx) {
-  if (source.mode != Mode::Exclusive || source.attributes.empty()) return body;
+  if (source.attributes.empty()) return body;
   json::object out;
   for (const auto& [name, value] : body)
     if (name == "id" || name == "type" || source.attributes.contains(ctx.expand(name)))

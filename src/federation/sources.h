@@ -90,7 +90,7 @@ ForwardRequest relayRequest(const Source& source, const ClientRequest& client,
                             std::string body);
 
 // What of an entity body (as the client sent it, without @context) a source
-// takes: an exclusive source id, type and its attributes, others all of it.
+// takes: id, type and the attributes its registration names (naming none: all of it).
 boost::json::object bodyFor(const Source& source, const boost::json::object& body,
                             const jsonld::Context& ctx);
 

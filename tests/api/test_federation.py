@@ -638,3 +638,35 @@ def test_split_entities_are_completed_here_and_checked_again(make_broker, source
     local = {**sub, "id": "urn:ngsi-ld:Subscription:here-only", "localOnly": True}
     assert requests.post(district.api + "/subscriptions", json=local, headers=JSON).status_code == 201
     assert len(wait_until(lambda: copies_at(town))) == 1
+
+
+def test_a_write_goes_to_each_source_with_the_attributes_it_names(make_broker):
+    district, counts, geo = make_broker().start(), make_broker().start(), make_broker().start()
+    pid = "urn:ngsi-ld:OffStreetParking:p1"
+    register(district, counts.url, operations=["createEntity", "updateAttrs", "deleteEntity"],
+             information=[{"entities": [{"type": "OffStreetParking"}],
+                           "propertyNames": ["availableSpotsNumber", "totalSpotsNumber"]}])
+    register(district, geo.url, mode="redirect", operations=["createEntity", "updateAttrs", "deleteEntity"],
+             information=[{"entities": [{"type": "OffStreetParking"}], "propertyNames": ["location"]}])
+    p = {"id": pid, "type": "OffStreetParking", "name": {"type": "Property", "value": "P1"},
+         "availableSpotsNumber": {"type": "Property", "value": 7},
+         "totalSpotsNumber": {"type": "Property", "value": 9},
+         "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [8.6, 49.4]}}}
+    r = requests.post(district.api + "/entities", json=p, headers=JSON)
+    assert r.status_code == 201, r.text
+
+    def held(broker):
+        r = requests.get(f"{broker.api}/entities/{pid}", params={"local": "true"})
+        return sorted(k for k in r.json() if k not in ("id", "type")) if r.status_code == 200 else None
+
+    assert held(counts) == ["availableSpotsNumber", "totalSpotsNumber"]  # an inclusive source: what it names
+    assert held(geo) == ["location"]  # a redirect source: what it names, and that is not kept here
+    assert held(district) == ["availableSpotsNumber", "name", "totalSpotsNumber"]
+    # a source none of whose attributes a write names is not asked
+    r = requests.patch(f"{district.api}/entities/{pid}/attrs", json={"name": {"type": "Property", "value": "P one"}},
+                       headers=JSON)
+    assert r.status_code == 204, r.text
+    assert requests.get(f"{district.api}/entities/{pid}", params={"local": "true"}).json()["name"]["value"] == "P one"
+    # a delete reaches every part
+    assert requests.delete(f"{district.api}/entities/{pid}").status_code in (204, 207)
+    assert held(counts) is None and held(geo) is None and held(district) is None
