@@ -46,6 +46,36 @@ std::string explainText(const store::QueryExplain& e) {
          "; counted=" + std::to_string(e.counted) + "; read=" + std::to_string(e.read) + "; matched=" + std::to_string(e.matched);
 }
 
+// The filters of a query with splitEntities=true, taken out of the store's query
+// (which keeps only its ids and types) to be checked on the merged entities.
+struct SplitFilter {
+  std::function<bool(const json::object&)> exact;  // q, scopeQ, the geo relation, idPattern
+  std::optional<std::vector<std::string>> anyAttrs;
+  bool keeps(const json::object& e) const {
+    if (exact && !exact(e)) return false;
+    if (!anyAttrs) return true;
+    auto* attrs = e.if_contains(ngsi::key::attrs);
+    return attrs && std::any_of(anyAttrs->begin(), anyAttrs->end(),
+                                [attrs](const std::string& a) { return attrs->get_object().contains(a); });
+  }
+};
+
+SplitFilter splitFilter(store::EntityQuery& q, size_t maxLimit) {
+  SplitFilter out{std::move(q.predicate), std::move(q.anyAttrs)};
+  q.predicate = {};
+  q.anyAttrs.reset();
+  q.geoProperty.reset();
+  q.geoBox.reset();
+  q.geoBoxFilter = {};
+  q.numberRanges.clear();
+  q.textRanges.clear();
+  q.timeRanges.clear();
+  q.selectorsExact = false;
+  q.offset = 0;
+  q.limit = maxLimit;
+  return out;
+}
+
 // The ids of a live EntityMap's entities on the page and the one after it.
 std::vector<std::string> mapWindow(const EntityMap& map, const Paging& paging) {
   auto from = std::min(paging.offset, map.entityIds.size());
@@ -192,15 +222,30 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
     }
     store::recordMatches(q, matched);
   }
+  // splitEntities=true with sources: the parts of an entity are merged first, and the
+  // query's filters (q, scopeQ, geo-query, attrs) checked on the whole; here only the
+  // entities of its ids and types are candidates (up to the largest page).
+  std::optional<SplitFilter> split;
+  if (remote && call.req.param("splitEntities") == "true") split = splitFilter(q, call.services.limits.maxLimit);
   // Asked with the request header Allmende-Explain (any value), answered in the same header.
   store::QueryExplain explain;
   if (call.req.header("allmende-explain")) q.explain = &explain;
   auto page = call.services.store.queryEntities(call.tenant(), q);
   bool more = page.entities.size() > paging.limit;
-  if (remote)
+  if (split) {
+    EntityMapUse none;
+    mergeRemote(*remote, page, Paging{call.services.limits.maxLimit, 0, false}, call.context(), none, matched, held);
+    std::erase_if(page.entities, [&split](const json::object& e) { return !split->keeps(e); });
+    page.total = page.entities.size();
+    auto from = std::min(paging.offset, page.entities.size());
+    page.entities.erase(page.entities.begin(), page.entities.begin() + static_cast<std::ptrdiff_t>(from));
+    more = page.entities.size() > paging.limit;
+    if (more) page.entities.resize(paging.limit);
+  } else if (remote) {
     more = mergeRemote(*remote, page, paging, call.context(), mapUse, matched, held);
-  else if (more)
+  } else if (more) {
     page.entities.pop_back();
+  }
 
   const auto& ctx = call.context();
   json::value body(&arena);  // in the arena too: moving the page into it must not copy it
@@ -267,7 +312,7 @@ std::optional<http::Response> forwardQuery(Call& call, const federation::Registr
   auto client = clientRequest(call);
   size_t limit = std::min(paging.offset + std::max<size_t>(paging.limit, 1) + 1, call.services.limits.maxLimit);
   auto map = entityMapUse(call);
-  if (map.active && !map.live) limit = call.services.limits.maxLimit;
+  if ((map.active && !map.live) || call.req.param("splitEntities") == "true") limit = call.services.limits.maxLimit;
   std::vector<federation::ForwardRequest> requests;
   if (map.live) {  // only the sources that hold entities of the page
     std::erase_if(forwarded, [](const auto& p) { return p.first == "id"; });

@@ -670,3 +670,25 @@ def test_a_write_goes_to_each_source_with_the_attributes_it_names(make_broker):
     # a delete reaches every part
     assert requests.delete(f"{district.api}/entities/{pid}").status_code in (204, 207)
     assert held(counts) is None and held(geo) is None and held(district) is None
+
+
+def test_split_entities_are_filtered_once_merged(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    vehicle(district, "urn:ngsi-ld:Vehicle:s1", brandName="Tesla")
+    vehicle(town, "urn:ngsi-ld:Vehicle:s1", speed=99)
+    vehicle(district, "urn:ngsi-ld:Vehicle:s2", brandName="Tesla")  # a decoy: its speed is low
+    vehicle(town, "urn:ngsi-ld:Vehicle:s2", speed=5)
+    vehicle(district, "urn:ngsi-ld:Vehicle:s3", brandName="VW")
+    register(district, town.url, information=[{"entities": [{"type": "Vehicle"}]}])
+
+    def query(**params):
+        r = requests.get(district.api + "/entities", params={"type": "Vehicle", "splitEntities": "true", **params})
+        return ids(r)
+
+    assert query(q='speed>50;brandName=="Tesla"') == ["urn:ngsi-ld:Vehicle:s1"]
+    assert query(q='speed>50;brandName=="Tesla"', local="true") == []  # here alone, no part has both
+    assert query(attrs="speed") == ["urn:ngsi-ld:Vehicle:s1", "urn:ngsi-ld:Vehicle:s2"]  # speed is the town's part
+    assert query(limit=1, offset=1, count="true") == ["urn:ngsi-ld:Vehicle:s2"]
+    got = requests.get(district.api + "/entities", params={"type": "Vehicle", "splitEntities": "true",
+                                                            "q": "speed>50"}).json()
+    assert got[0]["brandName"]["value"] == "Tesla" and got[0]["speed"]["value"] == 99
