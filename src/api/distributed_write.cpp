@@ -77,8 +77,11 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   const auto& ctx = call.context();
   federation::RegistrationQuery q = target.selection.value_or(federation::RegistrationQuery{});
   if (!target.selection) q.ids = {target.id};
-  if (auto* t = body.if_contains("type"); t && t->is_string())
+  // The entity's type: the body's (not for /attrs/{attrId}: there it is the attribute's kind), or ?type=.
+  if (auto* t = body.if_contains("type"); t && t->is_string() && !target.attribute)
     q.types = query::TypeSelection{{ctx.expand(t->get_string())}};
+  else if (auto t = call.req.param("type"))
+    q.types = query::parseTypeSelection(*t, ctx);
   // The attribute of /attrs/{attrId}, expanded with the body's @context when it has one.
   std::optional<std::string> attribute;
   if (target.attribute) attribute = ctx.expand(*target.attribute);

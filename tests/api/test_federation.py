@@ -692,3 +692,19 @@ def test_split_entities_are_filtered_once_merged(make_broker):
     got = requests.get(district.api + "/entities", params={"type": "Vehicle", "splitEntities": "true",
                                                             "q": "speed>50"}).json()
     assert got[0]["brandName"]["value"] == "Tesla" and got[0]["speed"]["value"] == 99
+
+
+def test_attribute_writes_reach_a_source_registered_by_type(make_broker):
+    district, town = make_broker().start(), make_broker().start()
+    vehicle(town, "urn:ngsi-ld:Vehicle:r1", speed=42)
+    register(district, town.url, mode="redirect", operations=["redirectionOps"],
+             information=[{"entities": [{"type": "Vehicle"}]}])
+    # the body's type is the attribute's kind, not the entity's
+    r = requests.put(district.api + "/entities/urn:ngsi-ld:Vehicle:r1/attrs/speed", headers=JSON,
+                     json={"type": "Property", "value": 55})
+    assert r.status_code == 204, r.text
+    assert requests.get(town.api + "/entities/urn:ngsi-ld:Vehicle:r1").json()["speed"]["value"] == 55
+    # a delete of another type concerns neither the source nor anything here
+    assert_problem(requests.delete(district.api + "/entities/urn:ngsi-ld:Vehicle:r1", params={"type": "Tree"}),
+                   404, "ResourceNotFound")
+    assert requests.get(town.api + "/entities/urn:ngsi-ld:Vehicle:r1").status_code == 200
