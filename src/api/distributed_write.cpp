@@ -57,6 +57,58 @@ bool hasAttributes(const json::object& body) {
   return false;
 }
 
+// The attribute names of a body (as sent).
+std::vector<std::string> attributeNames(const json::object& body) {
+  std::vector<std::string> out;
+  for (const auto& [name, v] : body)
+    if (name != "id" && name != "type" && name != "@context" && name != "scope") out.emplace_back(name);
+  return out;
+}
+
+// Why a part failed: the detail of its ProblemDetails, else its status.
+std::string reasonOf(int status, const std::string& body) {
+  json::error_code ec;
+  auto v = json::parse(body, ec);
+  if (!ec && v.is_object())
+    if (auto* d = v.get_object().if_contains("detail"); d && d->is_string()) return std::string(d->get_string());
+  return "the write failed with " + std::to_string(status);
+}
+
+// An UpdateResult (5.2.18) of the attributes of an /attrs write: `updated` and
+// `notUpdated` [{attributeName, reason, registrationId?}], from its parts.
+struct UpdateResult {
+  json::array updated, notUpdated;
+  void failed(const std::vector<std::string>& names, const std::string& reason, const std::string& registration) {
+    for (const auto& n : names) {
+      json::object o{{"attributeName", n}, {"reason", reason}};
+      if (!registration.empty()) o["registrationId"] = registration;
+      notUpdated.push_back(std::move(o));
+    }
+  }
+  // A part's answer: 204 (all of names), 207 (its own UpdateResult) or an error.
+  void add(int status, const std::string& body, const std::vector<std::string>& names, const std::string& registration) {
+    if (status == 207) {
+      json::error_code ec;
+      auto v = json::parse(body, ec);
+      if (!ec && v.is_object()) {
+        if (auto* u = v.get_object().if_contains("updated"); u && u->is_array())
+          for (const auto& n : u->get_array()) updated.push_back(n);
+        if (auto* n = v.get_object().if_contains("notUpdated"); n && n->is_array())
+          for (auto e : n->get_array()) {
+            if (e.is_object() && !registration.empty()) e.get_object()["registrationId"] = registration;
+            notUpdated.push_back(std::move(e));
+          }
+        return;
+      }
+    }
+    if (status < 300) {
+      for (const auto& n : names) updated.emplace_back(n);
+      return;
+    }
+    failed(names, reasonOf(status, body), registration);
+  }
+};
+
 // False if the source names attributes and the body (of attributes) has none of them:
 // the write is not the source's concern.
 bool concerns(const federation::Source& s, const json::object& body, const jsonld::Context& ctx) {
@@ -106,6 +158,9 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   std::vector<federation::Source> forwarded;
   bool here = true;
   json::object localBody = body;
+  // An /attrs write (append, update) answers a partial outcome as an UpdateResult.
+  bool attrsWrite = target.operation == "appendAttrs" || target.operation == "updateEntity";
+  UpdateResult result;
   for (auto& s : sources) {
     if (!attribute && !concerns(s, body, ctx)) continue;
     // What the source holds is not written here, whether it takes the write or not.
@@ -123,11 +178,11 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
       here = false;
     }
     if (s.operation.empty()) {
-      errors.push_back(
-          partError(target.id, s.registration.id, 409, "Conflict",
-                    "registration " + s.registration.id + " (" +
-                        (s.mode == federation::Mode::Redirect ? "redirect" : "exclusive") +
-                        ") covers this entity but does not allow " + target.operation));
+      std::string detail = "registration " + s.registration.id + " (" +
+                           (s.mode == federation::Mode::Redirect ? "redirect" : "exclusive") +
+                           ") covers this entity but does not allow " + target.operation;
+      result.failed(attributeNames(federation::bodyFor(s, body, ctx)), detail, s.registration.id);
+      errors.push_back(partError(target.id, s.registration.id, 409, "Conflict", std::move(detail)));
       continue;
     }
     forwarded.push_back(std::move(s));
@@ -149,18 +204,21 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
   auto client = clientRequest(call);
   std::string path = forwardedPath(call);
   std::vector<federation::ForwardRequest> requests;
+  std::vector<std::vector<std::string>> sentNames;  // the attributes each source got
   for (const auto& s : forwarded) {
     // The body of /attrs/{attrId} is the attribute itself: sent as it is.
     json::object sent = target.attribute ? body : federation::bodyFor(s, body, ctx);
     sent.erase("@context");
+    sentNames.push_back(attributeNames(sent));
     requests.push_back(
         federation::relayRequest(s, client, call.req.method, path, call.req.query,
                                  call.req.body.empty() ? std::string() : json::serialize(sent)));
   }
   return forwardThen(
       call, std::move(forwarded), std::move(requests), false,
-      [target, created, errors = std::move(errors), localResponse = std::move(localResponse)](
-          Call& again, const Remote& remote) mutable {
+      [target, created, errors = std::move(errors), localResponse = std::move(localResponse), attrsWrite,
+       result = std::move(result), sentNames = std::move(sentNames),
+       localNames = attributeNames(localBody)](Call& again, const Remote& remote) mutable {
         // All of it was for one source, which refused: its error as it is (6.3.17, e.g. 508).
         if (!localResponse && errors.empty() && remote.sources.size() == 1 && remote.responses[0].ok &&
             remote.responses[0].status >= 400) {
@@ -202,6 +260,19 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
           if (created == 201)
             res.setHeader("Location", "/ngsi-ld/v1/entities/" + http::percentEncode(target.id));
           return res;
+        }
+        if (attrsWrite) {
+          if (localResponse) result.add(localResponse->status, localResponse->body, localNames, "");
+          for (size_t i = 0; i < remote.sources.size(); ++i) {
+            const auto& r = remote.responses[i];
+            const auto& registration = remote.sources[i].registration.id;
+            if (r.ok)
+              result.add(r.status, r.body, sentNames[i], registration);
+            else
+              result.failed(sentNames[i], "no answer: " + r.error, registration);
+          }
+          return again.plain(207, json::object{{"updated", std::move(result.updated)},
+                                               {"notUpdated", std::move(result.notUpdated)}});
         }
         json::object body{
             {"success", anySuccess ? json::array{json::value(target.id)} : json::array{}},

@@ -708,3 +708,20 @@ def test_attribute_writes_reach_a_source_registered_by_type(make_broker):
     assert_problem(requests.delete(district.api + "/entities/urn:ngsi-ld:Vehicle:r1", params={"type": "Tree"}),
                    404, "ResourceNotFound")
     assert requests.get(town.api + "/entities/urn:ngsi-ld:Vehicle:r1").status_code == 200
+
+
+def test_an_attrs_write_that_fails_at_a_source_answers_an_update_result(make_broker):
+    district = make_broker().start()
+    vehicle(district, "urn:ngsi-ld:Vehicle:u1", brandName="VW")
+    rid = register(district, "http://127.0.0.1:9", mode="redirect", operations=["redirectionOps"],
+                   management={"timeout": 500},
+                   information=[{"entities": [{"type": "Vehicle"}], "propertyNames": ["speed"]}])
+    r = requests.patch(district.api + "/entities/urn:ngsi-ld:Vehicle:u1/attrs", headers=JSON,
+                       json={"type": "Vehicle", "brandName": {"type": "Property", "value": "Audi"},
+                             "speed": {"type": "Property", "value": 80}})
+    assert r.status_code == 207, r.text
+    assert r.json()["updated"] == ["brandName"]
+    [failed] = r.json()["notUpdated"]
+    assert failed["attributeName"] == "speed" and failed["registrationId"] == rid and "no answer" in failed["reason"]
+    local = requests.get(district.api + "/entities/urn:ngsi-ld:Vehicle:u1", params={"local": "true"}).json()
+    assert local["brandName"]["value"] == "Audi" and "speed" not in local
