@@ -416,13 +416,22 @@ http::Response distributedBatch(Call& call, const std::string& operation,
     forwarded.push_back(std::move(part.source));
     sentIds.push_back(std::move(part.ids));
   }
-  bool create = operation == "createBatch";
+  bool create = operation == "createBatch", upsert = operation == "upsertBatch";
   return forwardThen(
       call, std::move(forwarded), std::move(requests), false,
-      [create, hereIds, sentIds, errors = std::move(errors),
+      [create, upsert, hereIds, sentIds, errors = std::move(errors),
        localResponse = std::move(localResponse)](Call& again, const Remote& remote) mutable {
-        json::array success;
-        if (localResponse) addSucceeded(*localResponse, hereIds, success, errors, "");
+        json::array success, created;  // created: the ids an upsert made (201 answers)
+        auto addCreated = [&created](int status, const std::string& body) {
+          json::error_code ec;
+          auto ids = json::parse(body, ec);
+          if (status == 201 && !ec && ids.is_array())
+            for (const auto& id : ids.get_array()) created.push_back(id);
+        };
+        if (localResponse) {
+          addSucceeded(*localResponse, hereIds, success, errors, "");
+          addCreated(localResponse->status, localResponse->body);
+        }
         for (size_t i = 0; i < remote.sources.size(); ++i) {
           const auto& r = remote.responses[i];
           const auto& registration = remote.sources[i].registration.id;
@@ -436,6 +445,7 @@ http::Response distributedBatch(Call& call, const std::string& operation,
           res.status = r.status;
           res.body = r.body;
           addSucceeded(res, sentIds[i], success, errors, registration);
+          addCreated(r.status, r.body);
         }
         json::array unique;
         std::set<std::string_view> seen;
@@ -445,6 +455,7 @@ http::Response distributedBatch(Call& call, const std::string& operation,
           return again.plain(
               207, json::object{{"success", std::move(unique)}, {"errors", std::move(errors)}});
         if (create) return again.plain(201, std::move(unique));
+        if (upsert && !created.empty()) return again.plain(201, std::move(created));  // some were made
         return again.empty(204);
       });
 }

@@ -336,6 +336,12 @@ def test_batches_are_split_between_here_and_the_sources(make_broker):
                       json=["urn:ngsi-ld:Bus:1", "urn:ngsi-ld:Bus:2", "urn:ngsi-ld:Building:9"])
     assert r.status_code == 204, r.text
     assert ids(requests.get(town.api + "/entities", params={"type": "Bus"})) == []
+    # an upsert that makes an entity at the source answers 201 with it; the same again 204
+    upsert = [{"id": "urn:ngsi-ld:Bus:3", "type": "Bus", "line": {"type": "Property", "value": 9}}]
+    r = requests.post(district.api + "/entityOperations/upsert", json=upsert, headers=JSON)
+    assert r.status_code == 201 and r.json() == ["urn:ngsi-ld:Bus:3"], r.text
+    r = requests.post(district.api + "/entityOperations/upsert", json=upsert, headers=JSON)
+    assert r.status_code == 204, r.text
 
 
 def test_a_purge_reaches_the_sources_with_the_clients_selection(make_broker, source):
