@@ -14,8 +14,10 @@
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "federation/registration_query.h"
 #include "federation/registry.h"
 #include "query/entity_selector.h"
+#include "query/geo.h"
 #include "query/order_by.h"
 #include "query/q.h"
 #include "query/type_expr.h"
@@ -287,6 +289,22 @@ http::Response answer(Call& call, Selection selection, const Remote* remote = nu
   return res;
 }
 
+// Leaves out the sources whose registrations name an area (location) where the
+// query's geo-query (among the forwarded parameters) cannot find anything.
+void keepNearby(std::vector<federation::Source>& sources, const std::vector<std::pair<std::string, std::string>>& params) {
+  std::optional<std::string> georel, geometry, coordinates;
+  for (const auto& [name, value] : params) {
+    if (name == "georel") georel = value;
+    if (name == "geometry") geometry = value;
+    if (name == "coordinates") coordinates = value;
+  }
+  if (!georel || !geometry || !coordinates) return;
+  json::error_code ec;
+  auto c = json::parse(*coordinates, ec);
+  auto g = query::parseGeoQuery(*georel, *geometry, ec ? json::value(*coordinates) : c, "");
+  std::erase_if(sources, [&g](const federation::Source& s) { return !federation::mayHoldPlace(g, s.registration); });
+}
+
 // A query that registered sources answer too (or nullopt when none does):
 // each gets `forwarded` (the client's selection) narrowed to what it holds;
 // `merged` answers once they did. An `ordered` query cannot be distributed.
@@ -299,6 +317,7 @@ std::optional<http::Response> forwardQuery(Call& call, const federation::Registr
   call.requireTenant();
   auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), registrations,
                             {"queryEntity", "queryBatch"});
+  keepNearby(sources, forwarded);
   if (sources.empty()) return std::nullopt;
   if (ordered)
     fail(ErrorType::BadRequestData,

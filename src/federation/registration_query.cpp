@@ -74,6 +74,17 @@ bool mayHoldTime(const query::TemporalQ& t, const Registration& r) {
   return temporalMatches(t, r);
 }
 
+bool mayHoldPlace(const query::GeoQuery& g, const Registration& r) {
+  const json::value* area = nullptr;
+  for (std::string_view member : {"location", "operationSpace", "observationSpace"})
+    if (!area) area = r.doc.if_contains(member);
+  if (!area || g.rel == query::GeoRel::Disjoint) return true;
+  if (g.rel == query::GeoRel::Near && !g.maxDistance) return true;
+  auto q = g;
+  if (q.rel != query::GeoRel::Near) q.rel = query::GeoRel::Intersects;
+  return query::geoMatches(q, *area);
+}
+
 json::object registrationAsEntity(const Registration& r) {
   const auto& core = *jsonld::coreContext();
   json::object entity{{"id", r.id},

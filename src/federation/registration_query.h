@@ -55,6 +55,12 @@ bool matchesFilters(const RegistrationQuery& query, const Registration& r, int64
 // interval overlaps the range (for distributed temporal reads).
 bool mayHoldTime(const query::TemporalQ& t, const Registration& r);
 
+// Whether a registration's source may hold entities a geo-query selects: it
+// names no area (location, else operationSpace, else observationSpace), or
+// its area may hold them (near: within the distance; any other relation but
+// disjoint: intersecting the query's geometry) (for distributed queries).
+bool mayHoldPlace(const query::GeoQuery& g, const Registration& r);
+
 // The registration as an entity of type ContextSourceRegistration whose
 // attributes are its members (a member holding {"type": "Property", "value": v}
 // is the Property itself), for q, csf, scopeQ and geo-queries.

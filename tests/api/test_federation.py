@@ -731,3 +731,21 @@ def test_an_attrs_write_that_fails_at_a_source_answers_an_update_result(make_bro
     assert failed["attributeName"] == "speed" and failed["registrationId"] == rid and "no answer" in failed["reason"]
     local = requests.get(district.api + "/entities/urn:ngsi-ld:Vehicle:u1", params={"local": "true"}).json()
     assert local["brandName"]["value"] == "Audi" and "speed" not in local
+
+
+def test_a_geo_query_asks_only_sources_whose_area_may_hold_matches(make_broker, source):
+    district = make_broker().start()
+    register(district, source.url, location={"type": "Polygon", "coordinates": [
+        [[8.60, 49.38], [8.75, 49.38], [8.75, 49.45], [8.60, 49.45], [8.60, 49.38]]]})
+    berlin = {"type": "Building", "georel": "near;maxDistance==1000", "geometry": "Point",
+              "coordinates": "[13.40,52.52]"}
+    assert ids(requests.get(district.api + "/entities", params=berlin)) == []
+    assert source.seen.empty()  # the town's area is far from there
+    heidelberg = {**berlin, "coordinates": "[8.69,49.41]"}
+    assert ids(requests.get(district.api + "/entities", params=heidelberg)) == []
+    path, _ = source.seen.get(timeout=5)
+    assert "georel=near" in path
+    within = {"type": "Building", "georel": "within", "geometry": "Polygon",
+              "coordinates": "[[[8.0,49.0],[9.0,49.0],[9.0,50.0],[8.0,50.0],[8.0,49.0]]]"}
+    assert ids(requests.get(district.api + "/entities", params=within)) == []
+    source.seen.get(timeout=5)  # an area that intersects: asked
