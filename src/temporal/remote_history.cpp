@@ -38,19 +38,34 @@ std::vector<Series> remoteSeries(const json::object& raw, const jsonld::Context&
     if (kNotAttributes.contains(name)) continue;
     std::string iri = ctx.expand(name);
     for (const auto& given : value.is_array() ? value.get_array() : json::array{value}) {
+      // A deletion (deletedAt, the NGSI-LD null as its value) is read as a patch would be.
+      const auto* o = given.if_object();
+      std::optional<int64_t> deletedAt;
+      if (auto* d = o ? o->if_contains("deletedAt") : nullptr; d && d->is_string())
+        deletedAt = ngsi::parseDateTime(d->get_string());
       json::array parsed;  // one instance at a time: a series has many of one datasetId
       try {
-        parsed = ngsi::parseAttribute(given, std::string(name), iri, ctx, ngsi::ParseMode::Fragment);
+        parsed = ngsi::parseAttribute(given, std::string(name), iri, ctx,
+                                      deletedAt ? ngsi::ParseMode::Patch : ngsi::ParseMode::Fragment);
       } catch (const ngsi::Error&) {
         continue;  // left out, as an instance the source could not give
       }
       if (parsed.size() != 1) continue;
       auto& instance = parsed[0].get_object();
-      if (const auto* o = given.if_object())  // the source's system times (asked with options=sysAttrs)
+      if (o)  // the source's system times (asked with options=sysAttrs)
         for (auto member : {ngsi::key::createdAt, ngsi::key::modifiedAt})
           if (auto* t = o->if_contains(member); t && t->is_string())
             if (auto ms = ngsi::parseDateTime(t->get_string())) instance[member] = *ms;
-      auto h = ngsi::historyInstance(iri, instance, 0);
+      if (deletedAt) {  // as this broker records a deletion (ngsi/history_capture.h)
+        auto kind = ngsi::kindOf(instance);
+        if (kind == ngsi::AttributeKind::LanguageProperty)
+          instance["languageMap"] = json::object{{"@none", "urn:ngsi-ld:null"}};
+        else
+          instance[ngsi::valueMember(kind)] = "urn:ngsi-ld:null";
+        instance["deletedAt"] = *deletedAt;
+      }
+      auto h = ngsi::historyInstance(iri, instance, deletedAt.value_or(0));
+      if (deletedAt && !instance.contains(ngsi::key::observedAt)) h.timeMs = *deletedAt;
       if (const auto* o = given.if_object())
         if (auto* id = o->if_contains("instanceId"); id && id->is_string()) h.instanceId = id->get_string();
       auto& s = byKey[{iri, h.datasetId}];

@@ -514,6 +514,11 @@ def test_temporal_reads_merge_the_sources_instances(make_broker):
     r = requests.get(district.api + "/temporal/entities", params={**after, "type": "Vehicle", "format": "aggregatedValues",
                                                                   "aggrMethods": "max"})
     assert [e["speed"]["max"][0][0] for e in r.json()] == [40, 42]
+    # a deletion at the source is an instance of the merged history too
+    assert requests.delete(town.api + "/entities/urn:ngsi-ld:Vehicle:town/attrs/speed").status_code == 204
+    r = requests.get(district.api + "/temporal/entities/urn:ngsi-ld:Vehicle:town", params=after)
+    last = r.json()["speed"][-1]
+    assert "deletedAt" in last and last["value"] == "urn:ngsi-ld:null", r.text
     # a source whose data covers another time is not asked
     r = requests.patch(f"{district.api}/csourceRegistrations/{rid}", headers=JSON, json={
         "observationInterval": {"startAt": "2019-01-01T00:00:00Z", "endAt": "2019-12-31T00:00:00Z"}})
