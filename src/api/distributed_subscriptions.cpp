@@ -3,6 +3,8 @@
 // and the two endpoints where this broker hears about sources and copies.
 #include "api/distributed_subscriptions.h"
 
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "api/distributed.h"
@@ -70,6 +72,9 @@ federation::ForwardRequest copyRequest(Call& call, const subscriptions::Subscrip
   }
 }
 
+// The attributes the registration of a copy names (empty: any, or the registration is gone).
+std::set<std::string> attributesOf(Call& call, const subscriptions::Subscription& s, const federation::RemoteCopy& copy);
+
 // Sends the requests without waiting; failures are logged.
 void sendAside(Call& call, std::vector<federation::ForwardRequest> requests) {
   if (requests.empty()) return;
@@ -83,8 +88,9 @@ void sendAside(Call& call, std::vector<federation::ForwardRequest> requests) {
   });
 }
 
-// Whether a registration's source may hold what s watches and takes subscriptions.
-bool takesCopy(Call& call, const subscriptions::Subscription& s, const federation::Registration& r) {
+// The registration's source, if it may hold what s watches and takes subscriptions.
+std::optional<federation::Source> takesCopy(Call& call, const subscriptions::Subscription& s,
+                                            const federation::Registration& r) {
   std::vector<std::string> attrs;
   if (auto* w = s.doc.if_contains("watchedAttributes"); w && w->is_array())
     for (const auto& a : w->get_array()) attrs.emplace_back(a.get_string());
@@ -105,18 +111,26 @@ bool takesCopy(Call& call, const subscriptions::Subscription& s, const federatio
     queries.push_back(std::move(q));
   }
   for (const auto& q : queries)
-    if (!sourcesFor(call, {r}, q, {"createSubscription"}).empty()) return true;
-  return false;
+    if (auto sources = sourcesFor(call, {r}, q, {"createSubscription"}); !sources.empty()) return sources[0];
+  return std::nullopt;
 }
 
-// A copy of s at the registration's source, recorded and sent.
+std::set<std::string> attributesOf(Call& call, const subscriptions::Subscription& s, const federation::RemoteCopy& copy) {
+  try {
+    if (auto source = takesCopy(call, s, call.services.registrations.get(copy.tenant, copy.registrationId)))
+      return source->attributes;
+  } catch (const ngsi::Error&) {  // the registration is gone
+  }
+  return {};
+}
+
+// A copy of s at a source, recorded and sent.
 void makeCopy(Call& call, const std::string& tenant, const subscriptions::Subscription& s,
-              const federation::Registration& r) {
+              const federation::Source& source) {
+  const auto& r = source.registration;
   federation::RemoteCopy copy{federation::newCopyId(), tenant, s.id, r.id, federation::base(r), ""};
   if (auto* t = r.doc.if_contains("tenant"); t && t->is_string()) copy.sourceTenant = std::string(t->get_string());
-  auto body = federation::reducedCopy(s, copy.id, publicBase(call) + std::string(kRemoteNotify));
-  federation::Source source;
-  source.registration = r;
+  auto body = federation::reducedCopy(s, copy.id, publicBase(call) + std::string(kRemoteNotify), source.attributes);
   call.services.remoteCopies.add(copy);
   sendAside(call, {federation::relayRequest(source, onBehalfOf(call, s), "POST", "/subscriptions", {},
                                             json::serialize(body))});
@@ -151,14 +165,14 @@ http::Response registrationNotify(Call& call) {
       r = call.services.registrations.get(tenant, registrationId);
     } catch (const ngsi::Error&) {
     }
-    bool wanted = !gone && r && takesCopy(call, s, *r);
+    auto source = !gone && r ? takesCopy(call, s, *r) : std::nullopt;
     bool has = false;
     for (const auto& c : copies) {
       if (c.registrationId != registrationId) continue;
       has = true;
-      if (!wanted) dropCopy(call, s, c);
+      if (!source) dropCopy(call, s, c);
     }
-    if (wanted && !has) makeCopy(call, tenant, s, *r);
+    if (source && !has) makeCopy(call, tenant, s, *source);
   }
   return call.empty(204);
 }
@@ -180,10 +194,17 @@ http::Response remoteNotify(Call& call, const Remote* remote) {
   bool split = false;
   if (auto* v = s.doc.if_contains("splitEntities"); v && v->is_bool()) split = v->get_bool();
   std::vector<store::Entity> entities;
+  std::set<std::string> deleted;  // entities the source notified as deleted (deletedAt)
   auto* data = body.if_contains("data");
   for (const auto& item : data && data->is_array() ? data->get_array() : json::array()) {
     if (!item.is_object() || !item.get_object().contains("id") || !item.get_object().contains("type")) continue;
-    if (auto e = federation::internalEntity(item.get_object(), call.context())) entities.push_back(std::move(*e));
+    const auto& o = item.get_object();
+    bool gone = o.contains("deletedAt");  // then its attributes are NGSI-LD nulls: only id and type count
+    auto e = federation::internalEntity(gone ? json::object{{"id", o.at("id")}, {"type", o.at("type")}} : o,
+                                        call.context());
+    if (!e) continue;
+    if (gone) deleted.emplace(e->at(ngsi::key::id).get_string());
+    entities.push_back(std::move(*e));
   }
   if (split && !remote) {  // ask the other sources for their parts first
     std::vector<federation::Source> others;
@@ -207,6 +228,7 @@ http::Response remoteNotify(Call& call, const Remote* remote) {
   for (auto& e : entities) {
     if (!split) break;
     std::string_view id = e.at(ngsi::key::id).get_string();
+    if (deleted.contains(std::string(id))) continue;
     for (size_t i = 0; remote && i < remote->sources.size(); ++i)
       for (const auto& part : remote->answers[i].entities)
         if (part.at(ngsi::key::id).get_string() == id)
@@ -216,7 +238,14 @@ http::Response remoteNotify(Call& call, const Remote* remote) {
       federation::merge(e, *here, local);
     }
   }
-  call.services.subscriptions.notifyWith(copy->tenant, s.id, entities);
+  std::vector<store::Store::Change> changes;
+  for (auto& e : entities) {
+    if (deleted.contains(std::string(e.at(ngsi::key::id).get_string())))
+      changes.push_back({std::move(e), std::nullopt, false});
+    else
+      changes.push_back({std::nullopt, std::move(e), false});
+  }
+  call.services.subscriptions.notifyWith(copy->tenant, s.id, changes);
   return call.empty(200);
 }
 
@@ -237,8 +266,9 @@ void distributeSubscription(Call& call, const subscriptions::Subscription& s) {
 void updateDistributed(Call& call, const subscriptions::Subscription& s) {
   std::vector<federation::ForwardRequest> requests;
   for (const auto& copy : call.services.remoteCopies.of(call.tenant(), s.id))
-    requests.push_back(copyRequest(
-        call, s, copy, "PATCH", json::serialize(federation::reducedCopy(s, "", publicBase(call) + std::string(kRemoteNotify)))));
+    requests.push_back(copyRequest(call, s, copy, "PATCH",
+                                   json::serialize(federation::reducedCopy(
+                                       s, "", publicBase(call) + std::string(kRemoteNotify), attributesOf(call, s, copy)))));
   sendAside(call, std::move(requests));
   auto id = federation::watchId(s.id);
   try {

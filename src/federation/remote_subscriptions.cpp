@@ -78,7 +78,7 @@ std::optional<std::string> watchedSubscription(std::string_view id) {
 }
 
 json::object reducedCopy(const subscriptions::Subscription& s, const std::string& copyId,
-                         const std::string& notifyUri) {
+                         const std::string& notifyUri, const std::set<std::string>& attributes) {
   json::object out;
   if (!copyId.empty()) {
     out["id"] = copyId;
@@ -91,6 +91,16 @@ json::object reducedCopy(const subscriptions::Subscription& s, const std::string
         "throttling", "timeInterval", "datasetId", "lang", "splitEntities"}) {
     if (member == "q" && split) continue;  // the query is checked here, on the merged entity (5.8.6)
     if (auto* v = s.doc.if_contains(member)) out[member] = *v;
+  }
+  if (!attributes.empty() && !out.contains("timeInterval")) {  // only what the source holds is watched there
+    json::array watched;
+    if (auto* w = out.if_contains("watchedAttributes"); w && w->is_array()) {
+      for (const auto& a : w->get_array())
+        if (a.is_string() && attributes.contains(std::string(a.get_string()))) watched.push_back(a);
+    } else {
+      for (const auto& a : attributes) watched.emplace_back(a);
+    }
+    out["watchedAttributes"] = std::move(watched);
   }
   json::object notification{{"format", "normalized"},
                             {"endpoint", json::object{{"uri", notifyUri}, {"accept", "application/json"}}}};

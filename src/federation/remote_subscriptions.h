@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,9 +59,10 @@ std::optional<std::string> watchedSubscription(std::string_view watchId);
 // notificationTrigger, isActive, expiresAt, throttling, timeInterval,
 // datasetId, lang, splitEntities; names as IRIs), notifying `notifyUri` in the
 // normalized form; with its id when `copyId` is given (a create), without
-// (a PATCH).
+// (a PATCH). The watched attributes are narrowed to `attributes` (IRIs: what
+// the source's registration names; empty: any), but for a periodic one.
 boost::json::object reducedCopy(const subscriptions::Subscription& s, const std::string& copyId,
-                                const std::string& notifyUri);
+                                const std::string& notifyUri, const std::set<std::string>& attributes);
 
 // The registration subscription that watches the sources of s: the same
 // entities and watchedAttributes, notifying `notifyUri`.

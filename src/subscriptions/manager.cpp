@@ -273,7 +273,7 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   delivery_->send({tenant, id, buildNotification(compiled.shape, id, std::move(data))});
 }
 
-bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std::vector<store::Entity>& entities) {
+bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std::vector<store::Store::Change>& changes) {
   std::shared_ptr<const Compiled> compiled;
   {
     std::lock_guard lock(mutex_);
@@ -288,10 +288,11 @@ bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std
   LinkedEntities linked(store_, tenant);
   auto resolve = linked.resolver();
   json::array data;
-  for (const auto& e : entities) {
-    if (!selects(compiled->matcher, e, now, resolve)) continue;
+  for (const auto& change : changes) {
+    const auto* e = change.after ? &*change.after : change.before ? &*change.before : nullptr;
+    if (!e || !selects(compiled->matcher, *e, now, resolve)) continue;
     try {
-      for (auto& d : renderChange(compiled->shape, {std::nullopt, e, false}, now, linked.reader()))
+      for (auto& d : renderChange(compiled->shape, change, now, linked.reader()))
         data.push_back(std::move(d));
     } catch (const ngsi::Error& error) {  // that entity is left out
       spdlog::warn("notification of {} leaves an entity out: {}", id, error.detail());

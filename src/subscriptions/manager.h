@@ -50,11 +50,12 @@ class Manager {
   // The write path's listener.
   void onChange(std::string_view tenant, const store::Store::Change& change);
 
-  // Notifies subscription `id` of these entities (the internal form) as they
-  // are, each only if the subscription selects it (what a context source
-  // notified to a copy of it, 5.8.6); nothing while it is paused or expired.
-  // False for an unknown subscription.
-  bool notifyWith(std::string_view tenant, std::string_view id, const std::vector<store::Entity>& entities);
+  // Notifies subscription `id` of these changes (entities in the internal
+  // form: `after` as they are, or only `before` for a deleted one), each only
+  // if the subscription selects the entity (what a context source notified to
+  // a copy of it, 5.8.6); nothing while it is paused or expired. False for an
+  // unknown subscription.
+  bool notifyWith(std::string_view tenant, std::string_view id, const std::vector<store::Store::Change>& changes);
 
   // What notification delivery holds and has done, per endpoint, as a snapshot (for /metrics).
   DeliveryStats deliveryStats() const;

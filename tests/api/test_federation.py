@@ -621,6 +621,26 @@ def test_a_subscription_is_copied_to_the_sources_and_their_notifications_reach_t
     assert source.seen.empty()
 
 
+def test_a_copy_watches_what_its_source_holds_and_deletions_are_passed_on(make_broker, source):
+    district, town = make_broker().start(), make_broker().start()
+    register(district, town.url, information=[{"entities": [{"type": "Vehicle"}], "propertyNames": ["speed"]}])
+    sub = {"id": "urn:ngsi-ld:Subscription:speeds", "type": "Subscription", "entities": [{"type": "Vehicle"}],
+           "notificationTrigger": ["entityCreated", "attributeUpdated", "entityDeleted"],
+           "notification": {"endpoint": {"uri": source.url + "/notify"}}}
+    assert requests.post(district.api + "/subscriptions", json=sub, headers=JSON).status_code == 201
+    copy = wait_until(lambda: copies_at(town))[0]
+    assert copy["watchedAttributes"] == ["speed"]  # the registration names only speed
+    vehicle(town, "urn:ngsi-ld:Vehicle:w1", speed=10, brandName="Zeta")
+    assert notified(source)["data"][0]["speed"]["value"] == 10
+    requests.patch(town.api + "/entities/urn:ngsi-ld:Vehicle:w1/attrs", headers=JSON,
+                   json={"brandName": {"type": "Property", "value": "Omega"}})
+    with pytest.raises(queue.Empty):  # not watched there
+        source.seen.get(timeout=1)
+    assert requests.delete(town.api + "/entities/urn:ngsi-ld:Vehicle:w1").status_code == 204
+    gone = notified(source)["data"][0]
+    assert gone["id"] == "urn:ngsi-ld:Vehicle:w1" and "deletedAt" in gone
+
+
 def test_split_entities_are_completed_here_and_checked_again(make_broker, source):
     district, town, other = make_broker().start(), make_broker().start(), make_broker().start()
     vehicle(district, "urn:ngsi-ld:Vehicle:split", brandName="Tesla")
