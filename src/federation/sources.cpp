@@ -400,14 +400,14 @@ void dropExclusive(json::object& entity, const Source& source) {
 
 namespace {
 
-// True if instance a was observed later than b (both say when).
+// True if instance a was observed later than b (one that does not say when counts as earliest).
 bool observedLater(const json::object& a, const json::object& b) {
   auto at = [](const json::object& i) -> std::optional<int64_t> {
     auto* o = i.if_contains(ngsi::key::observedAt);
     return o && o->is_string() ? ngsi::parseDateTime(o->get_string()) : std::nullopt;
   };
   auto ta = at(a), tb = at(b);
-  return ta && tb && *ta > *tb;
+  return ta && (!tb || *ta > *tb);
 }
 
 }  // namespace

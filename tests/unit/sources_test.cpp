@@ -167,6 +167,13 @@ TEST(Sources, MergeTakesTheLatestObservationOfEachInstance) {
   merged = later;
   merge(merged, local, inclusive);
   EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 2) << "an older observation does not replace";
+  auto undated = entity(R"({"urn:a":[{"type":"Property","value":0}]})");
+  merged = undated;
+  merge(merged, local, inclusive);
+  EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1) << "an observation beats one that says no time";
+  merged = local;
+  merge(merged, undated, inclusive);
+  EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1);
   merged = local;
   merge(merged, later, auxiliary);
   EXPECT_EQ(merged.at("attrs").at("urn:a").at(0).at("value"), 1) << "auxiliary never overrides";
