@@ -111,8 +111,10 @@ TEST(RegistrationQuery, MatchesInformationThenTheRegistration) {
   q = {};
   q.idPattern = ".*A45.$";
   q.idPatternRegex = std::make_shared<re2::RE2>(*q.idPattern);
-  EXPECT_EQ(matchingInformation(q, r), std::vector<size_t>{0})
-      << "the pattern matches the registered id";
+  EXPECT_EQ(matchingInformation(q, r), (std::vector<size_t>{0, 1}))
+      << "the pattern matches the registered id, and may overlap the registered pattern (5.12)";
+  q.types = query::TypeSelection{{kVocab + "Vehicle"}};
+  EXPECT_EQ(matchingInformation(q, r), std::vector<size_t>{0}) << "the type still counts";
   q = {};
   q.q = query::parseQ("owner==\"town-a\"", ctx);
   EXPECT_TRUE(matches(q, r, kNow));
