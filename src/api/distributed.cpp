@@ -33,6 +33,14 @@ std::vector<federation::Source> sourcesFor(const Call& call, const std::vector<f
                                            const federation::RegistrationQuery& query,
                                            std::initializer_list<std::string_view> operations, bool unsupportedToo) {
   auto sources = federation::sourcesFor(registrations, query, operations, ngsi::nowMs(), unsupportedToo);
+  // A registration that names datasetIds holds none of the others the request asks for.
+  if (auto wanted = call.listParam("datasetId"); !wanted.empty())
+    std::erase_if(sources, [&wanted](const federation::Source& s) {
+      auto* held = s.registration.doc.if_contains("datasetId");
+      return held && held->is_array() && std::none_of(held->get_array().begin(), held->get_array().end(), [&](const json::value& d) {
+               return d.is_string() && std::find(wanted.begin(), wanted.end(), std::string_view(d.get_string())) != wanted.end();
+             });
+    });
   if (auto via = call.req.header("via"))
     std::erase_if(sources, [&via](const federation::Source& s) {
       auto* alias = s.registration.doc.if_contains("contextSourceAlias");

@@ -31,7 +31,8 @@ bool mayForward(const Call& call);
 bool passedHere(const Call& call);
 
 // federation::sourcesFor, without the sources the request came from (a
-// registration whose contextSourceAlias its Via header names).
+// registration whose contextSourceAlias its Via header names) and those whose
+// registration names datasetIds none of which the request's datasetId asks for.
 std::vector<federation::Source> sourcesFor(const Call& call, const std::vector<federation::Registration>& registrations,
                                            const federation::RegistrationQuery& query,
                                            std::initializer_list<std::string_view> operations,

@@ -774,3 +774,16 @@ def test_a_geo_query_asks_only_sources_whose_area_may_hold_matches(make_broker, 
               "coordinates": "[[[8.0,49.0],[9.0,49.0],[9.0,50.0],[8.0,50.0],[8.0,49.0]]]"}
     assert ids(requests.get(district.api + "/entities", params=within)) == []
     source.seen.get(timeout=5)  # an area that intersects: asked
+
+
+def test_a_source_of_other_datasets_is_not_asked(make_broker, source):
+    district = make_broker().start()
+    register(district, source.url, datasetId=["urn:ngsi-ld:Dataset:a"])
+    query = {"type": "Building", "datasetId": "urn:ngsi-ld:Dataset:b"}
+    r = requests.get(district.api + "/entities", params=query)
+    assert ids(r) == [] and "NGSILD-Warning" not in r.headers
+    assert source.seen.empty()
+    assert ids(requests.get(district.api + "/entities", params={**query, "datasetId": "urn:ngsi-ld:Dataset:a"})) == []
+    source.seen.get(timeout=5)
+    assert ids(requests.get(district.api + "/entities", params={"type": "Building"})) == []  # one-sided: asked
+    source.seen.get(timeout=5)
