@@ -37,7 +37,7 @@ bool detailsParam(Call& call) {
 // there is none.
 std::optional<http::Response> forwardDiscovery(Call& call, std::string_view operation, const std::string& path,
                                                const federation::RegistrationQuery& q,
-                                               std::function<http::Response(Call&, const Remote&)> again) {
+                                               std::function<http::Response(Call&, Remote&)> again) {
   if (!mayForward(call)) return std::nullopt;
   call.requireTenant();
   auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), q, {operation});
@@ -58,7 +58,7 @@ std::vector<std::string> expandedList(const json::object& o, std::string_view me
 }
 
 // The sources' EntityTypeList, EntityType (details) and EntityTypeInfo answers added to `types`.
-void addRemoteTypes(std::map<std::string, store::Store::TypeInfo>& types, const Remote& remote,
+void addRemoteTypes(std::map<std::string, store::Store::TypeInfo>& types, Remote& remote,
                     const jsonld::Context& ctx) {
   for (const auto& answer : remote.answers)
     for (const auto& o : answer.entities) {
@@ -81,7 +81,7 @@ void addRemoteTypes(std::map<std::string, store::Store::TypeInfo>& types, const 
 }
 
 // The sources' AttributeList, Attribute (details) and Attribute info answers added to `attrs`.
-void addRemoteAttributes(std::map<std::string, store::Store::AttributeInfo>& attrs, const Remote& remote,
+void addRemoteAttributes(std::map<std::string, store::Store::AttributeInfo>& attrs, Remote& remote,
                          const jsonld::Context& ctx) {
   for (const auto& answer : remote.answers)
     for (const auto& o : answer.entities) {
@@ -103,13 +103,13 @@ json::array compacted(Call& call, const auto& iris) {
   return out;
 }
 
-http::Response types(Call& call, const Remote* remote) {
+http::Response types(Call& call, Remote* remote) {
   call.allowParams({"details", "local"});
   bool details = detailsParam(call);
   auto media = negotiate(call.req, false);
   if (!remote)
     if (auto r = forwardDiscovery(call, "retrieveEntityTypes", "/types?details=true", {},
-                                  [](Call& again, const Remote& remote) { return types(again, &remote); }))
+                                  [](Call& again, Remote& remote) { return types(again, &remote); }))
       return std::move(*r);
   call.requireTenant();
   auto types = call.services.store.types(call.tenant());
@@ -135,7 +135,7 @@ http::Response types(Call& call, const Remote* remote) {
   return call.respond(200, std::move(out), media);
 }
 
-http::Response typeInfo(Call& call, const Remote* remote) {
+http::Response typeInfo(Call& call, Remote* remote) {
   call.allowParams({"local"});
   auto media = negotiate(call.req, false);
   const auto& name = call.pathParam(0);
@@ -145,7 +145,7 @@ http::Response typeInfo(Call& call, const Remote* remote) {
     federation::RegistrationQuery q;
     q.types = query::TypeSelection{{iri}};
     if (auto r = forwardDiscovery(call, "retrieveEntityTypeInfo", "/types/" + http::percentEncode(name), q,
-                                  [](Call& again, const Remote& remote) { return typeInfo(again, &remote); }))
+                                  [](Call& again, Remote& remote) { return typeInfo(again, &remote); }))
       return std::move(*r);
   }
   call.requireTenant();
@@ -184,13 +184,13 @@ json::object attributeDetails(Call& call, const std::string& iri, const store::S
   return o;
 }
 
-http::Response attributes(Call& call, const Remote* remote) {
+http::Response attributes(Call& call, Remote* remote) {
   call.allowParams({"details", "local"});
   bool details = detailsParam(call);
   auto media = negotiate(call.req, false);
   if (!remote)
     if (auto r = forwardDiscovery(call, "retrieveAttrTypes", "/attributes?details=true", {},
-                                  [](Call& again, const Remote& remote) { return attributes(again, &remote); }))
+                                  [](Call& again, Remote& remote) { return attributes(again, &remote); }))
       return std::move(*r);
   call.requireTenant();
   auto attrs = call.services.store.attributes(call.tenant());
@@ -209,7 +209,7 @@ http::Response attributes(Call& call, const Remote* remote) {
   return call.respond(200, std::move(out), media);
 }
 
-http::Response attributeInfo(Call& call, const Remote* remote) {
+http::Response attributeInfo(Call& call, Remote* remote) {
   call.allowParams({"local"});
   auto media = negotiate(call.req, false);
   const auto& name = call.pathParam(0);
@@ -219,7 +219,7 @@ http::Response attributeInfo(Call& call, const Remote* remote) {
     federation::RegistrationQuery q;
     q.attrs = {iri};
     if (auto r = forwardDiscovery(call, "retrieveAttrTypeInfo", "/attributes/" + http::percentEncode(name), q,
-                                  [](Call& again, const Remote& remote) { return attributeInfo(again, &remote); }))
+                                  [](Call& again, Remote& remote) { return attributeInfo(again, &remote); }))
       return std::move(*r);
   }
   call.requireTenant();

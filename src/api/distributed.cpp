@@ -121,7 +121,7 @@ bool forwardedFromBody(Call& call, const json::object& body, federation::Registr
 
 http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
                            std::vector<federation::ForwardRequest> requests, bool warn,
-                           std::function<http::Response(Call&, const Remote&)> answer) {
+                           std::function<http::Response(Call&, Remote&)> answer) {
   http::Response res;
   auto request = std::make_shared<http::Request>(call.req);
   auto* services = &call.services;

@@ -15,7 +15,8 @@
 namespace allmende::api {
 
 // What the sources of a distributed operation answered, source by source (a
-// source not asked during its cooldown as a response that failed).
+// source not asked during its cooldown as a response that failed). The answer
+// that reads it may take entities out of it (moved, in their answer's arena).
 struct Remote {
   std::vector<federation::Source> sources;
   std::vector<http::ClientResponse> responses;
@@ -60,6 +61,6 @@ federation::ClientRequest clientRequest(Call& call);
 // no source's data and a 199 "registration loop detected" warning.
 http::Response forwardThen(Call& call, std::vector<federation::Source> sources,
                            std::vector<federation::ForwardRequest> requests, bool warn,
-                           std::function<http::Response(Call&, const Remote&)> answer);
+                           std::function<http::Response(Call&, Remote&)> answer);
 
 }  // namespace allmende::api

@@ -181,7 +181,7 @@ http::Response registrationNotify(Call& call) {
 // the local subscription; entities it does not select (any more) are left out. With
 // splitEntities each entity is completed first (5.8.6): by the other sources that may
 // hold it (`remote`: what they answered, once asked) and by the local entity.
-http::Response remoteNotify(Call& call, const Remote* remote) {
+http::Response remoteNotify(Call& call, Remote* remote) {
   call.allowParams({});
   const auto& body = call.body(true);
   auto* sid = body.if_contains("subscriptionId");
@@ -200,7 +200,7 @@ http::Response remoteNotify(Call& call, const Remote* remote) {
     if (!item.is_object() || !item.get_object().contains("id") || !item.get_object().contains("type")) continue;
     const auto& o = item.get_object();
     bool gone = o.contains("deletedAt");  // then its attributes are NGSI-LD nulls: only id and type count
-    auto e = federation::internalEntity(gone ? json::object{{"id", o.at("id")}, {"type", o.at("type")}} : o,
+    auto e = federation::internalEntity(gone ? json::object{{"id", o.at("id")}, {"type", o.at("type")}} : json::object(o),
                                         call.context());
     if (!e) continue;
     if (gone) deleted.emplace(e->at(ngsi::key::id).get_string());
@@ -223,19 +223,20 @@ http::Response remoteNotify(Call& call, const Remote* remote) {
     }
     if (!requests.empty())
       return forwardThen(call, std::move(others), std::move(requests), false,
-                         [](Call& again, const Remote& answered) { return remoteNotify(again, &answered); });
+                         [](Call& again, Remote& answered) { return remoteNotify(again, &answered); });
   }
   for (auto& e : entities) {
     if (!split) break;
     std::string_view id = e.at(ngsi::key::id).get_string();
     if (deleted.contains(std::string(id))) continue;
     for (size_t i = 0; remote && i < remote->sources.size(); ++i)
-      for (const auto& part : remote->answers[i].entities)
+      for (const auto& part : remote->answers[i].entities)  // copied: a notification may name an entity twice
         if (part.at(ngsi::key::id).get_string() == id)
-          if (auto p = federation::internalEntity(part, call.context())) federation::merge(e, *p, remote->sources[i]);
+          if (auto p = federation::internalEntity(part, call.context()))
+            federation::merge(e, std::move(*p), remote->sources[i]);
     if (auto here = call.services.store.getEntity(copy->tenant, id)) {
       federation::Source local;
-      federation::merge(e, *here, local);
+      federation::merge(e, std::move(*here), local);
     }
   }
   std::vector<store::Store::Change> changes;

@@ -218,7 +218,7 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
       call, std::move(forwarded), std::move(requests), false,
       [target, created, errors = std::move(errors), localResponse = std::move(localResponse), attrsWrite,
        result = std::move(result), sentNames = std::move(sentNames),
-       localNames = attributeNames(localBody)](Call& again, const Remote& remote) mutable {
+       localNames = attributeNames(localBody)](Call& again, Remote& remote) mutable {
         // All of it was for one source, which refused: its error as it is (6.3.17, e.g. 508).
         if (!localResponse && errors.empty() && remote.sources.size() == 1 && remote.responses[0].ok &&
             remote.responses[0].status >= 400) {
@@ -420,7 +420,7 @@ http::Response distributedBatch(Call& call, const std::string& operation,
   return forwardThen(
       call, std::move(forwarded), std::move(requests), false,
       [create, upsert, hereIds, sentIds, errors = std::move(errors),
-       localResponse = std::move(localResponse)](Call& again, const Remote& remote) mutable {
+       localResponse = std::move(localResponse)](Call& again, Remote& remote) mutable {
         json::array success, created;  // created: the ids an upsert made (201 answers)
         auto addCreated = [&created](int status, const std::string& body) {
           json::error_code ec;

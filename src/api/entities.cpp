@@ -44,7 +44,7 @@ bool hasAnyAttribute(const json::object& rendered) {
 
 // The entity held here, with what the registered sources answered (remote,
 // null when none was asked) merged in.
-json::object mergedEntity(Call& call, const std::string& id, const Remote* remote, json::storage_ptr storage) {
+json::object mergedEntity(Call& call, const std::string& id, Remote* remote, json::storage_ptr storage) {
   if (!remote) return readEntity(call, id, std::move(storage));
   auto local = call.services.store.getEntity(call.tenant(), id, storage);
   json::object entity(storage);
@@ -53,19 +53,19 @@ json::object mergedEntity(Call& call, const std::string& id, const Remote* remot
   for (const auto& source : remote->sources)
     if (found) federation::dropExclusive(entity, source);
   for (auto i : federation::mergeOrder(remote->sources))
-    for (const auto& raw : remote->answers[i].entities) {
+    for (auto& raw : remote->answers[i].entities) {
       if (raw.at(ngsi::key::id).get_string() != id) continue;
-      auto e = federation::internalEntity(raw, call.context());
+      auto e = federation::internalEntity(std::move(raw), call.context());
       if (!e) continue;
       if (!found) entity[ngsi::key::id] = id;
-      federation::merge(entity, *e, remote->sources[i]);
+      federation::merge(entity, std::move(*e), remote->sources[i]);
       found = true;
     }
   if (!found) fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' here or at its registered sources");
   return entity;
 }
 
-http::Response retrieveAnswer(Call& call, const Remote* remote) {
+http::Response retrieveAnswer(Call& call, Remote* remote) {
   auto id = entityIdParam(call);
   auto mapUse = entityMapUse(call);
   alignas(std::max_align_t) unsigned char firstBlock[16 * 1024];
@@ -119,7 +119,7 @@ http::Response retrieveEntity(Call& call) {
       std::vector<federation::ForwardRequest> requests;
       for (const auto& s : sources) requests.push_back(federation::retrieveRequest(s, client, id, attrs));
       return forwardThen(call, std::move(sources), std::move(requests), true,
-                         [](Call& again, const Remote& remote) { return retrieveAnswer(again, &remote); });
+                         [](Call& again, Remote& remote) { return retrieveAnswer(again, &remote); });
     }
   }
   return retrieveAnswer(call, nullptr);

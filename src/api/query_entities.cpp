@@ -105,13 +105,13 @@ std::vector<std::string> heldBy(const EntityMap& map, const Paging& paging, std:
 // with the same id are merged; only the sources' entities on the page are read
 // into the internal form. With an EntityMap, `matched` (the local matches, as
 // recorded) becomes what the map holds afterwards and `held` where each is.
-bool mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& paging, const jsonld::Context& ctx,
+bool mergeRemote(Remote& remote, store::EntityPage& page, const Paging& paging, const jsonld::Context& ctx,
                  const EntityMapUse& map, std::vector<std::string>& matched,
                  std::vector<std::vector<std::string>>& held) {
   // id -> (source, entity), in the order to merge them
-  std::map<std::string, std::vector<std::pair<size_t, const json::object*>>> remoteById;
+  std::map<std::string, std::vector<std::pair<size_t, json::object*>>> remoteById;
   for (auto s : federation::mergeOrder(remote.sources))
-    for (const auto& e : remote.answers[s].entities)
+    for (auto& e : remote.answers[s].entities)
       remoteById[std::string(e.at(ngsi::key::id).get_string())].emplace_back(s, &e);
   std::map<std::string, size_t> localById;
   for (size_t i = 0; i < page.entities.size(); ++i)
@@ -173,20 +173,25 @@ bool mergeRemote(const Remote& remote, store::EntityPage& page, const Paging& pa
   std::vector<json::object> out;
   for (const auto& id : window) {
     auto local = localById.find(id);
+    auto r = remoteById.find(id);
+    // One only a source holds lives in that source's answer's storage (moved, not copied).
     json::object entity = local != localById.end() ? std::move(page.entities[local->second])
-                                                   : json::object{{ngsi::key::id, id}};
+                                                   : json::object(r->second.front().second->storage());
     if (local != localById.end())
       for (const auto& source : remote.sources) federation::dropExclusive(entity, source);
-    if (auto r = remoteById.find(id); r != remoteById.end())
+    else
+      entity[ngsi::key::id] = id;
+    if (r != remoteById.end())
       for (const auto& [s, raw] : r->second)
-        if (auto e = federation::internalEntity(*raw, ctx)) federation::merge(entity, *e, remote.sources[s]);
+        if (auto e = federation::internalEntity(std::move(*raw), ctx))
+          federation::merge(entity, std::move(*e), remote.sources[s]);
     out.push_back(std::move(entity));
   }
   page.entities = std::move(out);
   return more;
 }
 
-http::Response answer(Call& call, Selection selection, const Remote* remote = nullptr) {
+http::Response answer(Call& call, Selection selection, Remote* remote = nullptr) {
   // The rendering lives in one arena freed with the request.
   alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];  // a typical page needs no heap at all
   boost::json::monotonic_resource arena(firstBlock, sizeof firstBlock);
@@ -312,7 +317,7 @@ void keepNearby(std::vector<federation::Source>& sources, const std::vector<std:
 // a live one asks each source only for its entities of the page.
 std::optional<http::Response> forwardQuery(Call& call, const federation::RegistrationQuery& registrations,
                                            std::vector<std::pair<std::string, std::string>> forwarded, bool ordered,
-                                           std::function<http::Response(Call&, const Remote&)> merged) {
+                                           std::function<http::Response(Call&, Remote&)> merged) {
   if (!mayForward(call)) return std::nullopt;
   call.requireTenant();
   auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), registrations,
@@ -366,14 +371,14 @@ http::Response queryEntities(Call& call) {
   for (const auto& [name, value] : call.req.query)
     if (kForwardedParams.contains(name)) forwarded.emplace_back(name, value);
   if (auto r = forwardQuery(call, registrationQueryFromParams(call), std::move(forwarded), call.req.param("orderBy").has_value(),
-                            [](Call& again, const Remote& remote) {
+                            [](Call& again, Remote& remote) {
         return answer(again, selectionFromParams(again), &remote);
       }))
     return std::move(*r);
   return answer(call, std::move(selection));
 }
 
-http::Response queryPostAnswer(Call& call, const Remote* remote) {
+http::Response queryPostAnswer(Call& call, Remote* remote) {
   const auto& body = call.body();
   // Query body members that shape the output act like the parameters of GET.
   static const std::set<std::string_view> known = {
@@ -443,7 +448,7 @@ http::Response queryPost(Call& call) {
   std::vector<std::pair<std::string, std::string>> forwarded;
   if (forwardedFromBody(call, body, registrations, forwarded))
     if (auto r = forwardQuery(call, registrations, std::move(forwarded), body.contains("ordering"),
-                              [](Call& again, const Remote& remote) { return queryPostAnswer(again, &remote); }))
+                              [](Call& again, Remote& remote) { return queryPostAnswer(again, &remote); }))
       return std::move(*r);
   return queryPostAnswer(call, nullptr);
 }

@@ -171,7 +171,7 @@ void keepTimely(std::vector<federation::Source>& sources, const query::TemporalQ
 
 // Adds to h (read raw) what the sources answered of its entity, and aggregates
 // the merged series for aggregatedValues.
-void mergeRemote(EntityHistory& h, const Remote& remote, const TemporalParams& p, const jsonld::Context& ctx) {
+void mergeRemote(EntityHistory& h, Remote& remote, const TemporalParams& p, const jsonld::Context& ctx) {
   for (const auto& answer : remote.answers)
     for (const auto& e : answer.entities)
       if (e.at("id").get_string() == h.entity.id) {
@@ -184,7 +184,7 @@ void mergeRemote(EntityHistory& h, const Remote& remote, const TemporalParams& p
   }
 }
 
-http::Response retrieveAnswer(Call& call, const Remote* remote);
+http::Response retrieveAnswer(Call& call, Remote* remote);
 
 http::Response retrieveTemporal(Call& call) {
   call.allowParams({"attrs", "pick", "omit", "options", "format", "lang", "datasetId", "timerel",
@@ -216,13 +216,13 @@ http::Response retrieveTemporal(Call& call) {
         requests.push_back(federation::temporalRequest(s, client, path, std::move(one), q.attrs));
       }
       return forwardThen(call, std::move(sources), std::move(requests), true,
-                         [](Call& again, const Remote& remote) { return retrieveAnswer(again, &remote); });
+                         [](Call& again, Remote& remote) { return retrieveAnswer(again, &remote); });
     }
   }
   return retrieveAnswer(call, nullptr);
 }
 
-http::Response retrieveAnswer(Call& call, const Remote* remote) {
+http::Response retrieveAnswer(Call& call, Remote* remote) {
   auto id = entityIdParam(call);
   auto mapUse = entityMapUse(call);
   auto media = negotiate(call.req, false);
@@ -373,7 +373,7 @@ http::Response answerQuery(Call& call, const TemporalSelection& selection,
 // A temporal query that sources answered too: the local matches and the
 // sources' entities, merged by id and ordered by id, make the pages.
 http::Response answerDistributed(Call& call, const TemporalSelection& selection, const TemporalParams& p,
-                                 const Remote& remote) {
+                                 Remote& remote) {
   auto media = negotiate(call.req, false);
   auto paging = pagingParams(call);
   call.requireTenant();
@@ -447,7 +447,7 @@ std::optional<http::Response> forwardTemporalQuery(Call& call, const federation:
                                                    const query::TemporalQ& t,
                                                    std::vector<std::pair<std::string, std::string>> forwarded,
                                                    const std::vector<std::string>& attrs,
-                                                   std::function<http::Response(Call&, const Remote&)> again) {
+                                                   std::function<http::Response(Call&, Remote&)> again) {
   if (!mayForward(call)) return std::nullopt;
   call.requireTenant();
   auto sources = sourcesFor(call, call.services.registrations.list(call.tenant()), registrations, {"queryTemporal"});
@@ -465,7 +465,7 @@ std::optional<http::Response> forwardTemporalQuery(Call& call, const federation:
 
 // GET /temporal/entities (answerQuery, with the sources' answers when `remote`)
 // and GET /temporal/entityMaps (answerMap).
-http::Response queryByParams(Call& call, Answer answer, const Remote* remote = nullptr) {
+http::Response queryByParams(Call& call, Answer answer, Remote* remote = nullptr) {
   call.allowParams({"id",           "idPattern", "type",        "attrs",
                     "pick",         "omit",      "q",           "scopeQ",
                     "georel",       "geometry",  "coordinates", "geoproperty",
@@ -492,7 +492,7 @@ http::Response queryByParams(Call& call, Answer answer, const Remote* remote = n
   if (remote) return answerDistributed(call, s, p, *remote);
   if (answer == answerQuery)
     if (auto r = forwardTemporalQuery(call, registrationQueryFromParams(call), p.history.q, forwardedParams(call),
-                                      expandedAttrs(call), [](Call& again, const Remote& remote) {
+                                      expandedAttrs(call), [](Call& again, Remote& remote) {
                                         return queryByParams(again, answerQuery, &remote);
                                       }))
       return std::move(*r);
@@ -502,7 +502,7 @@ http::Response queryByParams(Call& call, Answer answer, const Remote* remote = n
 // POST /temporal/entityOperations/query (answerQuery, with the sources' answers
 // when `remote`) and POST /temporal/entityMaps (answerMap): a Query body (5.2.23)
 // with temporalQ (5.2.21); members that shape the output act like the GET parameters.
-http::Response queryByBody(Call& call, Answer answer, const Remote* remote = nullptr) {
+http::Response queryByBody(Call& call, Answer answer, Remote* remote = nullptr) {
   call.allowParams({"options", "format", "lang", "limit", "offset", "count", "local", "entityMap",
                     "entityMapLifetime"});
   const auto& body = call.body();
@@ -576,7 +576,7 @@ http::Response queryByBody(Call& call, Answer answer, const Remote* remote = nul
     auto added = std::move(call.req.query);
     call.req.query = given;  // the request answered again once the sources did is the client's
     if (auto r = forwardTemporalQuery(call, registrations, p.history.q, std::move(forwarded), attrs,
-                                      [](Call& again, const Remote& remote) {
+                                      [](Call& again, Remote& remote) {
                                         return queryByBody(again, answerQuery, &remote);
                                       }))
       return std::move(*r);

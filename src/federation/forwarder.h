@@ -1,8 +1,9 @@
 // Sends requests to registered context sources (distributed operations,
 // clause 4.3.6) on the broker's event loop: all requests of one operation go
 // out at once, each bounded by its own timeout, and no thread waits for them.
-// Connections are kept open between requests and reused, per origin (a few
-// per origin, the rest closed). Thread-safe: send() may be called from any
+// Connections are kept open between requests and reused, per origin (up to
+// 64 idle ones: as many as a busy district keeps in flight, so that none is
+// opened and closed per request; the rest closed). Thread-safe: send() may be called from any
 // thread; `done` runs on the event loop (any of its threads, not the
 // forwarder's strand, so that answers are made in parallel).
 #pragma once

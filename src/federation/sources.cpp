@@ -5,6 +5,7 @@
 #include "federation/operations.h"
 
 #include <algorithm>
+#include <span>
 #include "jsonld/core_context.h"
 #include "http/message.h"
 #include "ngsi/datetime.h"
@@ -335,7 +336,8 @@ SourceAnswer readAnswer(const Source& source, const http::ClientResponse& respon
   }
   if (response.body.empty()) return out;
   json::error_code ec;
-  auto value = json::parse(response.body, ec);
+  out.arena = std::make_unique<json::monotonic_resource>(2 * response.body.size());
+  auto value = json::parse(response.body, ec, out.arena.get());
   if (ec || (!value.is_array() && !value.is_object())) {
     out.warning = "111 " + who + " \"the context source's answer is not JSON entities\"";
     return out;
@@ -370,23 +372,37 @@ void copySystemTimes(const json::object& from, json::object& to) {
 
 }  // namespace
 
-std::optional<json::object> internalEntity(const json::object& entity, const jsonld::Context& ctx) {
-  json::object out;
+std::optional<json::object> internalEntity(json::object entity, const jsonld::Context& ctx) {
+  // The source's system times (asked with options=sysAttrs) are the entity's and its
+  // instances'; parsing drops them, so they are taken first (by attribute and position).
+  json::object times;
+  copySystemTimes(entity, times);
+  std::vector<std::tuple<std::string, size_t, json::object>> instanceTimes;
+  for (const auto& [name, value] : entity) {
+    std::span<const json::value> given = value.is_array() ? std::span(value.get_array().data(), value.get_array().size())
+                                                          : std::span(&value, 1);
+    for (size_t i = 0; i < given.size(); ++i) {
+      json::object t;
+      if (given[i].is_object()) copySystemTimes(given[i].get_object(), t);
+      if (!t.empty()) instanceTimes.emplace_back(name, i, std::move(t));
+    }
+  }
+  // Parsed in the answer's own storage: its members move instead of being copied.
+  std::optional<json::object> out;
   try {
-    out = ngsi::parseEntity(entity, ctx, ngsi::ParseMode::Create);
+    auto storage = entity.storage();
+    out.emplace(ngsi::parseEntity(std::move(entity), ctx, ngsi::ParseMode::Create, storage));
   } catch (const ngsi::Error&) {
     return std::nullopt;  // left out, as an entity the source could not give
   }
-  // The source's system times (asked with options=sysAttrs) are the entity's.
-  copySystemTimes(entity, out);
-  auto* attrs = out.if_contains(ngsi::key::attrs);
-  for (const auto& [name, value] : entity) {
+  for (const auto& [member, t] : times) (*out)[member] = t;
+  auto* attrs = out->if_contains(ngsi::key::attrs);
+  for (const auto& [name, i, t] : instanceTimes) {
     auto* instances = attrs ? attrs->get_object().if_contains(ctx.expand(name)) : nullptr;
-    if (!instances || !instances->is_array()) continue;
-    const auto& given = value.is_array() ? value.get_array() : json::array{value};
-    for (size_t i = 0; i < given.size() && i < instances->get_array().size(); ++i)
-      if (given[i].is_object() && instances->get_array()[i].is_object())
-        copySystemTimes(given[i].get_object(), instances->get_array()[i].get_object());
+    if (!instances || !instances->is_array() || i >= instances->get_array().size() ||
+        !instances->get_array()[i].is_object())
+      continue;
+    for (const auto& [member, v] : t) instances->get_array()[i].get_object()[member] = v;
   }
   return out;
 }
@@ -419,29 +435,29 @@ std::vector<size_t> mergeOrder(const std::vector<Source>& sources) {
   return order;
 }
 
-void merge(json::object& into, const json::object& remote, const Source& source) {
+void merge(json::object& into, json::object remote, const Source& source) {
   auto* from = remote.if_contains(ngsi::key::attrs);
   if (!from) return;
   auto& attrs = into[ngsi::key::attrs];
   if (!attrs.is_object()) attrs = json::object();
-  for (const auto& [name, instances] : from->get_object()) {
+  for (auto& [name, instances] : from->get_object()) {
     if (!source.attributes.empty() && !source.attributes.contains(name)) continue;
     auto* mine = attrs.get_object().if_contains(name);
     if (source.mode == Mode::Exclusive || !mine || !mine->is_array() || !instances.is_array()) {
-      if (source.mode == Mode::Exclusive || !mine) attrs.get_object()[name] = instances;
+      if (source.mode == Mode::Exclusive || !mine) attrs.get_object()[name] = std::move(instances);
       continue;
     }
     // Instance by instance (datasetId): one not here is added; the same one observed
     // later replaces this one, except from an auxiliary source.
-    for (const auto& r : instances.get_array()) {
+    for (auto& r : instances.get_array()) {
       const auto& theirs = r.get_object();
       auto same = std::find_if(mine->get_array().begin(), mine->get_array().end(), [&theirs](const json::value& m) {
         return ngsi::datasetIdOf(m.get_object()) == ngsi::datasetIdOf(theirs);
       });
       if (same == mine->get_array().end())
-        mine->get_array().push_back(r);
+        mine->get_array().push_back(std::move(r));
       else if (source.mode != Mode::Auxiliary && observedLater(theirs, same->get_object()))
-        *same = r;
+        *same = std::move(r);
     }
   }
   if (!into.contains(ngsi::key::type))

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -98,7 +99,10 @@ boost::json::object bodyFor(const Source& source, const boost::json::object& bod
 // an id and a type; @context removed), or why none (the NGSILD-Warning text:
 // 199 for no answer, 299 for an error answer, 111 for a payload that cannot
 // be read; a 404 is no warning).
+// The entities of an answer live in its arena: what is taken from them must not
+// outlive the answer (nothing is freed one by one, everything with the answer).
 struct SourceAnswer {
+  std::unique_ptr<boost::json::monotonic_resource> arena;
   std::vector<boost::json::object> entities;
   std::string warning;
 };
@@ -106,8 +110,7 @@ SourceAnswer readAnswer(const Source& source, const http::ClientResponse& respon
 
 // A source's entity in the internal form, its names expanded with ctx (read
 // only for the entities an answer shows); nullopt if it is not a valid entity.
-std::optional<boost::json::object> internalEntity(const boost::json::object& entity,
-                                                  const jsonld::Context& ctx);
+std::optional<boost::json::object> internalEntity(boost::json::object entity, const jsonld::Context& ctx);
 
 // Drops from a local entity the attributes an exclusive source alone holds.
 void dropExclusive(boost::json::object& entity, const Source& source);
@@ -117,7 +120,7 @@ void dropExclusive(boost::json::object& entity, const Source& source);
 // it; otherwise instance by instance (datasetId): one not there is added, the
 // same one observed later (observedAt) replaces it unless the source is
 // auxiliary. Sources are merged in mergeOrder.
-void merge(boost::json::object& into, const boost::json::object& remote, const Source& source);
+void merge(boost::json::object& into, boost::json::object remote, const Source& source);
 
 // The order to merge sources' answers in: auxiliary sources last (they only
 // fill in what the others left out).

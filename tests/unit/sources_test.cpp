@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "jsonld/core_context.h"
+#include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 
 using namespace allmende;
@@ -119,6 +120,33 @@ TEST(Sources, AnswersAreReadOrWarnedAbout) {
   http::ClientResponse dead{false, "timed out", false, 0, "", "", "", {}};
   EXPECT_NE(readAnswer(source, dead).warning.find("timed out"), std::string::npos);
   EXPECT_EQ(readAnswer(source, dead).warning.substr(0, 4), "199 ") << "no answer (Table 6.3.17-1)";
+}
+
+TEST(Sources, TheSourcesSystemTimesAreKept) {
+  auto r =
+      make("urn:r1",
+           R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}])");
+  auto source = sourcesFor({r}, {}, {"queryEntity"}, kNow).at(0);
+  const auto& ctx = *jsonld::coreContext();
+  http::ClientResponse ok{true, "", true, 200, "", "",
+                          R"([{"id":"urn:b1","type":"Building","createdAt":"2026-01-01T00:00:00Z",
+                               "name":{"type":"Property","value":"n","modifiedAt":"2026-01-02T00:00:00Z"},
+                               "height":[{"type":"Property","value":1},
+                                         {"type":"Property","value":2,"datasetId":"urn:d",
+                                          "createdAt":"2026-01-03T00:00:00Z"}]}])",
+                          {}};
+  auto a = readAnswer(source, ok);
+  ASSERT_EQ(a.entities.size(), 1u);
+  auto internal = internalEntity(std::move(a.entities[0]), ctx);  // taken from the answer's arena
+  ASSERT_TRUE(internal);
+  EXPECT_EQ(internal->at(ngsi::key::createdAt), *ngsi::parseDateTime("2026-01-01T00:00:00Z"));
+  const auto& attrs = internal->at(ngsi::key::attrs).as_object();
+  EXPECT_EQ(attrs.at(kVocab + "name").at(0).at(ngsi::key::modifiedAt), *ngsi::parseDateTime("2026-01-02T00:00:00Z"));
+  const auto& height = attrs.at(kVocab + "height").as_array();
+  ASSERT_EQ(height.size(), 2u);
+  EXPECT_FALSE(height.at(0).as_object().contains(ngsi::key::createdAt)) << "the first instance said no time";
+  EXPECT_EQ(height.at(1).at(ngsi::key::createdAt), *ngsi::parseDateTime("2026-01-03T00:00:00Z"))
+      << "the second instance's time stays with it";
 }
 
 TEST(Sources, MergeFollowsTheMode) {
