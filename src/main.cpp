@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "api/routes.h"
+#include "auth/authenticator.h"
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
@@ -69,6 +70,10 @@ struct Config {
   size_t maxSnapshotEntities = 100000;
   std::string logLevel = "info";
   std::string alias;  // empty: allmende-<the random part of the broker id>
+  std::string authIssuer;  // empty: authentication off
+  std::string authAudience;
+  std::string authJwks;
+  int authJwksRefreshS = 300;
 };
 
 int serve(const Config& cfg) {
@@ -149,8 +154,19 @@ int serve(const Config& cfg) {
   serverOptions.headerTimeout = std::chrono::milliseconds(cfg.headerTimeoutMs);
   serverOptions.idleTimeout = std::chrono::milliseconds(cfg.idleTimeoutMs);
   serverOptions.drainTimeout = std::chrono::milliseconds(cfg.drainTimeoutMs);
+  std::unique_ptr<auth::Authenticator> authenticator;
+  if (!cfg.authIssuer.empty()) {
+    if (cfg.authJwks.empty()) throw std::runtime_error("--auth-issuer needs --auth-jwks (the issuer's key set)");
+    auth::AuthOptions a;
+    a.rules.issuer = cfg.authIssuer;
+    a.rules.audience = cfg.authAudience;
+    a.keys.location = cfg.authJwks;
+    a.keys.refresh = std::chrono::seconds(cfg.authJwksRefreshS);
+    authenticator = std::make_unique<auth::Authenticator>(std::move(a));
+  }
   http::Server server(
-      io, serverOptions, [&router](http::Request& req) { return api::dispatch(router, req); },
+      io, serverOptions,
+      [&router, auth = authenticator.get()](http::Request& req) { return api::dispatch(router, req, auth); },
       api::httpProblem, requestMetrics);
   auto port = server.bind();
   {
@@ -289,6 +305,12 @@ int main(int argc, char** argv) {
       ->add_option("--max-response-bytes", cfg.maxResponseBytes,
                    "Largest response body; a larger answer is 403 TooManyResults")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 40))
+      ->capture_default_str();
+  serveCmd->add_option("--auth-issuer", cfg.authIssuer,
+                       "Require bearer tokens (JWT) from this OIDC issuer (its iss); off when not given");
+  serveCmd->add_option("--auth-audience", cfg.authAudience, "The audience (aud) tokens must name; empty: not checked");
+  serveCmd->add_option("--auth-jwks", cfg.authJwks, "The issuer's signing keys: a JWKS file or http(s) URL");
+  serveCmd->add_option("--auth-jwks-refresh", cfg.authJwksRefreshS, "Seconds between reloads of the key set")
       ->capture_default_str();
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -102,8 +102,13 @@ http::Response guarded(const http::Request& req, const std::function<http::Respo
   }
 }
 
-http::Response dispatch(const http::Router& router, http::Request& req) {
+http::Response dispatch(const http::Router& router, http::Request& req, const auth::Authenticator* auth) {
   return guarded(req, [&] {
+    if (auto refusal = auth ? auth->refuse(req) : std::nullopt) {
+      auto res = problemResponse(ngsi::Error(ErrorType::Unauthorized, refusal->detail));
+      res.setHeader("WWW-Authenticate", refusal->challenge);
+      return res;
+    }
     auto match = router.match(req);
     if (auto* handler = std::get_if<const http::Router::Handler*>(&match)) return (**handler)(req);
     switch (std::get<http::Router::Miss>(match)) {

@@ -7,6 +7,7 @@
 
 #include "api/call.h"
 #include "api/services.h"
+#include "auth/authenticator.h"
 #include "http/router.h"
 
 namespace allmende::api {
@@ -20,8 +21,9 @@ void addRoute(http::Router& router, Services& services, std::string method,
 // Registers every endpoint of the API.
 void registerRoutes(http::Router& router, Services& services);
 
-// Answers one request (never throws).
-http::Response dispatch(const http::Router& router, http::Request& req);
+// Answers one request (never throws). With an authenticator, a request it
+// refuses gets 401 before routing (an unknown path reveals nothing either).
+http::Response dispatch(const http::Router& router, http::Request& req, const auth::Authenticator* auth = nullptr);
 
 // What `make` answers for the request, or the ProblemDetails of what it threw (never throws).
 http::Response guarded(const http::Request& req, const std::function<http::Response()>& make);
