@@ -1,5 +1,7 @@
 -- Query by type and a numeric range on temperature, first page of 20
 -- (GET /ngsi-ld/v1/entities?type=AirQualityObserved&q=temperature>=A;temperature<B&limit=20).
+-- With BENCH_TOKEN (the *_auth scenarios) every request carries it as a bearer token.
+if os.getenv("BENCH_TOKEN") then wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN") end
 math.randomseed(os.time() + 2)
 
 request = function()

@@ -17,7 +17,21 @@ std::string quotable(std::string_view text) {
   return out;
 }
 
+constexpr size_t kRemembered = 10000;
+
 }  // namespace
+
+bool Authenticator::remembered(const std::string& token, const std::shared_ptr<const JwkSet>& keys,
+                               int64_t nowMs) const {
+  std::lock_guard lock(mutex_);
+  auto it = verified_.find(token);
+  if (it == verified_.end()) return false;
+  // Checked again on each use: its times, and that the key set did not change since.
+  if (it->second.keys == keys && nowMs < it->second.expMs + rules_.skewMs && nowMs >= it->second.nbfMs - rules_.skewMs)
+    return true;
+  verified_.erase(it);
+  return false;
+}
 
 Authenticator::Authenticator(AuthOptions options) : rules_(std::move(options.rules)), keys_(std::move(options.keys)) {}
 
@@ -31,11 +45,20 @@ std::optional<Authenticator::Refusal> Authenticator::refuse(const http::Request&
   if (value.size() < 7 || strncasecmp(value.data(), "Bearer ", 7) != 0)
     return Refusal{"the Authorization header must be 'Bearer <JWT>'",
                    realm + ", error=\"invalid_request\", error_description=\"not a bearer token\""};
-  auto token = value.substr(7);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  auto check = verifyJwt(token, *keys_.current(), rules_, ngsi::nowMs());
+  auto view = value.substr(7);
+  while (!view.empty() && view.front() == ' ') view.remove_prefix(1);
+  std::string token(view);
+  auto keys = keys_.current();
+  auto now = ngsi::nowMs();
+  if (remembered(token, keys, now)) return std::nullopt;
+  auto check = verifyJwt(token, *keys, rules_, now);
   if (check.unknownKey) keys_.askReload();  // the issuer may have rotated its keys
-  if (check.identity) return std::nullopt;
+  if (check.identity) {
+    std::lock_guard lock(mutex_);
+    if (verified_.size() >= kRemembered) verified_.clear();  // rare: as many clients as that within their tokens' lives
+    verified_[std::move(token)] = {check.identity->expiresMs, check.identity->notBeforeMs, std::move(keys)};
+    return std::nullopt;
+  }
   return Refusal{check.failure,
                  realm + ", error=\"invalid_token\", error_description=\"" + quotable(check.failure) + "\""};
 }

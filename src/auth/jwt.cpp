@@ -140,8 +140,11 @@ TokenCheck verifyJwt(std::string_view token, const JwkSet& keys, const TokenRule
   auto exp = seconds(*claims, "exp");
   if (!exp) return fail("the token has no expiry (exp)");
   if (*exp * 1000 + rules.skewMs <= nowMs) return fail("the token expired at " + ngsi::formatDateTime(*exp * 1000));
-  if (auto nbf = seconds(*claims, "nbf"); nbf && *nbf * 1000 - rules.skewMs > nowMs)
+  auto nbf = seconds(*claims, "nbf");
+  if (nbf && *nbf * 1000 - rules.skewMs > nowMs)
     return fail("the token is not valid before " + ngsi::formatDateTime(*nbf * 1000));
+  id.expiresMs = *exp * 1000;
+  id.notBeforeMs = nbf ? *nbf * 1000 : 0;
   id.subject = text(*claims, "sub");
   id.client = text(*claims, "azp");
   if (id.client.empty()) id.client = text(*claims, "client_id");

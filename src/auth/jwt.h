@@ -28,6 +28,8 @@ struct Identity {
   std::string subject;  // sub
   std::string client;   // azp, else client_id (the application)
   std::vector<std::string> audience;
+  int64_t expiresMs = 0;    // exp
+  int64_t notBeforeMs = 0;  // nbf (0: none)
 };
 
 struct TokenCheck {
