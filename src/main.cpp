@@ -74,6 +74,8 @@ struct Config {
   std::string authAudience;
   std::string authJwks;
   int authJwksRefreshS = 300;
+  std::string tlsCert;  // with tlsKey: HTTPS on the listener
+  std::string tlsKey;
 };
 
 int serve(const Config& cfg) {
@@ -88,7 +90,8 @@ int serve(const Config& cfg) {
 
   jsonld::RegistryOptions registryOptions;
   registryOptions.publicBaseUrl =
-      cfg.publicUrl.empty() ? "http://" + cfg.listen + ":" + std::to_string(cfg.port) : cfg.publicUrl;
+      cfg.publicUrl.empty() ? (cfg.tlsCert.empty() ? "http://" : "https://") + cfg.listen + ":" + std::to_string(cfg.port)
+                            : cfg.publicUrl;
   registryOptions.maxCachedContexts = cfg.contextCacheSize;
   registryOptions.fetch.timeout = std::chrono::milliseconds(cfg.contextTimeoutMs);
   registryOptions.fetch.extraCaFile = cfg.contextCaFile;
@@ -154,6 +157,9 @@ int serve(const Config& cfg) {
   serverOptions.headerTimeout = std::chrono::milliseconds(cfg.headerTimeoutMs);
   serverOptions.idleTimeout = std::chrono::milliseconds(cfg.idleTimeoutMs);
   serverOptions.drainTimeout = std::chrono::milliseconds(cfg.drainTimeoutMs);
+  if (cfg.tlsCert.empty() != cfg.tlsKey.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
+  serverOptions.tlsCert = cfg.tlsCert;
+  serverOptions.tlsKey = cfg.tlsKey;
   std::unique_ptr<auth::Authenticator> authenticator;
   if (!cfg.authIssuer.empty()) {
     if (cfg.authJwks.empty()) throw std::runtime_error("--auth-issuer needs --auth-jwks (the issuer's key set)");
@@ -171,8 +177,8 @@ int serve(const Config& cfg) {
   auto port = server.bind();
   {
     ngsi::ExpirySweeper sweeper(*store, writes, std::chrono::milliseconds(cfg.expiryIntervalMs));
-    spdlog::info("allmende {} listening on {}:{} (data in {}, {} durability)", ALLMENDE_VERSION,
-                 cfg.listen, port, cfg.dataDir, cfg.sync ? "fsync" : "process-crash");
+    spdlog::info("allmende {} listening on {}:{} ({}; data in {}, {} durability)", ALLMENDE_VERSION, cfg.listen, port,
+                 cfg.tlsCert.empty() ? "HTTP" : "HTTPS", cfg.dataDir, cfg.sync ? "fsync" : "process-crash");
     server.run();
   }
   spdlog::info("stopped serving; closing the store");
@@ -312,6 +318,8 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--auth-jwks", cfg.authJwks, "The issuer's signing keys: a JWKS file or http(s) URL");
   serveCmd->add_option("--auth-jwks-refresh", cfg.authJwksRefreshS, "Seconds between reloads of the key set")
       ->capture_default_str();
+  serveCmd->add_option("--tls-cert", cfg.tlsCert, "PEM certificate chain: serve HTTPS only (with --tls-key; reread on SIGHUP)");
+  serveCmd->add_option("--tls-key", cfg.tlsKey, "PEM private key of --tls-cert");
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

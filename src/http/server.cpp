@@ -5,10 +5,13 @@
 // read to its end (411, 413, broken HTTP) closes its connection lingering, so
 // that the answer reaches the client. Drain: stop accepting, close idle
 // sessions, wait for in-flight requests up to drainTimeout, then stop the
-// io_context and close what is left.
+// io_context and close what is left. With TLS, a session first completes the
+// handshake (within the header timeout) and then does the same over the TLS
+// stream; SIGHUP reads the certificate and key again for new connections.
 #include "http/server.h"
 
 #include <atomic>
+#include <concepts>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -17,11 +20,14 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include "http/request_metrics.h"
+#include "http/server_tls.h"
 
 namespace allmende::http {
 
@@ -30,7 +36,13 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-class Session;
+// What the server needs of a session, whatever its stream (plain or TLS).
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void closeIfIdle() = 0;
+  virtual void closeNow() = 0;
+};
 
 struct Server::Impl {
   ServerOptions options;
@@ -40,40 +52,59 @@ struct Server::Impl {
   asio::io_context& io;
   tcp::acceptor acceptor{io};
   asio::signal_set signals{io, SIGINT, SIGTERM};
+  asio::signal_set reloads{io, SIGHUP};
+  std::mutex tlsMutex;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
   asio::steady_timer drainTimer{io};
   std::atomic<bool> draining{false};
   std::atomic<int> inFlight{0};
   std::mutex sessionsMutex;
-  std::list<std::weak_ptr<Session>> sessions;
+  std::list<std::weak_ptr<SessionBase>> sessions;
   std::chrono::steady_clock::time_point drainDeadline;
 
   Impl(asio::io_context& io, ServerOptions o, Handler h, ProblemFactory p, RequestMetrics& m)
       : options(std::move(o)), handler(std::move(h)), problem(std::move(p)), metrics(m), io(io) {}
 
   void accept();
+  void awaitReload();
   void beginDrain();
   void checkDrained();
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, Server::Impl& server)
+  Session(tcp::socket socket, Server::Impl& server) requires std::same_as<Stream, beast::tcp_stream>
       : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Server::Impl& server, std::shared_ptr<asio::ssl::context> tls)
+      requires std::same_as<Stream, TlsStream>
+      : tls_(std::move(tls)), stream_(std::move(socket), *tls_), server_(server) {}
 
   void start() {
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->readHeader(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (std::same_as<Stream, TlsStream>) {
+        self->lowest().expires_after(self->server_.options.headerTimeout);
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->close();  // not TLS, or no common version or cipher
+          self->readHeader();
+        });
+      } else {
+        self->readHeader();
+      }
+    });
   }
 
   // Called on drain: a session waiting for a new request is closed now.
-  void closeIfIdle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void closeIfIdle() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->idle_) self->close();
     });
   }
 
   // Called when no thread runs the loop any more: what the session waits for ends with an error.
-  void closeNow() { close(); }
+  void closeNow() override { close(); }
 
  private:
   // What a connection does once its response is written: read the next
@@ -87,9 +118,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.maxBodyBytes);
     parser_->header_limit(64 * 1024);
     idle_ = true;
-    stream_.expires_after(server_.options.idleTimeout);
+    lowest().expires_after(server_.options.idleTimeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
                                self->idle_ = false;
                                self->onHeader(ec);
                              });
@@ -120,9 +151,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // A large body is read in large pieces: Beast reads at most what the
     // buffer has room for (at least 512 bytes), one asynchronous read each.
     if (parser_->content_length().value_or(0) > kLargeRead) buffer_.reserve(kLargeRead);
-    stream_.expires_after(server_.options.headerTimeout);
+    lowest().expires_after(server_.options.headerTimeout);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         self->onBody(ec);
                       });
   }
@@ -174,7 +205,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // A response that comes later (Response::later): written on this session's strand when it is there.
   void answerLater(std::function<void(Response::Finish)> later, uint16_t family, std::string method, Next next) {
-    auto finish = [self = shared_from_this(), family, method, next](Response res) {
+    auto finish = [self = this->shared_from_this(), family, method, next](Response res) {
       asio::post(self->stream_.get_executor(), [self, res = std::move(res), family, method, next]() mutable {
         self->answer(std::move(res), family, method, next);
       });
@@ -222,9 +253,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (next == Next::Request && server_.draining) next = Next::Close;
     out->keep_alive(next == Next::Request);
     if (res.status != 204 && res.status != 304) out->prepare_payload();  // 204 has no Content-Length
-    stream_.expires_after(server_.options.headerTimeout);
+    lowest().expires_after(server_.options.headerTimeout);
     bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out, next](beast::error_code ec, size_t) {
+                       [self = this->shared_from_this(), out, next](beast::error_code ec, size_t) {
                          self->finishRequest();
                          if (ec || next == Next::Close) return self->close();
                          if (next == Next::Linger) return self->lingeringClose();
@@ -238,15 +269,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // the body limit, for at most a second) before closing (RFC 9112, 9.6).
   void lingeringClose() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(1));
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(std::chrono::seconds(1));
     dropInput(0);
   }
 
   void dropInput(size_t dropped) {
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(kLargeRead),
-                            [self = shared_from_this(), dropped](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this(), dropped](beast::error_code ec, size_t n) {
                               if (ec || dropped + n > self->server_.options.maxBodyBytes)
                                 return self->close();
                               self->dropInput(dropped + n);
@@ -263,11 +294,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     finishRequest();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  std::shared_ptr<asio::ssl::context> tls_;  // kept while the session uses it (a reload makes a new one)
+  Stream stream_;
   static constexpr size_t kLargeRead = 64 * 1024;  // the most Beast reads at once
   beast::flat_buffer buffer_;
   Server::Impl& server_;
@@ -285,15 +319,47 @@ void Server::Impl::accept() {
     } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto session = std::make_shared<Session>(std::move(socket), *this);
+      std::shared_ptr<asio::ssl::context> context;
       {
-        std::lock_guard lock(sessionsMutex);
-        sessions.remove_if([](const auto& w) { return w.expired(); });
-        sessions.push_back(session);
+        std::lock_guard lock(tlsMutex);
+        context = tls;
       }
-      session->start();
+      std::shared_ptr<SessionBase> session;
+      if (context) {
+        auto s = std::make_shared<Session<TlsStream>>(std::move(socket), *this, std::move(context));
+        s->start();
+        session = std::move(s);
+      } else {
+        auto s = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this);
+        s->start();
+        session = std::move(s);
+      }
+      std::lock_guard lock(sessionsMutex);
+      sessions.remove_if([](const auto& w) { return w.expired(); });
+      sessions.push_back(session);
     }
     if (!draining) accept();
+  });
+}
+
+// SIGHUP: the certificate and key are read again; new connections use them
+// (open ones keep theirs). Files that cannot be used keep the previous ones.
+void Server::Impl::awaitReload() {
+  reloads.async_wait([this](beast::error_code ec, int) {
+    if (ec) return;
+    if (options.tlsCert.empty()) {
+      spdlog::info("SIGHUP: no TLS certificate to reload");
+    } else {
+      try {
+        auto fresh = serverTlsContext(options.tlsCert, options.tlsKey);
+        std::lock_guard lock(tlsMutex);
+        tls = std::move(fresh);
+        spdlog::info("SIGHUP: TLS certificate {} reloaded", options.tlsCert);
+      } catch (const std::exception& e) {
+        spdlog::error("SIGHUP: keeping the previous TLS certificate: {}", e.what());
+      }
+    }
+    awaitReload();
   });
 }
 
@@ -303,6 +369,7 @@ void Server::Impl::beginDrain() {
   beast::error_code ignored;
   acceptor.close(ignored);
   signals.cancel(ignored);
+  reloads.cancel(ignored);
   {
     std::lock_guard lock(sessionsMutex);
     for (auto& w : sessions)
@@ -344,6 +411,7 @@ Server::~Server() = default;
 
 uint16_t Server::bind() {
   auto& i = *impl_;
+  if (!i.options.tlsCert.empty()) i.tls = serverTlsContext(i.options.tlsCert, i.options.tlsKey);
   beast::error_code ec;
   auto address = asio::ip::make_address(i.options.listen, ec);
   if (ec) throw std::runtime_error("invalid listen address '" + i.options.listen + "'");
@@ -363,6 +431,7 @@ void Server::run() {
   i.signals.async_wait([&i](beast::error_code ec, int) {
     if (!ec) i.beginDrain();
   });
+  i.awaitReload();
   i.accept();
   int n = i.options.threads > 0 ? i.options.threads
                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

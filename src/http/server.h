@@ -1,6 +1,7 @@
 // The HTTP/1.1 server (Boost.Beast over Asio): a pool of I/O threads, keep-alive,
 // a request body limit, header and idle timeouts, and a graceful drain on
-// SIGTERM/SIGINT. It runs on the broker's event loop (an io_context given to
+// SIGTERM/SIGINT; optionally TLS (certificate and key read again on SIGHUP).
+// It runs on the broker's event loop (an io_context given to
 // it, which other parts of the broker use for their asynchronous work too).
 // Handlers run synchronously on the I/O thread that read the request; each
 // connection is served in order on its own strand. Every response is counted
@@ -30,6 +31,8 @@ struct ServerOptions {
   std::chrono::milliseconds headerTimeout{30000};  // to receive a whole request once it began
   std::chrono::milliseconds idleTimeout{60000};    // keep-alive wait for the next request
   std::chrono::milliseconds drainTimeout{10000};   // in-flight requests get this long on SIGTERM
+  std::string tlsCert;  // PEM certificate chain; with tlsKey: HTTPS only (see server_tls.h), reloaded on SIGHUP
+  std::string tlsKey;   // PEM private key
 };
 
 class RequestMetrics;

@@ -46,7 +46,8 @@ class Broker:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if "--tls-cert" in self.extra_args else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def api(self):
@@ -65,7 +66,7 @@ class Broker:
             if self.proc.poll() is not None:
                 raise RuntimeError("broker exited at start:\n" + open(self.log_path).read())
             try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                if requests.get(self.url + "/health", timeout=1, verify=False).status_code == 200:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.05)
