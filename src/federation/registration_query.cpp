@@ -23,13 +23,18 @@ bool typeMatches(const RegistrationQuery& q, const EntityInfo& e) {
   return false;
 }
 
+// Whether an entity with that id may be one the EntityInfo names (its type aside).
+bool entityMayBe(const EntityInfo& e, std::string_view id) {
+  if (e.id) return *e.id == id;
+  if (e.idPattern) return RE2::PartialMatch(id, RE2(*e.idPattern));
+  return true;
+}
+
 bool idMatches(const RegistrationQuery& q, const EntityInfo& e) {
   if (q.ids.empty()) return true;
-  for (const auto& id : q.ids) {
-    if (e.id && *e.id == id) return true;
-    if (e.idPattern && RE2::PartialMatch(id, RE2(*e.idPattern))) return true;
-  }
-  return !e.id && !e.idPattern;
+  for (const auto& id : q.ids)
+    if (entityMayBe(e, id)) return true;
+  return false;
 }
 
 bool idPatternMatches(const RegistrationQuery& q, const EntityInfo& e) {
@@ -110,6 +115,13 @@ json::object registrationAsEntity(const Registration& r) {
   }
   entity["attrs"] = std::move(attrs);
   return entity;
+}
+
+bool mayHoldId(const RegistrationInfo& info, std::string_view id) {
+  if (info.entities.empty()) return true;
+  for (const auto& e : info.entities)
+    if (entityMayBe(e, id)) return true;
+  return false;
 }
 
 std::vector<size_t> matchingInformation(const RegistrationQuery& q, const Registration& r) {

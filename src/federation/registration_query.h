@@ -43,6 +43,10 @@ struct RegistrationQuery {
 
 bool matches(const RegistrationQuery& query, const Registration& r, int64_t nowMs);
 
+// Whether an entity with that id may be one the RegistrationInfo names (by id
+// or idPattern; an EntityInfo without either, or no EntityInfo, names any).
+bool mayHoldId(const RegistrationInfo& info, std::string_view id);
+
 // The parts of matches(): the indexes of r's RegistrationInfos that match the
 // entities and attributes asked for, and whether the registration satisfies
 // q, csf, scopeQ, the geo-query and the temporal query.

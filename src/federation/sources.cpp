@@ -162,6 +162,7 @@ std::vector<Source> sourcesFor(const std::vector<Registration>& registrations,
     bool anyAttribute = false;
     for (auto i : infos) {
       const auto& info = information[i];
+      s.information.push_back(info);
       anyAttribute = anyAttribute || info.anyAttribute();
       s.attributes.insert(info.propertyNames.begin(), info.propertyNames.end());
       s.attributes.insert(info.relationshipNames.begin(), info.relationshipNames.end());
@@ -201,13 +202,26 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             const std::vector<std::string>& attrs, size_t limit) {
   std::vector<std::pair<std::string, std::string>> sent;
+  bool clientIds = false;
   for (const auto& [name, value] : params) {
-    if (name == "id" && (source.mode == Mode::Exclusive || source.mode == Mode::Redirect) &&
-        !source.ids.empty())
-      continue;  // replaced by the source's ids below
-    sent.emplace_back(name, value);
+    if (name != "id") {
+      sent.emplace_back(name, value);
+      continue;
+    }
+    // Of the client's ids, those the source may hold (4.3.6.1: the registration's constraints hold).
+    clientIds = true;
+    std::vector<std::string> held;
+    for (size_t from = 0; from <= value.size();) {
+      auto to = std::min(value.find(',', from), value.size());
+      std::string id = value.substr(from, to - from);
+      from = to + 1;
+      if (std::any_of(source.information.begin(), source.information.end(),
+                      [&id](const RegistrationInfo& info) { return mayHoldId(info, id); }))
+        held.push_back(std::move(id));
+    }
+    sent.emplace_back("id", held.empty() ? value : joined(held));
   }
-  if ((source.mode == Mode::Exclusive || source.mode == Mode::Redirect) && !source.ids.empty())
+  if (!clientIds && (source.mode == Mode::Exclusive || source.mode == Mode::Redirect) && !source.ids.empty())
     sent.emplace_back("id", joined(source.ids));
   if (auto names = askedAttributes(source, client, attrs); !names.empty())
     sent.emplace_back("attrs", joined(names));

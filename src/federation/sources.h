@@ -42,6 +42,7 @@ struct Source {
   std::set<std::string> attributes;  // attribute IRIs it names (empty: any)
   std::vector<std::string> ids;      // entity ids it names
   std::optional<std::string> type;   // an entity type IRI it names
+  std::vector<RegistrationInfo> information;  // its RegistrationInfos that match the request
   bool coolingDown = false;          // it failed lately: not asked (Registry::report)
 };
 
@@ -61,7 +62,8 @@ ForwardRequest retrieveRequest(const Source& source, const ClientRequest& client
 
 // GET {endpoint}/ngsi-ld/v1/entities with the client's selection (type, id,
 // idPattern, q, scopeQ, geo-query as given) narrowed to what the source names
-// (ids of an exclusive or redirect source, attributes), and limit; for a
+// (of the client's ids those the source may hold; without any, the ids of an
+// exclusive or redirect source; attributes), and limit; for a
 // source that only allows queryBatch the same as a Query body, POSTed to
 // /entityOperations/query.
 ForwardRequest queryRequest(const Source& source, const ClientRequest& client,

@@ -12,6 +12,7 @@ import http.server
 import json
 import queue
 import threading
+import urllib.parse
 
 import pytest
 import requests
@@ -787,3 +788,25 @@ def test_a_source_of_other_datasets_is_not_asked(make_broker, source):
     source.seen.get(timeout=5)
     assert ids(requests.get(district.api + "/entities", params={"type": "Building"})) == []  # one-sided: asked
     source.seen.get(timeout=5)
+
+
+def test_a_source_is_asked_only_for_the_ids_its_registration_may_hold(make_broker, source):
+    district = make_broker().start()
+    register(district, source.url, information=[{"entities": [{"type": "Building", "idPattern": "^urn:ngsi-ld:Building:town-"}]}])
+    building(district, "urn:ngsi-ld:Building:here")
+    source.answer = (200, json.dumps([{"id": "urn:ngsi-ld:Building:town-1", "type": "Building"}]))
+    r = requests.get(district.api + "/entities",
+                     params={"type": "Building", "id": "urn:ngsi-ld:Building:here,urn:ngsi-ld:Building:town-1"})
+    assert ids(r) == ["urn:ngsi-ld:Building:here", "urn:ngsi-ld:Building:town-1"]
+    path, _ = source.seen.get(timeout=5)
+    asked = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)["id"]
+    assert asked == ["urn:ngsi-ld:Building:town-1"], path  # not the id only this broker may hold
+    # A redirect registration of named entities: of those, only the ones asked for.
+    named = ["urn:ngsi-ld:Building:r1", "urn:ngsi-ld:Building:r2"]
+    register(district, source.url, mode="redirect",
+             information=[{"entities": [{"type": "Building", "id": i} for i in named]}])
+    source.answer = (200, "[]")
+    assert ids(requests.get(district.api + "/entities", params={"type": "Building", "id": named[1]})) == []
+    path, _ = source.seen.get(timeout=5)
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)["id"] == [named[1]], path  # not r1 too
+    assert source.seen.empty(), "the idPattern registration holds neither"
