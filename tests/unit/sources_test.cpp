@@ -81,11 +81,14 @@ TEST(Sources, RequestsCarryTheClientsSelectionNarrowed) {
   EXPECT_EQ(header(get, "X-User"), "clerk");
   EXPECT_EQ(header(get, "Via"), "1.1 allmende-test");
   auto query = queryRequest(
-      sources[0], c, {{"type", "Building"}, {"id", "urn:other"}, {"q", "name==\"a b\""}}, {}, 21);
+      sources[0], c, {{"type", "Building"}, {"id", "urn:other,urn:b1"}, {"q", "name==\"a b\""}}, {}, 21);
   EXPECT_EQ(query.url,
-            "http://a.example/town/ngsi-ld/v1/entities?type=Building&q=name%3D%3D%22a%20b%22"
-            "&id=urn:b1&attrs=name&local=true&limit=21")
-      << "an exclusive source's ids replace the client's";
+            "http://a.example/town/ngsi-ld/v1/entities?type=Building&id=urn:b1&q=name%3D%3D%22a%20b%22"
+            "&attrs=name&local=true&limit=21")
+      << "of the client's ids, those the source may hold";
+  query = queryRequest(sources[0], c, {{"type", "Building"}}, {}, 21);
+  EXPECT_EQ(query.url, "http://a.example/town/ngsi-ld/v1/entities?type=Building&id=urn:b1&attrs=name&local=true&limit=21")
+      << "an exclusive source's ids when the client names none";
   auto body =
       bodyFor(sources[0],
               json::parse(R"({"id":"urn:b1","type":"Building","name":"n","height":3})").as_object(),
@@ -93,11 +96,16 @@ TEST(Sources, RequestsCarryTheClientsSelectionNarrowed) {
   EXPECT_EQ(json::serialize(body), R"({"id":"urn:b1","type":"Building","name":"n"})");
 }
 
-TEST(Sources, AnswersAreReadOrWarnedAbout) {
+// The source of a registration of Buildings (id urn:r1) that is queried.
+Source buildingSource() {
   auto r =
       make("urn:r1",
            R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}])");
-  auto source = sourcesFor({r}, {}, {"queryEntity"}, kNow).at(0);
+  return sourcesFor({r}, {}, {"queryEntity"}, kNow).at(0);
+}
+
+TEST(Sources, AnswersAreReadOrWarnedAbout) {
+  auto source = buildingSource();
   const auto& ctx = *jsonld::coreContext();
   http::ClientResponse ok{
       true, "", true, 200, "", "", R"([{"id":"urn:b1","type":"Building","name":"n"}])", {}};
@@ -123,10 +131,7 @@ TEST(Sources, AnswersAreReadOrWarnedAbout) {
 }
 
 TEST(Sources, TheSourcesSystemTimesAreKept) {
-  auto r =
-      make("urn:r1",
-           R"("endpoint":"http://a.example","information":[{"entities":[{"type":"Building"}]}])");
-  auto source = sourcesFor({r}, {}, {"queryEntity"}, kNow).at(0);
+  auto source = buildingSource();
   const auto& ctx = *jsonld::coreContext();
   http::ClientResponse ok{true, "", true, 200, "", "",
                           R"([{"id":"urn:b1","type":"Building","createdAt":"2026-01-01T00:00:00Z",
