@@ -25,6 +25,7 @@
 #include <boost/json.hpp>
 
 #include "api/routes.h"
+#include "auth/api_keys.h"
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
@@ -71,6 +72,7 @@ struct Broker {
         registrationSubscriptions(*store, contexts, registrations, subscriptions),
         forwarder(io, forwarderOptions()),
         remoteCopies(*store),
+        apiKeys(*store),
         services{*store,
                  writes,
                  contexts,
@@ -84,7 +86,8 @@ struct Broker {
                  {"urn:ngsi-ld:ContextSource:fuzz", "allmende-fuzz", "", "0", "fuzz", 0},
                  {},
                  requestMetrics,
-                 [this] { return subscriptions.deliveryStats(); }} {
+                 [this] { return subscriptions.deliveryStats(); },
+                 apiKeys} {
     writes.addListener([this](std::string_view tenant, const store::Store::Change& change) {
       subscriptions.onChange(tenant, change);
     });
@@ -136,6 +139,7 @@ struct Broker {
   federation::RegistrationSubscriptions registrationSubscriptions;
   federation::Forwarder forwarder;
   federation::RemoteCopies remoteCopies;
+  auth::ApiKeys apiKeys;
   http::RequestMetrics requestMetrics;
   api::Services services;
   http::Router router;

@@ -74,6 +74,7 @@ struct Config {
   std::string authAudience;
   std::string authJwks;
   int authJwksRefreshS = 300;
+  std::string authAdmin;  // the token sub of the broker-wide admin
   std::string tlsCert;  // with tlsKey: HTTPS on the listener
   std::string tlsKey;
 };
@@ -142,10 +143,22 @@ int serve(const Config& cfg) {
   federation::Forwarder forwarder(io, http::ClientOptions{});
   federation::RemoteCopies remoteCopies(*store);
   http::RequestMetrics requestMetrics;
+  auth::ApiKeys apiKeys(*store);
+  std::unique_ptr<auth::Authenticator> authenticator;
+  if (!cfg.authIssuer.empty()) {
+    if (cfg.authJwks.empty()) throw std::runtime_error("--auth-issuer needs --auth-jwks (the issuer's key set)");
+    auth::AuthOptions a;
+    a.rules.issuer = cfg.authIssuer;
+    a.rules.audience = cfg.authAudience;
+    a.keys.location = cfg.authJwks;
+    a.keys.refresh = std::chrono::seconds(cfg.authJwksRefreshS);
+    a.admin = cfg.authAdmin;
+    authenticator = std::make_unique<auth::Authenticator>(std::move(a), apiKeys);
+  }
   api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, forwarder, remoteCopies, entityMaps,
                          snapshots,
                          {*brokerId, alias, cfg.publicUrl, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
-                         requestMetrics, [&subs] { return subs->deliveryStats(); }};
+                         requestMetrics, [&subs] { return subs->deliveryStats(); }, apiKeys, authenticator.get()};
   http::Router router;
   api::registerRoutes(router, services);
 
@@ -160,16 +173,6 @@ int serve(const Config& cfg) {
   if (cfg.tlsCert.empty() != cfg.tlsKey.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
   serverOptions.tlsCert = cfg.tlsCert;
   serverOptions.tlsKey = cfg.tlsKey;
-  std::unique_ptr<auth::Authenticator> authenticator;
-  if (!cfg.authIssuer.empty()) {
-    if (cfg.authJwks.empty()) throw std::runtime_error("--auth-issuer needs --auth-jwks (the issuer's key set)");
-    auth::AuthOptions a;
-    a.rules.issuer = cfg.authIssuer;
-    a.rules.audience = cfg.authAudience;
-    a.keys.location = cfg.authJwks;
-    a.keys.refresh = std::chrono::seconds(cfg.authJwksRefreshS);
-    authenticator = std::make_unique<auth::Authenticator>(std::move(a));
-  }
   http::Server server(
       io, serverOptions,
       [&router, auth = authenticator.get()](http::Request& req) { return api::dispatch(router, req, auth); },
@@ -318,6 +321,7 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--auth-jwks", cfg.authJwks, "The issuer's signing keys: a JWKS file or http(s) URL");
   serveCmd->add_option("--auth-jwks-refresh", cfg.authJwksRefreshS, "Seconds between reloads of the key set")
       ->capture_default_str();
+  serveCmd->add_option("--auth-admin", cfg.authAdmin, "The token sub of the broker-wide admin (manages API keys)");
   serveCmd->add_option("--tls-cert", cfg.tlsCert, "PEM certificate chain: serve HTTPS only (with --tls-key; reread on SIGHUP)");
   serveCmd->add_option("--tls-key", cfg.tlsKey, "PEM private key of --tls-cert");
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")

@@ -83,6 +83,7 @@ void registerRoutes(http::Router& router, Services& services) {
   area("snapshots", registerSnapshotRoutes);
   area("temporal", registerTemporalQueryRoutes);
   area("temporal", registerTemporalEntityRoutes);
+  area("admin", registerApiKeyRoutes);
 }
 
 http::Response httpProblem(int status, std::string_view detail) {

@@ -48,6 +48,7 @@ void registerRegistrationRoutes(http::Router& router, Services& services);
 void registerRegistrationSubscriptionRoutes(http::Router& router, Services& services);
 void registerEntityMapRoutes(http::Router& router, Services& services);
 void registerSnapshotRoutes(http::Router& router, Services& services);
+void registerApiKeyRoutes(http::Router& router, Services& services);
 void registerTemporalQueryRoutes(http::Router& router, Services& services);
 void registerTemporalEntityRoutes(http::Router& router, Services& services);
 

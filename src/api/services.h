@@ -23,6 +23,10 @@ class RequestMetrics;
 namespace allmende::subscriptions {
 class Manager;
 }
+namespace allmende::auth {
+class ApiKeys;
+class Authenticator;
+}
 namespace allmende::federation {
 class Forwarder;
 class Registry;
@@ -69,6 +73,8 @@ struct Services {
   Limits limits;
   http::RequestMetrics& requestMetrics;  // the route families are registered with the routes
   std::function<subscriptions::DeliveryStats()> deliveryStats;
+  auth::ApiKeys& apiKeys;
+  const auth::Authenticator* authenticator = nullptr;  // null: authentication is off
 };
 
 }  // namespace allmende::api

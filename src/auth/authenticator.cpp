@@ -21,21 +21,23 @@ constexpr size_t kRemembered = 10000;
 
 }  // namespace
 
-bool Authenticator::remembered(const std::string& token, const std::shared_ptr<const JwkSet>& keys,
-                               int64_t nowMs) const {
+std::optional<std::string> Authenticator::remembered(const std::string& token, const std::shared_ptr<const JwkSet>& keys,
+                                                     int64_t nowMs) const {
   std::lock_guard lock(mutex_);
   auto it = verified_.find(token);
-  if (it == verified_.end()) return false;
+  if (it == verified_.end()) return std::nullopt;
   // Checked again on each use: its times, and that the key set did not change since.
   if (it->second.keys == keys && nowMs < it->second.expMs + rules_.skewMs && nowMs >= it->second.nbfMs - rules_.skewMs)
-    return true;
+    return it->second.subject;
   verified_.erase(it);
-  return false;
+  return std::nullopt;
 }
 
-Authenticator::Authenticator(AuthOptions options) : rules_(std::move(options.rules)), keys_(std::move(options.keys)) {}
+Authenticator::Authenticator(AuthOptions options, const ApiKeys& apiKeys)
+    : rules_(std::move(options.rules)), admin_(std::move(options.admin)), keys_(std::move(options.keys)),
+      apiKeys_(apiKeys) {}
 
-std::optional<Authenticator::Refusal> Authenticator::refuse(const http::Request& req) const {
+std::optional<Authenticator::Refusal> Authenticator::refuse(http::Request& req) const {
   if (req.method == "GET" && req.path == "/health") return std::nullopt;  // liveness probes carry no token
   const std::string realm = "Bearer realm=\"allmende\"";
   auto header = req.header("authorization");
@@ -48,15 +50,28 @@ std::optional<Authenticator::Refusal> Authenticator::refuse(const http::Request&
   auto view = value.substr(7);
   while (!view.empty() && view.front() == ' ') view.remove_prefix(1);
   std::string token(view);
+  if (token.starts_with(ApiKeys::kPrefix)) {
+    auto key = apiKeys_.identify(token);
+    if (!key)
+      return Refusal{"the API key is not known (it may have been revoked)",
+                     realm + ", error=\"invalid_token\", error_description=\"unknown API key\""};
+    req.caller = "apikey:" + key->id;
+    return std::nullopt;
+  }
   auto keys = keys_.current();
   auto now = ngsi::nowMs();
-  if (remembered(token, keys, now)) return std::nullopt;
+  if (auto subject = remembered(token, keys, now)) {
+    req.caller = std::move(*subject);
+    return std::nullopt;
+  }
   auto check = verifyJwt(token, *keys, rules_, now);
   if (check.unknownKey) keys_.askReload();  // the issuer may have rotated its keys
   if (check.identity) {
+    req.caller = check.identity->subject;
     std::lock_guard lock(mutex_);
     if (verified_.size() >= kRemembered) verified_.clear();  // rare: as many clients as that within their tokens' lives
-    verified_[std::move(token)] = {check.identity->expiresMs, check.identity->notBeforeMs, std::move(keys)};
+    verified_[std::move(token)] = {check.identity->subject, check.identity->expiresMs, check.identity->notBeforeMs,
+                                   std::move(keys)};
     return std::nullopt;
   }
   return Refusal{check.failure,

@@ -1,7 +1,7 @@
 // Authentication of API requests (off unless configured): every request but
 // GET /health must carry `Authorization: Bearer <JWT>` from the configured
 // issuer (signature by the issuer's key set, issuer, audience, expiry,
-// not-before). A request without one, or with one that fails, is answered 401
+// not-before), or `Authorization: Bearer <API key>` (auth/api_keys.h). A request without one, or with one that fails, is answered 401
 // with a ProblemDetails and a `WWW-Authenticate: Bearer` challenge (RFC 6750)
 // that says why; the token itself is never logged or echoed. A verified token
 // is remembered (up to 10,000, until its expiry, while the key set is the
@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/api_keys.h"
 #include "auth/jwt.h"
 #include "auth/key_source.h"
 #include "http/message.h"
@@ -24,29 +25,38 @@ namespace allmende::auth {
 struct AuthOptions {
   TokenRules rules;
   KeySourceOptions keys;
+  std::string admin;  // the token sub of the broker-wide admin (manages API keys); empty: none
 };
 
 class Authenticator {
  public:
-  explicit Authenticator(AuthOptions options);  // throws std::runtime_error if the key set cannot be read
+  // Throws std::runtime_error if the key set cannot be read.
+  Authenticator(AuthOptions options, const ApiKeys& apiKeys);
 
   struct Refusal {
     std::string detail;     // for the ProblemDetails
     std::string challenge;  // the WWW-Authenticate value
   };
-  // Why a request may not pass, or nullopt if it may.
-  std::optional<Refusal> refuse(const http::Request& req) const;
+  // Why a request may not pass, or nullopt if it may (then req.caller says who sent it).
+  std::optional<Refusal> refuse(http::Request& req) const;
+  // Whether the request's caller is the broker-wide admin.
+  bool isAdmin(const http::Request& req) const { return !admin_.empty() && req.caller == admin_; }
 
  private:
   struct Verified {
+    std::string subject;
     int64_t expMs;
     int64_t nbfMs;
     std::shared_ptr<const JwkSet> keys;  // the set it was verified with
   };
-  bool remembered(const std::string& token, const std::shared_ptr<const JwkSet>& keys, int64_t nowMs) const;
+  // The subject of a token verified before (still valid, same key set), or nullopt.
+  std::optional<std::string> remembered(const std::string& token, const std::shared_ptr<const JwkSet>& keys,
+                                        int64_t nowMs) const;
 
   TokenRules rules_;
+  std::string admin_;
   mutable KeySource keys_;
+  const ApiKeys& apiKeys_;
   mutable std::mutex mutex_;
   mutable std::unordered_map<std::string, Verified> verified_;
 };

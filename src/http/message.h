@@ -21,6 +21,7 @@ struct Request {
   std::vector<std::string> pathParams;  // decoded {params} of the matched route, in order
   uint16_t family = 0;  // the matched route's family (Router::beginFamily); 0 = none matched
   std::string body;
+  std::string caller;  // who sent it, once authenticated (a token's sub, "apikey:<id>"); "" with authentication off
 
   // The first header of that (lower-case) name, if any.
   std::optional<std::string_view> header(std::string_view lowerName) const;

@@ -18,6 +18,7 @@ Info info(ErrorType type) {
     case ErrorType::InvalidRequest: return {"InvalidRequest", "Invalid Request", 400};
     case ErrorType::BadRequestData: return {"BadRequestData", "Bad Request Data", 400};
     case ErrorType::Unauthorized: return {"Unauthorized", "Unauthorized", 401};
+    case ErrorType::Forbidden: return {"Forbidden", "Forbidden", 403};
     case ErrorType::AlreadyExists: return {"AlreadyExists", "Already Exists", 409};
     case ErrorType::Conflict: return {"Conflict", "Conflict", 409};
     case ErrorType::OperationNotSupported:

@@ -14,6 +14,7 @@ namespace allmende::ngsi {
 enum class ErrorType {
   InvalidRequest,          // 400: malformed request (syntax, JSON, parameters)
   Unauthorized,            // 401: no valid credentials (authentication is on; HTTP-level, see docs/security.md)
+  Forbidden,               // 403: the caller may not do this (docs/security.md)
   BadRequestData,          // 400: well-formed but semantically wrong content
   AlreadyExists,           // 409
   Conflict,                // 409: the operation contradicts registrations (clause 4.3.6)

@@ -88,7 +88,7 @@ struct StoredContext {
 // What the layers above keep across restarts, serialized by them, per tenant:
 // subscriptions, snapshots, context source registrations and their subscriptions,
 // and the copies of subscriptions at context sources.
-enum class DocumentKind { Subscription, Snapshot, Registration, RegistrationSubscription, RemoteSubscription };
+enum class DocumentKind { Subscription, Snapshot, Registration, RegistrationSubscription, RemoteSubscription, ApiKey };
 struct StoredDocument {
   std::string tenant;
   std::string id;

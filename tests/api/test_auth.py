@@ -241,3 +241,47 @@ def test_the_broker_does_not_start_without_a_usable_key_set(broker_binary, tmp_p
     weak = start(str(empty))
     assert weak.returncode != 0
     assert "no usable signing key" in weak.stdout + weak.stderr
+
+
+def test_api_keys_are_made_by_the_admin_shown_once_and_revoked_at_once(make_broker, tmp_path, keys):
+    jwks = str(tmp_path / "jwks.json")
+    write_jwks(jwks, *keys.values())
+    b = make_broker("--auth-issuer", ISSUER, "--auth-jwks", jwks, "--auth-admin", "city-admin").start()
+    admin = bearer(keys["ES256"].token(sub="city-admin"))
+    clerk = bearer(keys["ES256"].token(sub="clerk"))
+    url = b.url + "/ngsi-ld/ex/apiKeys"
+    assert_problem(requests.post(url, json={"name": "iot-agent"}, headers=clerk), 403, "Forbidden")
+    assert_problem(requests.post(url, json={}, headers=admin), 400, "BadRequestData")
+    r = requests.post(url, json={"name": "iot-agent"}, headers=admin)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    secret = made["key"]
+    assert secret.startswith("amk_") and len(secret) > 40
+    assert made["createdBy"] == "city-admin" and r.headers["Location"].endswith(made["id"])
+    listed = requests.get(url, headers=admin).json()
+    assert [k["name"] for k in listed] == ["iot-agent"] and "key" not in listed[0], "never shown again"
+    assert "key" not in requests.get(url + "/" + made["id"], headers=admin).json()
+    assert secret not in open(b.log_path).read()
+    # The key works like a token, but does not make its holder an admin.
+    machine = bearer(secret)
+    r = requests.post(b.api + "/entities", json=entity("urn:ngsi-ld:Bench:by-key"), headers=machine)
+    assert r.status_code == 201, r.text
+    assert_problem(requests.get(url, headers=machine), 403, "Forbidden")
+    refused(requests.get(b.api + "/types", headers=bearer(secret[:-2] + "xx")), "invalid_token")
+    # It survives a restart; revoked, it is refused at once.
+    b.stop()
+    b.start(b.port)
+    assert requests.get(b.api + "/types", headers=machine).status_code == 200
+    assert requests.delete(url + "/" + made["id"], headers=admin).status_code == 204
+    detail = refused(requests.get(b.api + "/types", headers=machine), "invalid_token")
+    assert "API key" in detail
+    assert_problem(requests.delete(url + "/" + made["id"], headers=admin), 404, "ResourceNotFound")
+    b.stop()
+    b.start(b.port)
+    refused(requests.get(b.api + "/types", headers=machine), "invalid_token")
+    assert requests.get(url, headers=admin).json() == []
+
+
+def test_api_keys_need_authentication_on(broker):
+    assert_problem(requests.post(broker.url + "/ngsi-ld/ex/apiKeys", json={"name": "x"}, headers=JSON), 422,
+                   "OperationNotSupported")

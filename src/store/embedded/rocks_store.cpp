@@ -61,6 +61,7 @@ char documentKey(DocumentKind kind) {
     case DocumentKind::Registration: return 'R';
     case DocumentKind::RegistrationSubscription: return 'Q';
     case DocumentKind::RemoteSubscription: return 'D';
+    case DocumentKind::ApiKey: return 'A';  // broker-wide (tenant "")
   }
   return 'U';
 }
