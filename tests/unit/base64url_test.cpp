@@ -1,4 +1,4 @@
-// base64url decoding as tokens and keys use it (RFC 4648 section 5).
+// base64url as tokens and keys use it (RFC 4648 section 5).
 #include "auth/base64url.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,15 @@ TEST(Base64Url, DecodesWithAndWithoutPadding) {
   EXPECT_EQ(base64UrlDecode("Zm8"), "fo");
   EXPECT_EQ(base64UrlDecode("Zm9v"), "foo");
   EXPECT_EQ(base64UrlDecode("-_8"), std::string("\xfb\xff", 2)) << "the URL-safe letters";
+}
+
+TEST(Base64Url, EncodesWithoutPaddingAndDecodesBack) {
+  EXPECT_EQ(base64UrlEncode("f"), "Zg");
+  EXPECT_EQ(base64UrlEncode("foo"), "Zm9v");
+  EXPECT_EQ(base64UrlEncode(std::string("\xfb\xff", 2)), "-_8");
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  EXPECT_EQ(base64UrlDecode(base64UrlEncode(all)), all);
 }
 
 TEST(Base64Url, RefusesWhatIsNotBase64Url) {
