@@ -144,6 +144,7 @@ int serve(const Config& cfg) {
   federation::RemoteCopies remoteCopies(*store);
   http::RequestMetrics requestMetrics;
   auth::ApiKeys apiKeys(*store);
+  auth::Policy policy(*store);
   std::unique_ptr<auth::Authenticator> authenticator;
   if (!cfg.authIssuer.empty()) {
     if (cfg.authJwks.empty()) throw std::runtime_error("--auth-issuer needs --auth-jwks (the issuer's key set)");
@@ -153,12 +154,15 @@ int serve(const Config& cfg) {
     a.keys.location = cfg.authJwks;
     a.keys.refresh = std::chrono::seconds(cfg.authJwksRefreshS);
     a.admin = cfg.authAdmin;
-    authenticator = std::make_unique<auth::Authenticator>(std::move(a), apiKeys);
+    authenticator = std::make_unique<auth::Authenticator>(std::move(a), apiKeys, policy);
+    subs->setOwnerAccess([auth = authenticator.get()](std::string_view tenant, const http::Caller& owner) {
+      return auth->access(&owner, tenant);
+    });
   }
   api::Services services{*store, writes, contexts, *subs, registrations, *registrationSubs, forwarder, remoteCopies, entityMaps,
                          snapshots,
                          {*brokerId, alias, cfg.publicUrl, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
-                         requestMetrics, [&subs] { return subs->deliveryStats(); }, apiKeys, authenticator.get()};
+                         requestMetrics, [&subs] { return subs->deliveryStats(); }, apiKeys, policy, authenticator.get()};
   http::Router router;
   api::registerRoutes(router, services);
 

@@ -19,7 +19,7 @@ constexpr std::string_view kPath = "/ngsi-ld/ex/apiKeys";
 void requireAdmin(Call& call) {
   if (!call.services.authenticator)
     fail(ErrorType::OperationNotSupported, "API keys need authentication on (--auth-issuer)");
-  if (!call.services.authenticator->isAdmin(call.req))
+  if (!call.services.authenticator->isAdmin(call.req.caller.get()))
     fail(ErrorType::Forbidden, "only the broker's admin (--auth-admin) manages API keys");
 }
 
@@ -38,7 +38,7 @@ http::Response createKey(Call& call) {
   auto* name = body.if_contains("name");
   if (!name || !name->is_string() || name->get_string().empty() || name->get_string().size() > 200)
     fail(ErrorType::BadRequestData, "an API key needs a name (a string of 1 to 200 characters) saying what uses it");
-  auto [key, secret] = call.services.apiKeys.create(std::string(name->get_string()), call.req.caller);
+  auto [key, secret] = call.services.apiKeys.create(std::string(name->get_string()), call.req.caller->subject);
   auto out = render(key);
   out["key"] = secret;  // shown this once
   auto res = respondForVersion(call, 201, std::move(out), negotiate(call.req, false), Payload::Other);

@@ -167,7 +167,7 @@ Outcome applyBatch(Call& call, Batch& batch, Prepare prepare) {
       faults[i] = e;
     }
   }
-  auto outcomes = call.services.writes.applyAll(call.tenant(), std::move(mutations));
+  auto outcomes = call.services.writes.applyAll(call.tenant(), call.author(), std::move(mutations));
   for (size_t k = 0; k < outcomes.size(); ++k) {
     if (!outcomes[k].error) continue;
     try {

@@ -5,6 +5,7 @@
 #include "api/call.h"
 
 #include "api/json_text.h"
+#include "auth/authenticator.h"
 #include "jsonld/core_context.h"
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
@@ -69,6 +70,22 @@ Call::Call(http::Request& r, Services& s) : req(r), services(s), deadline(s.limi
                                           "'/' between segments that do not start with '.')");
   }
   if (auto snapshot = req.header("ngsild-snapshot")) useSnapshot(std::string(*snapshot));
+}
+
+const std::shared_ptr<const auth::Access>& Call::access() {
+  if (!access_)
+    access_ = services.authenticator ? services.authenticator->access(req.caller.get(), clientTenant_)
+                                     : auth::Access::everything();
+  return access_;
+}
+
+ngsi::Author Call::author() {
+  ngsi::Author out;
+  if (!access()->writesEverything())
+    out.check = [access = access_](std::string_view id, const store::Entity* before, const store::Entity* after) {
+      access->checkWrite(id, before, after);
+    };
+  return out;
 }
 
 void Call::useSnapshot(std::string id) {

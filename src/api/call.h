@@ -16,10 +16,12 @@
 
 #include "api/media.h"
 #include "api/services.h"
+#include "auth/access.h"
 #include "common/deadline.h"
 #include "http/message.h"
 #include "jsonld/context.h"
 #include "ngsi/error.h"
+#include "ngsi/write_path.h"
 
 namespace allmende::api {
 
@@ -38,6 +40,13 @@ class Call {
   // The store tenant the call works on: the client's tenant ("" = default),
   // or, for an entity read with NGSILD-Snapshot, the snapshot's store tenant.
   const std::string& tenant() const { return tenant_; }
+  // The tenant as the client named it (NGSILD-Tenant; "" = default).
+  const std::string& clientTenant() const { return clientTenant_; }
+  // What the caller may do in the client's tenant (auth/access.h): everything
+  // with authentication off and for the broker's admin.
+  const std::shared_ptr<const auth::Access>& access();
+  // The caller as the author of writes (ngsi::WritePath): its access checked on each change.
+  ngsi::Author author();
   // Throws NonexistentTenant unless the tenant is the default one or has data
   // (or the call reads a snapshot, which exists).
   void requireTenant() const;
@@ -112,6 +121,7 @@ class Call {
   std::string boundedText(const json::value& body) const;
   [[noreturn]] void tooLarge() const;
 
+  std::shared_ptr<const auth::Access> access_;
   std::string tenant_;
   std::string clientTenant_;  // as NGSILD-Tenant gave it
   bool tenantGiven_ = false;

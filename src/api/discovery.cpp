@@ -3,11 +3,15 @@
 // /types/{type}, /attributes (details), /attributes/{attrId}. Registered
 // context sources answer the same question (docs/federation.md): their types
 // and attributes join the local ones, counts add up.
+#include <functional>
 #include <random>
+#include <set>
 
 #include "api/distributed.h"
 #include "api/routes.h"
 #include "federation/registry.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
 
@@ -97,6 +101,69 @@ void addRemoteAttributes(std::map<std::string, store::Store::AttributeInfo>& att
     }
 }
 
+// Calls visit with each entity the caller may read, as it may see it (for a
+// caller that may not read everything: the store's figures count all).
+void visitReadable(Call& call, const std::function<void(const json::object&)>& visit) {
+  const auto& access = *call.access();
+  auto now = ngsi::nowMs();
+  store::EntityQuery q;
+  q.limit = 0;
+  q.count = true;  // every candidate is visited; none is kept
+  q.now = now;
+  q.deadline = &call.deadline;
+  q.predicate = [&](const json::object& e) {
+    if (ngsi::isExpired(e, now) || !access.mayRead(e)) return false;
+    if (!access.hidesSome(e)) {
+      visit(e);
+      return false;
+    }
+    json::object seen(e);
+    access.stripHidden(seen);
+    visit(seen);
+    return false;
+  };
+  call.services.store.queryEntities(call.tenant(), q);
+}
+
+// The kinds (Property, Relationship, ...) of an attribute's instances.
+std::set<std::string> kindsOf(const json::value& instances) {
+  std::set<std::string> out;
+  if (instances.is_array())
+    for (const auto& i : instances.get_array())
+      if (auto* k = i.is_object() ? i.get_object().if_contains(ngsi::key::type) : nullptr; k && k->is_string())
+        out.emplace(k->get_string());
+  return out;
+}
+
+// The store's discovery figures, over what the caller may read.
+std::map<std::string, store::Store::TypeInfo> typesSeen(Call& call) {
+  if (call.access()->readsEverything()) return call.services.store.types(call.tenant());
+  std::map<std::string, store::Store::TypeInfo> out;
+  visitReadable(call, [&out](const json::object& e) {
+    for (const auto& t : e.at(ngsi::key::type).get_array()) {
+      auto& info = out[std::string(t.get_string())];
+      ++info.entityCount;
+      for (const auto& [attr, instances] : e.at(ngsi::key::attrs).get_object())
+        info.attributes[std::string(attr)].merge(kindsOf(instances));
+    }
+  });
+  return out;
+}
+
+std::map<std::string, store::Store::AttributeInfo> attributesSeen(Call& call) {
+  if (call.access()->readsEverything()) return call.services.store.attributes(call.tenant());
+  std::map<std::string, store::Store::AttributeInfo> out;
+  visitReadable(call, [&out](const json::object& e) {
+    for (const auto& [attr, instances] : e.at(ngsi::key::attrs).get_object()) {
+      auto& info = out[std::string(attr)];
+      ++info.entityCount;
+      info.kinds.merge(kindsOf(instances));
+      for (const auto& t : e.at(ngsi::key::type).get_array()) info.types.emplace(t.get_string());
+    }
+  });
+  return out;
+}
+
 json::array compacted(Call& call, const auto& iris) {
   json::array out;
   for (const auto& iri : iris) out.emplace_back(call.context().compact(iri));
@@ -112,7 +179,7 @@ http::Response types(Call& call, Remote* remote) {
                                   [](Call& again, Remote& remote) { return types(again, &remote); }))
       return std::move(*r);
   call.requireTenant();
-  auto types = call.services.store.types(call.tenant());
+  auto types = typesSeen(call);
   if (remote) addRemoteTypes(types, *remote, call.context());
   if (!details) {
     std::vector<std::string> names;
@@ -149,7 +216,7 @@ http::Response typeInfo(Call& call, Remote* remote) {
       return std::move(*r);
   }
   call.requireTenant();
-  auto types = call.services.store.types(call.tenant());
+  auto types = typesSeen(call);
   if (remote) addRemoteTypes(types, *remote, call.context());
   auto it = types.find(iri);
   if (it == types.end()) fail(ErrorType::ResourceNotFound, "no entity of type '" + name + "'");
@@ -193,7 +260,7 @@ http::Response attributes(Call& call, Remote* remote) {
                                   [](Call& again, Remote& remote) { return attributes(again, &remote); }))
       return std::move(*r);
   call.requireTenant();
-  auto attrs = call.services.store.attributes(call.tenant());
+  auto attrs = attributesSeen(call);
   if (remote) addRemoteAttributes(attrs, *remote, call.context());
   if (!details) {
     std::vector<std::string> names;
@@ -223,7 +290,7 @@ http::Response attributeInfo(Call& call, Remote* remote) {
       return std::move(*r);
   }
   call.requireTenant();
-  auto attrs = call.services.store.attributes(call.tenant());
+  auto attrs = attributesSeen(call);
   if (remote) addRemoteAttributes(attrs, *remote, call.context());
   auto it = attrs.find(iri);
   if (it == attrs.end()) fail(ErrorType::ResourceNotFound, "no attribute '" + name + "'");

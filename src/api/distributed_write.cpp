@@ -111,6 +111,18 @@ struct UpdateResult {
 
 // False if the source names attributes and the body (of attributes) has none of them:
 // the write is not the source's concern.
+// A caller who may not write everything here writes through a context source
+// only with its own credential, which the source then judges: a registration
+// that sends the broker's credential (or none) would lend the broker's rights.
+void checkWriteThrough(Call& call, const std::vector<federation::Source>& sources) {
+  if (call.access()->writesEverything()) return;
+  for (const auto& s : sources)
+    if (!federation::passesClientCredential(s))
+      fail(ErrorType::Forbidden, "the write would go to the context source of registration '" + s.registration.id +
+                                     "' with this broker's credential, which needs a writer grant for the whole "
+                                     "tenant (or a registration that passes the caller's Authorization on)");
+}
+
 bool concerns(const federation::Source& s, const json::object& body, const jsonld::Context& ctx) {
   if (s.attributes.empty() || !hasAttributes(body)) return true;
   return std::any_of(body.begin(), body.end(),
@@ -144,6 +156,7 @@ http::Response distributedWrite(Call& call, const WriteTarget& target,
            (s.operation.empty() && s.mode == federation::Mode::Inclusive);
   });
   if (sources.empty()) return local(call);
+  checkWriteThrough(call, sources);
   if (passedHere(call)) {
     for (const auto& s : sources)
       if (s.mode != federation::Mode::Inclusive)
@@ -349,6 +362,7 @@ http::Response distributedBatch(Call& call, const std::string& operation,
     auto sources = id.empty()
                        ? std::vector<federation::Source>{}
                        : sourcesFor(call, registrations, q, {operation}, true);
+    checkWriteThrough(call, sources);
     bool stays = true;
     json::value local = element;
     for (auto& s : sources) {

@@ -61,7 +61,8 @@ json::object mergedEntity(Call& call, const std::string& id, Remote* remote, jso
       federation::merge(entity, std::move(*e), remote->sources[i]);
       found = true;
     }
-  if (!found) fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' here or at its registered sources");
+  if (!found || !admitted(call, entity))
+    fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "' here or at its registered sources");
   return entity;
 }
 

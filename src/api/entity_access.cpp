@@ -79,10 +79,27 @@ std::string entityIdParam(const Call& call, size_t i) {
   return id;
 }
 
+bool admitted(Call& call, json::object& entity) {
+  const auto& access = *call.access();
+  if (access.readsEverything()) return true;
+  if (!access.mayRead(entity)) return false;
+  access.stripHidden(entity);
+  return true;
+}
+
+std::optional<json::object> historySubject(Call& call, const std::string& id) {
+  if (auto current = call.services.store.getEntity(call.tenant(), id)) return std::move(*current);
+  auto h = call.services.store.historyEntity(call.tenant(), id);
+  if (!h) return std::nullopt;
+  json::array types;
+  for (const auto& t : h->types) types.emplace_back(t);
+  return json::object{{ngsi::key::id, id}, {ngsi::key::type, std::move(types)}};
+}
+
 json::object readEntity(Call& call, const std::string& id, json::storage_ptr storage) {
   call.requireTenant();
   auto entity = call.services.store.getEntity(call.tenant(), id, std::move(storage));
-  if (!entity || ngsi::isExpired(*entity, ngsi::nowMs()))
+  if (!entity || ngsi::isExpired(*entity, ngsi::nowMs()) || !admitted(call, *entity))
     fail(ErrorType::ResourceNotFound, "no entity with id '" + id + "'");
   return std::move(*entity);
 }
@@ -128,16 +145,16 @@ store::Store::Mutator deleteMutator(std::string id, std::vector<std::string> typ
 void mutateEntity(Call& call, const std::string& id, const std::vector<std::string>& types,
                   const std::function<void(json::object&)>& op) {
   call.requireTenant();
-  call.services.writes.apply(call.tenant(), id, changeMutator(id, types, op));
+  call.services.writes.apply(call.tenant(), call.author(), id, changeMutator(id, types, op));
 }
 
 void insertEntity(Call& call, const json::object& parsed, int64_t now) {
-  call.services.writes.apply(call.tenant(), parsed.at(ngsi::key::id).get_string(), createMutator(parsed, now));
+  call.services.writes.apply(call.tenant(), call.author(), parsed.at(ngsi::key::id).get_string(), createMutator(parsed, now));
 }
 
 void removeEntity(Call& call, const std::string& id, const std::vector<std::string>& types) {
   call.requireTenant();
-  call.services.writes.apply(call.tenant(), id, deleteMutator(id, types));
+  call.services.writes.apply(call.tenant(), call.author(), id, deleteMutator(id, types));
 }
 
 std::vector<std::string> typeParam(Call& call) {

@@ -21,8 +21,18 @@ namespace json = boost::json;
 // Path parameter i as an entity id; BadRequestData if it is not a URI.
 std::string entityIdParam(const Call& call, size_t i = 0);
 
-// The entity as readers see it, or ResourceNotFound (expired data counts as
-// absent); made in `storage` (the default: the heap).
+// True if the caller may read the entity (internal form, auth/access.h); then
+// the attributes it may not see are taken out of it.
+bool admitted(Call& call, json::object& entity);
+
+// What the caller's grants are judged on for an entity's history (the
+// temporal API): the current entity, else the id and types its history
+// records; nullopt when neither exists.
+std::optional<json::object> historySubject(Call& call, const std::string& id);
+
+// The entity as readers see it (admitted), or ResourceNotFound (expired data
+// and entities the caller may not read count as absent); made in `storage`
+// (the default: the heap).
 json::object readEntity(Call& call, const std::string& id, json::storage_ptr storage = {});
 
 // Mutators for the write path, shared by single-entity and batch operations:

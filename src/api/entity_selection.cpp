@@ -6,6 +6,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "auth/access.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
@@ -26,21 +27,32 @@ namespace {
 
 using Selector = query::EntitySelector;
 
-// Reads a linked entity for a q term on it (rel{attr}); each entity once per request.
+// Reads a linked entity for a q term on it (rel{attr}), as the caller may see
+// it; each entity once per request.
 struct LinkedReader {
   store::Store* store = nullptr;
   std::string tenant;
+  std::shared_ptr<const auth::Access> access;
   std::shared_ptr<std::unordered_map<std::string, std::optional<json::object>>> cache =
       std::make_shared<std::unordered_map<std::string, std::optional<json::object>>>();
 
   const json::object* operator()(std::string_view id) const {
     auto [it, fresh] = cache->try_emplace(std::string(id));
-    if (fresh) it->second = store->getEntity(tenant, id);
+    if (fresh) {
+      it->second = store->getEntity(tenant, id);
+      if (it->second && !access->readsEverything()) {
+        if (access->mayRead(*it->second))
+          access->stripHidden(*it->second);
+        else
+          it->second.reset();
+      }
+    }
     return it->second ? &*it->second : nullptr;
   }
 };
 
 struct Filters {
+  std::shared_ptr<const auth::Access> access;  // what the caller may read
   bool anyType = false;             // type=*
   bool userAttrs = false;           // attrs names an attribute (not only id, type, createdAt, ...)
   std::vector<Selector> selectors;  // OR; empty = any entity
@@ -61,7 +73,7 @@ query::ExprPtr parsedQ(std::string_view text, Call& call,
   if (auto l = call.req.param("joinLevel")) level = std::atoi(std::string(*l).c_str());
   if (q->linkDepth > level)
     fail(ErrorType::BadRequestData, "q reaches deeper into linked entities than joinLevel");
-  f.linked = LinkedReader{&call.services.store, call.tenant()};
+  f.linked = LinkedReader{&call.services.store, call.tenant(), call.access()};
   return q;
 }
 
@@ -80,6 +92,27 @@ bool namesAttribute(const query::Expr& e) {
 bool isSystemName(std::string_view n) {
   return n == "id" || n == "type" || n == "createdAt" || n == "modifiedAt" || n == "scope" ||
          n == "expiresAt" || n == "deletedAt";
+}
+
+// True if the (unexpired) entity passes the filters.
+bool matches(const Filters& f, const json::object& entity, int64_t now) {
+  if (ngsi::isExpired(entity, now)) return false;
+  if (!f.selectors.empty()) {
+    bool any = false;
+    for (const auto& s : f.selectors) any = any || query::matches(s, entity);
+    if (!any) return false;
+  }
+  if (!f.attrs.empty()) {
+    const auto& attrs = entity.at(ngsi::key::attrs).get_object();
+    bool any = false;
+    for (const auto& a : f.attrs) any = any || attrs.contains(a);
+    if (!any) return false;
+  }
+  const auto& v = f.values;
+  if (v.q && !query::matches(*v.q, entity, now, v.linked)) return false;
+  if (v.scopeQ && !query::matchesScope(*v.scopeQ, entity)) return false;
+  if (v.geo && !query::geoMatchesEntity(*v.geo, entity, now)) return false;
+  return true;
 }
 
 Selection finish(Filters f) {
@@ -116,24 +149,15 @@ Selection finish(Filters f) {
   q.selectorsExact = rangesOnly && !v.scopeQ && !v.geo && f.selectors.size() <= 1 &&
                      (f.selectors.empty() || !f.selectors[0].idPattern);
   auto now = ngsi::nowMs();
+  if (!f.access->readsEverything()) q.selectorsExact = false;  // each entity's grants are checked
   q.predicate = [f = std::move(f), now](const json::object& entity) {
-    if (ngsi::isExpired(entity, now)) return false;
-    if (!f.selectors.empty()) {
-      bool any = false;
-      for (const auto& s : f.selectors) any = any || query::matches(s, entity);
-      if (!any) return false;
-    }
-    if (!f.attrs.empty()) {
-      const auto& attrs = entity.at(ngsi::key::attrs).get_object();
-      bool any = false;
-      for (const auto& a : f.attrs) any = any || attrs.contains(a);
-      if (!any) return false;
-    }
-    const auto& v = f.values;
-    if (v.q && !query::matches(*v.q, entity, now, v.linked)) return false;
-    if (v.scopeQ && !query::matchesScope(*v.scopeQ, entity)) return false;
-    if (v.geo && !query::geoMatchesEntity(*v.geo, entity, now)) return false;
-    return true;
+    const auto& access = *f.access;
+    if (access.readsEverything()) return matches(f, entity, now);
+    if (!access.mayRead(entity)) return false;
+    if (!access.hidesSome(entity)) return matches(f, entity, now);
+    json::object seen(entity);  // the filters see what the caller sees, never a hidden attribute
+    access.stripHidden(seen);
+    return matches(f, seen, now);
   };
   return out;
 }
@@ -151,6 +175,7 @@ std::vector<std::string> expandedAttrs(Call& call, const std::vector<std::string
 
 Selection selectionFromParams(Call& call) {
   Filters f;
+  f.access = call.access();
   Selector s;
   s.ids = query::checkedIds(call.listParam("id"));
   if (auto p = call.req.param("idPattern")) s.idPattern = query::compileIdPattern(*p);
@@ -199,6 +224,7 @@ query::ValueFilters valueFiltersFromParams(Call& call) {
 
 Selection selectionFromQueryBody(Call& call, const json::object& body) {
   Filters f;
+  f.access = call.access();
   if (auto* t = body.if_contains("type"); t && (!t->is_string() || t->get_string() != "Query"))
     fail(ErrorType::BadRequestData, "the body's type must be \"Query\"");
   if (auto* entities = body.if_contains("entities"))

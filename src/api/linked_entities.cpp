@@ -58,7 +58,11 @@ Join joinParams(const Call& call, const ngsi::RenderOptions& options) {
 
 json::value renderJoined(Call& call, const json::object& entity, const ngsi::RenderOptions& options,
                          const Join& join) {
-  ngsi::EntityReader read = [&call](std::string_view id) { return call.services.store.getEntity(call.tenant(), id); };
+  ngsi::EntityReader read = [&call](std::string_view id) {
+    auto e = call.services.store.getEntity(call.tenant(), id);
+    if (e && !admitted(call, *e)) e.reset();  // one the caller may not read is not joined
+    return e;
+  };
   return ngsi::renderJoined(entity, call.context(), options, join, read);
 }
 

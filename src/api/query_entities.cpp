@@ -253,6 +253,10 @@ http::Response answer(Call& call, Selection selection, Remote* remote = nullptr)
   } else if (more) {
     page.entities.pop_back();
   }
+  // What the caller may not see goes: hidden attributes, and entities of the
+  // sources it may not read (local ones the query's predicate left out already).
+  if (!call.access()->readsEverything())
+    std::erase_if(page.entities, [&call](json::object& e) { return !admitted(call, e); });
 
   const auto& ctx = call.context();
   json::value body(&arena);  // in the arena too: moving the page into it must not copy it

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/access.h"
 #include "common/deadline.h"
 #include "http/request_metrics.h"
 #include "ngsi/error.h"
@@ -48,42 +49,69 @@ ngsi::Error timeLimitError(const DeadlineExceeded& e) {
           "orderBy; in the temporal API also a shorter time range (timerel) or lastN");
 }
 
+// The role a route area needs in the request's tenant before its handlers
+// run, with authentication on (docs/security.md): to read (GET) and for the
+// other methods; none: the handlers check what each request touches
+// (entities, attributes, the admin APIs), or the area is open to every
+// authenticated caller.
+struct Needs {
+  std::optional<auth::Role> read, write;
+};
+Needs registering;  // of the area whose routes are being added (registerRoutes)
+
+const char* roleName(auth::Role role) {
+  switch (role) {
+    case auth::Role::Reader: return "reader";
+    case auth::Role::Writer: return "writer";
+    case auth::Role::Admin: return "admin";
+  }
+  return "";
+}
+
 }  // namespace
 
 void addRoute(http::Router& router, Services& services, std::string method,
               std::string_view pattern, Handler handler) {
+  auto role = method == "GET" ? registering.read : registering.write;
   router.add(std::move(method), pattern,
-             [&services, handler = std::move(handler)](http::Request& req) {
+             [&services, role, handler = std::move(handler)](http::Request& req) {
                Call call(req, services);
+               if (role && !call.access()->hasRole(*role))
+                 ngsi::fail(ErrorType::Forbidden, std::string("this needs the ") + roleName(*role) +
+                                                      " role in the tenant, which the caller has not been granted");
                return handler(call);
              });
 }
 
 void registerRoutes(http::Router& router, Services& services) {
   // Each area's routes are a route family of the request metrics.
-  auto area = [&](std::string_view family, void (*add)(http::Router&, Services&)) {
+  auto area = [&](std::string_view family, void (*add)(http::Router&, Services&), Needs needs = {}) {
     router.beginFamily(services.requestMetrics.addFamily(family));
+    registering = needs;
     add(router, services);
   };
+  using auth::Role;
   area("system", registerSystemRoutes);
   area("system", registerMetricsRoutes);
   area("entities", registerEntityRoutes);
   area("attributes", registerAttributeRoutes);
-  area("contexts", registerContextRoutes);
+  area("contexts", registerContextRoutes, {std::nullopt, Role::Writer});
   area("info", registerSourceIdentityRoutes);
   area("query", registerQueryRoutes);
   area("batch", registerBatchRoutes);
   area("purge", registerPurgeRoutes);
   area("discovery", registerDiscoveryRoutes);
-  area("subscriptions", registerSubscriptionRoutes);
-  area("subscriptions", registerDistributedSubscriptionRoutes);
-  area("registrations", registerRegistrationRoutes);
-  area("registrations", registerRegistrationSubscriptionRoutes);
-  area("entityMaps", registerEntityMapRoutes);
-  area("snapshots", registerSnapshotRoutes);
+  area("subscriptions", registerSubscriptionRoutes, {Role::Reader, Role::Reader});
+  area("subscriptions", registerDistributedSubscriptionRoutes, {Role::Reader, Role::Reader});
+  area("registrations", registerRegistrationRoutes, {Role::Reader, Role::Admin});
+  area("registrations", registerRegistrationSubscriptionRoutes, {Role::Reader, Role::Reader});
+  area("entityMaps", registerEntityMapRoutes, {Role::Reader, Role::Reader});
+  area("snapshots", registerSnapshotRoutes, {Role::Reader, Role::Admin});
   area("temporal", registerTemporalQueryRoutes);
   area("temporal", registerTemporalEntityRoutes);
   area("admin", registerApiKeyRoutes);
+  area("admin", registerGrantRoutes);
+  registering = {};
 }
 
 http::Response httpProblem(int status, std::string_view detail) {

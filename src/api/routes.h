@@ -49,6 +49,7 @@ void registerRegistrationSubscriptionRoutes(http::Router& router, Services& serv
 void registerEntityMapRoutes(http::Router& router, Services& services);
 void registerSnapshotRoutes(http::Router& router, Services& services);
 void registerApiKeyRoutes(http::Router& router, Services& services);
+void registerGrantRoutes(http::Router& router, Services& services);
 void registerTemporalQueryRoutes(http::Router& router, Services& services);
 void registerTemporalEntityRoutes(http::Router& router, Services& services);
 

@@ -26,6 +26,7 @@ class Manager;
 namespace allmende::auth {
 class ApiKeys;
 class Authenticator;
+class Policy;
 }
 namespace allmende::federation {
 class Forwarder;
@@ -74,6 +75,7 @@ struct Services {
   http::RequestMetrics& requestMetrics;  // the route families are registered with the routes
   std::function<subscriptions::DeliveryStats()> deliveryStats;
   auth::ApiKeys& apiKeys;
+  auth::Policy& policy;  // access grants (in force only with authentication on)
   const auth::Authenticator* authenticator = nullptr;  // null: authentication is off
 };
 

@@ -12,6 +12,11 @@
 //
 // Subscriptions are copied to the registered context sources that may hold
 // what they watch (api/distributed_subscriptions.h).
+//
+// With authentication on, a subscription belongs to its creator: it notifies
+// what its owner may read (subscriptions/manager.h), and only its owner (by
+// token subject) and the tenant's admins see, change or delete it; to anyone
+// else it does not exist.
 #include "api/distributed_subscriptions.h"
 #include "api/paging.h"
 #include "api/routes.h"
@@ -40,10 +45,25 @@ void dropImplicitContext(Call& call, const json::value* jsonldContext,
     call.services.contexts.remove(entry->localId, call.tenant());
 }
 
+// True if the caller may see and manage the subscription.
+bool manages(Call& call, const subscriptions::Subscription& s) {
+  return !s.owner || call.access()->isAdmin() || (call.req.caller && call.req.caller->subject == s.owner->subject);
+}
+
+// The subscription, or ResourceNotFound (as for an unknown id) if the caller may not manage it.
+subscriptions::Subscription managed(Call& call, const std::string& id) {
+  auto s = call.services.subscriptions.get(call.tenant(), id);
+  if (!manages(call, s)) fail(ErrorType::ResourceNotFound, "no subscription with id '" + id + "'");
+  return s;
+}
+
 http::Response createSubscription(Call& call) {
   call.allowParams({});
   const auto& body = call.body();
+  if (call.req.caller && call.req.caller->subject.empty())
+    fail(ErrorType::Forbidden, "subscribing needs credentials (a token or an API key): anonymous callers may only read");
   auto s = subscriptions::createSubscription(body, call.context(), call.contextValue(), ngsi::nowMs());
+  s.owner = call.req.caller;
   std::optional<jsonld::ContextEntry> implicit;
   if (!s.context.is_null() && !jsonld::isSingleUrl(s.context) && !s.doc.contains("jsonldContext")) {
     implicit = call.services.contexts.addImplicit(s.context, call.tenant());
@@ -69,6 +89,7 @@ http::Response querySubscriptions(Call& call) {
   bool sysAttrs = call.sysAttrsOption();
   call.requireTenant();
   auto all = call.services.subscriptions.list(call.tenant());
+  std::erase_if(all, [&call](const subscriptions::Subscription& s) { return !manages(call, s); });
   auto now = ngsi::nowMs();
   json::array out;
   for (size_t i = paging.offset; i < all.size() && out.size() < paging.limit; ++i)
@@ -85,7 +106,7 @@ http::Response retrieveSubscription(Call& call) {
   auto id = call.uriPathParam(0, "the subscription id");
   bool sysAttrs = call.sysAttrsOption();
   call.requireTenant();
-  auto s = call.services.subscriptions.get(call.tenant(), id);
+  auto s = managed(call, id);
   return respondForVersion(call, 200, subscriptions::renderSubscription(s, call.context(), sysAttrs, ngsi::nowMs()),
                            media, Payload::Other);
 }
@@ -96,6 +117,7 @@ http::Response updateSubscription(Call& call) {
   const auto& fragment = call.body(true);
   const auto& ctx = call.context();
   call.requireTenant();
+  managed(call, id);
   json::value before, after;
   call.services.subscriptions.update(call.tenant(), id, [&](subscriptions::Subscription& s) {
     if (auto* j = s.doc.if_contains("jsonldContext")) before = *j;
@@ -111,7 +133,7 @@ http::Response deleteSubscription(Call& call) {
   call.allowParams({});
   auto id = call.uriPathParam(0, "the subscription id");
   call.requireTenant();
-  auto s = call.services.subscriptions.get(call.tenant(), id);
+  auto s = managed(call, id);
   call.services.subscriptions.remove(call.tenant(), id);
   dropImplicitContext(call, s.doc.if_contains("jsonldContext"));
   stopDistributing(call, s);

@@ -33,6 +33,35 @@ void requireHistory(Call& call) {
     fail(ErrorType::OperationNotSupported, "this broker records no history (--history off)");
 }
 
+// Refuses a temporal change of the attributes `names` (IRIs; for the whole
+// entity: all it has) as auth/access.h says, judged on the current entity, else
+// on what its history records (id and types); `fresh`: the entity a creation
+// makes, judged when neither exists.
+void checkTemporalChange(Call& call, const std::string& id, std::optional<std::vector<std::string>> names,
+                         const json::object* fresh = nullptr) {
+  const auto& access = *call.access();
+  if (access.writesEverything()) return;
+  auto current = historySubject(call, id);
+  if (!current) {
+    if (fresh) access.checkWrite(id, nullptr, fresh);
+    return;
+  }
+  if (!names) {
+    names.emplace();
+    for (const auto& [attribute, _] : call.services.store.historyAttributes(call.tenant(), id)) names->push_back(attribute);
+    if (auto* attrs = current->if_contains(ngsi::key::attrs))
+      for (const auto& [attribute, _] : attrs->get_object()) names->emplace_back(attribute);
+  }
+  access.checkAttributes(id, *current, *names);
+}
+
+// The attributes a temporal fragment writes.
+std::vector<std::string> writtenAttributes(const temporal::TemporalFragment& fragment) {
+  std::vector<std::string> out;
+  for (const auto& [attribute, _] : fragment.instances) out.push_back(attribute);
+  return out;
+}
+
 http::Response createTemporal(Call& call) {
   call.allowParams({"local"});
   requireHistory(call);
@@ -40,8 +69,9 @@ http::Response createTemporal(Call& call) {
   auto fragment = temporal::parseTemporalEntity(body, call.context(), true);
   std::string id(fragment.entity.at(ngsi::key::id).get_string());
   bool existed = call.services.store.historyEntity(call.tenant(), id).has_value();
+  checkTemporalChange(call, id, writtenAttributes(fragment), &fragment.entity);
   call.services.writes.apply(
-      call.tenant(), id, [&fragment](const std::optional<store::Entity>& current) {
+      call.tenant(), call.author(), id, [&fragment](const std::optional<store::Entity>& current) {
         return std::optional(temporal::temporalWrite(current, fragment, ngsi::nowMs()));
       });
   if (existed) return call.empty(204);
@@ -63,8 +93,9 @@ http::Response appendTemporal(Call& call) {
   if (!call.services.store.historyEntity(call.tenant(), id))
     fail(ErrorType::ResourceNotFound,
          "no temporal representation of an entity with id '" + id + "'");
+  checkTemporalChange(call, id, writtenAttributes(fragment));
   call.services.writes.apply(
-      call.tenant(), id, [&fragment](const std::optional<store::Entity>& current) {
+      call.tenant(), call.author(), id, [&fragment](const std::optional<store::Entity>& current) {
         return std::optional(temporal::temporalWrite(current, fragment, ngsi::nowMs()));
       });
   return call.empty(204);
@@ -77,8 +108,9 @@ http::Response deleteTemporal(Call& call) {
   if (!call.services.store.historyEntity(call.tenant(), id))
     fail(ErrorType::ResourceNotFound,
          "no temporal representation of an entity with id '" + id + "'");
+  checkTemporalChange(call, id, std::nullopt);
   // The current entity first (subscribers are told), then all history, its deletion included.
-  call.services.writes.apply(call.tenant(), id, [](const std::optional<store::Entity>& current) {
+  call.services.writes.apply(call.tenant(), call.author(), id, [](const std::optional<store::Entity>& current) {
     return current ? std::optional(store::EntityWrite{store::EntityWrite::Kind::Delete, {}, {}})
                    : std::nullopt;
   });
@@ -114,6 +146,7 @@ http::Response deleteTemporalAttribute(Call& call) {
   if (deleteAll != "true") datasetId = std::string(call.req.param("datasetId").value_or(""));
   if (datasetId && !datasetId->empty() && !ngsi::isUri(*datasetId))
     fail(ErrorType::BadRequestData, ngsi::notUriDetail("the datasetId", *datasetId));
+  checkTemporalChange(call, id, std::vector<std::string>{iri});
   if (!call.services.store.deleteHistory(call.tenant(), id, iri, datasetId))
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the attribute '" + name + "'" +
@@ -129,6 +162,7 @@ void changeInstance(
   if (!call.services.store.historyEntity(call.tenant(), id))
     fail(ErrorType::ResourceNotFound,
          "no temporal representation of an entity with id '" + id + "'");
+  checkTemporalChange(call, id, std::vector<std::string>{iri});
   if (!call.services.store.changeHistoryInstance(call.tenant(), id, iri, instanceId, change))
     fail(ErrorType::ResourceNotFound, "the attribute '" + call.pathParam(1) + "' of '" + id +
                                           "' has no instance '" + instanceId + "'");

@@ -99,11 +99,28 @@ struct EntityHistory {
   bool empty() const { return series.empty() && aggregated.empty(); }
 };
 
+// True if the caller may read the entity's history (auth/access.h, judged on
+// historySubject); `subject` gets what it was judged on when that was needed.
+bool mayReadHistory(Call& call, const std::string& id, std::optional<json::object>& subject) {
+  const auto& access = *call.access();
+  if (access.readsEverything()) return true;
+  subject = historySubject(call, id);
+  return subject && access.mayRead(*subject);
+}
+
+// The attributes a q expression compares.
+void namedAttributes(const query::Expr& e, std::vector<std::string>& out) {
+  if (e.kind != query::Expr::Kind::Term) {
+    for (const auto& c : e.children) namedAttributes(*c, out);
+    return;
+  }
+  if (!e.term.path.attributes.empty()) out.push_back(e.term.path.attributes.front());
+}
+
 // `match` (the value filters' verdict, if any) narrows the time to the spans it found.
 // `raw`: the instances even for aggregatedValues (to be merged with the sources' first).
-EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
-                                const temporal::HistoryMatch* match = nullptr,
-                                bool* attributeMatched = nullptr, bool raw = false) {
+EntityHistory readAllHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
+                             const temporal::HistoryMatch* match, bool* attributeMatched, bool raw) {
   auto& store = call.services.store;
   EntityHistory h{std::move(entity), {}, {}};
   auto request = p.history;
@@ -115,6 +132,23 @@ EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const T
   }
   h.series = temporal::readHistory(store, call.tenant(), h.entity.id, request, attributeMatched);
   if (match) temporal::showScopeAtStart(h.series, request, *match);
+  return h;
+}
+
+// readAllHistory as the caller may see it: nothing of an entity it may not
+// read, and not the attributes it may not see.
+EntityHistory readEntityHistory(Call& call, store::HistoryEntity entity, const TemporalParams& p,
+                                const temporal::HistoryMatch* match = nullptr,
+                                bool* attributeMatched = nullptr, bool raw = false) {
+  std::optional<json::object> subject;
+  if (!mayReadHistory(call, entity.id, subject)) return EntityHistory{std::move(entity), {}, {}};
+  auto h = readAllHistory(call, std::move(entity), p, match, attributeMatched, raw);
+  if (subject) {  // a caller that may not read everything
+    const auto& access = *call.access();
+    auto hidden = [&](const std::string& attribute) { return !access.sees(*subject, attribute); };
+    std::erase_if(h.series, [&](const temporal::Series& s) { return hidden(s.attribute); });
+    std::erase_if(h.aggregated, [&](const temporal::AggregatedSeries& s) { return hidden(s.attribute); });
+  }
   return h;
 }
 
@@ -229,6 +263,7 @@ http::Response retrieveAnswer(Call& call, Remote* remote) {
   auto p = temporalParams(call);
   call.requireTenant();
   auto entity = call.services.store.historyEntity(call.tenant(), id);
+  if (std::optional<json::object> subject; entity && !mayReadHistory(call, id, subject)) entity.reset();  // as if absent
   bool elsewhere = false;
   if (remote)
     for (const auto& answer : remote->answers)
@@ -314,6 +349,15 @@ void forEachSelected(Call& call, const TemporalSelection& selection, const Tempo
   for (auto& e : candidates) {
     call.deadline.check();
     if (!selected(selection, e)) continue;
+    std::optional<json::object> subject;
+    if (!mayReadHistory(call, e.id, subject)) continue;
+    if (subject && selection.filters.q) {  // q may not select by what the caller may not see
+      std::vector<std::string> named;
+      namedAttributes(*selection.filters.q, named);
+      if (std::any_of(named.begin(), named.end(),
+                      [&](const std::string& a) { return !call.access()->sees(*subject, a); }))
+        continue;
+    }
     Match match;
     if (selection.filters.any()) {
       match = temporal::matchHistory(store, call.tenant(), e, selection.filters, p.history.q);

@@ -21,26 +21,31 @@ constexpr size_t kRemembered = 10000;
 
 }  // namespace
 
-std::optional<std::string> Authenticator::remembered(const std::string& token, const std::shared_ptr<const JwkSet>& keys,
+std::shared_ptr<const http::Caller> Authenticator::remembered(const std::string& token, const std::shared_ptr<const JwkSet>& keys,
                                                      int64_t nowMs) const {
   std::lock_guard lock(mutex_);
   auto it = verified_.find(token);
-  if (it == verified_.end()) return std::nullopt;
+  if (it == verified_.end()) return nullptr;
   // Checked again on each use: its times, and that the key set did not change since.
   if (it->second.keys == keys && nowMs < it->second.expMs + rules_.skewMs && nowMs >= it->second.nbfMs - rules_.skewMs)
-    return it->second.subject;
+    return it->second.caller;
   verified_.erase(it);
-  return std::nullopt;
+  return nullptr;
 }
 
-Authenticator::Authenticator(AuthOptions options, const ApiKeys& apiKeys)
+Authenticator::Authenticator(AuthOptions options, const ApiKeys& apiKeys, const Policy& policy)
     : rules_(std::move(options.rules)), admin_(std::move(options.admin)), keys_(std::move(options.keys)),
-      apiKeys_(apiKeys) {}
+      apiKeys_(apiKeys), policy_(policy) {}
 
 std::optional<Authenticator::Refusal> Authenticator::refuse(http::Request& req) const {
   if (req.method == "GET" && req.path == "/health") return std::nullopt;  // liveness probes carry no token
   const std::string realm = "Bearer realm=\"allmende\"";
   auto header = req.header("authorization");
+  if (!header && policy_.open(req.header("ngsild-tenant").value_or(""))) {
+    static const auto anonymous = std::make_shared<const http::Caller>();
+    req.caller = anonymous;
+    return std::nullopt;
+  }
   if (!header)  // no credentials: the challenge names no error (RFC 6750 3.1)
     return Refusal{"this broker needs a bearer token (Authorization: Bearer <JWT> from " + rules_.issuer + ")", realm};
   std::string_view value = *header;
@@ -55,23 +60,26 @@ std::optional<Authenticator::Refusal> Authenticator::refuse(http::Request& req) 
     if (!key)
       return Refusal{"the API key is not known (it may have been revoked)",
                      realm + ", error=\"invalid_token\", error_description=\"unknown API key\""};
-    req.caller = "apikey:" + key->id;
+    req.caller = std::make_shared<const http::Caller>(
+        http::Caller{"apikey:" + key->id, key->name, {"apikey:" + key->id, "authenticated"}});
     return std::nullopt;
   }
   auto keys = keys_.current();
   auto now = ngsi::nowMs();
-  if (auto subject = remembered(token, keys, now)) {
-    req.caller = std::move(*subject);
+  if (auto caller = remembered(token, keys, now)) {
+    req.caller = std::move(caller);
     return std::nullopt;
   }
   auto check = verifyJwt(token, *keys, rules_, now);
   if (check.unknownKey) keys_.askReload();  // the issuer may have rotated its keys
   if (check.identity) {
-    req.caller = check.identity->subject;
+    auto& id = *check.identity;
+    http::Caller caller{id.subject, id.client, {"sub:" + id.subject, "authenticated"}};
+    for (auto& claim : id.claims) caller.principals.push_back("claim:" + std::move(claim));
+    req.caller = std::make_shared<const http::Caller>(std::move(caller));
     std::lock_guard lock(mutex_);
     if (verified_.size() >= kRemembered) verified_.clear();  // rare: as many clients as that within their tokens' lives
-    verified_[std::move(token)] = {check.identity->subject, check.identity->expiresMs, check.identity->notBeforeMs,
-                                   std::move(keys)};
+    verified_[std::move(token)] = {req.caller, id.expiresMs, id.notBeforeMs, std::move(keys)};
     return std::nullopt;
   }
   return Refusal{check.failure,

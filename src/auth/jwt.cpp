@@ -93,6 +93,24 @@ std::string text(const json::object& o, std::string_view name) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// Adds the claims of `o` (named with `prefix`) as Identity::claims says.
+void collectClaims(const json::object& o, const std::string& prefix, int depth, std::vector<std::string>& out) {
+  static constexpr std::string_view kRegistered[] = {"iss", "sub", "aud", "exp", "nbf", "iat", "jti"};
+  constexpr size_t kMax = 256;
+  for (const auto& [key, value] : o) {
+    if (prefix.empty() && std::find(std::begin(kRegistered), std::end(kRegistered), key) != std::end(kRegistered))
+      continue;
+    std::string name = prefix + std::string(key);
+    auto add = [&](const json::value& v) {
+      if (v.is_string() && out.size() < kMax) out.push_back(name + "=" + std::string(v.get_string()));
+    };
+    add(value);
+    if (value.is_array())
+      for (const auto& v : value.get_array()) add(v);
+    if (value.is_object() && depth < 2) collectClaims(value.get_object(), name + ".", depth + 1, out);
+  }
+}
+
 }  // namespace
 
 TokenCheck verifyJwt(std::string_view token, const JwkSet& keys, const TokenRules& rules, int64_t nowMs) {
@@ -148,6 +166,7 @@ TokenCheck verifyJwt(std::string_view token, const JwkSet& keys, const TokenRule
   id.subject = text(*claims, "sub");
   id.client = text(*claims, "azp");
   if (id.client.empty()) id.client = text(*claims, "client_id");
+  collectClaims(*claims, "", 0, id.claims);
   out.identity = std::move(id);
   return out;
 }

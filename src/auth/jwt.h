@@ -30,6 +30,10 @@ struct Identity {
   std::vector<std::string> audience;
   int64_t expiresMs = 0;    // exp
   int64_t notBeforeMs = 0;  // nbf (0: none)
+  // "<name>=<value>" for each string claim and each string of an array claim
+  // (groups, roles), objects' members with dotted names ("realm_access.roles=editor");
+  // not the registered claims (iss, sub, aud, exp, nbf, iat, jti). At most 256.
+  std::vector<std::string> claims;
 };
 
 struct TokenCheck {

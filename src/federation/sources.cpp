@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <span>
+#include <strings.h>
 #include "jsonld/core_context.h"
 #include "http/message.h"
 #include "ngsi/datetime.h"
@@ -22,6 +23,17 @@ std::string base(const Registration& r) {
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   if (endpoint.ends_with("/ngsi-ld/v1")) return endpoint;  // given with the API's path already
   return endpoint + "/ngsi-ld/v1";
+}
+
+bool passesClientCredential(const Source& source) {
+  auto* info = source.registration.doc.if_contains("contextSourceInfo");
+  if (!info) return false;
+  for (const auto& pair : info->get_array()) {
+    std::string key(pair.at("key").get_string());
+    if (strcasecmp(key.c_str(), "authorization") == 0 && pair.at("value").get_string() == "urn:ngsi-ld:request")
+      return true;
+  }
+  return false;
 }
 
 namespace {

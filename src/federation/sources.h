@@ -73,6 +73,11 @@ ForwardRequest queryRequest(const Source& source, const ClientRequest& client,
 // The base URL of a registration's source: {endpoint}/ngsi-ld/v1.
 std::string base(const Registration& r);
 
+// True if requests to the source carry the client's own Authorization header
+// (contextSourceInfo {"key": "Authorization", "value": "urn:ngsi-ld:request"}),
+// so that the source judges the client's rights itself.
+bool passesClientCredential(const Source& source);
+
 // A temporal read at a source: GET {endpoint}/ngsi-ld/v1 followed by `path`
 // (/temporal/entities/{id} or /temporal/entities) with the client's
 // parameters, attrs narrowed to what the source names (local=true for a

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,15 @@
 #include <vector>
 
 namespace allmende::http {
+
+// Who sent a request, as authentication found: the names access grants are
+// given to (docs/security.md), and what the audit trail records.
+struct Caller {
+  std::string subject;  // a token's sub, "apikey:<id>" for an API key; "" anonymous
+  std::string client;   // the application: a token's azp or client_id, an API key's name
+  // "sub:<sub>", "claim:<name>=<value>", "apikey:<id>", "authenticated", "anyone"
+  std::vector<std::string> principals;
+};
 
 struct Request {
   std::string method;  // "GET", "POST", ...
@@ -21,7 +31,7 @@ struct Request {
   std::vector<std::string> pathParams;  // decoded {params} of the matched route, in order
   uint16_t family = 0;  // the matched route's family (Router::beginFamily); 0 = none matched
   std::string body;
-  std::string caller;  // who sent it, once authenticated (a token's sub, "apikey:<id>"); "" with authentication off
+  std::shared_ptr<const Caller> caller;  // who sent it, once authenticated; null with authentication off
 
   // The first header of that (lower-case) name, if any.
   std::optional<std::string_view> header(std::string_view lowerName) const;

@@ -48,7 +48,7 @@ size_t ExpirySweeper::sweepOnce() {
   auto now = nowMs();
   size_t changed = 0;
   for (const auto& [tenant, id] : store_.dueForExpiry(now, 1000)) {
-    auto change = writes_.apply(tenant, id, [now](const std::optional<store::Entity>& current) {
+    auto change = writes_.apply(tenant, Author{}, id, [now](const std::optional<store::Entity>& current) {
       return current ? pruned(*current, now) : std::nullopt;
     });
     changed += change.written;

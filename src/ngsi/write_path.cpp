@@ -1,5 +1,5 @@
 // WritePath: each mutator is wrapped so that, inside the store's atomic step,
-// the entity it writes is checked against the attribute bound (a failing check
+// the change is checked for its author, the entity it writes is checked against the attribute bound (a failing check
 // writes nothing, like any mutator that throws) and the write's history is
 // derived from the entity's current and new state.
 #include "ngsi/write_path.h"
@@ -12,14 +12,18 @@
 namespace allmende::ngsi {
 
 std::vector<store::Store::Outcome> WritePath::applyAll(
-    std::string_view tenant, std::vector<store::Store::Mutation> mutations) {
+    std::string_view tenant, const Author& author, std::vector<store::Store::Mutation> mutations) {
   std::vector<store::Store::Mutator> given(mutations.size());
   for (size_t i = 0; i < mutations.size(); ++i) {
     given[i] = std::move(mutations[i].mutator);
     // Two pointers: small enough for std::function to hold without allocating.
-    mutations[i].mutator = [this,
-                            mutator = &given[i]](const std::optional<store::Entity>& current) {
+    mutations[i].mutator = [this, mutator = &given[i], author = &author,
+                            id = &mutations[i].id](const std::optional<store::Entity>& current) {
       auto write = (*mutator)(current);
+      if (author->check) {
+        const store::Entity* before = current ? &*current : nullptr;
+        author->check(*id, before, !write ? before : write->kind == store::EntityWrite::Kind::Put ? &write->entity : nullptr);
+      }
       if (!write) return write;
       if (write->kind == store::EntityWrite::Kind::Put) checkBounds(current, write->entity);
       if (!history_)

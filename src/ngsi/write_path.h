@@ -18,6 +18,15 @@
 
 namespace allmende::ngsi {
 
+// On whose behalf a change is made. `check`, when set, runs inside the
+// store's atomic step on the entity's state before and after the change
+// (null: absent; a no-op passes the unchanged state as both) and throws to
+// refuse that entity's change (authorization, auth/access.h). The broker's own
+// changes (expiry) have an empty Author.
+struct Author {
+  std::function<void(std::string_view id, const store::Entity* before, const store::Entity* after)> check;
+};
+
 class WritePath {
  public:
   using Listener = std::function<void(std::string_view tenant, const store::Store::Change& change)>;
@@ -39,13 +48,13 @@ class WritePath {
   // A mutation that would leave its entity with more than maxAttributes
   // attribute instances (and more than it had) fails with BadRequestData and
   // writes nothing; an entity stored under a larger limit may still shrink.
-  std::vector<store::Store::Outcome> applyAll(std::string_view tenant,
+  std::vector<store::Store::Outcome> applyAll(std::string_view tenant, const Author& author,
                                               std::vector<store::Store::Mutation> mutations);
 
   // One mutation (rethrows what the mutator threw).
-  store::Store::Change apply(std::string_view tenant, std::string_view id,
+  store::Store::Change apply(std::string_view tenant, const Author& author, std::string_view id,
                              const store::Store::Mutator& mutator) {
-    auto outcomes = applyAll(tenant, {store::Store::Mutation{std::string(id), mutator}});
+    auto outcomes = applyAll(tenant, author, {store::Store::Mutation{std::string(id), mutator}});
     if (outcomes[0].error) std::rethrow_exception(outcomes[0].error);
     return std::move(outcomes[0].change);
   }

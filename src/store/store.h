@@ -88,7 +88,15 @@ struct StoredContext {
 // What the layers above keep across restarts, serialized by them, per tenant:
 // subscriptions, snapshots, context source registrations and their subscriptions,
 // and the copies of subscriptions at context sources.
-enum class DocumentKind { Subscription, Snapshot, Registration, RegistrationSubscription, RemoteSubscription, ApiKey };
+enum class DocumentKind {
+  Subscription,
+  Snapshot,
+  Registration,
+  RegistrationSubscription,
+  RemoteSubscription,
+  ApiKey,
+  Grant
+};
 struct StoredDocument {
   std::string tenant;
   std::string id;

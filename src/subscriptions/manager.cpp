@@ -180,9 +180,34 @@ class LinkedEntities {
 
 }  // namespace
 
+std::shared_ptr<const auth::Access> Manager::ownerAccess(std::string_view tenant, const Subscription& s) const {
+  return s.owner && ownerAccess_ ? ownerAccess_(tenant, *s.owner) : auth::Access::everything();
+}
+
+namespace {
+
+// The entity as the access lets its holder see it (a copy), or nullopt.
+std::optional<store::Entity> seen(const auth::Access& access, const std::optional<store::Entity>& entity) {
+  if (!entity || !access.mayRead(*entity)) return std::nullopt;
+  store::Entity copy(*entity, {});
+  access.stripHidden(copy);
+  return copy;
+}
+
+// The change as the access lets its holder see it, or nullopt if it sees
+// neither state.
+std::optional<store::Store::Change> seen(const auth::Access& access, const store::Store::Change& change) {
+  store::Store::Change out{seen(access, change.before), seen(access, change.after), change.written};
+  if (!out.before && !out.after) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
 void Manager::onChange(std::string_view tenant, const store::Store::Change& change) {
   auto now = ngsi::nowMs();
-  std::vector<std::pair<std::string, std::shared_ptr<const Compiled>>> due;
+  // The subscriptions to notify, with the change as their owners see it (when not all of it).
+  std::vector<std::tuple<std::string, std::shared_ptr<const Compiled>, std::optional<store::Store::Change>>> due;
   LinkedEntities linked(store_, tenant);
   {
     std::lock_guard lock(mutex_);
@@ -203,19 +228,25 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
     auto& subs = tenants_.find(tenant)->second;
     for (auto id : candidates) {
       auto& e = subs.find(id)->second;
-      if (!e.compiled || !triggers(e.compiled->matcher, change, now, resolve)) continue;
+      if (!e.compiled) continue;
+      std::optional<store::Store::Change> partial;
+      if (auto access = ownerAccess(tenant, e.sub); !access->readsEverything()) {
+        partial = seen(*access, change);
+        if (!partial) continue;
+      }
+      if (!triggers(e.compiled->matcher, partial ? *partial : change, now, resolve)) continue;
       if (e.compiled->matcher.throttlingMs && e.lastQueuedMs &&
           now - e.lastQueuedMs < e.compiled->matcher.throttlingMs)
         continue;
       e.lastQueuedMs = now;
       e.sub.stats.pending++;
-      due.emplace_back(std::string(id), e.compiled);
+      due.emplace_back(std::string(id), e.compiled, std::move(partial));
     }
   }
-  for (const auto& [id, compiled] : due) {
+  for (const auto& [id, compiled, partial] : due) {
     json::array data;
     try {
-      data = renderChange(compiled->shape, change, now, linked.reader());
+      data = renderChange(compiled->shape, partial ? *partial : change, now, linked.reader());
     } catch (const ngsi::Error& e) {  // the write is done: its notification fails, not the request
       spdlog::warn("notification of {} not made: {}", id, e.detail());
       report({Outcome::Dropped, tenant, id, SubscriptionKind::Entities, 1, now});
@@ -229,7 +260,8 @@ DeliveryStats Manager::deliveryStats() const { return delivery_->stats(); }
 
 void Manager::tick() {
   auto now = ngsi::nowMs();
-  std::vector<std::tuple<std::string, std::string, std::shared_ptr<const Compiled>>> due;
+  std::vector<std::tuple<std::string, std::string, std::shared_ptr<const Compiled>, std::shared_ptr<const auth::Access>>>
+      due;
   {
     std::lock_guard lock(mutex_);
     for (auto& [tenant, subs] : tenants_)
@@ -241,14 +273,14 @@ void Manager::tick() {
         e.nextDueMs = now + m.intervalMs;
         if (!live(m, now)) continue;
         e.sub.stats.pending++;
-        due.emplace_back(tenant, id, e.compiled);
+        due.emplace_back(tenant, id, e.compiled, ownerAccess(tenant, e.sub));
       }
   }
-  for (const auto& [tenant, id, compiled] : due) notifyPeriodically(tenant, id, *compiled, now);
+  for (const auto& [tenant, id, compiled, access] : due) notifyPeriodically(tenant, id, *compiled, *access, now);
 }
 
 void Manager::notifyPeriodically(const std::string& tenant, const std::string& id, const Compiled& compiled,
-                                 int64_t now) {
+                                 const auth::Access& access, int64_t now) {
   const auto& m = compiled.matcher;
   store::EntityQuery q;
   bool allTyped = !m.selectors.empty();
@@ -258,13 +290,18 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
     for (const auto& s : m.selectors) q.types->insert(q.types->end(), s.types->begin(), s.types->end());
   }
   LinkedEntities linked(store_, tenant);
-  q.predicate = [&m, now, resolve = linked.resolver()](const store::Entity& e) { return selects(m, e, now, resolve); };
+  q.predicate = [&m, &access, now, resolve = linked.resolver()](const store::Entity& e) {
+    if (access.readsEverything()) return selects(m, e, now, resolve);
+    auto visible = seen(access, e);
+    return visible && selects(m, *visible, now, resolve);
+  };
   q.now = now;
   q.limit = kMaxPeriodicEntities;
   json::array data;
-  for (const auto& e : store_.queryEntities(tenant, q).entities) {
+  for (auto& e : store_.queryEntities(tenant, q).entities) {
+    access.stripHidden(e);
     try {
-      for (auto& d : renderChange(compiled.shape, {std::nullopt, e, false}, now, linked.reader()))
+      for (auto& d : renderChange(compiled.shape, {std::nullopt, std::move(e), false}, now, linked.reader()))
         data.push_back(std::move(d));
     } catch (const ngsi::Error& error) {  // that entity is left out
       spdlog::warn("notification of {} leaves an entity out: {}", id, error.detail());
@@ -275,6 +312,7 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
 
 bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std::vector<store::Store::Change>& changes) {
   std::shared_ptr<const Compiled> compiled;
+  std::shared_ptr<const auth::Access> access;
   {
     std::lock_guard lock(mutex_);
     auto t = tenants_.find(tenant);
@@ -282,13 +320,17 @@ bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std
     auto it = t->second.find(id);
     if (it == t->second.end()) return false;
     compiled = it->second.compiled;
+    access = ownerAccess(tenant, it->second.sub);
   }
   auto now = ngsi::nowMs();
   if (!compiled || !live(compiled->matcher, now)) return true;
   LinkedEntities linked(store_, tenant);
   auto resolve = linked.resolver();
   json::array data;
-  for (const auto& change : changes) {
+  for (const auto& given : changes) {
+    auto partial = access->readsEverything() ? std::nullopt : seen(*access, given);
+    if (!access->readsEverything() && !partial) continue;
+    const auto& change = partial ? *partial : given;
     const auto* e = change.after ? &*change.after : change.before ? &*change.before : nullptr;
     if (!e || !selects(compiled->matcher, *e, now, resolve)) continue;
     try {

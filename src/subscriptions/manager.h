@@ -7,7 +7,9 @@
 // against the subscriptions that may select its entity's id or types.
 // Notification statistics (and what is pending) are updated as delivery
 // reports outcomes, and stored with the subscription when it is next written
-// and when the broker stops.
+// and when the broker stops. A subscription with an owner notifies only what
+// its owner may read now (auth/access.h): entities it may not read count as
+// absent, attributes hidden from it are left out.
 #pragma once
 
 #include <functional>
@@ -21,6 +23,7 @@
 #include <condition_variable>
 #include <vector>
 
+#include "auth/access.h"
 #include "jsonld/context_registry.h"
 #include "store/store.h"
 #include "subscriptions/matcher.h"
@@ -68,6 +71,11 @@ class Manager {
   void forget(std::string tenant, std::string subscriptionId, SubscriptionKind kind);
   void setRegistrationReport(std::function<void(const Outcome&)> report);
 
+  // How to know what a subscription's owner may read in a tenant (set at
+  // start, before serving, when authentication is on).
+  using OwnerAccess = std::function<std::shared_ptr<const auth::Access>(std::string_view tenant, const http::Caller& owner)>;
+  void setOwnerAccess(OwnerAccess access) { ownerAccess_ = std::move(access); }
+
  private:
   struct Compiled {
     Matcher matcher;
@@ -87,11 +95,13 @@ class Manager {
     std::set<std::string> anyType;                                    // no id or type required
   };
   std::shared_ptr<const Compiled> compile(const Subscription& s);
+  // What the subscription's owner may read in the tenant (everything without an owner).
+  std::shared_ptr<const auth::Access> ownerAccess(std::string_view tenant, const Subscription& s) const;
   void index(const std::string& tenant, const std::string& id, const Compiled* compiled, bool add);
   void report(const Outcome& outcome);
   void tick();
   void notifyPeriodically(const std::string& tenant, const std::string& id, const Compiled& compiled,
-                          int64_t nowMs);
+                          const auth::Access& access, int64_t nowMs);
 
   store::Store& store_;
   jsonld::ContextRegistry& contexts_;
@@ -100,6 +110,7 @@ class Manager {
   std::map<std::string, std::map<std::string, Entry, std::less<>>, std::less<>> tenants_;
   std::map<std::string, TypeIndex, std::less<>> typeIndex_;  // per tenant
   std::function<void(const Outcome&)> registrationReport_;  // under mutex_
+  OwnerAccess ownerAccess_;
   std::unique_ptr<Delivery> delivery_;
   std::mutex tickerMutex_;
   std::condition_variable tickerWake_;

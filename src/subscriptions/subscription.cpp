@@ -332,6 +332,11 @@ std::string serializeSubscription(const Subscription& s) {
   o["lastNotification"] = s.stats.lastNotificationMs;
   o["lastSuccess"] = s.stats.lastSuccessMs;
   o["lastFailure"] = s.stats.lastFailureMs;
+  if (s.owner) {
+    json::array principals;
+    for (const auto& p : s.owner->principals) principals.emplace_back(p);
+    o["owner"] = {{"subject", s.owner->subject}, {"client", s.owner->client}, {"principals", std::move(principals)}};
+  }
   return json::serialize(o);
 }
 
@@ -349,6 +354,12 @@ Subscription parseStoredSubscription(std::string_view id, std::string_view docum
   s.stats.lastNotificationMs = o["lastNotification"].to_number<int64_t>();
   s.stats.lastSuccessMs = o["lastSuccess"].to_number<int64_t>();
   s.stats.lastFailureMs = o["lastFailure"].to_number<int64_t>();
+  if (auto* owner = o.if_contains("owner")) {
+    const auto& w = owner->as_object();
+    http::Caller c{std::string(w.at("subject").as_string()), std::string(w.at("client").as_string()), {}};
+    for (const auto& p : w.at("principals").as_array()) c.principals.emplace_back(p.as_string());
+    s.owner = std::make_shared<const http::Caller>(std::move(c));
+  }
   return s;
 }
 

@@ -17,6 +17,8 @@
 
 #include <boost/json.hpp>
 
+#include "http/message.h"
+
 #include "jsonld/context.h"
 
 namespace allmende::subscriptions {
@@ -47,6 +49,9 @@ struct Subscription {
   int64_t createdAtMs = 0;
   int64_t modifiedAtMs = 0;
   NotificationStats stats;
+  // Who made it (with authentication on): it notifies only what its owner may
+  // read (docs/security.md). Null: made with authentication off.
+  std::shared_ptr<const http::Caller> owner;
 };
 
 // Checks a create body (without its @context member) and makes the stored

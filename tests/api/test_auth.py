@@ -7,10 +7,8 @@ write; the token never reaches the log. Keys are made in the test, the key
 set is served from a file or from a loopback HTTP server, and a key added to
 the set (a rotation) is taken without a restart.
 """
-import base64
 import http.server
 import json
-import os
 import subprocess
 import threading
 import time
@@ -18,70 +16,9 @@ import time
 import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, hmac, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from conftest import JSON, assert_problem
-
-ISSUER = "https://id.example-town.de/realms/city"
-AUDIENCE = "allmende"
-
-
-def b64(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def uint(n):
-    return n.to_bytes((n.bit_length() + 7) // 8, "big")
-
-
-class Key:
-    """A signing key of the issuer: its JWK (public) and tokens signed with it."""
-
-    def __init__(self, alg, kid):
-        self.alg, self.kid = alg, kid
-        if alg == "RS256":
-            self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            numbers = self.private.public_key().public_numbers()
-            self.jwk = {"kty": "RSA", "n": b64(uint(numbers.n)), "e": b64(uint(numbers.e))}
-        elif alg == "ES256":
-            self.private = ec.generate_private_key(ec.SECP256R1())
-            numbers = self.private.public_key().public_numbers()
-            self.jwk = {"kty": "EC", "crv": "P-256", "x": b64(numbers.x.to_bytes(32, "big")),
-                        "y": b64(numbers.y.to_bytes(32, "big"))}
-        else:
-            self.private = ed25519.Ed25519PrivateKey.generate()
-            raw = self.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            self.jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64(raw)}
-        self.jwk.update({"kid": kid, "use": "sig"})
-
-    def sign(self, data):
-        if self.alg == "RS256":
-            return self.private.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        if self.alg == "ES256":
-            r, s = decode_dss_signature(self.private.sign(data, ec.ECDSA(hashes.SHA256())))
-            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-        return self.private.sign(data)
-
-    def token(self, header=None, **claims):
-        now = int(time.time())
-        body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "azp": "dashboard", "iat": now, "exp": now + 300}
-        body.update(claims)
-        head = {"alg": self.alg, "typ": "JWT", "kid": self.kid, **(header or {})}
-        head = {k: v for k, v in head.items() if v is not None}
-        signing_input = b64(json.dumps(head).encode()) + "." + b64(json.dumps(body).encode())
-        return signing_input + "." + b64(self.sign(signing_input.encode()))
-
-
-def bearer(token):
-    return {**JSON, "Authorization": "Bearer " + token}
-
-
-def write_jwks(path, *keys):
-    with open(path + ".new", "w") as f:
-        json.dump({"keys": [k.jwk for k in keys]}, f)
-    os.replace(path + ".new", path)  # a reader never sees half a file
-
+from issuer import AUDIENCE, ISSUER, Key, b64, bearer, write_jwks
 
 @pytest.fixture(scope="module")
 def keys():
@@ -93,8 +30,12 @@ def secured(make_broker, tmp_path, keys):
     jwks = str(tmp_path / "jwks.json")
     write_jwks(jwks, *keys.values())
     b = make_broker("--auth-issuer", ISSUER, "--auth-audience", AUDIENCE, "--auth-jwks", jwks,
-                    "--auth-jwks-refresh", "1").start()
+                    "--auth-jwks-refresh", "1", "--auth-admin", "city-admin").start()
     b.jwks = jwks
+    # Every authenticated caller may write here: these tests are about who the caller is.
+    r = requests.post(b.url + "/ngsi-ld/ex/grants", json={"to": "authenticated", "role": "writer"},
+                      headers=bearer(keys["RS256"].token(sub="city-admin")))
+    assert r.status_code == 201, r.text
     return b
 
 
@@ -262,8 +203,13 @@ def test_api_keys_are_made_by_the_admin_shown_once_and_revoked_at_once(make_brok
     assert [k["name"] for k in listed] == ["iot-agent"] and "key" not in listed[0], "never shown again"
     assert "key" not in requests.get(url + "/" + made["id"], headers=admin).json()
     assert secret not in open(b.log_path).read()
-    # The key works like a token, but does not make its holder an admin.
+    # The key works like a token (for what it is granted), but does not make its holder an admin.
     machine = bearer(secret)
+    assert_problem(requests.post(b.api + "/entities", json=entity("urn:ngsi-ld:Bench:by-key"), headers=machine),
+                   403, "Forbidden")
+    r = requests.post(b.url + "/ngsi-ld/ex/grants", json={"to": "apikey:" + made["id"], "role": "writer"},
+                      headers=admin)
+    assert r.status_code == 201, r.text
     r = requests.post(b.api + "/entities", json=entity("urn:ngsi-ld:Bench:by-key"), headers=machine)
     assert r.status_code == 201, r.text
     assert_problem(requests.get(url, headers=machine), 403, "Forbidden")

@@ -62,6 +62,7 @@ char documentKey(DocumentKind kind) {
     case DocumentKind::RegistrationSubscription: return 'Q';
     case DocumentKind::RemoteSubscription: return 'D';
     case DocumentKind::ApiKey: return 'A';  // broker-wide (tenant "")
+    case DocumentKind::Grant: return 'G';   // broker-wide (tenant ""; the grant names its tenant)
   }
   return 'U';
 }
