@@ -67,6 +67,8 @@ struct Config {
   int requestTimeLimitMs = 10000;  // 0 = none
   size_t maxResponseBytes = 64 * 1024 * 1024;
   std::string historyRetention;  // ISO 8601 duration; empty = keep all
+  std::string audit = "off";
+  std::string auditRetention;  // ISO 8601 duration; empty = keep all
   size_t maxSnapshotEntities = 100000;
   std::string logLevel = "info";
   std::string alias;  // empty: allmende-<the random part of the broker id>
@@ -86,6 +88,7 @@ int serve(const Config& cfg) {
   store::EmbeddedOptions storeOptions{cfg.dataDir, cfg.sync};
   if (!cfg.historyRetention.empty())
     storeOptions.historyRetentionMs = *ngsi::parseDuration(cfg.historyRetention);
+  if (!cfg.auditRetention.empty()) storeOptions.auditRetentionMs = *ngsi::parseDuration(cfg.auditRetention);
   auto store = store::openEmbeddedStore(storeOptions, ngsi::entityMeta);
   ngsi::WritePath writes(*store, cfg.maxAttributes, cfg.history == "on");
 
@@ -163,6 +166,7 @@ int serve(const Config& cfg) {
                          snapshots,
                          {*brokerId, alias, cfg.publicUrl, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }, apiKeys, policy, authenticator.get()};
+  services.audit = cfg.audit == "on";
   http::Router router;
   api::registerRoutes(router, services);
 
@@ -287,16 +291,27 @@ int main(int argc, char** argv) {
                    "Record attribute history for the temporal API (on) or not (off)")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
+  auto positiveDuration = CLI::Validator(
+      [](const std::string& text) -> std::string {
+        auto ms = allmende::ngsi::parseDuration(text);
+        return ms && *ms > 0 ? "" : "'" + text + "' is not a positive ISO 8601 duration";
+      },
+      "DURATION");
   serveCmd
       ->add_option("--history-retention", cfg.historyRetention,
                    "Keep attribute history this long (ISO 8601 duration, e.g. P2Y or P90D; "
                    "older instances are removed in the background); default: keep all")
-      ->check(
-          [](const std::string& text) -> std::string {
-            auto ms = allmende::ngsi::parseDuration(text);
-            return ms && *ms > 0 ? "" : "'" + text + "' is not a positive ISO 8601 duration";
-          },
-          "DURATION");
+      ->check(positiveDuration);
+  serveCmd
+      ->add_option("--audit", cfg.audit,
+                   "Record who changed what (subject, client, request id) with every write and admin "
+                   "action, queryable at /ngsi-ld/ex/audit (on) or not (off)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--audit-retention", cfg.auditRetention,
+                   "Keep the audit trail this long (ISO 8601 duration, e.g. P1Y); default: keep all")
+      ->check(positiveDuration);
   serveCmd
       ->add_option(
           "--temporal-limit", cfg.temporalLimit,

@@ -39,6 +39,7 @@ http::Response createKey(Call& call) {
   if (!name || !name->is_string() || name->get_string().empty() || name->get_string().size() > 200)
     fail(ErrorType::BadRequestData, "an API key needs a name (a string of 1 to 200 characters) saying what uses it");
   auto [key, secret] = call.services.apiKeys.create(std::string(name->get_string()), call.req.caller->subject);
+  call.audit("", key.id, "createApiKey");  // API keys are broker-wide: in the default tenant's trail
   auto out = render(key);
   out["key"] = secret;  // shown this once
   auto res = respondForVersion(call, 201, std::move(out), negotiate(call.req, false), Payload::Other);
@@ -67,6 +68,7 @@ http::Response revokeKey(Call& call) {
   requireAdmin(call);
   if (!call.services.apiKeys.revoke(call.pathParam(0)))
     fail(ErrorType::ResourceNotFound, "no API key with id '" + call.pathParam(0) + "'");
+  call.audit("", call.pathParam(0), "revokeApiKey");
   return call.empty(204);
 }
 

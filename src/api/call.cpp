@@ -4,6 +4,10 @@
 // @context.
 #include "api/call.h"
 
+#include <algorithm>
+
+#include <openssl/rand.h>
+
 #include "api/json_text.h"
 #include "auth/authenticator.h"
 #include "jsonld/core_context.h"
@@ -79,13 +83,60 @@ const std::shared_ptr<const auth::Access>& Call::access() {
   return access_;
 }
 
+namespace {
+
+// Who the caller is, as the audit trail records it.
+store::AuditRecord who(Call& call) {
+  store::AuditRecord r;
+  if (const auto& c = call.req.caller) {
+    r.subject = c->subject;
+    r.client = c->client;
+  }
+  r.requestId = call.requestId();
+  return r;
+}
+
+}  // namespace
+
 ngsi::Author Call::author() {
   ngsi::Author out;
   if (!access()->writesEverything())
     out.check = [access = access_](std::string_view id, const store::Entity* before, const store::Entity* after) {
       access->checkWrite(id, before, after);
     };
+  if (services.audit) out.audit = who(*this);
   return out;
+}
+
+void Call::audit(std::string_view tenant, std::string resource, std::string operation,
+                 std::vector<std::string> attributes) {
+  if (!services.audit) return;
+  auto r = who(*this);
+  r.timeMs = ngsi::nowMs();
+  r.resource = std::move(resource);
+  r.operation = std::move(operation);
+  r.attributes = std::move(attributes);
+  services.store.putAudit(tenant, r);
+}
+
+const std::string& Call::requestId() {
+  if (requestId_.empty()) {
+    auto given = req.header("x-request-id");
+    bool usable = given && !given->empty() && given->size() <= 128 &&
+                  std::all_of(given->begin(), given->end(), [](char c) { return c > 0x20 && c < 0x7F; });
+    if (usable) {
+      requestId_ = std::string(*given);
+    } else {
+      unsigned char raw[8];
+      RAND_bytes(raw, sizeof raw);
+      static const char* hex = "0123456789abcdef";
+      for (unsigned char b : raw) {
+        requestId_.push_back(hex[b >> 4]);
+        requestId_.push_back(hex[b & 15]);
+      }
+    }
+  }
+  return requestId_;
 }
 
 void Call::useSnapshot(std::string id) {

@@ -45,8 +45,18 @@ class Call {
   // What the caller may do in the client's tenant (auth/access.h): everything
   // with authentication off and for the broker's admin.
   const std::shared_ptr<const auth::Access>& access();
-  // The caller as the author of writes (ngsi::WritePath): its access checked on each change.
+  // The caller as the author of writes (ngsi::WritePath): its access checked
+  // on each change, and who it is for the audit trail (with --audit on).
   ngsi::Author author();
+  // Records an action that is not an entity write (an admin action, a change
+  // of history alone) in the audit trail of `tenant`, with --audit on.
+  void audit(std::string_view tenant, std::string resource, std::string operation,
+             std::vector<std::string> attributes = {});
+  // The request's id for the audit trail: the client's X-Request-Id (up to
+  // 128 printable characters), else one made here. Once asked for, the
+  // response carries it (X-Request-Id).
+  const std::string& requestId();
+  bool requestIdUsed() const { return !requestId_.empty(); }
   // Throws NonexistentTenant unless the tenant is the default one or has data
   // (or the call reads a snapshot, which exists).
   void requireTenant() const;
@@ -122,6 +132,7 @@ class Call {
   [[noreturn]] void tooLarge() const;
 
   std::shared_ptr<const auth::Access> access_;
+  std::string requestId_;
   std::string tenant_;
   std::string clientTenant_;  // as NGSILD-Tenant gave it
   bool tenantGiven_ = false;

@@ -44,6 +44,7 @@ http::Response createGrant(Call& call) {
   grant.createdBy = call.req.caller->subject;
   grant.createdAtMs = ngsi::nowMs();
   grant = call.services.policy.add(std::move(grant));
+  call.audit(grant.tenant, grant.id, "createGrant");
   auto res = respondForVersion(call, 201, render(call, grant), negotiate(call.req, false), Payload::Other);
   res.setHeader("Location", std::string(kPath) + "/" + http::percentEncode(grant.id));
   return res;
@@ -70,6 +71,7 @@ http::Response withdrawGrant(Call& call) {
   requireAdmin(call);
   if (!call.services.policy.remove(call.clientTenant(), call.pathParam(0)))
     fail(ErrorType::ResourceNotFound, "no grant with id '" + call.pathParam(0) + "' in this tenant");
+  call.audit(call.clientTenant(), call.pathParam(0), "withdrawGrant");
   return call.empty(204);
 }
 

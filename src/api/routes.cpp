@@ -79,7 +79,9 @@ void addRoute(http::Router& router, Services& services, std::string method,
                if (role && !call.access()->hasRole(*role))
                  ngsi::fail(ErrorType::Forbidden, std::string("this needs the ") + roleName(*role) +
                                                       " role in the tenant, which the caller has not been granted");
-               return handler(call);
+               auto res = handler(call);
+               if (call.requestIdUsed()) res.setHeader("X-Request-Id", call.requestId());
+               return res;
              });
 }
 
@@ -111,6 +113,7 @@ void registerRoutes(http::Router& router, Services& services) {
   area("temporal", registerTemporalEntityRoutes);
   area("admin", registerApiKeyRoutes);
   area("admin", registerGrantRoutes);
+  area("admin", registerAuditRoutes);
   registering = {};
 }
 

@@ -50,6 +50,7 @@ void registerEntityMapRoutes(http::Router& router, Services& services);
 void registerSnapshotRoutes(http::Router& router, Services& services);
 void registerApiKeyRoutes(http::Router& router, Services& services);
 void registerGrantRoutes(http::Router& router, Services& services);
+void registerAuditRoutes(http::Router& router, Services& services);
 void registerTemporalQueryRoutes(http::Router& router, Services& services);
 void registerTemporalEntityRoutes(http::Router& router, Services& services);
 

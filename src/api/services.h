@@ -77,6 +77,7 @@ struct Services {
   auth::ApiKeys& apiKeys;
   auth::Policy& policy;  // access grants (in force only with authentication on)
   const auth::Authenticator* authenticator = nullptr;  // null: authentication is off
+  bool audit = false;  // --audit on: writes and admin actions are recorded in the audit trail
 };
 
 }  // namespace allmende::api

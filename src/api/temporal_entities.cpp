@@ -115,6 +115,7 @@ http::Response deleteTemporal(Call& call) {
                    : std::nullopt;
   });
   call.services.store.deleteHistory(call.tenant(), id, std::nullopt, std::nullopt);
+  call.audit(call.tenant(), id, "deleteHistory");
   return call.empty(204);
 }
 
@@ -151,11 +152,12 @@ http::Response deleteTemporalAttribute(Call& call) {
     fail(ErrorType::ResourceNotFound,
          "the entity '" + id + "' has no history of the attribute '" + name + "'" +
              (datasetId && !datasetId->empty() ? " with datasetId '" + *datasetId + "'" : ""));
+  call.audit(call.tenant(), id, "deleteHistory", {iri});
   return call.empty(204);
 }
 
 void changeInstance(
-    Call& call, const std::string& id, const std::string& iri, const std::string& instanceId,
+    Call& call, const std::string& operation, const std::string& id, const std::string& iri, const std::string& instanceId,
     const std::function<std::optional<store::HistoryInstance>(const store::HistoryInstance&)>&
         change) {
   call.requireTenant();
@@ -166,6 +168,7 @@ void changeInstance(
   if (!call.services.store.changeHistoryInstance(call.tenant(), id, iri, instanceId, change))
     fail(ErrorType::ResourceNotFound, "the attribute '" + call.pathParam(1) + "' of '" + id +
                                           "' has no instance '" + instanceId + "'");
+  call.audit(call.tenant(), id, operation, {iri});
 }
 
 // The given members replace the instance's; its datasetId and createdAt stay.
@@ -186,7 +189,7 @@ http::Response modifyInstance(Call& call) {
     fail(ErrorType::BadRequestData, "'" + name + "' cannot be modified instance by instance");
   const auto& patch = attrs.begin()->value().get_array().at(0).get_object();
   auto now = ngsi::nowMs();
-  changeInstance(call, id, iri, instanceId, [&](const store::HistoryInstance& current) {
+  changeInstance(call, "modifyInstance", id, iri, instanceId, [&](const store::HistoryInstance& current) {
     json::object merged = current.instance;
     for (const auto& [member, v] : patch)
       if (member != ngsi::key::datasetId) merged[member] = v;
@@ -203,7 +206,7 @@ http::Response deleteInstance(Call& call) {
   auto id = entityIdParam(call);
   auto iri = attributeParam(call);
   auto instanceId = instanceIdParam(call);
-  changeInstance(call, id, iri, instanceId, [](const store::HistoryInstance&) {
+  changeInstance(call, "deleteInstance", id, iri, instanceId, [](const store::HistoryInstance&) {
     return std::optional<store::HistoryInstance>();
   });
   return call.empty(204);

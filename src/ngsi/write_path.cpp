@@ -1,9 +1,10 @@
 // WritePath: each mutator is wrapped so that, inside the store's atomic step,
-// the change is checked for its author, the entity it writes is checked against the attribute bound (a failing check
+// the change is checked for its author (and its audit record made), the entity it writes is checked against the attribute bound (a failing check
 // writes nothing, like any mutator that throws) and the write's history is
 // derived from the entity's current and new state.
 #include "ngsi/write_path.h"
 
+#include "ngsi/audit_capture.h"
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
@@ -26,10 +27,12 @@ std::vector<store::Store::Outcome> WritePath::applyAll(
       }
       if (!write) return write;
       if (write->kind == store::EntityWrite::Kind::Put) checkBounds(current, write->entity);
+      auto now = nowMs();
       if (!history_)
         write->history.reset();
       else if (!write->history)
-        write->history = captureHistory(current, *write, nowMs());
+        write->history = captureHistory(current, *write, now);
+      if (author->audit) write->audit = auditRecord(*author->audit, *id, current, *write, now);
       return write;
     };
   }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,10 +22,13 @@ namespace allmende::ngsi {
 // On whose behalf a change is made. `check`, when set, runs inside the
 // store's atomic step on the entity's state before and after the change
 // (null: absent; a no-op passes the unchanged state as both) and throws to
-// refuse that entity's change (authorization, auth/access.h). The broker's own
-// changes (expiry) have an empty Author.
+// refuse that entity's change (authorization, auth/access.h). `audit`, when
+// set, says who makes the change (subject, client, request id) for the audit
+// trail: each change then records its audit record (ngsi/audit_capture.h) in
+// the same durable batch. The broker's own changes (expiry) have an empty Author.
 struct Author {
   std::function<void(std::string_view id, const store::Entity* before, const store::Entity* after)> check;
+  std::optional<store::AuditRecord> audit;
 };
 
 class WritePath {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <memory>
@@ -32,11 +33,40 @@ using Entity = boost::json::object;
 // the history (written in the same atomic batch). A mutator leaves `history`
 // empty unless it records instances of its own (the temporal API's create and
 // append); ngsi::WritePath derives it from the change otherwise.
+// One entry of the audit trail (docs/security.md): who changed what, when,
+// through which application and request.
+struct AuditRecord {
+  int64_t timeMs = 0;     // when (for an entity write: the recording time of the history it records)
+  std::string resource;   // the entity id, or the grant's or API key's id of an admin action
+  std::string operation;  // create, update, delete; deleteHistory, ...; createGrant, ...
+  std::vector<std::string> attributes;  // the attributes changed (expanded IRIs)
+  std::string subject;    // the caller's token subject or "apikey:<id>" ("" anonymous or no authentication)
+  std::string client;     // the application: a token's client id, an API key's name
+  std::string requestId;
+};
+
+// A page of the audit trail of one resource or of one subject (exactly one is
+// given), newest first, within [fromMs, toMs).
+struct AuditQuery {
+  std::string resource;
+  std::string subject;
+  int64_t fromMs = std::numeric_limits<int64_t>::min();
+  int64_t toMs = std::numeric_limits<int64_t>::max();
+  size_t offset = 0;
+  size_t limit = 20;
+  bool count = false;
+};
+struct AuditPage {
+  std::vector<AuditRecord> records;
+  size_t total = 0;  // with count
+};
+
 struct EntityWrite {
   enum class Kind { Put, Delete };
   Kind kind = Kind::Put;
   Entity entity;  // the complete new state, for Put
   std::optional<HistoryWrite> history;
+  std::optional<AuditRecord> audit = std::nullopt;  // recorded in the same durable batch
 };
 
 // What the indexes need to know of an entity; computed by the layer above
@@ -242,6 +272,15 @@ class Store {
 
   // Figures for monitoring; reads sizes from disk, so not for the hot path.
   virtual StoreStats stats() const = 0;
+
+  // The audit trail (kept for the store's audit retention). putAudit records
+  // an action that is not an entity write (an admin action, a change of
+  // history alone), durably.
+  virtual void putAudit(std::string_view tenant, const AuditRecord& record) = 0;
+  virtual AuditPage queryAudit(std::string_view tenant, const AuditQuery& q) const = 0;
+  // The recording time an instanceId of the history names (the time of the
+  // audit record of the write that recorded it), or nullopt if it is not one.
+  virtual std::optional<int64_t> instanceRecordedMs(std::string_view instanceId) const = 0;
 
   // Hosted @contexts (not tenant-specific).
   virtual void putContext(const StoredContext& context) = 0;

@@ -5,6 +5,7 @@
 // scanning the entities at open and kept current under a shared mutex.
 #include "store/embedded/rocks_store.h"
 
+#include "store/embedded/audit_column.h"
 #include "store/embedded/entity_codec.h"
 #include "store/embedded/history_codec.h"
 #include "store/embedded/history_column.h"
@@ -85,6 +86,9 @@ class RocksStore final : public Store {
         retention_(options.historyRetentionMs > 0
                        ? std::make_unique<history::Retention>(options.historyRetentionMs)
                        : nullptr),
+        auditRetention_(options.auditRetentionMs > 0
+                            ? std::make_unique<audit::AuditRetention>(options.auditRetentionMs)
+                            : nullptr),
         extractor_(std::move(extractor)) {
     rocksdb::Options opts;
     opts.create_if_missing = true;
@@ -112,7 +116,8 @@ class RocksStore final : public Store {
     opts.create_missing_column_families = true;
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
-        {"history", history::HistoryColumn::options(opts, table.block_cache, retention_.get())}};
+        {"history", history::HistoryColumn::options(opts, table.block_cache, retention_.get())},
+        {"audit", audit::AuditColumn::options(opts, auditRetention_.get())}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     auto status =
@@ -123,6 +128,8 @@ class RocksStore final : public Store {
     db_.reset(db);
     db_->DestroyColumnFamilyHandle(handles[0]);  // the default family is db_->DefaultColumnFamily()
     historyFamily_ = handles[1];
+    auditFamily_ = handles[2];
+    audit_ = std::make_unique<audit::AuditColumn>(*db_, auditFamily_, auditRetention_.get());
     writeOptions_.sync = options.sync;
     history_ = std::make_unique<history::HistoryColumn>(*db_, historyFamily_, keys_, retention_.get(),
                                                         writeOptions_);
@@ -134,6 +141,7 @@ class RocksStore final : public Store {
     if (db_) {
       history_.reset();
       db_->DestroyColumnFamilyHandle(historyFamily_);
+      db_->DestroyColumnFamilyHandle(auditFamily_);
       db_->FlushWAL(true);
       db_->Close();
     }
@@ -195,6 +203,7 @@ class RocksStore final : public Store {
     rocksdb::WriteBatch batch;
     std::vector<size_t> written;
     std::vector<std::pair<std::string_view, HistoryWrite>> histories;  // entity id, what it records
+    std::vector<AuditRecord> audits;
     for (size_t i = 0; i < mutations.size(); ++i) {
       auto& change = out[i].change;
       const auto& id = mutations[i].id;
@@ -221,6 +230,7 @@ class RocksStore final : public Store {
         if (write->history->entityAsBefore && historyRecorded[i]) write->history->entity.reset();
         histories.emplace_back(id, std::move(*write->history));
       }
+      if (write->audit) audits.push_back(std::move(*write->audit));
     }
     if (written.empty()) return out;
     if (!tenantExists(tenant)) batch.Put(tenantKey(tenant), "");
@@ -241,6 +251,7 @@ class RocksStore final : public Store {
       }
     }
     for (const auto& [id, h] : histories) history_->add(batch, tenant, id, h, names);
+    for (const auto& a : audits) audit_->add(batch, tenant, a);
     check(db_->Write(writeOptions_, &batch), "write");
     {
       std::unique_lock lock(indexMutex_);
@@ -526,6 +537,7 @@ class RocksStore final : public Store {
     }
     batch.Delete(tenantKey(tenant));
     history_->dropTenant(batch, tenant);
+    audit_->dropTenant(batch, tenant);
     check(db_->Write(writeOptions_, &batch), "write");
     std::unique_lock lock(indexMutex_);
     tenants_.erase(std::string(tenant));
@@ -564,6 +576,21 @@ class RocksStore final : public Store {
     out.compactionPendingBytes = property(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
     events_->report(out);
     return out;
+  }
+
+  void putAudit(std::string_view tenant, const AuditRecord& record) override {
+    rocksdb::WriteBatch batch;
+    audit_->add(batch, tenant, record);
+    check(db_->Write(writeOptions_, &batch), "write");
+  }
+
+  AuditPage queryAudit(std::string_view tenant, const AuditQuery& q) const override {
+    return audit_->query(tenant, q);
+  }
+
+  std::optional<int64_t> instanceRecordedMs(std::string_view instanceId) const override {
+    auto parsed = history::parseInstanceId(instanceId);
+    return parsed ? std::optional(parsed->first) : std::nullopt;
   }
 
   void putContext(const StoredContext& context) override {
@@ -694,9 +721,12 @@ class RocksStore final : public Store {
   std::string directory_;
   std::shared_ptr<RocksEvents> events_ = std::make_shared<RocksEvents>();
   std::unique_ptr<history::Retention> retention_;  // null: keep all history; outlives db_
+  std::unique_ptr<audit::AuditRetention> auditRetention_;  // null: keep the whole audit trail; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* historyFamily_ = nullptr;  // the "history" column family
   std::unique_ptr<history::HistoryColumn> history_;        // what is stored in it
+  rocksdb::ColumnFamilyHandle* auditFamily_ = nullptr;    // the "audit" column family
+  std::unique_ptr<audit::AuditColumn> audit_;
   rocksdb::WriteOptions writeOptions_;
   MetaExtractor extractor_;
   KeyDictionary keys_;

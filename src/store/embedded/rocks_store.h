@@ -5,7 +5,8 @@
 //   "M\0<tenant>\0<id>"    -> index record    what the indexes need of the entity (restart reads
 //   these) "C\0<id>"              -> context JSON    a hosted @context "S\0<key>"             ->
 //   value           a broker-wide setting
-// The "history" column family holds the attribute history (history_codec.h).
+// The "history" column family holds the attribute history (history_codec.h),
+// the "audit" column family the audit trail (audit_column.h).
 // An entity, its index record and the history it records change in one WriteBatch. Durability:
 // every write goes through the WAL before it is acknowledged, so an acknowledged write survives a
 // crash of the process (kill -9). With sync=true the WAL is also fsynced (RocksDB groups concurrent
@@ -24,6 +25,7 @@ struct EmbeddedOptions {
   bool sync = false;
   size_t blockCacheBytes = 256u << 20;
   int64_t historyRetentionMs = 0;  // > 0: history older than this is removed (history_retention.h)
+  int64_t auditRetentionMs = 0;    // > 0: audit records older than this are removed (audit_column.h)
 };
 
 // Opens (creating if needed) the store; throws std::runtime_error on failure.
