@@ -153,39 +153,6 @@ std::vector<Subscription> Manager::list(std::string_view tenant) const {
 
 namespace {
 
-// Reads linked entities (for q terms like rel{attr} and for joins), each once per change.
-class LinkedEntities {
- public:
-  LinkedEntities(const store::Store& store, std::string_view tenant) : store_(store), tenant_(tenant) {}
-  const json::object* find(std::string_view id) {
-    auto [it, fresh] = read_.try_emplace(std::string(id));
-    if (fresh) it->second = store_.getEntity(tenant_, id);
-    return it->second ? &*it->second : nullptr;
-  }
-  query::EntityResolver resolver() {
-    return [this](std::string_view id) { return find(id); };
-  }
-  ngsi::EntityReader reader() {
-    return [this](std::string_view id) -> std::optional<json::object> {
-      auto* e = find(id);
-      return e ? std::optional(*e) : std::nullopt;
-    };
-  }
-
- private:
-  const store::Store& store_;
-  std::string_view tenant_;
-  std::map<std::string, std::optional<store::Entity>> read_;
-};
-
-}  // namespace
-
-std::shared_ptr<const auth::Access> Manager::ownerAccess(std::string_view tenant, const Subscription& s) const {
-  return s.owner && ownerAccess_ ? ownerAccess_(tenant, *s.owner) : auth::Access::everything();
-}
-
-namespace {
-
 // The entity as the access lets its holder see it (a copy), or nullopt.
 std::optional<store::Entity> seen(const auth::Access& access, const std::optional<store::Entity>& entity) {
   if (!entity || !access.mayRead(*entity)) return std::nullopt;
@@ -202,18 +169,60 @@ std::optional<store::Store::Change> seen(const auth::Access& access, const store
   return out;
 }
 
+// Reads linked entities (for q terms like rel{attr} and for joins), each once
+// per change, as a subscription's owner may see them (the accesses given
+// must live as long as this).
+class LinkedEntities {
+ public:
+  LinkedEntities(const store::Store& store, std::string_view tenant) : store_(store), tenant_(tenant) {}
+  const json::object* find(std::string_view id, const auth::Access& access) {
+    auto [it, fresh] = read_.try_emplace(std::string(id));
+    if (fresh) it->second = store_.getEntity(tenant_, id);
+    if (!it->second || access.readsEverything()) return it->second ? &*it->second : nullptr;
+    auto [s, made] = seen_.try_emplace({&access, std::string(id)});
+    if (made) s->second = seen(access, it->second);
+    return s->second ? &*s->second : nullptr;
+  }
+  query::EntityResolver resolver(const auth::Access& access) {
+    return [this, &access](std::string_view id) { return find(id, access); };
+  }
+  ngsi::EntityReader reader(const auth::Access& access) {
+    return [this, &access](std::string_view id) -> std::optional<json::object> {
+      auto* e = find(id, access);
+      return e ? std::optional(*e) : std::nullopt;
+    };
+  }
+
+ private:
+  const store::Store& store_;
+  std::string_view tenant_;
+  std::map<std::string, std::optional<store::Entity>> read_;
+  std::map<std::pair<const auth::Access*, std::string>, std::optional<store::Entity>> seen_;  // as an owner sees them
+};
+
 }  // namespace
+
+std::shared_ptr<const auth::Access> Manager::ownerAccess(std::string_view tenant, const Subscription& s) const {
+  return s.owner && ownerAccess_ ? ownerAccess_(tenant, *s.owner) : auth::Access::everything();
+}
 
 void Manager::onChange(std::string_view tenant, const store::Store::Change& change) {
   auto now = ngsi::nowMs();
-  // The subscriptions to notify, with the change as their owners see it (when not all of it).
-  std::vector<std::tuple<std::string, std::shared_ptr<const Compiled>, std::optional<store::Store::Change>>> due;
+  // The subscriptions to notify, their owners' access, and the change as
+  // their owners see it (when not all of it).
+  struct Due {
+    std::string id;
+    std::shared_ptr<const Compiled> compiled;
+    std::shared_ptr<const auth::Access> access;
+    std::optional<store::Store::Change> partial;
+  };
+  std::vector<Due> due;
+  std::vector<std::shared_ptr<const auth::Access>> accesses;  // alive while `linked` is (it keys by them)
   LinkedEntities linked(store_, tenant);
   {
     std::lock_guard lock(mutex_);
     auto ti = typeIndex_.find(tenant);
     if (ti == typeIndex_.end()) return;
-    auto resolve = linked.resolver();
     // The subscriptions that may select the entity by its id or types (before or after the change).
     std::set<std::string_view> candidates(ti->second.anyType.begin(), ti->second.anyType.end());
     const auto& entity = change.after ? *change.after : *change.before;
@@ -229,24 +238,25 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
     for (auto id : candidates) {
       auto& e = subs.find(id)->second;
       if (!e.compiled) continue;
+      const auto& access = accesses.emplace_back(ownerAccess(tenant, e.sub));
       std::optional<store::Store::Change> partial;
-      if (auto access = ownerAccess(tenant, e.sub); !access->readsEverything()) {
+      if (!access->readsEverything()) {
         partial = seen(*access, change);
         if (!partial) continue;
       }
-      if (!triggers(e.compiled->matcher, partial ? *partial : change, now, resolve)) continue;
+      if (!triggers(e.compiled->matcher, partial ? *partial : change, now, linked.resolver(*access))) continue;
       if (e.compiled->matcher.throttlingMs && e.lastQueuedMs &&
           now - e.lastQueuedMs < e.compiled->matcher.throttlingMs)
         continue;
       e.lastQueuedMs = now;
       e.sub.stats.pending++;
-      due.emplace_back(std::string(id), e.compiled, std::move(partial));
+      due.push_back({std::string(id), e.compiled, access, std::move(partial)});
     }
   }
-  for (const auto& [id, compiled, partial] : due) {
+  for (const auto& [id, compiled, access, partial] : due) {
     json::array data;
     try {
-      data = renderChange(compiled->shape, partial ? *partial : change, now, linked.reader());
+      data = renderChange(compiled->shape, partial ? *partial : change, now, linked.reader(*access));
     } catch (const ngsi::Error& e) {  // the write is done: its notification fails, not the request
       spdlog::warn("notification of {} not made: {}", id, e.detail());
       report({Outcome::Dropped, tenant, id, SubscriptionKind::Entities, 1, now});
@@ -290,7 +300,7 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
     for (const auto& s : m.selectors) q.types->insert(q.types->end(), s.types->begin(), s.types->end());
   }
   LinkedEntities linked(store_, tenant);
-  q.predicate = [&m, &access, now, resolve = linked.resolver()](const store::Entity& e) {
+  q.predicate = [&m, &access, now, resolve = linked.resolver(access)](const store::Entity& e) {
     if (access.readsEverything()) return selects(m, e, now, resolve);
     auto visible = seen(access, e);
     return visible && selects(m, *visible, now, resolve);
@@ -301,7 +311,7 @@ void Manager::notifyPeriodically(const std::string& tenant, const std::string& i
   for (auto& e : store_.queryEntities(tenant, q).entities) {
     access.stripHidden(e);
     try {
-      for (auto& d : renderChange(compiled.shape, {std::nullopt, std::move(e), false}, now, linked.reader()))
+      for (auto& d : renderChange(compiled.shape, {std::nullopt, std::move(e), false}, now, linked.reader(access)))
         data.push_back(std::move(d));
     } catch (const ngsi::Error& error) {  // that entity is left out
       spdlog::warn("notification of {} leaves an entity out: {}", id, error.detail());
@@ -325,7 +335,7 @@ bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std
   auto now = ngsi::nowMs();
   if (!compiled || !live(compiled->matcher, now)) return true;
   LinkedEntities linked(store_, tenant);
-  auto resolve = linked.resolver();
+  auto resolve = linked.resolver(*access);
   json::array data;
   for (const auto& given : changes) {
     auto partial = access->readsEverything() ? std::nullopt : seen(*access, given);
@@ -334,7 +344,7 @@ bool Manager::notifyWith(std::string_view tenant, std::string_view id, const std
     const auto* e = change.after ? &*change.after : change.before ? &*change.before : nullptr;
     if (!e || !selects(compiled->matcher, *e, now, resolve)) continue;
     try {
-      for (auto& d : renderChange(compiled->shape, change, now, linked.reader()))
+      for (auto& d : renderChange(compiled->shape, change, now, linked.reader(*access)))
         data.push_back(std::move(d));
     } catch (const ngsi::Error& error) {  // that entity is left out
       spdlog::warn("notification of {} leaves an entity out: {}", id, error.detail());

@@ -297,6 +297,24 @@ def test_notifications_carry_only_what_the_owner_may_read(city, receiver):  # no
     no_notification(receiver, "/notify/authz")
 
 
+def test_joined_notifications_and_queries_leave_out_what_the_owner_may_not_read(city, receiver):  # noqa: F811
+    seed(city)
+    grant(city, to="sub:watcher", role="reader", entityTypes=["ServiceRequest"])
+    watcher = who(city, "watcher")
+    body = {"type": "Subscription", "entities": [{"type": "ServiceRequest"}],
+            "notification": {"endpoint": {"uri": receiver.url + "/joined"}, "join": "flat", "joinLevel": 1}}
+    assert requests.post(city.api + "/subscriptions", json=body, headers=watcher).status_code == 201
+    link_to = {"assignedTo": {"type": "Relationship", "object": V1}}
+    assert requests.post(city.api + f"/entities/{SR1}/attrs", json=link_to, headers=city.admin).status_code == 204
+    _, note = next_notification(receiver, "/notify/joined")
+    assert [e["id"] for e in note["data"]] == [SR1], "the vehicle it may not read is not joined"
+    def joined(headers):
+        body = requests.get(city.api + "/entities/" + SR1, params={"join": "flat", "joinLevel": 1}, headers=headers).json()
+        return [e["id"] for e in body] if isinstance(body, list) else [body["id"]]  # nothing joined: the entity alone
+    assert joined(watcher) == [SR1]
+    assert joined(city.admin) == [SR1, V1]
+
+
 def test_anonymous_read_of_open_data(city):
     seed(city, "open-data")
     seed(city, "internal")
