@@ -87,13 +87,17 @@ bool admitted(Call& call, json::object& entity) {
   return true;
 }
 
+json::object entityStub(std::string_view id, const std::vector<std::string>& types) {
+  json::array t;
+  for (const auto& type : types) t.emplace_back(type);
+  return json::object{{ngsi::key::id, id}, {ngsi::key::type, std::move(t)}};
+}
+
 std::optional<json::object> historySubject(Call& call, const std::string& id) {
   if (auto current = call.services.store.getEntity(call.tenant(), id)) return std::move(*current);
   auto h = call.services.store.historyEntity(call.tenant(), id);
   if (!h) return std::nullopt;
-  json::array types;
-  for (const auto& t : h->types) types.emplace_back(t);
-  return json::object{{ngsi::key::id, id}, {ngsi::key::type, std::move(types)}};
+  return entityStub(id, h->types);
 }
 
 json::object readEntity(Call& call, const std::string& id, json::storage_ptr storage) {

@@ -25,6 +25,10 @@ std::string entityIdParam(const Call& call, size_t i = 0);
 // the attributes it may not see are taken out of it.
 bool admitted(Call& call, json::object& entity);
 
+// An entity of only an id and types (internal form): what selectors and
+// grants look at of an entity known by its history or from a source.
+json::object entityStub(std::string_view id, const std::vector<std::string>& types);
+
 // What the caller's grants are judged on for an entity's history (the
 // temporal API): the current entity, else the id and types its history
 // records; nullopt when neither exists.

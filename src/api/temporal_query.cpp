@@ -205,17 +205,31 @@ void keepTimely(std::vector<federation::Source>& sources, const query::TemporalQ
 
 // Adds to h (read raw) what the sources answered of its entity, and aggregates
 // the merged series for aggregatedValues.
-void mergeRemote(EntityHistory& h, Remote& remote, const TemporalParams& p, const jsonld::Context& ctx) {
+// False (and h emptied) when the caller may not read the entity: judged as a
+// local entity's history is, else on the id and types the sources gave;
+// the attributes it may not see are left out.
+bool mergeRemote(Call& call, EntityHistory& h, Remote& remote, const TemporalParams& p) {
+  const auto& ctx = call.context();
   for (const auto& answer : remote.answers)
     for (const auto& e : answer.entities)
       if (e.at("id").get_string() == h.entity.id) {
         temporal::mergeSeries(h.series, temporal::remoteSeries(e, ctx), p.history.q);
         if (h.entity.types.empty()) h.entity.types = temporal::remoteEntity(e, ctx).types;
       }
+  if (const auto& access = *call.access(); !access.readsEverything()) {
+    auto subject = historySubject(call, h.entity.id);
+    if (!subject) subject = entityStub(h.entity.id, h.entity.types);
+    if (!access.mayRead(*subject)) {
+      h.series.clear();
+      return false;
+    }
+    std::erase_if(h.series, [&](const temporal::Series& s) { return !access.sees(*subject, s.attribute); });
+  }
   if (p.aggregation) {
     h.aggregated = temporal::aggregateSeries(h.series, p.history.q, *p.aggregation);
     h.series.clear();
   }
+  return true;
 }
 
 http::Response retrieveAnswer(Call& call, Remote* remote);
@@ -279,7 +293,8 @@ http::Response retrieveAnswer(Call& call, Remote* remote) {
     h.entity.id = id;
   }
   if (remote) {
-    mergeRemote(h, *remote, p, call.context());
+    if (!mergeRemote(call, h, *remote, p))
+      fail(ErrorType::ResourceNotFound, "no temporal representation of an entity with id '" + id + "'");
     matched = matched || !h.empty();
   }
   if (p.history.attrs && !matched)
@@ -321,11 +336,7 @@ bool newestIdFirst(const Call& call) {
 
 bool selected(const TemporalSelection& s, const store::HistoryEntity& e) {
   if (s.selectors.empty()) return true;
-  json::object stub;  // what a selector looks at: id and types
-  stub["id"] = e.id;
-  json::array types;
-  for (const auto& t : e.types) types.emplace_back(t);
-  stub["type"] = std::move(types);
+  auto stub = entityStub(e.id, e.types);  // what a selector looks at: id and types
   bool any = false;
   for (const auto& sel : s.selectors) any = any || query::matches(sel, stub);
   return any;
@@ -449,7 +460,7 @@ http::Response answerDistributed(Call& call, const TemporalSelection& selection,
                             true);
     else
       h.entity.id = ordered[i];
-    mergeRemote(h, remote, p, call.context());
+    if (!mergeRemote(call, h, remote, p)) continue;  // one only sources hold, which the caller may not read
     limit.observe(h.series);
     page.push_back(std::move(h));
   }

@@ -1,7 +1,8 @@
 // WritePath: each mutator is wrapped so that, inside the store's atomic step,
-// the change is checked for its author (and its audit record made), the entity it writes is checked against the attribute bound (a failing check
-// writes nothing, like any mutator that throws) and the write's history is
-// derived from the entity's current and new state.
+// the change is checked for its author, the entity it writes is checked
+// against the attribute bound (a failing check writes nothing, like any
+// mutator that throws), and the write's history and audit record are derived
+// from the entity's current and new state.
 #include "ngsi/write_path.h"
 
 #include "ngsi/audit_capture.h"
@@ -14,16 +15,23 @@ namespace allmende::ngsi {
 
 std::vector<store::Store::Outcome> WritePath::applyAll(
     std::string_view tenant, const Author& author, std::vector<store::Store::Mutation> mutations) {
-  std::vector<store::Store::Mutator> given(mutations.size());
+  // What each wrapper needs, behind one pointer: with `this` small enough for
+  // std::function to hold without allocating.
+  struct Step {
+    store::Store::Mutator mutator;
+    const std::string* id;
+    const Author* author;
+  };
+  std::vector<Step> steps(mutations.size());
   for (size_t i = 0; i < mutations.size(); ++i) {
-    given[i] = std::move(mutations[i].mutator);
-    // Two pointers: small enough for std::function to hold without allocating.
-    mutations[i].mutator = [this, mutator = &given[i], author = &author,
-                            id = &mutations[i].id](const std::optional<store::Entity>& current) {
-      auto write = (*mutator)(current);
-      if (author->check) {
+    steps[i] = {std::move(mutations[i].mutator), &mutations[i].id, &author};
+    mutations[i].mutator = [this, step = &steps[i]](const std::optional<store::Entity>& current) {
+      auto write = step->mutator(current);
+      const auto& by = *step->author;
+      if (by.check) {
         const store::Entity* before = current ? &*current : nullptr;
-        author->check(*id, before, !write ? before : write->kind == store::EntityWrite::Kind::Put ? &write->entity : nullptr);
+        by.check(*step->id, before,
+                     !write ? before : write->kind == store::EntityWrite::Kind::Put ? &write->entity : nullptr);
       }
       if (!write) return write;
       if (write->kind == store::EntityWrite::Kind::Put) checkBounds(current, write->entity);
@@ -32,7 +40,7 @@ std::vector<store::Store::Outcome> WritePath::applyAll(
         write->history.reset();
       else if (!write->history)
         write->history = captureHistory(current, *write, now);
-      if (author->audit) write->audit = auditRecord(*author->audit, *id, current, *write, now);
+      if (by.audit) write->audit = auditRecord(*by.audit, *step->id, current, *write, now);
       return write;
     };
   }

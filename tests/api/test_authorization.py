@@ -398,7 +398,7 @@ def test_distributed_reads_and_writes_carry_the_same_rules(city, make_broker):
         r = requests.post(town.api + "/entities", json=e, headers={**JSON, "Link": city.town})
         assert r.status_code == 201, r.text
     registration = {"type": "ContextSourceRegistration", "endpoint": town.url,
-                    "mode": "redirect", "operations": ["federationOps", "updateOps"],
+                    "mode": "redirect", "operations": ["federationOps", "updateOps", "retrieveTemporal", "queryTemporal"],
                     "information": [{"entities": [{"type": "Vehicle"}, {"type": "ServiceRequest"}]}]}
     clerk = who(city, "clerk")
     assert_problem(requests.post(city.api + "/csourceRegistrations", json=registration, headers=clerk), 403,
@@ -410,6 +410,12 @@ def test_distributed_reads_and_writes_carry_the_same_rules(city, make_broker):
     assert query(city, clerk) == ["urn:ngsi-ld:Vehicle:7"]
     assert requests.get(city.api + "/entities/urn:ngsi-ld:ServiceRequest:7", headers=clerk).status_code == 404
     assert requests.get(city.api + "/entities/urn:ngsi-ld:Vehicle:7", headers=clerk).status_code == 200
+    r = requests.get(city.api + "/temporal/entities", params={"type": "ServiceRequest,Vehicle"}, headers=clerk)
+    assert ids(r) == ["urn:ngsi-ld:Vehicle:7"]
+    r = requests.get(city.api + "/temporal/entities/urn:ngsi-ld:ServiceRequest:7", headers=clerk)
+    assert_problem(r, 404, "ResourceNotFound")
+    r = requests.get(city.api + "/temporal/entities/urn:ngsi-ld:ServiceRequest:7", headers=city.admin)
+    assert r.status_code == 200, r.text
     # A write through the broker's own credential needs the whole tenant's writer role.
     r = patch_status(city, clerk, "urn:ngsi-ld:Vehicle:7", 8, attr="speed")
     body = assert_problem(r, 403, "Forbidden")
