@@ -5,11 +5,13 @@
 #include "api/call.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <openssl/rand.h>
 
 #include "api/json_text.h"
 #include "auth/authenticator.h"
+#include "auth/base64url.h"
 #include "jsonld/core_context.h"
 #include "ngsi/datetime.h"
 #include "ngsi/error.h"
@@ -126,14 +128,14 @@ const std::string& Call::requestId() {
                   std::all_of(given->begin(), given->end(), [](char c) { return c > 0x20 && c < 0x7F; });
     if (usable) {
       requestId_ = std::string(*given);
-    } else {
-      unsigned char raw[8];
-      RAND_bytes(raw, sizeof raw);
-      static const char* hex = "0123456789abcdef";
-      for (unsigned char b : raw) {
-        requestId_.push_back(hex[b >> 4]);
-        requestId_.push_back(hex[b & 15]);
-      }
+    } else {  // this run's random prefix and a count: unique without a random draw per request
+      static const std::string prefix = [] {
+        unsigned char raw[6];
+        RAND_bytes(raw, sizeof raw);
+        return auth::base64UrlEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+      }();
+      static std::atomic<uint64_t> count{0};
+      requestId_ = prefix + "-" + std::to_string(count.fetch_add(1, std::memory_order_relaxed));
     }
   }
   return requestId_;

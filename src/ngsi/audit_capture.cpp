@@ -27,17 +27,19 @@ store::AuditRecord auditRecord(const store::AuditRecord& who, std::string_view i
   r.timeMs = now;
   std::set<std::string> changed;
   if (write.history && !write.history->instances.empty()) {
+    // The history holds an instance of every attribute the write adds, changes or removes.
     r.timeMs = write.history->instances.front().recordedMs;
     for (const auto& i : write.history->instances) changed.insert(i.attribute);
+  } else {  // no history recorded (--history off): what differs
+    const auto* was = attributesOf(before ? &*before : nullptr);
+    const auto* is = attributesOf(deletes ? nullptr : &write.entity);
+    if (was)
+      for (const auto& [name, value] : *was)
+        if (auto* now = is ? is->if_contains(name) : nullptr; !now || *now != value) changed.emplace(name);
+    if (is)
+      for (const auto& [name, _] : *is)
+        if (!was || !was->contains(name)) changed.emplace(name);
   }
-  const auto* was = attributesOf(before ? &*before : nullptr);
-  const auto* is = attributesOf(deletes ? nullptr : &write.entity);
-  if (was)
-    for (const auto& [name, value] : *was)
-      if (auto* now = is ? is->if_contains(name) : nullptr; !now || *now != value) changed.emplace(name);
-  if (is)
-    for (const auto& [name, _] : *is)
-      if (!was || !was->contains(name)) changed.emplace(name);
   r.attributes.assign(changed.begin(), changed.end());
   return r;
 }

@@ -3,7 +3,8 @@
 // the history the write records, so that an instanceId of the temporal API
 // leads to the write's record; else the write's time), the operation (create,
 // update, delete) and the attributes whose instances it adds, changes or
-// removes.
+// removes (those of the history it records; with no history, those that
+// differ).
 #pragma once
 
 #include <cstdint>

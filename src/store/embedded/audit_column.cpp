@@ -1,13 +1,11 @@
 // The audit trail's keys, records and range reads (audit_column.h).
 #include "store/embedded/audit_column.h"
 
+#include <algorithm>
 #include <chrono>
-
-#include <boost/json.hpp>
+#include <stdexcept>
 
 namespace allmende::store::audit {
-
-namespace json = boost::json;
 
 namespace {
 
@@ -39,24 +37,43 @@ std::string listPrefix(char kind, std::string_view tenant, std::string_view name
   return out;
 }
 
-std::string encode(const AuditRecord& r) {
-  json::array attributes;
-  for (const auto& a : r.attributes) attributes.emplace_back(a);
-  return json::serialize(json::object{{"t", r.timeMs}, {"r", r.resource}, {"o", r.operation},
-                                      {"a", std::move(attributes)}, {"s", r.subject}, {"c", r.client},
-                                      {"q", r.requestId}});
+void appendText(std::string& out, std::string_view text) {
+  auto size = std::min<size_t>(text.size(), 0xFFFF);  // longer texts (none in practice) are cut
+  out.push_back(static_cast<char>(size >> 8));
+  out.push_back(static_cast<char>(size & 0xFF));
+  out.append(text.substr(0, size));
 }
 
-AuditRecord decode(std::string_view text) {
-  auto o = json::parse(text).as_object();
+std::string_view readText(std::string_view& in) {
+  if (in.size() < 2) throw std::runtime_error("a truncated audit record");
+  size_t size = (static_cast<size_t>(static_cast<unsigned char>(in[0])) << 8) | static_cast<unsigned char>(in[1]);
+  if (in.size() < 2 + size) throw std::runtime_error("a truncated audit record");
+  auto text = in.substr(2, size);
+  in.remove_prefix(2 + size);
+  return text;
+}
+
+std::string encode(const AuditRecord& r) {
+  std::string out;
+  out.reserve(64 + r.subject.size() + r.client.size() + r.requestId.size() + r.attributes.size() * 64);
+  appendText(out, r.operation);
+  appendText(out, r.subject);
+  appendText(out, r.client);
+  appendText(out, r.requestId);
+  for (const auto& a : r.attributes) appendText(out, a);
+  return out;
+}
+
+// The record of `resource` stored under a key ending in `suffix` (time and seq).
+AuditRecord decode(std::string_view in, std::string_view resource, std::string_view suffix) {
   AuditRecord r;
-  r.timeMs = o.at("t").to_number<int64_t>();
-  r.resource = std::string(o.at("r").as_string());
-  r.operation = std::string(o.at("o").as_string());
-  for (const auto& a : o.at("a").as_array()) r.attributes.emplace_back(a.as_string());
-  r.subject = std::string(o.at("s").as_string());
-  r.client = std::string(o.at("c").as_string());
-  r.requestId = std::string(o.at("q").as_string());
+  r.timeMs = static_cast<int64_t>(readBigEndian(suffix.substr(0, 8)) ^ kSign);
+  r.resource = std::string(resource);
+  r.operation = std::string(readText(in));
+  r.subject = std::string(readText(in));
+  r.client = std::string(readText(in));
+  r.requestId = std::string(readText(in));
+  while (!in.empty()) r.attributes.emplace_back(readText(in));
   return r;
 }
 
@@ -88,9 +105,8 @@ void AuditColumn::add(rocksdb::WriteBatch& batch, std::string_view tenant, const
   std::string suffix;
   appendTime(suffix, record.timeMs);
   appendBigEndian(suffix, seq_.fetch_add(1, std::memory_order_relaxed));
-  auto value = encode(record);
-  batch.Put(family_, listPrefix('R', tenant, record.resource) + suffix, value);
-  batch.Put(family_, listPrefix('S', tenant, record.subject) + suffix, value);
+  batch.Put(family_, listPrefix('R', tenant, record.resource) + suffix, encode(record));
+  batch.Put(family_, listPrefix('S', tenant, record.subject) + suffix, record.resource);
 }
 
 void AuditColumn::dropTenant(rocksdb::WriteBatch& batch, std::string_view tenant) {
@@ -104,7 +120,8 @@ void AuditColumn::dropTenant(rocksdb::WriteBatch& batch, std::string_view tenant
 
 AuditPage AuditColumn::query(std::string_view tenant, const AuditQuery& q) const {
   AuditPage page;
-  auto prefix = q.resource.empty() ? listPrefix('S', tenant, q.subject) : listPrefix('R', tenant, q.resource);
+  bool bySubject = q.resource.empty();
+  auto prefix = bySubject ? listPrefix('S', tenant, q.subject) : listPrefix('R', tenant, q.resource);
   int64_t from = retention_ ? std::max(q.fromMs, retention_->cutoffMs()) : q.fromMs;
   if (from >= q.toMs) return page;
   std::string lower = prefix, upper = prefix;
@@ -115,10 +132,20 @@ AuditPage AuditColumn::query(std::string_view tenant, const AuditQuery& q) const
   options.iterate_lower_bound = &lowerBound;
   std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options, family_));
   size_t seen = 0;
+  std::string record;
   for (it->SeekForPrev(upper); it->Valid(); it->Prev()) {
     if (it->key().compare(rocksdb::Slice(upper)) >= 0) continue;
-    if (seen >= q.offset && page.records.size() < q.limit)
-      page.records.push_back(decode(std::string_view(it->value().data(), it->value().size())));
+    if (seen >= q.offset && page.records.size() < q.limit) {
+      std::string_view key(it->key().data(), it->key().size());
+      auto suffix = key.substr(key.size() - 16);
+      std::string_view value(it->value().data(), it->value().size());
+      if (!bySubject) {
+        page.records.push_back(decode(value, q.resource, suffix));
+      } else {  // the index entry names the resource; its record has the same time and seq
+        auto key = listPrefix('R', tenant, value).append(suffix);
+        if (db_.Get(rocksdb::ReadOptions(), family_, key, &record).ok()) page.records.push_back(decode(record, value, suffix));
+      }
+    }
     ++seen;
     if (!q.count && seen >= q.offset + q.limit) break;
   }

@@ -1,12 +1,13 @@
 // The audit trail in its own column family ("audit"): each record is stored
-// twice, under its resource and under its subject, so that both lists are one
-// range read, newest first:
-//   "R" <tenant> \0 <resource> \0 <time 8> <seq 8>  -> record JSON
-//   "S" <tenant> \0 <subject> \0 <time 8> <seq 8>   -> record JSON
+// under its resource, and found by its subject through an index entry, so
+// that both lists are one range read, newest first:
+//   "R" <tenant> \0 <resource> \0 <time 8> <seq 8>  -> the record (binary, below)
+//   "S" <tenant> \0 <subject> \0 <time 8> <seq 8>   -> <resource> (its record has the same time and seq)
 // (times big-endian with the sign bit flipped, so that byte order is time
-// order). With a retention, records older than it are no longer answered and
-// are dropped by the family's compactions (AuditRetention), never in a
-// write's path.
+// order). A record is its operation, subject, client, request id and
+// attributes, each a 2-byte length and the bytes. With a retention, records
+// older than it are no longer answered and are dropped by the family's
+// compactions (AuditRetention), never in a write's path.
 #pragma once
 
 #include <atomic>
@@ -44,7 +45,7 @@ class AuditColumn {
 
   AuditColumn(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family, const AuditRetention* retention);
 
-  // Adds the record (both keys) to the batch.
+  // Adds the record and its subject's index entry to the batch.
   void add(rocksdb::WriteBatch& batch, std::string_view tenant, const AuditRecord& record);
   AuditPage query(std::string_view tenant, const AuditQuery& q) const;
   // Adds the deletion of the tenant's records to the batch.
