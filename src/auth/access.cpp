@@ -61,7 +61,9 @@ bool Access::hasRole(Role role) const {
   if (unlimited_) return true;
   bool allowed = false;
   for (const auto& g : grants_) {
-    if (g->deny && g->role == role && g->targetsAll() && g->attrs.empty()) return false;
+    // A deny about the whole tenant takes its role away, a reader's deny writing too.
+    bool takes = g->role == role || (g->role == Role::Reader && role == Role::Writer);
+    if (g->deny && takes && g->targetsAll() && g->attrs.empty()) return false;
     allowed = allowed || (!g->deny && g->role >= role);
   }
   return allowed;

@@ -111,6 +111,8 @@ MATRIX = {
     "deny writing one attribute": ([{"role": "writer"}, {"role": "writer", "effect": "deny", "attrs": ["speed"]}],
                                    [SR1, SR2, V1], {SR1: 204, SR2: 204, V1: 403}),
     "tenant admin": ([{"role": "admin"}], [SR1, SR2, V1], {SR1: 204, SR2: 204, V1: 204}),
+    "a reader's deny of everything": ([{"role": "writer"}, {"role": "reader", "effect": "deny"}], [],
+                                      {SR1: 404, SR2: 404, V1: 404}),
 }
 
 
@@ -130,6 +132,9 @@ def test_the_matrix_of_roles_and_policies(city):
             assert r.status_code == changes[eid], (name, eid, r.text)
             if r.status_code in (403, 404):
                 assert r.json()["type"].endswith("Forbidden" if r.status_code == 403 else "ResourceNotFound"), name
+        # Subscribing needs some grant that is not taken away.
+        r = requests.get(city.api + "/subscriptions", headers=caller)
+        assert r.status_code == (200 if sees else 403), (name, r.text)
 
 
 def test_hidden_attributes_are_not_shown_queried_or_counted(city):
