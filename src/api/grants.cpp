@@ -23,7 +23,8 @@ void requireAdmin(Call& call) {
   if (!call.services.authenticator)
     fail(ErrorType::OperationNotSupported, "access grants need authentication on (--auth-issuer)");
   if (!call.access()->isAdmin())
-    fail(ErrorType::Forbidden, "only the broker's admin and the tenant's admins manage the tenant's grants");
+    fail(ErrorType::Forbidden,
+         "only the broker's admin and the tenant's admins manage the tenant's grants");
 }
 
 json::object render(Call& call, const auth::Grant& g) {
@@ -37,7 +38,8 @@ http::Response createGrant(Call& call) {
   const auto& body = call.body();
   for (auto member : {"id", "createdBy", "createdAt", "tenant"})
     if (body.contains(member))
-      fail(ErrorType::BadRequestData, "a grant's " + std::string(member) + " is set by the broker (the tenant by NGSILD-Tenant)");
+      fail(ErrorType::BadRequestData, "a grant's " + std::string(member) +
+                                          " is set by the broker (the tenant by NGSILD-Tenant)");
   const auto& ctx = call.context();
   auto grant = auth::parseGrant(body, [&ctx](std::string_view name) { return ctx.expand(name); });
   grant.tenant = call.clientTenant();
@@ -45,7 +47,8 @@ http::Response createGrant(Call& call) {
   grant.createdAtMs = ngsi::nowMs();
   grant = call.services.policy.add(std::move(grant));
   call.audit(grant.tenant, grant.id, "createGrant");
-  auto res = respondForVersion(call, 201, render(call, grant), negotiate(call.req, false), Payload::Other);
+  auto res =
+      respondForVersion(call, 201, render(call, grant), negotiate(call.req, false), Payload::Other);
   res.setHeader("Location", std::string(kPath) + "/" + http::percentEncode(grant.id));
   return res;
 }
@@ -54,7 +57,8 @@ http::Response listGrants(Call& call) {
   call.allowParams({});
   requireAdmin(call);
   json::array out;
-  for (const auto& g : call.services.policy.list(call.clientTenant())) out.push_back(render(call, g));
+  for (const auto& g : call.services.policy.list(call.clientTenant()))
+    out.push_back(render(call, g));
   return respondForVersion(call, 200, std::move(out), negotiate(call.req, false), Payload::Other);
 }
 
@@ -62,15 +66,19 @@ http::Response retrieveGrant(Call& call) {
   call.allowParams({});
   requireAdmin(call);
   auto grant = call.services.policy.get(call.clientTenant(), call.pathParam(0));
-  if (!grant) fail(ErrorType::ResourceNotFound, "no grant with id '" + call.pathParam(0) + "' in this tenant");
-  return respondForVersion(call, 200, render(call, *grant), negotiate(call.req, false), Payload::Other);
+  if (!grant)
+    fail(ErrorType::ResourceNotFound,
+         "no grant with id '" + call.pathParam(0) + "' in this tenant");
+  return respondForVersion(call, 200, render(call, *grant), negotiate(call.req, false),
+                           Payload::Other);
 }
 
 http::Response withdrawGrant(Call& call) {
   call.allowParams({});
   requireAdmin(call);
   if (!call.services.policy.remove(call.clientTenant(), call.pathParam(0)))
-    fail(ErrorType::ResourceNotFound, "no grant with id '" + call.pathParam(0) + "' in this tenant");
+    fail(ErrorType::ResourceNotFound,
+         "no grant with id '" + call.pathParam(0) + "' in this tenant");
   call.audit(call.clientTenant(), call.pathParam(0), "withdrawGrant");
   return call.empty(204);
 }

@@ -19,8 +19,12 @@ bool names(const std::vector<std::string>& list, std::string_view name) {
 }
 
 // Denies that take reading (Reader) or writing (Reader or Writer) away.
-bool deniesRead(const Grant& g) { return g.deny && g.role == Role::Reader; }
-bool deniesWrite(const Grant& g) { return g.deny && g.role != Role::Admin; }
+bool deniesRead(const Grant& g) {
+  return g.deny && g.role == Role::Reader;
+}
+bool deniesWrite(const Grant& g) {
+  return g.deny && g.role != Role::Admin;
+}
 
 const json::object* attributesOf(const json::object* entity) {
   if (!entity) return nullptr;
@@ -55,7 +59,9 @@ Access::Access(std::vector<std::shared_ptr<const Grant>> grants) : grants_(std::
   writesEverything_ = writeAll && !denyWrite;
 }
 
-bool Access::isAdmin() const { return hasRole(Role::Admin); }
+bool Access::isAdmin() const {
+  return hasRole(Role::Admin);
+}
 
 bool Access::hasRole(Role role) const {
   if (unlimited_) return true;
@@ -87,7 +93,8 @@ bool Access::sees(const json::object& entity, std::string_view attribute) const 
   bool allowed = false;
   for (const auto& g : grants_) {
     if (g->deny) {
-      if (deniesRead(*g) && (g->attrs.empty() || names(g->attrs, attribute)) && g->targets(entity)) return false;
+      if (deniesRead(*g) && (g->attrs.empty() || names(g->attrs, attribute)) && g->targets(entity))
+        return false;
     } else if (!allowed && !names(g->hiddenAttrs, attribute)) {
       allowed = g->targets(entity);
     }
@@ -131,7 +138,8 @@ bool Access::writable(const json::object& entity, std::string_view attribute) co
   bool allowed = false;
   for (const auto& g : grants_) {
     if (g->deny) {
-      if (deniesWrite(*g) && (g->attrs.empty() || names(g->attrs, attribute)) && g->targets(entity)) return false;
+      if (deniesWrite(*g) && (g->attrs.empty() || names(g->attrs, attribute)) && g->targets(entity))
+        return false;
     } else if (!allowed && g->role >= Role::Writer && !names(g->hiddenAttrs, attribute) &&
                !names(g->readOnlyAttrs, attribute)) {
       allowed = g->targets(entity);
@@ -140,21 +148,29 @@ bool Access::writable(const json::object& entity, std::string_view attribute) co
   return allowed;
 }
 
-void Access::refuseAttribute(std::string_view id, const json::object& entity, std::string_view attribute) const {
+void Access::refuseAttribute(std::string_view id, const json::object& entity,
+                             std::string_view attribute) const {
   const std::string of = " of entity '" + std::string(id) + "'";
   if (!sees(entity, attribute))
-    fail(ErrorType::Forbidden, "the change would alter attributes" + of + " that the caller may not change");
-  fail(ErrorType::Forbidden, "the caller may not change the attribute '" + std::string(attribute) + "'" + of);
+    fail(ErrorType::Forbidden,
+         "the change would alter attributes" + of + " that the caller may not change");
+  fail(ErrorType::Forbidden,
+       "the caller may not change the attribute '" + std::string(attribute) + "'" + of);
 }
 
-void Access::checkWrite(std::string_view id, const json::object* before, const json::object* after) const {
-  if (before && !mayRead(*before)) fail(ErrorType::ResourceNotFound, "no entity with id '" + std::string(id) + "'");  // as if absent
+void Access::checkWrite(std::string_view id, const json::object* before,
+                        const json::object* after) const {
+  if (before && !mayRead(*before))
+    fail(ErrorType::ResourceNotFound,
+         "no entity with id '" + std::string(id) + "'");  // as if absent
   if (writesEverything_) return;
   const std::string entity = "entity '" + std::string(id) + "'";
-  if (before && !writable(*before)) fail(ErrorType::Forbidden, "the caller may not change " + entity);
+  if (before && !writable(*before))
+    fail(ErrorType::Forbidden, "the caller may not change " + entity);
   if (after && !writable(*after))
-    fail(ErrorType::Forbidden, "the caller may not make " + entity +
-                                   " as it is (its type, id or scope is outside what the caller may write)");
+    fail(ErrorType::Forbidden,
+         "the caller may not make " + entity +
+             " as it is (its type, id or scope is outside what the caller may write)");
   // Each attribute the change adds, alters or removes.
   const auto* was = attributesOf(before);
   const auto* is = attributesOf(after);
@@ -164,7 +180,8 @@ void Access::checkWrite(std::string_view id, const json::object* before, const j
     if (after && now && !writable(*after, name)) refuseAttribute(id, *after, name);
   };
   if (was)
-    for (const auto& [name, value] : *was) check(name, &value, is ? is->if_contains(name) : nullptr);
+    for (const auto& [name, value] : *was)
+      check(name, &value, is ? is->if_contains(name) : nullptr);
   if (is)
     for (const auto& [name, value] : *is)
       if (!was || !was->contains(name)) check(name, nullptr, &value);
@@ -172,9 +189,12 @@ void Access::checkWrite(std::string_view id, const json::object* before, const j
 
 void Access::checkAttributes(std::string_view id, const json::object& entity,
                              const std::vector<std::string>& names) const {
-  if (!mayRead(entity)) fail(ErrorType::ResourceNotFound, "no entity with id '" + std::string(id) + "'");  // as if absent
+  if (!mayRead(entity))
+    fail(ErrorType::ResourceNotFound,
+         "no entity with id '" + std::string(id) + "'");  // as if absent
   if (writesEverything_) return;
-  if (!writable(entity)) fail(ErrorType::Forbidden, "the caller may not change entity '" + std::string(id) + "'");
+  if (!writable(entity))
+    fail(ErrorType::Forbidden, "the caller may not change entity '" + std::string(id) + "'");
   for (const auto& name : names)
     if (!writable(entity, name)) refuseAttribute(id, entity, name);
 }

@@ -48,7 +48,8 @@ class Access {
   // Writing: ResourceNotFound if `before` exists but is not readable; Forbidden
   // if the change (create: before null; delete: after null) touches an entity
   // or attribute the caller may not change, or makes an entity outside its grants.
-  void checkWrite(std::string_view id, const boost::json::object* before, const boost::json::object* after) const;
+  void checkWrite(std::string_view id, const boost::json::object* before,
+                  const boost::json::object* after) const;
   bool writesEverything() const { return writesEverything_; }
   // A change of the attributes `names` (IRIs) of an existing entity made
   // outside the entity's state (its history): ResourceNotFound or Forbidden as

@@ -55,9 +55,11 @@ struct Grant {
 // idPattern, scopeQ, hiddenAttrs, readOnlyAttrs, attrs. `expand` expands type
 // and attribute names. Throws BadRequestData naming what is wrong. id, tenant,
 // createdBy and createdAt are left to the caller.
-Grant parseGrant(const boost::json::object& body, const std::function<std::string(std::string_view)>& expand);
+Grant parseGrant(const boost::json::object& body,
+                 const std::function<std::string(std::string_view)>& expand);
 
 // The JSON form, names compacted with `compact` (for storing: unchanged).
-boost::json::object grantJson(const Grant& g, const std::function<std::string(std::string_view)>& compact);
+boost::json::object grantJson(const Grant& g,
+                              const std::function<std::string(std::string_view)>& compact);
 
 }  // namespace allmende::auth

@@ -3,8 +3,8 @@
 
 #include <mutex>
 
-#include <boost/json.hpp>
 #include <openssl/rand.h>
+#include <boost/json.hpp>
 
 #include "auth/base64url.h"
 #include "ngsi/datetime.h"
@@ -15,12 +15,15 @@ namespace json = boost::json;
 
 namespace {
 
-std::string identity(std::string_view name) { return std::string(name); }
+std::string identity(std::string_view name) {
+  return std::string(name);
+}
 
 std::string newId() {
   unsigned char raw[12];
   if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes for a grant id");
-  return "urn:allmende:Grant:" + base64UrlEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  return "urn:allmende:Grant:" +
+         base64UrlEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
 }
 
 // The stored document: the JSON form with names expanded, plus the tenant.
@@ -52,7 +55,8 @@ void Policy::index(std::shared_ptr<const Grant> grant) {
 Grant Policy::add(Grant grant) {
   grant.id = newId();
   std::unique_lock lock(mutex_);
-  store_.putDocument(store::DocumentKind::Grant, {"", grant.id, document(grant)});  // durable before in force
+  store_.putDocument(store::DocumentKind::Grant,
+                     {"", grant.id, document(grant)});  // durable before in force
   index(std::make_shared<const Grant>(grant));
   return grant;
 }
@@ -63,7 +67,9 @@ std::vector<Grant> Policy::list(std::string_view tenant) const {
   if (auto t = byTenant_.find(tenant); t != byTenant_.end())
     for (const auto& [_, grants] : t->second)
       for (const auto& g : grants) out.push_back(*g);
-  std::sort(out.begin(), out.end(), [](const Grant& a, const Grant& b) { return a.createdAtMs < b.createdAtMs || (a.createdAtMs == b.createdAtMs && a.id < b.id); });
+  std::sort(out.begin(), out.end(), [](const Grant& a, const Grant& b) {
+    return a.createdAtMs < b.createdAtMs || (a.createdAtMs == b.createdAtMs && a.id < b.id);
+  });
   return out;
 }
 
@@ -87,7 +93,8 @@ bool Policy::remove(std::string_view tenant, std::string_view id) {
   return false;
 }
 
-std::shared_ptr<const Access> Policy::access(const http::Caller* caller, std::string_view tenant) const {
+std::shared_ptr<const Access> Policy::access(const http::Caller* caller,
+                                             std::string_view tenant) const {
   std::vector<std::shared_ptr<const Grant>> grants;
   std::shared_lock lock(mutex_);
   auto t = byTenant_.find(tenant);

@@ -18,8 +18,8 @@ const json::object* attributesOf(const store::Entity* entity) {
 }  // namespace
 
 store::AuditRecord auditRecord(const store::AuditRecord& who, std::string_view id,
-                               const std::optional<store::Entity>& before, const store::EntityWrite& write,
-                               int64_t now) {
+                               const std::optional<store::Entity>& before,
+                               const store::EntityWrite& write, int64_t now) {
   store::AuditRecord r = who;
   r.resource = std::string(id);
   bool deletes = write.kind == store::EntityWrite::Kind::Delete;
@@ -35,7 +35,8 @@ store::AuditRecord auditRecord(const store::AuditRecord& who, std::string_view i
     const auto* is = attributesOf(deletes ? nullptr : &write.entity);
     if (was)
       for (const auto& [name, value] : *was)
-        if (auto* now = is ? is->if_contains(name) : nullptr; !now || *now != value) changed.emplace(name);
+        if (auto* now = is ? is->if_contains(name) : nullptr; !now || *now != value)
+          changed.emplace(name);
     if (is)
       for (const auto& [name, _] : *is)
         if (!was || !was->contains(name)) changed.emplace(name);

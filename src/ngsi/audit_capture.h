@@ -16,7 +16,7 @@
 namespace allmende::ngsi {
 
 store::AuditRecord auditRecord(const store::AuditRecord& who, std::string_view id,
-                               const std::optional<store::Entity>& before, const store::EntityWrite& write,
-                               int64_t now);
+                               const std::optional<store::Entity>& before,
+                               const store::EntityWrite& write, int64_t now);
 
 }  // namespace allmende::ngsi

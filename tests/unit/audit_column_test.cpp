@@ -16,7 +16,8 @@ using namespace allmende::store;
 namespace {
 
 int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -24,7 +25,8 @@ int64_t nowMs() {
 struct AuditDb {
   explicit AuditDb(const audit::AuditRetention* retention) {
     dir = std::filesystem::temp_directory_path() /
-          ("allmende-audit-" + std::to_string(nowMs()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
+          ("allmende-audit-" + std::to_string(nowMs()) + "-" +
+           std::to_string(reinterpret_cast<uintptr_t>(this)));
     rocksdb::Options opts;
     opts.create_if_missing = true;
     opts.create_missing_column_families = true;
@@ -32,7 +34,8 @@ struct AuditDb {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts)},
         {"audit", audit::AuditColumn::options(opts, retention)}};
     rocksdb::DB* raw = nullptr;
-    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(opts), dir.string(), families, &handles, &raw).ok());
+    EXPECT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(opts), dir.string(), families, &handles, &raw).ok());
     db.reset(raw);
     column = std::make_unique<audit::AuditColumn>(*db, handles[1], retention);
   }
@@ -82,7 +85,8 @@ std::vector<int64_t> times(const AuditPage& page) {
 
 TEST(AuditColumn, ListsNewestFirstPerResourceAndSubject) {
   AuditDb d(nullptr);
-  d.put("t", record(-5000, "urn:e:1", "alice"));  // before 1970: times keep their order across the sign
+  d.put("t",
+        record(-5000, "urn:e:1", "alice"));  // before 1970: times keep their order across the sign
   d.put("t", record(1000, "urn:e:1", "alice"));
   d.put("t", record(3000, "urn:e:1", "bob"));
   d.put("t", record(2000, "urn:e:2", "alice"));
@@ -133,7 +137,8 @@ TEST(AuditColumn, RetentionHidesAndCompactionsDropOlderRecords) {
   EXPECT_EQ(times(d.column->query("t", q)), (std::vector<int64_t>{now - 60 * 1000}));
   EXPECT_EQ(d.keys(), 4u);  // both records, each under its resource and its subject
   ASSERT_TRUE(d.db->Flush(rocksdb::FlushOptions(), d.handles[1]).ok());
-  ASSERT_TRUE(d.db->CompactRange(rocksdb::CompactRangeOptions(), d.handles[1], nullptr, nullptr).ok());
+  ASSERT_TRUE(
+      d.db->CompactRange(rocksdb::CompactRangeOptions(), d.handles[1], nullptr, nullptr).ok());
   EXPECT_EQ(d.keys(), 2u);
   EXPECT_EQ(times(d.column->query("t", q)), (std::vector<int64_t>{now - 60 * 1000}));
 }

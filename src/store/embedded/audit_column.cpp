@@ -10,12 +10,14 @@ namespace allmende::store::audit {
 namespace {
 
 int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 void appendBigEndian(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xFF));
 }
 
 uint64_t readBigEndian(std::string_view eight) {
@@ -26,7 +28,9 @@ uint64_t readBigEndian(std::string_view eight) {
 
 constexpr uint64_t kSign = uint64_t{1} << 63;
 
-void appendTime(std::string& out, int64_t ms) { appendBigEndian(out, static_cast<uint64_t>(ms) ^ kSign); }
+void appendTime(std::string& out, int64_t ms) {
+  appendBigEndian(out, static_cast<uint64_t>(ms) ^ kSign);
+}
 
 // "<kind><tenant>\0<name>\0": the prefix of one list. A name holding \0 (never an
 // entity id; a subject only if an issuer put one there) is cut there.
@@ -46,7 +50,8 @@ void appendText(std::string& out, std::string_view text) {
 
 std::string_view readText(std::string_view& in) {
   if (in.size() < 2) throw std::runtime_error("a truncated audit record");
-  size_t size = (static_cast<size_t>(static_cast<unsigned char>(in[0])) << 8) | static_cast<unsigned char>(in[1]);
+  size_t size = (static_cast<size_t>(static_cast<unsigned char>(in[0])) << 8) |
+                static_cast<unsigned char>(in[1]);
   if (in.size() < 2 + size) throw std::runtime_error("a truncated audit record");
   auto text = in.substr(2, size);
   in.remove_prefix(2 + size);
@@ -55,7 +60,8 @@ std::string_view readText(std::string_view& in) {
 
 std::string encode(const AuditRecord& r) {
   std::string out;
-  out.reserve(64 + r.subject.size() + r.client.size() + r.requestId.size() + r.attributes.size() * 64);
+  out.reserve(64 + r.subject.size() + r.client.size() + r.requestId.size() +
+              r.attributes.size() * 64);
   appendText(out, r.operation);
   appendText(out, r.subject);
   appendText(out, r.client);
@@ -79,15 +85,20 @@ AuditRecord decode(std::string_view in, std::string_view resource, std::string_v
 
 }  // namespace
 
-int64_t AuditRetention::cutoffMs() const { return nowMs() - retentionMs_; }
+int64_t AuditRetention::cutoffMs() const {
+  return nowMs() - retentionMs_;
+}
 
-bool AuditRetention::Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*, bool*) const {
+bool AuditRetention::Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
+                            bool*) const {
   if (key.size() < 16) return false;
-  auto time = static_cast<int64_t>(readBigEndian(std::string_view(key.data() + key.size() - 16, 8)) ^ kSign);
+  auto time = static_cast<int64_t>(
+      readBigEndian(std::string_view(key.data() + key.size() - 16, 8)) ^ kSign);
   return time < cutoffMs();
 }
 
-rocksdb::ColumnFamilyOptions AuditColumn::options(const rocksdb::Options& base, const AuditRetention* retention) {
+rocksdb::ColumnFamilyOptions AuditColumn::options(const rocksdb::Options& base,
+                                                  const AuditRetention* retention) {
   rocksdb::ColumnFamilyOptions cf(base);
   if (retention) {
     cf.compaction_filter = retention;
@@ -98,10 +109,15 @@ rocksdb::ColumnFamilyOptions AuditColumn::options(const rocksdb::Options& base, 
   return cf;
 }
 
-AuditColumn::AuditColumn(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family, const AuditRetention* retention)
-    : db_(db), family_(family), retention_(retention), seq_(static_cast<uint64_t>(nowMs()) * 1000) {}
+AuditColumn::AuditColumn(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                         const AuditRetention* retention)
+    : db_(db),
+      family_(family),
+      retention_(retention),
+      seq_(static_cast<uint64_t>(nowMs()) * 1000) {}
 
-void AuditColumn::add(rocksdb::WriteBatch& batch, std::string_view tenant, const AuditRecord& record) {
+void AuditColumn::add(rocksdb::WriteBatch& batch, std::string_view tenant,
+                      const AuditRecord& record) {
   std::string suffix;
   appendTime(suffix, record.timeMs);
   appendBigEndian(suffix, seq_.fetch_add(1, std::memory_order_relaxed));
@@ -121,7 +137,8 @@ void AuditColumn::dropTenant(rocksdb::WriteBatch& batch, std::string_view tenant
 AuditPage AuditColumn::query(std::string_view tenant, const AuditQuery& q) const {
   AuditPage page;
   bool bySubject = q.resource.empty();
-  auto prefix = bySubject ? listPrefix('S', tenant, q.subject) : listPrefix('R', tenant, q.resource);
+  auto prefix =
+      bySubject ? listPrefix('S', tenant, q.subject) : listPrefix('R', tenant, q.resource);
   int64_t from = retention_ ? std::max(q.fromMs, retention_->cutoffMs()) : q.fromMs;
   if (from >= q.toMs) return page;
   std::string lower = prefix, upper = prefix;
@@ -143,7 +160,8 @@ AuditPage AuditColumn::query(std::string_view tenant, const AuditQuery& q) const
         page.records.push_back(decode(value, q.resource, suffix));
       } else {  // the index entry names the resource; its record has the same time and seq
         auto key = listPrefix('R', tenant, value).append(suffix);
-        if (db_.Get(rocksdb::ReadOptions(), family_, key, &record).ok()) page.records.push_back(decode(record, value, suffix));
+        if (db_.Get(rocksdb::ReadOptions(), family_, key, &record).ok())
+          page.records.push_back(decode(record, value, suffix));
       }
     }
     ++seen;

@@ -2,7 +2,8 @@
 // under its resource, and found by its subject through an index entry, so
 // that both lists are one range read, newest first:
 //   "R" <tenant> \0 <resource> \0 <time 8> <seq 8>  -> the record (binary, below)
-//   "S" <tenant> \0 <subject> \0 <time 8> <seq 8>   -> <resource> (its record has the same time and seq)
+//   "S" <tenant> \0 <subject> \0 <time 8> <seq 8>   -> <resource> (its record has the same time and
+//   seq)
 // (times big-endian with the sign bit flipped, so that byte order is time
 // order). A record is its operation, subject, client, request id and
 // attributes, each a 2-byte length and the bytes. With a retention, records
@@ -30,8 +31,8 @@ class AuditRetention : public rocksdb::CompactionFilter {
  public:
   explicit AuditRetention(int64_t retentionMs) : retentionMs_(retentionMs) {}
   int64_t cutoffMs() const;  // the oldest time kept now (epoch ms)
-  bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value, std::string* newValue,
-              bool* valueChanged) const override;
+  bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* newValue, bool* valueChanged) const override;
   const char* Name() const override { return "allmende.AuditRetention"; }
 
  private:
@@ -41,9 +42,11 @@ class AuditRetention : public rocksdb::CompactionFilter {
 class AuditColumn {
  public:
   // The family's options (retention: null keeps everything; it must outlive the DB).
-  static rocksdb::ColumnFamilyOptions options(const rocksdb::Options& base, const AuditRetention* retention);
+  static rocksdb::ColumnFamilyOptions options(const rocksdb::Options& base,
+                                              const AuditRetention* retention);
 
-  AuditColumn(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family, const AuditRetention* retention);
+  AuditColumn(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+              const AuditRetention* retention);
 
   // Adds the record and its subject's index entry to the batch.
   void add(rocksdb::WriteBatch& batch, std::string_view tenant, const AuditRecord& record);
