@@ -77,6 +77,7 @@ struct Config {
   std::string authJwks;
   int authJwksRefreshS = 300;
   std::string authAdmin;  // the token sub of the broker-wide admin
+  std::string authCaFile;  // trusted besides the system's for an https key set URL
   std::string tlsCert;  // with tlsKey: HTTPS on the listener
   std::string tlsKey;
 };
@@ -156,6 +157,7 @@ int serve(const Config& cfg) {
     a.rules.audience = cfg.authAudience;
     a.keys.location = cfg.authJwks;
     a.keys.refresh = std::chrono::seconds(cfg.authJwksRefreshS);
+    a.keys.extraCaFile = cfg.authCaFile;
     a.admin = cfg.authAdmin;
     authenticator = std::make_unique<auth::Authenticator>(std::move(a), apiKeys, policy);
     subs->setOwnerAccess([auth = authenticator.get()](std::string_view tenant, const http::Caller& owner) {
@@ -340,7 +342,10 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--auth-jwks", cfg.authJwks, "The issuer's signing keys: a JWKS file or http(s) URL");
   serveCmd->add_option("--auth-jwks-refresh", cfg.authJwksRefreshS, "Seconds between reloads of the key set")
       ->capture_default_str();
-  serveCmd->add_option("--auth-admin", cfg.authAdmin, "The token sub of the broker-wide admin (manages API keys)");
+  serveCmd->add_option("--auth-admin", cfg.authAdmin,
+                       "The token sub of the broker-wide admin (everything in every tenant; API keys, grants)");
+  serveCmd->add_option("--auth-ca", cfg.authCaFile,
+                       "PEM file of CA certificates trusted for an https key set URL besides the system's");
   serveCmd->add_option("--tls-cert", cfg.tlsCert, "PEM certificate chain: serve HTTPS only (with --tls-key; reread on SIGHUP)");
   serveCmd->add_option("--tls-key", cfg.tlsKey, "PEM private key of --tls-cert");
   serveCmd->add_option("--log-level", cfg.logLevel, "trace, debug, info, warn, error")

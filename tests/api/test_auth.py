@@ -9,6 +9,7 @@ the set (a rotation) is taken without a restart.
 """
 import http.server
 import json
+import ssl
 import subprocess
 import threading
 import time
@@ -165,6 +166,42 @@ def test_the_key_set_from_the_issuers_url(make_broker, keys):
         token = keys["EdDSA"].token(aud="anyone")
         assert requests.get(b.api + "/types", headers=bearer(token)).status_code == 200
         refused(requests.get(b.api + "/types", headers=bearer(keys["RS256"].token())), "invalid_token")
+    finally:
+        server.shutdown()
+
+
+def test_the_key_set_over_https_under_the_citys_own_ca(make_broker, broker_binary, keys, tmp_path):
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    document = json.dumps({"keys": [keys["ES256"].jwk]})
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://localhost:{server.server_address[1]}/realms/city/protocol/openid-connect/certs"
+        untrusted = subprocess.run([broker_binary, "serve", "--data", str(tmp_path / "data"), "--port", "0",
+                                    "--auth-issuer", ISSUER, "--auth-jwks", url],
+                                   capture_output=True, text=True, timeout=30)
+        assert untrusted.returncode != 0, "a key set from an untrusted certificate must not be used"
+        assert "certificate" in untrusted.stdout + untrusted.stderr, untrusted.stdout + untrusted.stderr
+        b = make_broker("--auth-issuer", ISSUER, "--auth-jwks", url, "--auth-ca", cert, "--auth-admin", "user-1").start()
+        assert requests.get(b.api + "/types", headers=bearer(keys["ES256"].token())).status_code == 200
     finally:
         server.shutdown()
 
