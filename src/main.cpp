@@ -8,8 +8,12 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <openssl/rand.h>
+
+#include "api/distributed_subscriptions.h"
 #include "api/routes.h"
 #include "auth/authenticator.h"
+#include "auth/base64url.h"
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
@@ -159,6 +163,17 @@ int serve(const Config& cfg) {
     a.keys.refresh = std::chrono::seconds(cfg.authJwksRefreshS);
     a.keys.extraCaFile = cfg.authCaFile;
     a.admin = cfg.authAdmin;
+    // The notification key: made once per data directory, as copies of subscriptions at
+    // context sources keep it for as long as they live.
+    auto notificationKey = store->getSetting("notificationKey");
+    if (!notificationKey) {
+      unsigned char raw[32];
+      if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes for the notification key");
+      notificationKey = "ank_" + auth::base64UrlEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+      store->putSetting("notificationKey", *notificationKey);
+    }
+    a.notificationKey = *notificationKey;
+    a.notificationPaths = {std::string(api::kRegistrationNotify), std::string(api::kRemoteNotify)};
     authenticator = std::make_unique<auth::Authenticator>(std::move(a), apiKeys, policy);
     subs->setOwnerAccess([auth = authenticator.get()](std::string_view tenant, const http::Caller& owner) {
       return auth->access(&owner, tenant);
@@ -169,6 +184,7 @@ int serve(const Config& cfg) {
                          {*brokerId, alias, cfg.publicUrl, ALLMENDE_VERSION, ALLMENDE_REVISION, ngsi::nowMs()}, limits,
                          requestMetrics, [&subs] { return subs->deliveryStats(); }, apiKeys, policy, authenticator.get()};
   services.audit = cfg.audit == "on";
+  if (authenticator) services.notificationKey = *store->getSetting("notificationKey");
   http::Router router;
   api::registerRoutes(router, services);
 

@@ -9,6 +9,7 @@
 
 #include "api/distributed.h"
 #include "api/routes.h"
+#include "auth/authenticator.h"
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
@@ -26,14 +27,26 @@ using ngsi::fail;
 
 namespace {
 
-constexpr std::string_view kRegistrationNotify = "/ngsi-ld/ex/registration-notify";
-constexpr std::string_view kRemoteNotify = "/ngsi-ld/ex/remote-notify";
-
 // How sources reach this broker: --public-url, else the Host the request came to.
 std::string publicBase(const Call& call) {
   if (!call.services.info.publicUrl.empty()) return call.services.info.publicUrl;
   auto host = call.req.header("host");
   return host ? "http://" + std::string(*host) : std::string();
+}
+
+// Where sources (and this broker's registration subscriptions) notify: `path`
+// here, with the broker's notification key when authentication is on.
+json::object notifyEndpoint(const Call& call, std::string_view path) {
+  json::object e{{"uri", publicBase(call) + std::string(path)}, {"accept", "application/json"}};
+  if (const auto& key = call.services.notificationKey; !key.empty())
+    e["receiverInfo"] = json::array{json::object{{"key", "Authorization"}, {"value", "Bearer " + key}}};
+  return e;
+}
+
+// With authentication on, only notifications with the broker's notification key pass.
+void requireNotifier(const Call& call) {
+  if (call.services.authenticator && !auth::Authenticator::isNotifier(call.req.caller.get()))
+    fail(ErrorType::Forbidden, "only context sources notifying with this broker's notification key post here");
 }
 
 // The request as sent on behalf of subscription s: its @context (a URL) as the Link header.
@@ -130,7 +143,7 @@ void makeCopy(Call& call, const std::string& tenant, const subscriptions::Subscr
   const auto& r = source.registration;
   federation::RemoteCopy copy{federation::newCopyId(), tenant, s.id, r.id, federation::base(r), ""};
   if (auto* t = r.doc.if_contains("tenant"); t && t->is_string()) copy.sourceTenant = std::string(t->get_string());
-  auto body = federation::reducedCopy(s, copy.id, publicBase(call) + std::string(kRemoteNotify), source.attributes);
+  auto body = federation::reducedCopy(s, copy.id, notifyEndpoint(call, kRemoteNotify), source.attributes);
   call.services.remoteCopies.add(copy);
   sendAside(call, {federation::relayRequest(source, onBehalfOf(call, s), "POST", "/subscriptions", {},
                                             json::serialize(body))});
@@ -146,6 +159,7 @@ void dropCopy(Call& call, const subscriptions::Subscription& s, const federation
 // registration gets a copy (if it has none), one no longer matching loses it.
 http::Response registrationNotify(Call& call) {
   call.allowParams({"tenant"});
+  requireNotifier(call);
   std::string tenant(call.req.param("tenant").value_or(""));
   const auto& body = call.body(true);
   auto* sid = body.if_contains("subscriptionId");
@@ -183,6 +197,7 @@ http::Response registrationNotify(Call& call) {
 // hold it (`remote`: what they answered, once asked) and by the local entity.
 http::Response remoteNotify(Call& call, Remote* remote) {
   call.allowParams({});
+  requireNotifier(call);
   const auto& body = call.body(true);
   auto* sid = body.if_contains("subscriptionId");
   auto copy = sid && sid->is_string() ? call.services.remoteCopies.find(sid->get_string()) : std::nullopt;
@@ -257,9 +272,10 @@ void distributeSubscription(Call& call, const subscriptions::Subscription& s) {
   if ((localOnly && localOnly->is_bool() && localOnly->get_bool()) || !mayForward(call) || passedHere(call))
     return;
   if (publicBase(call).empty()) return;
-  std::string notify = publicBase(call) + std::string(kRegistrationNotify);
-  if (!call.tenant().empty()) notify += "?tenant=" + http::percentEncode(call.tenant(), true);
-  auto watch = subscriptions::createSubscription(federation::watchSubscription(s, notify), call.context(), s.context,
+  auto endpoint = notifyEndpoint(call, kRegistrationNotify);
+  if (!call.tenant().empty())
+    endpoint["uri"] = std::string(endpoint["uri"].as_string()) + "?tenant=" + http::percentEncode(call.tenant(), true);
+  auto watch = subscriptions::createSubscription(federation::watchSubscription(s, endpoint), call.context(), s.context,
                                                  ngsi::nowMs(), subscriptions::SubscriptionKind::Registrations);
   call.services.registrationSubscriptions.create(call.tenant(), std::move(watch));
 }
@@ -269,7 +285,7 @@ void updateDistributed(Call& call, const subscriptions::Subscription& s) {
   for (const auto& copy : call.services.remoteCopies.of(call.tenant(), s.id))
     requests.push_back(copyRequest(call, s, copy, "PATCH",
                                    json::serialize(federation::reducedCopy(
-                                       s, "", publicBase(call) + std::string(kRemoteNotify), attributesOf(call, s, copy)))));
+                                       s, "", notifyEndpoint(call, kRemoteNotify), attributesOf(call, s, copy)))));
   sendAside(call, std::move(requests));
   auto id = federation::watchId(s.id);
   try {

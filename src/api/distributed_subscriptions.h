@@ -15,6 +15,13 @@
 
 namespace allmende::api {
 
+// Where sources notify this broker: the registration subscriptions (what
+// sources may hold what a subscription watches) and the copies. With
+// authentication on, notifications there carry the broker's notification key
+// (receiverInfo Authorization; auth/authenticator.h), and nothing else passes.
+inline constexpr std::string_view kRegistrationNotify = "/ngsi-ld/ex/registration-notify";
+inline constexpr std::string_view kRemoteNotify = "/ngsi-ld/ex/remote-notify";
+
 // After a subscription was created (nothing for a localOnly one, or when the
 // request passed this broker already).
 void distributeSubscription(Call& call, const subscriptions::Subscription& s);

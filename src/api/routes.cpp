@@ -104,7 +104,7 @@ void registerRoutes(http::Router& router, Services& services) {
   area("purge", registerPurgeRoutes);
   area("discovery", registerDiscoveryRoutes);
   area("subscriptions", registerSubscriptionRoutes, {Role::Reader, Role::Reader});
-  area("subscriptions", registerDistributedSubscriptionRoutes, {Role::Reader, Role::Reader});
+  area("subscriptions", registerDistributedSubscriptionRoutes);  // for context sources' notifications
   area("registrations", registerRegistrationRoutes, {Role::Reader, Role::Admin});
   area("registrations", registerRegistrationSubscriptionRoutes, {Role::Reader, Role::Reader});
   area("entityMaps", registerEntityMapRoutes, {Role::Reader, Role::Reader});

@@ -78,6 +78,9 @@ struct Services {
   auth::Policy& policy;  // access grants (in force only with authentication on)
   const auth::Authenticator* authenticator = nullptr;  // null: authentication is off
   bool audit = false;  // --audit on: writes and admin actions are recorded in the audit trail
+  // With authentication on: what context sources send to notify this broker
+  // (api/distributed_subscriptions.h); empty with authentication off.
+  std::string notificationKey = {};
 };
 
 }  // namespace allmende::api

@@ -3,6 +3,10 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
+#include <openssl/crypto.h>
+
 #include "ngsi/datetime.h"
 
 namespace allmende::auth {
@@ -34,8 +38,20 @@ std::shared_ptr<const http::Caller> Authenticator::remembered(const std::string&
 }
 
 Authenticator::Authenticator(AuthOptions options, const ApiKeys& apiKeys, const Policy& policy)
-    : rules_(std::move(options.rules)), admin_(std::move(options.admin)), keys_(std::move(options.keys)),
-      apiKeys_(apiKeys), policy_(policy) {}
+    : rules_(std::move(options.rules)), admin_(std::move(options.admin)),
+      notificationKey_(std::move(options.notificationKey)), notificationPaths_(std::move(options.notificationPaths)),
+      keys_(std::move(options.keys)), apiKeys_(apiKeys), policy_(policy) {}
+
+namespace {
+
+// The notifier's one principal: no token or key makes it (theirs are "sub:...", "apikey:...", ...).
+constexpr std::string_view kNotifier = "notifier";
+
+}  // namespace
+
+bool Authenticator::isNotifier(const http::Caller* caller) {
+  return caller && caller->principals.size() == 1 && caller->principals[0] == kNotifier;
+}
 
 std::optional<Authenticator::Refusal> Authenticator::refuse(http::Request& req) const {
   if (req.method == "GET" && req.path == "/health") return std::nullopt;  // liveness probes carry no token
@@ -55,6 +71,18 @@ std::optional<Authenticator::Refusal> Authenticator::refuse(http::Request& req) 
   auto view = value.substr(7);
   while (!view.empty() && view.front() == ' ') view.remove_prefix(1);
   std::string token(view);
+  if (!notificationKey_.empty() && token.size() == notificationKey_.size() &&
+      CRYPTO_memcmp(token.data(), notificationKey_.data(), token.size()) == 0) {
+    bool notifies = req.method == "POST" && std::find(notificationPaths_.begin(), notificationPaths_.end(),
+                                                      req.path) != notificationPaths_.end();
+    if (!notifies)
+      return Refusal{"the broker's notification key is good for context sources' notifications only",
+                     realm + ", error=\"invalid_token\", error_description=\"a notification key\""};
+    static const auto notifier =
+        std::make_shared<const http::Caller>(http::Caller{"", "context source", {std::string(kNotifier)}});
+    req.caller = notifier;
+    return std::nullopt;
+  }
   if (token.starts_with(ApiKeys::kPrefix)) {
     auto key = apiKeys_.identify(token);
     if (!key)

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth/api_keys.h"
 #include "auth/jwt.h"
@@ -29,6 +30,10 @@ struct AuthOptions {
   TokenRules rules;
   KeySourceOptions keys;
   std::string admin;  // the token sub of the broker-wide admin (manages API keys); empty: none
+  // The broker's notification key (a secret it gives context sources for
+  // their notifications to it), accepted only for POST to these paths.
+  std::string notificationKey;
+  std::vector<std::string> notificationPaths;
 };
 
 class Authenticator {
@@ -43,6 +48,8 @@ class Authenticator {
   // Why a request may not pass, or nullopt if it may (then req.caller says
   // who sent it; with no principals: anonymous).
   std::optional<Refusal> refuse(http::Request& req) const;
+  // Whether the caller is a context source notifying with the broker's notification key.
+  static bool isNotifier(const http::Caller* caller);
   // Whether the caller is the broker-wide admin.
   bool isAdmin(const http::Caller* caller) const { return !admin_.empty() && caller && caller->subject == admin_; }
   // What the caller (null: anonymous) may do in the tenant: everything for the
@@ -64,6 +71,8 @@ class Authenticator {
 
   TokenRules rules_;
   std::string admin_;
+  std::string notificationKey_;
+  std::vector<std::string> notificationPaths_;
   mutable KeySource keys_;
   const ApiKeys& apiKeys_;
   const Policy& policy_;

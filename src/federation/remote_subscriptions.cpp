@@ -78,7 +78,7 @@ std::optional<std::string> watchedSubscription(std::string_view id) {
 }
 
 json::object reducedCopy(const subscriptions::Subscription& s, const std::string& copyId,
-                         const std::string& notifyUri, const std::set<std::string>& attributes) {
+                         const json::object& endpoint, const std::set<std::string>& attributes) {
   json::object out;
   if (!copyId.empty()) {
     out["id"] = copyId;
@@ -102,20 +102,18 @@ json::object reducedCopy(const subscriptions::Subscription& s, const std::string
     }
     out["watchedAttributes"] = std::move(watched);
   }
-  json::object notification{{"format", "normalized"},
-                            {"endpoint", json::object{{"uri", notifyUri}, {"accept", "application/json"}}}};
+  json::object notification{{"format", "normalized"}, {"endpoint", endpoint}};
   if (auto* n = s.doc.if_contains("notification"); n && n->is_object())
     if (auto* a = n->get_object().if_contains("attributes")) notification["attributes"] = *a;
   out["notification"] = std::move(notification);
   return out;
 }
 
-json::object watchSubscription(const subscriptions::Subscription& s, const std::string& notifyUri) {
+json::object watchSubscription(const subscriptions::Subscription& s, const json::object& endpoint) {
   json::object out{{"id", watchId(s.id)}, {"type", "Subscription"}};
   for (std::string_view member : {"entities", "watchedAttributes"})
     if (auto* v = s.doc.if_contains(member)) out[member] = *v;
-  out["notification"] =
-      json::object{{"endpoint", json::object{{"uri", notifyUri}, {"accept", "application/json"}}}};
+  out["notification"] = json::object{{"endpoint", endpoint}};
   return out;
 }
 

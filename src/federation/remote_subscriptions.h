@@ -57,15 +57,16 @@ std::optional<std::string> watchedSubscription(std::string_view watchId);
 // The reduced copy of a subscription for a source (5.8.1.4): what it watches
 // (entities, watchedAttributes, q unless splitEntities, geoQ, scopeQ,
 // notificationTrigger, isActive, expiresAt, throttling, timeInterval,
-// datasetId, lang, splitEntities; names as IRIs), notifying `notifyUri` in the
-// normalized form; with its id when `copyId` is given (a create), without
-// (a PATCH). The watched attributes are narrowed to `attributes` (IRIs: what
-// the source's registration names; empty: any), but for a periodic one.
+// datasetId, lang, splitEntities; names as IRIs), notifying `endpoint` (its
+// notification.endpoint: uri, accept, receiverInfo) in the normalized form;
+// with its id when `copyId` is given (a create), without (a PATCH). The watched
+// attributes are narrowed to `attributes` (IRIs: what the source's
+// registration names; empty: any), but for a periodic one.
 boost::json::object reducedCopy(const subscriptions::Subscription& s, const std::string& copyId,
-                                const std::string& notifyUri, const std::set<std::string>& attributes);
+                                const boost::json::object& endpoint, const std::set<std::string>& attributes);
 
 // The registration subscription that watches the sources of s: the same
-// entities and watchedAttributes, notifying `notifyUri`.
-boost::json::object watchSubscription(const subscriptions::Subscription& s, const std::string& notifyUri);
+// entities and watchedAttributes, notifying `endpoint`.
+boost::json::object watchSubscription(const subscriptions::Subscription& s, const boost::json::object& endpoint);
 
 }  // namespace allmende::federation

@@ -8,6 +8,8 @@ notifications); what it may read but not change is 403. Grants are managed by
 the broker's admin and the tenant's admins through /ngsi-ld/ex/grants,
 persisted, and in force from the next request on.
 """
+import time
+
 import pytest
 import requests
 
@@ -430,3 +432,49 @@ def test_distributed_reads_and_writes_carry_the_same_rules(city, make_broker):
     assert patch_status(city, city.admin, "urn:ngsi-ld:Vehicle:7", 9, attr="speed").status_code == 204
     assert requests.get(town.api + "/entities/urn:ngsi-ld:Vehicle:7", headers={"Link": city.town}).json()[
         "speed"]["value"] == 9
+
+
+def test_distributed_subscriptions_between_secured_brokers(make_broker, tmp_path, key, context_server,
+                                                           receiver):  # noqa: F811
+    jwks = str(tmp_path / "jwks.json")
+    write_jwks(jwks, key)  # one identity provider for the district and its town
+
+    def secured(admin):
+        b = make_broker("--auth-issuer", ISSUER, "--auth-jwks", jwks, "--auth-admin", admin).start()
+        b.key, b.town = key, link(context_server.base + "/town.jsonld")
+        b.admin = who(b, admin)
+        return b
+    district, town = secured("district-admin"), secured("town-admin")
+    grant(town, to="sub:district-service", role="reader", entityTypes=["Vehicle"])
+    registration = {"type": "ContextSourceRegistration", "endpoint": town.url,
+                    "information": [{"entities": [{"type": "Vehicle"}]}],
+                    "contextSourceInfo": [{"key": "Authorization",
+                                           "value": "Bearer " + key.token(sub="district-service")}]}
+    r = requests.post(district.api + "/csourceRegistrations", json=registration, headers=district.admin)
+    assert r.status_code == 201, r.text
+    grant(district, to="sub:watcher", role="reader", entityTypes=["Vehicle"])
+    body = {"type": "Subscription", "entities": [{"type": "Vehicle"}],
+            "notification": {"endpoint": {"uri": receiver.url + "/secured"}}}
+    r = requests.post(district.api + "/subscriptions", json=body, headers=who(district, "watcher"))
+    assert r.status_code == 201, r.text
+    # The copy at the town notifies the district with the district's notification key.
+    deadline = time.time() + 5
+    copies = []
+    while not copies and time.time() < deadline:
+        copies = [s for s in requests.get(town.api + "/subscriptions", headers=town.admin).json() if "distsub" in s["id"]]
+        time.sleep(0.05)
+    [copy] = copies
+    [info] = copy["notification"]["endpoint"]["receiverInfo"]
+    assert info["key"] == "Authorization" and info["value"].startswith("Bearer ank_")
+    r = requests.post(town.api + "/entities", json={"id": "urn:ngsi-ld:Vehicle:9", "type": "Vehicle",
+                                                    "speed": {"type": "Property", "value": 9}}, headers=town.admin)
+    assert r.status_code == 201, r.text
+    _, note = next_notification(receiver, "/notify/secured")
+    assert [e["id"] for e in note["data"]] == ["urn:ngsi-ld:Vehicle:9"]
+    # The key is good for notifications only, and only a notifier may post notifications.
+    notification_key = {"Authorization": info["value"], "Link": district.town}
+    assert_problem(requests.get(district.api + "/entities", params={"type": "Vehicle"}, headers=notification_key),
+                   401, "Unauthorized")
+    forged = {"type": "Notification", "subscriptionId": copy["id"], "data": []}
+    assert_problem(requests.post(district.url + "/ngsi-ld/ex/remote-notify", json=forged,
+                                 headers=who(district, "watcher")), 403, "Forbidden")
