@@ -26,6 +26,7 @@
 
 #include "api/routes.h"
 #include "auth/api_keys.h"
+#include "auth/policy.h"
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
@@ -73,6 +74,7 @@ struct Broker {
         forwarder(io, forwarderOptions()),
         remoteCopies(*store),
         apiKeys(*store),
+        policy(*store),
         services{*store,
                  writes,
                  contexts,
@@ -87,7 +89,8 @@ struct Broker {
                  {},
                  requestMetrics,
                  [this] { return subscriptions.deliveryStats(); },
-                 apiKeys} {
+                 apiKeys,
+                 policy} {
     writes.addListener([this](std::string_view tenant, const store::Store::Change& change) {
       subscriptions.onChange(tenant, change);
     });
@@ -140,6 +143,7 @@ struct Broker {
   federation::Forwarder forwarder;
   federation::RemoteCopies remoteCopies;
   auth::ApiKeys apiKeys;
+  auth::Policy policy;
   http::RequestMetrics requestMetrics;
   api::Services services;
   http::Router router;
