@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -165,6 +166,23 @@ def context_server():
     server.base = f"http://127.0.0.1:{server.server_address[1]}"
     yield server
     server.shutdown()
+
+
+def https_server(directory, handler):
+    """A loopback HTTPS server of `handler` (a BaseHTTPRequestHandler class) with a fresh
+    self-signed certificate for localhost, made in `directory`; .port, .cert (its PEM
+    file, to trust it). Stop it with .shutdown()."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.port, server.cert = server.server_address[1], cert
+    return server
 
 
 def link(url):

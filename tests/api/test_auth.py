@@ -9,7 +9,6 @@ the set (a rotation) is taken without a restart.
 """
 import http.server
 import json
-import ssl
 import subprocess
 import threading
 import time
@@ -18,7 +17,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 
-from conftest import JSON, assert_problem
+from conftest import JSON, assert_problem, https_server
 from issuer import AUDIENCE, ISSUER, Key, b64, bearer, write_jwks
 
 @pytest.fixture(scope="module")
@@ -171,10 +170,6 @@ def test_the_key_set_from_the_issuers_url(make_broker, keys):
 
 
 def test_the_key_set_over_https_under_the_citys_own_ca(make_broker, broker_binary, keys, tmp_path):
-    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True)
     document = json.dumps({"keys": [keys["ES256"].jwk]})
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -188,19 +183,16 @@ def test_the_key_set_over_https_under_the_citys_own_ca(make_broker, broker_binar
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = https_server(str(tmp_path), Handler)
     try:
-        url = f"https://localhost:{server.server_address[1]}/realms/city/protocol/openid-connect/certs"
+        url = f"https://localhost:{server.port}/realms/city/protocol/openid-connect/certs"
         untrusted = subprocess.run([broker_binary, "serve", "--data", str(tmp_path / "data"), "--port", "0",
                                     "--auth-issuer", ISSUER, "--auth-jwks", url],
                                    capture_output=True, text=True, timeout=30)
         assert untrusted.returncode != 0, "a key set from an untrusted certificate must not be used"
         assert "certificate" in untrusted.stdout + untrusted.stderr, untrusted.stdout + untrusted.stderr
-        b = make_broker("--auth-issuer", ISSUER, "--auth-jwks", url, "--auth-ca", cert, "--auth-admin", "user-1").start()
+        b = make_broker("--auth-issuer", ISSUER, "--auth-jwks", url, "--auth-ca", server.cert,
+                        "--auth-admin", "user-1").start()
         assert requests.get(b.api + "/types", headers=bearer(keys["ES256"].token())).status_code == 200
     finally:
         server.shutdown()

@@ -3,25 +3,16 @@ certificate verified (system trust store plus --context-ca) and the host name
 checked; an untrusted certificate makes the context unavailable (504)."""
 import http.server
 import os
-import ssl
-import subprocess
-import threading
 
 import pytest
 import requests
 
-from conftest import HERE, assert_problem, link, unique_id
+from conftest import HERE, assert_problem, https_server, link, unique_id
 
 
 @pytest.fixture(scope="module")
 def https_context_server(tmp_path_factory):
     """Serves tests/api/contexts/* over https with a fresh self-signed certificate."""
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = str(d / "cert.pem"), str(d / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=os.path.join(HERE, "contexts"), **kwargs)
@@ -29,13 +20,8 @@ def https_context_server(tmp_path_factory):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.url = f"https://localhost:{server.server_address[1]}"
-    server.cert = cert
+    server = https_server(str(tmp_path_factory.mktemp("tls")), Handler)
+    server.url = f"https://localhost:{server.port}"
     yield server
     server.shutdown()
 
