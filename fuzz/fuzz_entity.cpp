@@ -12,7 +12,7 @@
 
 #include <boost/json.hpp>
 
-#include "api/json_text.h"
+#include "common/json_text.h"
 #include "jsonld/context_registry.h"
 #include "jsonld/core_context.h"
 #include "ngsi/entity.h"
@@ -45,8 +45,8 @@ void render(const json::object& entity, const jsonld::Context& ctx) {
     options.sysAttrs = format == ngsi::Format::Normalized;
     options.lang = format == ngsi::Format::Simplified ? "en" : "*";
     options.now = kNow;
-    api::toJsonText(ngsi::renderEntity(entity, ctx, options));
-    api::toJsonText(ngsi::renderFeature(entity, ctx, options, ctx.expand("location")));
+    toJsonText(ngsi::renderEntity(entity, ctx, options));
+    toJsonText(ngsi::renderFeature(entity, ctx, options, ctx.expand("location")));
   }
 }
 

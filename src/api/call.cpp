@@ -9,7 +9,7 @@
 
 #include <openssl/rand.h>
 
-#include "api/json_text.h"
+#include "common/json_text.h"
 #include "auth/authenticator.h"
 #include "auth/base64url.h"
 #include "jsonld/core_context.h"
@@ -286,15 +286,43 @@ http::Response Call::respond(int status, json::value body, MediaType type) {
   return res;
 }
 
+http::Response Call::respondText(int status, MediaType type, const std::function<void(std::string&)>& write) {
+  json::value context;
+  auto res = answer(status, type, context);
+  std::string text;
+  text.reserve(2048);
+  write(text);
+  if (!context.is_null()) appendMemberToObject(text, "@context", context);
+  if (text.size() > services.limits.maxResponseBytes) tooLarge();
+  res.body = std::move(text);
+  return res;
+}
+
 Call::ArrayAnswer::ArrayAnswer(Call& call, MediaType type, size_t expected)
     : call_(call), res_(call.answer(200, type, context_)), expected_(expected) {}
 
 void Call::ArrayAnswer::add(json::value element) {
-  size_t max = call_.services.limits.maxResponseBytes;
   if (count_ > 0) text_.push_back(',');
   if (!context_.is_null() && element.is_object()) element.get_object()["@context"] = context_;
-  if (!appendJsonText(text_, element, max)) call_.tooLarge();
-  if (++count_ == 1) text_.reserve(std::min(max, text_.size() * expected_ / 4 * 5 + 2));
+  if (!appendJsonText(text_, element, call_.services.limits.maxResponseBytes)) call_.tooLarge();
+  added();
+}
+
+void Call::ArrayAnswer::addText(const std::function<bool(std::string&)>& write) {
+  size_t before = text_.size();
+  if (count_ > 0) text_.push_back(',');
+  if (!write(text_)) {
+    text_.resize(before);
+    return;
+  }
+  if (!context_.is_null()) appendMemberToObject(text_, "@context", context_);
+  if (text_.size() > call_.services.limits.maxResponseBytes) call_.tooLarge();
+  added();
+}
+
+void Call::ArrayAnswer::added() {
+  if (++count_ == 1)
+    text_.reserve(std::min(call_.services.limits.maxResponseBytes, text_.size() * expected_ / 4 * 5 + 2));
 }
 
 void Call::ArrayAnswer::restart() {

@@ -91,6 +91,9 @@ class Call {
   // TooManyResults when its text would exceed Limits::maxResponseBytes (as
   // plain does).
   http::Response respond(int status, json::value body, MediaType type);
+  // The same for a body of one object that `write` appends as JSON text
+  // (ngsi::writeEntity); the @context it carries is added after it.
+  http::Response respondText(int status, MediaType type, const std::function<void(std::string&)>& write);
   // The same for an array written element by element: each element is made,
   // added (written out) and dropped before the next, so a large answer is
   // never whole in memory as JSON.
@@ -100,11 +103,15 @@ class Call {
     // room for that many of its size and a quarter more).
     ArrayAnswer(Call& call, MediaType type, size_t expected);
     void add(json::value element);
+    // Adds an object that `write` appends as JSON text, or nothing if it
+    // returns false (what it wrote is taken back).
+    void addText(const std::function<bool(std::string&)>& write);
     // Drops the elements added so far (the answer is made again).
     void restart();
     http::Response finish(int status);
 
    private:
+    void added();
     Call& call_;
     json::value context_;  // what each element carries as @context; null = none (made by res_)
     http::Response res_;

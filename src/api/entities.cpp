@@ -38,7 +38,7 @@ http::Response createEntity(Call& call) {
 // True if a rendered entity has a member besides id, type and scope.
 bool hasAnyAttribute(const json::object& rendered) {
   for (const auto& [k, v] : rendered)
-    if (k != "id" && k != "type" && k != "scope" && k != "@context") return true;
+    if (k != "id" && k != "type" && k != "scope") return true;
   return false;
 }
 
@@ -91,11 +91,22 @@ http::Response retrieveAnswer(Call& call, Remote* remote) {
   }
   if (call.req.param("geometryProperty"))
     fail(ErrorType::BadRequestData, "geometryProperty is only allowed with Accept: application/geo+json");
-  auto rendered = renderJoined(call, entity, options, join);
-  const auto& main = rendered.is_array() ? rendered.get_array()[0].get_object() : rendered.get_object();
-  if (main.empty() || (options.attrs && !options.attrs->empty() && !hasAnyAttribute(main)))
-    fail(ErrorType::ResourceNotFound, "the entity '" + id + "' has none of the requested attributes");
-  auto res = respondForVersion(call, 200, std::move(rendered), media, entityPayload(options));
+  // A rendering without anything asked for is no answer.
+  auto requireMembers = [&](const ngsi::RenderedMembers& written) {
+    if (written.count == 0 || (options.attrs && !options.attrs->empty() && !written.attributes))
+      fail(ErrorType::ResourceNotFound, "the entity '" + id + "' has none of the requested attributes");
+  };
+  http::Response res;
+  if (join.kind == ngsi::Join::Kind::None && !versionPreference(call.req)) {  // the text as it is rendered
+    res = call.respondText(200, media, [&](std::string& out) {
+      requireMembers(ngsi::writeEntity(out, entity, ctx, options));
+    });
+  } else {
+    auto rendered = renderJoined(call, entity, options, join);
+    const auto& main = rendered.is_array() ? rendered.get_array()[0].get_object() : rendered.get_object();
+    requireMembers({main.size(), hasAnyAttribute(main)});
+    res = respondForVersion(call, 200, std::move(rendered), media, entityPayload(options));
+  }
   finishEntityMap(call, mapUse, {id}, res);
   return res;
 }

@@ -191,6 +191,41 @@ bool mergeRemote(Remote& remote, store::EntityPage& page, const Paging& paging, 
   return more;
 }
 
+// The page as a value: GeoJSON features (no join), or entities with their
+// linked entities (join) for a version that needs amending.
+json::value renderedPage(Call& call, const std::vector<json::object>& page, const ngsi::RenderOptions& options,
+                         const std::optional<Join>& join, boost::json::monotonic_resource& arena) {
+  const auto& ctx = call.context();
+  if (!join) {
+    std::string geometry = ctx.expand(call.req.param("geometryProperty").value_or("location"));
+    json::array features(&arena);
+    for (const auto& e : page) features.push_back(ngsi::renderFeature(e, ctx, options, geometry));
+    json::object collection(&arena);
+    collection["type"] = "FeatureCollection";
+    collection["features"] = std::move(features);
+    return collection;
+  }
+  json::array entities(&arena);
+  std::set<std::string> seen;  // flat joins list each linked entity once
+  for (const auto& e : page) {
+    call.deadline.check();  // a join reads linked entities for each
+    auto rendered = renderJoined(call, e, options, *join);
+    if (join->kind != Join::Kind::Flat) {
+      if (!options.pick || rendered.get_object().size() > 0)
+        entities.push_back(std::move(rendered));  // an entity the projection leaves empty is not listed
+      continue;
+    }
+    // Flat: the page's entities and their linked entities, each listed once.
+    json::array parts = rendered.is_array() ? std::move(rendered.get_array()) : json::array{std::move(rendered)};
+    for (size_t i = 0; i < parts.size(); ++i) {
+      auto* id = parts[i].get_object().if_contains("id");
+      std::string key = id ? std::string(id->get_string()) : i == 0 ? std::string(e.at("id").get_string()) : "";
+      if (key.empty() || seen.insert(key).second) entities.push_back(std::move(parts[i]));
+    }
+  }
+  return entities;
+}
+
 http::Response answer(Call& call, Selection selection, Remote* remote = nullptr) {
   // The rendering lives in one arena freed with the request.
   alignas(std::max_align_t) unsigned char firstBlock[64 * 1024];  // a typical page needs no heap at all
@@ -259,38 +294,20 @@ http::Response answer(Call& call, Selection selection, Remote* remote = nullptr)
     std::erase_if(page.entities, [&call](json::object& e) { return !admitted(call, e); });
 
   const auto& ctx = call.context();
-  json::value body(&arena);  // in the arena too: moving the page into it must not copy it
-  if (media == MediaType::GeoJson) {
-    std::string geometry = ctx.expand(call.req.param("geometryProperty").value_or("location"));
-    json::array features(&arena);
-    for (const auto& e : page.entities) features.push_back(ngsi::renderFeature(e, ctx, options, geometry));
-    json::object collection(&arena);
-    collection["type"] = "FeatureCollection";
-    collection["features"] = std::move(features);
-    body = std::move(collection);
+  std::optional<Join> join;
+  if (media != MediaType::GeoJson) join = joinParams(call, options);
+  http::Response res;
+  if (join && join->kind == Join::Kind::None && !versionPreference(call.req)) {  // the text as it is rendered
+    Call::ArrayAnswer text(call, media, page.entities.size());
+    for (const auto& e : page.entities)
+      text.addText([&](std::string& out) {  // an entity the projection leaves empty is not listed
+        return ngsi::writeEntity(out, e, ctx, options).count > 0 || !options.pick;
+      });
+    res = text.finish(200);
   } else {
-    auto join = joinParams(call, options);
-    json::array entities(&arena);
-    std::set<std::string> seen;  // flat joins list each linked entity once
-    for (const auto& e : page.entities) {
-      call.deadline.check();  // a join reads linked entities for each
-      auto rendered = renderJoined(call, e, options, join);
-      if (join.kind != Join::Kind::Flat) {
-        if (!options.pick || rendered.get_object().size() > 0)
-          entities.push_back(std::move(rendered));  // an entity the projection leaves empty is not listed
-        continue;
-      }
-      // Flat: the page's entities and their linked entities, each listed once.
-      json::array parts = rendered.is_array() ? std::move(rendered.get_array()) : json::array{std::move(rendered)};
-      for (size_t i = 0; i < parts.size(); ++i) {
-        auto* id = parts[i].get_object().if_contains("id");
-        std::string key = id ? std::string(id->get_string()) : i == 0 ? std::string(e.at("id").get_string()) : "";
-        if (key.empty() || seen.insert(key).second) entities.push_back(std::move(parts[i]));
-      }
-    }
-    body = std::move(entities);
+    res = respondForVersion(call, 200, renderedPage(call, page.entities, options, join, arena), media,
+                            entityPayload(options));
   }
-  auto res = respondForVersion(call, 200, std::move(body), media, entityPayload(options));
   if (finishEntityMap(call, mapUse, std::move(matched), res, std::move(held)))
     res.status = 201;  // a map was made (6.4.3.2)
   addPageHeaders(call, res, paging, more, page.total, media);

@@ -1,9 +1,10 @@
 // Output: turns an internal entity into the representation a request asked
 // for (normalized, concise, simplified/keyValues; GeoJSON Feature), compacting
 // IRIs with the request's @context and applying attrs/pick/omit, sysAttrs and
-// lang. Expired instances are left out.
+// lang. Expired instances are left out. As a value, or as JSON text.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <map>
@@ -42,6 +43,18 @@ struct RenderOptions {
 
 json::object renderEntity(const json::object& entity, const jsonld::Context& ctx,
                           const RenderOptions& options);
+
+// What a rendering holds at its top level: how many members, and whether any
+// of them is an attribute (or a system attribute), not only id, type and scope.
+struct RenderedMembers {
+  size_t count = 0;
+  bool attributes = false;
+};
+
+// What renderEntity gives, written as JSON text to the end of `out` without
+// building it first (the same renderer).
+RenderedMembers writeEntity(std::string& out, const json::object& entity, const jsonld::Context& ctx,
+                            const RenderOptions& options);
 
 // One attribute instance of the internal form as renderEntity shows an
 // attribute with one instance (in concise form possibly a bare value; in

@@ -2,10 +2,10 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "api/json_text.h"
+#include "common/json_text.h"
 
 namespace json = boost::json;
-using allmende::api::toJsonText;
+using allmende::toJsonText;
 
 TEST(JsonText, PlainNumbers) {
   EXPECT_EQ(toJsonText(json::parse("[21.5, 0.1, 1e300, -3, 18446744073709551615, 2.0]")),

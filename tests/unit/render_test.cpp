@@ -7,6 +7,7 @@
 #include "ngsi/operations.h"
 #include "ngsi/parse.h"
 #include "ngsi/render.h"
+#include "common/json_text.h"
 
 namespace json = boost::json;
 using namespace allmende::ngsi;
@@ -82,4 +83,58 @@ TEST(Render, Feature) {
   EXPECT_EQ(f.at("properties").at("type").as_string(), "T");
   auto none = renderFeature(entity(), *coreContext(), {}, "https://uri.etsi.org/ngsi-ld/default-context/nothing");
   EXPECT_TRUE(none.at("geometry").is_null());
+}
+
+// The text written straight away is the text of the rendered value, for every
+// kind of attribute and every option, and its summary counts what it wrote.
+TEST(Render, TextIsTheRenderedValuesText) {
+  auto parsed = parseEntity(json::parse(R"({"id":"urn:e","type":["T","U"],"scope":["/a","/b"],
+      "a":{"value":1.5,"unitCode":"C62","observedAt":"2020-01-01T00:00:00Z","sub":{"value":"x","deep":{"object":"urn:d"}}},
+      "b":"text \"quoted\"","n":{"value":{"k":[1,2]}},"e":{"value":[]},
+      "r":{"object":"urn:x","objectType":"T"},
+      "lr":{"type":"ListRelationship","objectList":[{"object":"urn:a"},{"object":"urn:b"}]},
+      "v":{"type":"VocabProperty","vocab":["T","U"]},
+      "j":{"type":"JsonProperty","json":{"any":[1,{"x":null}]}},
+      "lp":{"type":"ListProperty","valueList":[1,"two"]},
+      "street":{"languageMap":{"fr":"Grand Place","nl":"Grote Markt"}},
+      "location":{"type":"Point","coordinates":[4.35,50.85]},
+      "speed":[{"value":1},{"value":2,"datasetId":"urn:ds:2"}]})").as_object(),
+                            *coreContext(), ParseMode::Create);
+  auto stored = createEntity(parsed, 1700000000000);
+  std::vector<RenderOptions> variants;
+  for (auto format : {Format::Normalized, Format::Concise, Format::Simplified})
+    for (int variant = 0; variant < 6; ++variant) {
+      RenderOptions o;
+      o.format = format;
+      o.sysAttrs = variant == 1;
+      if (variant == 2) o.lang = "nl";
+      if (variant == 3) o.pick = Projection{{"id", "a", "lr"}, {}};
+      if (variant == 4) o.omit = Projection{{"type", "scope", "speed"}, {}};
+      if (variant == 5) o.datasetIds = std::set<std::string>{"urn:ds:2"};
+      variants.push_back(o);
+    }
+  RenderOptions nothing;
+  nothing.pick = Projection{{"absent"}, {}};
+  variants.push_back(nothing);
+  RenderOptions onlyId;
+  onlyId.pick = Projection{{"id", "type"}, {}};
+  variants.push_back(onlyId);
+  for (const auto& o : variants) {
+    auto tree = renderEntity(stored, *coreContext(), o);
+    std::string text = "[";
+    auto written = writeEntity(text, stored, *coreContext(), o);
+    EXPECT_EQ(text, "[" + allmende::toJsonText(tree));
+    EXPECT_EQ(written.count, tree.size());
+    bool attributes = false;
+    for (const auto& [k, v] : tree) attributes |= k != "id" && k != "type" && k != "scope";
+    EXPECT_EQ(written.attributes, attributes);
+  }
+  RenderOptions concise;
+  concise.format = Format::Concise;
+  std::string text;
+  writeEntity(text, stored, *coreContext(), concise);
+  EXPECT_NE(text.find(R"("b":"text \"quoted\"")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("e":{"value":[]})"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("lr":{"objectList":["urn:a","urn:b"]})"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("sub":{"value":"x","deep":{"object":"urn:d"}})"), std::string::npos) << text;
 }

@@ -1,7 +1,7 @@
 // A compact JSON writer: RFC 8259 string escaping, shortest round-trip doubles,
 // always valid UTF-8 (a byte of a string that is not UTF-8, as a path or
 // header echoed in an error may hold, is written as U+FFFD).
-#include "api/json_text.h"
+#include "common/json_text.h"
 
 #include <charconv>
 #include <cmath>
@@ -13,7 +13,7 @@
 
 #include "common/utf8.h"
 
-namespace allmende::api {
+namespace allmende {
 
 namespace json = boost::json;
 
@@ -142,4 +142,19 @@ bool appendJsonText(std::string& out, const json::value& value, size_t maxBytes)
   return write(out, value, maxBytes);
 }
 
-}  // namespace allmende::api
+void appendJsonText(std::string& out, const json::value& value) {
+  write(out, value, std::numeric_limits<size_t>::max());
+}
+
+void appendJsonString(std::string& out, std::string_view s) { writeString(out, s); }
+
+void appendMemberToObject(std::string& out, std::string_view key, const json::value& value) {
+  out.pop_back();  // the object's '}'
+  if (out.back() != '{') out.push_back(',');
+  writeString(out, key);
+  out.push_back(':');
+  appendJsonText(out, value);
+  out.push_back('}');
+}
+
+}  // namespace allmende
