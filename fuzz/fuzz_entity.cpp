@@ -2,7 +2,8 @@
 // (normalized or concise), with its @context inline when it has one (resolved
 // as for application/ld+json, without network: offline.h), else with the core
 // context. It is parsed in each ParseMode; a parsed new entity is created,
-// indexed (entityMeta) and rendered in every format, and the Fragment and
+// indexed (entityMeta) and rendered in every format (the text written straight
+// away must be the rendered value's text), and the Fragment and
 // Merge results are applied to it as append and merge do. Only ngsi::Error
 // may leave these functions: anything else would be a 500 in the broker.
 #include <cstddef>
@@ -45,7 +46,10 @@ void render(const json::object& entity, const jsonld::Context& ctx) {
     options.sysAttrs = format == ngsi::Format::Normalized;
     options.lang = format == ngsi::Format::Simplified ? "en" : "*";
     options.now = kNow;
-    toJsonText(ngsi::renderEntity(entity, ctx, options));
+    // The text written straight away is the rendered value's text.
+    std::string text;
+    ngsi::writeEntity(text, entity, ctx, options);
+    if (text != toJsonText(ngsi::renderEntity(entity, ctx, options))) __builtin_trap();
     toJsonText(ngsi::renderFeature(entity, ctx, options, ctx.expand("location")));
   }
 }

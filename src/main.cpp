@@ -45,6 +45,7 @@ struct Config {
   int threads = 0;
   bool sync = false;
   size_t maxBodyBytes = 8 * 1024 * 1024;
+  size_t blockCacheBytes = 256u << 20;
   int headerTimeoutMs = 30000;
   int idleTimeoutMs = 60000;
   int drainTimeoutMs = 10000;
@@ -90,7 +91,7 @@ int serve(const Config& cfg) {
   using namespace allmende;
   spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
   ngsi::setMaxUriLength(cfg.maxUriLength);
-  store::EmbeddedOptions storeOptions{cfg.dataDir, cfg.sync};
+  store::EmbeddedOptions storeOptions{cfg.dataDir, cfg.sync, cfg.blockCacheBytes};
   if (!cfg.historyRetention.empty())
     storeOptions.historyRetentionMs = *ngsi::parseDuration(cfg.historyRetention);
   if (!cfg.auditRetention.empty()) storeOptions.auditRetentionMs = *ngsi::parseDuration(cfg.auditRetention);
@@ -241,6 +242,12 @@ int main(int argc, char** argv) {
       });
   serveCmd->add_option("--threads", cfg.threads, "I/O threads (0 = one per core)")->capture_default_str();
   serveCmd->add_flag("--sync", cfg.sync, "fsync every write (group commit): survive power loss");
+  serveCmd
+      ->add_option("--block-cache", cfg.blockCacheBytes,
+                   "Bytes of stored entities and history kept in memory, uncompressed (the store's block "
+                   "cache); reads of what it holds need no decompression")
+      ->check(CLI::Range(size_t{8} << 20, size_t{1} << 40))
+      ->capture_default_str();
   serveCmd->add_option("--max-body", cfg.maxBodyBytes, "Request body limit in bytes")->capture_default_str();
   serveCmd->add_option("--header-timeout", cfg.headerTimeoutMs, "ms to receive a request once begun")
       ->capture_default_str();

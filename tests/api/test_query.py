@@ -265,6 +265,21 @@ def test_pick_keeps_only_the_named_members(broker):
     assert found(broker, type=t, pick="id,a") == [{"id": eid, "a": prop(1)}]
 
 
+def test_pick_lists_only_the_entities_it_leaves_something_of(broker):
+    """4.21: an entity of which pick keeps no member is not listed, and its retrieve is 404;
+    with application/ld+json each listed entity still carries its @context."""
+    t = new_type()
+    create(broker, entity(unique_id(), t, a=prop(1)))
+    without = create(broker, entity(unique_id(), t, b=prop(2)))
+    assert found(broker, type=t, pick="a") == [{"a": prop(1)}]
+    (only,) = found(broker, {"Accept": "application/ld+json"}, type=t, pick="a")
+    assert only == {"a": prop(1), "@context": CORE}, only
+    r = requests.get(f"{broker.api}/entities/{without}", params={"pick": "a"})
+    assert_problem(r, 404, "ResourceNotFound")
+    r = requests.get(f"{broker.api}/entities/{without}", params={"pick": "b"}, headers={"Accept": "application/ld+json"})
+    assert r.status_code == 200 and r.json() == {"b": prop(2), "@context": CORE}, r.text
+
+
 def test_omit_drops_the_named_members(broker):
     """4.21 (suite 019_17): omit=a,type drops attribute a and the type of each entity."""
     t = new_type()

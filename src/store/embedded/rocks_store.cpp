@@ -105,6 +105,8 @@ class RocksStore final : public Store {
     opts.level0_stop_writes_trigger = 48;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.blockCacheBytes);
+    // Blocks a flush writes go into the cache too: what was just written is read soon.
+    table.prepopulate_block_cache = rocksdb::BlockBasedTableOptions::PrepopulateBlockCache::kFlushOnly;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     // Point reads dominate: a hash index inside each data block, and block
     // checksums with XXH3 (Debian's portable build computes crc32c in software).
