@@ -3,6 +3,7 @@
 /health and /version answer."""
 import concurrent.futures
 import signal
+import subprocess
 import threading
 import time
 
@@ -120,3 +121,27 @@ def test_sync_mode_serves_writes(make_broker):
     b.kill()
     b.start()
     assert requests.get(f"{b.api}/entities/{eid}").json()["seq"]["value"] == 7
+
+
+def test_a_small_block_cache_reads_everything_and_bad_sizes_refuse_to_start(make_broker, broker_binary, tmp_path):
+    """--block-cache sizes the memory of uncompressed blocks: with the smallest one (8 MiB)
+    every entity of more than that is still read, before and after a restart (from the
+    files); sizes below it, or not a number, keep the broker from starting."""
+    b = make_broker("--block-cache", str(8 << 20)).start()
+    ids = [unique_id("Sensor") for _ in range(400)]
+    big = "y" * 40000  # 400 entities of 40 kB: twice the cache
+    for n, eid in enumerate(ids):
+        body = dict(entity(eid, n), payload={"type": "Property", "value": big})
+        assert requests.post(b.api + "/entities", json=body, timeout=10).status_code == 201
+    for restart in (False, True):
+        if restart:
+            assert b.stop() == 0
+            b.start()
+        for n, eid in enumerate(ids):
+            got = requests.get(f"{b.api}/entities/{eid}", params={"options": "keyValues"}).json()
+            assert got["seq"] == n and got["payload"] == big, eid
+    assert b.stop() == 0
+    for value in ("1048576", "lots"):
+        p = subprocess.run([broker_binary, "serve", "--data", str(tmp_path), "--port", "0", "--block-cache", value],
+                           capture_output=True, timeout=30)
+        assert p.returncode != 0 and b"--block-cache" in p.stdout + p.stderr
