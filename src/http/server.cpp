@@ -10,6 +10,7 @@
 // stream; SIGHUP reads the certificate and key again for new connections.
 #include "http/server.h"
 
+#include <array>
 #include <atomic>
 #include <concepts>
 #include <list>
@@ -230,9 +231,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     write(server_.problem(status, detail), Next::Linger);
   }
 
-  // Beast refuses (throws on) a header field of more than 65,533 bytes: the
-  // handlers keep theirs far below (ids are bounded), and a response that
-  // would still break the limit becomes a 500 instead of ending the process.
+  // HTTP clients (Beast's among them) refuse a header field of more than
+  // 65,533 bytes: the handlers keep theirs far below (ids are bounded), and a
+  // response that would still break the limit becomes a 500.
   static constexpr size_t kMaxFieldBytes = 65533;
 
   void write(Response res, Next next) {
@@ -245,22 +246,49 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                      " bytes, more than HTTP/1.1 allows");
       break;
     }
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
-    out->version(11);
-    out->result(static_cast<unsigned>(res.status));
-    for (auto& [name, value] : res.headers) out->insert(name, value);
-    out->body() = std::move(res.body);
     if (next == Next::Request && server_.draining) next = Next::Close;
-    out->keep_alive(next == Next::Request);
-    if (res.status != 204 && res.status != 304) out->prepare_payload();  // 204 has no Content-Length
+    // The status line and fields in one string, the body as it is: two buffers, one send.
+    auto out = std::make_shared<std::pair<std::string, std::string>>(head(res, next == Next::Request),
+                                                                     std::move(res.body));
     lowest().expires_after(server_.options.headerTimeout);
-    bhttp::async_write(stream_, *out,
-                       [self = this->shared_from_this(), out, next](beast::error_code ec, size_t) {
-                         self->finishRequest();
-                         if (ec || next == Next::Close) return self->close();
-                         if (next == Next::Linger) return self->lingeringClose();
-                         self->readHeader();
-                       });
+    asio::async_write(stream_, std::array{asio::buffer(out->first), asio::buffer(out->second)},
+                      [self = this->shared_from_this(), out, next](beast::error_code ec, size_t) {
+                        self->finishRequest();
+                        if (ec || next == Next::Close) return self->close();
+                        if (next == Next::Linger) return self->lingeringClose();
+                        self->readHeader();
+                      });
+  }
+
+  // An HTTP/1.1 response head: status line, the fields (a CR or LF inside one
+  // becomes a space: no field can end the head early), Content-Length (not for
+  // 204 and 304), "Connection: close" unless the connection is kept. Written
+  // here: Beast's serializer cost more than a small request's own work.
+  static std::string head(const Response& res, bool keepAlive) {
+    std::string out;
+    out.reserve(256);
+    out += "HTTP/1.1 ";
+    out += std::to_string(res.status);
+    out += ' ';
+    out += bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+    out += "\r\n";
+    auto text = [&out](std::string_view s) {
+      for (char c : s) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+    };
+    for (const auto& [name, value] : res.headers) {
+      text(name);
+      out += ": ";
+      text(value);
+      out += "\r\n";
+    }
+    if (res.status != 204 && res.status != 304) {
+      out += "Content-Length: ";
+      out += std::to_string(res.body.size());
+      out += "\r\n";
+    }
+    if (!keepAlive) out += "Connection: close\r\n";
+    out += "\r\n";
+    return out;
   }
 
   // Closing a socket with unread data makes the kernel send a reset, which
