@@ -46,6 +46,7 @@ struct Config {
   bool sync = false;
   size_t maxBodyBytes = 8 * 1024 * 1024;
   size_t blockCacheBytes = 256u << 20;
+  size_t entityCacheBytes = 128u << 20;
   int headerTimeoutMs = 30000;
   int idleTimeoutMs = 60000;
   int drainTimeoutMs = 10000;
@@ -91,7 +92,7 @@ int serve(const Config& cfg) {
   using namespace allmende;
   spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
   ngsi::setMaxUriLength(cfg.maxUriLength);
-  store::EmbeddedOptions storeOptions{cfg.dataDir, cfg.sync, cfg.blockCacheBytes};
+  store::EmbeddedOptions storeOptions{cfg.dataDir, cfg.sync, cfg.blockCacheBytes, cfg.entityCacheBytes};
   if (!cfg.historyRetention.empty())
     storeOptions.historyRetentionMs = *ngsi::parseDuration(cfg.historyRetention);
   if (!cfg.auditRetention.empty()) storeOptions.auditRetentionMs = *ngsi::parseDuration(cfg.auditRetention);
@@ -247,6 +248,12 @@ int main(int argc, char** argv) {
                    "Bytes of stored entities and history kept in memory, uncompressed (the store's block "
                    "cache); reads of what it holds need no decompression")
       ->check(CLI::Range(size_t{8} << 20, size_t{1} << 40))
+      ->capture_default_str();
+  serveCmd
+      ->add_option("--entity-cache", cfg.entityCacheBytes,
+                   "Bytes of recently read or written entities kept in memory as stored: a read of one "
+                   "needs no look-up in the store's files; 0 = none")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 40))
       ->capture_default_str();
   serveCmd->add_option("--max-body", cfg.maxBodyBytes, "Request body limit in bytes")->capture_default_str();
   serveCmd->add_option("--header-timeout", cfg.headerTimeoutMs, "ms to receive a request once begun")

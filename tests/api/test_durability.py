@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 
+import pytest
 import requests
 
 from conftest import unique_id
@@ -123,25 +124,40 @@ def test_sync_mode_serves_writes(make_broker):
     assert requests.get(f"{b.api}/entities/{eid}").json()["seq"]["value"] == 7
 
 
-def test_a_small_block_cache_reads_everything_and_bad_sizes_refuse_to_start(make_broker, broker_binary, tmp_path):
-    """--block-cache sizes the memory of uncompressed blocks: with the smallest one (8 MiB)
-    every entity of more than that is still read, before and after a restart (from the
-    files); sizes below it, or not a number, keep the broker from starting."""
-    b = make_broker("--block-cache", str(8 << 20)).start()
+@pytest.mark.parametrize("entity_cache", [str(1 << 20), "0"])
+def test_small_caches_read_every_entity_as_last_written_and_bad_sizes_refuse_to_start(
+        make_broker, broker_binary, tmp_path, entity_cache):
+    """--block-cache (smallest: 8 MiB) and --entity-cache (here 1 MiB, or none): with 400
+    entities of 40 kB, twice the block cache and forty times the entity cache, every entity
+    is read as last written, after creates, after updates of every other one and after a
+    restart; sizes out of range or not a number keep the broker from starting."""
+    b = make_broker("--block-cache", str(8 << 20), "--entity-cache", entity_cache).start()
     ids = [unique_id("Sensor") for _ in range(400)]
-    big = "y" * 40000  # 400 entities of 40 kB: twice the cache
+    big = "y" * 40000
     for n, eid in enumerate(ids):
         body = dict(entity(eid, n), payload={"type": "Property", "value": big})
         assert requests.post(b.api + "/entities", json=body, timeout=10).status_code == 201
-    for restart in (False, True):
-        if restart:
-            assert b.stop() == 0
-            b.start()
-        for n, eid in enumerate(ids):
+    expected = list(range(len(ids)))
+
+    def check_all():
+        for eid, n in zip(ids, expected):
             got = requests.get(f"{b.api}/entities/{eid}", params={"options": "keyValues"}).json()
             assert got["seq"] == n and got["payload"] == big, eid
+
+    check_all()
+    for n in range(0, len(ids), 2):
+        r = requests.patch(f"{b.api}/entities/{ids[n]}/attrs/seq", json={"value": n + 1000}, timeout=10)
+        assert r.status_code == 204, r.text
+        expected[n] = n + 1000
+        got = requests.get(f"{b.api}/entities/{ids[n]}", params={"options": "keyValues"}).json()
+        assert got["seq"] == n + 1000, "a read right after the update"
+    check_all()
     assert b.stop() == 0
-    for value in ("1048576", "lots"):
-        p = subprocess.run([broker_binary, "serve", "--data", str(tmp_path), "--port", "0", "--block-cache", value],
+    b.start()
+    check_all()
+    assert b.stop() == 0
+    for option, value in (("--block-cache", "1048576"), ("--block-cache", "lots"), ("--entity-cache", "lots"),
+                          ("--entity-cache", "-1")):
+        p = subprocess.run([broker_binary, "serve", "--data", str(tmp_path), "--port", "0", option, value],
                            capture_output=True, timeout=30)
-        assert p.returncode != 0 and b"--block-cache" in p.stdout + p.stderr
+        assert p.returncode != 0 and option.encode() in p.stdout + p.stderr

@@ -6,6 +6,7 @@
 #include "store/embedded/rocks_store.h"
 
 #include "store/embedded/audit_column.h"
+#include "store/embedded/entity_cache.h"
 #include "store/embedded/entity_codec.h"
 #include "store/embedded/history_codec.h"
 #include "store/embedded/history_column.h"
@@ -89,7 +90,8 @@ class RocksStore final : public Store {
         auditRetention_(options.auditRetentionMs > 0
                             ? std::make_unique<audit::AuditRetention>(options.auditRetentionMs)
                             : nullptr),
-        extractor_(std::move(extractor)) {
+        extractor_(std::move(extractor)),
+        cache_(options.entityCacheBytes) {
     rocksdb::Options opts;
     opts.create_if_missing = true;
     opts.listeners.push_back(events_);
@@ -105,8 +107,6 @@ class RocksStore final : public Store {
     opts.level0_stop_writes_trigger = 48;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.blockCacheBytes);
-    // Blocks a flush writes go into the cache too: what was just written is read soon.
-    table.prepopulate_block_cache = rocksdb::BlockBasedTableOptions::PrepopulateBlockCache::kFlushOnly;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     // Point reads dominate: a hash index inside each data block, and block
     // checksums with XXH3 (Debian's portable build computes crc32c in software).
@@ -239,6 +239,7 @@ class RocksStore final : public Store {
     // Each entity is stored with its index record (entity_codec.h); the metas
     // view the entities in `out`.
     std::vector<std::pair<std::optional<EntityMeta>, std::optional<EntityMeta>>> metas;
+    std::vector<std::string> encoded;  // what is stored under each written key ("" deleted)
     auto keyIds = keys_.snapshot();
     binary::KeyWriter names(*keyIds);
     for (auto i : written) {
@@ -247,14 +248,23 @@ class RocksStore final : public Store {
                          change.after ? std::optional(extractor_(*change.after)) : std::nullopt);
       if (const auto& meta = metas.back().second) {
         names.restart();
-        batch.Put(keys[i], encodeEntity(*change.after, encodeMeta(*meta, names), names));
+        encoded.push_back(encodeEntity(*change.after, encodeMeta(*meta, names), names));
+        batch.Put(keys[i], encoded.back());
       } else {
+        encoded.emplace_back();
         batch.Delete(keys[i]);
       }
     }
     for (const auto& [id, h] : histories) history_->add(batch, tenant, id, h, names);
     for (const auto& a : audits) audit_->add(batch, tenant, a);
     check(db_->Write(writeOptions_, &batch), "write");
+    for (size_t k = 0; k < written.size(); ++k) {  // the stripes are still locked
+      const auto& key = keys[written[k]];
+      if (metas[k].second)
+        cache_.put(key, std::move(encoded[k]));
+      else
+        cache_.erase(key);
+    }
     {
       std::unique_lock lock(indexMutex_);
       auto& index = tenants_[std::string(tenant)];
@@ -283,19 +293,26 @@ class RocksStore final : public Store {
     auto it = tenants_.find(std::string(tenant));
     if (it == tenants_.end()) return page;
     std::string prefix = entityPrefix(tenant);
-    std::string key, value;
+    std::string key;
+    QueryExplain unasked;
+    auto& explain = q.explain ? *q.explain : unasked;
+    StoredValues one;
+    auto readOne = [&](const std::string& id) -> std::optional<std::string_view> {
+      key.assign(prefix).append(id);
+      readValues({rocksdb::Slice(key)}, one);
+      if (!one.found[0]) return std::nullopt;
+      ++explain.read;
+      return one.text[0];
+    };
     // Sort keys and counted candidates are parsed into an arena on the stack (a
     // fresh one per candidate: Boost 1.81's monotonic_resource cannot be reused
     // after release()).
-    QueryExplain unasked;
-    auto& explain = q.explain ? *q.explain : unasked;
     auto visitParsed = [&](const std::string& id, const std::function<void(const Entity&)>& use) {
-      key.assign(prefix).append(id);
-      if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok()) return;
-      ++explain.read;
+      auto value = readOne(id);
+      if (!value) return;
       alignas(std::max_align_t) unsigned char buffer[65536];
       boost::json::monotonic_resource arena(buffer, sizeof buffer);
-      use(decodeEntity(value, keys_, &arena));
+      use(decodeEntity(*value, keys_, &arena));
     };
     // An entity that may be returned is parsed into an arena of the page (its
     // memory is freed at once with the page; dropped again if it is not kept).
@@ -327,11 +344,7 @@ class RocksStore final : public Store {
       });
       page.total = explain.matched = keyed.size();
       for (size_t i = q.offset; i < keyed.size() && page.entities.size() < q.limit; ++i) {
-        key.assign(prefix).append(keyed[i].second);
-        if (db_->Get(rocksdb::ReadOptions(), key, &value).ok()) {
-          ++explain.read;
-          parseIntoPage(value);
-        }
+        if (auto value = readOne(keyed[i].second)) parseIntoPage(*value);
       }
       return page;
     }
@@ -345,8 +358,7 @@ class RocksStore final : public Store {
     std::vector<const std::string*> batch;
     std::vector<std::string> keys;
     std::vector<rocksdb::Slice> slices;
-    std::vector<rocksdb::PinnableSlice> values;
-    std::vector<rocksdb::Status> statuses;
+    StoredValues values;
     auto full = [&] { return page.entities.size() >= q.limit; };
     auto flush = [&] {
       size_t n = batch.size();
@@ -354,14 +366,11 @@ class RocksStore final : public Store {
       keys.resize(n);
       slices.resize(n);
       for (size_t i = 0; i < n; ++i) slices[i] = keys[i].assign(prefix).append(*batch[i]);
-      values = std::vector<rocksdb::PinnableSlice>(n);
-      statuses.assign(n, rocksdb::Status());
-      db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, slices.data(), values.data(),
-                    statuses.data());  // the keys in the walk's order: not always sorted
+      readValues(slices, values);
       for (size_t i = 0; i < n && (q.count || !full()); ++i) {
-        if (!statuses[i].ok()) continue;
+        if (!values.found[i]) continue;
         ++explain.read;
-        std::string_view text(values[i].data(), values[i].size());
+        std::string_view text = values.text[i];
         if (matched < q.offset || full()) {  // only counted
           alignas(std::max_align_t) unsigned char buffer[65536];
           boost::json::monotonic_resource arena(buffer, sizeof buffer);
@@ -541,6 +550,7 @@ class RocksStore final : public Store {
     history_->dropTenant(batch, tenant);
     audit_->dropTenant(batch, tenant);
     check(db_->Write(writeOptions_, &batch), "write");
+    cache_.clear();
     std::unique_lock lock(indexMutex_);
     tenants_.erase(std::string(tenant));
     std::erase_if(expiry_, [&](const auto& due) { return std::get<1>(due) == tenant; });
@@ -618,17 +628,57 @@ class RocksStore final : public Store {
   std::vector<std::optional<Entity>> readEntities(const std::vector<std::string>& keys,
                                                   const boost::json::storage_ptr& storage = {}) const {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(),
-                  statuses.data());
+    StoredValues values;
+    readValues(slices, values);
     std::vector<std::optional<Entity>> out(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      check(statuses[i], "read");
-      out[i] = decodeEntity(std::string_view(values[i].data(), values[i].size()), keys_, storage);
-    }
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (values.found[i]) out[i] = decodeEntity(values.text[i], keys_, storage);
     return out;
+  }
+
+  // Stored values, read through the entity cache.
+  struct StoredValues {
+    std::vector<std::string_view> text;  // each viewing one of the two below
+    std::vector<bool> found;
+    std::vector<EntityCache::Value> cached;
+    std::vector<rocksdb::PinnableSlice> pinned;
+  };
+
+  // The values under `keys`: from the entity cache, the others with one
+  // RocksDB MultiGet (then added to the cache).
+  void readValues(const std::vector<rocksdb::Slice>& keys, StoredValues& out) const {
+    size_t n = keys.size();
+    out.text.assign(n, {});
+    out.found.assign(n, false);
+    out.cached.assign(n, nullptr);
+    std::vector<size_t> missing;
+    std::vector<rocksdb::Slice> missingKeys;
+    std::vector<EntityCache::Ticket> tickets;
+    for (size_t i = 0; i < n; ++i) {
+      EntityCache::Ticket ticket = 0;
+      std::string_view key(keys[i].data(), keys[i].size());
+      if ((out.cached[i] = cache_.find(key, ticket))) {
+        out.text[i] = *out.cached[i];
+        out.found[i] = true;
+        continue;
+      }
+      missing.push_back(i);
+      missingKeys.push_back(keys[i]);
+      tickets.push_back(ticket);
+    }
+    if (missing.empty()) return;
+    out.pinned = std::vector<rocksdb::PinnableSlice>(missing.size());
+    std::vector<rocksdb::Status> statuses(missing.size());
+    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), missing.size(), missingKeys.data(),
+                  out.pinned.data(), statuses.data());  // the keys in the caller's order: not always sorted
+    for (size_t k = 0; k < missing.size(); ++k) {
+      if (statuses[k].IsNotFound()) continue;
+      check(statuses[k], "read");
+      auto i = missing[k];
+      out.text[i] = std::string_view(out.pinned[k].data(), out.pinned[k].size());
+      out.found[i] = true;
+      cache_.add(std::string_view(keys[i].data(), keys[i].size()), out.text[i], tickets[k]);
+    }
   }
 
   void loadKeyNumbers() {
@@ -732,6 +782,7 @@ class RocksStore final : public Store {
   rocksdb::WriteOptions writeOptions_;
   MetaExtractor extractor_;
   KeyDictionary keys_;
+  mutable EntityCache cache_;  // recently read or written entity values
   mutable std::array<std::mutex, 256> stripes_;
   mutable std::shared_mutex indexMutex_;
   std::map<std::string, TenantIndex> tenants_;

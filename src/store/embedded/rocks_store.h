@@ -5,6 +5,8 @@
 //   "M\0<tenant>\0<id>"    -> index record    what the indexes need of the entity (restart reads
 //   these) "C\0<id>"              -> context JSON    a hosted @context "S\0<key>"             ->
 //   value           a broker-wide setting
+// Point reads of entities go through an entity cache kept by the write path
+// (entity_cache.h) before RocksDB.
 // The "history" column family holds the attribute history (history_codec.h),
 // the "audit" column family the audit trail (audit_column.h).
 // An entity, its index record and the history it records change in one WriteBatch. Durability:
@@ -24,6 +26,7 @@ struct EmbeddedOptions {
   std::string directory;
   bool sync = false;
   size_t blockCacheBytes = 256u << 20;
+  size_t entityCacheBytes = 128u << 20;  // entity_cache.h
   int64_t historyRetentionMs = 0;  // > 0: history older than this is removed (history_retention.h)
   int64_t auditRetentionMs = 0;    // > 0: audit records older than this are removed (audit_column.h)
 };
