@@ -14,6 +14,7 @@
 #include "api/routes.h"
 #include "auth/authenticator.h"
 #include "auth/base64url.h"
+#include "common/usable_memory.h"
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
@@ -46,7 +47,7 @@ struct Config {
   bool sync = false;
   size_t maxBodyBytes = 8 * 1024 * 1024;
   size_t blockCacheBytes = 256u << 20;
-  size_t entityCacheBytes = 128u << 20;
+  size_t entityCacheBytes = allmende::usableMemoryBytes() / 8;
   int headerTimeoutMs = 30000;
   int idleTimeoutMs = 60000;
   int drainTimeoutMs = 10000;
@@ -252,7 +253,8 @@ int main(int argc, char** argv) {
   serveCmd
       ->add_option("--entity-cache", cfg.entityCacheBytes,
                    "Bytes of recently read or written entities kept in memory as stored: a read of one "
-                   "needs no look-up in the store's files; 0 = none")
+                   "needs no look-up in the store's files; 0 = none (default: an eighth of the memory the "
+                   "broker may use, the machine's or its control group's limit)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 40))
       ->capture_default_str();
   serveCmd->add_option("--max-body", cfg.maxBodyBytes, "Request body limit in bytes")->capture_default_str();

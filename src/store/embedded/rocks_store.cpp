@@ -658,7 +658,7 @@ class RocksStore final : public Store {
       EntityCache::Ticket ticket = 0;
       std::string_view key(keys[i].data(), keys[i].size());
       if ((out.cached[i] = cache_.find(key, ticket))) {
-        out.text[i] = *out.cached[i];
+        out.text[i] = out.cached[i]->value();
         out.found[i] = true;
         continue;
       }
