@@ -2,7 +2,6 @@
 //   allmende serve --data DIR [--port N] [--listen ADDR] [options]
 #include <algorithm>
 #include <random>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -14,7 +13,7 @@
 #include "api/routes.h"
 #include "auth/authenticator.h"
 #include "auth/base64url.h"
-#include "common/usable_memory.h"
+#include "common/machine.h"
 #include "federation/forwarder.h"
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
@@ -130,9 +129,7 @@ int serve(const Config& cfg) {
   delivery.queue.coalesceAt = cfg.notificationCoalesce;
   delivery.grace = std::chrono::milliseconds(cfg.notificationGraceMs);
   // The event loop that serves HTTP and delivers notifications.
-  int threads = cfg.threads > 0
-                    ? cfg.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(allmende::usableCores());
   boost::asio::io_context io(threads);
   auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, io, delivery);
   writes.addListener([&subs](std::string_view tenant, const store::Store::Change& change) {
@@ -242,7 +239,7 @@ int main(int argc, char** argv) {
         });
         return token ? std::string() : std::string("an alias is a token: letters, digits and !#$%&'*+-.^_`|~");
       });
-  serveCmd->add_option("--threads", cfg.threads, "I/O threads (0 = one per core)")->capture_default_str();
+  serveCmd->add_option("--threads", cfg.threads, "I/O threads (0 = one per core this process may run on)")->capture_default_str();
   serveCmd->add_flag("--sync", cfg.sync, "fsync every write (group commit): survive power loss");
   serveCmd
       ->add_option("--block-cache", cfg.blockCacheBytes,

@@ -27,6 +27,7 @@
 #include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/machine.h"
 #include "http/request_metrics.h"
 #include "http/server_tls.h"
 
@@ -461,8 +462,7 @@ void Server::run() {
   });
   i.awaitReload();
   i.accept();
-  int n = i.options.threads > 0 ? i.options.threads
-                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = i.options.threads > 0 ? i.options.threads : static_cast<int>(usableCores());
   std::vector<std::thread> threads;
   for (int t = 1; t < n; ++t) threads.emplace_back([&i] { i.io.run(); });
   i.io.run();

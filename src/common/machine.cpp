@@ -1,7 +1,9 @@
 // Physical pages from sysconf; the control group's limit from cgroup v2
-// (memory.max) or v1 (memory.limit_in_bytes), whichever the system mounts.
-#include "common/usable_memory.h"
+// (memory.max) or v1 (memory.limit_in_bytes), whichever the system mounts;
+// cores from sched_getaffinity.
+#include "common/machine.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +31,13 @@ size_t usableMemoryBytes() {
   for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"})
     if (size_t limit = limitIn(path); limit > 0) bytes = std::min(bytes, limit);
   return bytes;
+}
+
+unsigned usableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
 }
 
 }  // namespace allmende
