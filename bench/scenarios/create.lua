@@ -1,6 +1,8 @@
 -- Create new template entities with unique ids (POST /ngsi-ld/v1/entities).
+-- Ids carry a tag per wrk thread and run (set in setup), so that runs against
+-- the same broker do not collide.
 local counter = 0
-local thread_tag = tostring(math.random(1, 1e9))
+math.randomseed(os.time())
 local template = os.getenv("BENCH_TEMPLATE")
 local headers = { ["Content-Type"] = "application/json" }
 
