@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace allmende {
@@ -17,7 +18,8 @@ namespace {
 size_t limitIn(const char* path) {
   std::ifstream in(path);
   std::string text;
-  if (!(in >> text) || text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return 0;
+  if (!(in >> text) || text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    return 0;
   try {
     return std::stoull(text);
   } catch (const std::out_of_range&) {
@@ -27,8 +29,10 @@ size_t limitIn(const char* path) {
 }  // namespace
 
 size_t usableMemoryBytes() {
-  size_t bytes = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"})
+  size_t bytes =
+      static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  for (const char* path :
+       {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"})
     if (size_t limit = limitIn(path); limit > 0) bytes = std::min(bytes, limit);
   return bytes;
 }

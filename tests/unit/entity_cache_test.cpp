@@ -29,9 +29,9 @@ TEST(EntityCache, RefusesAReadThatAWriteOvertook) {
   EntityCache cache(1 << 20);
   EntityCache::Ticket before = 0;
   EXPECT_EQ(cache.find("k", before), nullptr);  // a read begins: not cached
-  cache.put("k", "new");                         // a write lands meanwhile
-  cache.erase("k");                              // (and even goes again)
-  cache.add("k", "old", before);                 // the read's older value
+  cache.put("k", "new");                        // a write lands meanwhile
+  cache.erase("k");                             // (and even goes again)
+  cache.add("k", "old", before);                // the read's older value
   EntityCache::Ticket t = 0;
   EXPECT_EQ(cache.find("k", t), nullptr);
   cache.add("k", "current", t);  // a read after the writes is kept
@@ -45,12 +45,13 @@ TEST(EntityCache, KeepsWithinItsCapacityDroppingWhatWasNotUsedSince) {
   cache.put("hot", value);
   for (int i = 0; i < 2000; ++i) {
     cache.put("key" + std::to_string(i), value);
-    ASSERT_NE(cache.find("hot", t), nullptr) << "after key" << i;  // found again and again: it stays
+    // Found again and again, it stays.
+    ASSERT_NE(cache.find("hot", t), nullptr) << "after key" << i;
   }
   int kept = 0;
   for (int i = 0; i < 2000; ++i) kept += cache.find("key" + std::to_string(i), t) != nullptr;
   EXPECT_GT(kept, 16);
-  EXPECT_LE(kept, 16 * 4);  // at most four entries of ~1.1 KB fit a shard
+  EXPECT_LE(kept, 16 * 4);                       // at most four entries of ~1.1 KB fit a shard
   EXPECT_NE(cache.find("key1999", t), nullptr);  // the last written stays
   EXPECT_EQ(cache.find("key0", t), nullptr);     // the first went
   cache.put("huge", std::string(8192, 'y'));     // larger than a shard: not kept

@@ -12,12 +12,15 @@ namespace {
 // slot, the clock's pointer and the allocator's own bookkeeping.
 constexpr size_t kEntryOverhead = sizeof(EntityCache::Entry) + 56;
 
-size_t cost(std::string_view key, std::string_view value) { return key.size() + value.size() + kEntryOverhead; }
+size_t cost(std::string_view key, std::string_view value) {
+  return key.size() + value.size() + kEntryOverhead;
+}
 }  // namespace
 
 EntityCache::Entry* EntityCache::Entry::make(std::string_view key, std::string_view value) {
   void* memory = ::operator new(sizeof(Entry) + key.size() + value.size());
-  auto* e = new (memory) Entry(static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()));
+  auto* e =
+      new (memory) Entry(static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()));
   char* bytes = reinterpret_cast<char*>(e + 1);
   std::memcpy(bytes, key.data(), key.size());
   std::memcpy(bytes + key.size(), value.data(), value.size());

@@ -33,7 +33,9 @@ class EntityCache {
 
    private:
     friend class EntityCache;
-    friend void intrusive_ptr_add_ref(const Entry* e) { e->refs_.fetch_add(1, std::memory_order_relaxed); }
+    friend void intrusive_ptr_add_ref(const Entry* e) {
+      e->refs_.fetch_add(1, std::memory_order_relaxed);
+    }
     friend void intrusive_ptr_release(const Entry* e);
     static Entry* make(std::string_view key, std::string_view value);
     Entry(uint32_t keySize, uint32_t valueSize) : keySize_(keySize), valueSize_(valueSize) {}
@@ -42,7 +44,7 @@ class EntityCache {
     mutable std::atomic<uint32_t> refs_{0};
     uint32_t keySize_;
     uint32_t valueSize_;
-    uint32_t slot_ = 0;       // its place in the shard's clock
+    uint32_t slot_ = 0;        // its place in the shard's clock
     bool referenced_ = false;  // found since it came or the clock hand last passed
   };
   using Value = boost::intrusive_ptr<const Entry>;
@@ -66,8 +68,9 @@ class EntityCache {
  private:
   struct Shard {
     std::mutex mutex;
-    boost::unordered_flat_map<std::string_view, boost::intrusive_ptr<Entry>> byKey;  // keys inside the entries
-    std::vector<Entry*> clock;                                                         // null: a free slot
+    // The keys are views into the entries.
+    boost::unordered_flat_map<std::string_view, boost::intrusive_ptr<Entry>> byKey;
+    std::vector<Entry*> clock;  // null: a free slot
     std::vector<uint32_t> freeSlots;
     size_t hand = 0;
     size_t bytes = 0;
@@ -76,7 +79,7 @@ class EntityCache {
   Shard& shard(std::string_view key);
   void store(Shard& s, std::string_view key, std::string_view value);  // s.mutex held
   void drop(Shard& s, std::string_view key);                           // s.mutex held
-  void evictOne(Shard& s);                                              // s.mutex held, s not empty
+  void evictOne(Shard& s);                                             // s.mutex held, s not empty
 
   size_t shardCapacity_;
   std::array<Shard, 16> shards_;
