@@ -28,10 +28,10 @@ http::Response createEntity(Call& call) {
   call.allowParams({"local"});
   const auto& body = call.body();
   auto parsed = ngsi::parseEntity(body, call.context(), ngsi::ParseMode::Create);
-  insertEntity(call, parsed, ngsi::nowMs());
+  std::string id(parsed.at(ngsi::key::id).get_string());
+  insertEntity(call, std::move(parsed), ngsi::nowMs());
   auto res = call.empty(201);
-  res.setHeader("Location", std::string(kEntitiesPath) + "/" +
-                                http::percentEncode(std::string(parsed.at(ngsi::key::id).get_string())));
+  res.setHeader("Location", std::string(kEntitiesPath) + "/" + http::percentEncode(id));
   return res;
 }
 

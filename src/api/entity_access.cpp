@@ -152,8 +152,9 @@ void mutateEntity(Call& call, const std::string& id, const std::vector<std::stri
   call.services.writes.apply(call.tenant(), call.author(), id, changeMutator(id, types, op));
 }
 
-void insertEntity(Call& call, const json::object& parsed, int64_t now) {
-  call.services.writes.apply(call.tenant(), call.author(), parsed.at(ngsi::key::id).get_string(), createMutator(parsed, now));
+void insertEntity(Call& call, json::object parsed, int64_t now) {
+  std::string id(parsed.at(ngsi::key::id).get_string());
+  call.services.writes.apply(call.tenant(), call.author(), id, createMutator(std::move(parsed), now));
 }
 
 void removeEntity(Call& call, const std::string& id, const std::vector<std::string>& types) {

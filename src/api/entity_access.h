@@ -53,7 +53,7 @@ void mutateEntity(Call& call, const std::string& id, const std::vector<std::stri
                   const std::function<void(json::object&)>& op);
 
 // Creates a parsed (ParseMode::Create) entity; AlreadyExists if it exists.
-void insertEntity(Call& call, const json::object& parsed, int64_t now);
+void insertEntity(Call& call, json::object parsed, int64_t now);
 
 // Deletes the entity; ResourceNotFound if there is none (with one of `types`).
 void removeEntity(Call& call, const std::string& id, const std::vector<std::string>& types);

@@ -57,8 +57,10 @@ class WritePath {
 
   // One mutation (rethrows what the mutator threw).
   store::Store::Change apply(std::string_view tenant, const Author& author, std::string_view id,
-                             const store::Store::Mutator& mutator) {
-    auto outcomes = applyAll(tenant, author, {store::Store::Mutation{std::string(id), mutator}});
+                             store::Store::Mutator mutator) {
+    std::vector<store::Store::Mutation> one;
+    one.push_back({std::string(id), std::move(mutator)});  // moved: a mutator may hold a whole entity
+    auto outcomes = applyAll(tenant, author, std::move(one));
     if (outcomes[0].error) std::rethrow_exception(outcomes[0].error);
     return std::move(outcomes[0].change);
   }
