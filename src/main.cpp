@@ -1,5 +1,5 @@
 // allmende: command line, configuration and wiring of the layers; nothing else.
-//   allmende serve --data DIR [--port N] [--listen ADDR] [options]
+//   allmende serve [--data DIR | --store postgresql://...] [--port N] [--listen ADDR] [options]
 #include <algorithm>
 #include <random>
 
@@ -27,6 +27,7 @@
 #include "ngsi/syntax.h"
 #include "ngsi/write_path.h"
 #include "store/embedded/rocks_store.h"
+#include "store/postgres/postgres_store.h"
 #include "subscriptions/manager.h"
 
 #ifndef ALLMENDE_VERSION
@@ -40,6 +41,8 @@ namespace {
 
 struct Config {
   std::string dataDir = "./data";
+  std::string storeUrl;  // a PostgreSQL URL: the PostgreSQL store instead of the embedded one
+  size_t storeConnections = 0;  // 0: two per I/O thread and four more
   std::string listen = "127.0.0.1";
   uint16_t port = 1026;
   int threads = 0;
@@ -92,11 +95,22 @@ int serve(const Config& cfg) {
   using namespace allmende;
   spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
   ngsi::setMaxUriLength(cfg.maxUriLength);
-  store::EmbeddedOptions storeOptions{cfg.dataDir, cfg.sync, cfg.blockCacheBytes, cfg.entityCacheBytes};
-  if (!cfg.historyRetention.empty())
-    storeOptions.historyRetentionMs = *ngsi::parseDuration(cfg.historyRetention);
-  if (!cfg.auditRetention.empty()) storeOptions.auditRetentionMs = *ngsi::parseDuration(cfg.auditRetention);
-  auto store = store::openEmbeddedStore(storeOptions, ngsi::entityMeta);
+  // The PostgreSQL store's round trips keep an I/O thread waiting: four per core then.
+  int threads = cfg.threads > 0 ? cfg.threads
+                                : static_cast<int>(allmende::usableCores()) * (cfg.storeUrl.empty() ? 1 : 4);
+  int64_t historyRetentionMs = cfg.historyRetention.empty() ? 0 : *ngsi::parseDuration(cfg.historyRetention);
+  int64_t auditRetentionMs = cfg.auditRetention.empty() ? 0 : *ngsi::parseDuration(cfg.auditRetention);
+  std::unique_ptr<store::Store> store;
+  if (cfg.storeUrl.empty()) {
+    store = store::openEmbeddedStore({cfg.dataDir, cfg.sync, cfg.blockCacheBytes, cfg.entityCacheBytes,
+                                      historyRetentionMs, auditRetentionMs},
+                                     ngsi::entityMeta);
+  } else {
+    store = store::openPostgresStore(
+        {cfg.storeUrl, cfg.storeConnections ? cfg.storeConnections : 2 * static_cast<size_t>(threads) + 4,
+         historyRetentionMs, auditRetentionMs},
+        ngsi::entityMeta);
+  }
   ngsi::WritePath writes(*store, cfg.maxAttributes, cfg.history == "on");
 
   jsonld::RegistryOptions registryOptions;
@@ -129,7 +143,6 @@ int serve(const Config& cfg) {
   delivery.queue.coalesceAt = cfg.notificationCoalesce;
   delivery.grace = std::chrono::milliseconds(cfg.notificationGraceMs);
   // The event loop that serves HTTP and delivers notifications.
-  int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(allmende::usableCores());
   boost::asio::io_context io(threads);
   auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, io, delivery);
   writes.addListener([&subs](std::string_view tenant, const store::Store::Change& change) {
@@ -227,6 +240,19 @@ int main(int argc, char** argv) {
   Config cfg;
   auto* serveCmd = app.add_subcommand("serve", "Serve the NGSI-LD API");
   serveCmd->add_option("--data", cfg.dataDir, "Directory of the embedded store")->capture_default_str();
+  serveCmd
+      ->add_option("--store", cfg.storeUrl,
+                   "postgresql://USER@HOST[:PORT]/DATABASE[?...]: keep everything in that PostgreSQL database "
+                   "(with PostGIS) instead of the embedded store; several brokers may share it")
+      ->check([](const std::string& url) {
+        return url.starts_with("postgresql://") || url.starts_with("postgres://")
+                   ? std::string()
+                   : std::string("--store takes a postgresql:// URL (the embedded store is the default)");
+      });
+  serveCmd
+      ->add_option("--store-connections", cfg.storeConnections,
+                   "Connections to PostgreSQL the broker keeps at most (0 = two per I/O thread and four more)")
+      ->capture_default_str();
   serveCmd->add_option("--port", cfg.port, "TCP port (0 = any free port)")->capture_default_str();
   serveCmd->add_option("--listen", cfg.listen, "Address to listen on")->capture_default_str();
   serveCmd
@@ -239,7 +265,7 @@ int main(int argc, char** argv) {
         });
         return token ? std::string() : std::string("an alias is a token: letters, digits and !#$%&'*+-.^_`|~");
       });
-  serveCmd->add_option("--threads", cfg.threads, "I/O threads (0 = one per core this process may run on)")->capture_default_str();
+  serveCmd->add_option("--threads", cfg.threads, "I/O threads (0 = one per core this process may run on; four per core with --store)")->capture_default_str();
   serveCmd->add_flag("--sync", cfg.sync, "fsync every write (group commit): survive power loss");
   serveCmd
       ->add_option("--block-cache", cfg.blockCacheBytes,

@@ -3,8 +3,16 @@ with a fresh data directory, and a small HTTP server on loopback that serves
 test @context documents (tests/api/contexts/) like a remote context host.
 
 The binary comes from --broker (CTest passes it) or $ALLMENDE_BIN.
+
+With --store (or $ALLMENDE_STORE), the admin URL of a PostgreSQL server as
+`scripts/postgres start` prints it (postgresql://postgres@127.0.0.1:PORT/postgres),
+every broker runs on the PostgreSQL store: it gets `--store` with a database of its
+own, created here, one per data directory (a broker started again on the same data
+directory finds its data again). Tests marked embedded_only (their subject is the
+embedded store's files) are then skipped.
 """
 import http.server
+import itertools
 import os
 import shutil
 import signal
@@ -14,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -25,6 +34,56 @@ LINK_REL = 'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+jso
 
 def pytest_addoption(parser):
     parser.addoption("--broker", default=os.environ.get("ALLMENDE_BIN"), help="allmende binary")
+    parser.addoption("--store", default=os.environ.get("ALLMENDE_STORE") or None,
+                     help="admin URL of a PostgreSQL server (postgresql://postgres@127.0.0.1:PORT/postgres, "
+                          "as scripts/postgres start prints it): run every broker on the PostgreSQL store, "
+                          "in a database of its own per data directory")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "embedded_only(reason): the test's subject is the embedded store (its files in --data, "
+                   "RocksDB's figures); skipped with --store")
+    _store.admin_url = config.getoption("--store")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--store"):
+        return
+    for item in items:
+        marker = item.get_closest_marker("embedded_only")
+        if marker:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            prefix = "about the embedded store, and --store runs the PostgreSQL store"
+            item.add_marker(pytest.mark.skip(reason=prefix + (f": {reason}" if reason else "")))
+
+
+class _store:
+    """The PostgreSQL databases of this run's brokers, one per data directory (with --store)."""
+    admin_url = None
+    databases = {}  # real path of a data directory -> its database's URL
+    counter = itertools.count(1)
+    lock = threading.Lock()
+
+
+def store_args(data_dir):
+    """With --store, the arguments that put a broker with this data directory on its own
+    PostgreSQL database (created on first use, with psql against the admin URL); else none."""
+    if not _store.admin_url:
+        return []
+    key = os.path.realpath(data_dir)
+    with _store.lock:
+        while key not in _store.databases:
+            name = f"t_{next(_store.counter)}_{os.getpid()}"
+            done = subprocess.run(["psql", _store.admin_url, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                   "-c", f'CREATE DATABASE "{name}"'],
+                                  capture_output=True, text=True, timeout=60)
+            if done.returncode == 0:
+                _store.databases[key] = urllib.parse.urlsplit(_store.admin_url)._replace(path="/" + name).geturl()
+            elif "already exists" not in done.stderr:  # left by an earlier run with the same pid: next name
+                raise RuntimeError(f"cannot create the database {name} at {_store.admin_url}:\n"
+                                   + done.stdout + done.stderr)
+        return ["--store", _store.databases[key]]
 
 
 def free_port():
@@ -58,9 +117,9 @@ class Broker:
         self.port = port or free_port()
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data_dir, "--port", str(self.port),
-             "--threads", "2", "--expiry-interval", "200", "--context-timeout", "2000",
-             *self.extra_args],
+            [self.binary, "serve", "--data", self.data_dir, *store_args(self.data_dir),
+             "--port", str(self.port), "--threads", "2", "--expiry-interval", "200",
+             "--context-timeout", "2000", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:

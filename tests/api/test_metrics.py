@@ -168,6 +168,8 @@ def test_default_tenant_is_the_empty_label(broker):
     assert value(scrape(broker), "allmende_entities", tenant="") == before + 1
 
 
+@pytest.mark.embedded_only("the figures are the embedded store's: sizes of its files in --data, RocksDB's "
+                           "memtables, flushes, compactions, write stalls and write-ahead log replay")
 def test_store_figures(make_broker):
     b = make_broker().start()
     for _ in range(20):

@@ -729,6 +729,7 @@ def test_post_query_limit_above_the_maximum_is_too_many_results(broker):
     assert_problem(r, 403, "TooManyResults")
 
 
+@pytest.mark.embedded_only("the paths and counts of the embedded store's query planner")
 def test_explain_header_says_how_the_matches_were_found(broker):
     """Allmende-Explain (a request header, any value) answers in the same header: the
     candidates walked (path and its size), those the in-memory checks let through, the
@@ -803,6 +804,7 @@ def test_explain_header_says_how_the_matches_were_found(broker):
     assert "Allmende-Explain" not in r.headers
 
 
+@pytest.mark.embedded_only("the paths and counts of the embedded store's query planner")
 def test_time_terms_walk_the_time_indexes(broker):
     """Dates and date-times in values, observedAt, and the entity's createdAt and modifiedAt
     are indexed as points in time: a term comparing them with a date-time walks those

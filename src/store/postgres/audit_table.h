@@ -1,0 +1,31 @@
+// The audit trail in PostgreSQL (schema.cpp: table audit): what
+// PostgresStore's audit operations do there, with the semantics of the
+// embedded store's audit column (store/embedded/audit_column.h): pages newest
+// first by resource or by subject, records older than the retention never
+// answered and deleted now and then.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "store/postgres/pool.h"
+#include "store/store.h"
+
+namespace allmende::store::pg {
+
+class AuditTable {
+ public:
+  AuditTable(Pool& pool, int64_t retentionMs);  // retentionMs 0: keep everything
+  // Records it in the caller's transaction.
+  void add(Connection& c, std::string_view tenant, const AuditRecord& record);
+  AuditPage query(std::string_view tenant, const AuditQuery& q) const;
+  void dropTenant(Connection& c, std::string_view tenant);
+  // Deletes the records older than the retention (now and then, never in a write's path).
+  void applyRetention();
+
+ private:
+  Pool& pool_;
+  int64_t retentionMs_;
+};
+
+}  // namespace allmende::store::pg

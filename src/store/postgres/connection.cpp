@@ -1,0 +1,211 @@
+// libpq behind store::pg::Connection: every statement with parameters is
+// prepared once per connection (named by the order it was first used in) and
+// then only executed, so the server parses and plans it once.
+#include "store/postgres/connection.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <libpq-fe.h>
+
+namespace allmende::store::pg {
+
+namespace {
+
+std::string errorState(const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return state ? state : "";
+}
+
+void appendQuoted(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string numberText(double number) {
+  if (std::isnan(number)) return "NaN";
+  if (std::isinf(number)) return number > 0 ? "Infinity" : "-Infinity";
+  char buffer[32];
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, number).ptr;
+  return std::string(buffer, end);
+}
+
+Params& Params::add(double number) {
+  return add(std::string_view(numberText(number)));
+}
+
+std::string byteaText(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::string arrayLiteral(const std::vector<std::string_view>& elements) {
+  std::string out = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i) out.push_back(',');
+    appendQuoted(out, elements[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string arrayLiteral(const std::vector<double>& elements) {
+  std::string out = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i) out.push_back(',');
+    out += numberText(elements[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string arrayLiteral(const std::vector<int64_t>& elements) {
+  std::string out = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i) out.push_back(',');
+    out += std::to_string(elements[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::vector<std::string> parseArray(std::string_view literal) {
+  std::vector<std::string> out;
+  if (literal.size() < 2) return out;
+  literal = literal.substr(1, literal.size() - 2);  // without { }
+  size_t i = 0;
+  while (i < literal.size()) {
+    std::string element;
+    if (literal[i] == '"') {
+      for (++i; i < literal.size() && literal[i] != '"'; ++i) {
+        if (literal[i] == '\\') ++i;
+        if (i < literal.size()) element.push_back(literal[i]);
+      }
+      ++i;  // the closing quote
+    } else {
+      while (i < literal.size() && literal[i] != ',') element.push_back(literal[i++]);
+    }
+    out.push_back(std::move(element));
+    ++i;  // the comma
+  }
+  return out;
+}
+
+Result::Result(PGresult* result) : result_(result, PQclear) {}
+
+size_t Result::rows() const {
+  return result_ ? PQntuples(result_.get()) : 0;
+}
+
+bool Result::isNull(size_t row, size_t column) const {
+  return PQgetisnull(result_.get(), static_cast<int>(row), static_cast<int>(column));
+}
+
+std::string_view Result::text(size_t row, size_t column) const {
+  int r = static_cast<int>(row), c = static_cast<int>(column);
+  return {PQgetvalue(result_.get(), r, c), static_cast<size_t>(PQgetlength(result_.get(), r, c))};
+}
+
+int64_t Result::number(size_t row, size_t column) const {
+  auto t = text(row, column);
+  int64_t value = 0;
+  std::from_chars(t.data(), t.data() + t.size(), value);
+  return value;
+}
+
+double Result::real(size_t row, size_t column) const {
+  auto t = text(row, column);
+  double value = 0;
+  std::from_chars(t.data(), t.data() + t.size(), value);
+  return value;
+}
+
+bool Result::flag(size_t row, size_t column) const {
+  return text(row, column) == "t";
+}
+
+size_t Result::affected() const {
+  const char* n = result_ ? PQcmdTuples(result_.get()) : "";
+  return *n ? std::stoul(n) : 0;
+}
+
+Connection::Connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
+    PQfinish(conn_);
+    conn_ = nullptr;
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    throw Error("cannot connect to PostgreSQL: " + message, "");
+  }
+}
+
+Connection::~Connection() {
+  PQfinish(conn_);
+}
+
+bool Connection::ok() const {
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
+Result Connection::exec(std::string_view sql, const Params& params) {
+  std::string key(sql);
+  auto [it, added] = prepared_.try_emplace(key, "");
+  if (added) {
+    it->second = "s" + std::to_string(prepared_.size());
+    PGresult* made = PQprepare(conn_, it->second.c_str(), key.c_str(), 0, nullptr);
+    if (PQresultStatus(made) != PGRES_COMMAND_OK) {
+      prepared_.erase(it);
+      finish(made, sql);
+    }
+    PQclear(made);
+  }
+  std::vector<const char*> values(params.size());
+  for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
+  return finish(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+                               values.data(), nullptr, nullptr, 0),
+                sql);
+}
+
+void Connection::run(std::string_view sql) {
+  finish(PQexec(conn_, std::string(sql).c_str()), sql);
+}
+
+Result Connection::finish(PGresult* raw, std::string_view sql) {
+  Result result(raw);
+  auto status = PQresultStatus(raw);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+  std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  auto shown = sql.substr(0, 120);
+  throw Error("PostgreSQL: " + message + " (in: " + std::string(shown) + ")", errorState(raw));
+}
+
+Transaction::Transaction(Connection& connection, std::string_view begin) : connection_(connection) {
+  connection_.run(begin);
+}
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  try {
+    connection_.run("ROLLBACK");
+  } catch (...) {  // a broken connection: the server rolls back itself
+  }
+}
+
+void Transaction::commit() {
+  open_ = false;
+  connection_.run("COMMIT");
+}
+
+}  // namespace allmende::store::pg

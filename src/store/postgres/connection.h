@@ -1,0 +1,128 @@
+// One connection to PostgreSQL (libpq), with what the PostgreSQL store needs
+// of it: statements with parameters (sent apart from the SQL text, never
+// spliced into it), their results, and transactions. Parameters and results
+// travel in PostgreSQL's text format; arrays as array literals (arrayLiteral).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace allmende::store::pg {
+
+// A failed statement or a lost connection. `sqlState` is PostgreSQL's error
+// code ("40P01" deadlock, "" when the connection failed).
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& message, std::string sqlState)
+      : std::runtime_error(message), sqlState_(std::move(sqlState)) {}
+  const std::string& sqlState() const { return sqlState_; }
+
+ private:
+  std::string sqlState_;
+};
+
+// The parameters of one statement, $1, $2, ... in the order added.
+class Params {
+ public:
+  Params& add(std::string_view text) {
+    values_.emplace_back(text);
+    return *this;
+  }
+  Params& add(int64_t number) { return add(std::to_string(number)); }
+  Params& add(double number);
+  Params& add(bool flag) { return add(std::string_view(flag ? "t" : "f")); }
+  Params& add(const char* text) { return add(std::string_view(text)); }
+  Params& addNull() {
+    values_.emplace_back(std::nullopt);
+    return *this;
+  }
+  template <class T>
+  Params& add(const std::optional<T>& value) {
+    return value ? add(*value) : addNull();
+  }
+  size_t size() const { return values_.size(); }
+  const std::optional<std::string>& operator[](size_t i) const { return values_[i]; }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// A number as PostgreSQL reads a float8 (NaN, Infinity spelled its way).
+std::string numberText(double number);
+
+// Bytes as a bytea parameter or array element in PostgreSQL's hex form (\x...).
+std::string byteaText(std::string_view bytes);
+
+// An array literal of text elements ({"a","b\"c"}) for an array parameter.
+std::string arrayLiteral(const std::vector<std::string_view>& elements);
+template <class Strings>
+std::string arrayOf(const Strings& strings) {
+  return arrayLiteral(std::vector<std::string_view>(strings.begin(), strings.end()));
+}
+// An array literal of numbers; nan and infinities as PostgreSQL spells them.
+std::string arrayLiteral(const std::vector<double>& elements);
+std::string arrayLiteral(const std::vector<int64_t>& elements);
+// The elements of a text array value as the server writes it.
+std::vector<std::string> parseArray(std::string_view literal);
+
+class Result {
+ public:
+  Result() = default;
+  explicit Result(pg_result* result);
+  size_t rows() const;
+  bool isNull(size_t row, size_t column) const;
+  std::string_view text(size_t row, size_t column) const;  // "" when null
+  int64_t number(size_t row, size_t column) const;         // 0 when null
+  double real(size_t row, size_t column) const;
+  bool flag(size_t row, size_t column) const;
+  size_t affected() const;  // rows an INSERT, UPDATE or DELETE touched
+
+ private:
+  std::shared_ptr<pg_result> result_;
+};
+
+class Connection {
+ public:
+  // Connects (a libpq connection string or URI); throws Error.
+  explicit Connection(const std::string& conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one statement; throws Error when it fails.
+  Result exec(std::string_view sql, const Params& params = {});
+  // Runs statements without parameters (several, separated by semicolons).
+  void run(std::string_view sql);
+  // False once the connection broke (the pool then drops it).
+  bool ok() const;
+
+ private:
+  Result finish(pg_result* result, std::string_view sql);
+  pg_conn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;  // statement text -> its name
+};
+
+// BEGIN at construction; commit() makes it durable, and a transaction not
+// committed rolls back when destroyed.
+class Transaction {
+ public:
+  explicit Transaction(Connection& connection, std::string_view begin = "BEGIN");
+  ~Transaction();
+  void commit();
+  Connection& connection() { return connection_; }
+
+ private:
+  Connection& connection_;
+  bool open_ = true;
+};
+
+}  // namespace allmende::store::pg

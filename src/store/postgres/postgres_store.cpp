@@ -1,0 +1,717 @@
+// PostgreSQL implementation of Store (postgres_store.h). A write is one
+// transaction: transaction-scoped advisory locks on the entities' ids
+// serialise the writers of one entity across every broker sharing the
+// database (also of an entity that does not exist yet); the entities are read,
+// the mutators run, and the new rows, their extracted query columns, the side
+// tables' rows, the history and the audit records are written with one
+// statement each, whatever the number of entities. Reads take a pooled
+// connection and see every committed write, of any broker.
+#include "store/postgres/postgres_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "store/embedded/history_codec.h"
+#include "store/postgres/audit_table.h"
+#include "store/postgres/connection.h"
+#include "store/postgres/history_table.h"
+#include "store/postgres/pool.h"
+#include "store/postgres/query_sql.h"
+#include "store/postgres/schema.h"
+
+namespace allmende::store {
+
+namespace {
+
+using pg::Params;
+
+std::string_view documentKind(DocumentKind kind) {
+  switch (kind) {
+    case DocumentKind::Subscription:
+      return "subscription";
+    case DocumentKind::Snapshot:
+      return "snapshot";
+    case DocumentKind::Registration:
+      return "registration";
+    case DocumentKind::RegistrationSubscription:
+      return "registrationSubscription";
+    case DocumentKind::RemoteSubscription:
+      return "remoteSubscription";
+    case DocumentKind::ApiKey:
+      return "apiKey";
+    case DocumentKind::Grant:
+      return "grant";
+  }
+  return "subscription";
+}
+
+Entity parseEntity(std::string_view text, boost::json::storage_ptr storage) {
+  auto value = boost::json::parse(text, std::move(storage));
+  return std::move(value.as_object());
+}
+
+// The rows one statement writes into a side table, as parallel arrays.
+struct SideRows {
+  std::vector<std::string_view> ids, attributes;
+  std::vector<std::string> values;      // text of each value
+  std::vector<std::string_view> extra;  // sole / observed flags ("t"/"f")
+  bool empty() const { return ids.empty(); }
+};
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const PostgresOptions& options, MetaExtractor extractor)
+      : pool_(options.url, options.connections),
+        extractor_(std::move(extractor)),
+        history_(pool_, options.historyRetentionMs),
+        audit_(pool_, options.auditRetentionMs) {
+    {
+      auto c = pool_.take();
+      pg::migrate(*c);
+    }
+    spdlog::info("store opened: PostgreSQL, schema version {}", pg::schemaVersion());
+    housekeeping_ = std::thread([this] { keepHouse(); });
+  }
+
+  ~PostgresStore() override {
+    {
+      std::lock_guard lock(stopMutex_);
+      stopping_ = true;
+    }
+    stopped_.notify_all();
+    housekeeping_.join();
+  }
+
+  bool tenantExists(std::string_view tenant) const override {
+    {
+      std::shared_lock lock(tenantsMutex_);
+      if (knownTenants_.contains(std::string(tenant))) return true;
+    }
+    auto c = pool_.take();
+    bool exists =
+        c->exec("SELECT 1 FROM tenants WHERE tenant = $1", Params().add(tenant)).rows() > 0;
+    if (exists) rememberTenant(tenant);
+    return exists;
+  }
+
+  std::vector<std::string> tenants() const override {
+    auto c = pool_.take();
+    auto r = c->exec("SELECT tenant FROM tenants ORDER BY tenant COLLATE \"C\"");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+    return out;
+  }
+
+  std::optional<Entity> getEntity(std::string_view tenant, std::string_view id,
+                                  boost::json::storage_ptr storage) const override {
+    auto c = pool_.take();
+    auto r = c->exec("SELECT doc::text FROM entities WHERE tenant = $1 AND id = $2",
+                     Params().add(tenant).add(id));
+    if (r.rows() == 0) return std::nullopt;
+    return parseEntity(r.text(0, 0), std::move(storage));
+  }
+
+  std::vector<Outcome> modifyEntities(std::string_view tenant,
+                                      const std::vector<Mutation>& mutations) override {
+    std::vector<Outcome> out(mutations.size());
+    if (mutations.empty()) return out;
+    std::vector<std::string_view> ids;
+    for (const auto& m : mutations) ids.push_back(m.id);
+    auto idArray = pg::arrayLiteral(ids);
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    // Locks in one order (of their keys), so that two batches cannot deadlock.
+    c->exec(
+        "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended($1 || '|' || x, 0) "
+        "AS k "
+        "FROM unnest($2::text[]) x ORDER BY 1) l",
+        Params().add(tenant).add(idArray));
+    boost::unordered_flat_map<std::string_view, Entity> stored;
+    auto read =
+        c->exec("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2::text[])",
+                Params().add(tenant).add(idArray));
+    std::vector<std::string> readIds(read.rows());
+    for (size_t i = 0; i < read.rows(); ++i) {
+      readIds[i] = read.text(i, 0);
+      stored.emplace(readIds[i], parseEntity(read.text(i, 1), {}));
+    }
+
+    boost::unordered_flat_map<std::string_view, size_t>
+        pending;  // id -> the mutation that last wrote it
+    std::vector<size_t> written;
+    std::vector<std::pair<std::string_view, HistoryWrite>> histories;
+    std::vector<AuditRecord> audits;
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      auto& change = out[i].change;
+      const auto& id = mutations[i].id;
+      if (auto seen = pending.find(id); seen != pending.end())
+        change.before = out[seen->second].change.after;
+      else if (auto it = stored.find(id); it != stored.end())
+        change.before = it->second;
+      std::optional<EntityWrite> write;
+      try {
+        write = mutations[i].mutator(change.before);
+      } catch (...) {
+        out[i].error = std::current_exception();
+        continue;
+      }
+      if (!write) {
+        change.after = change.before;
+        continue;
+      }
+      if (write->kind == EntityWrite::Kind::Put) change.after = std::move(write->entity);
+      change.written = true;
+      pending[id] = i;
+      written.push_back(i);
+      if (write->history) histories.emplace_back(id, std::move(*write->history));
+      if (write->audit) audits.push_back(std::move(*write->audit));
+    }
+    if (written.empty()) return out;
+
+    // The last state of each entity the call wrote, in the order first written.
+    std::vector<size_t> last;
+    for (auto i : written)
+      if (pending[mutations[i].id] == i) last.push_back(i);
+    writeEntities(*c, tenant, mutations, out, last, stored);
+    for (const auto& [id, h] : histories) history_.add(*c, tenant, id, h);
+    for (const auto& a : audits) audit_.add(*c, tenant, a);
+    if (!knownTenant(tenant))
+      c->exec("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(tenant));
+    t.commit();
+    rememberTenant(tenant);
+    return out;
+  }
+
+  EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const override {
+    EntityPage page;
+    QueryExplain unasked;
+    auto& explain = q.explain ? *q.explain : unasked;
+    explain.path = "sql";
+    auto condition = pg::selectorCondition(tenant, q);
+    auto c = pool_.take();
+    // Exact in SQL: the selectors decide, and no candidate has expired data
+    // the predicate would have to look at.
+    bool exact =
+        (!q.predicate || q.selectorsExact) && !q.ordering &&
+        !c->exec("SELECT EXISTS (SELECT 1 FROM entities WHERE expires_at <= $1 AND tenant = $2)",
+                 Params().add(q.now).add(tenant))
+             .flag(0, 0);
+    if (exact) {
+      if (q.count) {
+        page.total = static_cast<size_t>(
+            c->exec("SELECT count(*) FROM entities e WHERE " + condition.sql, condition.params)
+                .number(0, 0));
+        explain.counted = page.total;
+      }
+      if (q.limit > 0) {
+        auto params = condition.params;
+        params.add(static_cast<int64_t>(q.offset)).add(static_cast<int64_t>(q.limit));
+        auto r =
+            c->exec("SELECT doc::text FROM entities e WHERE " + condition.sql +
+                        " ORDER BY e.id OFFSET $" + std::to_string(condition.params.size() + 1) +
+                        " LIMIT $" + std::to_string(condition.params.size() + 2),
+                    params);
+        for (size_t i = 0; i < r.rows(); ++i) parseIntoPage(page, r.text(i, 0));
+        explain.read = r.rows();
+      }
+      explain.candidates = explain.matched = q.count ? page.total : page.entities.size();
+      return page;
+    }
+    // Otherwise the candidates are read in id order, a chunk at a time, and
+    // checked with the predicate; with an ordering, every match is kept and
+    // sorted here.
+    std::vector<std::pair<query::Ordering::Key, size_t>>
+        keyed;  // with an ordering: sort key, index in page
+    size_t matched = 0;
+    std::string lastId;
+    bool more = true;
+    auto full = [&] { return !q.ordering && page.entities.size() >= q.limit; };
+    while (more && (q.count || q.ordering || !full())) {
+      size_t chunk =
+          q.count || q.ordering ? 512 : std::clamp<size_t>(q.offset + q.limit - matched, 16, 512);
+      auto params = condition.params;
+      params.add(lastId).add(static_cast<int64_t>(chunk));
+      auto r = c->exec("SELECT e.id, e.doc::text FROM entities e WHERE " + condition.sql +
+                           " AND e.id > $" + std::to_string(condition.params.size() + 1) +
+                           " ORDER BY e.id LIMIT $" + std::to_string(condition.params.size() + 2),
+                       params);
+      more = r.rows() == chunk;
+      for (size_t i = 0; i < r.rows(); ++i) {
+        if (q.deadline) q.deadline->check();
+        ++explain.candidates;
+        ++explain.read;
+        if (i + 1 == r.rows()) lastId = r.text(i, 0);
+        if (!q.ordering && (matched < q.offset || full())) {  // only counted
+          if (full() && !q.count) break;
+          alignas(std::max_align_t) unsigned char buffer[65536];
+          boost::json::monotonic_resource arena(buffer, sizeof buffer);
+          matched += !q.predicate || q.predicate(parseEntity(r.text(i, 1), &arena));
+          continue;
+        }
+        auto& entity = parseIntoPage(page, r.text(i, 1));
+        if (q.predicate && !q.predicate(entity)) {
+          page.entities.pop_back();
+          page.arenas.pop_back();
+          continue;
+        }
+        if (q.ordering)
+          keyed.emplace_back(q.ordering->key(entity, q.now), page.entities.size() - 1);
+        ++matched;
+      }
+      if (r.rows() > 0) lastId = r.text(r.rows() - 1, 0);
+    }
+    page.total = explain.matched = matched;
+    if (q.ordering) {
+      // Ties by id: the page holds the matches in id order, and the sort is stable.
+      std::stable_sort(keyed.begin(), keyed.end(), [&q](const auto& a, const auto& b) {
+        return q.ordering->less(a.first, b.first);
+      });
+      EntityPage sorted;
+      sorted.arenas = std::move(page.arenas);
+      for (size_t i = q.offset; i < keyed.size() && sorted.entities.size() < q.limit; ++i)
+        sorted.entities.push_back(std::move(page.entities[keyed[i].second]));
+      sorted.total = page.total;
+      return sorted;
+    }
+    return page;
+  }
+
+  size_t entityCount(std::string_view tenant) const override {
+    auto c = pool_.take();
+    return static_cast<size_t>(
+        c->exec("SELECT count(*) FROM entities WHERE tenant = $1", Params().add(tenant))
+            .number(0, 0));
+  }
+
+  std::map<std::string, TypeInfo> types(std::string_view tenant) const override {
+    auto c = pool_.take();
+    std::map<std::string, TypeInfo> out;
+    auto counts =
+        c->exec("SELECT t, count(*) FROM entities, unnest(types) t WHERE tenant = $1 GROUP BY t",
+                Params().add(tenant));
+    for (size_t i = 0; i < counts.rows(); ++i)
+      out[std::string(counts.text(i, 0))].entityCount = static_cast<size_t>(counts.number(i, 1));
+    auto kinds = c->exec(
+        "SELECT DISTINCT t, a, k FROM entities, unnest(types) t, unnest(attrs, kinds) AS x(a, k) "
+        "WHERE tenant = $1",
+        Params().add(tenant));
+    for (size_t i = 0; i < kinds.rows(); ++i)
+      out[std::string(kinds.text(i, 0))].attributes[std::string(kinds.text(i, 1))].emplace(
+          kinds.text(i, 2));
+    return out;
+  }
+
+  std::map<std::string, AttributeInfo> attributes(std::string_view tenant) const override {
+    auto c = pool_.take();
+    std::map<std::string, AttributeInfo> out;
+    auto counts = c->exec(
+        "SELECT a, count(DISTINCT id) FROM entities, unnest(attrs) a WHERE tenant = $1 GROUP BY a",
+        Params().add(tenant));
+    for (size_t i = 0; i < counts.rows(); ++i)
+      out[std::string(counts.text(i, 0))].entityCount = static_cast<size_t>(counts.number(i, 1));
+    auto kinds = c->exec(
+        "SELECT DISTINCT a, k FROM entities, unnest(attrs, kinds) AS x(a, k) WHERE tenant = $1",
+        Params().add(tenant));
+    for (size_t i = 0; i < kinds.rows(); ++i)
+      out[std::string(kinds.text(i, 0))].kinds.emplace(kinds.text(i, 1));
+    auto types = c->exec(
+        "SELECT DISTINCT a, t FROM entities, unnest(attrs) a, unnest(types) t WHERE tenant = $1",
+        Params().add(tenant));
+    for (size_t i = 0; i < types.rows(); ++i)
+      out[std::string(types.text(i, 0))].types.emplace(types.text(i, 1));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, std::string>> dueForExpiry(int64_t nowMs,
+                                                                size_t limit) const override {
+    auto c = pool_.take();
+    auto r = c->exec(
+        "SELECT tenant, id FROM entities WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2",
+        Params().add(nowMs).add(static_cast<int64_t>(limit)));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (size_t i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
+    return out;
+  }
+
+  std::vector<HistoryEntity> historyEntities(std::string_view tenant) const override {
+    return history_.entities(tenant);
+  }
+
+  std::optional<HistoryEntity> historyEntity(std::string_view tenant,
+                                             std::string_view id) const override {
+    return history_.entity(tenant, id);
+  }
+
+  std::vector<std::pair<std::string, std::string>> historyAttributes(
+      std::string_view tenant, std::string_view id) const override {
+    return history_.attributes(tenant, id);
+  }
+
+  void scanHistory(std::string_view tenant, const HistoryScan& scan,
+                   const std::function<bool(HistoryInstance&)>& visit) const override {
+    history_.scan(tenant, scan, visit);
+  }
+
+  void scanHistoryValues(std::string_view tenant, const HistoryScan& scan,
+                         const std::function<bool(HistoryValue&)>& visit) const override {
+    history_.scanValues(tenant, scan, visit);
+  }
+
+  bool changeHistoryInstance(
+      std::string_view tenant, std::string_view id, std::string_view attribute,
+      std::string_view instanceId,
+      const std::function<std::optional<HistoryInstance>(const HistoryInstance&)>& change)
+      override {
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    lockEntity(*c, tenant, id);
+    if (!history_.change(*c, tenant, id, attribute, instanceId, change)) return false;
+    t.commit();
+    return true;
+  }
+
+  bool deleteHistory(std::string_view tenant, std::string_view id,
+                     const std::optional<std::string>& attribute,
+                     const std::optional<std::string>& datasetId) override {
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    lockEntity(*c, tenant, id);
+    if (!history_.erase(*c, tenant, id, attribute, datasetId)) return false;
+    t.commit();
+    return true;
+  }
+
+  std::optional<std::string> getSetting(std::string_view key) const override {
+    auto c = pool_.take();
+    auto r = c->exec("SELECT value FROM settings WHERE key = $1", Params().add(key));
+    if (r.rows() == 0) return std::nullopt;
+    return std::string(r.text(0, 0));
+  }
+
+  void putSetting(std::string_view key, std::string_view value) override {
+    auto c = pool_.take();
+    c->exec(
+        "INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
+        "EXCLUDED.value",
+        Params().add(key).add(value));
+  }
+
+  void putDocument(DocumentKind kind, const StoredDocument& d) override {
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    c->exec(
+        "INSERT INTO documents VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (kind, tenant, id) DO UPDATE SET document = EXCLUDED.document",
+        Params().add(documentKind(kind)).add(d.tenant).add(d.id).add(d.document));
+    c->exec("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(d.tenant));
+    t.commit();
+    rememberTenant(d.tenant);
+  }
+
+  void deleteDocument(DocumentKind kind, std::string_view tenant, std::string_view id) override {
+    auto c = pool_.take();
+    c->exec("DELETE FROM documents WHERE kind = $1 AND tenant = $2 AND id = $3",
+            Params().add(documentKind(kind)).add(tenant).add(id));
+  }
+
+  std::vector<StoredDocument> documents(DocumentKind kind) const override {
+    auto c = pool_.take();
+    auto r = c->exec(
+        "SELECT tenant, id, document FROM documents WHERE kind = $1 ORDER BY tenant COLLATE \"C\", "
+        "id COLLATE \"C\"",
+        Params().add(documentKind(kind)));
+    std::vector<StoredDocument> out;
+    for (size_t i = 0; i < r.rows(); ++i)
+      out.push_back(
+          {std::string(r.text(i, 0)), std::string(r.text(i, 1)), std::string(r.text(i, 2))});
+    return out;
+  }
+
+  void dropTenant(std::string_view tenant) override {
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    for (const char* table :
+         {"entities", "entity_numbers", "entity_strings", "entity_times", "entity_geometries"})
+      c->exec(std::string("DELETE FROM ") + table + " WHERE tenant = $1", Params().add(tenant));
+    c->exec("DELETE FROM documents WHERE tenant = $1 AND kind NOT IN ('apiKey', 'grant')",
+            Params().add(tenant));
+    c->exec("DELETE FROM tenants WHERE tenant = $1", Params().add(tenant));
+    history_.dropTenant(*c, tenant);
+    audit_.dropTenant(*c, tenant);
+    t.commit();
+    std::unique_lock lock(tenantsMutex_);
+    knownTenants_.erase(std::string(tenant));
+  }
+
+  StoreStats stats() const override {
+    StoreStats out;
+    auto c = pool_.take();
+    auto r = c->exec(
+        "SELECT t.tenant, (SELECT count(*) FROM entities e WHERE e.tenant = t.tenant) "
+        "FROM tenants t ORDER BY t.tenant COLLATE \"C\"");
+    for (size_t i = 0; i < r.rows(); ++i)
+      out.entitiesPerTenant.emplace_back(std::string(r.text(i, 0)),
+                                         static_cast<uint64_t>(r.number(i, 1)));
+    out.sizeBytes =
+        static_cast<uint64_t>(c->exec("SELECT pg_database_size(current_database())").number(0, 0));
+    out.historyBytes = static_cast<uint64_t>(
+        c->exec(
+             "SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0)::bigint FROM pg_inherits "
+             "WHERE inhparent = 'history'::regclass")
+            .number(0, 0));
+    return out;
+  }
+
+  void putAudit(std::string_view tenant, const AuditRecord& record) override {
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    audit_.add(*c, tenant, record);
+    t.commit();
+  }
+
+  AuditPage queryAudit(std::string_view tenant, const AuditQuery& q) const override {
+    return audit_.query(tenant, q);
+  }
+
+  std::optional<int64_t> instanceRecordedMs(std::string_view instanceId) const override {
+    auto parsed = history::parseInstanceId(instanceId);  // the form the embedded store's ids have
+    return parsed ? std::optional(parsed->first) : std::nullopt;
+  }
+
+  void putContext(const StoredContext& context) override {
+    auto c = pool_.take();
+    c->exec(
+        "INSERT INTO contexts VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET document = "
+        "EXCLUDED.document",
+        Params().add(context.id).add(context.document));
+  }
+
+  void deleteContext(std::string_view id) override {
+    auto c = pool_.take();
+    c->exec("DELETE FROM contexts WHERE id = $1", Params().add(id));
+  }
+
+  std::vector<StoredContext> contexts() const override {
+    auto c = pool_.take();
+    auto r = c->exec("SELECT id, document FROM contexts ORDER BY id COLLATE \"C\"");
+    std::vector<StoredContext> out;
+    for (size_t i = 0; i < r.rows(); ++i)
+      out.push_back({std::string(r.text(i, 0)), std::string(r.text(i, 1))});
+    return out;
+  }
+
+ private:
+  static Entity& parseIntoPage(EntityPage& page, std::string_view text) {
+    auto& arena = page.arenas.emplace_back(
+        std::make_unique<boost::json::monotonic_resource>(text.size() * 4));
+    return page.entities.emplace_back(parseEntity(text, arena.get()));
+  }
+
+  static void lockEntity(pg::Connection& c, std::string_view tenant, std::string_view id) {
+    c.exec("SELECT pg_advisory_xact_lock(hashtextextended($1 || '|' || $2, 0))",
+           Params().add(tenant).add(id));
+  }
+
+  bool knownTenant(std::string_view tenant) const {
+    std::shared_lock lock(tenantsMutex_);
+    return knownTenants_.contains(std::string(tenant));
+  }
+  void rememberTenant(std::string_view tenant) const {
+    std::unique_lock lock(tenantsMutex_);
+    knownTenants_.emplace(tenant);
+  }
+
+  // Writes the entities' new states (rows `last` of `out`; a deletion where
+  // `after` is empty) with their extracted columns and side-table rows.
+  void writeEntities(pg::Connection& c, std::string_view tenant,
+                     const std::vector<Mutation>& mutations, const std::vector<Outcome>& out,
+                     const std::vector<size_t>& last,
+                     const boost::unordered_flat_map<std::string_view, Entity>& stored) {
+    std::vector<std::string_view> putIds, deleteIds, replacedIds;
+    std::vector<std::string> docs, types, attrs, kinds;
+    std::vector<std::optional<int64_t>> created, modified, expires;
+    SideRows numbers, strings, times, geometries;
+    std::vector<double> boxes;  // minLon, minLat, maxLon, maxLat of each geometry row
+    std::vector<EntityMeta> metas;
+    metas.reserve(last.size());
+    for (auto i : last) {
+      std::string_view id = mutations[i].id;
+      const auto& after = out[i].change.after;
+      if (stored.contains(id)) replacedIds.push_back(id);
+      if (!after) {
+        deleteIds.push_back(id);
+        continue;
+      }
+      const auto& meta = metas.emplace_back(extractor_(*after));
+      putIds.push_back(id);
+      docs.push_back(boost::json::serialize(*after));
+      types.push_back(pg::arrayOf(meta.types));
+      std::vector<std::string_view> names, kindNames;
+      for (const auto& [name, kind] : meta.attrs) {
+        names.push_back(name);
+        kindNames.push_back(kind);
+      }
+      attrs.push_back(pg::arrayLiteral(names));
+      kinds.push_back(pg::arrayLiteral(kindNames));
+      created.push_back(meta.createdAtMs);
+      modified.push_back(meta.modifiedAtMs);
+      expires.push_back(meta.expiresAtMs ? std::optional(meta.expiresAtMs) : std::nullopt);
+      for (const auto& n : meta.numbers) {
+        numbers.ids.push_back(id);
+        numbers.attributes.push_back(n.attribute);
+        numbers.values.push_back(pg::numberText(n.value));
+        numbers.extra.push_back(n.sole ? "t" : "f");
+      }
+      for (const auto& s : meta.strings) {
+        strings.ids.push_back(id);
+        strings.attributes.push_back(s.attribute);
+        strings.values.push_back(pg::byteaText(s.value.substr(0, EntityMeta::kIndexedStringBytes)));
+      }
+      for (const auto* list : {&meta.times, &meta.observedAt})
+        for (const auto& t : *list) {
+          times.ids.push_back(id);
+          times.attributes.push_back(t.attribute);
+          times.values.push_back(std::to_string(static_cast<int64_t>(t.value)));
+          times.extra.push_back(list == &meta.observedAt ? "t" : "f");
+        }
+      for (const auto& [attribute, box] : meta.geometries)
+        for (const auto& part : pg::unwrappedBoxes(box)) {
+          geometries.ids.push_back(id);
+          geometries.attributes.push_back(attribute);
+          boxes.insert(boxes.end(), {part.minLon, part.minLat, part.maxLon, part.maxLat});
+        }
+    }
+    auto t = std::string(tenant);
+    if (!replacedIds.empty()) {
+      auto replaced = pg::arrayLiteral(replacedIds);
+      for (const char* table :
+           {"entity_numbers", "entity_strings", "entity_times", "entity_geometries"})
+        c.exec(std::string("DELETE FROM ") + table + " WHERE tenant = $1 AND id = ANY($2::text[])",
+               Params().add(t).add(replaced));
+    }
+    if (!deleteIds.empty())
+      c.exec("DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[])",
+             Params().add(t).add(pg::arrayLiteral(deleteIds)));
+    if (!putIds.empty()) {
+      auto nullableArray = [](const std::vector<std::optional<int64_t>>& values) {
+        std::string out = "{";
+        for (size_t i = 0; i < values.size(); ++i) {
+          if (i) out += ',';
+          out += values[i] ? std::to_string(*values[i]) : "NULL";
+        }
+        return out + "}";
+      };
+      c.exec(
+          "INSERT INTO entities (tenant, id, doc, types, attrs, kinds, created_at, modified_at, "
+          "expires_at) "
+          "SELECT $1, id, doc::json, types::text[], attrs::text[], kinds::text[], created, "
+          "modified, expires "
+          "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], "
+          "$8::bigint[], "
+          "$9::bigint[]) AS x(id, doc, types, attrs, kinds, created, modified, expires) "
+          "ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc, types = EXCLUDED.types, "
+          "attrs = EXCLUDED.attrs, kinds = EXCLUDED.kinds, created_at = EXCLUDED.created_at, "
+          "modified_at = EXCLUDED.modified_at, expires_at = EXCLUDED.expires_at",
+          Params()
+              .add(t)
+              .add(pg::arrayLiteral(putIds))
+              .add(pg::arrayOf(docs))
+              .add(pg::arrayOf(types))
+              .add(pg::arrayOf(attrs))
+              .add(pg::arrayOf(kinds))
+              .add(nullableArray(created))
+              .add(nullableArray(modified))
+              .add(nullableArray(expires)));
+    }
+    if (!numbers.empty())
+      c.exec(
+          "INSERT INTO entity_numbers SELECT $1, * FROM unnest($2::text[], $3::text[], "
+          "$4::float8[], $5::boolean[])",
+          Params()
+              .add(t)
+              .add(pg::arrayLiteral(numbers.ids))
+              .add(pg::arrayLiteral(numbers.attributes))
+              .add(pg::arrayOf(numbers.values))
+              .add(pg::arrayLiteral(numbers.extra)));
+    if (!strings.empty())
+      c.exec(
+          "INSERT INTO entity_strings SELECT $1, * FROM unnest($2::text[], $3::text[], "
+          "$4::bytea[])",
+          Params()
+              .add(t)
+              .add(pg::arrayLiteral(strings.ids))
+              .add(pg::arrayLiteral(strings.attributes))
+              .add(pg::arrayOf(strings.values)));
+    if (!times.empty())
+      c.exec(
+          "INSERT INTO entity_times SELECT $1, id, a, o, v FROM unnest($2::text[], $3::text[], "
+          "$4::bigint[], "
+          "$5::boolean[]) AS x(id, a, v, o)",
+          Params()
+              .add(t)
+              .add(pg::arrayLiteral(times.ids))
+              .add(pg::arrayLiteral(times.attributes))
+              .add(pg::arrayOf(times.values))
+              .add(pg::arrayLiteral(times.extra)));
+    if (!geometries.empty())
+      c.exec(
+          "INSERT INTO entity_geometries SELECT $1, id, a, ST_MakeEnvelope(b[1], b[2], b[3], b[4], "
+          "4326) "
+          "FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(id, a, n), "
+          "LATERAL (SELECT ($4::float8[])[4 * n - 3 : 4 * n] AS b) l",
+          Params()
+              .add(t)
+              .add(pg::arrayLiteral(geometries.ids))
+              .add(pg::arrayLiteral(geometries.attributes))
+              .add(pg::arrayLiteral(boxes)));
+  }
+
+  // Retention of history and audit, now and then (every minute), off the write path.
+  void keepHouse() {
+    std::unique_lock lock(stopMutex_);
+    while (!stopped_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        history_.applyRetention();
+        audit_.applyRetention();
+      } catch (const std::exception& e) {
+        spdlog::warn("history or audit retention: {}", e.what());
+      }
+      lock.lock();
+    }
+  }
+
+  mutable pg::Pool pool_;
+  MetaExtractor extractor_;
+  pg::HistoryTable history_;
+  pg::AuditTable audit_;
+  mutable std::shared_mutex tenantsMutex_;
+  mutable std::set<std::string, std::less<>>
+      knownTenants_;  // tenants known to exist (they are dropped only here)
+  std::mutex stopMutex_;
+  std::condition_variable stopped_;
+  bool stopping_ = false;
+  std::thread housekeeping_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> openPostgresStore(const PostgresOptions& options, MetaExtractor extractor) {
+  try {
+    return std::make_unique<PostgresStore>(options, std::move(extractor));
+  } catch (const pg::Error& e) {
+    throw std::runtime_error(std::string("cannot open the PostgreSQL store: ") + e.what());
+  }
+}
+
+}  // namespace allmende::store

@@ -1,0 +1,137 @@
+// The PostgreSQL schema (schema.h). Tables:
+//   schema_migrations  the versions applied
+//   tenants            the tenants that exist ("" = the default tenant)
+//   entities           each entity as JSON (the internal, expanded form, as the broker wrote
+//                      it: json, not jsonb, keeps member order and numbers as written) with what
+//                      queries select on extracted beside it: types, attributes and their kinds,
+//                      createdAt/modifiedAt, the earliest expiry
+//   entity_numbers     the numbers, strings and points in time a q term compares, one row
+//   entity_strings     each (store::EntityMeta), in B-tree indexes by tenant, attribute and
+//   entity_times       value
+//   entity_geometries  the bounding box of each GeoProperty value (PostGIS, GiST index)
+//   history_entities   the entities that have history (store/history.h), deleted ones too
+//   history            the attribute instances, partitioned by month of their time
+//                      (observedAt, else when recorded); partitions are made by the broker
+//                      as instances need them and dropped by the retention
+//   audit              the audit trail
+//   documents          subscriptions, registrations, snapshots, ... (store::DocumentKind)
+//   settings, contexts broker-wide settings; hosted @contexts
+#include "store/postgres/schema.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace allmende::store::pg {
+
+namespace {
+
+// The migrations, in version order (version = position + 1). A released
+// migration never changes; a new schema is a new migration.
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> all = {
+      // 1: the first schema
+      R"sql(
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE TABLE tenants (tenant text PRIMARY KEY);
+CREATE TABLE entities (
+  tenant text NOT NULL,
+  id text NOT NULL,
+  doc json NOT NULL,
+  types text[] NOT NULL,
+  attrs text[] NOT NULL,
+  kinds text[] NOT NULL,
+  created_at bigint NOT NULL,
+  modified_at bigint NOT NULL,
+  expires_at bigint,
+  PRIMARY KEY (tenant, id) );
+CREATE INDEX entities_types ON entities USING gin (types);
+CREATE INDEX entities_attrs ON entities USING gin (attrs);
+CREATE INDEX entities_created ON entities (tenant, created_at, id);
+CREATE INDEX entities_modified ON entities (tenant, modified_at, id);
+CREATE INDEX entities_expiry ON entities (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE entity_numbers (
+  tenant text NOT NULL, id text NOT NULL, attribute text NOT NULL,
+  value double precision NOT NULL, sole boolean NOT NULL );
+CREATE INDEX entity_numbers_value ON entity_numbers (tenant, attribute, value, id);
+CREATE INDEX entity_numbers_entity ON entity_numbers (tenant, id);
+CREATE TABLE entity_strings (
+  tenant text NOT NULL, id text NOT NULL, attribute text NOT NULL,
+  value bytea NOT NULL );
+CREATE INDEX entity_strings_value ON entity_strings (tenant, attribute, value, id);
+CREATE INDEX entity_strings_entity ON entity_strings (tenant, id);
+CREATE TABLE entity_times (
+  tenant text NOT NULL, id text NOT NULL, attribute text NOT NULL,
+  observed boolean NOT NULL, value bigint NOT NULL );
+CREATE INDEX entity_times_value ON entity_times (tenant, attribute, observed, value, id);
+CREATE INDEX entity_times_entity ON entity_times (tenant, id);
+CREATE TABLE entity_geometries (
+  tenant text NOT NULL, id text NOT NULL, attribute text NOT NULL,
+  box geometry NOT NULL );
+CREATE INDEX entity_geometries_box ON entity_geometries USING gist (box);
+CREATE INDEX entity_geometries_entity ON entity_geometries (tenant, id);
+CREATE TABLE history_entities (
+  tenant text NOT NULL, id text NOT NULL,
+  types text[] NOT NULL, created_at bigint NOT NULL, deleted_at bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant, id) );
+CREATE SEQUENCE history_seq CYCLE MAXVALUE 4294967295;
+CREATE TABLE history (
+  tenant text NOT NULL, entity text NOT NULL, attribute text NOT NULL, dataset text NOT NULL,
+  time_ms bigint NOT NULL, recorded_ms bigint NOT NULL, seq bigint NOT NULL,
+  instance json NOT NULL
+) PARTITION BY RANGE (time_ms);
+CREATE INDEX history_series ON history (tenant, entity, attribute, dataset, time_ms, seq);
+CREATE INDEX history_instance ON history (tenant, entity, attribute, recorded_ms, seq);
+CREATE TABLE audit (
+  tenant text NOT NULL, resource text NOT NULL, time_ms bigint NOT NULL,
+  seq bigserial NOT NULL, operation text NOT NULL, attributes text[] NOT NULL,
+  subject text NOT NULL, client text NOT NULL, request_id text NOT NULL );
+CREATE INDEX audit_resource ON audit (tenant, resource, time_ms DESC, seq DESC);
+CREATE INDEX audit_subject ON audit (tenant, subject, time_ms DESC, seq DESC);
+CREATE INDEX audit_time ON audit (time_ms);
+CREATE TABLE documents (
+  kind text NOT NULL, tenant text NOT NULL, id text NOT NULL, document text NOT NULL,
+  PRIMARY KEY (kind, tenant, id) );
+CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE contexts (id text PRIMARY KEY, document text NOT NULL);
+)sql",
+  };
+  return all;
+}
+
+// The advisory lock the brokers of one database migrate under (any number
+// that no other user of the database takes).
+constexpr int64_t kMigrationLock = 0x416c6d656e6465;  // "Almende"
+
+}  // namespace
+
+int schemaVersion() {
+  return static_cast<int>(migrations().size());
+}
+
+void migrate(Connection& connection) {
+  connection.exec("SELECT pg_advisory_lock($1)", Params().add(kMigrationLock));
+  try {
+    connection.run(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    auto applied =
+        connection.exec("SELECT coalesce(max(version), 0) FROM schema_migrations").number(0, 0);
+    if (applied > schemaVersion())
+      throw std::runtime_error("the database has schema version " + std::to_string(applied) +
+                               ", newer than this broker's " + std::to_string(schemaVersion()) +
+                               ": run a broker of that version or later");
+    for (auto version = applied + 1; version <= schemaVersion(); ++version) {
+      Transaction t(connection);
+      connection.run(migrations()[version - 1]);
+      connection.exec("INSERT INTO schema_migrations (version) VALUES ($1)", Params().add(version));
+      t.commit();
+    }
+  } catch (...) {
+    connection.exec("SELECT pg_advisory_unlock($1)", Params().add(kMigrationLock));
+    throw;
+  }
+  connection.exec("SELECT pg_advisory_unlock($1)", Params().add(kMigrationLock));
+}
+
+}  // namespace allmende::store::pg
