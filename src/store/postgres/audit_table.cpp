@@ -49,8 +49,8 @@ Statements statements(std::string_view column) {
 
 AuditTable::AuditTable(Pool& pool, int64_t retentionMs) : pool_(pool), retentionMs_(retentionMs) {}
 
-void AuditTable::add(Connection& c, std::string_view tenant, const AuditRecord& record) {
-  c.exec(
+void AuditTable::add(Batch& b, std::string_view tenant, const AuditRecord& record) {
+  b.add(
       "INSERT INTO audit (tenant, resource, time_ms, operation, attributes, subject, client, "
       "request_id) VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8)",
       Params()

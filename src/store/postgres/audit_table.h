@@ -16,8 +16,8 @@ namespace allmende::store::pg {
 class AuditTable {
  public:
   AuditTable(Pool& pool, int64_t retentionMs);  // retentionMs 0: keep everything
-  // Records it in the caller's transaction.
-  void add(Connection& c, std::string_view tenant, const AuditRecord& record);
+  // Adds the statement that records it to the caller's batch (its transaction's writes).
+  void add(Batch& b, std::string_view tenant, const AuditRecord& record);
   AuditPage query(std::string_view tenant, const AuditQuery& q) const;
   void dropTenant(Connection& c, std::string_view tenant);
   // Deletes the records older than the retention (now and then, never in a write's path).

@@ -102,6 +102,10 @@ std::vector<std::string> parseArray(std::string_view literal) {
   return out;
 }
 
+void Batch::add(std::string_view sql, Params params) {
+  statements_.emplace_back(std::string(sql), std::move(params));
+}
+
 Result::Result(PGresult* result) : result_(result, PQclear) {}
 
 size_t Result::rows() const {
@@ -159,40 +163,83 @@ bool Connection::ok() const {
 }
 
 Result Connection::exec(std::string_view sql, const Params& params) {
-  std::string key(sql);
-  auto [it, added] = prepared_.try_emplace(key, "");
-  if (added) {
-    it->second = "s" + std::to_string(prepared_.size());
-    PGresult* made = PQprepare(conn_, it->second.c_str(), key.c_str(), 0, nullptr);
-    if (PQresultStatus(made) != PGRES_COMMAND_OK) {
-      prepared_.erase(it);
-      finish(made, sql);
+  Batch one;
+  one.add(sql, params);
+  return std::move(execAll(one)[0]);
+}
+
+// A statement not prepared on this connection yet is prepared in the same
+// pipeline, just before its first execution.
+std::vector<Result> Connection::execAll(const Batch& batch) {
+  if (PQenterPipelineMode(conn_) != 1)
+    throw Error("PostgreSQL: " + std::string(PQerrorMessage(conn_)), "");
+  std::vector<std::string> preparing;  // statements whose PREPARE is in the pipeline, in order
+  std::vector<const char*> values;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& [sql, params] = batch[i];
+    auto [it, added] = prepared_.try_emplace(sql, "");
+    if (added) {
+      it->second = "s" + std::to_string(++names_);
+      PQsendPrepare(conn_, it->second.c_str(), sql.c_str(), 0, nullptr);
+      preparing.push_back(sql);
     }
-    PQclear(made);
+    values.resize(params.size());
+    for (size_t k = 0; k < params.size(); ++k) values[k] = params[k] ? params[k]->c_str() : nullptr;
+    PQsendQueryPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
+                        nullptr, nullptr, 0);
   }
-  std::vector<const char*> values(params.size());
-  for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
-  return finish(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
-                               values.data(), nullptr, nullptr, 0),
-                sql);
+  PQpipelineSync(conn_);
+  // Every result is read (also after a failure) so that the connection leaves the pipeline in step.
+  std::vector<Result> out;
+  std::optional<Error> failure;
+  // One statement's result (its end read too); nullopt when it failed or did not run.
+  auto next = [&](const std::string& sql) -> std::optional<Result> {
+    PGresult* raw = PQgetResult(conn_);
+    Result result(raw);
+    if (raw)
+      while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
+    auto status = PQresultStatus(raw);
+    if (raw && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) return result;
+    if (!failure && status != PGRES_PIPELINE_ABORTED) failure = errorOf(raw, sql);
+    return std::nullopt;
+  };
+  size_t prepare = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& sql = batch[i].first;
+    if (prepare < preparing.size() &&
+        preparing[prepare] == sql) {  // its PREPARE's result comes first
+      ++prepare;
+      if (!next(sql)) prepared_.erase(sql);
+    }
+    auto result = next(sql);
+    out.push_back(result ? std::move(*result) : Result());
+  }
+  if (PGresult* sync = PQgetResult(conn_)) PQclear(sync);  // PGRES_PIPELINE_SYNC
+  PQexitPipelineMode(conn_);
+  if (failure) throw *failure;
+  return out;
 }
 
 void Connection::run(std::string_view sql) {
   finish(PQexec(conn_, std::string(sql).c_str()), sql);
 }
 
+Error Connection::errorOf(const PGresult* raw, std::string_view sql) const {
+  std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return Error("PostgreSQL: " + message + " (in: " + std::string(sql.substr(0, 120)) + ")",
+               errorState(raw));
+}
+
 Result Connection::finish(PGresult* raw, std::string_view sql) {
   Result result(raw);
   auto status = PQresultStatus(raw);
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
-  std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_);
-  while (!message.empty() && message.back() == '\n') message.pop_back();
-  auto shown = sql.substr(0, 120);
-  throw Error("PostgreSQL: " + message + " (in: " + std::string(shown) + ")", errorState(raw));
+  if (raw && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) return result;
+  throw errorOf(raw, sql);
 }
 
-Transaction::Transaction(Connection& connection, std::string_view begin) : connection_(connection) {
-  connection_.run(begin);
+Transaction::Transaction(Connection& connection) : connection_(connection) {
+  connection_.run("BEGIN");
 }
 
 Transaction::~Transaction() {
@@ -206,6 +253,14 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   open_ = false;
   connection_.run("COMMIT");
+}
+
+std::vector<Result> Transaction::commitWith(Batch batch) {
+  batch.add("COMMIT", {});
+  auto results = connection_.execAll(batch);  // a failure leaves the transaction to roll back
+  open_ = false;
+  results.pop_back();
+  return results;
 }
 
 }  // namespace allmende::store::pg

@@ -90,6 +90,18 @@ class Result {
   std::shared_ptr<pg_result> result_;
 };
 
+// Statements to send together (Connection::execAll), each with its parameters.
+class Batch {
+ public:
+  void add(std::string_view sql, Params params);
+  bool empty() const { return statements_.empty(); }
+  size_t size() const { return statements_.size(); }
+  const std::pair<std::string, Params>& operator[](size_t i) const { return statements_[i]; }
+
+ private:
+  std::vector<std::pair<std::string, Params>> statements_;
+};
+
 class Connection {
  public:
   // Connects (a libpq connection string or URI); throws Error.
@@ -100,24 +112,35 @@ class Connection {
 
   // Runs one statement; throws Error when it fails.
   Result exec(std::string_view sql, const Params& params = {});
+  // Runs the statements in order, sent together in one round trip (libpq's
+  // pipeline mode), and returns their results; throws the first one's error
+  // (the statements after a failed one do not run).
+  std::vector<Result> execAll(const Batch& batch);
   // Runs statements without parameters (several, separated by semicolons).
   void run(std::string_view sql);
   // False once the connection broke (the pool then drops it).
   bool ok() const;
 
  private:
-  Result finish(pg_result* result, std::string_view sql);
+  Result finish(pg_result* result, std::string_view sql);  // throws when it failed
+  Error errorOf(const pg_result* result, std::string_view sql) const;
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> its name
+  size_t names_ = 0;                                       // names given so far
 };
 
 // BEGIN at construction; commit() makes it durable, and a transaction not
 // committed rolls back when destroyed.
 class Transaction {
  public:
-  explicit Transaction(Connection& connection, std::string_view begin = "BEGIN");
+  explicit Transaction(Connection& connection);
+  // A transaction whose BEGIN the caller has already sent (as the first of a Batch).
+  struct Begun {};
+  Transaction(Connection& connection, Begun) : connection_(connection) {}
   ~Transaction();
   void commit();
+  // Runs the statements and COMMIT in one round trip; their results.
+  std::vector<Result> commitWith(Batch batch);
   Connection& connection() { return connection_; }
 
  private:

@@ -224,17 +224,17 @@ std::vector<const HistoryInstance*> storedInstances(const HistoryWrite& h, int64
 }
 
 // A record as it was before need not be written again where it is stored.
-void writeEntityRecord(Connection& c, std::string_view tenant, std::string_view id,
+void writeEntityRecord(Batch& b, std::string_view tenant, std::string_view id,
                        const HistoryEntity& entity, bool asBefore) {
   Params p;
   p.add(tenant).add(id).add(arrayOf(entity.types)).add(entity.createdAtMs).add(entity.deletedAtMs);
   if (asBefore)
-    c.exec(
+    b.add(
         "INSERT INTO history_entities (tenant, id, types, created_at, deleted_at) "
         "VALUES ($1, $2, $3::text[], $4, $5) ON CONFLICT (tenant, id) DO NOTHING",
         p);
   else
-    c.exec(
+    b.add(
         "INSERT INTO history_entities (tenant, id, types, created_at, deleted_at) "
         "VALUES ($1, $2, $3::text[], $4, $5) ON CONFLICT (tenant, id) DO UPDATE SET "
         "types = EXCLUDED.types, created_at = EXCLUDED.created_at, "
@@ -293,7 +293,7 @@ void HistoryTable::ensurePartitions(const std::vector<int64_t>& timesMs) {
 // Instances older than the retention are left out (they would never be
 // answered); the others go into their month's partition, one statement per
 // month, with a sequence number each in their order.
-void HistoryTable::add(Connection& c, std::string_view tenant, std::string_view id,
+void HistoryTable::add(Batch& b, std::string_view tenant, std::string_view id,
                        const HistoryWrite& h) {
   auto kept = storedInstances(h, cutoffMs());
   if (!kept.empty()) {
@@ -307,7 +307,7 @@ void HistoryTable::add(Connection& c, std::string_view tenant, std::string_view 
     byMonth.try_emplace(keyOf(m), m, std::vector<const HistoryInstance*>())
         .first->second.second.push_back(instance);
   }
-  for (const auto& [key, month] : byMonth) {
+  for (const auto& [_, month] : byMonth) {
     std::vector<std::string_view> attributes, datasetIds;
     std::vector<int64_t> timesMs, recordedMs;
     std::vector<std::string> texts;
@@ -320,33 +320,31 @@ void HistoryTable::add(Connection& c, std::string_view tenant, std::string_view 
     }
     auto name = nameOf(month.first);
     if (h.replaceSameTime)
-      onPartition(c, key,
-                  "DELETE FROM " + name +
-                      " h USING unnest($3::text[], $4::text[], $5::bigint[]) AS x(a, d, t) "
-                      "WHERE h.tenant = $1 AND h.entity = $2 AND h.attribute = x.a "
-                      "AND h.dataset = x.d AND h.time_ms = x.t",
-                  Params()
-                      .add(tenant)
-                      .add(id)
-                      .add(arrayLiteral(attributes))
-                      .add(arrayLiteral(datasetIds))
-                      .add(arrayLiteral(timesMs)));
-    onPartition(c, key,
-                "INSERT INTO " + name +
-                    " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance) "
-                    "SELECT $1, $2, a, d, t, r, nextval('history_seq'), i::json "
-                    "FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[]) "
-                    "WITH ORDINALITY AS x(a, d, t, r, i, n) ORDER BY n",
-                Params()
-                    .add(tenant)
-                    .add(id)
-                    .add(arrayLiteral(attributes))
-                    .add(arrayLiteral(datasetIds))
-                    .add(arrayLiteral(timesMs))
-                    .add(arrayLiteral(recordedMs))
-                    .add(arrayOf(texts)));
+      b.add("DELETE FROM " + name +
+                " h USING unnest($3::text[], $4::text[], $5::bigint[]) AS x(a, d, t) "
+                "WHERE h.tenant = $1 AND h.entity = $2 AND h.attribute = x.a "
+                "AND h.dataset = x.d AND h.time_ms = x.t",
+            Params()
+                .add(tenant)
+                .add(id)
+                .add(arrayLiteral(attributes))
+                .add(arrayLiteral(datasetIds))
+                .add(arrayLiteral(timesMs)));
+    b.add("INSERT INTO " + name +
+              " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance) "
+              "SELECT $1, $2, a, d, t, r, nextval('history_seq'), i::json "
+              "FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[]) "
+              "WITH ORDINALITY AS x(a, d, t, r, i, n) ORDER BY n",
+          Params()
+              .add(tenant)
+              .add(id)
+              .add(arrayLiteral(attributes))
+              .add(arrayLiteral(datasetIds))
+              .add(arrayLiteral(timesMs))
+              .add(arrayLiteral(recordedMs))
+              .add(arrayOf(texts)));
   }
-  if (h.entity) writeEntityRecord(c, tenant, id, *h.entity, h.entityAsBefore);
+  if (h.entity) writeEntityRecord(b, tenant, id, *h.entity, h.entityAsBefore);
 }
 
 std::vector<HistoryEntity> HistoryTable::entities(std::string_view tenant) const {
@@ -482,33 +480,30 @@ bool HistoryTable::change(
   if (!replacement || replacement->timeMs < cutoffMs()) return true;
   ensurePartitions({replacement->timeMs});
   auto month = monthOf(replacement->timeMs);
-  onPartition(c, keyOf(month),
-              "INSERT INTO " + nameOf(month) +
-                  " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json)",
-              Params()
-                  .add(tenant)
-                  .add(id)
-                  .add(attribute)
-                  .add(found.datasetId)
-                  .add(replacement->timeMs)
-                  .add(recordedMs)
-                  .add(static_cast<int64_t>(seq))
-                  .add(json::serialize(replacement->instance)));
+  try {
+    c.exec("INSERT INTO " + nameOf(month) +
+               " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json)",
+           Params()
+               .add(tenant)
+               .add(id)
+               .add(attribute)
+               .add(found.datasetId)
+               .add(replacement->timeMs)
+               .add(recordedMs)
+               .add(static_cast<int64_t>(seq))
+               .add(json::serialize(replacement->instance)));
+  } catch (const Error& e) {
+    forgetPartitionIfGone(e);
+    throw;
+  }
   return true;
 }
 
-void HistoryTable::onPartition(Connection& c, int64_t monthStartMs, const std::string& sql,
-                               const Params& params) {
-  try {
-    c.exec(sql, params);
-  } catch (const Error& e) {
-    if (e.sqlState() == "42P01") {  // undefined_table
-      std::lock_guard lock(partitionsMutex_);
-      partitions_.erase(monthStartMs);
-    }
-    throw;
-  }
+void HistoryTable::forgetPartitionIfGone(const Error& e) {
+  if (e.sqlState() != "42P01") return;  // undefined_table
+  std::lock_guard lock(partitionsMutex_);
+  partitions_.clear();
 }
 
 bool HistoryTable::erase(Connection& c, std::string_view tenant, std::string_view id,

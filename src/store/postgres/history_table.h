@@ -30,8 +30,14 @@ class HistoryTable {
   // retentionMs > 0: history older than that is neither answered nor kept.
   HistoryTable(Pool& pool, int64_t retentionMs);
 
-  // Records what one entity's write records in the history.
-  void add(Connection& c, std::string_view tenant, std::string_view id, const HistoryWrite& h);
+  // Adds the statements that record what one entity's write records in the
+  // history to the caller's batch (its transaction's writes). Whoever runs
+  // the batch and gets an error passes it to forgetPartitionIfGone.
+  void add(Batch& b, std::string_view tenant, std::string_view id, const HistoryWrite& h);
+  // After a failed write: when a partition it wrote to no longer exists
+  // (dropped by another broker's retention), forgets the partitions known, so
+  // that the next write makes the ones it needs again.
+  void forgetPartitionIfGone(const Error& e);
 
   std::vector<HistoryEntity> entities(std::string_view tenant) const;
   std::optional<HistoryEntity> entity(std::string_view tenant, std::string_view id) const;
@@ -62,11 +68,6 @@ class HistoryTable {
   // brokers sharing the database do not race), outside the caller's transaction.
   void ensurePartitions(const std::vector<int64_t>& timesMs);
   int64_t cutoffMs() const;  // the oldest time answered (INT64_MIN without retention)
-  // Runs a statement on the partition of the month that starts at monthStartMs;
-  // if that partition no longer exists (dropped by another broker's
-  // retention), forgets it, so that the next write makes it again, and throws.
-  void onPartition(Connection& c, int64_t monthStartMs, const std::string& sql,
-                   const Params& params);
 
   Pool& pool_;
   int64_t retentionMs_;

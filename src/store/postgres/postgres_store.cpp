@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <list>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -60,8 +61,10 @@ Entity parseEntity(std::string_view text, boost::json::storage_ptr storage) {
   return std::move(value.as_object());
 }
 
-// The rows one statement writes into a side table, as parallel arrays.
+// The rows one statement writes into a side table, as parallel arrays, and
+// the entities whose rows the write replaces (deletes first).
 struct SideRows {
+  std::vector<std::string_view> gone;
   std::vector<std::string_view> ids, attributes;
   std::vector<std::string> values;      // text of each value
   std::vector<std::string_view> extra;  // sole / observed flags ("t"/"f")
@@ -128,18 +131,21 @@ class PostgresStore final : public Store {
     std::vector<std::string_view> ids;
     for (const auto& m : mutations) ids.push_back(m.id);
     auto idArray = pg::arrayLiteral(ids);
+    // One round trip: BEGIN, the locks (in one order, that of their keys, so
+    // that two batches cannot deadlock) and the entities' stored states.
     auto c = pool_.take();
-    pg::Transaction t(*c);
-    // Locks in one order (of their keys), so that two batches cannot deadlock.
-    c->exec(
+    pg::Batch begin;
+    begin.add("BEGIN", {});
+    begin.add(
         "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended($1 || '|' || x, 0) "
         "AS k "
         "FROM unnest($2::text[]) x ORDER BY 1) l",
         Params().add(tenant).add(idArray));
+    begin.add("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2::text[])",
+              Params().add(tenant).add(idArray));
+    pg::Transaction t(*c, pg::Transaction::Begun{});
+    auto read = c->execAll(begin).back();
     boost::unordered_flat_map<std::string_view, Entity> stored;
-    auto read =
-        c->exec("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2::text[])",
-                Params().add(tenant).add(idArray));
     std::vector<std::string> readIds(read.rows());
     for (size_t i = 0; i < read.rows(); ++i) {
       readIds[i] = read.text(i, 0);
@@ -182,12 +188,19 @@ class PostgresStore final : public Store {
     std::vector<size_t> last;
     for (auto i : written)
       if (pending[mutations[i].id] == i) last.push_back(i);
-    writeEntities(*c, tenant, mutations, out, last, stored);
-    for (const auto& [id, h] : histories) history_.add(*c, tenant, id, h);
-    for (const auto& a : audits) audit_.add(*c, tenant, a);
+    // One round trip: every write, and COMMIT.
+    pg::Batch writes;
+    writeEntities(writes, tenant, mutations, out, last, stored);
+    for (const auto& [id, h] : histories) history_.add(writes, tenant, id, h);
+    for (const auto& a : audits) audit_.add(writes, tenant, a);
     if (!knownTenant(tenant))
-      c->exec("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(tenant));
-    t.commit();
+      writes.add("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(tenant));
+    try {
+      t.commitWith(std::move(writes));
+    } catch (const pg::Error& e) {
+      history_.forgetPartitionIfGone(e);
+      throw;
+    }
     rememberTenant(tenant);
     return out;
   }
@@ -473,10 +486,9 @@ class PostgresStore final : public Store {
   }
 
   void putAudit(std::string_view tenant, const AuditRecord& record) override {
-    auto c = pool_.take();
-    pg::Transaction t(*c);
-    audit_.add(*c, tenant, record);
-    t.commit();
+    pg::Batch b;
+    audit_.add(b, tenant, record);
+    pool_.take()->execAll(b);
   }
 
   AuditPage queryAudit(std::string_view tenant, const AuditQuery& q) const override {
@@ -531,25 +543,30 @@ class PostgresStore final : public Store {
     knownTenants_.emplace(tenant);
   }
 
-  // Writes the entities' new states (rows `last` of `out`; a deletion where
-  // `after` is empty) with their extracted columns and side-table rows.
-  void writeEntities(pg::Connection& c, std::string_view tenant,
-                     const std::vector<Mutation>& mutations, const std::vector<Outcome>& out,
-                     const std::vector<size_t>& last,
+  // Adds the writes of the entities' new states (rows `last` of `out`; a
+  // deletion where `after` is empty) with their query columns to the batch;
+  // and those of their side tables' rows, for each table only of the entities
+  // whose values in it changed (an update of one value touches one table).
+  void writeEntities(pg::Batch& b, std::string_view tenant, const std::vector<Mutation>& mutations,
+                     const std::vector<Outcome>& out, const std::vector<size_t>& last,
                      const boost::unordered_flat_map<std::string_view, Entity>& stored) {
-    std::vector<std::string_view> putIds, deleteIds, replacedIds;
+    std::vector<std::string_view> putIds, deleteIds;
     std::vector<std::string> docs, types, attrs, kinds;
     std::vector<std::optional<int64_t>> created, modified, expires;
     SideRows numbers, strings, times, geometries;
-    std::vector<double> boxes;  // minLon, minLat, maxLon, maxLat of each geometry row
-    std::vector<EntityMeta> metas;
-    metas.reserve(last.size());
+    std::vector<double> boxes;    // minLon, minLat, maxLon, maxLat of each geometry row
+    std::list<EntityMeta> metas;  // what the rows view
     for (auto i : last) {
       std::string_view id = mutations[i].id;
       const auto& after = out[i].change.after;
-      if (stored.contains(id)) replacedIds.push_back(id);
+      const EntityMeta* before = nullptr;
+      if (auto it = stored.find(id); it != stored.end())
+        before = &metas.emplace_back(extractor_(it->second));
       if (!after) {
         deleteIds.push_back(id);
+        if (before)
+          numbers.gone.push_back(id), strings.gone.push_back(id), times.gone.push_back(id),
+              geometries.gone.push_back(id);
         continue;
       }
       const auto& meta = metas.emplace_back(extractor_(*after));
@@ -566,42 +583,52 @@ class PostgresStore final : public Store {
       created.push_back(meta.createdAtMs);
       modified.push_back(meta.modifiedAtMs);
       expires.push_back(meta.expiresAtMs ? std::optional(meta.expiresAtMs) : std::nullopt);
-      for (const auto& n : meta.numbers) {
-        numbers.ids.push_back(id);
-        numbers.attributes.push_back(n.attribute);
-        numbers.values.push_back(pg::numberText(n.value));
-        numbers.extra.push_back(n.sole ? "t" : "f");
-      }
-      for (const auto& s : meta.strings) {
-        strings.ids.push_back(id);
-        strings.attributes.push_back(s.attribute);
-        strings.values.push_back(pg::byteaText(s.value.substr(0, EntityMeta::kIndexedStringBytes)));
-      }
-      for (const auto* list : {&meta.times, &meta.observedAt})
-        for (const auto& t : *list) {
-          times.ids.push_back(id);
-          times.attributes.push_back(t.attribute);
-          times.values.push_back(std::to_string(static_cast<int64_t>(t.value)));
-          times.extra.push_back(list == &meta.observedAt ? "t" : "f");
+      // A table's rows of the entity change when its values there did.
+      auto changed = [&](SideRows& rows, bool same) {
+        if (before && !same) rows.gone.push_back(id);
+        return !before || !same;
+      };
+      if (changed(numbers, before && before->numbers == meta.numbers))
+        for (const auto& n : meta.numbers) {
+          numbers.ids.push_back(id);
+          numbers.attributes.push_back(n.attribute);
+          numbers.values.push_back(pg::numberText(n.value));
+          numbers.extra.push_back(n.sole ? "t" : "f");
         }
-      for (const auto& [attribute, box] : meta.geometries)
-        for (const auto& part : pg::unwrappedBoxes(box)) {
-          geometries.ids.push_back(id);
-          geometries.attributes.push_back(attribute);
-          boxes.insert(boxes.end(), {part.minLon, part.minLat, part.maxLon, part.maxLat});
+      if (changed(strings, before && before->strings == meta.strings))
+        for (const auto& v : meta.strings) {
+          strings.ids.push_back(id);
+          strings.attributes.push_back(v.attribute);
+          strings.values.push_back(
+              pg::byteaText(v.value.substr(0, EntityMeta::kIndexedStringBytes)));
         }
+      if (changed(times,
+                  before && before->times == meta.times && before->observedAt == meta.observedAt))
+        for (const auto* list : {&meta.times, &meta.observedAt})
+          for (const auto& v : *list) {
+            times.ids.push_back(id);
+            times.attributes.push_back(v.attribute);
+            times.values.push_back(std::to_string(static_cast<int64_t>(v.value)));
+            times.extra.push_back(list == &meta.observedAt ? "t" : "f");
+          }
+      if (changed(geometries, before && sameGeometries(before->geometries, meta.geometries)))
+        for (const auto& [attribute, box] : meta.geometries)
+          for (const auto& part : pg::unwrappedBoxes(box)) {
+            geometries.ids.push_back(id);
+            geometries.attributes.push_back(attribute);
+            boxes.insert(boxes.end(), {part.minLon, part.minLat, part.maxLon, part.maxLat});
+          }
     }
     auto t = std::string(tenant);
-    if (!replacedIds.empty()) {
-      auto replaced = pg::arrayLiteral(replacedIds);
-      for (const char* table :
-           {"entity_numbers", "entity_strings", "entity_times", "entity_geometries"})
-        c.exec(std::string("DELETE FROM ") + table + " WHERE tenant = $1 AND id = ANY($2::text[])",
-               Params().add(t).add(replaced));
-    }
+    for (auto [table, rows] :
+         {std::pair{"entity_numbers", &numbers}, std::pair{"entity_strings", &strings},
+          std::pair{"entity_times", &times}, std::pair{"entity_geometries", &geometries}})
+      if (!rows->gone.empty())
+        b.add(std::string("DELETE FROM ") + table + " WHERE tenant = $1 AND id = ANY($2::text[])",
+              Params().add(t).add(pg::arrayLiteral(rows->gone)));
     if (!deleteIds.empty())
-      c.exec("DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[])",
-             Params().add(t).add(pg::arrayLiteral(deleteIds)));
+      b.add("DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[])",
+            Params().add(t).add(pg::arrayLiteral(deleteIds)));
     if (!putIds.empty()) {
       auto nullableArray = [](const std::vector<std::optional<int64_t>>& values) {
         std::string out = "{";
@@ -611,7 +638,7 @@ class PostgresStore final : public Store {
         }
         return out + "}";
       };
-      c.exec(
+      b.add(
           "INSERT INTO entities (tenant, id, doc, types, attrs, kinds, created_at, modified_at, "
           "expires_at) "
           "SELECT $1, id, doc::json, types::text[], attrs::text[], kinds::text[], created, "
@@ -634,7 +661,7 @@ class PostgresStore final : public Store {
               .add(nullableArray(expires)));
     }
     if (!numbers.empty())
-      c.exec(
+      b.add(
           "INSERT INTO entity_numbers SELECT $1, * FROM unnest($2::text[], $3::text[], "
           "$4::float8[], $5::boolean[])",
           Params()
@@ -644,7 +671,7 @@ class PostgresStore final : public Store {
               .add(pg::arrayOf(numbers.values))
               .add(pg::arrayLiteral(numbers.extra)));
     if (!strings.empty())
-      c.exec(
+      b.add(
           "INSERT INTO entity_strings SELECT $1, * FROM unnest($2::text[], $3::text[], "
           "$4::bytea[])",
           Params()
@@ -653,7 +680,7 @@ class PostgresStore final : public Store {
               .add(pg::arrayLiteral(strings.attributes))
               .add(pg::arrayOf(strings.values)));
     if (!times.empty())
-      c.exec(
+      b.add(
           "INSERT INTO entity_times SELECT $1, id, a, o, v FROM unnest($2::text[], $3::text[], "
           "$4::bigint[], "
           "$5::boolean[]) AS x(id, a, v, o)",
@@ -664,7 +691,7 @@ class PostgresStore final : public Store {
               .add(pg::arrayOf(times.values))
               .add(pg::arrayLiteral(times.extra)));
     if (!geometries.empty())
-      c.exec(
+      b.add(
           "INSERT INTO entity_geometries SELECT $1, id, a, ST_MakeEnvelope(b[1], b[2], b[3], b[4], "
           "4326) "
           "FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(id, a, n), "
@@ -674,6 +701,15 @@ class PostgresStore final : public Store {
               .add(pg::arrayLiteral(geometries.ids))
               .add(pg::arrayLiteral(geometries.attributes))
               .add(pg::arrayLiteral(boxes)));
+  }
+
+  static bool sameGeometries(const std::vector<std::pair<std::string_view, query::GeoBox>>& a,
+                             const std::vector<std::pair<std::string_view, query::GeoBox>>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+      return x.first == y.first && x.second.minLon == y.second.minLon &&
+             x.second.minLat == y.second.minLat && x.second.maxLon == y.second.maxLon &&
+             x.second.maxLat == y.second.maxLat;
+    });
   }
 
   // Retention of history and audit, now and then (every minute), off the write path.
