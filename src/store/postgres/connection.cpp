@@ -102,8 +102,8 @@ std::vector<std::string> parseArray(std::string_view literal) {
   return out;
 }
 
-void Batch::add(std::string_view sql, Params params) {
-  statements_.emplace_back(std::string(sql), std::move(params));
+void Batch::add(std::string_view sql, Params params, Plan plan) {
+  statements_.push_back({std::string(sql), std::move(params), plan});
 }
 
 Result::Result(PGresult* result) : result_(result, PQclear) {}
@@ -162,9 +162,9 @@ bool Connection::ok() const {
   return PQstatus(conn_) == CONNECTION_OK;
 }
 
-Result Connection::exec(std::string_view sql, const Params& params) {
+Result Connection::exec(std::string_view sql, const Params& params, Plan plan) {
   Batch one;
-  one.add(sql, params);
+  one.add(sql, params, plan);
   return std::move(execAll(one)[0]);
 }
 
@@ -173,20 +173,24 @@ Result Connection::exec(std::string_view sql, const Params& params) {
 std::vector<Result> Connection::execAll(const Batch& batch) {
   if (PQenterPipelineMode(conn_) != 1)
     throw Error("PostgreSQL: " + std::string(PQerrorMessage(conn_)), "");
-  std::vector<std::string> preparing;  // statements whose PREPARE is in the pipeline, in order
+  std::vector<bool> preparing(batch.size());  // whether a statement's PREPARE is in the pipeline
   std::vector<const char*> values;
   for (size_t i = 0; i < batch.size(); ++i) {
-    const auto& [sql, params] = batch[i];
-    auto [it, added] = prepared_.try_emplace(sql, "");
+    const auto& s = batch[i];
+    values.resize(s.params.size());
+    for (size_t k = 0; k < s.params.size(); ++k) values[k] = s.params[k] ? s.params[k]->c_str() : nullptr;
+    int n = static_cast<int>(values.size());
+    if (s.plan == Plan::ForTheValues) {
+      PQsendQueryParams(conn_, s.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+      continue;
+    }
+    auto [it, added] = prepared_.try_emplace(s.sql, "");
     if (added) {
       it->second = "s" + std::to_string(++names_);
-      PQsendPrepare(conn_, it->second.c_str(), sql.c_str(), 0, nullptr);
-      preparing.push_back(sql);
+      PQsendPrepare(conn_, it->second.c_str(), s.sql.c_str(), 0, nullptr);
+      preparing[i] = true;
     }
-    values.resize(params.size());
-    for (size_t k = 0; k < params.size(); ++k) values[k] = params[k] ? params[k]->c_str() : nullptr;
-    PQsendQueryPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
-                        nullptr, nullptr, 0);
+    PQsendQueryPrepared(conn_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0);
   }
   PQpipelineSync(conn_);
   // Every result is read (also after a failure) so that the connection leaves the pipeline in step.
@@ -203,14 +207,9 @@ std::vector<Result> Connection::execAll(const Batch& batch) {
     if (!failure && status != PGRES_PIPELINE_ABORTED) failure = errorOf(raw, sql);
     return std::nullopt;
   };
-  size_t prepare = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    const auto& sql = batch[i].first;
-    if (prepare < preparing.size() &&
-        preparing[prepare] == sql) {  // its PREPARE's result comes first
-      ++prepare;
-      if (!next(sql)) prepared_.erase(sql);
-    }
+    const auto& sql = batch[i].sql;
+    if (preparing[i] && !next(sql)) prepared_.erase(sql);  // its PREPARE's result comes first
     auto result = next(sql);
     out.push_back(result ? std::move(*result) : Result());
   }

@@ -91,15 +91,27 @@ class Result {
 };
 
 // Statements to send together (Connection::execAll), each with its parameters.
+// How a statement is planned: prepared once per connection and its plan kept
+// (PostgreSQL may then use one plan for all values), or planned anew for its
+// values each time (a query whose best plan depends on them: how many
+// entities a range or a type selects).
+enum class Plan { Kept, ForTheValues };
+
+struct Statement {
+  std::string sql;
+  Params params;
+  Plan plan = Plan::Kept;
+};
+
 class Batch {
  public:
-  void add(std::string_view sql, Params params);
+  void add(std::string_view sql, Params params, Plan plan = Plan::Kept);
   bool empty() const { return statements_.empty(); }
   size_t size() const { return statements_.size(); }
-  const std::pair<std::string, Params>& operator[](size_t i) const { return statements_[i]; }
+  const Statement& operator[](size_t i) const { return statements_[i]; }
 
  private:
-  std::vector<std::pair<std::string, Params>> statements_;
+  std::vector<Statement> statements_;
 };
 
 class Connection {
@@ -111,7 +123,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Runs one statement; throws Error when it fails.
-  Result exec(std::string_view sql, const Params& params = {});
+  Result exec(std::string_view sql, const Params& params = {}, Plan plan = Plan::Kept);
   // Runs the statements in order, sent together in one round trip (libpq's
   // pipeline mode), and returns their results; throws the first one's error
   // (the statements after a failed one do not run).

@@ -222,7 +222,8 @@ class PostgresStore final : public Store {
     if (exact) {
       if (q.count) {
         page.total = static_cast<size_t>(
-            c->exec("SELECT count(*) FROM entities e WHERE " + condition.sql, condition.params)
+            c->exec("SELECT count(*) FROM entities e WHERE " + condition.sql, condition.params,
+                    pg::Plan::ForTheValues)
                 .number(0, 0));
         explain.counted = page.total;
       }
@@ -233,7 +234,7 @@ class PostgresStore final : public Store {
             c->exec("SELECT doc::text FROM entities e WHERE " + condition.sql +
                         " ORDER BY e.id OFFSET $" + std::to_string(condition.params.size() + 1) +
                         " LIMIT $" + std::to_string(condition.params.size() + 2),
-                    params);
+                    params, pg::Plan::ForTheValues);
         for (size_t i = 0; i < r.rows(); ++i) parseIntoPage(page, r.text(i, 0));
         explain.read = r.rows();
       }
@@ -257,7 +258,7 @@ class PostgresStore final : public Store {
       auto r = c->exec("SELECT e.id, e.doc::text FROM entities e WHERE " + condition.sql +
                            " AND e.id > $" + std::to_string(condition.params.size() + 1) +
                            " ORDER BY e.id LIMIT $" + std::to_string(condition.params.size() + 2),
-                       params);
+                       params, pg::Plan::ForTheValues);
       more = r.rows() == chunk;
       for (size_t i = 0; i < r.rows(); ++i) {
         if (q.deadline) q.deadline->check();
@@ -712,19 +713,38 @@ class PostgresStore final : public Store {
     });
   }
 
-  // Retention of history and audit, now and then (every minute), off the write path.
+  // Background work, off the write path: every two seconds, fresh planner
+  // statistics for the entity tables that changed by a tenth since their last
+  // ones (autovacuum checks once a minute: a query planned without them
+  // right after a bulk load can take a plan that reads a table once per
+  // candidate); every minute, the retention of history and audit.
   void keepHouse() {
     std::unique_lock lock(stopMutex_);
-    while (!stopped_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_; })) {
+    auto lastRetention = std::chrono::steady_clock::now();
+    while (!stopped_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_; })) {
       lock.unlock();
       try {
-        history_.applyRetention();
-        audit_.applyRetention();
+        refreshStatistics();
+        if (std::chrono::steady_clock::now() - lastRetention >= std::chrono::minutes(1)) {
+          lastRetention = std::chrono::steady_clock::now();
+          history_.applyRetention();
+          audit_.applyRetention();
+        }
       } catch (const std::exception& e) {
-        spdlog::warn("history or audit retention: {}", e.what());
+        spdlog::warn("store housekeeping: {}", e.what());
       }
       lock.lock();
     }
+  }
+
+  void refreshStatistics() {
+    auto c = pool_.take();
+    auto stale = c->exec(
+        "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY($1::text[]) "
+        "AND n_mod_since_analyze > 1000 + n_live_tup / 10",
+        Params().add(pg::arrayOf(std::vector<std::string_view>{"entities", "entity_numbers", "entity_strings",
+                                                               "entity_times", "entity_geometries"})));
+    for (size_t i = 0; i < stale.rows(); ++i) c->run("ANALYZE " + std::string(stale.text(i, 0)));
   }
 
   mutable pg::Pool pool_;
