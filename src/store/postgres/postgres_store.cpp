@@ -9,9 +9,11 @@
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <list>
+#include <map>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -64,12 +66,49 @@ Entity parseEntity(std::string_view text, boost::json::storage_ptr storage) {
 // The rows one statement writes into a side table, as parallel arrays, and
 // the entities whose rows the write replaces (deletes first).
 struct SideRows {
-  std::vector<std::string_view> gone;
+  std::vector<std::string_view> goneIds, goneAttributes;  // (id, attribute) whose rows go
   std::vector<std::string_view> ids, attributes;
   std::vector<std::string> values;      // text of each value
   std::vector<std::string_view> extra;  // sole / observed flags ("t"/"f")
   bool empty() const { return ids.empty(); }
 };
+
+// The attributes whose rows differ between two states of an entity, each row
+// given as (attribute, what else it holds).
+template <class Key>
+std::set<std::string_view> changedAttributes(
+    const std::vector<std::pair<std::string_view, Key>>& before,
+    const std::vector<std::pair<std::string_view, Key>>& after) {
+  std::map<std::string_view, std::vector<Key>> a, b;
+  for (const auto& [attribute, key] : before) a[attribute].push_back(key);
+  for (const auto& [attribute, key] : after) b[attribute].push_back(key);
+  std::set<std::string_view> out;
+  for (const auto& [attribute, keys] : a)
+    if (auto it = b.find(attribute); it == b.end() || it->second != keys) out.insert(attribute);
+  for (const auto& [attribute, keys] : b)
+    if (!a.contains(attribute)) out.insert(attribute);
+  return out;
+}
+
+// An entity's rows of each side table, as changedAttributes compares them.
+struct SideKeys {
+  std::vector<std::pair<std::string_view, std::pair<double, bool>>> numbers;  // value, sole
+  std::vector<std::pair<std::string_view, std::string_view>> strings;
+  std::vector<std::pair<std::string_view, std::pair<bool, double>>> times;  // observed, value
+  std::vector<std::pair<std::string_view, std::array<double, 4>>> geometries;
+};
+
+SideKeys sideKeys(const EntityMeta& m) {
+  SideKeys k;
+  for (const auto& n : m.numbers) k.numbers.push_back({n.attribute, {n.value, n.sole}});
+  for (const auto& v : m.strings)
+    k.strings.push_back({v.attribute, v.value.substr(0, EntityMeta::kIndexedStringBytes)});
+  for (const auto& v : m.times) k.times.push_back({v.attribute, {false, v.value}});
+  for (const auto& v : m.observedAt) k.times.push_back({v.attribute, {true, v.value}});
+  for (const auto& [attribute, b] : m.geometries)
+    k.geometries.push_back({attribute, {b.minLon, b.minLat, b.maxLon, b.maxLat}});
+  return k;
+}
 
 class PostgresStore final : public Store {
  public:
@@ -221,10 +260,10 @@ class PostgresStore final : public Store {
              .flag(0, 0);
     if (exact) {
       if (q.count) {
-        page.total = static_cast<size_t>(
-            c->exec("SELECT count(*) FROM entities e WHERE " + condition.sql, condition.params,
-                    pg::Plan::ForTheValues)
-                .number(0, 0));
+        page.total =
+            static_cast<size_t>(c->exec("SELECT count(*) FROM entities e WHERE " + condition.sql,
+                                        condition.params, pg::Plan::ForTheValues)
+                                    .number(0, 0));
         explain.counted = page.total;
       }
       if (q.limit > 0) {
@@ -546,8 +585,8 @@ class PostgresStore final : public Store {
 
   // Adds the writes of the entities' new states (rows `last` of `out`; a
   // deletion where `after` is empty) with their query columns to the batch;
-  // and those of their side tables' rows, for each table only of the entities
-  // whose values in it changed (an update of one value touches one table).
+  // and those of their side tables' rows, only of the attributes whose values
+  // there changed (an update of one value rewrites one row).
   void writeEntities(pg::Batch& b, std::string_view tenant, const std::vector<Mutation>& mutations,
                      const std::vector<Outcome>& out, const std::vector<size_t>& last,
                      const boost::unordered_flat_map<std::string_view, Entity>& stored) {
@@ -564,10 +603,7 @@ class PostgresStore final : public Store {
       if (auto it = stored.find(id); it != stored.end())
         before = &metas.emplace_back(extractor_(it->second));
       if (!after) {
-        deleteIds.push_back(id);
-        if (before)
-          numbers.gone.push_back(id), strings.gone.push_back(id), times.gone.push_back(id),
-              geometries.gone.push_back(id);
+        if (before) deleteIds.push_back(id);
         continue;
       }
       const auto& meta = metas.emplace_back(extractor_(*after));
@@ -584,36 +620,47 @@ class PostgresStore final : public Store {
       created.push_back(meta.createdAtMs);
       modified.push_back(meta.modifiedAtMs);
       expires.push_back(meta.expiresAtMs ? std::optional(meta.expiresAtMs) : std::nullopt);
-      // A table's rows of the entity change when its values there did.
-      auto changed = [&](SideRows& rows, bool same) {
-        if (before && !same) rows.gone.push_back(id);
-        return !before || !same;
+      // Of each side table, the rows of the attributes whose values there changed.
+      std::optional<SideKeys> was, is;
+      if (before) was = sideKeys(*before), is = sideKeys(meta);
+      auto rewrite = [&](SideRows& rows, const auto& pick) {
+        std::set<std::string_view> attributes;
+        if (was) attributes = changedAttributes(pick(*was), pick(*is));
+        for (auto attribute : attributes) {
+          rows.goneIds.push_back(id);
+          rows.goneAttributes.push_back(attribute);
+        }
+        return [was = was.has_value(), attributes = std::move(attributes)](
+                   std::string_view attribute) { return !was || attributes.contains(attribute); };
       };
-      if (changed(numbers, before && before->numbers == meta.numbers))
-        for (const auto& n : meta.numbers) {
+      auto numbersOf = rewrite(numbers, [](const SideKeys& k) { return k.numbers; });
+      for (const auto& n : meta.numbers)
+        if (numbersOf(n.attribute)) {
           numbers.ids.push_back(id);
           numbers.attributes.push_back(n.attribute);
           numbers.values.push_back(pg::numberText(n.value));
           numbers.extra.push_back(n.sole ? "t" : "f");
         }
-      if (changed(strings, before && before->strings == meta.strings))
-        for (const auto& v : meta.strings) {
+      auto stringsOf = rewrite(strings, [](const SideKeys& k) { return k.strings; });
+      for (const auto& v : meta.strings)
+        if (stringsOf(v.attribute)) {
           strings.ids.push_back(id);
           strings.attributes.push_back(v.attribute);
           strings.values.push_back(
               pg::byteaText(v.value.substr(0, EntityMeta::kIndexedStringBytes)));
         }
-      if (changed(times,
-                  before && before->times == meta.times && before->observedAt == meta.observedAt))
-        for (const auto* list : {&meta.times, &meta.observedAt})
-          for (const auto& v : *list) {
+      auto timesOf = rewrite(times, [](const SideKeys& k) { return k.times; });
+      for (const auto* list : {&meta.times, &meta.observedAt})
+        for (const auto& v : *list)
+          if (timesOf(v.attribute)) {
             times.ids.push_back(id);
             times.attributes.push_back(v.attribute);
             times.values.push_back(std::to_string(static_cast<int64_t>(v.value)));
             times.extra.push_back(list == &meta.observedAt ? "t" : "f");
           }
-      if (changed(geometries, before && sameGeometries(before->geometries, meta.geometries)))
-        for (const auto& [attribute, box] : meta.geometries)
+      auto geometriesOf = rewrite(geometries, [](const SideKeys& k) { return k.geometries; });
+      for (const auto& [attribute, box] : meta.geometries)
+        if (geometriesOf(attribute))
           for (const auto& part : pg::unwrappedBoxes(box)) {
             geometries.ids.push_back(id);
             geometries.attributes.push_back(attribute);
@@ -624,12 +671,21 @@ class PostgresStore final : public Store {
     for (auto [table, rows] :
          {std::pair{"entity_numbers", &numbers}, std::pair{"entity_strings", &strings},
           std::pair{"entity_times", &times}, std::pair{"entity_geometries", &geometries}})
-      if (!rows->gone.empty())
+      if (!rows->goneIds.empty())
+        b.add(std::string("DELETE FROM ") + table +
+                  " WHERE tenant = $1 AND (id, attribute) IN (SELECT * FROM unnest($2::text[], "
+                  "$3::text[]))",
+              Params()
+                  .add(t)
+                  .add(pg::arrayLiteral(rows->goneIds))
+                  .add(pg::arrayLiteral(rows->goneAttributes)));
+    if (!deleteIds.empty()) {
+      auto deleted = pg::arrayLiteral(deleteIds);
+      for (const char* table :
+           {"entity_numbers", "entity_strings", "entity_times", "entity_geometries", "entities"})
         b.add(std::string("DELETE FROM ") + table + " WHERE tenant = $1 AND id = ANY($2::text[])",
-              Params().add(t).add(pg::arrayLiteral(rows->gone)));
-    if (!deleteIds.empty())
-      b.add("DELETE FROM entities WHERE tenant = $1 AND id = ANY($2::text[])",
-            Params().add(t).add(pg::arrayLiteral(deleteIds)));
+              Params().add(t).add(deleted));
+    }
     if (!putIds.empty()) {
       auto nullableArray = [](const std::vector<std::optional<int64_t>>& values) {
         std::string out = "{";
@@ -704,20 +760,13 @@ class PostgresStore final : public Store {
               .add(pg::arrayLiteral(boxes)));
   }
 
-  static bool sameGeometries(const std::vector<std::pair<std::string_view, query::GeoBox>>& a,
-                             const std::vector<std::pair<std::string_view, query::GeoBox>>& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-      return x.first == y.first && x.second.minLon == y.second.minLon &&
-             x.second.minLat == y.second.minLat && x.second.maxLon == y.second.maxLon &&
-             x.second.maxLat == y.second.maxLat;
-    });
-  }
-
   // Background work, off the write path: every two seconds, fresh planner
-  // statistics for the entity tables that changed by a tenth since their last
-  // ones (autovacuum checks once a minute: a query planned without them
-  // right after a bulk load can take a plan that reads a table once per
-  // candidate); every minute, the retention of history and audit.
+  // statistics for the entity tables whose number of rows has grown or shrunk
+  // by half since their last ones (autovacuum checks once a minute: a query
+  // planned with the counts of a table before a bulk load can take a plan
+  // that reads a table once per candidate; updates, which keep the counts,
+  // do not make the plans kept anew); every minute, the retention of history
+  // and audit.
   void keepHouse() {
     std::unique_lock lock(stopMutex_);
     auto lastRetention = std::chrono::steady_clock::now();
@@ -740,10 +789,11 @@ class PostgresStore final : public Store {
   void refreshStatistics() {
     auto c = pool_.take();
     auto stale = c->exec(
-        "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY($1::text[]) "
-        "AND n_mod_since_analyze > 1000 + n_live_tup / 10",
-        Params().add(pg::arrayOf(std::vector<std::string_view>{"entities", "entity_numbers", "entity_strings",
-                                                               "entity_times", "entity_geometries"})));
+        "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+        "WHERE s.relname = ANY($1::text[]) AND abs(s.n_live_tup - greatest(c.reltuples, 0)) > "
+        "1000 + greatest(c.reltuples, 0) / 2",
+        Params().add(pg::arrayOf(std::vector<std::string_view>{
+            "entities", "entity_numbers", "entity_strings", "entity_times", "entity_geometries"})));
     for (size_t i = 0; i < stale.rows(); ++i) c->run("ANALYZE " + std::string(stale.text(i, 0)));
   }
 
