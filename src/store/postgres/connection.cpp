@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include <libpq-fe.h>
+#include <spdlog/spdlog.h>
 
 namespace allmende::store::pg {
 
@@ -152,6 +153,9 @@ Connection::Connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo
     while (!message.empty() && message.back() == '\n') message.pop_back();
     throw Error("cannot connect to PostgreSQL: " + message, "");
   }
+  // The server's notices ("... already exists, skipping") to the debug log, not to stderr.
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char* message) { spdlog::debug("PostgreSQL: {}", message); }, nullptr);
 }
 
 Connection::~Connection() {
