@@ -15,6 +15,7 @@
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_events.h"
 #include "store/embedded/tenant_index.h"
+#include "store/mutations.h"
 
 #include <algorithm>
 #include <array>
@@ -34,7 +35,6 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
-#include <boost/unordered/unordered_flat_map.hpp>
 
 namespace allmende::store {
 
@@ -200,40 +200,13 @@ class RocksStore final : public Store {
       for (size_t k = 0; k < at.size(); ++k) current[at[k]] = std::move(read[k]);
     }
     std::vector<Outcome> out(mutations.size());
-    boost::unordered_flat_map<std::string_view, size_t> pending;  // id -> the mutation that last wrote it
-    pending.reserve(mutations.size());
+    auto [written, last, histories, audits] =
+        runMutators(mutations, out, [&current](size_t i) { return std::move(current[i]); });
+    // An entity record stored as it is need not be written again (a write of one
+    // attribute costs one memtable insert less).
+    for (auto& [i, h] : histories)
+      if (h.entityAsBefore && historyRecorded[i]) h.entity.reset();
     rocksdb::WriteBatch batch;
-    std::vector<size_t> written;
-    std::vector<std::pair<std::string_view, HistoryWrite>> histories;  // entity id, what it records
-    std::vector<AuditRecord> audits;
-    for (size_t i = 0; i < mutations.size(); ++i) {
-      auto& change = out[i].change;
-      const auto& id = mutations[i].id;
-      auto seen = pending.find(id);
-      change.before = seen != pending.end() ? out[seen->second].change.after : std::move(current[i]);
-      std::optional<EntityWrite> write;
-      try {
-        write = mutations[i].mutator(change.before);
-      } catch (...) {
-        out[i].error = std::current_exception();
-        continue;
-      }
-      if (!write) {
-        change.after = change.before;
-        continue;
-      }
-      if (write->kind == EntityWrite::Kind::Put) change.after = std::move(write->entity);
-      change.written = true;
-      pending[id] = i;
-      written.push_back(i);
-      if (write->history) {
-        // An entity record stored as it is need not be written again (a write of one
-        // attribute costs one memtable insert less).
-        if (write->history->entityAsBefore && historyRecorded[i]) write->history->entity.reset();
-        histories.emplace_back(id, std::move(*write->history));
-      }
-      if (write->audit) audits.push_back(std::move(*write->audit));
-    }
     if (written.empty()) return out;
     if (!tenantExists(tenant)) batch.Put(tenantKey(tenant), "");
     // Each entity is stored with its index record (entity_codec.h); the metas
@@ -255,7 +228,7 @@ class RocksStore final : public Store {
         batch.Delete(keys[i]);
       }
     }
-    for (const auto& [id, h] : histories) history_->add(batch, tenant, id, h, names);
+    for (const auto& [i, h] : histories) history_->add(batch, tenant, mutations[i].id, h, names);
     for (const auto& a : audits) audit_->add(batch, tenant, a);
     check(db_->Write(writeOptions_, &batch), "write");
     for (size_t k = 0; k < written.size(); ++k) {  // the stripes are still locked
@@ -280,8 +253,8 @@ class RocksStore final : public Store {
         else if (newMeta)
           index.add(id, *newMeta);
       }
-      for (const auto& [id, h] : histories)
-        if (h.entity) index.setHistoryRecorded(id, true);
+      for (const auto& [i, h] : histories)
+        if (h.entity) index.setHistoryRecorded(mutations[i].id, true);
     }
     if (!names.unnumbered().empty()) numberKeys(names.unnumbered());
     return out;

@@ -25,6 +25,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "store/embedded/history_codec.h"
+#include "store/mutations.h"
 #include "store/postgres/audit_table.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/history_table.h"
@@ -191,46 +192,17 @@ class PostgresStore final : public Store {
       stored.emplace(readIds[i], parseEntity(read.text(i, 1), {}));
     }
 
-    boost::unordered_flat_map<std::string_view, size_t>
-        pending;  // id -> the mutation that last wrote it
-    std::vector<size_t> written;
-    std::vector<std::pair<std::string_view, HistoryWrite>> histories;
-    std::vector<AuditRecord> audits;
-    for (size_t i = 0; i < mutations.size(); ++i) {
-      auto& change = out[i].change;
-      const auto& id = mutations[i].id;
-      if (auto seen = pending.find(id); seen != pending.end())
-        change.before = out[seen->second].change.after;
-      else if (auto it = stored.find(id); it != stored.end())
-        change.before = it->second;
-      std::optional<EntityWrite> write;
-      try {
-        write = mutations[i].mutator(change.before);
-      } catch (...) {
-        out[i].error = std::current_exception();
-        continue;
-      }
-      if (!write) {
-        change.after = change.before;
-        continue;
-      }
-      if (write->kind == EntityWrite::Kind::Put) change.after = std::move(write->entity);
-      change.written = true;
-      pending[id] = i;
-      written.push_back(i);
-      if (write->history) histories.emplace_back(id, std::move(*write->history));
-      if (write->audit) audits.push_back(std::move(*write->audit));
-    }
+    auto [written, last, histories, audits] =
+        runMutators(mutations, out, [&](size_t i) -> std::optional<Entity> {
+          auto it = stored.find(mutations[i].id);
+          return it == stored.end() ? std::nullopt : std::optional<Entity>(it->second);
+        });
     if (written.empty()) return out;
 
-    // The last state of each entity the call wrote, in the order first written.
-    std::vector<size_t> last;
-    for (auto i : written)
-      if (pending[mutations[i].id] == i) last.push_back(i);
     // One round trip: every write, and COMMIT.
     pg::Batch writes;
     writeEntities(writes, tenant, mutations, out, last, stored);
-    for (const auto& [id, h] : histories) history_.add(writes, tenant, id, h);
+    for (const auto& [i, h] : histories) history_.add(writes, tenant, mutations[i].id, h);
     for (const auto& a : audits) audit_.add(writes, tenant, a);
     if (!knownTenant(tenant))
       writes.add("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(tenant));
