@@ -221,37 +221,58 @@ class PostgresStore final : public Store {
     QueryExplain unasked;
     auto& explain = q.explain ? *q.explain : unasked;
     explain.path = "sql";
-    auto condition = pg::selectorCondition(tenant, q);
     auto c = pool_.take();
     // Exact in SQL: the selectors decide, and no candidate has expired data
     // the predicate would have to look at.
-    bool exact =
-        (!q.predicate || q.selectorsExact) && !q.ordering &&
-        !c->exec("SELECT EXISTS (SELECT 1 FROM entities WHERE expires_at <= $1 AND tenant = $2)",
-                 Params().add(q.now).add(tenant))
-             .flag(0, 0);
+    bool exact = (!q.predicate || q.selectorsExact) && !q.ordering &&
+                 !c->exec(
+                       "SELECT EXISTS (SELECT 1 FROM entities WHERE tenant = $2 AND expires_at IS "
+                       "NOT NULL AND expires_at <= $1)",
+                       Params().add(q.now).add(tenant))
+                      .flag(0, 0);
     if (exact) {
+      // The rows walked: the narrowest value range when one holds fewer than
+      // kProbe rows (its matches in the order of their value, ties by id, as
+      // the embedded store walks a value index), else the entities in id order.
+      auto driver = narrowestRange(*c, tenant, q);
+      explain.path = driver ? "sql value" : "sql";
+      pg::SqlBuilder b;
+      std::string from = "entities e";
+      std::string key = "e.id, NULL::float8 AS value";  // what the page is ordered by
+      if (driver) {
+        std::string rows = pg::sideRangeRows(b, tenant, q, *driver);
+        std::string entityTenant = b.param(tenant);
+        from = "(SELECT DISTINCT ON (d.id) d.id, d.value FROM " + rows +
+               " ORDER BY d.id, d.value) d JOIN entities e ON e.tenant = " + entityTenant +
+               " AND e.id = d.id";
+        key = "e.id, d.value";
+      }
+      std::string where = pg::selectorCondition(b, tenant, q);
       if (q.count) {
-        page.total =
-            static_cast<size_t>(c->exec("SELECT count(*) FROM entities e WHERE " + condition.sql,
-                                        condition.params, pg::Plan::ForTheValues)
-                                    .number(0, 0));
+        page.total = static_cast<size_t>(c->exec("SELECT count(*) FROM " + from + " WHERE " + where,
+                                                 b.params, pg::Plan::ForTheValues)
+                                             .number(0, 0));
         explain.counted = page.total;
       }
       if (q.limit > 0) {
-        auto params = condition.params;
-        params.add(static_cast<int64_t>(q.offset)).add(static_cast<int64_t>(q.limit));
-        auto r =
-            c->exec("SELECT doc::text FROM entities e WHERE " + condition.sql +
-                        " ORDER BY e.id OFFSET $" + std::to_string(condition.params.size() + 1) +
-                        " LIMIT $" + std::to_string(condition.params.size() + 2),
-                    params, pg::Plan::ForTheValues);
+        // The page's ids first, then only their documents (a document is
+        // decompressed when it is read, so not for every candidate sorted).
+        std::string offset = b.param(static_cast<int64_t>(q.offset));
+        std::string limit = b.param(static_cast<int64_t>(q.limit));
+        std::string pageTenant = b.param(tenant);
+        auto r = c->exec("SELECT e.doc::text FROM (SELECT " + key + " FROM " + from + " WHERE " +
+                             where + " ORDER BY value, id OFFSET " + offset + " LIMIT " + limit +
+                             ") p JOIN entities e ON e.tenant = " + pageTenant +
+                             " AND e.id = p.id ORDER BY p.value, p.id",
+                         b.params, pg::Plan::ForTheValues);
         for (size_t i = 0; i < r.rows(); ++i) parseIntoPage(page, r.text(i, 0));
         explain.read = r.rows();
       }
       explain.candidates = explain.matched = q.count ? page.total : page.entities.size();
       return page;
     }
+    pg::SqlBuilder b;
+    std::string where = pg::selectorCondition(b, tenant, q);
     // Otherwise the candidates are read in id order, a chunk at a time, and
     // checked with the predicate; with an ordering, every match is kept and
     // sorted here.
@@ -264,11 +285,11 @@ class PostgresStore final : public Store {
     while (more && (q.count || q.ordering || !full())) {
       size_t chunk =
           q.count || q.ordering ? 512 : std::clamp<size_t>(q.offset + q.limit - matched, 16, 512);
-      auto params = condition.params;
+      auto params = b.params;
       params.add(lastId).add(static_cast<int64_t>(chunk));
-      auto r = c->exec("SELECT e.id, e.doc::text FROM entities e WHERE " + condition.sql +
-                           " AND e.id > $" + std::to_string(condition.params.size() + 1) +
-                           " ORDER BY e.id LIMIT $" + std::to_string(condition.params.size() + 2),
+      auto r = c->exec("SELECT e.id, e.doc::text FROM entities e WHERE " + where + " AND e.id > $" +
+                           std::to_string(b.params.size() + 1) + " ORDER BY e.id LIMIT $" +
+                           std::to_string(b.params.size() + 2),
                        params, pg::Plan::ForTheValues);
       more = r.rows() == chunk;
       for (size_t i = 0; i < r.rows(); ++i) {
@@ -541,6 +562,31 @@ class PostgresStore final : public Store {
     return page.entities.emplace_back(parseEntity(text, arena.get()));
   }
 
+  // Of the query's value ranges in side tables, the one with the fewest rows
+  // if it has fewer than kProbe (counted up to that many, all in one round
+  // trip, from the indexes alone); nullopt when none is that narrow.
+  static constexpr int64_t kProbe = 4096;
+  static std::optional<size_t> narrowestRange(pg::Connection& c, std::string_view tenant,
+                                              const EntityQuery& q) {
+    size_t n = pg::sideRanges(q);
+    if (n == 0) return std::nullopt;
+    pg::Batch probes;
+    for (size_t k = 0; k < n; ++k) {
+      pg::SqlBuilder b;
+      auto rows = pg::sideRangeRows(b, tenant, q, k);
+      auto limit = b.param(kProbe);
+      probes.add("SELECT count(*) FROM (SELECT 1 FROM " + rows + " LIMIT " + limit + ") x",
+                 b.params, pg::Plan::ForTheValues);
+    }
+    auto counts = c.execAll(probes);
+    std::optional<size_t> best;
+    for (size_t k = 0; k < n; ++k)
+      if (counts[k].number(0, 0) < kProbe &&
+          (!best || counts[k].number(0, 0) < counts[*best].number(0, 0)))
+        best = k;
+    return best;
+  }
+
   static void lockEntity(pg::Connection& c, std::string_view tenant, std::string_view id) {
     c.exec("SELECT pg_advisory_xact_lock(hashtextextended($1 || '|' || $2, 0))",
            Params().add(tenant).add(id));
@@ -733,8 +779,9 @@ class PostgresStore final : public Store {
   }
 
   // Background work, off the write path: every two seconds, fresh planner
-  // statistics for the entity tables whose number of rows has grown or shrunk
-  // by half since their last ones (autovacuum checks once a minute: a query
+  // statistics and visibility maps (VACUUM: index-only scans then read no
+  // rows) for the entity tables whose number of rows has grown or shrunk by
+  // half since their last statistics (autovacuum checks once a minute: a query
   // planned with the counts of a table before a bulk load can take a plan
   // that reads a table once per candidate; updates, which keep the counts,
   // do not make the plans kept anew); every minute, the retention of history
@@ -766,7 +813,8 @@ class PostgresStore final : public Store {
         "1000 + greatest(c.reltuples, 0) / 2",
         Params().add(pg::arrayOf(std::vector<std::string_view>{
             "entities", "entity_numbers", "entity_strings", "entity_times", "entity_geometries"})));
-    for (size_t i = 0; i < stale.rows(); ++i) c->run("ANALYZE " + std::string(stale.text(i, 0)));
+    for (size_t i = 0; i < stale.rows(); ++i)
+      c->run("VACUUM (ANALYZE) " + std::string(stale.text(i, 0)));
   }
 
   mutable pg::Pool pool_;

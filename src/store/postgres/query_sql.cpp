@@ -1,7 +1,7 @@
-// EntityQuery selectors as SQL (query_sql.h). Each value condition is an
-// EXISTS over its side table (entity_numbers, entity_strings, entity_times,
-// entity_geometries), which PostgreSQL answers from their B-tree and GiST
-// indexes, as a semi-join or a filter as its planner finds cheaper.
+// EntityQuery selectors as SQL (query_sql.h). Each value range is a condition
+// on the rows of its side table (entity_numbers, entity_strings,
+// entity_times), used in an EXISTS of the entity's rows, or, by the store, as
+// the rows a query walks; the geo box an EXISTS over entity_geometries.
 #include "store/postgres/query_sql.h"
 
 #include <cmath>
@@ -11,28 +11,50 @@ namespace allmende::store::pg {
 
 namespace {
 
-class Builder {
- public:
-  explicit Builder(SqlCondition& out) : out_(out) {}
-  // Adds the value as the next parameter and returns its placeholder.
-  template <class T>
-  std::string param(const T& value) {
-    out_.params.add(value);
-    return "$" + std::to_string(out_.params.size());
-  }
-  void and_(const std::string& term) { out_.sql += " AND " + term; }
-
- private:
-  SqlCondition& out_;
-};
-
-// "value >= $n AND value <= $m" for a range's bounds (none for open ends at infinity).
+// "column >= $n AND column <= $m" for a range's bounds (none for an upper bound at infinity).
 template <class Range, class Bound>
-std::string bounds(Builder& b, const std::string& column, const Range& r, const Bound& min,
+std::string bounds(SqlBuilder& b, const std::string& column, const Range& r, const Bound& min,
                    const std::optional<Bound>& max) {
   std::string sql = column + (r.minOpen ? " > " : " >= ") + b.param(min);
   if (max) sql += " AND " + column + (r.maxOpen ? " < " : " <= ") + b.param(*max);
   return sql;
+}
+
+std::string numberRange(SqlBuilder& b, const std::string& column,
+                        const EntityQuery::NumberRange& r) {
+  std::optional<double> max;
+  if (r.max != std::numeric_limits<double>::infinity() || r.maxOpen) max = r.max;
+  return bounds(b, column, r, r.min, max);
+}
+
+// A range of epoch ms as whole milliseconds (what is stored), bounds rounded inwards.
+std::string timeRange(SqlBuilder& b, const std::string& column, const EntityQuery::TimeRange& r) {
+  auto min = r.min == -std::numeric_limits<double>::infinity()
+                 ? std::numeric_limits<int64_t>::min()
+                 : static_cast<int64_t>(std::ceil(r.min));
+  std::optional<int64_t> max;
+  if (r.max != std::numeric_limits<double>::infinity())
+    max = static_cast<int64_t>(std::floor(r.max));
+  EntityQuery::NumberRange exact = r;
+  exact.minOpen = r.minOpen && static_cast<double>(min) == r.min;
+  exact.maxOpen = r.maxOpen && max && static_cast<double>(*max) == r.max;
+  return bounds(b, column, exact, min, max);
+}
+
+// "<table> d WHERE d.tenant = $n AND d.attribute = $m AND ". (A statement's
+// placeholders are numbered in the order param() is called: each call that
+// shares an expression with another is a statement of its own, as the
+// operands of + are evaluated in no set order.)
+std::string rowsOf(SqlBuilder& b, const char* table, std::string_view tenant,
+                   const std::string& attribute) {
+  std::string t = b.param(tenant);
+  std::string a = b.param(attribute);
+  return std::string(table) + " d WHERE d.tenant = " + t + " AND d.attribute = " + a + " AND ";
+}
+
+bool onEntityRow(const EntityQuery::TimeRange& r) {
+  using Of = EntityQuery::TimeRange::Of;
+  return r.of == Of::CreatedAt || r.of == Of::ModifiedAt;
 }
 
 }  // namespace
@@ -42,80 +64,83 @@ std::vector<query::GeoBox> unwrappedBoxes(const query::GeoBox& box) {
   return {{box.minLon, box.minLat, 180, box.maxLat}, {-180, box.minLat, box.maxLon, box.maxLat}};
 }
 
-SqlCondition selectorCondition(std::string_view tenant, const EntityQuery& q) {
-  SqlCondition out;
-  Builder b(out);
-  out.sql = "e.tenant = " + b.param(tenant);
-  if (q.ids) b.and_("e.id = ANY(" + b.param(arrayOf(*q.ids)) + "::text[])");
+size_t sideRanges(const EntityQuery& q) {
+  size_t n = q.numberRanges.size() + q.textRanges.size();
+  for (const auto& r : q.timeRanges) n += !onEntityRow(r);
+  return n;
+}
+
+std::string sideRangeRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k) {
+  if (k < q.numberRanges.size()) {
+    const auto& r = q.numberRanges[k];
+    std::string rows = rowsOf(b, "entity_numbers", tenant, r.attribute);
+    return rows + numberRange(b, "d.value", r);
+  }
+  k -= q.numberRanges.size();
+  if (k < q.textRanges.size()) {
+    // Compared byte by byte (bytea): a bound may be no valid UTF-8 (the end of a prefix's range).
+    const auto& r = q.textRanges[k];
+    std::string rows = rowsOf(b, "entity_strings", tenant, r.attribute);
+    if (!r.anyOf.empty()) {
+      std::vector<std::string> anyOf;
+      for (const auto& s : r.anyOf) anyOf.push_back(byteaText(s));
+      std::string any = b.param(arrayOf(anyOf));
+      return rows + "d.value = ANY(" + any + "::bytea[])";
+    }
+    std::optional<std::string> max;
+    if (r.max) max = byteaText(*r.max);
+    return rows + bounds(b, "d.value", r, byteaText(r.min), max);
+  }
+  k -= q.textRanges.size();
+  for (const auto& r : q.timeRanges) {
+    if (onEntityRow(r)) continue;
+    if (k-- > 0) continue;
+    std::string rows = rowsOf(b, "entity_times", tenant, r.attribute);
+    std::string observed = b.param(r.of == EntityQuery::TimeRange::Of::ObservedAt);
+    return rows + "d.observed = " + observed + "::boolean AND " + timeRange(b, "d.value", r);
+  }
+  return "entity_numbers d WHERE false";
+}
+
+std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q) {
+  std::string sql = "e.tenant = " + b.param(tenant);
+  auto and_ = [&sql](const std::string& term) { sql += " AND " + term; };
+  if (q.ids) and_("e.id = ANY(" + b.param(arrayOf(*q.ids)) + "::text[])");
   if (q.types) {
     std::string any;
     for (const auto& all : *q.types) {
       if (!any.empty()) any += " OR ";
       any += "e.types @> " + b.param(arrayOf(all)) + "::text[]";
     }
-    b.and_("(" + (any.empty() ? std::string("false") : any) + ")");
+    and_("(" + (any.empty() ? std::string("false") : any) + ")");
   }
-  if (q.anyAttrs) b.and_("e.attrs && " + b.param(arrayOf(*q.anyAttrs)) + "::text[]");
+  if (q.anyAttrs) and_("e.attrs && " + b.param(arrayOf(*q.anyAttrs)) + "::text[]");
   if (q.geoProperty && q.geoBox) {
+    std::string attribute = b.param(*q.geoProperty);
     std::string boxes;
     for (const auto& box : unwrappedBoxes(*q.geoBox)) {
+      std::string corners[4];
+      const double values[4] = {box.minLon, box.minLat, box.maxLon, box.maxLat};
+      for (int i = 0; i < 4; ++i) corners[i] = b.param(values[i]);
       if (!boxes.empty()) boxes += " OR ";
-      boxes += "g.box && ST_MakeEnvelope(" + b.param(box.minLon) + "::float8, " +
-               b.param(box.minLat) + "::float8, " + b.param(box.maxLon) + "::float8, " +
-               b.param(box.maxLat) + "::float8, 4326)";
+      boxes += "g.box && ST_MakeEnvelope(" + corners[0] + "::float8, " + corners[1] + "::float8, " +
+               corners[2] + "::float8, " + corners[3] + "::float8, 4326)";
     }
-    b.and_(
+    and_(
         "EXISTS (SELECT 1 FROM entity_geometries g WHERE g.tenant = e.tenant AND g.id = e.id AND "
         "g.attribute = " +
-        b.param(*q.geoProperty) + " AND (" + boxes + "))");
+        attribute + " AND (" + boxes + "))");
   }
-  for (const auto& r : q.numberRanges) {
-    std::optional<double> max;
-    if (r.max != std::numeric_limits<double>::infinity() || r.maxOpen) max = r.max;
-    b.and_(
-        "EXISTS (SELECT 1 FROM entity_numbers n WHERE n.tenant = e.tenant AND n.id = e.id AND "
-        "n.attribute = " +
-        b.param(r.attribute) + " AND " + bounds(b, "n.value", r, r.min, max) + ")");
-  }
-  for (const auto& r : q.textRanges) {
-    // Compared byte by byte (bytea): a bound may be no valid UTF-8 (the end of a prefix's range).
-    std::vector<std::string> anyOf;
-    for (const auto& s : r.anyOf) anyOf.push_back(byteaText(s));
-    std::optional<std::string> max;
-    if (r.max) max = byteaText(*r.max);
-    std::string condition = !r.anyOf.empty()
-                                ? "s.value = ANY(" + b.param(arrayOf(anyOf)) + "::bytea[])"
-                                : bounds(b, "s.value", r, byteaText(r.min), max);
-    b.and_(
-        "EXISTS (SELECT 1 FROM entity_strings s WHERE s.tenant = e.tenant AND s.id = e.id AND "
-        "s.attribute = " +
-        b.param(r.attribute) + " AND " + condition + ")");
-  }
-  for (const auto& r : q.timeRanges) {
-    std::optional<int64_t> max;
-    auto min = r.min == -std::numeric_limits<double>::infinity()
-                   ? std::numeric_limits<int64_t>::min()
-                   : static_cast<int64_t>(std::ceil(r.min));
-    bool minOpen = r.minOpen && static_cast<double>(min) == r.min;
-    if (r.max != std::numeric_limits<double>::infinity())
-      max = static_cast<int64_t>(std::floor(r.max));
-    EntityQuery::NumberRange exact = r;
-    exact.minOpen = minOpen;
-    exact.maxOpen = r.maxOpen && max && static_cast<double>(*max) == r.max;
-    using Of = EntityQuery::TimeRange::Of;
-    if (r.of == Of::CreatedAt || r.of == Of::ModifiedAt) {
+  for (size_t k = 0; k < sideRanges(q); ++k)
+    and_("EXISTS (SELECT 1 FROM " + sideRangeRows(b, tenant, q, k) + " AND d.id = e.id)");
+  for (const auto& r : q.timeRanges)
+    if (onEntityRow(r)) {
       // 0 = none (store::EntityMeta)
-      std::string column = r.of == Of::CreatedAt ? "e.created_at" : "e.modified_at";
-      b.and_("(" + column + " <> 0 AND " + bounds(b, column, exact, min, max) + ")");
-      continue;
+      std::string column =
+          r.of == EntityQuery::TimeRange::Of::CreatedAt ? "e.created_at" : "e.modified_at";
+      and_("(" + column + " <> 0 AND " + timeRange(b, column, r) + ")");
     }
-    b.and_(
-        "EXISTS (SELECT 1 FROM entity_times t WHERE t.tenant = e.tenant AND t.id = e.id AND "
-        "t.attribute = " +
-        b.param(r.attribute) + " AND t.observed = " + b.param(r.of == Of::ObservedAt) +
-        "::boolean AND " + bounds(b, "t.value", exact, min, max) + ")");
-  }
-  return out;
+  return sql;
 }
 
 }  // namespace allmende::store::pg

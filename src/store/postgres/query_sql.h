@@ -1,25 +1,43 @@
 // Compiles the candidate selectors of a store::EntityQuery (ids, types,
-// attributes, geo box, number, string and time ranges) into an SQL condition
-// on the entities table (alias e), with its values as parameters, never
-// spliced into the SQL text. The selectors are exact in SQL; what else the
-// query asks (q terms beyond ranges, scopeQ, the geo relation, ...) stays in
-// the query's predicate, checked in the broker.
+// attributes, geo box, number, string and time ranges) into SQL on the
+// entities table (alias e), with its values as parameters, never spliced into
+// the SQL text. The selectors are exact in SQL; what else the query asks (q
+// terms beyond ranges, scopeQ, the geo relation, ...) stays in the query's
+// predicate, checked in the broker.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/entity_query.h"
 #include "store/postgres/connection.h"
 
 namespace allmende::store::pg {
 
-struct SqlCondition {
-  std::string sql;  // "e.tenant = $1 AND ..."
+// The parameters of one statement as it is written: param() adds a value and
+// gives its placeholder ($1, $2, ... in the order added).
+class SqlBuilder {
+ public:
+  template <class T>
+  std::string param(const T& value) {
+    params.add(value);
+    return "$" + std::to_string(params.size());
+  }
   Params params;
 };
 
-SqlCondition selectorCondition(std::string_view tenant, const EntityQuery& q);
+// The condition on entities e for every selector of the query.
+std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q);
+
+// The value ranges of the query that a side table holds (its number, string
+// and time ranges but those on createdAt and modifiedAt), by position.
+size_t sideRanges(const EntityQuery& q);
+// Range k's rows in its side table, as the table (alias d) and its condition:
+// "entity_numbers d WHERE d.tenant = $n AND d.attribute = $m AND d.value >= ...".
+// Their columns: d.id, d.value.
+std::string sideRangeRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k);
 
 // The rows of entity_geometries for a box: one, or two for a box across the
 // antimeridian (minLon > maxLon), as (minLon, minLat, maxLon, maxLat).

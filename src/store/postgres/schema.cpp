@@ -57,6 +57,7 @@ CREATE INDEX entities_types ON entities USING gin (types);
 CREATE INDEX entities_attrs ON entities USING gin (attrs);
 CREATE INDEX entities_created ON entities (tenant, created_at, id);
 CREATE INDEX entities_expiry ON entities (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX entities_tenant_expiry ON entities (tenant, expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE entity_numbers (
   tenant text NOT NULL, id text NOT NULL, attribute text NOT NULL,
   value double precision NOT NULL, sole boolean NOT NULL );
