@@ -65,7 +65,7 @@ Entity parseEntity(std::string_view text, boost::json::storage_ptr storage) {
 }
 
 // The rows one statement writes into a side table, as parallel arrays, and
-// the entities whose rows the write replaces (deletes first).
+// the (entity, attribute) pairs whose rows the write replaces (deleted first).
 struct SideRows {
   std::vector<std::string_view> goneIds, goneAttributes;  // (id, attribute) whose rows go
   std::vector<std::string_view> ids, attributes;
