@@ -9,10 +9,8 @@
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <condition_variable>
-#include <list>
 #include <map>
 #include <mutex>
 #include <set>
@@ -28,6 +26,7 @@
 #include "store/mutations.h"
 #include "store/postgres/audit_table.h"
 #include "store/postgres/connection.h"
+#include "store/postgres/entity_rows.h"
 #include "store/postgres/history_table.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/query_sql.h"
@@ -62,53 +61,6 @@ std::string_view documentKind(DocumentKind kind) {
 Entity parseEntity(std::string_view text, boost::json::storage_ptr storage) {
   auto value = boost::json::parse(text, std::move(storage));
   return std::move(value.as_object());
-}
-
-// The rows one statement writes into a side table, as parallel arrays, and
-// the (entity, attribute) pairs whose rows the write replaces (deleted first).
-struct SideRows {
-  std::vector<std::string_view> goneIds, goneAttributes;  // (id, attribute) whose rows go
-  std::vector<std::string_view> ids, attributes;
-  std::vector<std::string> values;      // text of each value
-  std::vector<std::string_view> extra;  // sole / observed flags ("t"/"f")
-  bool empty() const { return ids.empty(); }
-};
-
-// The attributes whose rows differ between two states of an entity, each row
-// given as (attribute, what else it holds).
-template <class Key>
-std::set<std::string_view> changedAttributes(
-    const std::vector<std::pair<std::string_view, Key>>& before,
-    const std::vector<std::pair<std::string_view, Key>>& after) {
-  std::map<std::string_view, std::vector<Key>> a, b;
-  for (const auto& [attribute, key] : before) a[attribute].push_back(key);
-  for (const auto& [attribute, key] : after) b[attribute].push_back(key);
-  std::set<std::string_view> out;
-  for (const auto& [attribute, keys] : a)
-    if (auto it = b.find(attribute); it == b.end() || it->second != keys) out.insert(attribute);
-  for (const auto& [attribute, keys] : b)
-    if (!a.contains(attribute)) out.insert(attribute);
-  return out;
-}
-
-// An entity's rows of each side table, as changedAttributes compares them.
-struct SideKeys {
-  std::vector<std::pair<std::string_view, std::pair<double, bool>>> numbers;  // value, sole
-  std::vector<std::pair<std::string_view, std::string_view>> strings;
-  std::vector<std::pair<std::string_view, std::pair<bool, double>>> times;  // observed, value
-  std::vector<std::pair<std::string_view, std::array<double, 4>>> geometries;
-};
-
-SideKeys sideKeys(const EntityMeta& m) {
-  SideKeys k;
-  for (const auto& n : m.numbers) k.numbers.push_back({n.attribute, {n.value, n.sole}});
-  for (const auto& v : m.strings)
-    k.strings.push_back({v.attribute, v.value.substr(0, EntityMeta::kIndexedStringBytes)});
-  for (const auto& v : m.times) k.times.push_back({v.attribute, {false, v.value}});
-  for (const auto& v : m.observedAt) k.times.push_back({v.attribute, {true, v.value}});
-  for (const auto& [attribute, b] : m.geometries)
-    k.geometries.push_back({attribute, {b.minLon, b.minLat, b.maxLon, b.maxLat}});
-  return k;
 }
 
 class PostgresStore final : public Store {
@@ -201,7 +153,7 @@ class PostgresStore final : public Store {
 
     // One round trip: every write, and COMMIT.
     pg::Batch writes;
-    writeEntities(writes, tenant, mutations, out, last, stored);
+    pg::writeEntities(writes, tenant, mutations, out, last, stored, extractor_);
     for (const auto& [i, h] : histories) history_.add(writes, tenant, mutations[i].id, h);
     for (const auto& a : audits) audit_.add(writes, tenant, a);
     if (!knownTenant(tenant))
@@ -599,183 +551,6 @@ class PostgresStore final : public Store {
   void rememberTenant(std::string_view tenant) const {
     std::unique_lock lock(tenantsMutex_);
     knownTenants_.emplace(tenant);
-  }
-
-  // Adds the writes of the entities' new states (rows `last` of `out`; a
-  // deletion where `after` is empty) with their query columns to the batch;
-  // and those of their side tables' rows, only of the attributes whose values
-  // there changed (an update of one value rewrites one row).
-  void writeEntities(pg::Batch& b, std::string_view tenant, const std::vector<Mutation>& mutations,
-                     const std::vector<Outcome>& out, const std::vector<size_t>& last,
-                     const boost::unordered_flat_map<std::string_view, Entity>& stored) {
-    std::vector<std::string_view> putIds, deleteIds;
-    std::vector<std::string> docs, types, attrs, kinds;
-    std::vector<std::optional<int64_t>> created, modified, expires;
-    SideRows numbers, strings, times, geometries;
-    std::vector<double> boxes;    // minLon, minLat, maxLon, maxLat of each geometry row
-    std::list<EntityMeta> metas;  // what the rows view
-    for (auto i : last) {
-      std::string_view id = mutations[i].id;
-      const auto& after = out[i].change.after;
-      const EntityMeta* before = nullptr;
-      if (auto it = stored.find(id); it != stored.end())
-        before = &metas.emplace_back(extractor_(it->second));
-      if (!after) {
-        if (before) deleteIds.push_back(id);
-        continue;
-      }
-      const auto& meta = metas.emplace_back(extractor_(*after));
-      putIds.push_back(id);
-      docs.push_back(boost::json::serialize(*after));
-      types.push_back(pg::arrayOf(meta.types));
-      std::vector<std::string_view> names, kindNames;
-      for (const auto& [name, kind] : meta.attrs) {
-        names.push_back(name);
-        kindNames.push_back(kind);
-      }
-      attrs.push_back(pg::arrayLiteral(names));
-      kinds.push_back(pg::arrayLiteral(kindNames));
-      created.push_back(meta.createdAtMs);
-      modified.push_back(meta.modifiedAtMs);
-      expires.push_back(meta.expiresAtMs ? std::optional(meta.expiresAtMs) : std::nullopt);
-      // Of each side table, the rows of the attributes whose values there changed.
-      std::optional<SideKeys> was, is;
-      if (before) was = sideKeys(*before), is = sideKeys(meta);
-      auto rewrite = [&](SideRows& rows, const auto& pick) {
-        std::set<std::string_view> attributes;
-        if (was) attributes = changedAttributes(pick(*was), pick(*is));
-        for (auto attribute : attributes) {
-          rows.goneIds.push_back(id);
-          rows.goneAttributes.push_back(attribute);
-        }
-        return [was = was.has_value(), attributes = std::move(attributes)](
-                   std::string_view attribute) { return !was || attributes.contains(attribute); };
-      };
-      auto numbersOf = rewrite(numbers, [](const SideKeys& k) { return k.numbers; });
-      for (const auto& n : meta.numbers)
-        if (numbersOf(n.attribute)) {
-          numbers.ids.push_back(id);
-          numbers.attributes.push_back(n.attribute);
-          numbers.values.push_back(pg::numberText(n.value));
-          numbers.extra.push_back(n.sole ? "t" : "f");
-        }
-      auto stringsOf = rewrite(strings, [](const SideKeys& k) { return k.strings; });
-      for (const auto& v : meta.strings)
-        if (stringsOf(v.attribute)) {
-          strings.ids.push_back(id);
-          strings.attributes.push_back(v.attribute);
-          strings.values.push_back(
-              pg::byteaText(v.value.substr(0, EntityMeta::kIndexedStringBytes)));
-        }
-      auto timesOf = rewrite(times, [](const SideKeys& k) { return k.times; });
-      for (const auto* list : {&meta.times, &meta.observedAt})
-        for (const auto& v : *list)
-          if (timesOf(v.attribute)) {
-            times.ids.push_back(id);
-            times.attributes.push_back(v.attribute);
-            times.values.push_back(std::to_string(static_cast<int64_t>(v.value)));
-            times.extra.push_back(list == &meta.observedAt ? "t" : "f");
-          }
-      auto geometriesOf = rewrite(geometries, [](const SideKeys& k) { return k.geometries; });
-      for (const auto& [attribute, box] : meta.geometries)
-        if (geometriesOf(attribute))
-          for (const auto& part : pg::unwrappedBoxes(box)) {
-            geometries.ids.push_back(id);
-            geometries.attributes.push_back(attribute);
-            boxes.insert(boxes.end(), {part.minLon, part.minLat, part.maxLon, part.maxLat});
-          }
-    }
-    auto t = std::string(tenant);
-    for (auto [table, rows] :
-         {std::pair{"entity_numbers", &numbers}, std::pair{"entity_strings", &strings},
-          std::pair{"entity_times", &times}, std::pair{"entity_geometries", &geometries}})
-      if (!rows->goneIds.empty())
-        b.add(std::string("DELETE FROM ") + table +
-                  " WHERE tenant = $1 AND (id, attribute) IN (SELECT * FROM unnest($2::text[], "
-                  "$3::text[]))",
-              Params()
-                  .add(t)
-                  .add(pg::arrayLiteral(rows->goneIds))
-                  .add(pg::arrayLiteral(rows->goneAttributes)));
-    if (!deleteIds.empty()) {
-      auto deleted = pg::arrayLiteral(deleteIds);
-      for (const char* table :
-           {"entity_numbers", "entity_strings", "entity_times", "entity_geometries", "entities"})
-        b.add(std::string("DELETE FROM ") + table + " WHERE tenant = $1 AND id = ANY($2::text[])",
-              Params().add(t).add(deleted));
-    }
-    if (!putIds.empty()) {
-      auto nullableArray = [](const std::vector<std::optional<int64_t>>& values) {
-        std::string out = "{";
-        for (size_t i = 0; i < values.size(); ++i) {
-          if (i) out += ',';
-          out += values[i] ? std::to_string(*values[i]) : "NULL";
-        }
-        return out + "}";
-      };
-      b.add(
-          "INSERT INTO entities (tenant, id, doc, types, attrs, kinds, created_at, modified_at, "
-          "expires_at) "
-          "SELECT $1, id, doc::json, types::text[], attrs::text[], kinds::text[], created, "
-          "modified, expires "
-          "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], "
-          "$8::bigint[], "
-          "$9::bigint[]) AS x(id, doc, types, attrs, kinds, created, modified, expires) "
-          "ON CONFLICT (tenant, id) DO UPDATE SET doc = EXCLUDED.doc, types = EXCLUDED.types, "
-          "attrs = EXCLUDED.attrs, kinds = EXCLUDED.kinds, created_at = EXCLUDED.created_at, "
-          "modified_at = EXCLUDED.modified_at, expires_at = EXCLUDED.expires_at",
-          Params()
-              .add(t)
-              .add(pg::arrayLiteral(putIds))
-              .add(pg::arrayOf(docs))
-              .add(pg::arrayOf(types))
-              .add(pg::arrayOf(attrs))
-              .add(pg::arrayOf(kinds))
-              .add(nullableArray(created))
-              .add(nullableArray(modified))
-              .add(nullableArray(expires)));
-    }
-    if (!numbers.empty())
-      b.add(
-          "INSERT INTO entity_numbers SELECT $1, * FROM unnest($2::text[], $3::text[], "
-          "$4::float8[], $5::boolean[])",
-          Params()
-              .add(t)
-              .add(pg::arrayLiteral(numbers.ids))
-              .add(pg::arrayLiteral(numbers.attributes))
-              .add(pg::arrayOf(numbers.values))
-              .add(pg::arrayLiteral(numbers.extra)));
-    if (!strings.empty())
-      b.add(
-          "INSERT INTO entity_strings SELECT $1, * FROM unnest($2::text[], $3::text[], "
-          "$4::bytea[])",
-          Params()
-              .add(t)
-              .add(pg::arrayLiteral(strings.ids))
-              .add(pg::arrayLiteral(strings.attributes))
-              .add(pg::arrayOf(strings.values)));
-    if (!times.empty())
-      b.add(
-          "INSERT INTO entity_times SELECT $1, id, a, o, v FROM unnest($2::text[], $3::text[], "
-          "$4::bigint[], "
-          "$5::boolean[]) AS x(id, a, v, o)",
-          Params()
-              .add(t)
-              .add(pg::arrayLiteral(times.ids))
-              .add(pg::arrayLiteral(times.attributes))
-              .add(pg::arrayOf(times.values))
-              .add(pg::arrayLiteral(times.extra)));
-    if (!geometries.empty())
-      b.add(
-          "INSERT INTO entity_geometries SELECT $1, id, a, ST_MakeEnvelope(b[1], b[2], b[3], b[4], "
-          "4326) "
-          "FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(id, a, n), "
-          "LATERAL (SELECT ($4::float8[])[4 * n - 3 : 4 * n] AS b) l",
-          Params()
-              .add(t)
-              .add(pg::arrayLiteral(geometries.ids))
-              .add(pg::arrayLiteral(geometries.attributes))
-              .add(pg::arrayLiteral(boxes)));
   }
 
   // Background work, off the write path: every two seconds, fresh planner
