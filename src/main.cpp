@@ -145,9 +145,6 @@ int serve(const Config& cfg) {
   // The event loop that serves HTTP and delivers notifications.
   boost::asio::io_context io(threads);
   auto subs = std::make_unique<subscriptions::Manager>(*store, contexts, io, delivery);
-  writes.addListener([&subs](std::string_view tenant, const store::Store::Change& change) {
-    subs->onChange(tenant, change);
-  });
   api::Limits limits;
   limits.maxLimit = cfg.maxLimit;
   limits.maxBatch = cfg.maxBatch;
@@ -198,6 +195,19 @@ int serve(const Config& cfg) {
                          requestMetrics, [&subs] { return subs->deliveryStats(); }, apiKeys, policy, authenticator.get()};
   services.audit = cfg.audit == "on";
   if (authenticator) services.notificationKey = *store->getSetting("notificationKey");
+  // What the store tells the broker: every entity change, for the
+  // subscriptions; what other brokers sharing the store changed.
+  store->watch({[&subs](std::string_view tenant, const store::Store::Change& change, const std::string* only) {
+                  subs->onChange(tenant, change, only);
+                },
+                [&subs, &registrations](store::DocumentKind kind, const std::string& tenant, const std::string& id,
+                                        const std::optional<std::string>& document) {
+                  if (kind == store::DocumentKind::Subscription) subs->reload(tenant, id, document);
+                  if (kind == store::DocumentKind::Registration) registrations.reload(tenant, id, document);
+                },
+                [&contexts](const std::string& id, const std::optional<std::string>& document) {
+                  contexts.adopt(id, document ? std::optional(jsonld::parseEntry(*document)) : std::nullopt);
+                }});
   http::Router router;
   api::registerRoutes(router, services);
 
@@ -225,6 +235,7 @@ int serve(const Config& cfg) {
   }
   spdlog::info("stopped serving; closing the store");
   snapshots.flush();
+  store->watch({});  // nothing more reaches the subscriptions and registries
   registrationSubs.reset();  // before the delivery it reports to
   subs.reset();
   store.reset();

@@ -230,4 +230,13 @@ std::vector<Registration> Registry::list(const std::string& tenant) const {
   return out;
 }
 
+void Registry::reload(const std::string& tenant, const std::string& id,
+                      const std::optional<std::string>& document) {
+  std::lock_guard lock(mutex_);
+  if (document)
+    tenants_[tenant][id] = parseStoredRegistration(id, *document);
+  else if (auto t = tenants_.find(tenant); t != tenants_.end())
+    t->second.erase(id);
+}
+
 }  // namespace allmende::federation

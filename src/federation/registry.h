@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,11 @@ class Registry {
   // (management.cooldown; none without it). Kept in memory; stored with the
   // registration's next change.
   void report(const std::string& tenant, std::string_view id, bool ok, int64_t nowMs);
+
+  // A registration another broker sharing the store created, changed
+  // (`document`: its stored form) or deleted (nullopt); that broker told the
+  // listeners.
+  void reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document);
 
  private:
   using Registrations = std::map<std::string, Registration, std::less<>>;

@@ -320,6 +320,19 @@ bool ContextRegistry::remove(const std::string& idOrUrl, const std::string& tena
   return true;
 }
 
+void ContextRegistry::adopt(const std::string& localId, std::optional<ContextEntry> entry) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = entries_.find(localId); it != entries_.end()) {
+      byUrl_.erase(it->second.url);
+      entries_.erase(it);
+    }
+    compiled_.clear();
+    compiledLru_.clear();
+  }
+  if (entry) restore(std::move(*entry));
+}
+
 void ContextRegistry::reload(const std::string& idOrUrl) {
   std::string url;
   {

@@ -82,6 +82,9 @@ class ContextRegistry {
   bool remove(const std::string& idOrUrl, const std::string& tenant);
   // Fetches a Cached entry again. Throws LdContextNotAvailable (entry kept).
   void reload(const std::string& idOrUrl);
+  // An entry another broker sharing the store stored (its parsed stored form)
+  // or deleted (nullopt), taken as it is (not stored again).
+  void adopt(const std::string& localId, std::optional<ContextEntry> entry);
 
  private:
   boost::json::value fetchDocument(const std::string& url) const;

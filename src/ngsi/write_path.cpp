@@ -44,11 +44,7 @@ std::vector<store::Store::Outcome> WritePath::applyAll(
       return write;
     };
   }
-  auto outcomes = store_.modifyEntities(tenant, mutations);
-  for (const auto& o : outcomes)
-    if (o.change.written)
-      for (const auto& listener : listeners_) listener(tenant, o.change);
-  return outcomes;
+  return store_.modifyEntities(tenant, mutations);
 }
 
 void WritePath::checkBounds(const std::optional<store::Entity>& before,

@@ -1,12 +1,12 @@
 // The one write path of the broker: every change to an entity, whatever API
 // caused it (entity endpoints, batch operations, expiry), goes through
-// WritePath::apply, which runs the mutation atomically in the store and then
-// hands the change to the listeners (subscriptions). Inside the store's atomic
+// WritePath::apply, which runs the mutation atomically in the store (whose
+// watchers then learn of the change: subscriptions). Inside the store's atomic
 // step it records the change's attribute history (ngsi/history_capture.h) in
 // the same batch, unless history is off. It also holds what every stored
 // entity must respect: at most maxAttributes attribute instances (see
 // attributeCount in ngsi/entity.h).
-// Thread-safe; listeners are registered at start, before serving.
+// Thread-safe.
 #pragma once
 
 #include <functional>
@@ -33,8 +33,6 @@ struct Author {
 
 class WritePath {
  public:
-  using Listener = std::function<void(std::string_view tenant, const store::Store::Change& change)>;
-
   // maxAttributes bounds the attribute instances of an entity (--max-attributes);
   // history = false records no history at all (--history off).
   explicit WritePath(store::Store& store, size_t maxAttributes = 1000, bool history = true)
@@ -43,12 +41,8 @@ class WritePath {
   // True if writes record history.
   bool recordsHistory() const { return history_; }
 
-  // Registers a listener called after each durable change (not for no-ops). The
-  // change is valid only during the call (see Store::Change).
-  void addListener(Listener listener) { listeners_.push_back(std::move(listener)); }
-
   // Applies the mutations to entities of `tenant` in one durable batch (see
-  // Store::modifyEntities), then tells the listeners about each change written.
+  // Store::modifyEntities; the store tells its watchers of each change).
   // A mutation that would leave its entity with more than maxAttributes
   // attribute instances (and more than it had) fails with BadRequestData and
   // writes nothing; an entity stored under a larger limit may still shrink.
@@ -72,7 +66,6 @@ class WritePath {
   store::Store& store_;
   size_t maxAttributes_;
   bool history_;
-  std::vector<Listener> listeners_;
 };
 
 }  // namespace allmende::ngsi

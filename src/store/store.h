@@ -286,6 +286,29 @@ class Store {
   virtual void putContext(const StoredContext& context) = 0;
   virtual void deleteContext(std::string_view id) = 0;
   virtual std::vector<StoredContext> contexts() const = 0;
+
+  // What the broker learns of the store's changes (set once with watch(),
+  // before serving). Several brokers may share a store (the PostgreSQL store):
+  // each then learns of every entity change committed by any of them, and of
+  // every document and context another one changed, on the store's own
+  // thread, in commit order. A store of one broker (the embedded store)
+  // reports its entity changes as it commits them, in the writer's thread.
+  struct Watchers {
+    // A committed entity change, for the subscriptions this broker notifies;
+    // `only`: for that subscription alone (what it missed while no broker held
+    // it). Valid during the call only.
+    std::function<void(std::string_view tenant, const Change& change, const std::string* only)> entityChanged;
+    // A document another broker put (its content) or deleted (nullopt).
+    std::function<void(DocumentKind kind, const std::string& tenant, const std::string& id,
+                       const std::optional<std::string>& document)>
+        documentChanged;
+    // A hosted @context another broker put (its stored form) or deleted (nullopt).
+    std::function<void(const std::string& id, const std::optional<std::string>& document)> contextChanged;
+  };
+  virtual void watch(Watchers watchers) = 0;
+  // Whether this broker sends the subscription's notifications: always with a
+  // store of one broker; with several, while it holds the subscription's lease.
+  virtual bool notifies(std::string_view tenant, std::string_view subscriptionId) const = 0;
 };
 
 }  // namespace allmende::store

@@ -55,7 +55,8 @@ Manager::~Manager() {
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
     for (const auto& [id, e] : subs)
-      store_.putDocument(store::DocumentKind::Subscription, {tenant, id, serializeSubscription(e.sub)});
+      if (store_.notifies(tenant, id))  // the statistics are this broker's
+        store_.putDocument(store::DocumentKind::Subscription, {tenant, id, serializeSubscription(e.sub)});
 }
 
 void Manager::index(const std::string& tenant, const std::string& id, const Compiled* compiled, bool add) {
@@ -143,6 +144,38 @@ void Manager::remove(std::string_view tenant, std::string_view id) {
   delivery_->forget(std::string(tenant), std::string(id), SubscriptionKind::Entities);
 }
 
+void Manager::reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document) {
+  std::optional<Entry> fresh;
+  if (document) {
+    fresh.emplace();
+    fresh->sub = parseStoredSubscription(id, *document);
+    try {
+      fresh->compiled = compile(fresh->sub);
+    } catch (const std::exception& ex) {
+      spdlog::error("subscription {} will not notify: {}", id, ex.what());
+    }
+  }
+  std::lock_guard writing(writeMutex_);
+  std::lock_guard lock(mutex_);
+  auto& subs = tenants_[tenant];
+  auto it = subs.find(id);
+  if (it != subs.end()) {
+    index(tenant, id, it->second.compiled.get(), false);
+    if (fresh) {
+      if (store_.notifies(tenant, id)) fresh->sub.stats = it->second.sub.stats;
+      fresh->lastQueuedMs = it->second.lastQueuedMs;
+      fresh->nextDueMs = it->second.nextDueMs;
+    }
+  }
+  if (!fresh) {
+    if (it != subs.end()) subs.erase(it);
+    delivery_->forget(tenant, id, SubscriptionKind::Entities);
+    return;
+  }
+  index(tenant, id, fresh->compiled.get(), true);
+  subs[id] = std::move(*fresh);
+}
+
 std::vector<Subscription> Manager::list(std::string_view tenant) const {
   std::lock_guard lock(mutex_);
   std::vector<Subscription> out;
@@ -206,7 +239,7 @@ std::shared_ptr<const auth::Access> Manager::ownerAccess(std::string_view tenant
   return s.owner && ownerAccess_ ? ownerAccess_(tenant, *s.owner) : auth::Access::everything();
 }
 
-void Manager::onChange(std::string_view tenant, const store::Store::Change& change) {
+void Manager::onChange(std::string_view tenant, const store::Store::Change& change, const std::string* only) {
   auto now = ngsi::nowMs();
   // The subscriptions to notify, their owners' access, and the change as
   // their owners see it (when not all of it).
@@ -235,9 +268,13 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
           if (auto it = ti->second.byType.find(std::string_view(type.get_string())); it != ti->second.byType.end())
             candidates.insert(it->second.begin(), it->second.end());
     auto& subs = tenants_.find(tenant)->second;
+    if (only) {
+      if (!subs.contains(*only) || !candidates.contains(*only)) return;
+      candidates = {*only};
+    }
     for (auto id : candidates) {
       auto& e = subs.find(id)->second;
-      if (!e.compiled) continue;
+      if (!e.compiled || (!only && !store_.notifies(tenant, id))) continue;
       const auto& access = accesses.emplace_back(ownerAccess(tenant, e.sub));
       std::optional<store::Store::Change> partial;
       if (!access->readsEverything()) {
@@ -276,7 +313,7 @@ void Manager::tick() {
     std::lock_guard lock(mutex_);
     for (auto& [tenant, subs] : tenants_)
       for (auto& [id, e] : subs) {
-        if (!e.compiled || !e.compiled->matcher.intervalMs) continue;
+        if (!e.compiled || !e.compiled->matcher.intervalMs || !store_.notifies(tenant, id)) continue;
         const auto& m = e.compiled->matcher;
         if (!e.nextDueMs) e.nextDueMs = now + m.intervalMs;  // the first one an interval after creation
         if (now < e.nextDueMs) continue;

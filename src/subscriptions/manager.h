@@ -1,13 +1,15 @@
 // The broker's subscriptions: kept per tenant in memory and in the store,
 // compiled for matching, and fed every entity change by the write path
-// (ngsi::WritePath listener). A change that a subscription notifies becomes a
+// (the store's watcher). A change that a subscription notifies becomes a
 // notification job for Delivery; the request that caused it never waits.
 // Subscriptions with a timeInterval are notified by a ticker thread instead,
 // every interval, with all entities they select. A change is matched only
 // against the subscriptions that may select its entity's id or types.
 // Notification statistics (and what is pending) are updated as delivery
 // reports outcomes, and stored with the subscription when it is next written
-// and when the broker stops. A subscription with an owner notifies only what
+// and when the broker stops. With several brokers on one store, each broker
+// holds every subscription and notifies those the store says it notifies
+// (their leases). A subscription with an owner notifies only what
 // its owner may read now (auth/access.h): entities it may not read count as
 // absent, attributes hidden from it are left out.
 #pragma once
@@ -50,8 +52,14 @@ class Manager {
   // The tenant's subscriptions in id order.
   std::vector<Subscription> list(std::string_view tenant) const;
 
-  // The write path's listener.
-  void onChange(std::string_view tenant, const store::Store::Change& change);
+  // The store's watcher of entity changes (store::Store::Watchers): the change
+  // goes to the subscriptions this broker notifies (store::Store::notifies),
+  // or to `only` alone.
+  void onChange(std::string_view tenant, const store::Store::Change& change, const std::string* only = nullptr);
+  // A subscription another broker sharing the store created, changed
+  // (`document`: its stored form) or deleted (nullopt). The statistics of one
+  // this broker notifies stay its own.
+  void reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document);
 
   // Notifies subscription `id` of these changes (entities in the internal
   // form: `after` as they are, or only `before` for a deleted one), each only

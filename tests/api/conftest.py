@@ -9,7 +9,8 @@ With --store (or $ALLMENDE_STORE), the admin URL of a PostgreSQL server as
 every broker runs on the PostgreSQL store: it gets `--store` with a database of its
 own, created here, one per data directory (a broker started again on the same data
 directory finds its data again). Tests marked embedded_only (their subject is the
-embedded store's files) are then skipped.
+embedded store's files) are then skipped; tests marked postgres_only (several brokers
+on one store) run only then.
 """
 import http.server
 import itertools
@@ -44,17 +45,20 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "embedded_only(reason): the test's subject is the embedded store (its files in --data, "
                    "RocksDB's figures); skipped with --store")
+    config.addinivalue_line(
+        "markers", "postgres_only(reason): the test's subject is several brokers sharing one PostgreSQL "
+                   "store; skipped without --store")
     _store.admin_url = config.getoption("--store")
 
 
 def pytest_collection_modifyitems(config, items):
-    if not config.getoption("--store"):
-        return
+    postgres = bool(config.getoption("--store"))
     for item in items:
-        marker = item.get_closest_marker("embedded_only")
+        marker = item.get_closest_marker("embedded_only" if postgres else "postgres_only")
         if marker:
             reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
-            prefix = "about the embedded store, and --store runs the PostgreSQL store"
+            prefix = ("about the embedded store, and --store runs the PostgreSQL store" if postgres
+                      else "about the PostgreSQL store, which runs with --store")
             item.add_marker(pytest.mark.skip(reason=prefix + (f": {reason}" if reason else "")))
 
 
@@ -95,9 +99,10 @@ def free_port():
 class Broker:
     """One allmende process; start/stop/kill it; base URL helpers."""
 
-    def __init__(self, binary, data_dir, extra_args=()):
+    def __init__(self, binary, data_dir, extra_args=(), store_of=None):
         self.binary = binary
         self.data_dir = data_dir
+        self.store_key = store_of.store_key if store_of else data_dir  # whose database (with --store)
         self.extra_args = list(extra_args)
         self.port = None
         self.proc = None
@@ -117,7 +122,7 @@ class Broker:
         self.port = port or free_port()
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data_dir, *store_args(self.data_dir),
+            [self.binary, "serve", "--data", self.data_dir, *store_args(self.store_key),
              "--port", str(self.port), "--threads", "2", "--expiry-interval", "200",
              "--context-timeout", "2000", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT)
@@ -169,12 +174,13 @@ def tmp_root():
 
 @pytest.fixture
 def make_broker(broker_binary, tmp_root):
-    """Factory for brokers with their own data directory; all are stopped at the end."""
+    """Factory for brokers with their own data directory (and, with --store, the database of
+    `store_of`, another broker made here, else their own); all are stopped at the end."""
     made = []
 
-    def make(*extra_args, data_dir=None):
+    def make(*extra_args, data_dir=None, store_of=None):
         data_dir = data_dir or tempfile.mkdtemp(dir=tmp_root)
-        b = Broker(broker_binary, data_dir, extra_args)
+        b = Broker(broker_binary, data_dir, extra_args, store_of)
         made.append(b)
         return b
 

@@ -257,6 +257,9 @@ class RocksStore final : public Store {
         if (h.entity) index.setHistoryRecorded(mutations[i].id, true);
     }
     if (!names.unnumbered().empty()) numberKeys(names.unnumbered());
+    locks.clear();
+    if (watchers_.entityChanged)
+      for (auto i : written) watchers_.entityChanged(tenant, out[i].change, nullptr);
     return out;
   }
 
@@ -596,6 +599,10 @@ class RocksStore final : public Store {
     return out;
   }
 
+  // Only this broker writes here: its changes are all there is to learn.
+  void watch(Watchers watchers) override { watchers_ = std::move(watchers); }
+  bool notifies(std::string_view, std::string_view) const override { return true; }
+
  private:
   // The entities stored under `keys` (nullopt where none is), read together.
   std::vector<std::optional<Entity>> readEntities(const std::vector<std::string>& keys,
@@ -757,6 +764,7 @@ class RocksStore final : public Store {
   KeyDictionary keys_;
   mutable EntityCache cache_;  // recently read or written entity values
   mutable std::array<std::mutex, 256> stripes_;
+  Watchers watchers_;
   mutable std::shared_mutex indexMutex_;
   std::map<std::string, TenantIndex> tenants_;
   std::set<std::tuple<int64_t, std::string, std::string>> expiry_;

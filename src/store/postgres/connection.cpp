@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <poll.h>
+
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
@@ -164,6 +166,24 @@ Connection::~Connection() {
 
 bool Connection::ok() const {
   return PQstatus(conn_) == CONNECTION_OK;
+}
+
+std::vector<Connection::Notification> Connection::waitForNotifications(int timeoutMs) {
+  auto drain = [this] {
+    std::vector<Notification> out;
+    if (PQconsumeInput(conn_) != 1) throw Error("PostgreSQL: " + std::string(PQerrorMessage(conn_)), "");
+    while (PGnotify* n = PQnotifies(conn_)) {
+      out.push_back({n->relname, n->extra});
+      PQfreemem(n);
+    }
+    return out;
+  };
+  auto arrived = drain();  // what came with the results of statements
+  if (!arrived.empty()) return arrived;
+  pollfd socket{PQsocket(conn_), POLLIN, 0};
+  if (socket.fd < 0) throw Error("PostgreSQL: the connection is closed", "");
+  if (poll(&socket, 1, timeoutMs) <= 0) return {};
+  return drain();
 }
 
 Result Connection::exec(std::string_view sql, const Params& params, Plan plan) {

@@ -133,6 +133,16 @@ class Connection {
   // False once the connection broke (the pool then drops it).
   bool ok() const;
 
+  // LISTEN: what the server sent to the channels this connection listens on
+  // (in commit order of the transactions that sent them).
+  struct Notification {
+    std::string channel;
+    std::string payload;
+  };
+  // Waits up to `timeoutMs` for notifications, and returns those that arrived
+  // (none when the time passed); throws Error when the connection broke.
+  std::vector<Notification> waitForNotifications(int timeoutMs);
+
  private:
   Result finish(pg_result* result, std::string_view sql);  // throws when it failed
   Error errorOf(const pg_result* result, std::string_view sql) const;

@@ -27,6 +27,7 @@
 #include "store/postgres/audit_table.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/entity_rows.h"
+#include "store/postgres/feed.h"
 #include "store/postgres/history_table.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/query_sql.h"
@@ -37,26 +38,6 @@ namespace allmende::store {
 namespace {
 
 using pg::Params;
-
-std::string_view documentKind(DocumentKind kind) {
-  switch (kind) {
-    case DocumentKind::Subscription:
-      return "subscription";
-    case DocumentKind::Snapshot:
-      return "snapshot";
-    case DocumentKind::Registration:
-      return "registration";
-    case DocumentKind::RegistrationSubscription:
-      return "registrationSubscription";
-    case DocumentKind::RemoteSubscription:
-      return "remoteSubscription";
-    case DocumentKind::ApiKey:
-      return "apiKey";
-    case DocumentKind::Grant:
-      return "grant";
-  }
-  return "subscription";
-}
 
 Entity parseEntity(std::string_view text, boost::json::storage_ptr storage) {
   auto value = boost::json::parse(text, std::move(storage));
@@ -69,7 +50,8 @@ class PostgresStore final : public Store {
       : pool_(options.url, options.connections),
         extractor_(std::move(extractor)),
         history_(pool_, options.historyRetentionMs),
-        audit_(pool_, options.auditRetentionMs) {
+        audit_(pool_, options.auditRetentionMs),
+        feed_(options.url, [this](const std::string& tenant) { forgetTenant(tenant); }) {
     {
       auto c = pool_.take();
       pg::migrate(*c);
@@ -156,6 +138,16 @@ class PostgresStore final : public Store {
     pg::writeEntities(writes, tenant, mutations, out, last, stored, extractor_);
     for (const auto& [i, h] : histories) history_.add(writes, tenant, mutations[i].id, h);
     for (const auto& a : audits) audit_.add(writes, tenant, a);
+    {
+      std::vector<std::string_view> changed;
+      std::vector<const Entity*> before, after;
+      for (auto i : written) {
+        changed.push_back(mutations[i].id);
+        before.push_back(out[i].change.before ? &*out[i].change.before : nullptr);
+        after.push_back(out[i].change.after ? &*out[i].change.after : nullptr);
+      }
+      feed_.addChanges(writes, tenant, changed, before, after);
+    }
     if (!knownTenant(tenant))
       writes.add("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(tenant));
     try {
@@ -405,21 +397,30 @@ class PostgresStore final : public Store {
   }
 
   void putDocument(DocumentKind kind, const StoredDocument& d) override {
-    auto c = pool_.take();
-    pg::Transaction t(*c);
-    c->exec(
+    pg::Batch b;
+    b.add(
         "INSERT INTO documents VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (kind, tenant, id) DO UPDATE SET document = EXCLUDED.document",
-        Params().add(documentKind(kind)).add(d.tenant).add(d.id).add(d.document));
-    c->exec("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(d.tenant));
-    t.commit();
+        Params().add(pg::kindName(kind)).add(d.tenant).add(d.id).add(d.document));
+    b.add("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(d.tenant));
+    feed_.addDocumentNotice(b, kind, d.tenant, d.id);
+    if (kind == DocumentKind::Subscription) feed_.addLease(b, d.tenant, d.id);
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    auto results = t.commitWith(std::move(b));
+    if (kind == DocumentKind::Subscription) feed_.holdIfTaken(results.back(), d.tenant, d.id);
     rememberTenant(d.tenant);
   }
 
   void deleteDocument(DocumentKind kind, std::string_view tenant, std::string_view id) override {
+    pg::Batch b;
+    b.add("DELETE FROM documents WHERE kind = $1 AND tenant = $2 AND id = $3",
+          Params().add(pg::kindName(kind)).add(tenant).add(id));
+    feed_.addDocumentNotice(b, kind, tenant, id);
+    if (kind == DocumentKind::Subscription) feed_.addLeaseRemoval(b, tenant, id);
     auto c = pool_.take();
-    c->exec("DELETE FROM documents WHERE kind = $1 AND tenant = $2 AND id = $3",
-            Params().add(documentKind(kind)).add(tenant).add(id));
+    pg::Transaction t(*c);
+    t.commitWith(std::move(b));
   }
 
   std::vector<StoredDocument> documents(DocumentKind kind) const override {
@@ -427,7 +428,7 @@ class PostgresStore final : public Store {
     auto r = c->exec(
         "SELECT tenant, id, document FROM documents WHERE kind = $1 ORDER BY tenant COLLATE \"C\", "
         "id COLLATE \"C\"",
-        Params().add(documentKind(kind)));
+        Params().add(pg::kindName(kind)));
     std::vector<StoredDocument> out;
     for (size_t i = 0; i < r.rows(); ++i)
       out.push_back(
@@ -441,14 +442,22 @@ class PostgresStore final : public Store {
     for (const char* table :
          {"entities", "entity_numbers", "entity_strings", "entity_times", "entity_geometries"})
       c->exec(std::string("DELETE FROM ") + table + " WHERE tenant = $1", Params().add(tenant));
-    c->exec("DELETE FROM documents WHERE tenant = $1 AND kind NOT IN ('apiKey', 'grant')",
-            Params().add(tenant));
-    c->exec("DELETE FROM tenants WHERE tenant = $1", Params().add(tenant));
+    // Every broker forgets the tenant's documents, and the tenant.
+    auto gone = c->exec(
+        "DELETE FROM documents WHERE tenant = $1 AND kind NOT IN ('apiKey', 'grant') RETURNING kind, id",
+        Params().add(tenant));
+    pg::Batch notices;
+    for (size_t i = 0; i < gone.rows(); ++i)
+      if (auto kind = pg::kindNamed(gone.text(i, 0)))
+        feed_.addDocumentNotice(notices, *kind, tenant, gone.text(i, 1));
+    feed_.addTenantNotice(notices, tenant);
+    c->execAll(notices);
+    for (const char* table : {"tenants", "leases", "changes"})
+      c->exec(std::string("DELETE FROM ") + table + " WHERE tenant = $1", Params().add(tenant));
     history_.dropTenant(*c, tenant);
     audit_.dropTenant(*c, tenant);
     t.commit();
-    std::unique_lock lock(tenantsMutex_);
-    knownTenants_.erase(std::string(tenant));
+    forgetTenant(tenant);
   }
 
   StoreStats stats() const override {
@@ -486,16 +495,24 @@ class PostgresStore final : public Store {
   }
 
   void putContext(const StoredContext& context) override {
-    auto c = pool_.take();
-    c->exec(
+    pg::Batch b;
+    b.add(
         "INSERT INTO contexts VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET document = "
         "EXCLUDED.document",
         Params().add(context.id).add(context.document));
+    feed_.addContextNotice(b, context.id);
+    auto c = pool_.take();
+    pg::Transaction t(*c);
+    t.commitWith(std::move(b));
   }
 
   void deleteContext(std::string_view id) override {
+    pg::Batch b;
+    b.add("DELETE FROM contexts WHERE id = $1", Params().add(id));
+    feed_.addContextNotice(b, id);
     auto c = pool_.take();
-    c->exec("DELETE FROM contexts WHERE id = $1", Params().add(id));
+    pg::Transaction t(*c);
+    t.commitWith(std::move(b));
   }
 
   std::vector<StoredContext> contexts() const override {
@@ -505,6 +522,11 @@ class PostgresStore final : public Store {
     for (size_t i = 0; i < r.rows(); ++i)
       out.push_back({std::string(r.text(i, 0)), std::string(r.text(i, 1))});
     return out;
+  }
+
+  void watch(Watchers watchers) override { feed_.watch(std::move(watchers)); }
+  bool notifies(std::string_view tenant, std::string_view subscriptionId) const override {
+    return feed_.holds(tenant, subscriptionId);
   }
 
  private:
@@ -552,6 +574,10 @@ class PostgresStore final : public Store {
     std::unique_lock lock(tenantsMutex_);
     knownTenants_.emplace(tenant);
   }
+  void forgetTenant(std::string_view tenant) {
+    std::unique_lock lock(tenantsMutex_);
+    knownTenants_.erase(std::string(tenant));
+  }
 
   // Background work, off the write path: every two seconds, fresh planner
   // statistics and visibility maps (VACUUM: index-only scans then read no
@@ -598,11 +624,12 @@ class PostgresStore final : public Store {
   pg::AuditTable audit_;
   mutable std::shared_mutex tenantsMutex_;
   mutable std::set<std::string, std::less<>>
-      knownTenants_;  // tenants known to exist (they are dropped only here)
+      knownTenants_;  // tenants known to exist (forgotten when this or another broker drops one)
   std::mutex stopMutex_;
   std::condition_variable stopped_;
   bool stopping_ = false;
   std::thread housekeeping_;
+  pg::Feed feed_;  // last: its thread stops first
 };
 
 }  // namespace

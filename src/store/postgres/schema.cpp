@@ -24,6 +24,11 @@
 //   audit              the audit trail
 //   documents          subscriptions, registrations, snapshots, ... (store::DocumentKind)
 //   settings, contexts broker-wide settings; hosted @contexts
+//   changes            the entity changes of tenants with subscriptions, before and after, for
+//                      every broker's subscriptions (feed.h), kept for minutes; `xid` is the
+//                      writing transaction's (its NOTIFY names it)
+//   leases             which broker notifies each subscription, until when, and the last change
+//                      it had seen when it last renewed the lease
 #include "store/postgres/schema.h"
 
 #include <stdexcept>
@@ -102,6 +107,17 @@ CREATE TABLE documents (
   PRIMARY KEY (kind, tenant, id) );
 CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE contexts (id text PRIMARY KEY, document text NOT NULL);
+CREATE TABLE changes (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  xid xid8 NOT NULL DEFAULT pg_current_xact_id(), at timestamptz NOT NULL DEFAULT now(),
+  tenant text NOT NULL, id text NOT NULL,
+  before json COMPRESSION lz4, after json COMPRESSION lz4 );
+CREATE INDEX changes_xid ON changes (xid);
+CREATE INDEX changes_tenant ON changes (tenant, seq);
+CREATE TABLE leases (
+  tenant text NOT NULL, subscription text NOT NULL,
+  holder text NOT NULL, expires_at timestamptz NOT NULL, cursor bigint NOT NULL,
+  PRIMARY KEY (tenant, subscription) );
 )sql",
   };
   return all;
@@ -112,6 +128,34 @@ CREATE TABLE contexts (id text PRIMARY KEY, document text NOT NULL);
 constexpr int64_t kMigrationLock = 0x416c6d656e6465;  // "Almende"
 
 }  // namespace
+
+std::string_view kindName(DocumentKind kind) {
+  switch (kind) {
+    case DocumentKind::Subscription:
+      return "subscription";
+    case DocumentKind::Snapshot:
+      return "snapshot";
+    case DocumentKind::Registration:
+      return "registration";
+    case DocumentKind::RegistrationSubscription:
+      return "registrationSubscription";
+    case DocumentKind::RemoteSubscription:
+      return "remoteSubscription";
+    case DocumentKind::ApiKey:
+      return "apiKey";
+    case DocumentKind::Grant:
+      return "grant";
+  }
+  return "subscription";
+}
+
+std::optional<DocumentKind> kindNamed(std::string_view name) {
+  for (auto kind : {DocumentKind::Subscription, DocumentKind::Snapshot, DocumentKind::Registration,
+                    DocumentKind::RegistrationSubscription, DocumentKind::RemoteSubscription,
+                    DocumentKind::ApiKey, DocumentKind::Grant})
+    if (kindName(kind) == name) return kind;
+  return std::nullopt;
+}
 
 int schemaVersion() {
   return static_cast<int>(migrations().size());
