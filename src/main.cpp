@@ -200,10 +200,24 @@ int serve(const Config& cfg) {
   store->watch({[&subs](std::string_view tenant, const store::Store::Change& change, const std::string* only) {
                   subs->onChange(tenant, change, only);
                 },
-                [&subs, &registrations](store::DocumentKind kind, const std::string& tenant, const std::string& id,
-                                        const std::optional<std::string>& document) {
-                  if (kind == store::DocumentKind::Subscription) subs->reload(tenant, id, document);
-                  if (kind == store::DocumentKind::Registration) registrations.reload(tenant, id, document);
+                [&](store::DocumentKind kind, const std::string& tenant, const std::string& id,
+                    const std::optional<std::string>& document) {
+                  switch (kind) {
+                    case store::DocumentKind::Subscription:
+                      return subs->reload(tenant, id, document);
+                    case store::DocumentKind::Snapshot:
+                      return snapshots.reload(tenant, id, document);
+                    case store::DocumentKind::Registration:
+                      return registrations.reload(tenant, id, document);
+                    case store::DocumentKind::RegistrationSubscription:
+                      return registrationSubs->reload(tenant, id, document);
+                    case store::DocumentKind::RemoteSubscription:
+                      return remoteCopies.reload(tenant, id, document);
+                    case store::DocumentKind::ApiKey:
+                      return apiKeys.reload(id, document);
+                    case store::DocumentKind::Grant:
+                      return policy.reload(id, document);
+                  }
                 },
                 [&contexts](const std::string& id, const std::optional<std::string>& document) {
                   contexts.adopt(id, document ? std::optional(jsonld::parseEntry(*document)) : std::nullopt);

@@ -36,18 +36,30 @@ std::string sha256Hex(std::string_view text) {
   return out;
 }
 
+// A stored key and the hash of its secret.
+std::pair<ApiKey, std::string> parseStored(const std::string& document) {
+  auto o = json::parse(document).as_object();
+  return {ApiKey{std::string(o.at("id").as_string()), std::string(o.at("name").as_string()),
+                 std::string(o.at("createdBy").as_string()), o.at("createdAt").to_number<int64_t>()},
+          std::string(o.at("sha256").as_string())};
+}
+
 }  // namespace
 
 ApiKeys::ApiKeys(store::Store& store) : store_(store) {
-  for (const auto& d : store_.documents(store::DocumentKind::ApiKey)) {
-    auto o = json::parse(d.document).as_object();
-    ApiKey k{std::string(o.at("id").as_string()), std::string(o.at("name").as_string()),
-             std::string(o.at("createdBy").as_string()), o.at("createdAt").to_number<int64_t>()};
-    std::string hash(o.at("sha256").as_string());
-    std::string id = k.id;
-    byHash_[hash] = id;
-    byId_[id] = {std::move(k), std::move(hash)};
+  for (const auto& d : store_.documents(store::DocumentKind::ApiKey)) reload(d.id, d.document);
+}
+
+void ApiKeys::reload(const std::string& id, const std::optional<std::string>& document) {
+  std::lock_guard lock(mutex_);
+  if (auto it = byId_.find(id); it != byId_.end()) {
+    byHash_.erase(it->second.second);
+    byId_.erase(it);
   }
+  if (!document) return;
+  auto stored = parseStored(*document);
+  byHash_[stored.second] = id;
+  byId_[id] = std::move(stored);
 }
 
 std::pair<ApiKey, std::string> ApiKeys::create(std::string name, std::string createdBy) {

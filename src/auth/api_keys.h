@@ -34,6 +34,8 @@ class ApiKeys {
   std::vector<ApiKey> list() const;
   std::optional<ApiKey> get(std::string_view id) const;
   bool revoke(std::string_view id);  // false if there is no such key
+  // A key another broker sharing the store made (its stored form) or revoked (nullopt).
+  void reload(const std::string& id, const std::optional<std::string>& document);
   // The key a secret belongs to, if any (not revoked).
   std::optional<ApiKey> identify(std::string_view secret) const;
 

@@ -33,18 +33,29 @@ std::string document(const Grant& g) {
   return json::serialize(o);
 }
 
+Grant parseStored(const std::string& document) {
+  auto o = json::parse(document).as_object();
+  auto g = parseGrant(o, identity);
+  g.id = std::string(o.at("id").as_string());
+  g.tenant = std::string(o.at("tenant").as_string());
+  g.createdBy = std::string(o.at("createdBy").as_string());
+  g.createdAtMs = ngsi::parseDateTime(o.at("createdAt").as_string()).value_or(0);
+  return g;
+}
+
 }  // namespace
 
 Policy::Policy(store::Store& store) : store_(store) {
-  for (const auto& d : store_.documents(store::DocumentKind::Grant)) {
-    auto o = json::parse(d.document).as_object();
-    auto g = parseGrant(o, identity);
-    g.id = std::string(o.at("id").as_string());
-    g.tenant = std::string(o.at("tenant").as_string());
-    g.createdBy = std::string(o.at("createdBy").as_string());
-    g.createdAtMs = ngsi::parseDateTime(o.at("createdAt").as_string()).value_or(0);
-    index(std::make_shared<const Grant>(std::move(g)));
-  }
+  for (const auto& d : store_.documents(store::DocumentKind::Grant))
+    index(std::make_shared<const Grant>(parseStored(d.document)));
+}
+
+void Policy::reload(const std::string& id, const std::optional<std::string>& document) {
+  std::unique_lock lock(mutex_);
+  for (auto& [tenant, byPrincipal] : byTenant_)
+    for (auto& [principal, grants] : byPrincipal)
+      std::erase_if(grants, [&id](const auto& g) { return g->id == id; });
+  if (document) index(std::make_shared<const Grant>(parseStored(*document)));
 }
 
 void Policy::index(std::shared_ptr<const Grant> grant) {

@@ -28,6 +28,8 @@ class Policy {
   std::vector<Grant> list(std::string_view tenant) const;
   std::optional<Grant> get(std::string_view tenant, std::string_view id) const;
   bool remove(std::string_view tenant, std::string_view id);  // false if there is no such grant
+  // A grant another broker sharing the store made (its stored form) or removed (nullopt).
+  void reload(const std::string& id, const std::optional<std::string>& document);
 
   // What the caller (null: anonymous, without credentials) may do in the tenant.
   std::shared_ptr<const Access> access(const http::Caller* caller, std::string_view tenant) const;

@@ -42,17 +42,7 @@ RegistrationSubscriptions::RegistrationSubscriptions(store::Store& store,
                                                      Registry& registry,
                                                      subscriptions::Manager& delivery)
     : store_(store), contexts_(contexts), registry_(registry), delivery_(delivery) {
-  for (const auto& stored : store_.documents(kKind)) {
-    Entry e;
-    e.sub = subscriptions::parseStoredSubscription(stored.id, stored.document,
-                                                   SubscriptionKind::Registrations);
-    try {
-      e.compiled = compile(e.sub);
-    } catch (const std::exception& ex) {
-      spdlog::error("registration subscription {} will not notify: {}", stored.id, ex.what());
-    }
-    tenants_[stored.tenant][stored.id] = std::move(e);
-  }
+  for (const auto& stored : store_.documents(kKind)) reload(stored.tenant, stored.id, stored.document);
   delivery_.setRegistrationReport([this](const subscriptions::Outcome& o) {
     std::lock_guard lock(mutex_);
     auto t = tenants_.find(o.tenant);
@@ -71,6 +61,25 @@ RegistrationSubscriptions::RegistrationSubscriptions(store::Store& store,
       lock.lock();
     }
   });
+}
+
+void RegistrationSubscriptions::reload(const std::string& tenant, const std::string& id,
+                                       const std::optional<std::string>& document) {
+  std::optional<Entry> fresh;
+  if (document) {
+    fresh.emplace();
+    fresh->sub = subscriptions::parseStoredSubscription(id, *document, SubscriptionKind::Registrations);
+    try {
+      fresh->compiled = compile(fresh->sub);
+    } catch (const std::exception& ex) {
+      spdlog::error("registration subscription {} will not notify: {}", id, ex.what());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (fresh)
+    tenants_[tenant][id] = std::move(*fresh);
+  else if (auto t = tenants_.find(tenant); t != tenants_.end())
+    t->second.erase(id);
 }
 
 RegistrationSubscriptions::~RegistrationSubscriptions() {

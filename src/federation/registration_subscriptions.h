@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -51,6 +52,9 @@ class RegistrationSubscriptions {
   void remove(const std::string& tenant, std::string_view id);
   // The tenant's registration subscriptions in id order.
   std::vector<Subscription> list(const std::string& tenant) const;
+  // One another broker sharing the store created, changed (its stored form)
+  // or deleted (nullopt).
+  void reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document);
 
  private:
   struct Compiled {

@@ -22,18 +22,23 @@ std::string serialize(const RemoteCopy& c) {
 }  // namespace
 
 RemoteCopies::RemoteCopies(store::Store& store) : store_(store) {
-  for (const auto& stored : store_.documents(kKind)) {
-    json::error_code ec;
-    auto doc = json::parse(stored.document, ec);
-    if (ec || !doc.is_object()) continue;
-    const auto& o = doc.get_object();
-    auto text = [&o](std::string_view m) {
-      auto* v = o.if_contains(m);
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    byId_[stored.id] = {stored.id,       stored.tenant,  text("subscriptionId"), text("registrationId"),
-                        text("base"), text("sourceTenant")};
-  }
+  for (const auto& stored : store_.documents(kKind)) reload(stored.tenant, stored.id, stored.document);
+}
+
+void RemoteCopies::reload(const std::string& tenant, const std::string& id,
+                          const std::optional<std::string>& document) {
+  std::lock_guard lock(mutex_);
+  byId_.erase(id);
+  if (!document) return;
+  json::error_code ec;
+  auto doc = json::parse(*document, ec);
+  if (ec || !doc.is_object()) return;
+  const auto& o = doc.get_object();
+  auto text = [&o](std::string_view m) {
+    auto* v = o.if_contains(m);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  byId_[id] = {id, tenant, text("subscriptionId"), text("registrationId"), text("base"), text("sourceTenant")};
 }
 
 void RemoteCopies::add(const RemoteCopy& copy) {

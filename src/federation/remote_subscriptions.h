@@ -39,6 +39,8 @@ class RemoteCopies {
   // The copies of a local subscription.
   std::vector<RemoteCopy> of(std::string_view tenant, std::string_view subscriptionId) const;
   void remove(const RemoteCopy& copy);
+  // A copy another broker sharing the store recorded (its stored form) or removed (nullopt).
+  void reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document);
 
  private:
   store::Store& store_;

@@ -41,6 +41,16 @@ Registry::Registry(store::Store& store) : store_(store) {
     if (tenant.starts_with(kStoreTenantPrefix) && !used.contains(tenant)) store_.dropTenant(tenant);
 }
 
+void Registry::reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document) {
+  std::lock_guard lock(mutex_);
+  Key key{tenant, id};
+  touched_.erase(key);
+  if (document)
+    snapshots_.insert_or_assign(key, parseStored({tenant, id, *document}));
+  else
+    snapshots_.erase(key);
+}
+
 std::string Registry::newStoreTenant() {
   auto urn = ngsi::randomUrn("Snapshot");
   return std::string(kStoreTenantPrefix) + urn.substr(urn.rfind(':') + 1);

@@ -53,6 +53,9 @@ class Registry {
   void touch(const std::string& tenant, const std::string& id, int64_t nowMs);
   // Persists the uses noted since the last change (called when the broker stops).
   void flush();
+  // A snapshot another broker sharing the store made or changed (its stored
+  // form) or deleted (nullopt).
+  void reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document);
 
  private:
   using Key = std::pair<std::string, std::string>;  // tenant, id

@@ -21,15 +21,7 @@ Manager::Manager(store::Store& store, jsonld::ContextRegistry& contexts,
     : store_(store), contexts_(contexts) {
   size_t count = 0;
   for (const auto& stored : store_.documents(store::DocumentKind::Subscription)) {
-    Entry e;
-    e.sub = parseStoredSubscription(stored.id, stored.document);
-    try {
-      e.compiled = compile(e.sub);
-    } catch (const std::exception& ex) {
-      spdlog::error("subscription {} will not notify: {}", stored.id, ex.what());
-    }
-    index(stored.tenant, stored.id, e.compiled.get(), true);
-    tenants_[stored.tenant][stored.id] = std::move(e);
+    reload(stored.tenant, stored.id, stored.document);
     ++count;
   }
   if (count) spdlog::info("{} subscriptions loaded", count);

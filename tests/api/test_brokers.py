@@ -191,3 +191,31 @@ def test_a_stopped_broker_gives_its_subscriptions_up_with_their_statistics(pair,
     while requests.get(f"{b.api}/subscriptions/{sid}").json()["notification"].get("timesSent") != 2:
         assert time.time() < deadline, requests.get(f"{b.api}/subscriptions/{sid}").text
         time.sleep(0.1)
+
+
+def test_api_keys_and_grants_made_through_one_broker_hold_at_the_other(make_broker, tmp_path):
+    from issuer import ISSUER, Key, bearer, write_jwks
+    key = Key("ES256", "k-brokers")
+    jwks = str(tmp_path / "jwks.json")
+    write_jwks(jwks, key)
+    args = ("--auth-issuer", ISSUER, "--auth-jwks", jwks, "--auth-admin", "city-admin")
+    a = make_broker(*args).start()
+    b = make_broker(*args, store_of=a).start()
+    admin = bearer(key.token(sub="city-admin"))
+    r = requests.post(a.url + "/ngsi-ld/ex/apiKeys", json={"name": "iot-agent"}, headers=admin)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    r = requests.post(a.url + "/ngsi-ld/ex/grants", json={"to": "apikey:" + made["id"], "role": "writer"},
+                      headers=admin)
+    assert r.status_code == 201, r.text
+    machine = bearer(made["key"])
+    body = {"id": unique_id(), "type": "Bench", "seats": {"type": "Property", "value": 4}}
+    deadline = time.time() + 5
+    while (r := requests.post(b.api + "/entities", json=body, headers={**JSON, **machine})).status_code != 201:
+        assert time.time() < deadline, r.text
+        time.sleep(0.02)
+    assert requests.delete(b.url + "/ngsi-ld/ex/apiKeys/" + made["id"], headers=admin).status_code == 204
+    deadline = time.time() + 5
+    while (r := requests.get(a.api + "/types", headers=machine)).status_code != 401:
+        assert time.time() < deadline, r.text
+        time.sleep(0.02)
