@@ -43,6 +43,8 @@ struct Config {
   std::string dataDir = "./data";
   std::string storeUrl;  // a PostgreSQL URL: the PostgreSQL store instead of the embedded one
   size_t storeConnections = 0;  // 0: two per I/O thread and four more
+  std::string storeReplicaUrl;  // a streaming replica of the PostgreSQL database, for reads
+  int64_t storeReplicaLagMs = 1000;
   std::string listen = "127.0.0.1";
   uint16_t port = 1026;
   int threads = 0;
@@ -108,6 +110,7 @@ int serve(const Config& cfg) {
   } else {
     store = store::openPostgresStore(
         {cfg.storeUrl, cfg.storeConnections ? cfg.storeConnections : 2 * static_cast<size_t>(threads) + 4,
+         cfg.storeReplicaUrl, cfg.storeReplicaLagMs,
          historyRetentionMs, auditRetentionMs},
         ngsi::entityMeta);
   }
@@ -274,6 +277,22 @@ int main(int argc, char** argv) {
                    ? std::string()
                    : std::string("--store takes a postgresql:// URL (the embedded store is the default)");
       });
+  serveCmd
+      ->add_option("--store-read-replica", cfg.storeReplicaUrl,
+                   "postgresql://...: a streaming replica of the --store database; reads (retrievals, queries, "
+                   "discovery, temporal and audit queries) go to it while it is at most --store-replica-lag "
+                   "behind")
+      ->check([](const std::string& url) {
+        return url.starts_with("postgresql://") || url.starts_with("postgres://")
+                   ? std::string()
+                   : std::string("--store-read-replica takes a postgresql:// URL");
+      });
+  serveCmd
+      ->add_option("--store-replica-lag", cfg.storeReplicaLagMs,
+                   "ms the read replica may lag behind the primary; beyond, reads go to the primary until it "
+                   "has caught up (a read then misses at most the writes of this and 250 ms more)")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}))
+      ->capture_default_str();
   serveCmd
       ->add_option("--store-connections", cfg.storeConnections,
                    "Connections to PostgreSQL the broker keeps at most (0 = two per I/O thread and four more)")

@@ -10,7 +10,9 @@ every broker runs on the PostgreSQL store: it gets `--store` with a database of 
 own, created here, one per data directory (a broker started again on the same data
 directory finds its data again). Tests marked embedded_only (their subject is the
 embedded store's files) are then skipped; tests marked postgres_only (several brokers
-on one store) run only then.
+on one store) run only then. With --store-replica (or $ALLMENDE_STORE_REPLICA), the
+admin URL of a streaming replica of that server, a broker made with read_replica=True
+also gets --store-read-replica with its database there.
 """
 import http.server
 import itertools
@@ -39,6 +41,9 @@ def pytest_addoption(parser):
                      help="admin URL of a PostgreSQL server (postgresql://postgres@127.0.0.1:PORT/postgres, "
                           "as scripts/postgres start prints it): run every broker on the PostgreSQL store, "
                           "in a database of its own per data directory")
+    parser.addoption("--store-replica", default=os.environ.get("ALLMENDE_STORE_REPLICA") or None,
+                     help="admin URL of a streaming replica of the --store server (scripts/postgres replica): "
+                          "brokers made with read_replica=True read from it")
 
 
 def pytest_configure(config):
@@ -49,6 +54,7 @@ def pytest_configure(config):
         "markers", "postgres_only(reason): the test's subject is several brokers sharing one PostgreSQL "
                    "store; skipped without --store")
     _store.admin_url = config.getoption("--store")
+    _store.replica_url = config.getoption("--store-replica")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -65,6 +71,7 @@ def pytest_collection_modifyitems(config, items):
 class _store:
     """The PostgreSQL databases of this run's brokers, one per data directory (with --store)."""
     admin_url = None
+    replica_url = None
     databases = {}  # real path of a data directory -> its database's URL
     counter = itertools.count(1)
     lock = threading.Lock()
@@ -90,6 +97,16 @@ def store_args(data_dir):
         return ["--store", _store.databases[key]]
 
 
+def replica_args(data_dir):
+    """The arguments that let the broker with this data directory read from the replica of its
+    database (with --store-replica)."""
+    if not _store.replica_url:
+        pytest.skip("no read replica: run with --store-replica (scripts/test does)")
+    database = urllib.parse.urlsplit(store_args(data_dir)[1])
+    replica = urllib.parse.urlsplit(_store.replica_url)._replace(path=database.path).geturl()
+    return ["--store-read-replica", replica]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -99,10 +116,11 @@ def free_port():
 class Broker:
     """One allmende process; start/stop/kill it; base URL helpers."""
 
-    def __init__(self, binary, data_dir, extra_args=(), store_of=None):
+    def __init__(self, binary, data_dir, extra_args=(), store_of=None, read_replica=False):
         self.binary = binary
         self.data_dir = data_dir
         self.store_key = store_of.store_key if store_of else data_dir  # whose database (with --store)
+        self.read_replica = read_replica
         self.extra_args = list(extra_args)
         self.port = None
         self.proc = None
@@ -123,6 +141,7 @@ class Broker:
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--data", self.data_dir, *store_args(self.store_key),
+             *(replica_args(self.store_key) if self.read_replica else []),
              "--port", str(self.port), "--threads", "2", "--expiry-interval", "200",
              "--context-timeout", "2000", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT)
@@ -178,9 +197,9 @@ def make_broker(broker_binary, tmp_root):
     `store_of`, another broker made here, else their own); all are stopped at the end."""
     made = []
 
-    def make(*extra_args, data_dir=None, store_of=None):
+    def make(*extra_args, data_dir=None, store_of=None, read_replica=False):
         data_dir = data_dir or tempfile.mkdtemp(dir=tmp_root)
-        b = Broker(broker_binary, data_dir, extra_args, store_of)
+        b = Broker(broker_binary, data_dir, extra_args, store_of, read_replica)
         made.append(b)
         return b
 

@@ -219,3 +219,47 @@ def test_api_keys_and_grants_made_through_one_broker_hold_at_the_other(make_brok
     while (r := requests.get(a.api + "/types", headers=machine)).status_code != 401:
         assert time.time() < deadline, r.text
         time.sleep(0.02)
+
+
+def replica_sql(sql):
+    """Runs SQL on the read replica's server (as its admin)."""
+    import subprocess
+    from conftest import _store
+    done = subprocess.run(["psql", _store.replica_url, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_reads_go_to_the_replica_while_it_keeps_up_else_to_the_primary(make_broker):
+    b = make_broker("--store-replica-lag", "3000", read_replica=True).start()
+    eid = unique_id()
+    create_entity(b, {"id": eid, "type": "Sensor", "temperature": {"type": "Property", "value": 1}})
+    deadline = time.time() + 5
+    while get_entity(b, eid).status_code != 200:  # the replica has replayed the create
+        assert time.time() < deadline
+        time.sleep(0.02)
+    replica_sql("SELECT pg_wal_replay_pause()")
+    try:
+        deadline = time.time() + 5
+        while replica_sql("SELECT pg_get_wal_replay_pause_state()") != "paused":
+            assert time.time() < deadline
+            time.sleep(0.02)
+        set_temperature(b, eid, 2)
+        # Served by the replica, which has not replayed the update ...
+        assert get_entity(b, eid).json()["temperature"]["value"] == 1
+        r = requests.get(b.api + "/entities", params={"type": "Sensor", "q": "temperature==2"})
+        assert r.status_code == 200 and r.json() == []
+        # ... until it is more than 3 s behind: then by the primary.
+        deadline = time.time() + 10
+        while get_entity(b, eid).json()["temperature"]["value"] != 2:
+            assert time.time() < deadline
+            time.sleep(0.1)
+        assert time.time() > deadline - 10 + 1.5  # not at once
+        assert "reads go to the primary, not the read replica" in open(b.log_path).read()
+    finally:
+        replica_sql("SELECT pg_wal_replay_resume()")
+    deadline = time.time() + 5
+    while "reads go to the read replica" not in open(b.log_path).read().split("not the read replica")[-1]:
+        assert time.time() < deadline, "the replica caught up, and gets the reads again"
+        time.sleep(0.1)

@@ -47,7 +47,8 @@ Statements statements(std::string_view column) {
 
 }  // namespace
 
-AuditTable::AuditTable(Pool& pool, int64_t retentionMs) : pool_(pool), retentionMs_(retentionMs) {}
+AuditTable::AuditTable(Pool& pool, const ReadRoute& reads, int64_t retentionMs)
+    : pool_(pool), reads_(reads), retentionMs_(retentionMs) {}
 
 void AuditTable::add(Batch& b, std::string_view tenant, const AuditRecord& record) {
   b.add(
@@ -80,7 +81,7 @@ AuditPage AuditTable::query(std::string_view tenant, const AuditQuery& q) const 
         .add(q.toMs)
         .add(limit);
   };
-  auto c = pool_.take();
+  auto c = reads_.pool().take();
   auto r = c->exec(sql.page, params(bounded(q.limit)).add(bounded(q.offset)));
   page.records.reserve(r.rows());
   for (size_t i = 0; i < r.rows(); ++i)

@@ -9,13 +9,15 @@
 #include <string_view>
 
 #include "store/postgres/pool.h"
+#include "store/postgres/read_route.h"
 #include "store/store.h"
 
 namespace allmende::store::pg {
 
 class AuditTable {
  public:
-  AuditTable(Pool& pool, int64_t retentionMs);  // retentionMs 0: keep everything
+  // Writes go to `pool`, queries where `reads` says; retentionMs 0: keep everything.
+  AuditTable(Pool& pool, const ReadRoute& reads, int64_t retentionMs);
   // Adds the statement that records it to the caller's batch (its transaction's writes).
   void add(Batch& b, std::string_view tenant, const AuditRecord& record);
   AuditPage query(std::string_view tenant, const AuditQuery& q) const;
@@ -25,6 +27,7 @@ class AuditTable {
 
  private:
   Pool& pool_;
+  const ReadRoute& reads_;
   int64_t retentionMs_;
 };
 

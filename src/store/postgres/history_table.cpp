@@ -244,8 +244,8 @@ void writeEntityRecord(Batch& b, std::string_view tenant, std::string_view id,
 
 }  // namespace
 
-HistoryTable::HistoryTable(Pool& pool, int64_t retentionMs)
-    : pool_(pool), retentionMs_(retentionMs) {
+HistoryTable::HistoryTable(Pool& pool, const ReadRoute& reads, int64_t retentionMs)
+    : pool_(pool), reads_(reads), retentionMs_(retentionMs) {
   auto c = pool_.take();  // (before the schema exists: no partitions)
   for (auto m : partitionsIn(*c)) partitions_.insert(keyOf(m));
 }
@@ -348,7 +348,7 @@ void HistoryTable::add(Batch& b, std::string_view tenant, std::string_view id,
 }
 
 std::vector<HistoryEntity> HistoryTable::entities(std::string_view tenant) const {
-  auto c = pool_.take();
+  auto c = reads_.pool().take();
   auto r = c->exec(
       "SELECT id, types, created_at, deleted_at FROM history_entities WHERE tenant = $1 "
       "ORDER BY id COLLATE \"C\"",
@@ -363,7 +363,7 @@ std::vector<HistoryEntity> HistoryTable::entities(std::string_view tenant) const
 
 std::optional<HistoryEntity> HistoryTable::entity(std::string_view tenant,
                                                   std::string_view id) const {
-  auto c = pool_.take();
+  auto c = reads_.pool().take();
   auto r = c->exec(
       "SELECT types, created_at, deleted_at FROM history_entities WHERE tenant = $1 AND id = $2",
       Params().add(tenant).add(id));
@@ -376,7 +376,7 @@ std::optional<HistoryEntity> HistoryTable::entity(std::string_view tenant,
 // here in byte order, which the database's collation need not be.
 std::vector<std::pair<std::string, std::string>> HistoryTable::attributes(
     std::string_view tenant, std::string_view id) const {
-  auto c = pool_.take();
+  auto c = reads_.pool().take();
   auto r = c->exec(
       "WITH RECURSIVE s(attribute, dataset) AS ("
       " (SELECT attribute, dataset FROM history WHERE tenant = $1 AND entity = $2"
@@ -399,7 +399,7 @@ void HistoryTable::scan(std::string_view tenant, const HistoryScan& scan,
                         const std::function<bool(HistoryInstance&)>& visit) const {
   HistoryInstance h{{}, {}, 0, 0, json::object(scan.storage), json::string(scan.storage)};
   json::parser parser;
-  scanPages(pool_, tenant, scan, cutoffMs(), instanceSql(scan.newestFirst),
+  scanPages(reads_.pool(), tenant, scan, cutoffMs(), instanceSql(scan.newestFirst),
             [&](const Result& r, size_t i) {
               h.attribute.clear();
               h.datasetId.clear();
@@ -418,7 +418,7 @@ void HistoryTable::scan(std::string_view tenant, const HistoryScan& scan,
 void HistoryTable::scanValues(std::string_view tenant, const HistoryScan& scan,
                               const std::function<bool(HistoryValue&)>& visit) const {
   HistoryValue v;
-  scanPages(pool_, tenant, scan, cutoffMs(), valueSql(scan.newestFirst),
+  scanPages(reads_.pool(), tenant, scan, cutoffMs(), valueSql(scan.newestFirst),
             [&](const Result& r, size_t i) {
               v.timeMs = r.number(i, 0);
               v.recordedMs = r.number(i, 2);

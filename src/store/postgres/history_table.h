@@ -22,13 +22,15 @@
 
 #include "store/history.h"
 #include "store/postgres/pool.h"
+#include "store/postgres/read_route.h"
 
 namespace allmende::store::pg {
 
 class HistoryTable {
  public:
   // retentionMs > 0: history older than that is neither answered nor kept.
-  HistoryTable(Pool& pool, int64_t retentionMs);
+  // Writes go to `pool`, reads where `reads` says.
+  HistoryTable(Pool& pool, const ReadRoute& reads, int64_t retentionMs);
 
   // Adds the statements that record what one entity's write records in the
   // history to the caller's batch (its transaction's writes). Whoever runs
@@ -70,6 +72,7 @@ class HistoryTable {
   int64_t cutoffMs() const;  // the oldest time answered (INT64_MIN without retention)
 
   Pool& pool_;
+  const ReadRoute& reads_;
   int64_t retentionMs_;
   mutable std::mutex partitionsMutex_;
   std::set<int64_t> partitions_;  // the month starts (epoch ms) known to have a partition

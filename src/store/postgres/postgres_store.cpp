@@ -31,6 +31,7 @@
 #include "store/postgres/history_table.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/query_sql.h"
+#include "store/postgres/read_route.h"
 #include "store/postgres/schema.h"
 
 namespace allmende::store {
@@ -48,9 +49,10 @@ class PostgresStore final : public Store {
  public:
   PostgresStore(const PostgresOptions& options, MetaExtractor extractor)
       : pool_(options.url, options.connections),
+        reads_(pool_, {options.replicaUrl, options.connections, options.replicaMaxLagMs}),
         extractor_(std::move(extractor)),
-        history_(pool_, options.historyRetentionMs),
-        audit_(pool_, options.auditRetentionMs),
+        history_(pool_, reads_, options.historyRetentionMs),
+        audit_(pool_, reads_, options.auditRetentionMs),
         feed_(options.url, [this](const std::string& tenant) { forgetTenant(tenant); }) {
     {
       auto c = pool_.take();
@@ -91,7 +93,7 @@ class PostgresStore final : public Store {
 
   std::optional<Entity> getEntity(std::string_view tenant, std::string_view id,
                                   boost::json::storage_ptr storage) const override {
-    auto c = pool_.take();
+    auto c = reads_.pool().take();
     auto r = c->exec("SELECT doc::text FROM entities WHERE tenant = $1 AND id = $2",
                      Params().add(tenant).add(id));
     if (r.rows() == 0) return std::nullopt;
@@ -165,7 +167,7 @@ class PostgresStore final : public Store {
     QueryExplain unasked;
     auto& explain = q.explain ? *q.explain : unasked;
     explain.path = "sql";
-    auto c = pool_.take();
+    auto c = reads_.pool().take();
     // Exact in SQL: the selectors decide, and no candidate has expired data
     // the predicate would have to look at.
     bool exact = (!q.predicate || q.selectorsExact) && !q.ordering &&
@@ -277,14 +279,14 @@ class PostgresStore final : public Store {
   }
 
   size_t entityCount(std::string_view tenant) const override {
-    auto c = pool_.take();
+    auto c = reads_.pool().take();
     return static_cast<size_t>(
         c->exec("SELECT count(*) FROM entities WHERE tenant = $1", Params().add(tenant))
             .number(0, 0));
   }
 
   std::map<std::string, TypeInfo> types(std::string_view tenant) const override {
-    auto c = pool_.take();
+    auto c = reads_.pool().take();
     std::map<std::string, TypeInfo> out;
     auto counts =
         c->exec("SELECT t, count(*) FROM entities, unnest(types) t WHERE tenant = $1 GROUP BY t",
@@ -302,7 +304,7 @@ class PostgresStore final : public Store {
   }
 
   std::map<std::string, AttributeInfo> attributes(std::string_view tenant) const override {
-    auto c = pool_.take();
+    auto c = reads_.pool().take();
     std::map<std::string, AttributeInfo> out;
     auto counts = c->exec(
         "SELECT a, count(DISTINCT id) FROM entities, unnest(attrs) a WHERE tenant = $1 GROUP BY a",
@@ -619,6 +621,7 @@ class PostgresStore final : public Store {
   }
 
   mutable pg::Pool pool_;
+  pg::ReadRoute reads_;
   MetaExtractor extractor_;
   pg::HistoryTable history_;
   pg::AuditTable audit_;

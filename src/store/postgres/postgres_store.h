@@ -16,6 +16,8 @@ namespace allmende::store {
 struct PostgresOptions {
   std::string url;                 // a libpq connection URI or string
   size_t connections = 16;         // the pool's size
+  std::string replicaUrl;          // a streaming replica for reads (pg/read_route.h); "" none
+  int64_t replicaMaxLagMs = 1000;  // reads go to the primary while the replica lags more
   int64_t historyRetentionMs = 0;  // > 0: history older than this is removed
   int64_t auditRetentionMs = 0;    // > 0: audit records older than this are removed
 };
