@@ -324,6 +324,10 @@ json::object Parser::subAttributes(json::object& obj, const std::string& name, i
     checkName(sub, "sub-attribute name in " + name);
     std::string where = name + "." + sub;
     std::string subIri = ctx.expand(sub);
+    // A compact IRI whose prefix is a core term ("value:") names that term's IRI:
+    // rendered, it would be that member of the attribute, not a sub-attribute.
+    if (auto compacted = ctx.compact(subIri); isReservedMember(compacted))
+      bad(where + ": names the NGSI-LD member \"" + compacted + "\" (" + subIri + "), not a sub-attribute");
     if (allowsNull(mode) && isNgsiNull(v)) {
       subs[subIri] = nullptr;  // deletes the sub-attribute
       continue;

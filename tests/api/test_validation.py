@@ -44,6 +44,18 @@ def test_keyword_as_attribute_name_is_rejected(broker, name):
     assert_rejected(broker, thing(unique_id(), **{name: prop(1)}))
 
 
+@pytest.mark.parametrize("name", ["value:", "object:", "observedAt:"])
+def test_sub_attribute_naming_a_core_member_by_compact_iri_is_rejected(broker, name):
+    """A compact IRI with a core term as prefix ("value:") expands to that term's IRI: as a
+    sub-attribute it would be rendered as the attribute's own member, so it is refused
+    (with the member it names), and nothing is stored."""
+    eid = unique_id()
+    r = requests.post(broker.api + "/entities", json=thing(eid, a=prop(1, **{name: "x"})), headers=JSON)
+    assert_problem(r, 400, "BadRequestData")
+    assert name[:-1] in r.json()["detail"]
+    assert requests.get(entity_url(broker, eid)).status_code == 404
+
+
 def test_attribute_with_its_own_context_is_rejected(broker):
     """5.5.4: "@context" is only allowed at the top level of a payload, not in an attribute."""
     attr = prop(1)
