@@ -104,6 +104,10 @@ def replica_args(data_dir):
         pytest.skip("no read replica: run with --store-replica (scripts/test does)")
     database = urllib.parse.urlsplit(store_args(data_dir)[1])
     replica = urllib.parse.urlsplit(_store.replica_url)._replace(path=database.path).geturl()
+    deadline = time.time() + 20
+    while subprocess.run(["psql", replica, "-X", "-q", "-c", "SELECT 1"], capture_output=True).returncode != 0:
+        assert time.time() < deadline, f"the replica has not replayed the creation of {database.path} yet"
+        time.sleep(0.05)
     return ["--store-read-replica", replica]
 
 

@@ -81,15 +81,17 @@ void Feed::addChanges(Batch& batch, std::string_view tenant,
     afters.push_back(after[i] ? boost::json::serialize(*after[i]) : "");
   }
   batch.add(
-      "INSERT INTO changes (tenant, id, before, after) SELECT $1, i, nullif(b, '')::json, "
-      "nullif(a, '')::json FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY x(i, b, "
-      "a, n) "
-      "WHERE EXISTS (SELECT 1 FROM leases WHERE tenant = $1) ORDER BY n",
-      Params().add(tenant).add(arrayOf(ids)).add(arrayOf(befores)).add(arrayOf(afters)));
-  batch.add(
-      "SELECT pg_notify($1, pg_current_xact_id()::text) WHERE EXISTS (SELECT 1 FROM leases WHERE "
-      "tenant = $2)",
-      Params().add(kChanges).add(tenant));
+      "WITH recorded AS (INSERT INTO changes (tenant, id, before, after) "
+      "SELECT $1, i, nullif(b, '')::json, nullif(a, '')::json "
+      "FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY x(i, b, a, n) "
+      "WHERE EXISTS (SELECT 1 FROM leases WHERE tenant = $1) ORDER BY n RETURNING 1) "
+      "SELECT pg_notify($5, pg_current_xact_id()::text) WHERE EXISTS (SELECT 1 FROM recorded)",
+      Params()
+          .add(tenant)
+          .add(arrayOf(ids))
+          .add(arrayOf(befores))
+          .add(arrayOf(afters))
+          .add(kChanges));
 }
 
 void Feed::addDocumentNotice(Batch& batch, DocumentKind kind, std::string_view tenant,
