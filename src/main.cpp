@@ -156,7 +156,7 @@ int serve(const Config& cfg) {
   limits.snapshotEntities = cfg.maxSnapshotEntities;
   limits.requestTime = std::chrono::milliseconds(cfg.requestTimeLimitMs);
   limits.maxResponseBytes = cfg.maxResponseBytes;
-  api::EntityMapRegistry entityMaps;
+  api::EntityMapRegistry entityMaps(*store);
   snapshots::Registry snapshots(*store);
   federation::Registry registrations(*store);
   auto registrationSubs =
@@ -220,6 +220,8 @@ int serve(const Config& cfg) {
                       return apiKeys.reload(id, document);
                     case store::DocumentKind::Grant:
                       return policy.reload(id, document);
+                    case store::DocumentKind::EntityMap:
+                      return entityMaps.reload(tenant, id, document);
                   }
                 },
                 [&contexts](const std::string& id, const std::optional<std::string>& document) {

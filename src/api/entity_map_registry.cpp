@@ -1,13 +1,86 @@
-// EntityMaps in memory: creation with bounded lifetime, lookup of live maps,
-// pruning, and eviction of the oldest when too many exist.
+// EntityMaps in memory and in the store: creation with bounded lifetime,
+// lookup of live maps, pruning, and eviction of the oldest when too many exist.
 #include "api/entity_map_registry.h"
 
 #include <algorithm>
 
+#include <boost/json.hpp>
+
+#include "ngsi/datetime.h"
 #include "ngsi/error.h"
 #include "ngsi/syntax.h"
 
 namespace allmende::api {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string serialize(const EntityMap& m) {
+  json::array ids, sources;
+  for (const auto& id : m.entityIds) ids.emplace_back(id);
+  for (const auto& held : m.sources) {
+    json::array where;
+    for (const auto& s : held) where.emplace_back(s);
+    sources.emplace_back(std::move(where));
+  }
+  return json::serialize(json::object{{"expiresAt", m.expiresAtMs}, {"entityIds", std::move(ids)},
+                                      {"sources", std::move(sources)}});
+}
+
+EntityMap parseStored(const std::string& id, const std::string& document) {
+  auto o = json::parse(document).as_object();
+  EntityMap m;
+  m.id = id;
+  m.expiresAtMs = o.at("expiresAt").to_number<int64_t>();
+  for (const auto& e : o.at("entityIds").as_array()) m.entityIds.emplace_back(e.as_string());
+  for (const auto& held : o.at("sources").as_array()) {
+    auto& where = m.sources.emplace_back();
+    for (const auto& s : held.as_array()) where.emplace_back(s.as_string());
+  }
+  return m;
+}
+
+}  // namespace
+
+EntityMapRegistry::EntityMapRegistry(store::Store& store, size_t maxMaps, size_t maxEntityIds)
+    : store_(store), maxMaps_(maxMaps), maxEntityIds_(maxEntityIds) {
+  auto now = ngsi::nowMs();
+  for (const auto& d : store_.documents(store::DocumentKind::EntityMap)) {
+    auto m = parseStored(d.id, d.document);
+    if (m.expiresAtMs <= now) {
+      store_.deleteDocument(store::DocumentKind::EntityMap, d.tenant, d.id);
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    hold(d.tenant, std::move(m));
+  }
+}
+
+void EntityMapRegistry::persist(const std::string& tenant, const EntityMap& m) {
+  store_.putDocument(store::DocumentKind::EntityMap, {tenant, m.id, serialize(m)});
+}
+
+void EntityMapRegistry::hold(const std::string& tenant, EntityMap m) {
+  erase({tenant, m.id}, false);
+  while ((maps_.size() >= maxMaps_ || entityIds_ + m.entityIds.size() > maxEntityIds_) && !byCreation_.empty()) {
+    Key oldest = byCreation_.begin()->second;  // a copy: erase() removes the node it lives in
+    erase(oldest);
+  }
+  entityIds_ += m.entityIds.size();
+  lastCreated_ = std::max(lastCreated_ + 1, ngsi::nowMs());
+  byCreation_[lastCreated_] = {tenant, m.id};
+  maps_[{tenant, m.id}] = std::move(m);
+}
+
+void EntityMapRegistry::reload(const std::string& tenant, const std::string& id,
+                               const std::optional<std::string>& document) {
+  std::lock_guard lock(mutex_);
+  if (document)
+    hold(tenant, parseStored(id, *document));
+  else
+    erase({tenant, id}, false);
+}
 
 EntityMap EntityMapRegistry::create(const std::string& tenant, std::vector<std::string> entityIds,
                                     int64_t lifetimeMs, int64_t now,
@@ -22,21 +95,16 @@ EntityMap EntityMapRegistry::create(const std::string& tenant, std::vector<std::
   m.entityIds = std::move(entityIds);
   m.sources = std::move(sources);
   std::lock_guard lock(mutex_);
-  while ((maps_.size() >= maxMaps_ || entityIds_ + m.entityIds.size() > maxEntityIds_) && !byCreation_.empty()) {
-    Key oldest = byCreation_.begin()->second;  // a copy: erase() removes the node it lives in
-    erase(oldest);
-  }
-  entityIds_ += m.entityIds.size();
-  lastCreated_ = std::max(lastCreated_ + 1, now);
-  byCreation_[lastCreated_] = {tenant, m.id};
-  maps_[{tenant, m.id}] = m;
+  persist(tenant, m);
+  hold(tenant, m);
   return m;
 }
 
-void EntityMapRegistry::erase(const Key& key) {
+void EntityMapRegistry::erase(const Key& key, bool stored) {
   if (auto it = maps_.find(key); it != maps_.end()) {
     entityIds_ -= it->second.entityIds.size();
     maps_.erase(it);
+    if (stored) store_.deleteDocument(store::DocumentKind::EntityMap, key.first, key.second);
   }
   std::erase_if(byCreation_, [&key](const auto& entry) { return entry.second == key; });
 }
@@ -60,6 +128,7 @@ bool EntityMapRegistry::expire(const std::string& tenant, const std::string& id,
   auto* m = live({tenant, id}, now);
   if (!m) return false;
   m->expiresAtMs = std::min(expiresAtMs, now + kMaxLifetimeMs);
+  persist(tenant, *m);
   return true;
 }
 
@@ -77,9 +146,11 @@ bool EntityMapRegistry::prune(const std::string& tenant, const std::string& id,
     }
     ++kept;
   }
+  if (kept == m->entityIds.size()) return true;
   entityIds_ -= m->entityIds.size() - kept;
   m->entityIds.resize(kept);
   if (!m->sources.empty()) m->sources.resize(kept);
+  persist(tenant, *m);
   return true;
 }
 

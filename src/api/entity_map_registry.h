@@ -3,7 +3,8 @@
 // the query later sees the same candidates. Held in memory per tenant for a
 // bounded lifetime (a map that is gone is made again, as 5.7.1.4 says), with
 // at most maxMaps maps and maxEntityIds entity ids at once (the oldest maps
-// give way). Thread-safe.
+// give way), and in the store: a map survives a restart, and every broker
+// sharing the store serves it. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "store/store.h"
 
 namespace allmende::api {
 
@@ -35,8 +38,9 @@ class EntityMapRegistry {
   static constexpr int64_t kDefaultLifetimeMs = 60 * 60 * 1000;  // 1 hour
   static constexpr int64_t kMaxLifetimeMs = 24 * 60 * 60 * 1000;  // a day
 
-  explicit EntityMapRegistry(size_t maxMaps = 10000, size_t maxEntityIds = 2'000'000)  // ids: about 100 MB
-      : maxMaps_(maxMaps), maxEntityIds_(maxEntityIds) {}
+  // Loads the live maps the store holds (and deletes the expired ones).
+  explicit EntityMapRegistry(store::Store& store, size_t maxMaps = 10000,
+                             size_t maxEntityIds = 2'000'000);  // ids: about 100 MB
 
   // A new map of these entities (held where `sources` says, parallel to
   // entityIds; empty: here) living lifetimeMs (bounded by kMaxLifetimeMs);
@@ -52,14 +56,20 @@ class EntityMapRegistry {
   bool prune(const std::string& tenant, const std::string& id, const std::function<bool(const std::string&)>& keep,
              int64_t nowMs);
   bool remove(const std::string& tenant, const std::string& id, int64_t nowMs);
+  // A map another broker sharing the store made or changed (its stored form) or deleted (nullopt).
+  void reload(const std::string& tenant, const std::string& id, const std::optional<std::string>& document);
 
  private:
   using Key = std::pair<std::string, std::string>;  // tenant, id
   EntityMap* live(const Key& key, int64_t nowMs);
+  // Holds the map in memory (mutex_ held), the oldest giving way as the limits say.
+  void hold(const std::string& tenant, EntityMap m);
+  void persist(const std::string& tenant, const EntityMap& m);
 
+  store::Store& store_;
   std::mutex mutex_;
   std::map<Key, EntityMap> maps_;
-  void erase(const Key& key);
+  void erase(const Key& key, bool stored = true);  // stored: deleted from the store too
 
   const size_t maxMaps_, maxEntityIds_;
   std::map<int64_t, Key> byCreation_;  // creation order (for eviction)

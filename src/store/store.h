@@ -117,7 +117,7 @@ struct StoredContext {
 
 // What the layers above keep across restarts, serialized by them, per tenant:
 // subscriptions, snapshots, context source registrations and their subscriptions,
-// and the copies of subscriptions at context sources.
+// the copies of subscriptions at context sources, entity maps.
 enum class DocumentKind {
   Subscription,
   Snapshot,
@@ -125,7 +125,8 @@ enum class DocumentKind {
   RegistrationSubscription,
   RemoteSubscription,
   ApiKey,
-  Grant
+  Grant,
+  EntityMap
 };
 struct StoredDocument {
   std::string tenant;

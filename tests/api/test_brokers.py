@@ -1,7 +1,8 @@
 """Several brokers on one PostgreSQL store (docs/deployment.md): a write through one is
 read through the other; a subscription notifies each change once, whichever broker
 the change came through, from the broker that holds its lease; subscriptions,
-registrations and hosted @contexts made through one are served by the other; a
+registrations, hosted @contexts and entity maps made through one are served by the
+other; a
 broker that dies or stops has its subscriptions taken over, with the changes made
 meanwhile notified once."""
 import http.server
@@ -157,6 +158,23 @@ def test_registrations_and_hosted_contexts_are_shared(pair):
     assert served.json()["@context"]["speed"] == "http://example.org/vocab#speed"
     assert requests.delete(f"{b.api}/jsonldContexts/{local}").status_code == 204
     eventually(404, f"{a.api}/jsonldContexts/{local}")
+
+
+def test_an_entity_map_made_through_one_broker_pages_through_the_other(pair):
+    a, b = pair
+    kind = "V" + unique_id().rsplit("-", 1)[1]
+    ids = []
+    for i in range(3):
+        ids.append(f"{unique_id(kind)}-{i}")
+        create_entity(a, {"id": ids[-1], "type": kind, "speed": {"type": "Property", "value": 50}})
+    r = requests.get(a.api + "/entities", params={"type": kind, "entityMap": "true", "limit": 1})
+    assert r.status_code == 201, r.text
+    location = r.headers["NGSILD-EntityMap"]
+    eventually(200, b.api + location.removeprefix("/ngsi-ld/v1"))
+    r = requests.get(b.api + "/entities", params={"type": kind, "limit": 2, "offset": 1},
+                     headers={"NGSILD-EntityMap": location})
+    assert r.status_code == 200 and r.headers["NGSILD-EntityMap"] == location
+    assert [e["id"] for e in r.json()] == ids[1:]
 
 
 def test_a_killed_brokers_subscriptions_are_taken_over_without_loss_or_double(pair, receiver):

@@ -1,8 +1,8 @@
 """EntityMaps (5.2.39, 5.5.14, 5.7.1.4, 5.14): a map made for a query (GET
 /entityMaps or entityMap=true), retrieved, shortened (expiresAt) and deleted;
 a query paging through a map sees its candidates only and prunes entities that
-no longer match; maps are per tenant, bounded in lifetime, and a map that is gone
-is replaced by a new one.
+no longer match; maps are per tenant, bounded in lifetime, survive a restart of the
+broker, and a map that is gone is replaced by a new one.
 """
 import requests
 
@@ -115,3 +115,18 @@ def test_retrieve_with_a_map_flag_or_a_dead_reference_makes_a_map(broker):
     assert r.headers["NGSILD-EntityMap"] == location  # a live map is echoed
     r = requests.get(entity_url(broker, eid), headers={"NGSILD-EntityMap": "urn:ngsi-ld:EntityMap:dead"})
     assert r.status_code == 200 and "dead" not in r.headers["NGSILD-EntityMap"]
+
+
+def test_a_map_survives_a_restart(make_broker):
+    b = make_broker().start()
+    kind = "V" + unique_id().rsplit("-", 1)[1]
+    ids = vehicles(b, kind, [50] * 3)
+    r = requests.get(b.api + "/entities", params={"type": kind, "entityMap": "true", "limit": 1})
+    assert r.status_code == 201, r.text
+    location = r.headers["NGSILD-EntityMap"]
+    assert b.stop() == 0
+    b.start(b.port)
+    r = requests.get(b.api + "/entities", params={"type": kind, "limit": 2, "offset": 1},
+                     headers={"NGSILD-EntityMap": location})
+    assert r.status_code == 200 and r.headers["NGSILD-EntityMap"] == location
+    assert [e["id"] for e in r.json()] == ids[1:]

@@ -1,18 +1,38 @@
-// EntityMaps in memory: lifetime bounds, expiry, pruning, tenants, and the
-// limits on maps and entity ids (the oldest maps give way).
+// EntityMaps in memory and in the store: lifetime bounds, expiry, pruning,
+// tenants, the limits on maps and entity ids (the oldest maps give way), and
+// what a registry on the same store loads again.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "api/entity_map_registry.h"
+#include "ngsi/datetime.h"
+#include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "store/embedded/rocks_store.h"
 
 using allmende::api::EntityMapRegistry;
 
 namespace {
 constexpr int64_t kNow = 1'700'000'000'000;
-}
+
+// A store of its own in a temporary directory, removed afterwards.
+struct Stored {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("allmende-entitymap-test-" + std::to_string(::getpid()) + "-" + std::to_string(rand()));
+  std::unique_ptr<allmende::store::Store> store =
+      allmende::store::openEmbeddedStore({path.string(), false}, allmende::ngsi::entityMeta);
+  ~Stored() {
+    store.reset();
+    std::filesystem::remove_all(path);
+  }
+};
+}  // namespace
 
 TEST(EntityMapRegistry, LifetimeIsBoundedAndExpiredMapsAreGone) {
-  EntityMapRegistry r;
+  Stored s;
+  EntityMapRegistry r(*s.store);
   auto m = r.create("", {"urn:a"}, 10 * EntityMapRegistry::kMaxLifetimeMs, kNow);
   EXPECT_EQ(m.expiresAtMs, kNow + EntityMapRegistry::kMaxLifetimeMs);
   EXPECT_TRUE(r.find("", m.id, kNow));
@@ -23,14 +43,16 @@ TEST(EntityMapRegistry, LifetimeIsBoundedAndExpiredMapsAreGone) {
 }
 
 TEST(EntityMapRegistry, PruneKeepsTheGivenEntities) {
-  EntityMapRegistry r;
+  Stored s;
+  EntityMapRegistry r(*s.store);
   auto m = r.create("t", {"urn:a", "urn:b"}, 1000, kNow);
   EXPECT_TRUE(r.prune("t", m.id, [](const std::string& id) { return id == "urn:b"; }, kNow));
   EXPECT_EQ(r.find("t", m.id, kNow)->entityIds, std::vector<std::string>{"urn:b"});
 }
 
 TEST(EntityMapRegistry, PruneKeepsEachEntitysSources) {
-  EntityMapRegistry r;
+  Stored s;
+  EntityMapRegistry r(*s.store);
   auto m = r.create("t", {"urn:a", "urn:b", "urn:c"}, 1000, kNow, {{"@none"}, {"urn:reg:1"}, {"@none", "urn:reg:2"}});
   EXPECT_EQ(m.sourcesOf(1), std::vector<std::string>{"urn:reg:1"});
   EXPECT_TRUE(r.prune("t", m.id, [](const std::string& id) { return id != "urn:b"; }, kNow));
@@ -42,7 +64,8 @@ TEST(EntityMapRegistry, PruneKeepsEachEntitysSources) {
 }
 
 TEST(EntityMapRegistry, OldestMapsGiveWayToLimits) {
-  EntityMapRegistry r(2, 5);
+  Stored s;
+  EntityMapRegistry r(*s.store, 2, 5);
   auto a = r.create("", {"urn:1", "urn:2"}, 1000, kNow);
   auto b = r.create("", {"urn:3"}, 1000, kNow);
   auto c = r.create("", {"urn:4"}, 1000, kNow);  // a third map: the oldest goes
@@ -52,4 +75,27 @@ TEST(EntityMapRegistry, OldestMapsGiveWayToLimits) {
   EXPECT_FALSE(r.find("", b.id, kNow));
   EXPECT_TRUE(r.find("", c.id, kNow) && r.find("", d.id, kNow));
   EXPECT_THROW(r.create("", {"1", "2", "3", "4", "5", "6"}, 1000, kNow), allmende::ngsi::Error);
+}
+
+TEST(EntityMapRegistry, LiveMapsAreLoadedFromTheStoreAndExpiredOnesDeleted) {
+  Stored s;
+  auto now = allmende::ngsi::nowMs();
+  std::string kept, pruned, gone;
+  {
+    EntityMapRegistry r(*s.store);
+    kept = r.create("t", {"urn:a", "urn:b"}, 60'000, now, {{"@none"}, {"urn:reg:1"}}).id;
+    pruned = r.create("t", {"urn:a", "urn:b"}, 60'000, now).id;
+    EXPECT_TRUE(r.prune("t", pruned, [](const std::string& id) { return id == "urn:b"; }, now));
+    gone = r.create("t", {"urn:c"}, 60'000, now).id;
+    EXPECT_TRUE(r.remove("t", gone, now));
+    r.create("t", {"urn:d"}, 1, now - 10);  // expired already
+  }
+  EntityMapRegistry again(*s.store);
+  auto k = again.find("t", kept, now);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->entityIds, (std::vector<std::string>{"urn:a", "urn:b"}));
+  EXPECT_EQ(k->sourcesOf(1), std::vector<std::string>{"urn:reg:1"});
+  EXPECT_EQ(again.find("t", pruned, now)->entityIds, std::vector<std::string>{"urn:b"});
+  EXPECT_FALSE(again.find("t", gone, now));
+  EXPECT_EQ(s.store->documents(allmende::store::DocumentKind::EntityMap).size(), 2u) << "the expired one is deleted";
 }

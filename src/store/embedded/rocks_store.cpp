@@ -65,6 +65,7 @@ char documentKey(DocumentKind kind) {
     case DocumentKind::RemoteSubscription: return 'D';
     case DocumentKind::ApiKey: return 'A';  // broker-wide (tenant "")
     case DocumentKind::Grant: return 'G';   // broker-wide (tenant ""; the grant names its tenant)
+    case DocumentKind::EntityMap: return 'M';
   }
   return 'U';
 }

@@ -145,6 +145,8 @@ std::string_view kindName(DocumentKind kind) {
       return "apiKey";
     case DocumentKind::Grant:
       return "grant";
+    case DocumentKind::EntityMap:
+      return "entityMap";
   }
   return "subscription";
 }
@@ -152,7 +154,7 @@ std::string_view kindName(DocumentKind kind) {
 std::optional<DocumentKind> kindNamed(std::string_view name) {
   for (auto kind : {DocumentKind::Subscription, DocumentKind::Snapshot, DocumentKind::Registration,
                     DocumentKind::RegistrationSubscription, DocumentKind::RemoteSubscription,
-                    DocumentKind::ApiKey, DocumentKind::Grant})
+                    DocumentKind::ApiKey, DocumentKind::Grant, DocumentKind::EntityMap})
     if (kindName(kind) == name) return kind;
   return std::nullopt;
 }
