@@ -843,3 +843,27 @@ def test_time_terms_walk_the_time_indexes(broker):
     # A time no entity has ends the query at once.
     n, found, e = explain("dateObserved==2027-01-01")
     assert n == 0 and e["path"] == "time" and e["path-size"] == "0" and e["read"] == "0", e
+
+
+def test_an_entity_with_several_values_in_a_range_is_one_match(broker):
+    """An attribute with several values (datasetIds, an array) that a range meets more than
+    once: the entity is one match, counted once, and paging meets every match once."""
+    tenant = {"NGSILD-Tenant": new_tenant()}
+    kind = new_type()
+    batch = [entity(f"urn:ngsi-ld:{kind}:a", kind, speed=[prop(10), prop(12, datasetId="urn:ds:2")]),
+             entity(f"urn:ngsi-ld:{kind}:b", kind, speed=prop(11)),
+             entity(f"urn:ngsi-ld:{kind}:c", kind, speed=prop([14, 15, 16])),
+             entity(f"urn:ngsi-ld:{kind}:d", kind, speed=prop(13)),
+             entity(f"urn:ngsi-ld:{kind}:e", kind, speed=prop(30))]
+    r = requests.post(f"{broker.api}/entityOperations/create", json=batch, headers={**JSON, **tenant})
+    assert r.status_code == 201, r.text
+    params = {"type": kind, "q": "speed>=10;speed<20", "count": "true"}
+    r = requests.get(f"{broker.api}/entities", params=params, headers=tenant)
+    assert r.headers["NGSILD-Results-Count"] == "4"
+    assert sorted(ids(r.json())) == [f"urn:ngsi-ld:{kind}:{x}" for x in "abcd"]
+    paged = []
+    for offset in range(4):
+        r = requests.get(f"{broker.api}/entities", params={**params, "limit": 1, "offset": offset}, headers=tenant)
+        assert r.headers["NGSILD-Results-Count"] == "4"
+        paged += ids(r.json())
+    assert sorted(paged) == [f"urn:ngsi-ld:{kind}:{x}" for x in "abcd"]

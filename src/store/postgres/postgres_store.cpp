@@ -187,10 +187,10 @@ class PostgresStore final : public Store {
       std::string key = "e.id, NULL::float8 AS value";  // what the page is ordered by
       if (driver) {
         std::string rows = pg::sideRangeRows(b, tenant, q, *driver);
+        std::string first = pg::firstOfItsEntity(b, tenant, q, *driver);
         std::string entityTenant = b.param(tenant);
-        from = "(SELECT DISTINCT ON (d.id) d.id, d.value FROM " + rows +
-               " ORDER BY d.id, d.value) d JOIN entities e ON e.tenant = " + entityTenant +
-               " AND e.id = d.id";
+        from = "(SELECT d.id, d.value FROM " + rows + " AND " + first + ") d JOIN entities e ON e.tenant = " +
+               entityTenant + " AND e.id = d.id";
         key = "e.id, d.value";
       }
       std::string where = pg::selectorCondition(b, tenant, q);

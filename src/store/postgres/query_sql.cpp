@@ -46,10 +46,11 @@ std::string timeRange(SqlBuilder& b, const std::string& column, const EntityQuer
 // shares an expression with another is a statement of its own, as the
 // operands of + are evaluated in no set order.)
 std::string rowsOf(SqlBuilder& b, const char* table, std::string_view tenant,
-                   const std::string& attribute) {
+                   const std::string& attribute, const std::string& d) {
   std::string t = b.param(tenant);
   std::string a = b.param(attribute);
-  return std::string(table) + " d WHERE d.tenant = " + t + " AND d.attribute = " + a + " AND ";
+  return std::string(table) + " " + d + " WHERE " + d + ".tenant = " + t + " AND " + d + ".attribute = " + a +
+         " AND ";
 }
 
 bool onEntityRow(const EntityQuery::TimeRange& r) {
@@ -70,36 +71,45 @@ size_t sideRanges(const EntityQuery& q) {
   return n;
 }
 
-std::string sideRangeRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k) {
+std::string sideRangeRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k,
+                          const std::string& d) {
+  std::string value = d + ".value";
   if (k < q.numberRanges.size()) {
     const auto& r = q.numberRanges[k];
-    std::string rows = rowsOf(b, "entity_numbers", tenant, r.attribute);
-    return rows + numberRange(b, "d.value", r);
+    std::string rows = rowsOf(b, "entity_numbers", tenant, r.attribute, d);
+    return rows + numberRange(b, value, r);
   }
   k -= q.numberRanges.size();
   if (k < q.textRanges.size()) {
     // Compared byte by byte (bytea): a bound may be no valid UTF-8 (the end of a prefix's range).
     const auto& r = q.textRanges[k];
-    std::string rows = rowsOf(b, "entity_strings", tenant, r.attribute);
+    std::string rows = rowsOf(b, "entity_strings", tenant, r.attribute, d);
     if (!r.anyOf.empty()) {
       std::vector<std::string> anyOf;
       for (const auto& s : r.anyOf) anyOf.push_back(byteaText(s));
       std::string any = b.param(arrayOf(anyOf));
-      return rows + "d.value = ANY(" + any + "::bytea[])";
+      return rows + value + " = ANY(" + any + "::bytea[])";
     }
     std::optional<std::string> max;
     if (r.max) max = byteaText(*r.max);
-    return rows + bounds(b, "d.value", r, byteaText(r.min), max);
+    return rows + bounds(b, value, r, byteaText(r.min), max);
   }
   k -= q.textRanges.size();
   for (const auto& r : q.timeRanges) {
     if (onEntityRow(r)) continue;
     if (k-- > 0) continue;
-    std::string rows = rowsOf(b, "entity_times", tenant, r.attribute);
+    std::string rows = rowsOf(b, "entity_times", tenant, r.attribute, d);
     std::string observed = b.param(r.of == EntityQuery::TimeRange::Of::ObservedAt);
-    return rows + "d.observed = " + observed + "::boolean AND " + timeRange(b, "d.value", r);
+    return rows + d + ".observed = " + observed + "::boolean AND " + timeRange(b, value, r);
   }
-  return "entity_numbers d WHERE false";
+  return "entity_numbers " + d + " WHERE false";
+}
+
+std::string firstOfItsEntity(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k) {
+  std::string earlier = "NOT EXISTS (SELECT 1 FROM " + sideRangeRows(b, tenant, q, k, "d2") +
+                        " AND d2.id = d.id AND (d2.value < d.value OR (d2.value = d.value AND d2.ctid < "
+                        "d.ctid)))";
+  return k < q.numberRanges.size() ? "(d.sole OR " + earlier + ")" : earlier;
 }
 
 std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q) {

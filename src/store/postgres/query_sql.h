@@ -34,10 +34,16 @@ std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const Enti
 // The value ranges of the query that a side table holds (its number, string
 // and time ranges but those on createdAt and modifiedAt), by position.
 size_t sideRanges(const EntityQuery& q);
-// Range k's rows in its side table, as the table (alias d) and its condition:
+// Range k's rows in its side table, as the table (alias d, or `alias`) and its condition:
 // "entity_numbers d WHERE d.tenant = $n AND d.attribute = $m AND d.value >= ...".
 // Their columns: d.id, d.value.
-std::string sideRangeRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k);
+std::string sideRangeRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k,
+                          const std::string& alias = "d");
+// The condition that a row d of range k is its entity's first in the range
+// (the least value; of equal ones, the first stored): a walk of the range's
+// rows in value order meets each entity once, without sorting them all. A
+// number that is its attribute's sole value is the only row of its entity.
+std::string firstOfItsEntity(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k);
 
 // The rows of entity_geometries for a box: one, or two for a box across the
 // antimeridian (minLon > maxLon), as (minLon, minLat, maxLon, maxLat).
