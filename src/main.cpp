@@ -130,11 +130,9 @@ int serve(const Config& cfg) {
   for (const auto& stored : store->contexts()) contexts.restore(jsonld::parseEntry(stored.document));
 
   auto brokerId = store->getSetting("brokerId");
-  if (!brokerId) {
-    brokerId = "urn:ngsi-ld:ContextSource:allmende-" + std::to_string(ngsi::nowMs()) + "-" +
-               std::to_string(std::random_device{}());
-    store->putSetting("brokerId", *brokerId);
-  }
+  if (!brokerId)  // the first start (of any broker sharing the store)
+    brokerId = store->putSetting("brokerId", "urn:ngsi-ld:ContextSource:allmende-" + std::to_string(ngsi::nowMs()) +
+                                                 "-" + std::to_string(std::random_device{}()));
   std::string alias = cfg.alias.empty() ? "allmende-" + brokerId->substr(brokerId->rfind(':') + 1) : cfg.alias;
   subscriptions::DeliveryOptions delivery;
   delivery.timeout = std::chrono::milliseconds(cfg.notificationTimeoutMs);
@@ -182,8 +180,9 @@ int serve(const Config& cfg) {
     if (!notificationKey) {
       unsigned char raw[32];
       if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes for the notification key");
-      notificationKey = "ank_" + auth::base64UrlEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
-      store->putSetting("notificationKey", *notificationKey);
+      notificationKey = store->putSetting(
+          "notificationKey",
+          "ank_" + auth::base64UrlEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw)));
     }
     a.notificationKey = *notificationKey;
     a.notificationPaths = {std::string(api::kRegistrationNotify), std::string(api::kRemoteNotify)};

@@ -257,9 +257,11 @@ class Store {
                              const std::optional<std::string>& attribute,
                              const std::optional<std::string>& datasetId) = 0;
 
-  // Broker-wide settings that must survive restarts (e.g. the broker's identity).
+  // Broker-wide settings that must survive restarts (e.g. the broker's identity),
+  // made once: putSetting stores the value unless the key has one already (of
+  // this or of another broker sharing the store), and returns the one stored.
   virtual std::optional<std::string> getSetting(std::string_view key) const = 0;
-  virtual void putSetting(std::string_view key, std::string_view value) = 0;
+  virtual std::string putSetting(std::string_view key, std::string_view value) = 0;
 
   // The documents of one kind, of every tenant. Putting one makes its tenant exist.
   virtual void putDocument(DocumentKind kind, const StoredDocument& document) = 0;

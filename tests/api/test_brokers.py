@@ -97,6 +97,18 @@ def set_temperature(broker, eid, value):
     assert r.status_code == 204, r.text
 
 
+def test_brokers_started_together_on_a_fresh_database_share_one_identity(make_broker):
+    a = make_broker()
+    b = make_broker(store_of=a)
+    started = [threading.Thread(target=x.start) for x in (a, b)]
+    for t in started:
+        t.start()
+    for t in started:
+        t.join()
+    ids = [requests.get(x.api + "/info/sourceIdentity").json()["id"] for x in (a, b)]
+    assert ids[0] == ids[1] and ids[0].startswith("urn:ngsi-ld:ContextSource:")
+
+
 def test_a_write_through_one_broker_is_read_and_queried_through_the_other(pair):
     a, b = pair
     eid = unique_id()

@@ -482,8 +482,11 @@ class RocksStore final : public Store {
     return value;
   }
 
-  void putSetting(std::string_view key, std::string_view value) override {
+  std::string putSetting(std::string_view key, std::string_view value) override {
+    std::lock_guard lock(settingsMutex_);
+    if (auto stored = getSetting(key)) return *stored;
     check(db_->Put(writeOptions_, settingKey(key), rocksdb::Slice(value.data(), value.size())), "write");
+    return std::string(value);
   }
 
   // A document under "<kind>\0<tenant>\0<id>"; its tenant exists from then on.
@@ -766,6 +769,7 @@ class RocksStore final : public Store {
   mutable EntityCache cache_;  // recently read or written entity values
   mutable std::array<std::mutex, 256> stripes_;
   Watchers watchers_;
+  std::mutex settingsMutex_;  // one putSetting at a time
   mutable std::shared_mutex indexMutex_;
   std::map<std::string, TenantIndex> tenants_;
   std::set<std::tuple<int64_t, std::string, std::string>> expiry_;

@@ -390,12 +390,12 @@ class PostgresStore final : public Store {
     return std::string(r.text(0, 0));
   }
 
-  void putSetting(std::string_view key, std::string_view value) override {
+  std::string putSetting(std::string_view key, std::string_view value) override {
     auto c = pool_.take();
-    c->exec(
-        "INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
-        "EXCLUDED.value",
-        Params().add(key).add(value));
+    c->exec("INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            Params().add(key).add(value));
+    return std::string(
+        c->exec("SELECT value FROM settings WHERE key = $1", Params().add(key)).text(0, 0));
   }
 
   void putDocument(DocumentKind kind, const StoredDocument& d) override {
