@@ -94,7 +94,8 @@ RegistrationSubscriptions::~RegistrationSubscriptions() {
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
     for (const auto& [id, e] : subs)
-      store_.putDocument(kKind, {tenant, id, serializeSubscription(e.sub)});
+      if (store_.notifies(kKind, tenant, id))  // the statistics of its periodic notifications are this broker's
+        store_.putDocument(kKind, {tenant, id, serializeSubscription(e.sub)});
 }
 
 std::shared_ptr<const RegistrationSubscriptions::Compiled> RegistrationSubscriptions::compile(
@@ -205,7 +206,9 @@ void RegistrationSubscriptions::tick() {
     std::lock_guard lock(mutex_);
     for (auto& [tenant, subs] : tenants_)
       for (auto& [id, e] : subs) {
-        if (!e.compiled || !e.compiled->intervalMs) continue;
+        if (!e.compiled || !e.compiled->intervalMs ||
+            !store_.notifies(store::DocumentKind::RegistrationSubscription, tenant, id))
+          continue;
         if (!e.nextDueMs)
           e.nextDueMs = now + e.compiled->intervalMs;  // the first went out on create
         if (now < e.nextDueMs) continue;

@@ -309,9 +309,10 @@ class Store {
     std::function<void(const std::string& id, const std::optional<std::string>& document)> contextChanged;
   };
   virtual void watch(Watchers watchers) = 0;
-  // Whether this broker sends the subscription's notifications: always with a
-  // store of one broker; with several, while it holds the subscription's lease.
-  virtual bool notifies(std::string_view tenant, std::string_view subscriptionId) const = 0;
+  // Whether this broker sends the notifications of the subscription (of kind
+  // Subscription or RegistrationSubscription): always with a store of one
+  // broker; with several, while it holds the subscription's lease.
+  virtual bool notifies(DocumentKind kind, std::string_view tenant, std::string_view subscriptionId) const = 0;
 };
 
 }  // namespace allmende::store

@@ -47,7 +47,7 @@ Manager::~Manager() {
   std::lock_guard lock(mutex_);
   for (const auto& [tenant, subs] : tenants_)
     for (const auto& [id, e] : subs)
-      if (store_.notifies(tenant, id))  // the statistics are this broker's
+      if (store_.notifies(store::DocumentKind::Subscription, tenant, id))  // the statistics are this broker's
         store_.putDocument(store::DocumentKind::Subscription, {tenant, id, serializeSubscription(e.sub)});
 }
 
@@ -154,7 +154,7 @@ void Manager::reload(const std::string& tenant, const std::string& id, const std
   if (it != subs.end()) {
     index(tenant, id, it->second.compiled.get(), false);
     if (fresh) {
-      if (store_.notifies(tenant, id)) fresh->sub.stats = it->second.sub.stats;
+      if (store_.notifies(store::DocumentKind::Subscription, tenant, id)) fresh->sub.stats = it->second.sub.stats;
       fresh->lastQueuedMs = it->second.lastQueuedMs;
       fresh->nextDueMs = it->second.nextDueMs;
     }
@@ -266,7 +266,7 @@ void Manager::onChange(std::string_view tenant, const store::Store::Change& chan
     }
     for (auto id : candidates) {
       auto& e = subs.find(id)->second;
-      if (!e.compiled || (!only && !store_.notifies(tenant, id))) continue;
+      if (!e.compiled || (!only && !store_.notifies(store::DocumentKind::Subscription, tenant, id))) continue;
       const auto& access = accesses.emplace_back(ownerAccess(tenant, e.sub));
       std::optional<store::Store::Change> partial;
       if (!access->readsEverything()) {
@@ -305,7 +305,7 @@ void Manager::tick() {
     std::lock_guard lock(mutex_);
     for (auto& [tenant, subs] : tenants_)
       for (auto& [id, e] : subs) {
-        if (!e.compiled || !e.compiled->matcher.intervalMs || !store_.notifies(tenant, id)) continue;
+        if (!e.compiled || !e.compiled->matcher.intervalMs || !store_.notifies(store::DocumentKind::Subscription, tenant, id)) continue;
         const auto& m = e.compiled->matcher;
         if (!e.nextDueMs) e.nextDueMs = now + m.intervalMs;  // the first one an interval after creation
         if (now < e.nextDueMs) continue;

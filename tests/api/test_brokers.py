@@ -189,6 +189,29 @@ def test_an_entity_map_made_through_one_broker_pages_through_the_other(pair):
     assert [e["id"] for e in r.json()] == ids[1:]
 
 
+def test_a_periodic_registration_subscription_is_sent_by_one_broker(pair, receiver):
+    a, b = pair
+    kind = "Shop" + unique_id().rsplit(":", 1)[1].replace("-", "")
+    r = requests.post(a.api + "/csourceRegistrations", headers=JSON,
+                      json={"type": "ContextSourceRegistration", "information": [{"entities": [{"type": kind}]}],
+                            "endpoint": "http://127.0.0.1:9/source"})
+    assert r.status_code == 201, r.text
+    r = requests.post(a.api + "/csourceSubscriptions", headers=JSON,
+                      json={"type": "Subscription", "entities": [{"type": kind}], "timeInterval": 1,
+                            "notification": {"endpoint": {"uri": receiver.url, "accept": "application/json"}}})
+    assert r.status_code == 201, r.text
+    eventually(200, b.api + r.headers["Location"].removeprefix("/ngsi-ld/v1"))  # b holds it too
+    got = []
+    deadline = time.time() + 4.5
+    while time.time() < deadline:
+        try:
+            got.append(receiver.received.get(timeout=max(0.01, deadline - time.time())))
+        except queue.Empty:
+            break
+    # One on creation and one a second: about 5, not twice as many.
+    assert 3 <= len(got) <= 6, len(got)
+
+
 def test_a_killed_brokers_subscriptions_are_taken_over_without_loss_or_double(pair, receiver):
     a, b = pair
     kind = "Room" + unique_id().rsplit(":", 1)[1].replace("-", "")

@@ -605,7 +605,7 @@ class RocksStore final : public Store {
 
   // Only this broker writes here: its changes are all there is to learn.
   void watch(Watchers watchers) override { watchers_ = std::move(watchers); }
-  bool notifies(std::string_view, std::string_view) const override { return true; }
+  bool notifies(DocumentKind, std::string_view, std::string_view) const override { return true; }
 
  private:
   // The entities stored under `keys` (nullopt where none is), read together.

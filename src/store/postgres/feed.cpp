@@ -111,31 +111,43 @@ void Feed::addTenantNotice(Batch& batch, std::string_view tenant) const {
             Params().add(kTenants).add(origin_ + kSeparator + std::string(tenant)));
 }
 
-void Feed::addLease(Batch& batch, std::string_view tenant, std::string_view subscription) const {
-  batch.add(
-      "INSERT INTO leases SELECT $1, $2, $3, now() + make_interval(secs => $4), "
-      "coalesce(max(seq), 0) FROM changes ON CONFLICT DO NOTHING",
-      Params().add(tenant).add(subscription).add(origin_).add(static_cast<int64_t>(kLeaseSeconds)));
+bool Feed::leased(DocumentKind kind) {
+  return kind == DocumentKind::Subscription || kind == DocumentKind::RegistrationSubscription;
 }
 
-void Feed::holdIfTaken(const Result& leaseInsert, std::string_view tenant,
+void Feed::addLease(Batch& batch, DocumentKind kind, std::string_view tenant,
+                    std::string_view subscription) const {
+  batch.add(
+      "INSERT INTO leases SELECT $1, $2, $3, $4, now() + make_interval(secs => $5), "
+      "coalesce(max(seq), 0) FROM changes ON CONFLICT DO NOTHING",
+      Params()
+          .add(tenant)
+          .add(kindName(kind))
+          .add(subscription)
+          .add(origin_)
+          .add(static_cast<int64_t>(kLeaseSeconds)));
+}
+
+void Feed::holdIfTaken(const Result& leaseInsert, DocumentKind kind, std::string_view tenant,
                        std::string_view subscription) {
   if (leaseInsert.affected() != 1) return;
   std::lock_guard lock(mutex_);
-  held_[{std::string(tenant), std::string(subscription)}] =
+  held_[{std::string(tenant), std::string(kindName(kind)), std::string(subscription)}] =
       Held{std::chrono::steady_clock::now(), {}};
 }
 
-void Feed::addLeaseRemoval(Batch& batch, std::string_view tenant, std::string_view subscription) {
-  batch.add("DELETE FROM leases WHERE tenant = $1 AND subscription = $2",
-            Params().add(tenant).add(subscription));
+void Feed::addLeaseRemoval(Batch& batch, DocumentKind kind, std::string_view tenant,
+                           std::string_view subscription) {
+  batch.add("DELETE FROM leases WHERE tenant = $1 AND kind = $2 AND subscription = $3",
+            Params().add(tenant).add(kindName(kind)).add(subscription));
   std::lock_guard lock(mutex_);
-  held_.erase({std::string(tenant), std::string(subscription)});
+  held_.erase({std::string(tenant), std::string(kindName(kind)), std::string(subscription)});
 }
 
-bool Feed::holds(std::string_view tenant, std::string_view subscription) const {
+bool Feed::holds(DocumentKind kind, std::string_view tenant, std::string_view subscription) const {
   std::lock_guard lock(mutex_);
-  auto it = held_.find({std::string(tenant), std::string(subscription)});
+  auto it =
+      held_.find({std::string(tenant), std::string(kindName(kind)), std::string(subscription)});
   return it != held_.end() && !(feeding && it->second.replayed.contains(feeding));
 }
 
@@ -226,11 +238,12 @@ void Feed::renew(Connection& c) {
   auto started = std::chrono::steady_clock::now();
   auto kept = c.exec(
       "UPDATE leases SET expires_at = now() + make_interval(secs => $2), cursor = $3 WHERE holder "
-      "= $1 "
-      "RETURNING tenant, subscription",
+      "= "
+      "$1 RETURNING tenant, kind, subscription",
       Params().add(origin_).add(static_cast<int64_t>(kLeaseSeconds)).add(lastSeq_.load()));
   std::set<Key> renewed;
-  for (size_t i = 0; i < kept.rows(); ++i) renewed.emplace(kept.text(i, 0), kept.text(i, 1));
+  for (size_t i = 0; i < kept.rows(); ++i)
+    renewed.emplace(kept.text(i, 0), kept.text(i, 1), kept.text(i, 2));
   {
     // A lease not renewed was lost (this broker was too slow, another took
     // it) unless it was taken after the renewal began.
@@ -244,24 +257,27 @@ void Feed::renew(Connection& c) {
   }
   auto taken = c.exec(
       "UPDATE leases SET holder = $1, expires_at = now() + make_interval(secs => $2) WHERE "
-      "expires_at < now() "
-      "RETURNING tenant, subscription, cursor",
+      "expires_at < now() RETURNING tenant, kind, subscription, cursor",
       Params().add(origin_).add(static_cast<int64_t>(kLeaseSeconds)));
   for (size_t i = 0; i < taken.rows(); ++i) {
-    std::string tenant(taken.text(i, 0)), subscription(taken.text(i, 1));
-    auto missed = c.exec(
-        "SELECT seq, tenant, id, before::text, after::text FROM changes WHERE tenant = $1 AND seq "
-        "> $2 ORDER BY seq",
-        Params().add(tenant).add(taken.number(i, 2)));
-    spdlog::info("took over the notifications of subscription {}{} ({} changes replayed)",
-                 subscription, tenant.empty() ? "" : " of tenant " + tenant, missed.rows());
+    std::string tenant(taken.text(i, 0)), kind(taken.text(i, 1)), subscription(taken.text(i, 2));
     Held held{std::chrono::steady_clock::now(), {}};
-    for (size_t k = 0; k < missed.rows(); ++k) held.replayed.insert(missed.number(k, 0));
+    // What a subscription of entities missed meanwhile.
+    Result missed;
+    if (kindNamed(kind) == DocumentKind::Subscription) {
+      missed = c.exec(
+          "SELECT seq, tenant, id, before::text, after::text FROM changes WHERE tenant = $1 AND "
+          "seq > $2 ORDER BY seq",
+          Params().add(tenant).add(taken.number(i, 3)));
+      for (size_t k = 0; k < missed.rows(); ++k) held.replayed.insert(missed.number(k, 0));
+    }
+    spdlog::info("took over the notifications of {} {}{} ({} changes replayed)", kind, subscription,
+                 tenant.empty() ? "" : " of tenant " + tenant, missed.rows());
     {
       std::lock_guard lock(mutex_);
-      held_[{tenant, subscription}] = std::move(held);
+      held_[{tenant, kind, subscription}] = std::move(held);
     }
-    feedRows(missed, &subscription);
+    if (missed.rows()) feedRows(missed, &subscription);
   }
 }
 

@@ -10,13 +10,14 @@
 // (Store::Watchers::entityChanged): every broker sees each change once, its
 // own writes' too.
 //
-// Leases. A broker sends the notifications of the subscriptions whose lease
-// it holds (a row of the leases table): it takes the lease of a subscription
-// it creates, renews its leases every second for kLeaseSeconds (writing the
-// last change it has seen as their cursor), and takes every lease that
-// expired, because its holder died or stopped; it then replays the changes
-// after the lease's cursor to that subscription alone. A broker that stops
-// gives its leases up at once.
+// Leases. A broker sends the notifications of the subscriptions (of entities,
+// and of registrations) whose lease it holds (a row of the leases table): it
+// takes the lease of a subscription it creates, renews its leases every
+// second for kLeaseSeconds (writing the last change it has seen as their
+// cursor), and takes every lease that expired, because its holder died or
+// stopped; it then replays the changes after the lease's cursor to that
+// subscription alone (one of entities). A broker that stops gives its leases
+// up at once.
 //
 // Documents, contexts, tenants. A broker that puts or deletes a document or a
 // hosted @context, or drops a tenant, NOTIFYs it, tagged with its origin (a
@@ -34,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "store/postgres/connection.h"
@@ -67,20 +69,24 @@ class Feed {
                          std::string_view id) const;
   void addContextNotice(Batch& batch, std::string_view id) const;
   void addTenantNotice(Batch& batch, std::string_view tenant) const;
+  // Whether documents of the kind have leases (subscriptions of entities and of registrations).
+  static bool leased(DocumentKind kind);
   // Adds the lease of a subscription this broker creates (nothing when it has
   // one); holdIfTaken records it once the transaction committed.
-  void addLease(Batch& batch, std::string_view tenant, std::string_view subscription) const;
-  void holdIfTaken(const Result& leaseInsert, std::string_view tenant,
+  void addLease(Batch& batch, DocumentKind kind, std::string_view tenant,
+                std::string_view subscription) const;
+  void holdIfTaken(const Result& leaseInsert, DocumentKind kind, std::string_view tenant,
                    std::string_view subscription);
   // A deleted subscription's lease.
-  void addLeaseRemoval(Batch& batch, std::string_view tenant, std::string_view subscription);
+  void addLeaseRemoval(Batch& batch, DocumentKind kind, std::string_view tenant,
+                       std::string_view subscription);
 
   // Whether this broker holds the subscription's lease (and, on the feed's
   // thread, had not replayed the change being fed to it already).
-  bool holds(std::string_view tenant, std::string_view subscription) const;
+  bool holds(DocumentKind kind, std::string_view tenant, std::string_view subscription) const;
 
  private:
-  using Key = std::pair<std::string, std::string>;  // tenant, subscription
+  using Key = std::tuple<std::string, std::string, std::string>;  // tenant, kind, subscription
   struct Held {
     std::chrono::steady_clock::time_point since;
     std::set<int64_t> replayed;  // changes replayed to it when it was taken

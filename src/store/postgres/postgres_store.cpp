@@ -406,11 +406,12 @@ class PostgresStore final : public Store {
         Params().add(pg::kindName(kind)).add(d.tenant).add(d.id).add(d.document));
     b.add("INSERT INTO tenants VALUES ($1) ON CONFLICT DO NOTHING", Params().add(d.tenant));
     feed_.addDocumentNotice(b, kind, d.tenant, d.id);
-    if (kind == DocumentKind::Subscription) feed_.addLease(b, d.tenant, d.id);
+    bool leased = pg::Feed::leased(kind);
+    if (leased) feed_.addLease(b, kind, d.tenant, d.id);
     auto c = pool_.take();
     pg::Transaction t(*c);
     auto results = t.commitWith(std::move(b));
-    if (kind == DocumentKind::Subscription) feed_.holdIfTaken(results.back(), d.tenant, d.id);
+    if (leased) feed_.holdIfTaken(results.back(), kind, d.tenant, d.id);
     rememberTenant(d.tenant);
   }
 
@@ -419,7 +420,7 @@ class PostgresStore final : public Store {
     b.add("DELETE FROM documents WHERE kind = $1 AND tenant = $2 AND id = $3",
           Params().add(pg::kindName(kind)).add(tenant).add(id));
     feed_.addDocumentNotice(b, kind, tenant, id);
-    if (kind == DocumentKind::Subscription) feed_.addLeaseRemoval(b, tenant, id);
+    if (pg::Feed::leased(kind)) feed_.addLeaseRemoval(b, kind, tenant, id);
     auto c = pool_.take();
     pg::Transaction t(*c);
     t.commitWith(std::move(b));
@@ -527,8 +528,9 @@ class PostgresStore final : public Store {
   }
 
   void watch(Watchers watchers) override { feed_.watch(std::move(watchers)); }
-  bool notifies(std::string_view tenant, std::string_view subscriptionId) const override {
-    return feed_.holds(tenant, subscriptionId);
+  bool notifies(DocumentKind kind, std::string_view tenant,
+                std::string_view subscriptionId) const override {
+    return feed_.holds(kind, tenant, subscriptionId);
   }
 
  private:

@@ -27,8 +27,8 @@
 //   changes            the entity changes of tenants with subscriptions, before and after, for
 //                      every broker's subscriptions (feed.h), kept for minutes; `xid` is the
 //                      writing transaction's (its NOTIFY names it)
-//   leases             which broker notifies each subscription, until when, and the last change
-//                      it had seen when it last renewed the lease
+//   leases             which broker notifies each subscription (of entities or of registrations),
+//                      until when, and the last change it had seen when it last renewed the lease
 #include "store/postgres/schema.h"
 
 #include <stdexcept>
@@ -115,9 +115,9 @@ CREATE TABLE changes (
 CREATE INDEX changes_xid ON changes (xid);
 CREATE INDEX changes_tenant ON changes (tenant, seq);
 CREATE TABLE leases (
-  tenant text NOT NULL, subscription text NOT NULL,
+  tenant text NOT NULL, kind text NOT NULL, subscription text NOT NULL,
   holder text NOT NULL, expires_at timestamptz NOT NULL, cursor bigint NOT NULL,
-  PRIMARY KEY (tenant, subscription) );
+  PRIMARY KEY (tenant, kind, subscription) );
 )sql",
   };
   return all;
