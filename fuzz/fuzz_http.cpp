@@ -31,13 +31,13 @@
 #include "federation/registration_subscriptions.h"
 #include "federation/registry.h"
 #include "federation/remote_subscriptions.h"
+#include "http/request_metrics.h"
 #include "http/server.h"
 #include "jsonld/context_registry.h"
 #include "ngsi/entity.h"
 #include "ngsi/write_path.h"
-#include "snapshots/registry.h"
-#include "http/request_metrics.h"
 #include "offline.h"
+#include "snapshots/registry.h"
 #include "store/embedded/rocks_store.h"
 #include "subscriptions/manager.h"
 
@@ -68,6 +68,7 @@ struct Broker {
                                      },
                                      [this](const std::string& id) { store->deleteContext(id); }}),
         subscriptions(*store, contexts, io, deliveryOptions()),
+        entityMaps(*store),
         snapshots(*store),
         registrations(*store),
         registrationSubscriptions(*store, contexts, registrations, subscriptions),
@@ -91,11 +92,13 @@ struct Broker {
                  [this] { return subscriptions.deliveryStats(); },
                  apiKeys,
                  policy} {
-    writes.addListener([this](std::string_view tenant, const store::Store::Change& change) {
-      subscriptions.onChange(tenant, change);
-    });
+    store->watch({[this](std::string_view tenant, const store::Store::Change& change,
+                         const std::string* only) { subscriptions.onChange(tenant, change, only); },
+                  {},
+                  {}});
     api::registerRoutes(router, services);
   }
+  ~Broker() { store->watch({}); }
 
   static subscriptions::DeliveryOptions deliveryOptions() {
     subscriptions::DeliveryOptions options;
