@@ -237,9 +237,8 @@ void Feed::feedRows(const Result& rows, const std::string* only) {
 void Feed::renew(Connection& c) {
   auto started = std::chrono::steady_clock::now();
   auto kept = c.exec(
-      "UPDATE leases SET expires_at = now() + make_interval(secs => $2), cursor = $3 WHERE holder "
-      "= "
-      "$1 RETURNING tenant, kind, subscription",
+      "UPDATE leases SET expires_at = now() + make_interval(secs => $2), cursor = $3 "
+      "WHERE holder = $1 RETURNING tenant, kind, subscription",
       Params().add(origin_).add(static_cast<int64_t>(kLeaseSeconds)).add(lastSeq_.load()));
   std::set<Key> renewed;
   for (size_t i = 0; i < kept.rows(); ++i)
