@@ -10,11 +10,14 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
+
+#include "common/deadline.h"
 
 namespace allmende::store {
 
@@ -47,8 +50,18 @@ struct HistoryValue {
   // valueList or objectList); none for a deletion.
   std::optional<boost::json::value> value;
   std::string expiresAt;  // a transient attribute's expiresAt (ISO 8601); "" = none
-
 };
+
+// The members of an instance that hold its value, one per attribute kind.
+inline constexpr std::string_view kValueMembers[] = {"value", "object",    "languageMap", "vocab",
+                                                     "json",  "valueList", "objectList"};
+
+// What an aggregation reads of the instance.
+HistoryValue valueOf(const HistoryInstance& instance);
+
+// Whether the value's instance is of a transient attribute whose expiresAt has
+// passed: it is no longer the attribute's history (4.22).
+bool expired(const HistoryValue& value, int64_t nowMs);
 
 // The entity an attribute history belongs to, kept even after the entity is
 // deleted (its history stays queryable until deleted through the temporal API).
@@ -83,6 +96,30 @@ struct HistoryScan {
   bool newestFirst = false;
   bool instanceIds = false;  // fill HistoryInstance::instanceId (else it stays empty)
   boost::json::storage_ptr storage = {};  // where scanHistory's instances are made (default: the heap)
+};
+
+// An aggregation of one range of one attribute's history (Store::aggregateHistory):
+// its instances, oldest first, in consecutive periods of periodMs from originMs
+// (nullopt: from the first instance's time); periodMs 0 = one period. Instances
+// expired at nowMs are left out.
+struct HistoryAggregation {
+  HistoryScan scan;  // newestFirst, instanceIds and storage are not used
+  std::optional<int64_t> originMs;
+  int64_t periodMs = 0;
+  bool distinct = false;  // count each period's distinct values
+  int64_t nowMs = 0;
+  Deadline* deadline = nullptr;  // checked per instance read; null = none
+};
+
+// What the instances of one period of an aggregation add up to.
+struct HistoryPeriod {
+  int64_t startMs = 0;
+  int64_t lastMs = 0;     // the time of its last instance (a deletion's too)
+  uint64_t values = 0;    // its instances with a value (not deletions)
+  uint64_t distinct = 0;  // the distinct values among them (as JSON), when asked
+  uint64_t numbers = 0;   // those whose value is a number, and of these:
+  double sum = 0, sumsq = 0;
+  double min = 0, max = 0;  // (when numbers > 0)
 };
 
 }  // namespace allmende::store

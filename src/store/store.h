@@ -242,6 +242,12 @@ class Store {
   // Like scanHistory, with only what an aggregation reads of each instance.
   virtual void scanHistoryValues(std::string_view tenant, const HistoryScan& scan,
                                  const std::function<bool(HistoryValue&)>& visit) const = 0;
+  // Calls visit for each period of the aggregation that has instances, in time
+  // order (a period whose instances are all deletions too). Returns the "type"
+  // of its first instance ("" when it has none).
+  virtual std::string aggregateHistory(
+      std::string_view tenant, const HistoryAggregation& aggregation,
+      const std::function<void(const HistoryPeriod&)>& visit) const = 0;
   // Changes one instance of the entity's attribute (any datasetId), found by
   // its instanceId: change(current) returns its replacement (its time may
   // differ; its instanceId stays) or nullopt to delete it. False if there is

@@ -1,8 +1,8 @@
-// Aggregation: one accumulator per period, fed instance by instance in time
-// order and written out when an instance falls into a later period. Numeric
-// methods (sum, avg, min, max, stddev, sumsq) use the instances whose value is
-// a number; totalCount counts every instance that has a value, distinctCount
-// its distinct values (as JSON text). Deletion instances count for none.
+// Aggregation: what each period's instances add up to (store::HistoryPeriod,
+// from the store or from store::PeriodFold) turned into the methods' results.
+// Numeric methods (sum, avg, min, max, stddev, sumsq) use the instances whose
+// value is a number; totalCount counts every instance that has a value,
+// distinctCount its distinct values. Deletion instances count for none.
 // stddev is the sample standard deviation (0 for a single value).
 #include "temporal/aggregation.h"
 
@@ -10,11 +10,11 @@
 #include <cmath>
 #include <functional>
 #include <limits>
-#include <set>
 
 #include "ngsi/datetime.h"
 #include "ngsi/entity.h"
 #include "ngsi/error.h"
+#include "store/history_periods.h"
 
 namespace allmende::temporal {
 
@@ -40,57 +40,36 @@ std::string_view methodName(AggrMethod m) {
   return "";
 }
 
-struct Period {
-  int64_t start = 0, end = 0;
-  size_t count = 0;
-  std::set<std::string> distinct;
-  size_t numbers = 0;
-  double sum = 0, sumsq = 0;
-  double min = std::numeric_limits<double>::infinity(),
-         max = -std::numeric_limits<double>::infinity();
-
-  void add(const json::value& v, bool distinctValues) {
-    ++count;
-    if (distinctValues) distinct.insert(json::serialize(v));
-    if (!v.is_number()) return;
-    double d = v.to_number<double>();
-    ++numbers;
-    sum += d;
-    sumsq += d * d;
-    min = std::min(min, d);
-    max = std::max(max, d);
+// The method's result for the period, or null when it has no value the method applies to.
+json::value result(const store::HistoryPeriod& p, AggrMethod m) {
+  switch (m) {
+    case AggrMethod::TotalCount:
+      return p.values;
+    case AggrMethod::DistinctCount:
+      return p.distinct;
+    default:
+      break;
   }
-
-  // The method's result, or null when the period has no value it applies to.
-  json::value result(AggrMethod m) const {
-    switch (m) {
-      case AggrMethod::TotalCount:
-        return count;
-      case AggrMethod::DistinctCount:
-        return distinct.size();
-      default:
-        break;
-    }
-    if (numbers == 0) return nullptr;
-    double n = static_cast<double>(numbers);
-    switch (m) {
-      case AggrMethod::Sum:
-        return sum;
-      case AggrMethod::Avg:
-        return sum / n;
-      case AggrMethod::Min:
-        return min;
-      case AggrMethod::Max:
-        return max;
-      case AggrMethod::Sumsq:
-        return sumsq;
-      case AggrMethod::Stddev:
-        return numbers < 2 ? 0.0 : std::sqrt(std::max(0.0, (sumsq - sum * sum / n) / (n - 1)));
-      default:
-        return nullptr;
-    }
+  if (p.numbers == 0) return nullptr;
+  double n = static_cast<double>(p.numbers);
+  switch (m) {
+    case AggrMethod::Sum:
+      return p.sum;
+    case AggrMethod::Avg:
+      return p.sum / n;
+    case AggrMethod::Min:
+      return p.min;
+    case AggrMethod::Max:
+      return p.max;
+    case AggrMethod::Sumsq:
+      return p.sumsq;
+    case AggrMethod::Stddev:
+      return p.numbers < 2 ? 0.0
+                           : std::sqrt(std::max(0.0, (p.sumsq - p.sum * p.sum / n) / (n - 1)));
+    default:
+      return nullptr;
   }
-};
+}
 
 // A period bound: whole seconds without the ".000" (as observedAt is mostly written).
 std::string boundText(int64_t ms) {
@@ -99,78 +78,98 @@ std::string boundText(int64_t ms) {
   return text;
 }
 
-// Aggregates the values `feed` visits (in time order) of one series.
-AggregatedSeries aggregate(const std::string& attribute, const std::string& datasetId, const query::TemporalQ& q,
-                           const Aggregation& a, Deadline* deadline,
-                           const std::function<void(const std::function<bool(store::HistoryValue&)>&)>& feed) {
-  AggregatedSeries out{attribute, datasetId, {}, {}};
-  for (auto m : a.methods) out.values[methodName(m)] = json::array();
-  std::optional<Period> period;
-  int64_t last = 0;
-  auto emit = [&] {
-    if (!period || period->count == 0) return;
-    if (a.periodMs == 0)
-      period->end = q.toMs != std::numeric_limits<int64_t>::max() ? q.toMs : last;
-    for (auto m : a.methods) {
-      auto r = period->result(m);
+// One series' aggregation, filled period by period.
+class SeriesOut {
+ public:
+  SeriesOut(std::string attribute, std::string datasetId, const query::TemporalQ& q,
+            const Aggregation& a)
+      : q_(q), a_(a), out_{std::move(attribute), std::move(datasetId), {}, {}} {
+    for (auto m : a.methods) out_.values[methodName(m)] = json::array();
+  }
+
+  bool distinct() const {
+    return std::find(a_.methods.begin(), a_.methods.end(), AggrMethod::DistinctCount) !=
+           a_.methods.end();
+  }
+  std::optional<int64_t> origin() const {
+    if (q_.fromMs == std::numeric_limits<int64_t>::min()) return std::nullopt;
+    return q_.fromMs;
+  }
+
+  // Adds the period's results (none for a period of deletions only). P0D's
+  // one period ends where the range does, else at its last instance.
+  void add(const store::HistoryPeriod& p) {
+    seen_ = true;
+    if (p.values == 0) return;
+    int64_t end = a_.periodMs > 0                                  ? p.startMs + a_.periodMs
+                  : q_.toMs != std::numeric_limits<int64_t>::max() ? q_.toMs
+                                                                   : p.lastMs;
+    for (auto m : a_.methods) {
+      auto r = result(p, m);
       if (r.is_null()) continue;
       json::array entry;
       entry.push_back(std::move(r));
-      entry.emplace_back(boundText(period->start));
-      entry.emplace_back(boundText(period->end));
-      out.values[methodName(m)].get_array().push_back(std::move(entry));
+      entry.emplace_back(boundText(p.startMs));
+      entry.emplace_back(boundText(end));
+      out_.values[methodName(m)].get_array().push_back(std::move(entry));
     }
-  };
-  bool distinctValues = std::find(a.methods.begin(), a.methods.end(),
-                                  AggrMethod::DistinctCount) != a.methods.end();
-  int64_t origin = q.fromMs;
-  feed([&](store::HistoryValue& h) {
+  }
+
+  // The series, with the kind of its first instance; nullopt when it had no instance.
+  std::optional<AggregatedSeries> finish(std::string_view kind) {
+    if (!seen_) return std::nullopt;
+    out_.kind = ngsi::kindName(ngsi::kindFromName(kind).value_or(ngsi::AttributeKind::Property));
+    return std::move(out_);
+  }
+
+ private:
+  const query::TemporalQ& q_;
+  const Aggregation& a_;
+  AggregatedSeries out_;
+  bool seen_ = false;
+};
+
+// Folds the values `feed` visits (in the time property's order) into periods.
+std::optional<AggregatedSeries> fold(
+    SeriesOut& out, const query::TemporalQ& q, const Aggregation& a, Deadline* deadline,
+    const std::function<void(const std::function<bool(store::HistoryValue&)>&)>& feed) {
+  store::PeriodFold periods(out.origin(), a.periodMs, out.distinct(),
+                            [&out](const store::HistoryPeriod& p) { out.add(p); });
+  std::string kind;
+  bool first = true;
+  feed([&](store::HistoryValue& v) {
     if (deadline) deadline->check();
-    auto t = instanceTime(h, q.timeProperty).value_or(h.timeMs);
-    if (out.kind.empty())
-      out.kind = ngsi::kindName(ngsi::kindFromName(h.kind).value_or(ngsi::AttributeKind::Property));
-    if (!period && origin == std::numeric_limits<int64_t>::min()) origin = t;
-    if (!period || (a.periodMs > 0 && t >= period->end)) {
-      emit();
-      period.emplace();
-      period->start = a.periodMs > 0 ? origin + (t - origin) / a.periodMs * a.periodMs : origin;
-      period->end = a.periodMs > 0 ? period->start + a.periodMs : period->start;
-    }
-    last = t;
-    if (h.value) period->add(*h.value, distinctValues);
+    if (first) kind = v.kind;
+    first = false;
+    periods.add(instanceTime(v, q.timeProperty).value_or(v.timeMs), v);
     return true;
   });
-  emit();
-  return out;
+  periods.finish();
+  return out.finish(kind);
 }
 
-AggregatedSeries aggregateSeries(const store::Store& store, std::string_view tenant,
-                                 std::string_view id, const std::string& attribute,
-                                 const std::string& datasetId, const query::TemporalQ& q,
-                                 const Aggregation& a, Deadline* deadline) {
-  return aggregate(attribute, datasetId, q, a, deadline, [&](const std::function<bool(store::HistoryValue&)>& visit) {
+// One stored series: a range of observedAt is aggregated by the store (in its
+// database, where it has one); other selections are read and folded here.
+std::optional<AggregatedSeries> aggregateStored(const store::Store& store, std::string_view tenant,
+                                                std::string_view id, const std::string& attribute,
+                                                const std::string& datasetId,
+                                                const query::TemporalQ& q, const Aggregation& a,
+                                                Deadline* deadline) {
+  SeriesOut out(attribute, datasetId, q, a);
+  if (q.timeProperty == query::TimeProperty::ObservedAt && q.spans.empty() && !q.lastN) {
+    store::HistoryAggregation request{{std::string(id), attribute, datasetId, q.fromMs, q.toMs},
+                                      out.origin(),
+                                      a.periodMs,
+                                      out.distinct(),
+                                      ngsi::nowMs(),
+                                      deadline};
+    auto kind = store.aggregateHistory(tenant, request,
+                                       [&out](const store::HistoryPeriod& p) { out.add(p); });
+    return out.finish(kind);
+  }
+  return fold(out, q, a, deadline, [&](const std::function<bool(store::HistoryValue&)>& visit) {
     forEachInstance<store::HistoryValue>(store, tenant, id, attribute, datasetId, q, false, {}, visit);
   });
-}
-
-// What aggregation reads of an instance of a series.
-store::HistoryValue valueOf(const store::HistoryInstance& h) {
-  store::HistoryValue v;
-  v.timeMs = h.timeMs;
-  v.recordedMs = h.recordedMs;
-  auto ms = [&h](std::string_view member) -> std::optional<int64_t> {
-    auto* m = h.instance.if_contains(member);
-    if (m && m->is_int64()) return m->get_int64();
-    return std::nullopt;
-  };
-  v.createdAtMs = ms("createdAt");
-  v.modifiedAtMs = ms("modifiedAt");
-  v.deletedAtMs = ms("deletedAt");
-  auto kind = ngsi::kindOf(h.instance);
-  v.kind = std::string(ngsi::kindName(kind));
-  if (!v.deletedAtMs)
-    if (auto* value = h.instance.if_contains(ngsi::valueMember(kind))) v.value = *value;
-  return v;
 }
 
 }  // namespace
@@ -211,14 +210,15 @@ std::vector<AggregatedSeries> aggregateSeries(const std::vector<Series>& series,
                                               const Aggregation& aggregation) {
   std::vector<AggregatedSeries> out;
   for (const auto& s : series) {
-    auto a = aggregate(s.attribute, s.datasetId, q, aggregation, nullptr,
-                       [&s](const std::function<bool(store::HistoryValue&)>& visit) {
-                         for (const auto& instance : s.instances) {
-                           auto v = valueOf(instance);
-                           if (!visit(v)) return;
-                         }
-                       });
-    if (!a.kind.empty()) out.push_back(std::move(a));
+    SeriesOut series(s.attribute, s.datasetId, q, aggregation);
+    auto a = fold(series, q, aggregation, nullptr,
+                  [&s](const std::function<bool(store::HistoryValue&)>& visit) {
+                    for (const auto& instance : s.instances) {
+                      auto v = store::valueOf(instance);
+                      if (!visit(v)) return;
+                    }
+                  });
+    if (a) out.push_back(std::move(*a));
   }
   return out;
 }
@@ -230,9 +230,9 @@ std::vector<AggregatedSeries> aggregateHistory(const store::Store& store, std::s
   std::vector<AggregatedSeries> out;
   for (const auto& [attribute, datasetId] :
        selectedSeries(store, tenant, id, request, attributeMatched)) {
-    auto s = aggregateSeries(store, tenant, id, attribute, datasetId, request.q, aggregation,
+    auto s = aggregateStored(store, tenant, id, attribute, datasetId, request.q, aggregation,
                              request.deadline);
-    if (!s.kind.empty()) out.push_back(std::move(s));
+    if (s) out.push_back(std::move(*s));
   }
   return out;
 }

@@ -4,9 +4,11 @@
 // aggrPeriodDuration. Periods start at timeAt (timerel after or between),
 // else at the series' first selected instance; a period without instances
 // is left out. P0D (the default) is one period over the whole range.
-// Aggregation streams over the store's scan: only the current period's
-// accumulator is in memory (and, for distinctCount, its distinct values);
-// series already in memory (merged from several sources) are aggregated alike.
+// A range of observedAt is aggregated by the store (Store::aggregateHistory: in
+// SQL on PostgreSQL, over a scan on the embedded store); other selections, and
+// series already in memory (merged from several sources), are folded here
+// through store::PeriodFold. Either way only the current period's accumulator
+// is in memory (and, for distinctCount, its distinct values).
 #pragma once
 
 #include <cstdint>

@@ -23,15 +23,10 @@ std::optional<int64_t> msMember(const boost::json::object& o, std::string_view n
 }
 
 // A transient attribute's instances carry its expiresAt: once it has passed,
-// they are no longer its history (4.22; conformance 422_07_02).
+// they are no longer its history (4.22; conformance 422_07_02; for a
+// store::HistoryValue, store::expired).
 bool expired(const store::HistoryInstance& h, int64_t nowMs) {
   return ngsi::isExpired(h.instance, nowMs);
-}
-
-bool expired(const store::HistoryValue& v, int64_t nowMs) {
-  if (v.expiresAt.empty()) return false;
-  auto at = ngsi::parseDateTime(v.expiresAt);
-  return at && *at <= nowMs;
 }
 
 void storeScan(const store::Store& store, std::string_view tenant, const store::HistoryScan& scan,

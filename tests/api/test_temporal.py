@@ -282,6 +282,31 @@ def test_aggregation_of_strings_counts_only(broker):
     assert [p[1] for p in state["distinctCount"]] == [t(1), t(2), t(3)]
 
 
+def test_aggregation_of_mixed_values_and_a_deletion_alike_for_every_selection(broker):
+    """Numbers, a string and a deletion: numeric methods take the numbers, totalCount every value,
+    the deletion counts for nothing; a range of observedAt (aggregated by the store) and the
+    selections read and folded in the broker (lastN, timeproperty) agree."""
+    eid = unique_id("Vehicle")
+    create(broker, {"id": eid, "type": "Vehicle", "n": prop(1, observedAt=t(1))})
+    for value, minute in (("x", 2), (3, 3), (3, 4)):
+        patch_attr(broker, eid, "n", prop(value, observedAt=t(minute)))
+    assert requests.delete(broker.api + f"/entities/{eid}/attrs/n").status_code == 204
+    methods = "totalCount,distinctCount,sum,avg,min,max"
+    whole = aggregated(broker, eid, methods)["n"]
+    assert {m: whole[m][0][0] for m in whole if m != "type"} == {
+        "totalCount": 4, "distinctCount": 3, "sum": 7, "avg": 7 / 3, "min": 1, "max": 3}
+    assert whole["sum"][0][1] == t(1) and whole["sum"][0][2] > t(4)  # ends at the deletion (now)
+    hourly = aggregated(broker, eid, methods, "PT1H", timerel="before", timeAt=t(5))["n"]
+    assert hourly["totalCount"] == [[4, t(1), t(1, 13)]] and hourly["sum"] == [[7, t(1), t(1, 13)]]
+    last = aggregated(broker, eid, "totalCount,sum", "PT1H", lastN=3, timerel="before",
+                      timeAt=t(5))["n"]
+    assert last["totalCount"] == [[3, t(2), t(2, 13)]] and last["sum"] == [[6, t(2), t(2, 13)]]
+    by_modified = aggregated(broker, eid, "totalCount,sum", timeproperty="modifiedAt")["n"]
+    assert by_modified["totalCount"][0][0] == 4 and by_modified["sum"][0][0] == 7
+    only_the_deletion = aggregated(broker, eid, "totalCount", timerel="after", timeAt=t(5))["n"]
+    assert only_the_deletion == {"type": "Property", "totalCount": []}
+
+
 # --- representations and @context -------------------------------------------
 
 def test_temporal_values_per_kind(broker):

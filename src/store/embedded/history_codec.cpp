@@ -169,8 +169,6 @@ void decodeInstance(const BlockRecord& record, const KeyDictionary& keys, bool w
 }
 
 void decodeValue(const BlockRecord& record, const KeyDictionary& keys, HistoryValue& v) {
-  static constexpr std::string_view kValueMembers[] = {
-      "value", "object", "languageMap", "vocab", "json", "valueList", "objectList"};
   if (record.op != Op::Add || record.instance.empty()) Input::bad("history record");
   v.timeMs = record.timeMs;
   v.recordedMs = record.recordedMs;

@@ -11,10 +11,11 @@
 #include "store/embedded/history_codec.h"
 #include "store/embedded/history_column.h"
 #include "store/embedded/history_retention.h"
-#include "store/embedded/rocks_status.h"
 #include "store/embedded/meta_codec.h"
 #include "store/embedded/rocks_events.h"
+#include "store/embedded/rocks_status.h"
 #include "store/embedded/tenant_index.h"
+#include "store/history_periods.h"
 #include "store/mutations.h"
 
 #include <algorithm>
@@ -439,6 +440,12 @@ class RocksStore final : public Store {
   void scanHistoryValues(std::string_view tenant, const HistoryScan& scan,
                          const std::function<bool(HistoryValue&)>& visit) const override {
     history_->scanValues(tenant, scan, visit);
+  }
+
+  std::string aggregateHistory(
+      std::string_view tenant, const HistoryAggregation& aggregation,
+      const std::function<void(const HistoryPeriod&)>& visit) const override {
+    return aggregateByScan(*this, tenant, aggregation, visit);
   }
 
   bool changeHistoryInstance(

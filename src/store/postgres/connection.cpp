@@ -53,34 +53,58 @@ std::string byteaText(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
+void appendElement(std::string& out, std::string_view text) {
+  appendQuoted(out, text);
+}
+void appendElement(std::string& out, double number) {
+  out += numberText(number);
+}
+void appendElement(std::string& out, int64_t number) {
+  out += std::to_string(number);
+}
+void appendElement(std::string& out, bool truth) {
+  out.push_back(truth ? 't' : 'f');
+}
+template <class T>
+void appendElement(std::string& out, const std::optional<T>& element) {
+  if (element)
+    appendElement(out, *element);
+  else
+    out += "NULL";
+}
+
+template <class Elements>
+std::string literalOf(const Elements& elements) {
+  std::string out = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i) out.push_back(',');
+    appendElement(out, elements[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
 std::string arrayLiteral(const std::vector<std::string_view>& elements) {
-  std::string out = "{";
-  for (size_t i = 0; i < elements.size(); ++i) {
-    if (i) out.push_back(',');
-    appendQuoted(out, elements[i]);
-  }
-  out.push_back('}');
-  return out;
+  return literalOf(elements);
 }
-
 std::string arrayLiteral(const std::vector<double>& elements) {
-  std::string out = "{";
-  for (size_t i = 0; i < elements.size(); ++i) {
-    if (i) out.push_back(',');
-    out += numberText(elements[i]);
-  }
-  out.push_back('}');
-  return out;
+  return literalOf(elements);
 }
-
 std::string arrayLiteral(const std::vector<int64_t>& elements) {
-  std::string out = "{";
-  for (size_t i = 0; i < elements.size(); ++i) {
-    if (i) out.push_back(',');
-    out += std::to_string(elements[i]);
-  }
-  out.push_back('}');
-  return out;
+  return literalOf(elements);
+}
+std::string arrayLiteral(const std::vector<bool>& elements) {
+  return literalOf(elements);
+}
+std::string arrayLiteral(const std::vector<std::optional<double>>& elements) {
+  return literalOf(elements);
+}
+std::string arrayLiteral(const std::vector<std::optional<int64_t>>& elements) {
+  return literalOf(elements);
 }
 
 std::vector<std::string> parseArray(std::string_view literal) {

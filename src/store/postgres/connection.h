@@ -71,6 +71,10 @@ std::string arrayOf(const Strings& strings) {
 // An array literal of numbers; nan and infinities as PostgreSQL spells them.
 std::string arrayLiteral(const std::vector<double>& elements);
 std::string arrayLiteral(const std::vector<int64_t>& elements);
+std::string arrayLiteral(const std::vector<bool>& elements);
+// With NULL for nullopt.
+std::string arrayLiteral(const std::vector<std::optional<double>>& elements);
+std::string arrayLiteral(const std::vector<std::optional<int64_t>>& elements);
 // The elements of a text array value as the server writes it.
 std::vector<std::string> parseArray(std::string_view literal);
 

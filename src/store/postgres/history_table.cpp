@@ -25,6 +25,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "ngsi/datetime.h"
 #include "store/embedded/history_codec.h"
 
 namespace allmende::store::pg {
@@ -209,6 +210,54 @@ void parseInstance(json::parser& parser, std::string_view text, json::object& in
   into = std::move(value.get_object());
 }
 
+// What the aggregation columns hold of an instance: its value when that is a
+// number, whether it has a value (a deletion has none), when it expires.
+struct ValueColumns {
+  std::optional<double> number;
+  bool hasValue = false;
+  std::optional<int64_t> expiresMs;
+};
+
+ValueColumns valueColumns(const HistoryInstance& instance) {
+  auto v = valueOf(instance);
+  ValueColumns out;
+  out.hasValue = v.value.has_value();
+  if (v.value && v.value->is_number()) out.number = v.value->to_number<double>();
+  if (!v.expiresAt.empty()) out.expiresMs = ngsi::parseDateTime(v.expiresAt);
+  return out;
+}
+
+// The instances of the aggregation's range, as a condition on the history
+// columns named with `prefix`.
+std::string aggregatedRange(const std::string& prefix) {
+  return prefix + "tenant = $1 AND " + prefix + "entity = $2 AND " + prefix +
+         "attribute = $3 AND " + prefix + "dataset = $4 AND " + prefix + "time_ms >= $5 AND " +
+         prefix + "time_ms < $6 AND (" + prefix + "expires_ms IS NULL OR " + prefix +
+         "expires_ms > $9)";
+}
+
+// The aggregation's statement: the series' first instance in range gives the
+// origin (unless $7 does) and the kind; its instances are grouped by period
+// ($8 ms; 0 = one). With `distinct`, the distinct values are counted too.
+std::string aggregateSql(bool distinct) {
+  std::string sql =
+      "SELECT CASE WHEN $8::bigint = 0 THEN 0 ELSE (h.time_ms - o.origin) / $8::bigint END, "
+      "o.origin, o.kind, max(h.time_ms), count(*) FILTER (WHERE h.has_value), "
+      "count(h.value_number), coalesce(sum(h.value_number), 0), "
+      "coalesce(sum(h.value_number * h.value_number), 0), min(h.value_number), max(h.value_number)";
+  if (distinct)
+    sql +=
+        ", count(DISTINCT CASE WHEN h.has_value THEN coalesce(h.instance->'value', "
+        "h.instance->'object', h.instance->'languageMap', h.instance->'vocab', h.instance->'json', "
+        "h.instance->'valueList', h.instance->'objectList')::jsonb END)";
+  return sql +
+         " FROM (SELECT coalesce($7::bigint, time_ms) AS origin, "
+         "CASE WHEN json_typeof(instance->'type') = 'string' THEN instance->>'type' END AS kind "
+         "FROM history WHERE " +
+         aggregatedRange("") + " ORDER BY time_ms, seq LIMIT 1) o CROSS JOIN history h WHERE " +
+         aggregatedRange("h.") + " GROUP BY 1, 2, 3 ORDER BY 1";
+}
+
 // The instances of a write that are stored: those the retention keeps, and
 // with replaceSameTime, of those of one series and time only the last one.
 std::vector<const HistoryInstance*> storedInstances(const HistoryWrite& h, int64_t cutoff) {
@@ -311,12 +360,19 @@ void HistoryTable::add(Batch& b, std::string_view tenant, std::string_view id,
     std::vector<std::string_view> attributes, datasetIds;
     std::vector<int64_t> timesMs, recordedMs;
     std::vector<std::string> texts;
+    std::vector<std::optional<double>> numbers;
+    std::vector<bool> hasValues;
+    std::vector<std::optional<int64_t>> expiresMs;
     for (const auto* instance : month.second) {
       attributes.push_back(instance->attribute);
       datasetIds.push_back(instance->datasetId);
       timesMs.push_back(instance->timeMs);
       recordedMs.push_back(instance->recordedMs);
       texts.push_back(json::serialize(instance->instance));
+      auto columns = valueColumns(*instance);
+      numbers.push_back(columns.number);
+      hasValues.push_back(columns.hasValue);
+      expiresMs.push_back(columns.expiresMs);
     }
     auto name = nameOf(month.first);
     if (h.replaceSameTime)
@@ -331,10 +387,12 @@ void HistoryTable::add(Batch& b, std::string_view tenant, std::string_view id,
                 .add(arrayLiteral(datasetIds))
                 .add(arrayLiteral(timesMs)));
     b.add("INSERT INTO " + name +
-              " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance) "
-              "SELECT $1, $2, a, d, t, r, nextval('history_seq'), i::json "
-              "FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[]) "
-              "WITH ORDINALITY AS x(a, d, t, r, i, n) ORDER BY n",
+              " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance, "
+              "value_number, has_value, expires_ms) "
+              "SELECT $1, $2, a, d, t, r, nextval('history_seq'), i::json, v, h, e "
+              "FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], "
+              "$8::float8[], $9::boolean[], $10::bigint[]) "
+              "WITH ORDINALITY AS x(a, d, t, r, i, v, h, e, n) ORDER BY n",
           Params()
               .add(tenant)
               .add(id)
@@ -342,7 +400,10 @@ void HistoryTable::add(Batch& b, std::string_view tenant, std::string_view id,
               .add(arrayLiteral(datasetIds))
               .add(arrayLiteral(timesMs))
               .add(arrayLiteral(recordedMs))
-              .add(arrayOf(texts)));
+              .add(arrayOf(texts))
+              .add(arrayLiteral(numbers))
+              .add(arrayLiteral(hasValues))
+              .add(arrayLiteral(expiresMs)));
   }
   if (h.entity) writeEntityRecord(b, tenant, id, *h.entity, h.entityAsBefore);
 }
@@ -435,6 +496,46 @@ void HistoryTable::scanValues(std::string_view tenant, const HistoryScan& scan,
             });
 }
 
+// One statement (on a connection the read route gives): the database groups
+// the range's rows by period, reading the aggregation columns only (and the
+// value members for distinct counts).
+std::string HistoryTable::aggregate(std::string_view tenant, const HistoryAggregation& a,
+                                    const std::function<void(const HistoryPeriod&)>& visit) const {
+  int64_t from = std::max(a.scan.fromMs, cutoffMs());
+  if (from >= a.scan.toMs) return "";
+  static const std::string plain = aggregateSql(false), distinct = aggregateSql(true);
+  if (a.deadline) a.deadline->check();
+  Result r;
+  {
+    auto c = reads_.pool().take();
+    r = c->exec(a.distinct ? distinct : plain, Params()
+                                                   .add(tenant)
+                                                   .add(a.scan.entityId)
+                                                   .add(a.scan.attribute)
+                                                   .add(a.scan.datasetId)
+                                                   .add(from)
+                                                   .add(a.scan.toMs)
+                                                   .add(a.originMs)
+                                                   .add(a.periodMs)
+                                                   .add(a.nowMs));
+  }
+  if (a.deadline) a.deadline->check();
+  HistoryPeriod p;
+  for (size_t i = 0; i < r.rows(); ++i) {
+    p.startMs = r.number(i, 1) + r.number(i, 0) * a.periodMs;
+    p.lastMs = r.number(i, 3);
+    p.values = static_cast<uint64_t>(r.number(i, 4));
+    p.numbers = static_cast<uint64_t>(r.number(i, 5));
+    p.sum = r.real(i, 6);
+    p.sumsq = r.real(i, 7);
+    p.min = p.numbers ? r.real(i, 8) : 0;
+    p.max = p.numbers ? r.real(i, 9) : 0;
+    p.distinct = a.distinct ? static_cast<uint64_t>(r.number(i, 10)) : 0;
+    visit(p);
+  }
+  return r.rows() ? std::string(r.text(0, 2)) : "";
+}
+
 // The instance is found by the history_instance index (its id is its
 // recording time and sequence number, in any datasetId); its replacement keeps
 // both and goes where its time puts it.
@@ -481,9 +582,11 @@ bool HistoryTable::change(
   ensurePartitions({replacement->timeMs});
   auto month = monthOf(replacement->timeMs);
   try {
+    auto columns = valueColumns(*replacement);
     c.exec("INSERT INTO " + nameOf(month) +
-               " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance) "
-               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json)",
+               " (tenant, entity, attribute, dataset, time_ms, recorded_ms, seq, instance, "
+               "value_number, has_value, expires_ms) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10, $11)",
            Params()
                .add(tenant)
                .add(id)
@@ -492,7 +595,10 @@ bool HistoryTable::change(
                .add(replacement->timeMs)
                .add(recordedMs)
                .add(static_cast<int64_t>(seq))
-               .add(json::serialize(replacement->instance)));
+               .add(json::serialize(replacement->instance))
+               .add(columns.number)
+               .add(columns.hasValue)
+               .add(columns.expiresMs));
   } catch (const Error& e) {
     forgetPartitionIfGone(e);
     throw;

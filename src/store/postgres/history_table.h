@@ -50,6 +50,10 @@ class HistoryTable {
   void scanValues(std::string_view tenant, const HistoryScan& scan,
                   const std::function<bool(HistoryValue&)>& visit) const;
 
+  // Store::aggregateHistory.
+  std::string aggregate(std::string_view tenant, const HistoryAggregation& aggregation,
+                        const std::function<void(const HistoryPeriod&)>& visit) const;
+
   // Store::changeHistoryInstance, in the caller's transaction; false if there is no such instance.
   bool change(Connection& c, std::string_view tenant, std::string_view id,
               std::string_view attribute, std::string_view instanceId,

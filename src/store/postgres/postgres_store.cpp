@@ -359,6 +359,12 @@ class PostgresStore final : public Store {
     history_.scanValues(tenant, scan, visit);
   }
 
+  std::string aggregateHistory(
+      std::string_view tenant, const HistoryAggregation& aggregation,
+      const std::function<void(const HistoryPeriod&)>& visit) const override {
+    return history_.aggregate(tenant, aggregation, visit);
+  }
+
   bool changeHistoryInstance(
       std::string_view tenant, std::string_view id, std::string_view attribute,
       std::string_view instanceId,

@@ -20,7 +20,10 @@
 //   history_entities   the entities that have history (store/history.h), deleted ones too
 //   history            the attribute instances, partitioned by month of their time
 //                      (observedAt, else when recorded); partitions are made by the broker
-//                      as instances need them and dropped by the retention
+//                      as instances need them and dropped by the retention. Beside each
+//                      instance, what an aggregation reads of it: its value when a number,
+//                      whether it has a value (a deletion has none), its expiry
+//                      (value_number, has_value, expires_ms)
 //   audit              the audit trail
 //   documents          subscriptions, registrations, snapshots, ... (store::DocumentKind)
 //   settings, contexts broker-wide settings; hosted @contexts
@@ -118,6 +121,21 @@ CREATE TABLE leases (
   tenant text NOT NULL, kind text NOT NULL, subscription text NOT NULL,
   holder text NOT NULL, expires_at timestamptz NOT NULL, cursor bigint NOT NULL,
   PRIMARY KEY (tenant, kind, subscription) );
+)sql",
+      // 2: what aggregations read of a history instance, beside it
+      R"sql(
+ALTER TABLE history ADD COLUMN value_number double precision,
+  ADD COLUMN has_value boolean NOT NULL DEFAULT false, ADD COLUMN expires_ms bigint;
+CREATE FUNCTION pg_temp.value_member(i json) RETURNS json LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN json_typeof(i->'deletedAt') IS DISTINCT FROM 'number' THEN coalesce(i->'value',
+    i->'object', i->'languageMap', i->'vocab', i->'json', i->'valueList', i->'objectList') END $$;
+UPDATE history SET
+  has_value = pg_temp.value_member(instance) IS NOT NULL,
+  value_number = CASE WHEN json_typeof(pg_temp.value_member(instance)) = 'number' THEN
+    CASE WHEN abs((pg_temp.value_member(instance)#>>'{}')::numeric) < 1e308
+    THEN (pg_temp.value_member(instance)#>>'{}')::double precision END END,
+  expires_ms = CASE WHEN json_typeof(instance->'expiresAt') = 'string'
+    THEN (extract(epoch FROM (instance->>'expiresAt')::timestamptz) * 1000)::bigint END;
 )sql",
   };
   return all;
