@@ -158,4 +158,15 @@ bool addValueRanges(const query::Expr& e, EntityQuery& q) {
   return false;
 }
 
+void intersect(EntityQuery::NumberRange& r, const EntityQuery::NumberRange& other) {
+  if (other.min > r.min || (other.min == r.min && other.minOpen)) {
+    r.min = other.min;
+    r.minOpen = other.minOpen;
+  }
+  if (other.max < r.max || (other.max == r.max && other.maxOpen)) {
+    r.max = other.max;
+    r.maxOpen = other.maxOpen;
+  }
+}
+
 }  // namespace allmende::store

@@ -17,4 +17,9 @@ namespace allmende::store {
 // meets, and patterns), so that the indexes alone can prove a match.
 bool addValueRanges(const query::Expr& q, EntityQuery& query);
 
+// Narrows r to the numbers other holds too. Conditions on one attribute of
+// which no entity has two numbers are one range so narrowed
+// (temperature>=10;temperature<15: some value >= 10 and some < 15 is one value in [10, 15)).
+void intersect(EntityQuery::NumberRange& r, const EntityQuery::NumberRange& other);
+
 }  // namespace allmende::store

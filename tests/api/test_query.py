@@ -845,6 +845,26 @@ def test_time_terms_walk_the_time_indexes(broker):
     assert n == 0 and e["path"] == "time" and e["path-size"] == "0" and e["read"] == "0", e
 
 
+def test_two_ranges_on_one_attribute_each_met_by_some_value(broker):
+    """q=speed>=10;speed<20 asks for some value >= 10 and some value < 20: with one value per
+    entity that is one value in [10, 20); an entity with two values may meet each term with
+    another one ([5, 25]), and matches too, also while the other entities have one value."""
+    tenant = {"NGSILD-Tenant": new_tenant()}
+    kind = new_type()
+    single = [entity(f"urn:ngsi-ld:{kind}:{n}", kind, speed=prop(v)) for n, v in (("low", 5), ("in", 15), ("high", 25))]
+    r = requests.post(f"{broker.api}/entityOperations/create", json=single, headers={**JSON, **tenant})
+    assert r.status_code == 201, r.text
+    params = {"type": kind, "q": "speed>=10;speed<20", "count": "true"}
+    r = requests.get(f"{broker.api}/entities", params=params, headers=tenant)
+    assert ids(r.json()) == [f"urn:ngsi-ld:{kind}:in"] and r.headers["NGSILD-Results-Count"] == "1"
+    two = entity(f"urn:ngsi-ld:{kind}:both", kind, speed=[prop(5), prop(25, datasetId="urn:ds:2")])
+    r = requests.post(f"{broker.api}/entities", json=two, headers={**JSON, **tenant})
+    assert r.status_code == 201, r.text
+    r = requests.get(f"{broker.api}/entities", params=params, headers=tenant)
+    assert sorted(ids(r.json())) == [f"urn:ngsi-ld:{kind}:both", f"urn:ngsi-ld:{kind}:in"]
+    assert r.headers["NGSILD-Results-Count"] == "2"
+
+
 def test_an_entity_with_several_values_in_a_range_is_one_match(broker):
     """An attribute with several values (datasetIds, an array) that a range meets more than
     once: the entity is one match, counted once, and paging meets every match once."""

@@ -16,6 +16,8 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include "store/value_ranges.h"
+
 namespace allmende::store {
 
 size_t TenantIndex::Source::size() const {
@@ -221,8 +223,7 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
   Plan plan(*this, q);
   plan.numbers = numberChecks(q.numberRanges);  // attribute names looked up once per query
   plan.unproven = q.textRanges.size() + q.timeRanges.size();
-  // Conditions on one attribute where no entity has two values mean one range
-  // (temperature>=10;temperature<15: some value >=10 and some <15 is one value in [10, 15)).
+  // Conditions on one attribute where no entity has two values mean one range (intersect).
   std::vector<EntityQuery::NumberRange> merged;
   merged.reserve(plan.numbers.size());
   for (size_t i = 0; i < plan.numbers.size(); ++i) {
@@ -238,10 +239,7 @@ size_t TenantIndex::candidates(const EntityQuery& q, bool ownOrder, const Visit&
         merged.push_back(*plan.numbers[i].first);  // no reallocation: at most one per condition
         plan.numbers[i].first = &merged.back();
       }
-      auto& r = merged.back();
-      const auto* other = plan.numbers[k].first;
-      if (other->min > r.min || (other->min == r.min && other->minOpen)) r.min = other->min, r.minOpen = other->minOpen;
-      if (other->max < r.max || (other->max == r.max && other->maxOpen)) r.max = other->max, r.maxOpen = other->maxOpen;
+      intersect(merged.back(), *plan.numbers[k].first);
       plan.numbers.erase(plan.numbers.begin() + k);
     }
   }

@@ -33,6 +33,7 @@
 #include "store/postgres/query_sql.h"
 #include "store/postgres/read_route.h"
 #include "store/postgres/schema.h"
+#include "store/value_ranges.h"
 
 namespace allmende::store {
 
@@ -162,20 +163,43 @@ class PostgresStore final : public Store {
     return out;
   }
 
-  EntityPage queryEntities(std::string_view tenant, const EntityQuery& q) const override {
+  EntityPage queryEntities(std::string_view tenant, const EntityQuery& asked) const override {
     EntityPage page;
     QueryExplain unasked;
-    auto& explain = q.explain ? *q.explain : unasked;
+    auto& explain = asked.explain ? *asked.explain : unasked;
     explain.path = "sql";
     auto c = reads_.pool().take();
+    // In one round trip: whether a candidate may have expired data, and which
+    // attributes that several number ranges are on have an entity with two
+    // numbers; the ranges on each other one are merged into one (intersect).
+    std::vector<std::string> repeated;
+    for (size_t i = 0; i < asked.numberRanges.size(); ++i)
+      for (size_t k = 0; k < i; ++k)
+        if (asked.numberRanges[k].attribute == asked.numberRanges[i].attribute &&
+            std::find(repeated.begin(), repeated.end(), asked.numberRanges[i].attribute) ==
+                repeated.end())
+          repeated.push_back(asked.numberRanges[i].attribute);
+    pg::Batch first;
+    first.add(
+        "SELECT EXISTS (SELECT 1 FROM entities WHERE tenant = $2 AND expires_at IS NOT NULL AND "
+        "expires_at <= $1)",
+        Params().add(asked.now).add(tenant));
+    for (const auto& attribute : repeated)  // (ORDER BY id: the planner takes the partial index)
+      first.add(
+          "SELECT 1 FROM entity_numbers WHERE tenant = $1 AND attribute = $2 AND NOT sole "
+          "ORDER BY id LIMIT 1",
+          Params().add(tenant).add(attribute));
+    auto firstResults = c->execAll(first);
+    std::optional<EntityQuery> merged;
+    for (size_t k = 0; k < repeated.size(); ++k)
+      if (firstResults[k + 1].rows() == 0) {
+        if (!merged) merged = asked;
+        mergeRanges(merged->numberRanges, repeated[k]);
+      }
+    const EntityQuery& q = merged ? *merged : asked;
     // Exact in SQL: the selectors decide, and no candidate has expired data
     // the predicate would have to look at.
-    bool exact = (!q.predicate || q.selectorsExact) && !q.ordering &&
-                 !c->exec(
-                       "SELECT EXISTS (SELECT 1 FROM entities WHERE tenant = $2 AND expires_at IS "
-                       "NOT NULL AND expires_at <= $1)",
-                       Params().add(q.now).add(tenant))
-                      .flag(0, 0);
+    bool exact = (!q.predicate || q.selectorsExact) && !q.ordering && !firstResults[0].flag(0, 0);
     if (exact) {
       // The rows walked: the narrowest value range when one holds fewer than
       // kProbe rows (its matches in the order of their value, ties by id, as
@@ -189,11 +213,13 @@ class PostgresStore final : public Store {
         std::string rows = pg::sideRangeRows(b, tenant, q, *driver);
         std::string first = pg::firstOfItsEntity(b, tenant, q, *driver);
         std::string entityTenant = b.param(tenant);
-        from = "(SELECT d.id, d.value FROM " + rows + " AND " + first + ") d JOIN entities e ON e.tenant = " +
-               entityTenant + " AND e.id = d.id";
+        // (Its ORDER BY keeps the walk a subquery of its own, read in the index's order.)
+        from = "(SELECT d.id, d.value FROM " + rows + " AND " + first +
+               " ORDER BY d.value, d.id) d JOIN entities e ON e.tenant = " + entityTenant +
+               " AND e.id = d.id";
         key = "e.id, d.value";
       }
-      std::string where = pg::selectorCondition(b, tenant, q);
+      std::string where = pg::selectorCondition(b, tenant, q, driver);
       if (q.count) {
         page.total = static_cast<size_t>(c->exec("SELECT count(*) FROM " + from + " WHERE " + where,
                                                  b.params, pg::Plan::ForTheValues)
@@ -544,6 +570,20 @@ class PostgresStore final : public Store {
     auto& arena = page.arenas.emplace_back(
         std::make_unique<boost::json::monotonic_resource>(text.size() * 4));
     return page.entities.emplace_back(parseEntity(text, arena.get()));
+  }
+
+  // The number ranges on the attribute as one, where the first of them was.
+  static void mergeRanges(std::vector<EntityQuery::NumberRange>& ranges,
+                          const std::string& attribute) {
+    auto first = std::find_if(ranges.begin(), ranges.end(),
+                              [&](const auto& r) { return r.attribute == attribute; });
+    for (auto it = first + 1; it != ranges.end();)
+      if (it->attribute == attribute) {
+        intersect(*first, *it);
+        it = ranges.erase(it);
+      } else {
+        ++it;
+      }
   }
 
   // Of the query's value ranges in side tables, the one with the fewest rows

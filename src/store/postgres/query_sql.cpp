@@ -106,13 +106,15 @@ std::string sideRangeRows(SqlBuilder& b, std::string_view tenant, const EntityQu
 }
 
 std::string firstOfItsEntity(SqlBuilder& b, std::string_view tenant, const EntityQuery& q, size_t k) {
-  std::string earlier = "NOT EXISTS (SELECT 1 FROM " + sideRangeRows(b, tenant, q, k, "d2") +
-                        " AND d2.id = d.id AND (d2.value < d.value OR (d2.value = d.value AND d2.ctid < "
-                        "d.ctid)))";
+  std::string earlier =
+      "NOT EXISTS (SELECT 1 FROM " + sideRangeRows(b, tenant, q, k, "d2") +
+      " AND d2.id = d.id AND (d2.value < d.value OR (d2.value = d.value AND d2.ctid < "
+      "d.ctid)) OFFSET 0)";  // (a check per row walked: see selectorCondition)
   return k < q.numberRanges.size() ? "(d.sole OR " + earlier + ")" : earlier;
 }
 
-std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q) {
+std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q,
+                              std::optional<size_t> walked) {
   std::string sql = "e.tenant = " + b.param(tenant);
   auto and_ = [&sql](const std::string& term) { sql += " AND " + term; };
   if (q.ids) and_("e.id = ANY(" + b.param(arrayOf(*q.ids)) + "::text[])");
@@ -141,8 +143,11 @@ std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const Enti
         "g.attribute = " +
         attribute + " AND (" + boxes + "))");
   }
+  // (OFFSET 0 keeps an EXISTS a check per candidate: the planner does not make it a join.)
   for (size_t k = 0; k < sideRanges(q); ++k)
-    and_("EXISTS (SELECT 1 FROM " + sideRangeRows(b, tenant, q, k) + " AND d.id = e.id)");
+    if (k != walked)
+      and_("EXISTS (SELECT 1 FROM " + sideRangeRows(b, tenant, q, k) + " AND d.id = e.id" +
+           (walked ? " OFFSET 0)" : ")"));
   for (const auto& r : q.timeRanges)
     if (onEntityRow(r)) {
       // 0 = none (store::EntityMeta)

@@ -28,8 +28,13 @@ class SqlBuilder {
   Params params;
 };
 
-// The condition on entities e for every selector of the query.
-std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q);
+// The condition on entities e for every selector of the query. With `walked`,
+// the candidates are the rows of that side range (walked in value order: see
+// firstOfItsEntity), which is then no condition of its own, and the other
+// ranges are checked candidate by candidate (an index probe each, in the order
+// of the walk, which a LIMIT can end), not joined as sets.
+std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q,
+                              std::optional<size_t> walked = std::nullopt);
 
 // The value ranges of the query that a side table holds (its number, string
 // and time ranges but those on createdAt and modifiedAt), by position.

@@ -15,7 +15,9 @@
 //                      a write replaces; a candidate's check, whatever plan the database
 //                      chooses, also before it has statistics of a table just loaded).
 //                      Strings are bytea: compared byte by byte, as in the embedded store
-//                      (a range's bound need not be UTF-8)
+//                      (a range's bound need not be UTF-8). A number that is not its
+//                      attribute's sole one in its entity is also in a partial index: whether
+//                      an attribute has such numbers is one look-up
 //   entity_geometries  the bounding box of each GeoProperty value (PostGIS, GiST index)
 //   history_entities   the entities that have history (store/history.h), deleted ones too
 //   history            the attribute instances, partitioned by month of their time
@@ -122,8 +124,10 @@ CREATE TABLE leases (
   holder text NOT NULL, expires_at timestamptz NOT NULL, cursor bigint NOT NULL,
   PRIMARY KEY (tenant, kind, subscription) );
 )sql",
-      // 2: what aggregations read of a history instance, beside it
+      // 2: what aggregations read of a history instance, beside it; the
+      // attributes that have an entity with two numbers
       R"sql(
+CREATE INDEX entity_numbers_multi ON entity_numbers (tenant, attribute, id) WHERE NOT sole;
 ALTER TABLE history ADD COLUMN value_number double precision,
   ADD COLUMN has_value boolean NOT NULL DEFAULT false, ADD COLUMN expires_ms bigint;
 CREATE FUNCTION pg_temp.value_member(i json) RETURNS json LANGUAGE sql IMMUTABLE AS $$
