@@ -219,6 +219,10 @@ Result Connection::exec(std::string_view sql, const Params& params, Plan plan) {
 // A statement not prepared on this connection yet is prepared in the same
 // pipeline, just before its first execution.
 std::vector<Result> Connection::execAll(const Batch& batch) {
+  if (prepared_.size() + batch.size() > kPrepared) {  // queries of ever new shapes
+    run("DEALLOCATE ALL");
+    prepared_.clear();
+  }
   if (PQenterPipelineMode(conn_) != 1)
     throw Error("PostgreSQL: " + std::string(PQerrorMessage(conn_)), "");
   std::vector<bool> preparing(batch.size());  // whether a statement's PREPARE is in the pipeline

@@ -98,8 +98,10 @@ class Result {
 // How a statement is planned: prepared once per connection and its plan kept
 // (PostgreSQL may then use one plan for all values), or planned anew for its
 // values each time (a query whose best plan depends on them: how many
-// entities a range or a type selects).
+// entities a range or a type selects). A connection keeps at most kPrepared
+// statements; beyond, it drops them all and prepares them anew.
 enum class Plan { Kept, ForTheValues };
+constexpr size_t kPrepared = 256;
 
 struct Statement {
   std::string sql;

@@ -229,6 +229,8 @@ class PostgresStore final : public Store {
       if (q.limit > 0) {
         // The page's ids first, then only their documents (a document is
         // decompressed when it is read, so not for every candidate sorted).
+        // A walk's statement is written so that one plan fits all values
+        // (the range in index order, a check per candidate): it is kept.
         std::string offset = b.param(static_cast<int64_t>(q.offset));
         std::string limit = b.param(static_cast<int64_t>(q.limit));
         std::string pageTenant = b.param(tenant);
@@ -236,7 +238,7 @@ class PostgresStore final : public Store {
                              where + " ORDER BY value, id OFFSET " + offset + " LIMIT " + limit +
                              ") p JOIN entities e ON e.tenant = " + pageTenant +
                              " AND e.id = p.id ORDER BY p.value, p.id",
-                         b.params, pg::Plan::ForTheValues);
+                         b.params, driver ? pg::Plan::Kept : pg::Plan::ForTheValues);
         for (size_t i = 0; i < r.rows(); ++i) parseIntoPage(page, r.text(i, 0));
         explain.read = r.rows();
       }
@@ -600,7 +602,7 @@ class PostgresStore final : public Store {
       auto rows = pg::sideRangeRows(b, tenant, q, k);
       auto limit = b.param(kProbe);
       probes.add("SELECT count(*) FROM (SELECT 1 FROM " + rows + " LIMIT " + limit + ") x",
-                 b.params, pg::Plan::ForTheValues);
+                 b.params);
     }
     auto counts = c.execAll(probes);
     std::optional<size_t> best;
