@@ -229,8 +229,6 @@ class PostgresStore final : public Store {
       if (q.limit > 0) {
         // The page's ids first, then only their documents (a document is
         // decompressed when it is read, so not for every candidate sorted).
-        // A walk's statement is written so that one plan fits all values
-        // (the range in index order, a check per candidate): it is kept.
         std::string offset = b.param(static_cast<int64_t>(q.offset));
         std::string limit = b.param(static_cast<int64_t>(q.limit));
         std::string pageTenant = b.param(tenant);
@@ -238,7 +236,7 @@ class PostgresStore final : public Store {
                              where + " ORDER BY value, id OFFSET " + offset + " LIMIT " + limit +
                              ") p JOIN entities e ON e.tenant = " + pageTenant +
                              " AND e.id = p.id ORDER BY p.value, p.id",
-                         b.params, driver ? pg::Plan::Kept : pg::Plan::ForTheValues);
+                         b.params, pg::Plan::ForTheValues);
         for (size_t i = 0; i < r.rows(); ++i) parseIntoPage(page, r.text(i, 0));
         explain.read = r.rows();
       }
@@ -248,10 +246,10 @@ class PostgresStore final : public Store {
     pg::SqlBuilder b;
     std::string where = pg::selectorCondition(b, tenant, q);
     // Otherwise the candidates are read in id order, a chunk at a time, and
-    // checked with the predicate; with an ordering, every match is kept and
-    // sorted here.
-    std::vector<std::pair<query::Ordering::Key, size_t>>
-        keyed;  // with an ordering: sort key, index in page
+    // checked with the predicate. With an ordering, each match's sort key is
+    // kept (not the entity) and sorted here; then the page's entities are read
+    // again.
+    std::vector<std::pair<query::Ordering::Key, std::string>> keyed;  // sort key, id
     size_t matched = 0;
     std::string lastId;
     bool more = true;
@@ -271,11 +269,14 @@ class PostgresStore final : public Store {
         ++explain.candidates;
         ++explain.read;
         if (i + 1 == r.rows()) lastId = r.text(i, 0);
-        if (!q.ordering && (matched < q.offset || full())) {  // only counted
+        if (q.ordering || matched < q.offset || full()) {  // only checked (and keyed)
           if (full() && !q.count) break;
           alignas(std::max_align_t) unsigned char buffer[65536];
           boost::json::monotonic_resource arena(buffer, sizeof buffer);
-          matched += !q.predicate || q.predicate(parseEntity(r.text(i, 1), &arena));
+          auto entity = parseEntity(r.text(i, 1), &arena);
+          if (q.predicate && !q.predicate(entity)) continue;
+          ++matched;
+          if (q.ordering) keyed.emplace_back(q.ordering->key(entity, q.now), r.text(i, 0));
           continue;
         }
         auto& entity = parseIntoPage(page, r.text(i, 1));
@@ -284,24 +285,24 @@ class PostgresStore final : public Store {
           page.arenas.pop_back();
           continue;
         }
-        if (q.ordering)
-          keyed.emplace_back(q.ordering->key(entity, q.now), page.entities.size() - 1);
         ++matched;
       }
       if (r.rows() > 0) lastId = r.text(r.rows() - 1, 0);
     }
     page.total = explain.matched = matched;
-    if (q.ordering) {
-      // Ties by id: the page holds the matches in id order, and the sort is stable.
+    if (q.ordering && q.limit > 0 && keyed.size() > q.offset) {
+      // Ties by id: the matches came in id order, and the sort is stable.
       std::stable_sort(keyed.begin(), keyed.end(), [&q](const auto& a, const auto& b) {
         return q.ordering->less(a.first, b.first);
       });
-      EntityPage sorted;
-      sorted.arenas = std::move(page.arenas);
-      for (size_t i = q.offset; i < keyed.size() && sorted.entities.size() < q.limit; ++i)
-        sorted.entities.push_back(std::move(page.entities[keyed[i].second]));
-      sorted.total = page.total;
-      return sorted;
+      std::vector<std::string_view> ids;
+      for (size_t i = q.offset; i < keyed.size() && ids.size() < q.limit; ++i)
+        ids.push_back(keyed[i].second);
+      auto r = c->exec(
+          "SELECT e.doc::text FROM unnest($2::text[]) WITH ORDINALITY AS p(id, n) "
+          "JOIN entities e ON e.tenant = $1 AND e.id = p.id ORDER BY p.n",
+          Params().add(tenant).add(pg::arrayLiteral(ids)));
+      for (size_t i = 0; i < r.rows(); ++i) parseIntoPage(page, r.text(i, 0));
     }
     return page;
   }
