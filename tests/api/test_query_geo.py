@@ -166,6 +166,32 @@ def test_entities_at_one_site_page_in_id_order(broker):
     assert pages == ids
 
 
+def test_a_box_of_more_than_4096_locations_and_a_narrow_one_count_and_page_alike(broker):
+    """4.10: a geo query whose box meets more locations than a store walks in the box's
+    own order (4,096; then it walks the entities) finds, counts and pages its matches as a
+    narrow one does, each once."""
+    tenant = {"NGSILD-Tenant": f"geo{uuid.uuid4().hex[:8]}"}
+    t = new_type()
+    spots = {f"urn:ngsi-ld:{t}:{i:05d}": [REF[0] + (i % 70 - 35) * 0.0003, REF[1] + (i // 70 - 30) * 0.0002]
+             for i in range(4200)}
+    items = list(spots.items())
+    for first in range(0, len(items), 700):
+        batch = [{"id": eid, "type": t, "location": geo(point(c))} for eid, c in items[first:first + 700]]
+        r = requests.post(broker.api + "/entityOperations/create", json=batch, headers={**JSON, **tenant})
+        assert r.status_code == 201, r.text
+    for distance in (800, 120):
+        expected = sorted(eid for eid, c in spots.items() if haversine(REF, c) <= distance)
+        assert 0 < len(expected) < len(spots)  # (800 m: the box holds all 4,200; 120 m: a few dozen)
+        params = {"type": t, "georel": f"near;maxDistance=={distance}", "geometry": "Point",
+                  "coordinates": json.dumps(REF), "count": "true", "limit": "1000"}
+        paged = []
+        for offset in range(0, len(expected), 1000):
+            r = requests.get(broker.api + "/entities", params={**params, "offset": str(offset)}, headers=tenant)
+            assert r.status_code == 200 and r.headers["NGSILD-Results-Count"] == str(len(expected)), r.text
+            paged += [e["id"] for e in r.json()]
+        assert sorted(paged) == expected  # every match once, in whatever order the store walks
+
+
 def test_near_the_pole(broker):
     """4.10: near the pole, longitudes 0 and 180 at latitude 89.999 are ~220 m apart."""
     t = new_type()

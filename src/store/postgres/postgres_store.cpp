@@ -219,7 +219,7 @@ class PostgresStore final : public Store {
                " AND e.id = d.id";
         key = "e.id, d.value";
       }
-      std::string where = pg::selectorCondition(b, tenant, q, driver);
+      std::string where = pg::selectorCondition(b, tenant, q, {driver, false});
       if (q.count) {
         page.total = static_cast<size_t>(c->exec("SELECT count(*) FROM " + from + " WHERE " + where,
                                                  b.params, pg::Plan::ForTheValues)
@@ -243,12 +243,21 @@ class PostgresStore final : public Store {
       explain.candidates = explain.matched = q.count ? page.total : page.entities.size();
       return page;
     }
-    pg::SqlBuilder b;
-    std::string where = pg::selectorCondition(b, tenant, q);
     // Otherwise the candidates are read in id order, a chunk at a time, and
-    // checked with the predicate. With an ordering, each match's sort key is
-    // kept (not the entity) and sorted here; then the page's entities are read
-    // again.
+    // checked with the predicate: the entities, or the ids of the geo box's
+    // rows when it holds fewer than kProbe. With an ordering, each match's
+    // sort key is kept (not the entity) and sorted here; then the page's
+    // entities are read again.
+    pg::SqlBuilder b;
+    std::string from = "entities e";
+    bool geoWalk = q.geoProperty && q.geoBox && geoBoxIsNarrow(*c, tenant, q);
+    if (geoWalk) {
+      explain.path = "sql geo";
+      std::string rows = pg::geoRows(b, tenant, q);
+      std::string entityTenant = b.param(tenant);
+      from = rows + " d JOIN entities e ON e.tenant = " + entityTenant + " AND e.id = d.id";
+    }
+    std::string where = pg::selectorCondition(b, tenant, q, {std::nullopt, geoWalk});
     std::vector<std::pair<query::Ordering::Key, std::string>> keyed;  // sort key, id
     size_t matched = 0;
     std::string lastId;
@@ -259,9 +268,9 @@ class PostgresStore final : public Store {
           q.count || q.ordering ? 512 : std::clamp<size_t>(q.offset + q.limit - matched, 16, 512);
       auto params = b.params;
       params.add(lastId).add(static_cast<int64_t>(chunk));
-      auto r = c->exec("SELECT e.id, e.doc::text FROM entities e WHERE " + where + " AND e.id > $" +
-                           std::to_string(b.params.size() + 1) + " ORDER BY e.id LIMIT $" +
-                           std::to_string(b.params.size() + 2),
+      auto r = c->exec("SELECT e.id, e.doc::text FROM " + from + " WHERE " + where +
+                           " AND e.id > $" + std::to_string(b.params.size() + 1) +
+                           " ORDER BY e.id LIMIT $" + std::to_string(b.params.size() + 2),
                        params, pg::Plan::ForTheValues);
       more = r.rows() == chunk;
       for (size_t i = 0; i < r.rows(); ++i) {
@@ -612,6 +621,16 @@ class PostgresStore final : public Store {
           (!best || counts[k].number(0, 0) < counts[*best].number(0, 0)))
         best = k;
     return best;
+  }
+
+  // Whether the query's geo box meets fewer than kProbe boxes of entities.
+  static bool geoBoxIsNarrow(pg::Connection& c, std::string_view tenant, const EntityQuery& q) {
+    pg::SqlBuilder b;
+    auto rows = pg::geoBoxRows(b, tenant, q);
+    auto limit = b.param(kProbe);
+    return c.exec("SELECT count(*) FROM (SELECT 1 FROM " + rows + " LIMIT " + limit + ") x",
+                  b.params)
+               .number(0, 0) < kProbe;
   }
 
   static void lockEntity(pg::Connection& c, std::string_view tenant, std::string_view id) {

@@ -113,8 +113,28 @@ std::string firstOfItsEntity(SqlBuilder& b, std::string_view tenant, const Entit
   return k < q.numberRanges.size() ? "(d.sole OR " + earlier + ")" : earlier;
 }
 
+std::string geoBoxRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q) {
+  std::string t = b.param(tenant);
+  std::string attribute = b.param(*q.geoProperty);
+  std::string boxes;
+  for (const auto& box : unwrappedBoxes(*q.geoBox)) {
+    std::string corners[4];
+    const double values[4] = {box.minLon, box.minLat, box.maxLon, box.maxLat};
+    for (int i = 0; i < 4; ++i) corners[i] = b.param(values[i]);
+    if (!boxes.empty()) boxes += " OR ";
+    boxes += "g.box && ST_MakeEnvelope(" + corners[0] + "::float8, " + corners[1] + "::float8, " +
+             corners[2] + "::float8, " + corners[3] + "::float8, 4326)";
+  }
+  return "entity_geometries g WHERE g.tenant = " + t + " AND g.attribute = " + attribute +
+         " AND (" + boxes + ")";
+}
+
+std::string geoRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q) {
+  return "(SELECT DISTINCT g.id FROM " + geoBoxRows(b, tenant, q) + " ORDER BY g.id)";
+}
+
 std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q,
-                              std::optional<size_t> walked) {
+                              Walked walked) {
   std::string sql = "e.tenant = " + b.param(tenant);
   auto and_ = [&sql](const std::string& term) { sql += " AND " + term; };
   if (q.ids) and_("e.id = ANY(" + b.param(arrayOf(*q.ids)) + "::text[])");
@@ -127,27 +147,14 @@ std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const Enti
     and_("(" + (any.empty() ? std::string("false") : any) + ")");
   }
   if (q.anyAttrs) and_("e.attrs && " + b.param(arrayOf(*q.anyAttrs)) + "::text[]");
-  if (q.geoProperty && q.geoBox) {
-    std::string attribute = b.param(*q.geoProperty);
-    std::string boxes;
-    for (const auto& box : unwrappedBoxes(*q.geoBox)) {
-      std::string corners[4];
-      const double values[4] = {box.minLon, box.minLat, box.maxLon, box.maxLat};
-      for (int i = 0; i < 4; ++i) corners[i] = b.param(values[i]);
-      if (!boxes.empty()) boxes += " OR ";
-      boxes += "g.box && ST_MakeEnvelope(" + corners[0] + "::float8, " + corners[1] + "::float8, " +
-               corners[2] + "::float8, " + corners[3] + "::float8, 4326)";
-    }
-    and_(
-        "EXISTS (SELECT 1 FROM entity_geometries g WHERE g.tenant = e.tenant AND g.id = e.id AND "
-        "g.attribute = " +
-        attribute + " AND (" + boxes + "))");
-  }
+  if (q.geoProperty && q.geoBox && !walked.geo)
+    and_("EXISTS (SELECT 1 FROM " + geoBoxRows(b, tenant, q) + " AND g.id = e.id)");
   // (OFFSET 0 keeps an EXISTS a check per candidate: the planner does not make it a join.)
+  bool walk = walked.range || walked.geo;
   for (size_t k = 0; k < sideRanges(q); ++k)
-    if (k != walked)
+    if (k != walked.range)
       and_("EXISTS (SELECT 1 FROM " + sideRangeRows(b, tenant, q, k) + " AND d.id = e.id" +
-           (walked ? " OFFSET 0)" : ")"));
+           (walk ? " OFFSET 0)" : ")"));
   for (const auto& r : q.timeRanges)
     if (onEntityRow(r)) {
       // 0 = none (store::EntityMeta)

@@ -28,13 +28,26 @@ class SqlBuilder {
   Params params;
 };
 
-// The condition on entities e for every selector of the query. With `walked`,
-// the candidates are the rows of that side range (walked in value order: see
-// firstOfItsEntity), which is then no condition of its own, and the other
-// ranges are checked candidate by candidate (an index probe each, in the order
-// of the walk, which a LIMIT can end), not joined as sets.
+// What the rows a query walks decide already: one side range's (walked in
+// value order: see firstOfItsEntity) or the geo box's (geoRows).
+struct Walked {
+  std::optional<size_t> range;
+  bool geo = false;
+};
+
+// The condition on entities e for every selector of the query. What `walked`
+// decides is no condition of its own, and, with a walk, the ranges are
+// checked candidate by candidate (an index probe each, in the order of the
+// walk, which a LIMIT can end), not joined as sets.
 std::string selectorCondition(SqlBuilder& b, std::string_view tenant, const EntityQuery& q,
-                              std::optional<size_t> walked = std::nullopt);
+                              Walked walked = {});
+
+// The ids of the entities whose GeoProperty has a box meeting the query's geo
+// box, in id order, as a subquery (alias g inside): "(SELECT DISTINCT g.id FROM
+// entity_geometries g WHERE ... ORDER BY g.id)".
+std::string geoRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q);
+// Those rows' table and condition, without order: "entity_geometries g WHERE ...".
+std::string geoBoxRows(SqlBuilder& b, std::string_view tenant, const EntityQuery& q);
 
 // The value ranges of the query that a side table holds (its number, string
 // and time ranges but those on createdAt and modifiedAt), by position.
