@@ -657,7 +657,9 @@ class PostgresStore final : public Store {
   // half since their last statistics (autovacuum checks once a minute: a query
   // planned with the counts of a table before a bulk load can take a plan
   // that reads a table once per candidate; updates, which keep the counts,
-  // do not make the plans kept anew); every minute, the retention of history
+  // do not make the plans kept anew), or that hold dead rows of more than a
+  // tenth of their rows (updates leave them in the indexes the walks read;
+  // autovacuum waits for a fifth); every minute, the retention of history
   // and audit.
   void keepHouse() {
     std::unique_lock lock(stopMutex_);
@@ -682,8 +684,8 @@ class PostgresStore final : public Store {
     auto c = pool_.take();
     auto stale = c->exec(
         "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-        "WHERE s.relname = ANY($1::text[]) AND abs(s.n_live_tup - greatest(c.reltuples, 0)) > "
-        "1000 + greatest(c.reltuples, 0) / 2",
+        "WHERE s.relname = ANY($1::text[]) AND (abs(s.n_live_tup - greatest(c.reltuples, 0)) > "
+        "1000 + greatest(c.reltuples, 0) / 2 OR s.n_dead_tup > 1000 + s.n_live_tup / 10)",
         Params().add(pg::arrayOf(std::vector<std::string_view>{
             "entities", "entity_numbers", "entity_strings", "entity_times", "entity_geometries"})));
     for (size_t i = 0; i < stale.rows(); ++i)
